@@ -1,0 +1,119 @@
+#include "core/envelope.h"
+
+#include <set>
+
+#include "core/strings.h"
+#include "core/status_macros.h"
+
+namespace veta {
+namespace {
+
+constexpr size_t kKeyIdHexChars = 64;
+constexpr size_t kSignatureBytesMax = 512;
+
+absl::Status ParsePayload(DecodedEnvelope* d) {
+  const std::string& payload = d->envelope.payload();
+  bool ok = false;
+  switch (d->kind) {
+    case PayloadKind::kGenesis:
+      ok = d->genesis.ParseFromString(payload);
+      break;
+    case PayloadKind::kKeyRegistration:
+      ok = d->key_registration.ParseFromString(payload);
+      break;
+    case PayloadKind::kMemo:
+      ok = d->memo.ParseFromString(payload);
+      break;
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(StrCat("payload does not parse as ",
+                                                   d->envelope.payload_type(),
+                                                   " (binary protobuf expected)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Pae(std::string_view payload_type, std::string_view payload) {
+  return StrCat("DSSEv1 ", payload_type.size(), " ", payload_type, " ", payload.size(), " ",
+                      payload);
+}
+
+absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
+  if (payload_type == kGenesisType) return PayloadKind::kGenesis;
+  if (payload_type == kKeyRegistrationType) return PayloadKind::kKeyRegistration;
+  if (payload_type == kMemoType) return PayloadKind::kMemo;
+  return absl::InvalidArgumentError(StrCat(
+      "unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType, ", ",
+      kKeyRegistrationType, ", ", kMemoType));
+}
+
+absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {
+  if (bytes.empty()) return absl::InvalidArgumentError("envelope is empty");
+  if (bytes.size() > limits.envelope_bytes_max) {
+    return absl::InvalidArgumentError(StrCat("envelope is ", bytes.size(),
+                                                   " bytes; the limit is ",
+                                                   limits.envelope_bytes_max));
+  }
+  DecodedEnvelope d;
+  d.bytes = std::move(bytes);
+  if (!d.envelope.ParseFromString(d.bytes)) {
+    return absl::InvalidArgumentError("envelope is not a serialized veta.v1.Envelope");
+  }
+  if (!d.envelope.GetReflection()->GetUnknownFields(d.envelope).empty()) {
+    return absl::InvalidArgumentError("envelope has fields that veta.v1.Envelope does not define");
+  }
+  const auto& env = d.envelope;
+  if (env.payload().empty()) return absl::InvalidArgumentError("envelope payload is empty");
+  ASSIGN_OR_RETURN(d.kind, PayloadKindOf(env.payload_type()));
+  if (env.signatures().empty()) return absl::InvalidArgumentError("envelope is not signed");
+  if (static_cast<size_t>(env.signatures_size()) > limits.signatures_max) {
+    return absl::InvalidArgumentError(StrCat("envelope has ", env.signatures_size(),
+                                                   " signatures; the limit is ",
+                                                   limits.signatures_max));
+  }
+  std::set<std::string_view> seen;
+  for (int i = 0; i < env.signatures_size(); ++i) {
+    const auto& sig = env.signatures(i);
+    if (sig.keyid().size() != kKeyIdHexChars) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": key id must be 64 hex digits (SHA-256 of the key)"));
+    }
+    if (sig.sig().empty() || sig.sig().size() > kSignatureBytesMax) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": ", sig.sig().size(), " bytes is not a signature"));
+    }
+    if (!seen.insert(sig.keyid()).second) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": key ", sig.keyid(), " signed twice"));
+    }
+  }
+  RETURN_IF_ERROR(ParsePayload(&d));
+  std::vector<std::string_view> signers(seen.begin(), seen.end());  // sorted by std::set
+  Sha256 statement;
+  statement.Update(Pae(env.payload_type(), env.payload()));
+  for (std::string_view keyid : signers) statement.Update(std::string_view("\n")).Update(keyid);
+  d.statement_hash = statement.Finish();
+  return d;
+}
+
+absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key) {
+  ASSIGN_OR_RETURN(std::string sig, key.Sign(Pae(envelope->payload_type(), envelope->payload())));
+  auto* s = envelope->add_signatures();
+  s->set_sig(std::move(sig));
+  s->set_keyid(key.public_key().keyid());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type,
+                                                std::string payload,
+                                                const std::vector<PrivateKey>& keys) {
+  veta::v1::Envelope envelope;
+  envelope.set_payload_type(std::string(payload_type));
+  envelope.set_payload(std::move(payload));
+  for (const PrivateKey& key : keys) RETURN_IF_ERROR(AddSignature(&envelope, key));
+  return envelope;
+}
+
+}  // namespace veta

@@ -1,0 +1,116 @@
+#include "core/keyring.h"
+
+#include <mutex>
+
+#include "core/strings.h"
+#include "core/status_macros.h"
+
+namespace veta {
+
+std::shared_ptr<const KeyInfo> KeyRing::Find(std::string_view keyid) const {
+  std::shared_lock lock(mu_);
+  auto it = keys_.find(std::string(keyid));
+  return it == keys_.end() ? nullptr : it->second;
+}
+
+void KeyRing::Add(std::shared_ptr<const KeyInfo> info) {
+  std::unique_lock lock(mu_);
+  keys_[info->key.keyid()] = std::move(info);
+}
+
+size_t KeyRing::size() const {
+  std::shared_lock lock(mu_);
+  return keys_.size();
+}
+
+absl::Status VerifySignatures(const DecodedEnvelope& d, const KeyRing& keys) {
+  const std::string pae = Pae(d.envelope.payload_type(), d.envelope.payload());
+  for (int i = 0; i < d.envelope.signatures_size(); ++i) {
+    const auto& sig = d.envelope.signatures(i);
+    std::shared_ptr<const KeyInfo> signer = keys.Find(sig.keyid());
+    if (signer == nullptr && d.kind == PayloadKind::kGenesis) {
+      for (const auto& proto : d.genesis.authority_keys()) {
+        if (proto.keyid() != sig.keyid()) continue;
+        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
+        signer = std::make_shared<const KeyInfo>(KeyInfo{key, "authority", true, 0});
+      }
+    }
+    if (signer == nullptr) {
+      return absl::FailedPreconditionError(StrCat(
+          "signature ", i, ": key ", sig.keyid(), " is not registered in this ledger"));
+    }
+    absl::Status s = signer->key.Verify(pae, sig.sig());
+    if (!s.ok()) {
+      return absl::UnauthenticatedError(
+          StrCat("signature ", i, " by key ", sig.keyid(), " (", signer->holder,
+                       ") does not verify over this payload"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence,
+                                  const KeyRing& keys,
+                                  const std::unordered_map<std::string, uint64_t>& pending,
+                                  std::shared_ptr<const KeyInfo>* new_key) {
+  bool by_authority = false;
+  for (const auto& sig : d.envelope.signatures()) {
+    auto signer = keys.Find(sig.keyid());
+    by_authority = by_authority || (signer != nullptr && signer->authority);
+  }
+  if (!by_authority) {
+    return absl::PermissionDeniedError("a key registration must be signed by an authority key");
+  }
+  const auto& reg = d.key_registration;
+  if (reg.holder().empty() || reg.holder().size() > 200) {
+    return absl::InvalidArgumentError("a key registration needs a holder name (1-200 bytes)");
+  }
+  auto key = PublicKey::FromProto(reg.key());
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("registered key is invalid: ", key.status().message()));
+  }
+  if (auto existing = keys.Find(key->keyid()); existing != nullptr) {
+    return absl::AlreadyExistsError(StrCat("key ", key->keyid(),
+                                                 " is already registered (entry ",
+                                                 existing->registered_at, ")"));
+  }
+  if (auto it = pending.find(key->keyid()); it != pending.end()) {
+    return absl::AlreadyExistsError(StrCat("key ", key->keyid(),
+                                                 " is already registered (entry ", it->second,
+                                                 ")"));
+  }
+  *new_key = std::make_shared<const KeyInfo>(KeyInfo{*key, reg.holder(), false, sequence});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckRules(const DecodedEnvelope& d, uint64_t sequence, const KeyRing& keys,
+                        const std::unordered_map<std::string, uint64_t>& pending,
+                        std::shared_ptr<const KeyInfo>* new_key) {
+  switch (d.kind) {
+    case PayloadKind::kGenesis:
+      if (sequence != 0) {
+        return absl::FailedPreconditionError(
+            "this ledger already has its genesis entry (entry 0); a genesis cannot be added");
+      }
+      if (d.genesis.authority_keys().empty() || d.genesis.origin().empty()) {
+        return absl::InvalidArgumentError("a genesis names an origin and authority keys");
+      }
+      if (d.envelope.signatures_size() != d.genesis.authority_keys_size()) {
+        return absl::InvalidArgumentError("a genesis is signed by every authority key it names");
+      }
+      return absl::OkStatus();
+    case PayloadKind::kKeyRegistration:
+      return CheckKeyRegistration(d, sequence, keys, pending, new_key);
+    case PayloadKind::kMemo:
+      if (sequence == 0) return absl::FailedPreconditionError("entry 0 must be the genesis");
+      return absl::OkStatus();
+  }
+  return absl::InternalError("unknown payload kind");
+}
+
+}  // namespace veta

@@ -1,0 +1,51 @@
+// The signing keys the ledger knows: the authority keys of the genesis entry and every key
+// registered since. State derived from the log (rebuilt from the `keys` column family at
+// start-up). Thread-safe: readers (signature verification, on many threads) take a shared
+// lock; the sequencer adds keys after their entry is durable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "core/envelope.h"
+#include "core/keys.h"
+
+namespace veta {
+
+struct KeyInfo {
+  PublicKey key;
+  std::string holder;
+  bool authority = false;
+  uint64_t registered_at = 0;  // sequence of the genesis or registration entry
+};
+
+class KeyRing {
+ public:
+  std::shared_ptr<const KeyInfo> Find(std::string_view keyid) const;
+  void Add(std::shared_ptr<const KeyInfo> info);
+  size_t size() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const KeyInfo>> keys_;  // GUARDED_BY(mu_)
+};
+
+// Stage 1 of the write path, run in parallel: every signature is by a key the ledger knows
+// (FailedPrecondition naming the key id otherwise) and verifies over PAE(type, payload)
+// (Unauthenticated otherwise). A genesis envelope is checked against the keys it names.
+absl::Status VerifySignatures(const DecodedEnvelope& envelope, const KeyRing& keys);
+
+// Stage 2, in the sequencer, against the state as it stands after every earlier entry:
+// whether `envelope` may become entry `sequence`. `pending` holds the keys registered by
+// earlier entries of the same batch (not yet in `keys`). On success, a key registration's
+// new key is returned in `*new_key`.
+absl::Status CheckRules(const DecodedEnvelope& envelope, uint64_t sequence, const KeyRing& keys,
+                        const std::unordered_map<std::string, uint64_t>& pending,
+                        std::shared_ptr<const KeyInfo>* new_key);
+
+}  // namespace veta

@@ -1,0 +1,544 @@
+#include "core/ledger.h"
+
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include "core/strings.h"
+#include "core/note.h"
+#include "core/status_macros.h"
+#include "rocksdb/write_batch.h"
+
+namespace veta {
+
+struct Ledger::Pending {
+  std::string bytes;
+  SubmitCallback done;
+  absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not verified");
+  bool ready = false;  // GUARDED_BY(Ledger::mu_)
+};
+
+namespace {
+
+constexpr size_t kVerifyTakeMax = 16;  // envelopes a verify worker takes per lock
+
+int64_t MicrosOf(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+google::protobuf::Timestamp TimestampOfMicros(int64_t micros) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(micros / 1000000);
+  t.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  return t;
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::StatusOr<veta::v1::Entry> ParseEntry(std::string_view bytes, uint64_t sequence) {
+  veta::v1::Entry entry;
+  if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      entry.sequence() != sequence) {
+    return absl::DataLossError(StrCat("stored entry ", sequence, " is malformed"));
+  }
+  return entry;
+}
+
+}  // namespace
+
+std::string DatabasePath(const std::string& data_dir) { return data_dir + "/db"; }
+std::string AuthorityKeyPath(const std::string& data_dir) {
+  return data_dir + "/authority-key.pem";
+}
+
+Ledger::Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key)
+    : options_(options), store_(std::move(store)), checkpoint_key_(std::move(key)) {}
+
+Ledger::~Ledger() { Close(); }
+
+absl::Status Ledger::Create(const std::string& data_dir, const std::string& origin,
+                            const PrivateKey& authority, const std::string& description,
+                            bool write_key) {
+  if (authority.algorithm() != KeyAlgorithm::kEd25519) {
+    return absl::InvalidArgumentError("the authority key signs checkpoints: it must be Ed25519");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot create ", data_dir, ": ", ec.message()));
+  }
+  if (std::filesystem::exists(DatabasePath(data_dir))) {
+    return absl::AlreadyExistsError(StrCat("a ledger already exists in ", data_dir));
+  }
+  veta::v1::Genesis genesis;
+  genesis.set_origin(origin);
+  *genesis.add_authority_keys() = authority.public_key().ToProto();
+  *genesis.mutable_created() = TimestampOfMicros(NowMicros());
+  genesis.set_description(description);
+  ASSIGN_OR_RETURN(std::string verifier, note::VerifierKey(origin, authority.public_key()));
+  genesis.set_checkpoint_verifier_key(verifier);
+  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
+                   SignEnvelope(kGenesisType, genesis.SerializeAsString(), {authority}));
+
+  if (write_key) {
+    RETURN_IF_ERROR(WriteFileAtomic(AuthorityKeyPath(data_dir), authority.ToPem(), 0600));
+  }
+  ASSIGN_OR_RETURN(auto store, Store::Open(DatabasePath(data_dir), Store::Mode::kCreate));
+  LedgerOptions options;
+  options.data_dir = data_dir;
+  std::unique_ptr<Ledger> ledger(new Ledger(options, std::move(store), authority));
+  ledger->origin_ = origin;
+  ledger->verifier_key_ = verifier;
+
+  auto pending = std::make_shared<Pending>();
+  pending->decoded = DecodeEnvelope(envelope.SerializeAsString(), options.limits);
+  if (pending->decoded.ok()) {
+    absl::Status s = VerifySignatures(*pending->decoded, ledger->keys_);
+    if (!s.ok()) pending->decoded = s;
+  }
+  absl::Status result = absl::UnknownError("genesis not written");
+  pending->done = [&result](SubmitResult r) { result = r.status; };
+  ledger->ProcessBatch({pending}, /*force_checkpoint=*/true);
+  ledger->closing_ = true;  // no threads were started: nothing to drain
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options,
+                                                     const PrivateKey& checkpoint_key) {
+  ASSIGN_OR_RETURN(auto store,
+                   Store::Open(DatabasePath(options.data_dir), Store::Mode::kReadWrite));
+  std::unique_ptr<Ledger> ledger(new Ledger(options, std::move(store), checkpoint_key));
+  RETURN_IF_ERROR(ledger->Load());
+  const int threads = options.verify_threads > 0
+                          ? options.verify_threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) ledger->workers_.emplace_back([l = ledger.get()] {
+    l->VerifyLoop();
+  });
+  ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
+  return ledger;
+}
+
+absl::Status Ledger::Load() {
+  ASSIGN_OR_RETURN(const uint64_t count, store_->EntryCount());
+  if (count == 0) return absl::DataLossError("the ledger has no genesis entry");
+  // The genesis: origin, authority keys, checkpoint key.
+  ASSIGN_OR_RETURN(std::string first, store_->Get(store_->entries(), EncodeU64(0)));
+  ASSIGN_OR_RETURN(veta::v1::Entry genesis_entry, ParseEntry(first, 0));
+  ASSIGN_OR_RETURN(DecodedEnvelope genesis, DecodeEnvelope(genesis_entry.envelope(), {}));
+  if (genesis.kind != PayloadKind::kGenesis) {
+    return absl::DataLossError("entry 0 is not a genesis entry");
+  }
+  origin_ = genesis.genesis.origin();
+  verifier_key_ = genesis.genesis.checkpoint_verifier_key();
+  ASSIGN_OR_RETURN(std::string mine, note::VerifierKey(origin_, checkpoint_key_.public_key()));
+  if (mine != verifier_key_) {
+    return absl::FailedPreconditionError(
+        StrCat("the checkpoint key given (", mine,
+                     ") is not the one this ledger's genesis names (", verifier_key_, ")"));
+  }
+  // Registered keys.
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->keys()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t seq = 0;
+    if (!DecodeU64(it->value().ToStringView(), &seq) || seq >= count) {
+      return absl::DataLossError("keys column family holds a malformed record");
+    }
+    ASSIGN_OR_RETURN(std::string bytes, store_->Get(store_->entries(), EncodeU64(seq)));
+    ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, seq));
+    ASSIGN_OR_RETURN(DecodedEnvelope d, DecodeEnvelope(entry.envelope(), {}));
+    const std::string keyid = it->key().ToString();
+    if (d.kind == PayloadKind::kGenesis) {
+      for (const auto& proto : d.genesis.authority_keys()) {
+        if (proto.keyid() != keyid) continue;
+        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
+        keys_.Add(std::make_shared<const KeyInfo>(KeyInfo{key, "authority", true, 0}));
+      }
+    } else if (d.kind == PayloadKind::kKeyRegistration) {
+      ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(d.key_registration.key()));
+      keys_.Add(std::make_shared<const KeyInfo>(
+          KeyInfo{key, d.key_registration.holder(), false, seq}));
+    }
+    if (keys_.Find(keyid) == nullptr) {
+      return absl::DataLossError(StrCat("key ", keyid, " points at entry ", seq,
+                                              ", which does not register it"));
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan keys"));
+
+  // The tree's right edge, and the last entry against its leaf.
+  StoreNodeReader reader(*store_);
+  ASSIGN_OR_RETURN(tree_, merkle::CompactTree::Load(count, reader));
+  ASSIGN_OR_RETURN(last_leaf_, reader.GetNode(0, count - 1));
+  ASSIGN_OR_RETURN(std::string last, store_->Get(store_->entries(), EncodeU64(count - 1)));
+  if (merkle::HashLeaf(last) != last_leaf_) {
+    return absl::DataLossError(StrCat("entry ", count - 1, " does not match its leaf hash"));
+  }
+  ASSIGN_OR_RETURN(veta::v1::Entry last_entry, ParseEntry(last, count - 1));
+  last_time_micros_ = MicrosOf(last_entry.time());
+
+  // The latest checkpoint must verify and agree with the tree.
+  ASSIGN_OR_RETURN(std::string note_text, store_->LatestCheckpointNote());
+  auto text = note::Open(note_text, verifier_key_);
+  if (!text.ok()) {
+    return absl::DataLossError(
+        StrCat("the latest checkpoint does not verify: ", text.status().message()));
+  }
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpointText(*text));
+  if (cp.size > count) {
+    return absl::DataLossError(StrCat(
+        "the latest checkpoint covers ", cp.size, " entries but the store holds ", count,
+        ": entries were lost or the store was rolled back"));
+  }
+  ASSIGN_OR_RETURN(Hash root, merkle::SubtreeRoot(reader, 0, cp.size));
+  if (root != cp.root) {
+    return absl::DataLossError(StrCat("the stored tree of size ", cp.size,
+                                            " does not match its signed checkpoint"));
+  }
+  checkpoint_.set_origin(cp.origin);
+  checkpoint_.set_tree_size(cp.size);
+  checkpoint_.set_root_hash(std::string(AsBytes(cp.root)));
+  checkpoint_.set_note(note_text);
+  checkpointed_size_ = cp.size;
+  if (cp.size < count) oldest_unchecked_ = std::chrono::steady_clock::now();
+  size_.store(count, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+void Ledger::Submit(std::string envelope_bytes, SubmitCallback done) {
+  auto pending = std::make_shared<Pending>();
+  pending->bytes = std::move(envelope_bytes);
+  pending->done = std::move(done);
+  absl::Status refused;
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) {
+      refused = absl::UnavailableError("the ledger is shutting down; submit again after restart");
+    } else if (!write_failure_.ok()) {
+      refused = write_failure_;
+    } else if (order_.size() >= options_.queue_entries_max) {
+      refused = absl::ResourceExhaustedError(
+          StrCat("the ledger already has ", order_.size(),
+                       " submissions waiting; try again shortly"));
+    } else {
+      order_.push_back(pending);
+      to_verify_.push_back(pending);
+    }
+  }
+  if (!refused.ok()) {
+    pending->done(SubmitResult{refused});
+    return;
+  }
+  work_cv_.notify_one();
+}
+
+SubmitResult Ledger::SubmitAndWait(std::string envelope_bytes) {
+  std::promise<SubmitResult> promise;
+  auto future = promise.get_future();
+  Submit(std::move(envelope_bytes), [&promise](SubmitResult r) { promise.set_value(r); });
+  return future.get();
+}
+
+void Ledger::VerifyLoop() {
+  std::vector<std::shared_ptr<Pending>> work;
+  while (true) {
+    work.clear();
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return closing_ || !to_verify_.empty(); });
+      if (to_verify_.empty()) return;  // closing, and nothing left
+      const size_t share = to_verify_.size() / workers_.size() + 1;
+      while (!to_verify_.empty() && work.size() < std::min(share, kVerifyTakeMax)) {
+        work.push_back(std::move(to_verify_.front()));
+        to_verify_.pop_front();
+      }
+    }
+    for (auto& p : work) {
+      auto decoded = DecodeEnvelope(std::move(p->bytes), options_.limits);
+      if (decoded.ok()) {
+        absl::Status s = VerifySignatures(*decoded, keys_);
+        if (!s.ok()) decoded = s;
+      }
+      p->decoded = std::move(decoded);
+    }
+    {
+      std::lock_guard lock(mu_);
+      for (auto& p : work) p->ready = true;
+    }
+    ready_cv_.notify_one();
+  }
+}
+
+void Ledger::SequencerLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    auto front_ready = [&] { return !order_.empty() && order_.front()->ready; };
+    if (!front_ready()) {
+      if (closing_ && order_.empty()) break;
+      const bool unchecked = tree_.size() > checkpointed_size_;
+      if (!unchecked) {
+        ready_cv_.wait(lock, [&] { return front_ready() || (closing_ && order_.empty()); });
+        continue;
+      }
+      const auto due = oldest_unchecked_ + options_.checkpoint_interval;
+      if (!ready_cv_.wait_until(lock, due, [&] { return front_ready() || closing_; })) {
+        lock.unlock();
+        ProcessBatch({}, /*force_checkpoint=*/true);
+        lock.lock();
+      }
+      continue;
+    }
+    std::vector<std::shared_ptr<Pending>> batch;
+    while (front_ready() && batch.size() < options_.batch_entries_max) {
+      batch.push_back(std::move(order_.front()));
+      order_.pop_front();
+    }
+    lock.unlock();
+    ProcessBatch(std::move(batch), /*force_checkpoint=*/false);
+    lock.lock();
+  }
+  lock.unlock();
+  if (tree_.size() > checkpointed_size_) ProcessBatch({}, /*force_checkpoint=*/true);
+}
+
+void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint) {
+  const merkle::CompactTree tree_before = tree_;
+  const Hash last_leaf_before = last_leaf_;
+  const int64_t last_time_before = last_time_micros_;
+  rocksdb::WriteBatch wb;
+  std::vector<SubmitResult> results(batch.size());
+  std::unordered_map<std::string, uint64_t> pending_keys;
+  std::vector<std::shared_ptr<const KeyInfo>> new_keys;
+  std::unordered_map<std::string, uint64_t> batch_statements;
+  const int64_t now = std::max(NowMicros(), last_time_micros_);
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = *batch[i];
+    if (!p.decoded.ok()) {
+      results[i].status = p.decoded.status();
+      continue;
+    }
+    const DecodedEnvelope& d = *p.decoded;
+    const std::string statement(AsBytes(d.statement_hash));
+    if (auto it = batch_statements.find(statement); it != batch_statements.end()) {
+      results[i].status = absl::AlreadyExistsError(
+          StrCat("this envelope is already recorded as entry ", it->second));
+      continue;
+    }
+    auto existing = store_->Get(store_->statements(), statement);
+    if (existing.ok()) {
+      uint64_t seq = 0;
+      DecodeU64(*existing, &seq);
+      results[i].status = absl::AlreadyExistsError(
+          StrCat("this envelope is already recorded as entry ", seq));
+      continue;
+    }
+    if (!absl::IsNotFound(existing.status())) {
+      results[i].status = existing.status();
+      continue;
+    }
+    const uint64_t seq = tree_.size();
+    std::shared_ptr<const KeyInfo> new_key;
+    absl::Status rules = CheckRules(d, seq, keys_, pending_keys, &new_key);
+    if (!rules.ok()) {
+      results[i].status = rules;
+      continue;
+    }
+    veta::v1::Entry entry;
+    entry.set_sequence(seq);
+    *entry.mutable_time() = TimestampOfMicros(now);
+    if (seq > 0) entry.set_previous_hash(std::string(AsBytes(last_leaf_)));
+    entry.set_envelope(d.bytes);
+    const std::string bytes = entry.SerializeAsString();
+    const Hash leaf = merkle::HashLeaf(bytes);
+    const std::string seq_key = EncodeU64(seq);
+    wb.Put(store_->entries(), seq_key, bytes);
+    wb.Put(store_->leaves(), std::string(AsBytes(leaf)), seq_key);
+    wb.Put(store_->statements(), statement, seq_key);
+    tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
+      wb.Put(store_->tree(), NodeKey(level, index), std::string(AsBytes(h)));
+    });
+    if (d.kind == PayloadKind::kGenesis) {
+      for (const auto& k : d.genesis.authority_keys()) wb.Put(store_->keys(), k.keyid(), seq_key);
+    }
+    if (new_key != nullptr) {
+      wb.Put(store_->keys(), new_key->key.keyid(), seq_key);
+      pending_keys[new_key->key.keyid()] = seq;
+      new_keys.push_back(new_key);
+    }
+    batch_statements.emplace(statement, seq);
+    last_leaf_ = leaf;
+    last_time_micros_ = now;
+    results[i] = SubmitResult{absl::OkStatus(), seq, leaf};
+  }
+
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (tree_.size() > tree_before.size() && tree_before.size() == checkpointed_size_) {
+    oldest_unchecked_ = steady_now;
+  }
+  std::optional<veta::v1::Checkpoint> checkpoint;
+  absl::Status write_status;
+  if (tree_.size() > checkpointed_size_ &&
+      (force_checkpoint || steady_now - oldest_unchecked_ >= options_.checkpoint_interval)) {
+    auto signed_cp = SignCheckpoint(tree_.size(), tree_.Root());
+    if (signed_cp.ok()) {
+      wb.Put(store_->checkpoints(), EncodeU64(tree_.size()), signed_cp->note());
+      checkpoint = std::move(*signed_cp);
+    } else {
+      write_status = signed_cp.status();
+    }
+  }
+  if (write_status.ok() && wb.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    write_status = FromRocks(store_->db()->Write(wo, &wb), "write to the ledger database");
+  }
+  if (!write_status.ok()) {
+    // Nothing of this batch is durable: forget it, and take no more writes.
+    tree_ = tree_before;
+    last_leaf_ = last_leaf_before;
+    last_time_micros_ = last_time_before;
+    const absl::Status failure = absl::UnavailableError(StrCat(
+        "the ledger stopped accepting writes after a storage error: ", write_status.message()));
+    std::fprintf(stderr, "veta: %s\n", std::string(failure.message()).c_str());
+    {
+      std::lock_guard lock(mu_);
+      write_failure_ = failure;
+    }
+    for (auto& r : results) {
+      if (r.status.ok()) r = SubmitResult{failure};
+    }
+  } else {
+    for (auto& k : new_keys) keys_.Add(k);
+    size_.store(tree_.size(), std::memory_order_release);
+    if (checkpoint) {
+      checkpointed_size_ = checkpoint->tree_size();
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_ = std::move(*checkpoint);
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
+}
+
+absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size,
+                                                            const Hash& root) const {
+  veta::v1::Checkpoint cp;
+  cp.set_origin(origin_);
+  cp.set_tree_size(size);
+  cp.set_root_hash(std::string(AsBytes(root)));
+  ASSIGN_OR_RETURN(std::string note_text,
+                   note::Sign(note::CheckpointText({origin_, size, root}), origin_,
+                              checkpoint_key_));
+  cp.set_note(std::move(note_text));
+  return cp;
+}
+
+void Ledger::Close() {
+  std::call_once(close_once_, [this] {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    if (sequencer_.joinable()) sequencer_.join();
+    store_.reset();
+  });
+}
+
+absl::StatusOr<std::string> Ledger::GetEntry(uint64_t sequence) const {
+  const uint64_t n = size();
+  if (sequence >= n) {
+    return absl::OutOfRangeError(
+        StrCat("entry ", sequence, " does not exist: the log has ", n, " entries"));
+  }
+  auto bytes = store_->Get(store_->entries(), EncodeU64(sequence));
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(StrCat("entry ", sequence, " is missing from the store"));
+  }
+  return bytes;
+}
+
+absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start,
+                                                             uint32_t limit) const {
+  if (limit > options_.list_entries_max) {
+    return absl::InvalidArgumentError(StrCat("limit ", limit, " is above the maximum page of ",
+                                                   options_.list_entries_max, " entries"));
+  }
+  if (limit == 0) limit = options_.list_entries_max;
+  const uint64_t end = std::min<uint64_t>(size(), start + limit);
+  std::vector<std::string> out;
+  if (start >= end) return out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->entries()));
+  uint64_t expect = start;
+  for (it->Seek(EncodeU64(start)); it->Valid() && expect < end; it->Next(), ++expect) {
+    uint64_t seq = 0;
+    if (!DecodeU64(it->key().ToStringView(), &seq) || seq != expect) {
+      return absl::DataLossError(StrCat("entry ", expect, " is missing from the store"));
+    }
+    out.push_back(it->value().ToString());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "list entries"));
+  if (expect != end) return absl::DataLossError("the store ends before the log does");
+  return out;
+}
+
+absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
+  auto value = store_->Get(store_->leaves(), AsBytes(leaf_hash));
+  uint64_t seq = 0;
+  if (absl::IsNotFound(value.status()) || (value.ok() && DecodeU64(*value, &seq) && seq >= size())) {
+    return absl::NotFoundError(StrCat("no entry has leaf hash ", ToHex(leaf_hash)));
+  }
+  RETURN_IF_ERROR(value.status());
+  if (!DecodeU64(*value, &seq)) return absl::DataLossError("malformed leaf index record");
+  return seq;
+}
+
+veta::v1::Checkpoint Ledger::LatestCheckpoint() const {
+  std::lock_guard lock(checkpoint_mu_);
+  return checkpoint_;
+}
+
+absl::Status Ledger::CheckTreeSize(uint64_t tree_size) const {
+  const uint64_t n = size();
+  if (tree_size > n) {
+    return absl::OutOfRangeError(
+        StrCat("tree size ", tree_size, " is beyond the log, which has ", n, " entries"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
+                                                         uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckTreeSize(tree_size));
+  if (index >= tree_size) {
+    return absl::OutOfRangeError(StrCat("entry ", index, " is not in the tree of size ",
+                                              tree_size));
+  }
+  return merkle::InclusionProof(StoreNodeReader(*store_), index, tree_size);
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first,
+                                                           uint64_t second) const {
+  RETURN_IF_ERROR(CheckTreeSize(second));
+  if (first == 0 || first > second) {
+    return absl::InvalidArgumentError(StrCat(
+        "no consistency proof from size ", first, " to ", second, ": need 0 < first <= second"));
+  }
+  return merkle::ConsistencyProof(StoreNodeReader(*store_), first, second);
+}
+
+absl::StatusOr<Hash> Ledger::RootAt(uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckTreeSize(tree_size));
+  if (tree_size == 0) return merkle::EmptyRoot();
+  return merkle::SubtreeRoot(StoreNodeReader(*store_), 0, tree_size);
+}
+
+}  // namespace veta

@@ -1,0 +1,151 @@
+// The ledger: an append-only log of signed envelopes on RocksDB, hash-chained, in an RFC 9162
+// Merkle tree, with signed checkpoints.
+//
+// Write path (group commit):
+//   Submit() -> [verify pool: decode, look up keys, verify signatures, in parallel]
+//            -> [sequencer thread: takes the verified envelopes in submission order, applies
+//                the rules to each against the state after the previous ones, assigns
+//                sequence numbers, hashes, and writes the whole batch in ONE synced
+//                WriteBatch] -> callbacks, only after the sync.
+// An answer with OK means the entry is on disk. A refused envelope changes nothing.
+//
+// Thread-safety: every public method may be called from any thread. Callbacks run on the
+// ledger's threads and must not block for long.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/envelope.h"
+#include "core/keyring.h"
+#include "core/merkle.h"
+#include "core/store.h"
+#include "veta/v1/ledger.pb.h"
+
+namespace veta {
+
+struct LedgerOptions {
+  // Holds db/ (RocksDB) and authority-key.pem.
+  std::string data_dir;
+  EnvelopeLimits limits;
+  // Most entries written by one synced WriteBatch.
+  size_t batch_entries_max = 2048;
+  // Most submissions waiting (verifying or sequencing); past it Submit answers
+  // ResourceExhausted instead of queueing without bound.
+  size_t queue_entries_max = 100000;
+  // Signature verification threads; 0 means one per core.
+  int verify_threads = 0;
+  // A checkpoint is signed once new entries are this old (0: after every batch).
+  std::chrono::milliseconds checkpoint_interval{250};
+  // Ledger pages and proof sizes.
+  uint32_t list_entries_max = 1000;
+};
+
+struct SubmitResult {
+  absl::Status status;
+  uint64_t sequence = 0;
+  Hash leaf_hash{};
+};
+
+using SubmitCallback = std::function<void(SubmitResult)>;
+
+// File names inside the data folder.
+std::string DatabasePath(const std::string& data_dir);
+std::string AuthorityKeyPath(const std::string& data_dir);
+
+class Ledger {
+ public:
+  // Creates a new ledger in `data_dir` (which must not hold one): the genesis entry, naming
+  // `authority` (Ed25519) as the authority and checkpoint key, and the first checkpoint.
+  // Writes the authority's private key to data_dir/authority-key.pem (mode 0600) unless
+  // `write_key` is false.
+  static absl::Status Create(const std::string& data_dir, const std::string& origin,
+                             const PrivateKey& authority, const std::string& description,
+                             bool write_key = true);
+
+  // Opens an existing ledger and checks it: the latest checkpoint verifies and matches the
+  // stored tree, the last entry matches its leaf. FailedPrecondition / DataLoss otherwise:
+  // a store that fails its own check is never written to.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options,
+                                                      const PrivateKey& checkpoint_key);
+  ~Ledger();
+
+  // Queues an envelope; `done` is called exactly once, after the entry is durable or with
+  // the reason it was refused.
+  void Submit(std::string envelope_bytes, SubmitCallback done);
+  SubmitResult SubmitAndWait(std::string envelope_bytes);
+
+  // Refuses new submissions, finishes those already queued, signs a final checkpoint,
+  // syncs and closes. Idempotent.
+  void Close();
+
+  // Entries durably committed (the tree size).
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  const std::string& origin() const { return origin_; }
+  const std::string& verifier_key() const { return verifier_key_; }
+
+  // The stored bytes of an entry. OutOfRange past the end of the log.
+  absl::StatusOr<std::string> GetEntry(uint64_t sequence) const;
+  // Up to `limit` (0: list_entries_max) entries from `start`. InvalidArgument past the max.
+  absl::StatusOr<std::vector<std::string>> ListEntries(uint64_t start, uint32_t limit) const;
+  // The sequence of the entry with this leaf hash; NotFound if none.
+  absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
+  veta::v1::Checkpoint LatestCheckpoint() const;
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
+  absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
+
+ private:
+  struct Pending;
+  Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key);
+  absl::Status Load();
+  void VerifyLoop();
+  void SequencerLoop();
+  void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint);
+  absl::StatusOr<veta::v1::Checkpoint> SignCheckpoint(uint64_t size, const Hash& root) const;
+  absl::Status CheckTreeSize(uint64_t tree_size) const;
+
+  const LedgerOptions options_;
+  std::unique_ptr<Store> store_;
+  const PrivateKey checkpoint_key_;
+  std::string origin_;
+  std::string verifier_key_;
+  KeyRing keys_;
+
+  // Sequencer-owned (only the sequencer thread touches these after Load).
+  merkle::CompactTree tree_;
+  Hash last_leaf_{};
+  int64_t last_time_micros_ = 0;  // entry times never go backwards
+  uint64_t checkpointed_size_ = 0;
+  std::chrono::steady_clock::time_point oldest_unchecked_{};
+
+  std::atomic<uint64_t> size_{0};
+  mutable std::mutex checkpoint_mu_;
+  veta::v1::Checkpoint checkpoint_;  // GUARDED_BY(checkpoint_mu_)
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // verify workers wait for work
+  std::condition_variable ready_cv_;  // the sequencer waits for the front to be verified
+  std::deque<std::shared_ptr<Pending>> order_;      // GUARDED_BY(mu_), submission order
+  std::deque<std::shared_ptr<Pending>> to_verify_;  // GUARDED_BY(mu_)
+  bool closing_ = false;                            // GUARDED_BY(mu_)
+  bool workers_done_ = false;                       // GUARDED_BY(mu_)
+  absl::Status write_failure_;                      // GUARDED_BY(mu_)
+  std::vector<std::thread> workers_;
+  std::thread sequencer_;
+  std::once_flag close_once_;
+};
+
+}  // namespace veta

@@ -1,0 +1,77 @@
+// The ledger's RocksDB schema. One column family per kind of record; every record of one
+// append is written in the same WriteBatch, so a crash leaves all of an entry or none of it.
+//
+//   column family  key                              value
+//   default        "format"                         "veta-ledger-v1"
+//   entries        sequence (8 bytes, big-endian)   the entry bytes (veta.v1.Entry)
+//   leaves         leaf hash (32 bytes)             sequence (8 bytes, big-endian)
+//   statements     SHA-256(PAE) (32 bytes)          sequence: refuses a replayed envelope
+//   tree           level (1) || index (8, BE)       node hash (32 bytes)
+//   checkpoints    tree size (8, BE)                the signed note
+//   keys           key id (64 hex chars)            sequence of its registration (8, BE)
+//
+// Big-endian numbers keep RocksDB's byte order equal to numeric order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/merkle.h"
+#include "rocksdb/db.h"
+
+namespace veta {
+
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kFormatValue = "veta-ledger-v1";
+
+std::string EncodeU64(uint64_t v);
+// False unless exactly 8 bytes.
+bool DecodeU64(std::string_view bytes, uint64_t* v);
+std::string NodeKey(uint32_t level, uint64_t index);
+
+// Turns a RocksDB status into an absl::Status with context.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+// An open RocksDB with the ledger's column families. Thread-safe as rocksdb::DB is.
+class Store {
+ public:
+  enum class Mode { kCreate, kReadWrite, kReadOnly };
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path, Mode mode);
+  ~Store();
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* meta() const { return handles_[0]; }
+  rocksdb::ColumnFamilyHandle* entries() const { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* leaves() const { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* statements() const { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* tree() const { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* checkpoints() const { return handles_[5]; }
+  rocksdb::ColumnFamilyHandle* keys() const { return handles_[6]; }
+
+  // NotFound when absent.
+  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key) const;
+  // Number of entries: one past the last sequence in `entries`.
+  absl::StatusOr<uint64_t> EntryCount() const;
+  // The newest checkpoint note; NotFound when there is none.
+  absl::StatusOr<std::string> LatestCheckpointNote() const;
+
+ private:
+  Store() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// merkle::NodeReader over the `tree` column family.
+class StoreNodeReader final : public merkle::NodeReader {
+ public:
+  explicit StoreNodeReader(const Store& store) : store_(store) {}
+  absl::StatusOr<Hash> GetNode(uint32_t level, uint64_t index) const override;
+
+ private:
+  const Store& store_;
+};
+
+}  // namespace veta

@@ -1,0 +1,245 @@
+#include "core/ledger.h"
+
+#include <thread>
+
+#include "core/note.h"
+#include "gtest/gtest.h"
+#include "tests/core/test_util.h"
+
+namespace veta {
+namespace {
+
+using veta::testing::TempDir;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    authority_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+    ASSERT_TRUE(Ledger::Create(dir_.path(), "veta.test/ledger", authority_, "test").ok());
+    Reopen();
+  }
+
+  void Reopen() {
+    ledger_.reset();
+    LedgerOptions options;
+    options.data_dir = dir_.path();
+    options.checkpoint_interval = std::chrono::milliseconds(0);
+    options.verify_threads = 2;
+    auto opened = Ledger::Open(options, authority_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ledger_ = std::move(*opened);
+  }
+
+  std::string Memo(const std::string& text, const std::vector<PrivateKey>& keys, uint64_t nonce = 0) {
+    veta::v1::Memo memo;
+    memo.set_subject("test");
+    memo.set_text(text);
+    memo.set_nonce(nonce);
+    return SignEnvelope(kMemoType, memo.SerializeAsString(), keys)->SerializeAsString();
+  }
+
+  std::string Registration(const PrivateKey& key, const std::vector<PrivateKey>& signers,
+                           const std::string& holder = "Comercializadora Test SAC") {
+    veta::v1::KeyRegistration reg;
+    *reg.mutable_key() = key.public_key().ToProto();
+    reg.set_holder(holder);
+    return SignEnvelope(kKeyRegistrationType, reg.SerializeAsString(), signers)
+        ->SerializeAsString();
+  }
+
+  // Registers a new key of the given algorithm, signed by the authority.
+  PrivateKey NewRegisteredKey(KeyAlgorithm alg) {
+    PrivateKey key = *PrivateKey::Generate(alg);
+    SubmitResult r = ledger_->SubmitAndWait(Registration(key, {authority_}));
+    EXPECT_TRUE(r.status.ok()) << r.status;
+    return key;
+  }
+
+  // Submits and expects the exact code, a message containing `words`, and no change.
+  void ExpectRefused(std::string bytes, absl::StatusCode code, std::string_view words) {
+    const uint64_t size_before = ledger_->size();
+    const auto cp_before = ledger_->LatestCheckpoint();
+    SubmitResult r = ledger_->SubmitAndWait(std::move(bytes));
+    EXPECT_EQ(r.status.code(), code) << r.status;
+    EXPECT_NE(std::string(r.status.message()).find(words), std::string::npos) << r.status;
+    EXPECT_EQ(ledger_->size(), size_before);
+    EXPECT_EQ(ledger_->LatestCheckpoint().note(), cp_before.note());
+  }
+
+  TempDir dir_;
+  PrivateKey authority_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, GenesisIsEntryZeroWithACheckpoint) {
+  EXPECT_EQ(ledger_->size(), 1u);
+  auto cp = ledger_->LatestCheckpoint();
+  EXPECT_EQ(cp.tree_size(), 1u);
+  auto text = note::Open(cp.note(), ledger_->verifier_key());
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto entry = ledger_->GetEntry(0);
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(cp.root_hash(), std::string(AsBytes(merkle::HashLeaf(*entry))));
+}
+
+TEST_F(LedgerTest, CreateRefusesAnExistingLedger) {
+  auto s = Ledger::Create(dir_.path(), "veta.test/ledger", authority_, "again");
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(LedgerTest, AcceptsMemosChainedAndProven) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEcdsaP256);
+  std::vector<SubmitResult> results;
+  for (int i = 0; i < 20; ++i) {
+    results.push_back(ledger_->SubmitAndWait(Memo("sale " + std::to_string(i), {trader})));
+    ASSERT_TRUE(results.back().status.ok()) << results.back().status;
+  }
+  EXPECT_EQ(ledger_->size(), 22u);
+  for (const auto& r : results) {
+    auto bytes = ledger_->GetEntry(r.sequence);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(merkle::HashLeaf(*bytes), r.leaf_hash);
+    veta::v1::Entry entry;
+    ASSERT_TRUE(entry.ParseFromString(*bytes));
+    auto prev = ledger_->GetEntry(r.sequence - 1);
+    EXPECT_EQ(entry.previous_hash(), std::string(AsBytes(merkle::HashLeaf(*prev))));
+    auto proof = ledger_->InclusionProof(r.sequence, ledger_->size());
+    ASSERT_TRUE(proof.ok());
+    auto root = ledger_->RootAt(ledger_->size());
+    EXPECT_TRUE(merkle::VerifyInclusion(r.sequence, ledger_->size(), r.leaf_hash, *proof, *root).ok());
+    EXPECT_EQ(*ledger_->FindLeaf(r.leaf_hash), r.sequence);
+  }
+  auto consistency = ledger_->ConsistencyProof(5, 22);
+  ASSERT_TRUE(consistency.ok());
+  EXPECT_TRUE(merkle::VerifyConsistency(5, 22, *ledger_->RootAt(5), *ledger_->RootAt(22),
+                                        *consistency)
+                  .ok());
+}
+
+TEST_F(LedgerTest, RefusesBadInputAndChangesNothing) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEd25519);
+  PrivateKey stranger = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  ExpectRefused("", absl::StatusCode::kInvalidArgument, "empty");
+  ExpectRefused("\xff\xff\xff garbage", absl::StatusCode::kInvalidArgument,
+                "not a serialized veta.v1.Envelope");
+  ExpectRefused(std::string(300 * 1024, 'x'), absl::StatusCode::kInvalidArgument,
+                "the limit is 262144");
+  ExpectRefused(Memo("hello", {stranger}), absl::StatusCode::kFailedPrecondition,
+                "is not registered");
+  ExpectRefused(Memo("hello", {}), absl::StatusCode::kInvalidArgument, "not signed");
+
+  // A signature over other bytes.
+  veta::v1::Envelope env;
+  ASSERT_TRUE(env.ParseFromString(Memo("hello", {trader})));
+  env.set_payload(env.payload() + " ");
+  ExpectRefused(env.SerializeAsString(), absl::StatusCode::kInvalidArgument, "does not parse");
+  ASSERT_TRUE(env.ParseFromString(Memo("hello", {trader})));
+  veta::v1::Memo other;
+  other.set_text("hellO");
+  env.set_payload(other.SerializeAsString());
+  ExpectRefused(env.SerializeAsString(), absl::StatusCode::kUnauthenticated, "does not verify");
+
+  // Wrong payload type, and a payload that is not the type it claims.
+  ASSERT_TRUE(env.ParseFromString(Memo("hello", {trader})));
+  env.set_payload_type("application/json");
+  ExpectRefused(env.SerializeAsString(), absl::StatusCode::kInvalidArgument,
+                "unknown payload type 'application/json'");
+
+  // Duplicates: the same envelope twice, and the same statement signed again.
+  std::string first = Memo("once", {trader});
+  SubmitResult ok = ledger_->SubmitAndWait(first);
+  ASSERT_TRUE(ok.status.ok());
+  ExpectRefused(first, absl::StatusCode::kAlreadyExists,
+                "already recorded as entry " + std::to_string(ok.sequence));
+
+  // A second genesis.
+  veta::v1::Genesis g;
+  g.set_origin("x");
+  *g.add_authority_keys() = trader.public_key().ToProto();
+  ExpectRefused(SignEnvelope(kGenesisType, g.SerializeAsString(), {trader})->SerializeAsString(),
+                absl::StatusCode::kFailedPrecondition, "already has its genesis");
+
+  // Key registration by a non-authority, and a key registered twice.
+  ExpectRefused(Registration(stranger, {trader}), absl::StatusCode::kPermissionDenied,
+                "authority");
+  ExpectRefused(Registration(trader, {authority_}), absl::StatusCode::kAlreadyExists,
+                "already recorded as entry 1");
+  ExpectRefused(Registration(trader, {authority_}, "Another holder"),
+                absl::StatusCode::kAlreadyExists, "is already registered (entry 1)");
+}
+
+TEST_F(LedgerTest, DuplicatesWithinOneBatchAreRefused) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEd25519);
+  const std::string env = Memo("twice", {trader});
+  std::mutex mu;
+  std::vector<SubmitResult> results;
+  std::condition_variable cv;
+  for (int i = 0; i < 2; ++i) {
+    ledger_->Submit(env, [&](SubmitResult r) {
+      std::lock_guard lock(mu);
+      results.push_back(r);
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return results.size() == 2; });
+  EXPECT_EQ(results[0].status.ok() + results[1].status.ok(), 1);
+  EXPECT_EQ(ledger_->size(), 3u);
+}
+
+TEST_F(LedgerTest, ProofRequestsBeyondTheTreeAreOutOfRange) {
+  EXPECT_EQ(ledger_->InclusionProof(0, 5).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ledger_->InclusionProof(3, 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ledger_->ConsistencyProof(1, 9).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ledger_->ConsistencyProof(0, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->GetEntry(7).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ledger_->ListEntries(0, 5000).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEcdsaP256);
+  for (int i = 0; i < 37; ++i) ASSERT_TRUE(ledger_->SubmitAndWait(Memo("m", {trader}, i)).status.ok());
+  const uint64_t size = ledger_->size();
+  const Hash root = *ledger_->RootAt(size);
+  ledger_->Close();
+  Reopen();
+  EXPECT_EQ(ledger_->size(), size);
+  EXPECT_EQ(*ledger_->RootAt(size), root);
+  EXPECT_EQ(ledger_->LatestCheckpoint().tree_size(), size);
+  // Keys registered before the restart still sign; appends continue the same tree.
+  SubmitResult r = ledger_->SubmitAndWait(Memo("after restart", {trader}));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sequence, size);
+  auto proof = ledger_->ConsistencyProof(size, size + 1);
+  EXPECT_TRUE(merkle::VerifyConsistency(size, size + 1, root, *ledger_->RootAt(size + 1), *proof).ok());
+}
+
+TEST_F(LedgerTest, OpenRefusesAnotherCheckpointKey) {
+  ledger_.reset();
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  auto other = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  auto opened = Ledger::Open(options, other);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, ManyConcurrentSubmittersAllCommitInOneTree) {
+  std::vector<PrivateKey> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(NewRegisteredKey(KeyAlgorithm::kEd25519));
+  const uint64_t start = ledger_->size();
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (ledger_->SubmitAndWait(Memo("c", {keys[t]}, i)).status.ok()) ++accepted;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), 200);
+  EXPECT_EQ(ledger_->size(), start + 200);
+}
+
+}  // namespace
+}  // namespace veta
