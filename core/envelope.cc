@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "core/strings.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 
 namespace veta {
 namespace {
@@ -26,9 +26,8 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
       break;
   }
   if (!ok) {
-    return absl::InvalidArgumentError(StrCat("payload does not parse as ",
-                                                   d->envelope.payload_type(),
-                                                   " (binary protobuf expected)"));
+    return absl::InvalidArgumentError(StrCat(
+        "payload does not parse as ", d->envelope.payload_type(), " (binary protobuf expected)"));
   }
   return absl::OkStatus();
 }
@@ -37,24 +36,23 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
 
 std::string Pae(std::string_view payload_type, std::string_view payload) {
   return StrCat("DSSEv1 ", payload_type.size(), " ", payload_type, " ", payload.size(), " ",
-                      payload);
+                payload);
 }
 
 absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
   if (payload_type == kGenesisType) return PayloadKind::kGenesis;
   if (payload_type == kKeyRegistrationType) return PayloadKind::kKeyRegistration;
   if (payload_type == kMemoType) return PayloadKind::kMemo;
-  return absl::InvalidArgumentError(StrCat(
-      "unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType, ", ",
-      kKeyRegistrationType, ", ", kMemoType));
+  return absl::InvalidArgumentError(StrCat("unknown payload type '", payload_type.substr(0, 100),
+                                           "'; accepted: ", kGenesisType, ", ",
+                                           kKeyRegistrationType, ", ", kMemoType));
 }
 
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("envelope is empty");
   if (bytes.size() > limits.envelope_bytes_max) {
-    return absl::InvalidArgumentError(StrCat("envelope is ", bytes.size(),
-                                                   " bytes; the limit is ",
-                                                   limits.envelope_bytes_max));
+    return absl::InvalidArgumentError(
+        StrCat("envelope is ", bytes.size(), " bytes; the limit is ", limits.envelope_bytes_max));
   }
   DecodedEnvelope d;
   d.bytes = std::move(bytes);
@@ -70,8 +68,7 @@ absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const Envelope
   if (env.signatures().empty()) return absl::InvalidArgumentError("envelope is not signed");
   if (static_cast<size_t>(env.signatures_size()) > limits.signatures_max) {
     return absl::InvalidArgumentError(StrCat("envelope has ", env.signatures_size(),
-                                                   " signatures; the limit is ",
-                                                   limits.signatures_max));
+                                             " signatures; the limit is ", limits.signatures_max));
   }
   std::set<std::string_view> seen;
   for (int i = 0; i < env.signatures_size(); ++i) {
@@ -106,8 +103,7 @@ absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type,
-                                                std::string payload,
+absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type, std::string payload,
                                                 const std::vector<PrivateKey>& keys) {
   veta::v1::Envelope envelope;
   envelope.set_payload_type(std::string(payload_type));

@@ -52,8 +52,7 @@ struct DecodedEnvelope {
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits);
 
 // Builds an envelope for a payload and signs it with each key (in order).
-absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type,
-                                                std::string payload,
+absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type, std::string payload,
                                                 const std::vector<PrivateKey>& keys);
 // Adds one more signature to an envelope.
 absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key);

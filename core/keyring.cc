@@ -2,8 +2,8 @@
 
 #include <mutex>
 
-#include "core/strings.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 
 namespace veta {
 
@@ -36,14 +36,14 @@ absl::Status VerifySignatures(const DecodedEnvelope& d, const KeyRing& keys) {
       }
     }
     if (signer == nullptr) {
-      return absl::FailedPreconditionError(StrCat(
-          "signature ", i, ": key ", sig.keyid(), " is not registered in this ledger"));
+      return absl::FailedPreconditionError(
+          StrCat("signature ", i, ": key ", sig.keyid(), " is not registered in this ledger"));
     }
     absl::Status s = signer->key.Verify(pae, sig.sig());
     if (!s.ok()) {
-      return absl::UnauthenticatedError(
-          StrCat("signature ", i, " by key ", sig.keyid(), " (", signer->holder,
-                       ") does not verify over this payload"));
+      return absl::UnauthenticatedError(StrCat("signature ", i, " by key ", sig.keyid(), " (",
+                                               signer->holder,
+                                               ") does not verify over this payload"));
     }
   }
   return absl::OkStatus();
@@ -51,8 +51,7 @@ absl::Status VerifySignatures(const DecodedEnvelope& d, const KeyRing& keys) {
 
 namespace {
 
-absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence,
-                                  const KeyRing& keys,
+absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence, const KeyRing& keys,
                                   const std::unordered_map<std::string, uint64_t>& pending,
                                   std::shared_ptr<const KeyInfo>* new_key) {
   bool by_authority = false;
@@ -73,14 +72,12 @@ absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence,
         StrCat("registered key is invalid: ", key.status().message()));
   }
   if (auto existing = keys.Find(key->keyid()); existing != nullptr) {
-    return absl::AlreadyExistsError(StrCat("key ", key->keyid(),
-                                                 " is already registered (entry ",
-                                                 existing->registered_at, ")"));
+    return absl::AlreadyExistsError(StrCat("key ", key->keyid(), " is already registered (entry ",
+                                           existing->registered_at, ")"));
   }
   if (auto it = pending.find(key->keyid()); it != pending.end()) {
-    return absl::AlreadyExistsError(StrCat("key ", key->keyid(),
-                                                 " is already registered (entry ", it->second,
-                                                 ")"));
+    return absl::AlreadyExistsError(
+        StrCat("key ", key->keyid(), " is already registered (entry ", it->second, ")"));
   }
   *new_key = std::make_shared<const KeyInfo>(KeyInfo{*key, reg.holder(), false, sequence});
   return absl::OkStatus();

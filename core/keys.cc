@@ -13,9 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/strings.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 
 namespace veta {
 namespace {
@@ -120,13 +120,13 @@ absl::StatusOr<PublicKey> PublicKey::FromEd25519Raw(std::string_view raw) {
 absl::StatusOr<PublicKey> PublicKey::FromProto(const veta::v1::PublicKey& proto) {
   ASSIGN_OR_RETURN(PublicKey key, FromSpkiDer(proto.spki_der()));
   if (proto.keyid() != key.keyid()) {
-    return absl::InvalidArgumentError(StrCat("key id ", proto.keyid(),
-                                                   " does not match the key (", key.keyid(), ")"));
+    return absl::InvalidArgumentError(
+        StrCat("key id ", proto.keyid(), " does not match the key (", key.keyid(), ")"));
   }
   if (proto.algorithm() != veta::ToProto(key.algorithm())) {
-    return absl::InvalidArgumentError(
-        StrCat("key ", key.keyid(), " is ", AlgorithmName(key.algorithm()),
-                     ", not the algorithm its record names"));
+    return absl::InvalidArgumentError(StrCat("key ", key.keyid(), " is ",
+                                             AlgorithmName(key.algorithm()),
+                                             ", not the algorithm its record names"));
   }
   return key;
 }
@@ -153,8 +153,8 @@ veta::v1::PublicKey PublicKey::ToProto() const {
 absl::Status PublicKey::Verify(std::string_view message, std::string_view signature) const {
   if (impl_->algorithm == KeyAlgorithm::kEd25519) {
     if (signature.size() != crypto_sign_BYTES) {
-      return absl::UnauthenticatedError(StrCat("Ed25519 signature must be 64 bytes, not ",
-                                                     signature.size()));
+      return absl::UnauthenticatedError(
+          StrCat("Ed25519 signature must be 64 bytes, not ", signature.size()));
     }
     if (crypto_sign_verify_detached(
             reinterpret_cast<const unsigned char*>(signature.data()),
@@ -170,13 +170,11 @@ absl::Status PublicKey::Verify(std::string_view message, std::string_view signat
                               nullptr) != 1) {
     return absl::InternalError("EVP_DigestVerifyInit_ex failed");
   }
-  const int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                                  signature.size(),
-                                  reinterpret_cast<const unsigned char*>(message.data()),
-                                  message.size());
+  const int rc = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (rc != 1) {
-    return absl::UnauthenticatedError(
-        StrCat("signature does not verify with key ", impl_->keyid));
+    return absl::UnauthenticatedError(StrCat("signature does not verify with key ", impl_->keyid));
   }
   return absl::OkStatus();
 }
@@ -228,9 +226,9 @@ absl::StatusOr<PublicKey> PublicOf(EVP_PKEY* pkey) {
 }  // namespace
 
 absl::StatusOr<PrivateKey> PrivateKey::Generate(KeyAlgorithm algorithm) {
-  PkeyPtr pkey(algorithm == KeyAlgorithm::kEd25519 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
-                                                   : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
-                                                                       "P-256"));
+  PkeyPtr pkey(algorithm == KeyAlgorithm::kEd25519
+                   ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
+                   : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!pkey) return absl::InternalError("key generation failed");
   ASSIGN_OR_RETURN(PublicKey pub, PublicOf(pkey.get()));
   return PrivateKey(std::make_shared<const Impl>(Impl{std::move(pkey), std::move(pub)}));
@@ -269,8 +267,8 @@ std::string PrivateKey::ToPem() const {
 absl::StatusOr<std::string> PrivateKey::Sign(std::string_view message) const {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   const char* md = algorithm() == KeyAlgorithm::kEd25519 ? nullptr : "SHA256";
-  if (EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, impl_->pkey.get(),
-                            nullptr) != 1) {
+  if (EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, impl_->pkey.get(), nullptr) !=
+      1) {
     return absl::InternalError("EVP_DigestSignInit_ex failed");
   }
   size_t len = 0;
@@ -303,8 +301,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) 
     out.append(buf, n);
     if (out.size() > max_bytes) {
       std::fclose(f);
-      return absl::InvalidArgumentError(
-          StrCat(path, " is larger than ", max_bytes, " bytes"));
+      return absl::InvalidArgumentError(StrCat(path, " is larger than ", max_bytes, " bytes"));
     }
   }
   const bool failed = std::ferror(f) != 0;

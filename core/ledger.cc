@@ -4,9 +4,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "core/strings.h"
 #include "core/note.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 #include "rocksdb/write_batch.h"
 
 namespace veta {
@@ -116,9 +116,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   const int threads = options.verify_threads > 0
                           ? options.verify_threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int i = 0; i < threads; ++i) ledger->workers_.emplace_back([l = ledger.get()] {
-    l->VerifyLoop();
-  });
+  for (int i = 0; i < threads; ++i)
+    ledger->workers_.emplace_back([l = ledger.get()] { l->VerifyLoop(); });
   ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
   return ledger;
 }
@@ -137,9 +136,9 @@ absl::Status Ledger::Load() {
   verifier_key_ = genesis.genesis.checkpoint_verifier_key();
   ASSIGN_OR_RETURN(std::string mine, note::VerifierKey(origin_, checkpoint_key_.public_key()));
   if (mine != verifier_key_) {
-    return absl::FailedPreconditionError(
-        StrCat("the checkpoint key given (", mine,
-                     ") is not the one this ledger's genesis names (", verifier_key_, ")"));
+    return absl::FailedPreconditionError(StrCat("the checkpoint key given (", mine,
+                                                ") is not the one this ledger's genesis names (",
+                                                verifier_key_, ")"));
   }
   // Registered keys.
   std::unique_ptr<rocksdb::Iterator> it(
@@ -161,12 +160,12 @@ absl::Status Ledger::Load() {
       }
     } else if (d.kind == PayloadKind::kKeyRegistration) {
       ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(d.key_registration.key()));
-      keys_.Add(std::make_shared<const KeyInfo>(
-          KeyInfo{key, d.key_registration.holder(), false, seq}));
+      keys_.Add(
+          std::make_shared<const KeyInfo>(KeyInfo{key, d.key_registration.holder(), false, seq}));
     }
     if (keys_.Find(keyid) == nullptr) {
-      return absl::DataLossError(StrCat("key ", keyid, " points at entry ", seq,
-                                              ", which does not register it"));
+      return absl::DataLossError(
+          StrCat("key ", keyid, " points at entry ", seq, ", which does not register it"));
     }
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scan keys"));
@@ -191,14 +190,14 @@ absl::Status Ledger::Load() {
   }
   ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpointText(*text));
   if (cp.size > count) {
-    return absl::DataLossError(StrCat(
-        "the latest checkpoint covers ", cp.size, " entries but the store holds ", count,
-        ": entries were lost or the store was rolled back"));
+    return absl::DataLossError(StrCat("the latest checkpoint covers ", cp.size,
+                                      " entries but the store holds ", count,
+                                      ": entries were lost or the store was rolled back"));
   }
   ASSIGN_OR_RETURN(Hash root, merkle::SubtreeRoot(reader, 0, cp.size));
   if (root != cp.root) {
-    return absl::DataLossError(StrCat("the stored tree of size ", cp.size,
-                                            " does not match its signed checkpoint"));
+    return absl::DataLossError(
+        StrCat("the stored tree of size ", cp.size, " does not match its signed checkpoint"));
   }
   checkpoint_.set_origin(cp.origin);
   checkpoint_.set_tree_size(cp.size);
@@ -222,9 +221,8 @@ void Ledger::Submit(std::string envelope_bytes, SubmitCallback done) {
     } else if (!write_failure_.ok()) {
       refused = write_failure_;
     } else if (order_.size() >= options_.queue_entries_max) {
-      refused = absl::ResourceExhaustedError(
-          StrCat("the ledger already has ", order_.size(),
-                       " submissions waiting; try again shortly"));
+      refused = absl::ResourceExhaustedError(StrCat("the ledger already has ", order_.size(),
+                                                    " submissions waiting; try again shortly"));
     } else {
       order_.push_back(pending);
       to_verify_.push_back(pending);
@@ -334,8 +332,8 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     if (existing.ok()) {
       uint64_t seq = 0;
       DecodeU64(*existing, &seq);
-      results[i].status = absl::AlreadyExistsError(
-          StrCat("this envelope is already recorded as entry ", seq));
+      results[i].status =
+          absl::AlreadyExistsError(StrCat("this envelope is already recorded as entry ", seq));
       continue;
     }
     if (!absl::IsNotFound(existing.status())) {
@@ -425,15 +423,13 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
 }
 
-absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size,
-                                                            const Hash& root) const {
+absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size, const Hash& root) const {
   veta::v1::Checkpoint cp;
   cp.set_origin(origin_);
   cp.set_tree_size(size);
   cp.set_root_hash(std::string(AsBytes(root)));
-  ASSIGN_OR_RETURN(std::string note_text,
-                   note::Sign(note::CheckpointText({origin_, size, root}), origin_,
-                              checkpoint_key_));
+  ASSIGN_OR_RETURN(std::string note_text, note::Sign(note::CheckpointText({origin_, size, root}),
+                                                     origin_, checkpoint_key_));
   cp.set_note(std::move(note_text));
   return cp;
 }
@@ -465,11 +461,10 @@ absl::StatusOr<std::string> Ledger::GetEntry(uint64_t sequence) const {
   return bytes;
 }
 
-absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start,
-                                                             uint32_t limit) const {
+absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start, uint32_t limit) const {
   if (limit > options_.list_entries_max) {
     return absl::InvalidArgumentError(StrCat("limit ", limit, " is above the maximum page of ",
-                                                   options_.list_entries_max, " entries"));
+                                             options_.list_entries_max, " entries"));
   }
   if (limit == 0) limit = options_.list_entries_max;
   const uint64_t end = std::min<uint64_t>(size(), start + limit);
@@ -493,7 +488,8 @@ absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start,
 absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
   auto value = store_->Get(store_->leaves(), AsBytes(leaf_hash));
   uint64_t seq = 0;
-  if (absl::IsNotFound(value.status()) || (value.ok() && DecodeU64(*value, &seq) && seq >= size())) {
+  if (absl::IsNotFound(value.status()) ||
+      (value.ok() && DecodeU64(*value, &seq) && seq >= size())) {
     return absl::NotFoundError(StrCat("no entry has leaf hash ", ToHex(leaf_hash)));
   }
   RETURN_IF_ERROR(value.status());
@@ -515,22 +511,20 @@ absl::Status Ledger::CheckTreeSize(uint64_t tree_size) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
-                                                         uint64_t tree_size) const {
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index, uint64_t tree_size) const {
   RETURN_IF_ERROR(CheckTreeSize(tree_size));
   if (index >= tree_size) {
-    return absl::OutOfRangeError(StrCat("entry ", index, " is not in the tree of size ",
-                                              tree_size));
+    return absl::OutOfRangeError(
+        StrCat("entry ", index, " is not in the tree of size ", tree_size));
   }
   return merkle::InclusionProof(StoreNodeReader(*store_), index, tree_size);
 }
 
-absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first,
-                                                           uint64_t second) const {
+absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first, uint64_t second) const {
   RETURN_IF_ERROR(CheckTreeSize(second));
   if (first == 0 || first > second) {
-    return absl::InvalidArgumentError(StrCat(
-        "no consistency proof from size ", first, " to ", second, ": need 0 < first <= second"));
+    return absl::InvalidArgumentError(StrCat("no consistency proof from size ", first, " to ",
+                                             second, ": need 0 < first <= second"));
   }
   return merkle::ConsistencyProof(StoreNodeReader(*store_), first, second);
 }

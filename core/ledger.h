@@ -18,8 +18,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -136,9 +136,9 @@ class Ledger {
   veta::v1::Checkpoint checkpoint_;  // GUARDED_BY(checkpoint_mu_)
 
   std::mutex mu_;
-  std::condition_variable work_cv_;   // verify workers wait for work
-  std::condition_variable ready_cv_;  // the sequencer waits for the front to be verified
-  std::deque<std::shared_ptr<Pending>> order_;      // GUARDED_BY(mu_), submission order
+  std::condition_variable work_cv_;             // verify workers wait for work
+  std::condition_variable ready_cv_;            // the sequencer waits for the front to be verified
+  std::deque<std::shared_ptr<Pending>> order_;  // GUARDED_BY(mu_), submission order
   std::deque<std::shared_ptr<Pending>> to_verify_;  // GUARDED_BY(mu_)
   bool closing_ = false;                            // GUARDED_BY(mu_)
   bool workers_done_ = false;                       // GUARDED_BY(mu_)

@@ -3,8 +3,8 @@
 #include <bit>
 #include <cassert>
 
-#include "core/strings.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 
 namespace veta::merkle {
 namespace {
@@ -126,9 +126,8 @@ absl::StatusOr<std::vector<Hash>> InclusionProof(const NodeReader& nodes, uint64
 absl::StatusOr<std::vector<Hash>> ConsistencyProof(const NodeReader& nodes, uint64_t first,
                                                    uint64_t second) {
   if (first == 0 || first > second) {
-    return absl::InvalidArgumentError(StrCat("no consistency proof from size ", first,
-                                                   " to size ", second,
-                                                   ": need 0 < first <= second"));
+    return absl::InvalidArgumentError(StrCat("no consistency proof from size ", first, " to size ",
+                                             second, ": need 0 < first <= second"));
   }
   // SUBPROOF(m, D[begin:end], b) of RFC 6962 2.1.2, iteratively, root down.
   std::vector<Hash> top_down;
@@ -192,9 +191,8 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_has
                              std::span<const Hash> proof, const Hash& root) {
   ASSIGN_OR_RETURN(Hash computed, RootFromInclusionProof(index, size, leaf_hash, proof));
   if (computed != root) {
-    return absl::InvalidArgumentError(StrCat("inclusion proof of leaf ", index,
-                                                   " leads to root ", ToHex(computed),
-                                                   ", not the expected ", ToHex(root)));
+    return absl::InvalidArgumentError(StrCat("inclusion proof of leaf ", index, " leads to root ",
+                                             ToHex(computed), ", not the expected ", ToHex(root)));
   }
   return absl::OkStatus();
 }
@@ -240,12 +238,12 @@ absl::Status VerifyConsistency(uint64_t first, uint64_t second, const Hash& root
   }
   if (sn != 0) return absl::InvalidArgumentError("consistency proof too short");
   if (fr != root1) {
-    return absl::InvalidArgumentError(StrCat(
-        "consistency proof does not lead to the root of size ", first, " (", ToHex(root1), ")"));
+    return absl::InvalidArgumentError(StrCat("consistency proof does not lead to the root of size ",
+                                             first, " (", ToHex(root1), ")"));
   }
   if (sr != root2) {
-    return absl::InvalidArgumentError(StrCat(
-        "consistency proof does not lead to the root of size ", second, " (", ToHex(root2), ")"));
+    return absl::InvalidArgumentError(StrCat("consistency proof does not lead to the root of size ",
+                                             second, " (", ToHex(root2), ")"));
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <vector>
 
-#include "core/strings.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -20,8 +19,7 @@ absl::Status CheckName(std::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("note key name is empty");
   for (unsigned char c : name) {
     if (c <= ' ' || c == '+') {
-      return absl::InvalidArgumentError(
-          StrCat("note key name '", name, "' has a space or a '+'"));
+      return absl::InvalidArgumentError(StrCat("note key name '", name, "' has a space or a '+'"));
     }
   }
   return absl::OkStatus();
@@ -57,9 +55,8 @@ absl::StatusOr<std::string> VerifierKey(std::string_view name, const PublicKey& 
   const auto hash = KeyHash(name, key.ed25519_raw());
   std::string prefixed(1, static_cast<char>(kAlgEd25519));
   prefixed += key.ed25519_raw();
-  return StrCat(name, "+",
-                      ToHex(std::string_view(reinterpret_cast<const char*>(hash.data()), 4)),
-                      "+", Base64Encode(prefixed));
+  return StrCat(name, "+", ToHex(std::string_view(reinterpret_cast<const char*>(hash.data()), 4)),
+                "+", Base64Encode(prefixed));
 }
 
 absl::StatusOr<std::string> Sign(std::string_view text, std::string_view name,
@@ -137,7 +134,7 @@ absl::StatusOr<std::string> Open(std::string_view note, std::string_view verifie
 
 std::string CheckpointText(const Checkpoint& checkpoint) {
   return StrCat(checkpoint.origin, "\n", checkpoint.size, "\n",
-                      Base64Encode(AsBytes(checkpoint.root)), "\n");
+                Base64Encode(AsBytes(checkpoint.root)), "\n");
 }
 
 absl::StatusOr<Checkpoint> ParseCheckpointText(std::string_view text) {

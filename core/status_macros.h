@@ -8,9 +8,9 @@
 #define VETA_CONCAT_(a, b) VETA_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::absl::Status veta_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::absl::Status veta_status_ = (expr);        \
     if (!veta_status_.ok()) return veta_status_; \
   } while (0)
 

@@ -1,7 +1,7 @@
 #include "core/store.h"
 
-#include "core/strings.h"
 #include "core/status_macros.h"
+#include "core/strings.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 
@@ -9,9 +9,13 @@ namespace veta {
 namespace {
 
 const std::vector<std::string>& FamilyNames() {
-  static const std::vector<std::string> names = {
-      rocksdb::kDefaultColumnFamilyName, "entries", "leaves", "statements", "tree",
-      "checkpoints",                      "keys"};
+  static const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
+                                                 "entries",
+                                                 "leaves",
+                                                 "statements",
+                                                 "tree",
+                                                 "checkpoints",
+                                                 "keys"};
   return names;
 }
 
@@ -114,8 +118,8 @@ Store::~Store() {
 absl::StatusOr<std::string> Store::Get(rocksdb::ColumnFamilyHandle* cf,
                                        std::string_view key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()),
-                               &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return absl::NotFoundError("not found");
   RETURN_IF_ERROR(FromRocks(s, "read"));
   return value;

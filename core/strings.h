@@ -20,10 +20,8 @@ inline void Append(std::string* out, const char* s) { out->append(s); }
 inline void Append(std::string* out, const std::string& s) { out->append(s); }
 inline void Append(std::string* out, absl::string_view s) { out->append(s.data(), s.size()); }
 template <typename T>
-  requires std::is_arithmetic_v<T>
-void Append(std::string* out, T v) {
-  out->append(std::to_string(v));
-}
+requires std::is_arithmetic_v<T>
+void Append(std::string* out, T v) { out->append(std::to_string(v)); }
 
 }  // namespace strings_internal
 
@@ -34,8 +32,12 @@ std::string StrCat(const Args&... args) {
   return out;
 }
 
-inline absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-inline std::string_view FromAbsl(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+inline absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+inline std::string_view FromAbsl(absl::string_view s) {
+  return std::string_view(s.data(), s.size());
+}
 
 // Splits at every `sep`; "a,,b" gives {"a", "", "b"}; "" gives {""}.
 std::vector<std::string_view> Split(std::string_view s, char sep);

@@ -30,7 +30,8 @@ class LedgerTest : public ::testing::Test {
     ledger_ = std::move(*opened);
   }
 
-  std::string Memo(const std::string& text, const std::vector<PrivateKey>& keys, uint64_t nonce = 0) {
+  std::string Memo(const std::string& text, const std::vector<PrivateKey>& keys,
+                   uint64_t nonce = 0) {
     veta::v1::Memo memo;
     memo.set_subject("test");
     memo.set_text(text);
@@ -106,14 +107,15 @@ TEST_F(LedgerTest, AcceptsMemosChainedAndProven) {
     auto proof = ledger_->InclusionProof(r.sequence, ledger_->size());
     ASSERT_TRUE(proof.ok());
     auto root = ledger_->RootAt(ledger_->size());
-    EXPECT_TRUE(merkle::VerifyInclusion(r.sequence, ledger_->size(), r.leaf_hash, *proof, *root).ok());
+    EXPECT_TRUE(
+        merkle::VerifyInclusion(r.sequence, ledger_->size(), r.leaf_hash, *proof, *root).ok());
     EXPECT_EQ(*ledger_->FindLeaf(r.leaf_hash), r.sequence);
   }
   auto consistency = ledger_->ConsistencyProof(5, 22);
   ASSERT_TRUE(consistency.ok());
-  EXPECT_TRUE(merkle::VerifyConsistency(5, 22, *ledger_->RootAt(5), *ledger_->RootAt(22),
-                                        *consistency)
-                  .ok());
+  EXPECT_TRUE(
+      merkle::VerifyConsistency(5, 22, *ledger_->RootAt(5), *ledger_->RootAt(22), *consistency)
+          .ok());
 }
 
 TEST_F(LedgerTest, RefusesBadInputAndChangesNothing) {
@@ -160,8 +162,7 @@ TEST_F(LedgerTest, RefusesBadInputAndChangesNothing) {
                 absl::StatusCode::kFailedPrecondition, "already has its genesis");
 
   // Key registration by a non-authority, and a key registered twice.
-  ExpectRefused(Registration(stranger, {trader}), absl::StatusCode::kPermissionDenied,
-                "authority");
+  ExpectRefused(Registration(stranger, {trader}), absl::StatusCode::kPermissionDenied, "authority");
   ExpectRefused(Registration(trader, {authority_}), absl::StatusCode::kAlreadyExists,
                 "already recorded as entry 1");
   ExpectRefused(Registration(trader, {authority_}, "Another holder"),
@@ -198,7 +199,8 @@ TEST_F(LedgerTest, ProofRequestsBeyondTheTreeAreOutOfRange) {
 
 TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
   PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEcdsaP256);
-  for (int i = 0; i < 37; ++i) ASSERT_TRUE(ledger_->SubmitAndWait(Memo("m", {trader}, i)).status.ok());
+  for (int i = 0; i < 37; ++i)
+    ASSERT_TRUE(ledger_->SubmitAndWait(Memo("m", {trader}, i)).status.ok());
   const uint64_t size = ledger_->size();
   const Hash root = *ledger_->RootAt(size);
   ledger_->Close();
@@ -211,7 +213,8 @@ TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.sequence, size);
   auto proof = ledger_->ConsistencyProof(size, size + 1);
-  EXPECT_TRUE(merkle::VerifyConsistency(size, size + 1, root, *ledger_->RootAt(size + 1), *proof).ok());
+  EXPECT_TRUE(
+      merkle::VerifyConsistency(size, size + 1, root, *ledger_->RootAt(size + 1), *proof).ok());
 }
 
 TEST_F(LedgerTest, OpenRefusesAnotherCheckpointKey) {

@@ -1,0 +1,119 @@
+#include "client/json.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "core/merkle.h"
+#include "core/strings.h"
+
+namespace veta::client {
+namespace {
+
+std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_type) {
+  auto kind = PayloadKindOf(payload_type);
+  if (!kind.ok()) return nullptr;
+  switch (*kind) {
+    case PayloadKind::kGenesis:
+      return std::make_unique<veta::v1::Genesis>();
+    case PayloadKind::kKeyRegistration:
+      return std::make_unique<veta::v1::KeyRegistration>();
+    case PayloadKind::kMemo:
+      return std::make_unique<veta::v1::Memo>();
+  }
+  return nullptr;
+}
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
+  if (name == "genesis") return kGenesisType;
+  if (name == "key-registration") return kKeyRegistrationType;
+  if (name == "memo") return kMemoType;
+  if (PayloadKindOf(name).ok()) return name;
+  return absl::InvalidArgumentError(
+      StrCat("unknown payload type '", name, "': use memo, key-registration or genesis"));
+}
+
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  auto s = google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!s.ok()) return absl::InternalError(StrCat("cannot print JSON: ", s.ToString()));
+  return out;
+}
+
+absl::Status MessageFromJson(std::string_view json, google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto s = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message, options);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("not a valid ", message->GetDescriptor()->full_name(),
+               " in JSON: ", std::string(s.message().data(), s.message().size())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PayloadFromJson(std::string_view payload_type, std::string_view json) {
+  auto message = NewPayload(payload_type);
+  if (message == nullptr) return PayloadKindOf(payload_type).status();
+  if (absl::Status s = MessageFromJson(json, message.get()); !s.ok()) return s;
+  return message->SerializeAsString();
+}
+
+std::string PayloadToJson(std::string_view payload_type, std::string_view payload) {
+  auto message = NewPayload(payload_type);
+  if (message == nullptr ||
+      !message->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return Quote(StrCat("(", payload.size(), " bytes that are not a known payload)"));
+  }
+  auto json = MessageToJson(*message);
+  return json.ok() ? *json : Quote("(unprintable payload)");
+}
+
+std::string EntryToJson(std::string_view entry_bytes) {
+  veta::v1::Entry entry;
+  if (!entry.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size()))) {
+    return Quote("(not an entry)");
+  }
+  veta::v1::Envelope envelope;
+  std::string envelope_json = Quote("(envelope does not parse)");
+  if (envelope.ParseFromString(entry.envelope())) {
+    envelope_json =
+        StrCat("{\"payloadType\":", Quote(envelope.payload_type()),
+               ",\"payload\":", PayloadToJson(envelope.payload_type(), envelope.payload()),
+               ",\"signatures\":[");
+    for (int i = 0; i < envelope.signatures_size(); ++i) {
+      const auto& sig = envelope.signatures(i);
+      envelope_json += StrCat(i ? "," : "", "{\"keyid\":", Quote(sig.keyid()),
+                              ",\"sig\":", Quote(Base64Encode(sig.sig())), "}");
+    }
+    envelope_json += "]}";
+  }
+  std::string time = "null";
+  if (auto t = MessageToJson(entry.time()); t.ok()) time = *t;
+  return StrCat("{\"sequence\":", entry.sequence(), ",\"time\":", time,
+                ",\"leafHash\":", Quote(ToHex(merkle::HashLeaf(entry_bytes))),
+                ",\"previousHash\":", Quote(ToHex(entry.previous_hash())),
+                ",\"envelope\":", envelope_json, "}");
+}
+
+}  // namespace veta::client

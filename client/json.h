@@ -1,0 +1,29 @@
+// JSON forms of the ledger's records, for people and scripts (protobuf's JSON mapping).
+// Payloads are written as JSON by people and signed as binary protobuf.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/envelope.h"
+#include "veta/v1/ledger.pb.h"
+
+namespace veta::client {
+
+// The short names the CLI accepts for payload types: genesis, key-registration, memo.
+absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name);
+
+// Payload JSON -> binary protobuf of the message `payload_type` carries. Unknown fields and
+// malformed JSON are errors that name the problem.
+absl::StatusOr<std::string> PayloadFromJson(std::string_view payload_type, std::string_view json);
+// Binary payload -> JSON (or a note that it does not parse).
+std::string PayloadToJson(std::string_view payload_type, std::string_view payload);
+
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message);
+absl::Status MessageFromJson(std::string_view json, google::protobuf::Message* message);
+
+// An entry with its envelope and payload decoded, and its leaf hash, as one JSON object.
+std::string EntryToJson(std::string_view entry_bytes);
+
+}  // namespace veta::client

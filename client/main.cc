@@ -1,0 +1,539 @@
+// veta: the command-line client of a Veta ledger.
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "client/json.h"
+#include "core/envelope.h"
+#include "core/flags.h"
+#include "core/ledger.h"
+#include "core/merkle.h"
+#include "core/note.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace veta::client {
+namespace {
+
+constexpr char kDefaultServer[] = "127.0.0.1:7480";
+
+std::string DefaultDataDir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && *xdg != '\0') return StrCat(xdg, "/veta");
+  const char* home = std::getenv("HOME");
+  return StrCat(home != nullptr ? home : ".", "/.local/share/veta");
+}
+
+absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(StrCat("cannot reach the server at ", server, ": ",
+                                         s.error_message(), " (is veta-server running?)"));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return veta::v1::Ledger::NewStub(
+      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+}
+
+std::unique_ptr<grpc::ClientContext> Context(int seconds = 30) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::string out;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) out.append(buf, n);
+    return out;
+  }
+  return ReadFile(path, 16 << 20);
+}
+
+absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644) {
+  if (path.empty() || path == "-") {
+    std::fwrite(data.data(), 1, data.size(), stdout);
+    return absl::OkStatus();
+  }
+  return WriteFileAtomic(path, data, mode);
+}
+
+absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  auto key = PrivateKey::FromPem(pem);
+  if (!key.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+// The authority's public key: a PEM public key, or a private key file (its public half).
+absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        "--authority PUBLIC_KEY.pem is required: the only thing a verifier trusts");
+  }
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  if (auto pub = PublicKey::FromPem(pem); pub.ok()) return pub;
+  auto priv = PrivateKey::FromPem(pem);
+  if (!priv.ok()) return absl::InvalidArgumentError(StrCat(path, ": not a PEM key"));
+  return priv->public_key();
+}
+
+// Opens a checkpoint note with the authority key; returns the parsed checkpoint.
+absl::StatusOr<note::Checkpoint> OpenCheckpoint(const std::string& note_text,
+                                                const PublicKey& authority) {
+  const size_t newline = note_text.find('\n');
+  const std::string origin = note_text.substr(0, newline);
+  ASSIGN_OR_RETURN(std::string verifier, note::VerifierKey(origin, authority));
+  ASSIGN_OR_RETURN(std::string text, note::Open(note_text, verifier));
+  return note::ParseCheckpointText(text);
+}
+
+std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>& in) {
+  std::vector<Hash> out;
+  for (const auto& s : in) {
+    Hash h{};
+    if (!HashFromBytes(s, &h)) h.fill(0);  // a wrong-length hash then fails verification
+    out.push_back(h);
+  }
+  return out;
+}
+
+// Checks a proof bundle offline: the checkpoint's signature by the authority, the entry's
+// leaf hash, and its inclusion proof against the checkpoint's root.
+absl::StatusOr<note::Checkpoint> VerifyBundle(const veta::v1::ProofBundle& bundle,
+                                              const PublicKey& authority) {
+  ASSIGN_OR_RETURN(note::Checkpoint cp, OpenCheckpoint(bundle.checkpoint().note(), authority));
+  const auto& proof = bundle.inclusion();
+  if (proof.tree_size() != cp.size) {
+    return absl::InvalidArgumentError(StrCat("the proof is for tree size ", proof.tree_size(),
+                                             " but the checkpoint is of size ", cp.size));
+  }
+  const Hash leaf = merkle::HashLeaf(bundle.entry());
+  if (std::string(AsBytes(leaf)) != proof.leaf_hash()) {
+    return absl::InvalidArgumentError("the entry does not hash to the proof's leaf hash");
+  }
+  veta::v1::Entry entry;
+  if (!entry.ParseFromString(bundle.entry()) || entry.sequence() != proof.leaf_index()) {
+    return absl::InvalidArgumentError("the entry's sequence is not the proof's leaf index");
+  }
+  const auto hashes = ToHashes(proof.hashes());
+  RETURN_IF_ERROR(merkle::VerifyInclusion(proof.leaf_index(), cp.size, leaf, hashes, cp.root));
+  return cp;
+}
+
+struct Common {
+  std::string server = kDefaultServer;
+  bool json = false;
+};
+
+using Command = std::function<absl::Status(int argc, char** argv)>;
+
+absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help) {
+  RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
+  *help = flags.help_requested();
+  if (*help) std::fputs(flags.Help().c_str(), stdout);
+  return absl::OkStatus();
+}
+
+absl::Status Keygen(int argc, char** argv) {
+  std::string algorithm = "ed25519", out;
+  Flags flags("veta keygen --out NAME [--algorithm ed25519|ecdsa-p256]",
+              "Generates a signing key: NAME.pem (private, mode 0600), NAME.pub.pem (public) and\n"
+              "NAME.registration.json (a key-registration payload for the authority to sign).");
+  flags.String("out", &out, "File name prefix.");
+  flags.String("algorithm", &algorithm, "ed25519 or ecdsa-p256.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (out.empty() && !flags.positional().empty()) out = flags.positional()[0];
+  if (out.empty()) return absl::InvalidArgumentError("--out NAME is required");
+  ASSIGN_OR_RETURN(KeyAlgorithm alg, ParseAlgorithmName(algorithm));
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate(alg));
+  RETURN_IF_ERROR(WriteFileAtomic(out + ".pem", key.ToPem(), 0600));
+  RETURN_IF_ERROR(WriteFileAtomic(out + ".pub.pem", key.public_key().ToPem()));
+  veta::v1::KeyRegistration reg;
+  *reg.mutable_key() = key.public_key().ToProto();
+  reg.set_holder(out);
+  ASSIGN_OR_RETURN(std::string reg_json, MessageToJson(reg));
+  RETURN_IF_ERROR(WriteFileAtomic(out + ".registration.json", reg_json + "\n"));
+  std::printf(
+      "%s key %s\n  private: %s.pem\n  public:  %s.pub.pem\n  registration payload: "
+      "%s.registration.json\n",
+      std::string(AlgorithmName(alg)).c_str(), key.public_key().keyid().c_str(), out.c_str(),
+      out.c_str(), out.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status Init(int argc, char** argv) {
+  std::string data_dir = DefaultDataDir(), origin = "veta.example/ledger",
+              description = "Veta gold traceability ledger";
+  bool if_missing = false;
+  Flags flags("veta init [--data-dir DIR] [--origin NAME]",
+              "Creates a new ledger: an Ed25519 authority key (DATA_DIR/authority-key.pem, mode\n"
+              "0600; its public half in DATA_DIR/authority.pub.pem) and the genesis entry naming\n"
+              "it, with the first signed checkpoint.");
+  flags.String("data-dir", &data_dir, "Folder for the new ledger.");
+  flags.String("origin", &origin, "The log's name in its checkpoints (no spaces or '+').");
+  flags.String("description", &description, "Free text recorded in the genesis.");
+  flags.Bool("if-missing", &if_missing, "Do nothing (and succeed) when a ledger exists.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  struct stat st;
+  if (if_missing && ::stat(DatabasePath(data_dir).c_str(), &st) == 0) {
+    std::printf("ledger exists in %s\n", data_dir.c_str());
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(PrivateKey authority, PrivateKey::Generate(KeyAlgorithm::kEd25519));
+  RETURN_IF_ERROR(Ledger::Create(data_dir, origin, authority, description));
+  RETURN_IF_ERROR(WriteFileAtomic(data_dir + "/authority.pub.pem", authority.public_key().ToPem()));
+  ASSIGN_OR_RETURN(std::string verifier, note::VerifierKey(origin, authority.public_key()));
+  std::printf(
+      "created ledger %s in %s\n  authority key %s\n  private: %s\n  public:  %s\n"
+      "  checkpoint verifier key: %s\n",
+      origin.c_str(), data_dir.c_str(), authority.public_key().keyid().c_str(),
+      AuthorityKeyPath(data_dir).c_str(), (data_dir + "/authority.pub.pem").c_str(),
+      verifier.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status Sign(int argc, char** argv) {
+  std::string type = "memo", out, add_to;
+  std::vector<std::string> keys;
+  Flags flags("veta sign --key KEY.pem [--key KEY2.pem] [--type TYPE] PAYLOAD.json",
+              "Turns a payload written as JSON into its binary form and signs it: prints a\n"
+              "signed envelope (DSSE JSON) to submit. With --add-to ENVELOPE.json, adds\n"
+              "signatures to an existing envelope instead (a sale needs seller and buyer).");
+  flags.Strings("key", &keys, "Private key to sign with (repeatable).");
+  flags.String("type", &type, "Payload type: memo, key-registration or genesis.");
+  flags.String("add-to", &add_to, "Envelope JSON to add signatures to.");
+  flags.String("out", &out, "Write the envelope here instead of standard output.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (keys.empty()) return absl::InvalidArgumentError("at least one --key is required");
+  veta::v1::Envelope envelope;
+  if (!add_to.empty()) {
+    ASSIGN_OR_RETURN(std::string json, ReadInput(add_to));
+    RETURN_IF_ERROR(MessageFromJson(json, &envelope));
+  } else {
+    if (flags.positional().size() != 1) {
+      return absl::InvalidArgumentError("name one PAYLOAD.json file (or - for standard input)");
+    }
+    ASSIGN_OR_RETURN(std::string_view payload_type, PayloadTypeFromName(type));
+    ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
+    ASSIGN_OR_RETURN(std::string payload, PayloadFromJson(payload_type, json));
+    envelope.set_payload_type(std::string(payload_type));
+    envelope.set_payload(std::move(payload));
+  }
+  for (const auto& path : keys) {
+    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(path));
+    RETURN_IF_ERROR(AddSignature(&envelope, key));
+  }
+  ASSIGN_OR_RETURN(std::string json, MessageToJson(envelope));
+  return WriteOutput(out, json + "\n");
+}
+
+absl::Status Submit(int argc, char** argv) {
+  Common c;
+  Flags flags("veta submit [--server HOST:PORT] ENVELOPE.json...",
+              "Submits signed envelopes. One file goes by a unary call, several by one stream;\n"
+              "each answer (sequence number and leaf hash, or the refusal) means the entry is on\n"
+              "disk. Exits non-zero if any envelope was refused.");
+  flags.String("server", &c.server, "Server address.");
+  flags.Bool("json", &c.json, "Print one JSON object per answer.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().empty()) return absl::InvalidArgumentError("name ENVELOPE.json files");
+  std::vector<veta::v1::SubmitRequest> requests;
+  for (const auto& path : flags.positional()) {
+    ASSIGN_OR_RETURN(std::string json, ReadInput(path));
+    veta::v1::Envelope envelope;
+    auto parsed = MessageFromJson(json, &envelope);
+    if (!parsed.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", parsed.message()));
+    requests.emplace_back().set_envelope(envelope.SerializeAsString());
+  }
+  auto stub = Connect(c.server);
+  std::vector<veta::v1::SubmitResponse> responses;
+  if (requests.size() == 1) {
+    auto ctx = Context();
+    veta::v1::SubmitResponse response;
+    grpc::Status s = stub->Submit(ctx.get(), requests[0], &response);
+    if (!s.ok()) {
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return FromGrpc(s, c.server);
+      response.set_code(s.error_code());
+      response.set_message(s.error_message());
+    }
+    responses.push_back(response);
+  } else {
+    auto ctx = Context(300);
+    auto stream = stub->SubmitStream(ctx.get());
+    std::thread writer([&] {
+      for (const auto& r : requests) {
+        if (!stream->Write(r)) break;
+      }
+      stream->WritesDone();
+    });
+    veta::v1::SubmitResponse response;
+    while (stream->Read(&response)) responses.push_back(response);
+    writer.join();
+    RETURN_IF_ERROR(FromGrpc(stream->Finish(), c.server));
+  }
+  int refused = 0;
+  for (size_t i = 0; i < responses.size(); ++i) {
+    const auto& r = responses[i];
+    const std::string& path = flags.positional()[i];
+    if (r.code() != 0) ++refused;
+    if (c.json) {
+      std::printf(
+          "{\"file\":\"%s\",\"code\":%d,\"message\":\"%s\",\"sequence\":%llu,"
+          "\"leafHash\":\"%s\"}\n",
+          path.c_str(), r.code(), r.message().c_str(),
+          static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());
+    } else if (r.code() == 0) {
+      std::printf("%s: recorded as entry %llu, leaf hash %s\n", path.c_str(),
+                  static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());
+    } else {
+      std::printf("%s: refused (%s): %s\n", path.c_str(),
+                  absl::StatusCodeToString(static_cast<absl::StatusCode>(r.code())).c_str(),
+                  r.message().c_str());
+    }
+  }
+  if (refused > 0) {
+    return absl::FailedPreconditionError(
+        StrCat(refused, " of ", responses.size(), " envelopes were refused"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Get(int argc, char** argv) {
+  Common c;
+  Flags flags("veta get [--server HOST:PORT] SEQUENCE",
+              "Prints one entry as JSON: its envelope, payload, signatures and hashes.");
+  flags.String("server", &c.server, "Server address.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  uint64_t seq = 0;
+  if (flags.positional().size() != 1 || !ParseU64(flags.positional()[0], &seq)) {
+    return absl::InvalidArgumentError("give one SEQUENCE number");
+  }
+  veta::v1::GetEntryRequest request;
+  request.set_sequence(seq);
+  veta::v1::GetEntryResponse response;
+  auto ctx = Context();
+  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetEntry(ctx.get(), request, &response), c.server));
+  std::printf("%s\n", EntryToJson(response.entry_bytes()).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status List(int argc, char** argv) {
+  Common c;
+  uint64_t start = 0, limit = 20;
+  Flags flags("veta list [--start N] [--limit N]", "Prints entries as JSON, one per line.");
+  flags.String("server", &c.server, "Server address.");
+  flags.Uint("start", &start, "First sequence number.");
+  flags.Uint("limit", &limit, "How many (the server caps a page).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  veta::v1::ListEntriesRequest request;
+  request.set_start(start);
+  request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
+  veta::v1::ListEntriesResponse response;
+  auto ctx = Context();
+  RETURN_IF_ERROR(
+      FromGrpc(Connect(c.server)->ListEntries(ctx.get(), request, &response), c.server));
+  for (const auto& e : response.entries())
+    std::printf("%s\n", EntryToJson(e.entry_bytes()).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status CheckpointCmd(int argc, char** argv) {
+  Common c;
+  std::string authority_path, out;
+  Flags flags("veta checkpoint [--authority AUTHORITY.pub.pem] [--out FILE]",
+              "Prints the latest signed checkpoint (C2SP tlog-checkpoint note). With --authority,\n"
+              "verifies its signature first.");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("authority", &authority_path, "The authority's public key.");
+  flags.String("out", &out, "Also save the note to this file.");
+  flags.Bool("json", &c.json, "Print size, root and note as JSON.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  veta::v1::Checkpoint cp;
+  auto ctx = Context();
+  RETURN_IF_ERROR(
+      FromGrpc(Connect(c.server)->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(), &cp),
+               c.server));
+  if (!authority_path.empty()) {
+    ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
+    ASSIGN_OR_RETURN(note::Checkpoint parsed, OpenCheckpoint(cp.note(), authority));
+    if (parsed.size != cp.tree_size()) return absl::DataLossError("checkpoint fields disagree");
+  }
+  if (!out.empty()) RETURN_IF_ERROR(WriteFileAtomic(out, cp.note()));
+  if (c.json) {
+    ASSIGN_OR_RETURN(std::string json, MessageToJson(cp));
+    std::printf("%s\n", json.c_str());
+  } else {
+    std::fputs(cp.note().c_str(), stdout);
+    if (!authority_path.empty())
+      std::printf("(signature verified with %s)\n", authority_path.c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Prove(int argc, char** argv) {
+  Common c;
+  std::string authority_path, out;
+  uint64_t wait_ms = 5000;
+  Flags flags("veta prove --authority AUTHORITY.pub.pem [--out BUNDLE.json] SEQUENCE",
+              "Fetches the latest checkpoint, the entry and its inclusion proof, and checks them\n"
+              "trusting only the authority's public key. Waits for a checkpoint that covers the\n"
+              "entry. --out saves entry, proof and checkpoint for `veta verify` (offline).");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("authority", &authority_path, "The authority's public key.");
+  flags.String("out", &out, "Save the proof bundle (JSON) here.");
+  flags.Uint("wait-ms", &wait_ms, "How long to wait for a checkpoint covering the entry.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  uint64_t seq = 0;
+  if (flags.positional().size() != 1 || !ParseU64(flags.positional()[0], &seq)) {
+    return absl::InvalidArgumentError("give one SEQUENCE number");
+  }
+  ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
+  auto stub = Connect(c.server);
+  veta::v1::ProofBundle bundle;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (true) {
+    auto ctx = Context();
+    RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(),
+                                                 bundle.mutable_checkpoint()),
+                             c.server));
+    if (bundle.checkpoint().tree_size() > seq) break;
+    if (std::chrono::steady_clock::now() > give_up) {
+      return absl::FailedPreconditionError(
+          StrCat("no checkpoint covers entry ", seq, " yet (latest is of size ",
+                 bundle.checkpoint().tree_size(), "); does the entry exist?"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  veta::v1::GetInclusionProofRequest request;
+  request.set_sequence(seq);
+  request.set_tree_size(bundle.checkpoint().tree_size());
+  auto ctx = Context();
+  RETURN_IF_ERROR(
+      FromGrpc(stub->GetInclusionProof(ctx.get(), request, bundle.mutable_inclusion()), c.server));
+  veta::v1::GetEntryRequest entry_request;
+  entry_request.set_sequence(seq);
+  veta::v1::GetEntryResponse entry;
+  auto ctx2 = Context();
+  RETURN_IF_ERROR(FromGrpc(stub->GetEntry(ctx2.get(), entry_request, &entry), c.server));
+  bundle.set_entry(entry.entry_bytes());
+  auto verified = VerifyBundle(bundle, authority);
+  if (!verified.ok()) {
+    return absl::DataLossError(
+        StrCat("the server's proof does not verify: ", verified.status().message()));
+  }
+  if (!out.empty()) {
+    ASSIGN_OR_RETURN(std::string json, MessageToJson(bundle));
+    RETURN_IF_ERROR(WriteFileAtomic(out, json + "\n"));
+  }
+  std::printf(
+      "entry %llu is in the log: inclusion proof of %d hashes verified against the "
+      "checkpoint of size %llu signed by the authority\n",
+      static_cast<unsigned long long>(seq), bundle.inclusion().hashes_size(),
+      static_cast<unsigned long long>(verified->size));
+  return absl::OkStatus();
+}
+
+absl::Status Verify(int argc, char** argv) {
+  std::string authority_path;
+  Flags flags("veta verify --authority AUTHORITY.pub.pem BUNDLE.json",
+              "Checks a proof bundle offline (no server): the checkpoint's signature, the entry's\n"
+              "leaf hash and its inclusion proof. Exits non-zero if anything does not verify.");
+  flags.String("authority", &authority_path, "The authority's public key.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().size() != 1) return absl::InvalidArgumentError("name one BUNDLE.json");
+  ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
+  ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
+  veta::v1::ProofBundle bundle;
+  RETURN_IF_ERROR(MessageFromJson(json, &bundle));
+  auto cp = VerifyBundle(bundle, authority);
+  if (!cp.ok()) {
+    return absl::Status(cp.status().code(), StrCat("verification FAILED: ", cp.status().message()));
+  }
+  std::printf("verified: entry %llu is in the log %s of size %llu (root %s)\n%s\n",
+              static_cast<unsigned long long>(bundle.inclusion().leaf_index()), cp->origin.c_str(),
+              static_cast<unsigned long long>(cp->size), ToHex(cp->root).c_str(),
+              EntryToJson(bundle.entry()).c_str());
+  return absl::OkStatus();
+}
+
+const std::map<std::string, std::pair<Command, std::string>>& Commands() {
+  static const auto* commands = new std::map<std::string, std::pair<Command, std::string>>{
+      {"keygen", {Keygen, "generate an Ed25519 or ECDSA P-256 signing key"}},
+      {"init", {Init, "create a new ledger (authority key and genesis)"}},
+      {"sign", {Sign, "sign a JSON payload into an envelope"}},
+      {"submit", {Submit, "submit signed envelopes"}},
+      {"get", {Get, "show an entry as JSON"}},
+      {"list", {List, "list entries"}},
+      {"checkpoint", {CheckpointCmd, "show (and verify) the latest checkpoint"}},
+      {"prove", {Prove, "fetch and check an entry's inclusion proof"}},
+      {"verify", {Verify, "check a saved proof bundle offline"}},
+  };
+  return *commands;
+}
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "veta: client of a Veta gold traceability ledger.\n\nUsage: veta COMMAND [options]"
+               "\n\nCommands:\n");
+  for (const auto& [name, command] : Commands()) {
+    std::fprintf(out, "  %-12s %s\n", name.c_str(), command.second.c_str());
+  }
+  std::fprintf(out, "\n`veta COMMAND --help` tells more. The server defaults to %s.\n",
+               kDefaultServer);
+}
+
+}  // namespace
+}  // namespace veta::client
+
+int main(int argc, char** argv) {
+  using namespace veta::client;
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    Usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = Commands().find(argv[1]);
+  if (it == Commands().end()) {
+    std::fprintf(stderr, "veta: unknown command '%s'\n\n", argv[1]);
+    Usage(stderr);
+    return 2;
+  }
+  absl::Status s = it->second.first(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "veta %s: %s\n", argv[1], std::string(s.message()).c_str());
+    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,46 @@
+// The veta.v1.Ledger gRPC service: a thin translation between the wire and core::Ledger,
+// on gRPC's callback API. No decision is made here.
+#pragma once
+
+#include "core/ledger.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace veta::server {
+
+struct ServiceLimits {
+  // Most envelopes one SubmitStream may have waiting for their answers; the stream stops
+  // reading past it (flow control), so one client cannot queue without bound.
+  size_t stream_inflight_max = 4096;
+};
+
+class LedgerService final : public veta::v1::Ledger::CallbackService {
+ public:
+  LedgerService(veta::Ledger* ledger, ServiceLimits limits) : ledger_(ledger), limits_(limits) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
+                                   const veta::v1::SubmitRequest* request,
+                                   veta::v1::SubmitResponse* response) override;
+  grpc::ServerBidiReactor<veta::v1::SubmitRequest, veta::v1::SubmitResponse>* SubmitStream(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerUnaryReactor* GetEntry(grpc::CallbackServerContext* ctx,
+                                     const veta::v1::GetEntryRequest* request,
+                                     veta::v1::GetEntryResponse* response) override;
+  grpc::ServerUnaryReactor* ListEntries(grpc::CallbackServerContext* ctx,
+                                        const veta::v1::ListEntriesRequest* request,
+                                        veta::v1::ListEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* ctx,
+                                          const veta::v1::GetCheckpointRequest* request,
+                                          veta::v1::Checkpoint* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(grpc::CallbackServerContext* ctx,
+                                              const veta::v1::GetInclusionProofRequest* request,
+                                              veta::v1::InclusionProof* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* ctx,
+                                                const veta::v1::GetConsistencyProofRequest* request,
+                                                veta::v1::ConsistencyProof* response) override;
+
+ private:
+  veta::Ledger* const ledger_;
+  const ServiceLimits limits_;
+};
+
+}  // namespace veta::server

@@ -1,0 +1,119 @@
+// veta-server: the registry's gRPC server on an embedded RocksDB ledger.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "core/flags.h"
+#include "core/ledger.h"
+#include "core/strings.h"
+#include "server/server.h"
+
+namespace {
+
+std::string DefaultDataDir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && *xdg != '\0') return veta::StrCat(xdg, "/veta");
+  const char* home = std::getenv("HOME");
+  return veta::StrCat(home != nullptr ? home : ".", "/.local/share/veta");
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "veta-server: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data_dir = DefaultDataDir();
+  std::string listen = "127.0.0.1:7480";
+  std::string key_path;
+  std::string port_file;
+  uint64_t verify_threads = 0, batch_max = 2048, checkpoint_ms = 250, queue_max = 100000;
+  uint64_t stream_inflight_max = 4096;
+  veta::Flags flags("veta-server [options]",
+                    "Serves a Veta ledger over gRPC (veta.v1.Ledger, grpc.health.v1, reflection).\n"
+                    "Create the ledger first with `veta init`. SIGTERM or Ctrl-C drains queued\n"
+                    "submissions, signs a final checkpoint, syncs and exits.");
+  flags.String("data-dir", &data_dir, "Ledger folder (holds db/ and authority-key.pem).");
+  flags.String("listen", &listen, "Address to serve on; port 0 picks a free port.");
+  flags.String("authority-key", &key_path,
+               "Ed25519 key that signs checkpoints (default: DATA_DIR/authority-key.pem).");
+  flags.String("port-file", &port_file, "Write the port actually bound to this file.");
+  flags.Uint("verify-threads", &verify_threads,
+             "Signature verification threads (0: one per core).");
+  flags.Uint("batch-max", &batch_max, "Most entries per synced write batch.");
+  flags.Uint("queue-max", &queue_max, "Most submissions waiting before RESOURCE_EXHAUSTED.");
+  flags.Uint("checkpoint-interval-ms", &checkpoint_ms,
+             "Sign a checkpoint once new entries are this old (0: after every batch).");
+  flags.Uint("stream-inflight-max", &stream_inflight_max,
+             "Most unanswered envelopes per SubmitStream before it stops reading.");
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
+  if (flags.help_requested()) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return 0;
+  }
+  if (!flags.positional().empty()) {
+    return Fail(absl::InvalidArgumentError("unexpected argument " + flags.positional()[0]));
+  }
+  if (key_path.empty()) key_path = veta::AuthorityKeyPath(data_dir);
+
+  // Signals are taken by one thread with sigwait: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto pem = veta::ReadFile(key_path);
+  if (!pem.ok()) {
+    return Fail(absl::FailedPreconditionError(veta::StrCat(
+        pem.status().message(), "\nno ledger here? create one: veta init --data-dir ", data_dir)));
+  }
+  auto key = veta::PrivateKey::FromPem(*pem);
+  if (!key.ok()) return Fail(key.status());
+
+  veta::LedgerOptions options;
+  options.data_dir = data_dir;
+  options.verify_threads = static_cast<int>(verify_threads);
+  options.batch_entries_max = batch_max;
+  options.queue_entries_max = queue_max;
+  options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  const auto open_start = std::chrono::steady_clock::now();
+  auto ledger = veta::Ledger::Open(options, *key);
+  if (!ledger.ok()) return Fail(ledger.status());
+  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - open_start)
+                           .count();
+
+  veta::server::ServerOptions server_options;
+  server_options.listen = listen;
+  server_options.limits.stream_inflight_max = stream_inflight_max;
+  auto running = veta::server::StartServer(ledger->get(), server_options);
+  if (!running.ok()) return Fail(running.status());
+  if (!port_file.empty()) {
+    auto s = veta::WriteFileAtomic(port_file, std::to_string(running->port) + "\n");
+    if (!s.ok()) return Fail(s);
+  }
+  std::fprintf(stderr,
+               "veta-server: ledger %s (%s) opened in %lld ms: %llu entries, checkpoint at %llu\n"
+               "veta-server: listening on %s (port %d)\n",
+               data_dir.c_str(), (*ledger)->origin().c_str(), static_cast<long long>(open_ms),
+               static_cast<unsigned long long>((*ledger)->size()),
+               static_cast<unsigned long long>((*ledger)->LatestCheckpoint().tree_size()),
+               listen.c_str(), running->port);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(stderr, "veta-server: %s received, draining\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  (*ledger)->Close();
+  std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
+               static_cast<unsigned long long>((*ledger)->size()));
+  return 0;
+}

@@ -1,0 +1,37 @@
+// Assembles the gRPC server around an open ledger: the Ledger service, the standard health
+// service (grpc.health.v1) and server reflection.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/ledger.h"
+#include "server/ledger_service.h"
+
+namespace veta::server {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one.
+  std::string listen = "127.0.0.1:7480";
+  ServiceLimits limits;
+  // gRPC's own bound on one message: a little above the largest envelope.
+  int max_receive_bytes = 512 * 1024;
+};
+
+struct RunningServer {
+  std::unique_ptr<LedgerService> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopback(const std::string& listen);
+
+// Starts serving. Until TLS lands, refuses a non-loopback address: the registry never
+// listens unencrypted on a network.
+absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOptions& options);
+
+}  // namespace veta::server
