@@ -1,0 +1,31 @@
+// The offline audit of a ledger folder: everything the server promises, re-derived from the
+// entries alone. It re-hashes every entry, checks the hash chain, replays every rule and
+// signature, recomputes the Merkle tree and compares it node by node with the stored one and
+// with every signed checkpoint, and checks the indexes. It stops at the first inconsistency.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace veta {
+
+struct AuditReport {
+  uint64_t entries = 0;
+  uint64_t checkpoints = 0;
+  uint64_t signatures = 0;
+  std::string origin;
+  std::string root_hex;
+  // When not OK: the first inconsistency; `bad_sequence` names its entry when there is one.
+  absl::Status status;
+  int64_t bad_sequence = -1;
+};
+
+// Audits the ledger in `data_dir` (opened read-only; the server should be stopped).
+// `progress` (may be null) is called every 65536 entries with the count so far.
+AuditReport AuditLedger(const std::string& data_dir,
+                        const std::function<void(uint64_t)>& progress = nullptr);
+
+}  // namespace veta
