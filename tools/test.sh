@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, runs every test (ctest).
+# Usage: tools/test.sh [--sanitize]   (--sanitize: build and test under ASan + UBSan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/install-deps.sh --tests
+dir=build-test
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g")
+if [[ "${1:-}" == "--sanitize" ]]; then
+  dir=build-asan
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DVETA_SANITIZE=ON -DVETA_BUILD_BENCHMARKS=OFF)
+fi
+cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+cmake --build "$dir" -j "$(nproc)"
+cd "$dir"
+ctest --output-on-failure -j "$(nproc)" --timeout 600
