@@ -531,6 +531,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::Status s = it->second.first(argc, argv);
+  std::fflush(stdout);  // answers first, then the summary error
   if (!s.ok()) {
     std::fprintf(stderr, "veta %s: %s\n", argv[1], std::string(s.message()).c_str());
     return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
