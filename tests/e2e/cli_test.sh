@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End to end: the real veta-server on a loopback port, driven only through the veta CLI.
+# Usage: cli_test.sh VETA VETA_SERVER VETA_AUDIT [GO_VERIFIER]
+set -euo pipefail
+veta=$1 server=$2 audit=$3 goverify=${4:-}
+work=$(mktemp -d)
+pid=
+cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+checks=0
+pass() { checks=$((checks + 1)); }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_fail() {  # expect_fail "words in stderr" cmd...
+  local words=$1; shift
+  if "$@" >out.txt 2>err.txt; then fail "should have failed: $*"; fi
+  grep -q -- "$words" out.txt err.txt || { cat out.txt err.txt; fail "'$words' not in output of: $*"; }
+  pass
+}
+start() {
+  rm -f port
+  "$server" --data-dir data --listen 127.0.0.1:0 --port-file port --checkpoint-interval-ms 20 2>>server.log &
+  pid=$!
+  for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.05; done
+  [[ -s port ]] || { cat server.log; fail "server did not start"; }
+  addr=127.0.0.1:$(cat port)
+}
+
+"$veta" --help | grep -q "prove" && pass
+"$veta" init --data-dir data --origin veta.test/e2e >init.txt && pass
+expect_fail "already exists" "$veta" init --data-dir data
+expect_fail "unknown option --bogus" "$veta" get --bogus 1
+start
+
+# Keys, registration by the authority, a memo.
+"$veta" keygen --out plant --algorithm ecdsa-p256 >/dev/null && pass
+"$veta" keygen --out stranger >/dev/null
+"$veta" sign --type key-registration --key data/authority-key.pem plant.registration.json >reg.json
+"$veta" submit --server "$addr" reg.json | grep -q "recorded as entry 1" && pass
+echo '{"subject":"lote 7","text":"recibido 800 kg de mineral","nonce":"7"}' >memo.json
+"$veta" sign --key plant.pem memo.json >env.json
+"$veta" submit --server "$addr" --json env.json >answer.json
+grep -q '"code":0' answer.json && grep -q '"sequence":2' answer.json && pass
+
+# Bad input: a precise refusal, and nothing changes.
+size_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
+expect_fail "ALREADY_EXISTS" "$veta" submit --server "$addr" env.json
+"$veta" sign --key stranger.pem memo.json >stranger.json
+expect_fail "is not registered" "$veta" submit --server "$addr" stranger.json
+sed 's/"sig":"\(.\)/"sig":"A\1/' env.json | sed 's/"sig":"A\(.\)\(.\)/"sig":"\2\1/' >tampered.json
+expect_fail "refused" "$veta" submit --server "$addr" tampered.json
+echo '{"subject":"x","bogusField":1}' >bad.json
+expect_fail "bogusField" "$veta" sign --key plant.pem bad.json
+expect_fail "does not exist" "$veta" get --server "$addr" 99
+sleep 0.1
+size_after=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
+[[ "$size_before" == "$size_after" ]] && pass || fail "tree moved from $size_before to $size_after"
+
+# Several envelopes by one stream, answered in order.
+for i in 1 2 3; do
+  echo "{\"text\":\"stream $i\",\"nonce\":\"$i\"}" >s$i.json
+  "$veta" sign --key plant.pem s$i.json >se$i.json
+done
+"$veta" submit --server "$addr" se1.json se2.json se3.json env.json >stream.txt 2>&1 || true
+sed -n 1p stream.txt | grep -q "se1.json: recorded as entry 3" && sed -n 3p stream.txt |
+  grep -q "se3.json: recorded as entry 5" && grep -q "env.json: refused (ALREADY_EXISTS)" stream.txt &&
+  pass || { cat stream.txt; fail "stream answers"; }
+
+# Get, prove, verify offline; a one-byte change fails verification.
+"$veta" get --server "$addr" 2 | grep -q '"text":"recibido 800 kg de mineral"' && pass
+"$veta" prove --server "$addr" --authority data/authority.pub.pem --out proof.json 2 | grep -q "verified" && pass
+"$veta" verify --authority data/authority.pub.pem proof.json | grep -q "^verified: entry 2" && pass
+sed 's/"leafIndex":"2"/"leafIndex":"1"/' proof.json >proof_bad.json
+expect_fail "FAILED" "$veta" verify --authority data/authority.pub.pem proof_bad.json
+expect_fail "FAILED" "$veta" verify --authority stranger.pub.pem proof.json
+"$veta" checkpoint --server "$addr" --authority data/authority.pub.pem --out cp.note | grep -q "signature verified" && pass
+
+# The Go reference verifier (golang.org/x/mod/sumdb/note) accepts the server's checkpoint.
+if [[ -n "$goverify" ]]; then
+  vkey=$(sed -n 's/.*checkpoint verifier key: //p' init.txt)
+  "$goverify" checkpoint "$vkey" cp.note >/dev/null && pass
+fi
+
+# Graceful stop, audit, restart with the same head.
+root_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"rootHash":"\([^"]*\)".*/\1/p')
+kill -TERM "$pid"; wait "$pid"; pid=
+grep -q "stopped cleanly" server.log && pass
+"$audit" data | grep -q "^clean: veta.test/e2e, 6 entries" && pass
+start
+root_after=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"rootHash":"\([^"]*\)".*/\1/p')
+[[ "$root_before" == "$root_after" ]] && pass || fail "root changed across restart"
+kill -TERM "$pid"; wait "$pid"; pid=
+
+echo "cli e2e: $checks checks passed"
