@@ -145,8 +145,8 @@ RunResult RunStream(const Config& c, const std::shared_ptr<grpc::Channel>& chann
         for (size_t j = 0; j < mine.size(); ++j) {
           if (c.rate > 0) {  // pace this client at rate / clients
             std::this_thread::sleep_until(
-                t0 + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * static_cast<double>(j * c.clients) /
-                                                                   static_cast<double>(c.rate))));
+                t0 + std::chrono::nanoseconds(static_cast<int64_t>(
+                         1e9 * static_cast<double>(j * c.clients) / static_cast<double>(c.rate))));
           }
           veta::v1::SubmitRequest req;
           req.set_envelope(envelopes[mine[j]]);
@@ -258,7 +258,8 @@ int main(int argc, char** argv) {
   flags.Uint("keys", &c.keys, "Distinct signing keys.");
   flags.Uint("clients", &c.clients, "Concurrent clients (streams or unary callers).");
   flags.Uint("window", &c.window, "Unary calls in flight per client.");
-  flags.Uint("rate", &c.rate, "Pace stream submissions at this many entries/s (0: as fast as possible).");
+  flags.Uint("rate", &c.rate,
+             "Pace stream submissions at this many entries/s (0: as fast as possible).");
   flags.Bool("json", &c.json, "Print the results as one JSON object.");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "veta-load: %s\n", std::string(s.message()).c_str());
@@ -313,11 +314,12 @@ int main(int argc, char** argv) {
                    ",\"entries_per_s\":", static_cast<uint64_t>(rate), ",\"p50_ms\":", p50,
                    ",\"p99_ms\":", p99, ",\"ratio_to_verify\":", rate / verify_rate, "}");
     if (!c.json) {
-      std::printf("%-6s %8llu committed in %6.2f s = %8.0f entries/s  p50 %7.2f ms  p99 %7.2f ms"
-                  "  (%.2f x verify rate)%s%s\n",
-                  r.mode.c_str(), (unsigned long long)r.ok, r.seconds, rate, p50, p99,
-                  rate / verify_rate, r.refused ? "  REFUSED: " : "",
-                  r.refused ? StrCat(r.refused, " (", r.first_error, ")").c_str() : "");
+      std::printf(
+          "%-6s %8llu committed in %6.2f s = %8.0f entries/s  p50 %7.2f ms  p99 %7.2f ms"
+          "  (%.2f x verify rate)%s%s\n",
+          r.mode.c_str(), (unsigned long long)r.ok, r.seconds, rate, p50, p99, rate / verify_rate,
+          r.refused ? "  REFUSED: " : "",
+          r.refused ? StrCat(r.refused, " (", r.first_error, ")").c_str() : "");
     }
   }
   json += "]}";
