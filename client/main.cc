@@ -410,6 +410,7 @@ absl::Status Prove(int argc, char** argv) {
   flags.String("authority", &authority_path, "The authority's public key.");
   flags.String("out", &out, "Save the proof bundle (JSON) here.");
   flags.Uint("wait-ms", &wait_ms, "How long to wait for a checkpoint covering the entry.");
+  flags.Bool("json", &c.json, "Print the result as JSON.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -455,6 +456,12 @@ absl::Status Prove(int argc, char** argv) {
     ASSIGN_OR_RETURN(std::string json, MessageToJson(bundle));
     RETURN_IF_ERROR(WriteFileAtomic(out, json + "\n"));
   }
+  if (c.json) {
+    std::printf("{\"verified\":true,\"sequence\":%llu,\"treeSize\":%llu,\"rootHash\":\"%s\"}\n",
+                static_cast<unsigned long long>(seq),
+                static_cast<unsigned long long>(verified->size), ToHex(verified->root).c_str());
+    return absl::OkStatus();
+  }
   std::printf(
       "entry %llu is in the log: inclusion proof of %d hashes verified against the "
       "checkpoint of size %llu signed by the authority\n",
@@ -469,6 +476,8 @@ absl::Status Verify(int argc, char** argv) {
               "Checks a proof bundle offline (no server): the checkpoint's signature, the entry's\n"
               "leaf hash and its inclusion proof. Exits non-zero if anything does not verify.");
   flags.String("authority", &authority_path, "The authority's public key.");
+  bool as_json = false;
+  flags.Bool("json", &as_json, "Print the result as JSON.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -480,6 +489,14 @@ absl::Status Verify(int argc, char** argv) {
   auto cp = VerifyBundle(bundle, authority);
   if (!cp.ok()) {
     return absl::Status(cp.status().code(), StrCat("verification FAILED: ", cp.status().message()));
+  }
+  if (as_json) {
+    std::printf(
+        "{\"verified\":true,\"origin\":\"%s\",\"treeSize\":%llu,\"rootHash\":\"%s\","
+        "\"entry\":%s}\n",
+        cp->origin.c_str(), static_cast<unsigned long long>(cp->size), ToHex(cp->root).c_str(),
+        EntryToJson(bundle.entry()).c_str());
+    return absl::OkStatus();
   }
   std::printf("verified: entry %llu is in the log %s of size %llu (root %s)\n%s\n",
               static_cast<unsigned long long>(bundle.inclusion().leaf_index()), cp->origin.c_str(),

@@ -467,9 +467,10 @@ absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start, uin
                                              options_.list_entries_max, " entries"));
   }
   if (limit == 0) limit = options_.list_entries_max;
-  const uint64_t end = std::min<uint64_t>(size(), start + limit);
   std::vector<std::string> out;
-  if (start >= end) return out;
+  const uint64_t n = size();
+  if (start >= n) return out;
+  const uint64_t end = start + std::min<uint64_t>(limit, n - start);
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->entries()));
   uint64_t expect = start;

@@ -26,21 +26,21 @@ start() {
   addr=127.0.0.1:$(cat port)
 }
 
-"$veta" --help | grep -q "prove" && pass
-"$veta" init --data-dir data --origin veta.test/e2e >init.txt && pass
+"$veta" --help | grep -q "prove" && pass || fail "check at line $LINENO"
+"$veta" init --data-dir data --origin veta.test/e2e >init.txt && pass || fail "check at line $LINENO"
 expect_fail "already exists" "$veta" init --data-dir data
 expect_fail "unknown option --bogus" "$veta" get --bogus 1
 start
 
 # Keys, registration by the authority, a memo.
-"$veta" keygen --out plant --algorithm ecdsa-p256 >/dev/null && pass
+"$veta" keygen --out plant --algorithm ecdsa-p256 >/dev/null && pass || fail "check at line $LINENO"
 "$veta" keygen --out stranger >/dev/null
 "$veta" sign --type key-registration --key data/authority-key.pem plant.registration.json >reg.json
-"$veta" submit --server "$addr" reg.json | grep -q "recorded as entry 1" && pass
+"$veta" submit --server "$addr" reg.json | grep -q "recorded as entry 1" && pass || fail "check at line $LINENO"
 echo '{"subject":"lote 7","text":"recibido 800 kg de mineral","nonce":"7"}' >memo.json
 "$veta" sign --key plant.pem memo.json >env.json
 "$veta" submit --server "$addr" --json env.json >answer.json
-grep -q '"code":0' answer.json && grep -q '"sequence":2' answer.json && pass
+grep -q '"code":0' answer.json && grep -q '"sequence":2' answer.json && pass || fail "check at line $LINENO"
 
 # Bad input: a precise refusal, and nothing changes.
 size_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
@@ -67,25 +67,27 @@ sed -n 1p stream.txt | grep -q "se1.json: recorded as entry 3" && sed -n 3p stre
   pass || { cat stream.txt; fail "stream answers"; }
 
 # Get, prove, verify offline; a one-byte change fails verification.
-"$veta" get --server "$addr" 2 | grep -q '"text":"recibido 800 kg de mineral"' && pass
-"$veta" prove --server "$addr" --authority data/authority.pub.pem --out proof.json 2 | grep -q "verified" && pass
-"$veta" verify --authority data/authority.pub.pem proof.json | grep -q "^verified: entry 2" && pass
+"$veta" get --server "$addr" 2 | grep -q '"text":"recibido 800 kg de mineral"' && pass || fail "check at line $LINENO"
+"$veta" prove --server "$addr" --authority data/authority.pub.pem --out proof.json 2 | grep -q "verified" && pass || fail "check at line $LINENO"
+"$veta" verify --authority data/authority.pub.pem proof.json | grep -q "^verified: entry 2" && pass || fail "check at line $LINENO"
+"$veta" verify --json --authority data/authority.pub.pem proof.json | grep -q '^{"verified":true' && pass || fail "check at line $LINENO"
+"$veta" prove --json --server "$addr" --authority data/authority.pub.pem 2 | grep -q '"sequence":2' && pass || fail "check at line $LINENO"
 sed 's/"leafIndex":"2"/"leafIndex":"1"/' proof.json >proof_bad.json
 expect_fail "FAILED" "$veta" verify --authority data/authority.pub.pem proof_bad.json
 expect_fail "FAILED" "$veta" verify --authority stranger.pub.pem proof.json
-"$veta" checkpoint --server "$addr" --authority data/authority.pub.pem --out cp.note | grep -q "signature verified" && pass
+"$veta" checkpoint --server "$addr" --authority data/authority.pub.pem --out cp.note | grep -q "signature verified" && pass || fail "check at line $LINENO"
 
 # The Go reference verifier (golang.org/x/mod/sumdb/note) accepts the server's checkpoint.
 if [[ -n "$goverify" ]]; then
   vkey=$(sed -n 's/.*checkpoint verifier key: //p' init.txt)
-  "$goverify" checkpoint "$vkey" cp.note >/dev/null && pass
+  "$goverify" checkpoint "$vkey" cp.note >/dev/null && pass || fail "check at line $LINENO"
 fi
 
 # Graceful stop, audit, restart with the same head.
 root_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"rootHash":"\([^"]*\)".*/\1/p')
 kill -TERM "$pid"; wait "$pid"; pid=
-grep -q "stopped cleanly" server.log && pass
-"$audit" data | grep -q "^clean: veta.test/e2e, 6 entries" && pass
+grep -q "stopped cleanly" server.log && pass || fail "check at line $LINENO"
+"$audit" data | grep -q "^clean: veta.test/e2e, 6 entries" && pass || fail "check at line $LINENO"
 start
 root_after=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"rootHash":"\([^"]*\)".*/\1/p')
 [[ "$root_before" == "$root_after" ]] && pass || fail "root changed across restart"
