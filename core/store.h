@@ -6,7 +6,7 @@
 //   entries        sequence (8 bytes, big-endian)   the entry bytes (veta.v1.Entry)
 //   leaves         leaf hash (32 bytes)             sequence (8 bytes, big-endian)
 //   statements     SHA-256(PAE) (32 bytes)          sequence: refuses a replayed envelope
-//   tree           level (1) || index (8, BE)       node hash (32 bytes)
+//   tree           end leaf (8, BE) || level (1)    node hash (32 bytes); end = (index+1) << level
 //   checkpoints    tree size (8, BE)                the signed note
 //   keys           key id (64 hex chars)            sequence of its registration (8, BE)
 //
