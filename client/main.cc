@@ -282,14 +282,21 @@ absl::Status Submit(int argc, char** argv) {
   } else {
     auto ctx = Context(300);
     auto stream = stub->SubmitStream(ctx.get());
+    constexpr size_t kBatch = 256;  // envelopes per SubmitBatch message
     std::thread writer([&] {
-      for (const auto& r : requests) {
-        if (!stream->Write(r)) break;
+      for (size_t i = 0; i < requests.size(); i += kBatch) {
+        veta::v1::SubmitBatch batch;
+        for (size_t j = i; j < std::min(requests.size(), i + kBatch); ++j) {
+          batch.add_envelopes(requests[j].envelope());
+        }
+        if (!stream->Write(batch)) break;
       }
       stream->WritesDone();
     });
-    veta::v1::SubmitResponse response;
-    while (stream->Read(&response)) responses.push_back(response);
+    veta::v1::SubmitBatchResponse response;
+    while (stream->Read(&response)) {
+      for (const auto& a : response.answers()) responses.push_back(a);
+    }
     writer.join();
     RETURN_IF_ERROR(FromGrpc(stream->Finish(), c.server));
   }

@@ -10,7 +10,8 @@
 namespace veta::server {
 namespace {
 
-using veta::v1::SubmitRequest;
+using veta::v1::SubmitBatch;
+using veta::v1::SubmitBatchResponse;
 using veta::v1::SubmitResponse;
 
 void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
@@ -20,16 +21,17 @@ void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
   out->set_entry_bytes(std::move(bytes));
 }
 
-// One SubmitStream call. Envelopes go to the ledger as they arrive; answers are written in
-// the order the envelopes came, each as soon as it and all before it are answered. At most
-// `inflight_max` envelopes wait at a time: past that, reading pauses until answers go out.
+// One SubmitStream call. Envelopes go to the ledger as their batch arrives; a batch's answers
+// are written once all of them, and all earlier batches', are in, so the stream answers in
+// order. At most `inflight_max` envelopes wait at a time: past that, reading pauses until
+// answers go out (flow control), so one client cannot queue without bound.
 //
 // Lifetime: the reactor deletes itself once gRPC has called OnDone and every ledger
 // callback has returned.
-class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitRequest, SubmitResponse> {
+class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse> {
  public:
-  SubmitStreamReactor(veta::Ledger* ledger, size_t inflight_max)
-      : ledger_(ledger), inflight_max_(inflight_max) {
+  SubmitStreamReactor(veta::Ledger* ledger, const ServiceLimits& limits)
+      : ledger_(ledger), limits_(limits) {
     std::lock_guard lock(mu_);
     StartRead(&request_);
   }
@@ -42,13 +44,34 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitRequest, 
       return;
     }
     auto slot = std::make_shared<Slot>();
+    const int n = request_.envelopes_size();
+    slot->response.mutable_answers()->Reserve(n);
+    for (int i = 0; i < n; ++i) slot->response.add_answers();
     slots_.push_back(slot);
-    ++outstanding_;
-    std::string bytes = std::move(*request_.mutable_envelope());
+    if (static_cast<size_t>(n) > limits_.batch_envelopes_max) {
+      for (auto& a : *slot->response.mutable_answers()) {
+        a.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+        a.set_message(StrCat("a batch holds at most ", limits_.batch_envelopes_max,
+                             " envelopes; this one had ", n));
+      }
+      MaybeWriteLocked();
+      StartRead(&request_);
+      return;
+    }
+    slot->remaining = n;
+    inflight_ += static_cast<size_t>(n);
+    outstanding_ += static_cast<size_t>(n);
+    std::vector<std::string> envelopes;
+    envelopes.reserve(static_cast<size_t>(n));
+    for (auto& e : *request_.mutable_envelopes()) envelopes.push_back(std::move(e));
     lock.unlock();
-    ledger_->Submit(std::move(bytes), [this, slot](SubmitResult r) { OnResult(slot, r); });
+    for (int i = 0; i < n; ++i) {
+      ledger_->Submit(std::move(envelopes[static_cast<size_t>(i)]),
+                      [this, slot, i](SubmitResult r) { OnResult(slot, i, r); });
+    }
     lock.lock();
-    if (slots_.size() < inflight_max_) {
+    MaybeWriteLocked();  // an empty batch is answered at once
+    if (inflight_ < limits_.stream_inflight_max) {
       StartRead(&request_);
     } else {
       read_paused_ = true;
@@ -75,22 +98,24 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitRequest, 
 
  private:
   struct Slot {
-    bool answered = false;
-    SubmitResponse response;
+    int remaining = 0;
+    SubmitBatchResponse response;
   };
 
-  void OnResult(const std::shared_ptr<Slot>& slot, const SubmitResult& r) {
+  void OnResult(const std::shared_ptr<Slot>& slot, int i, const SubmitResult& r) {
     bool last;
     {
       std::lock_guard lock(mu_);
-      slot->answered = true;
-      slot->response.set_code(static_cast<int32_t>(r.status.code()));
+      SubmitResponse* a = slot->response.mutable_answers(i);
+      a->set_code(static_cast<int32_t>(r.status.code()));
       if (r.status.ok()) {
-        slot->response.set_sequence(r.sequence);
-        slot->response.set_leaf_hash(std::string(AsBytes(r.leaf_hash)));
+        a->set_sequence(r.sequence);
+        a->set_leaf_hash(std::string(AsBytes(r.leaf_hash)));
       } else {
-        slot->response.set_message(std::string(r.status.message()));
+        a->set_message(std::string(r.status.message()));
       }
+      --slot->remaining;
+      --inflight_;
       MaybeWriteLocked();
       MaybeFinishLocked();
       --outstanding_;
@@ -100,10 +125,10 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitRequest, 
   }
 
   void MaybeWriteLocked() {
-    while (!writing_ && !slots_.empty() && slots_.front()->answered) {
+    while (!writing_ && !slots_.empty() && slots_.front()->remaining == 0) {
       auto slot = std::move(slots_.front());
       slots_.pop_front();
-      if (read_paused_ && !reads_done_) {
+      if (read_paused_ && !reads_done_ && inflight_ < limits_.stream_inflight_max) {
         read_paused_ = false;
         StartRead(&request_);
       }
@@ -122,11 +147,12 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitRequest, 
   }
 
   veta::Ledger* const ledger_;
-  const size_t inflight_max_;
+  const ServiceLimits limits_;
   std::mutex mu_;
-  SubmitRequest request_;                    // GUARDED_BY(mu_)
-  SubmitResponse current_;                   // GUARDED_BY(mu_), the write in flight
-  std::deque<std::shared_ptr<Slot>> slots_;  // GUARDED_BY(mu_), in arrival order
+  SubmitBatch request_;                      // GUARDED_BY(mu_)
+  SubmitBatchResponse current_;              // GUARDED_BY(mu_), the write in flight
+  std::deque<std::shared_ptr<Slot>> slots_;  // GUARDED_BY(mu_), batches in arrival order
+  size_t inflight_ = 0;                      // envelopes submitted and not yet answered
   size_t outstanding_ = 0;                   // ledger callbacks not yet returned
   bool writing_ = false, reads_done_ = false, read_paused_ = false;
   bool broken_ = false, finished_ = false, done_ = false;
@@ -150,9 +176,9 @@ grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx
   return reactor;
 }
 
-grpc::ServerBidiReactor<SubmitRequest, SubmitResponse>* LedgerService::SubmitStream(
+grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::SubmitStream(
     grpc::CallbackServerContext* /*ctx*/) {
-  return new SubmitStreamReactor(ledger_, limits_.stream_inflight_max);
+  return new SubmitStreamReactor(ledger_, limits_);
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* ctx,

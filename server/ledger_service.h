@@ -11,6 +11,8 @@ struct ServiceLimits {
   // Most envelopes one SubmitStream may have waiting for their answers; the stream stops
   // reading past it (flow control), so one client cannot queue without bound.
   size_t stream_inflight_max = 4096;
+  // Most envelopes in one SubmitBatch message.
+  size_t batch_envelopes_max = 1024;
 };
 
 class LedgerService final : public veta::v1::Ledger::CallbackService {
@@ -20,7 +22,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const veta::v1::SubmitRequest* request,
                                    veta::v1::SubmitResponse* response) override;
-  grpc::ServerBidiReactor<veta::v1::SubmitRequest, veta::v1::SubmitResponse>* SubmitStream(
+  grpc::ServerBidiReactor<veta::v1::SubmitBatch, veta::v1::SubmitBatchResponse>* SubmitStream(
       grpc::CallbackServerContext* ctx) override;
   grpc::ServerUnaryReactor* GetEntry(grpc::CallbackServerContext* ctx,
                                      const veta::v1::GetEntryRequest* request,

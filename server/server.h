@@ -17,8 +17,8 @@ struct ServerOptions {
   // host:port; port 0 picks a free one.
   std::string listen = "127.0.0.1:7480";
   ServiceLimits limits;
-  // gRPC's own bound on one message: a little above the largest envelope.
-  int max_receive_bytes = 512 * 1024;
+  // gRPC's own bound on one message (a SubmitBatch of many envelopes, or one large one).
+  int max_receive_bytes = 4 * 1024 * 1024;
 };
 
 struct RunningServer {

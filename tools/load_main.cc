@@ -31,7 +31,7 @@ struct Config {
   std::string authority_key;
   std::string algorithm = "ed25519";
   std::string mode = "both";
-  uint64_t entries = 20000, keys = 8, clients = 4, window = 256, rate = 0;
+  uint64_t entries = 20000, keys = 8, clients = 4, window = 256, rate = 0, batch = 64;
   bool json = false;
 };
 
@@ -142,30 +142,36 @@ RunResult RunStream(const Config& c, const std::shared_ptr<grpc::Channel>& chann
       std::vector<Clock::time_point> sent(mine.size());
       std::thread writer([&] {
         const auto t0 = Clock::now();
-        for (size_t j = 0; j < mine.size(); ++j) {
+        for (size_t j = 0; j < mine.size(); j += c.batch) {
           if (c.rate > 0) {  // pace this client at rate / clients
             std::this_thread::sleep_until(
                 t0 + std::chrono::nanoseconds(static_cast<int64_t>(
                          1e9 * static_cast<double>(j * c.clients) / static_cast<double>(c.rate))));
           }
-          veta::v1::SubmitRequest req;
-          req.set_envelope(envelopes[mine[j]]);
-          sent[j] = Clock::now();
-          if (!stream->Write(req)) break;
+          veta::v1::SubmitBatch batch;
+          const size_t end = std::min(mine.size(), j + c.batch);
+          for (size_t k2 = j; k2 < end; ++k2) batch.add_envelopes(envelopes[mine[k2]]);
+          const auto now = Clock::now();
+          for (size_t k2 = j; k2 < end; ++k2) sent[k2] = now;
+          if (!stream->Write(batch)) break;
         }
         stream->WritesDone();
       });
-      veta::v1::SubmitResponse resp;
+      veta::v1::SubmitBatchResponse resp;
       std::vector<double> lat;
       uint64_t ok = 0, refused = 0;
       std::string err;
-      for (size_t j = 0; stream->Read(&resp); ++j) {
-        lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent[j]).count());
-        if (resp.code() == 0) {
-          ++ok;
-        } else {
-          ++refused;
-          if (err.empty()) err = resp.message();
+      size_t j = 0;
+      while (stream->Read(&resp)) {
+        const auto now = Clock::now();
+        for (const auto& a : resp.answers()) {
+          lat.push_back(std::chrono::duration<double, std::milli>(now - sent[j++]).count());
+          if (a.code() == 0) {
+            ++ok;
+          } else {
+            ++refused;
+            if (err.empty()) err = a.message();
+          }
         }
       }
       writer.join();
@@ -258,6 +264,7 @@ int main(int argc, char** argv) {
   flags.Uint("keys", &c.keys, "Distinct signing keys.");
   flags.Uint("clients", &c.clients, "Concurrent clients (streams or unary callers).");
   flags.Uint("window", &c.window, "Unary calls in flight per client.");
+  flags.Uint("batch", &c.batch, "Envelopes per SubmitBatch message on a stream (at most 1024).");
   flags.Uint("rate", &c.rate,
              "Pace stream submissions at this many entries/s (0: as fast as possible).");
   flags.Bool("json", &c.json, "Print the results as one JSON object.");
@@ -269,8 +276,8 @@ int main(int argc, char** argv) {
     std::fputs(flags.Help().c_str(), stdout);
     return 0;
   }
-  if (c.authority_key.empty() || c.entries == 0 || c.keys == 0 || c.clients == 0 ||
-      (c.mode != "stream" && c.mode != "unary" && c.mode != "both")) {
+  if (c.authority_key.empty() || c.entries == 0 || c.keys == 0 || c.clients == 0 || c.batch == 0 ||
+      c.batch > 1024 || (c.mode != "stream" && c.mode != "unary" && c.mode != "both")) {
     std::fprintf(stderr, "veta-load: need --authority-key, positive counts and a valid --mode\n");
     return 2;
   }

@@ -93,7 +93,9 @@ TEST(CrashTest, SigkillDuringLoadLosesNoAnsweredEntry) {
   std::vector<Answer> answered;
   uint64_t nonce = 0;
   constexpr int kRounds = 4;
+  int interrupted_rounds = 0;  // rounds in which the kill cut the load short
   for (int round = 0; round < kRounds; ++round) {
+    const size_t answered_before = answered.size();
     ServerProcess server(dir.path());
     auto stub = veta::v1::Ledger::NewStub(
         grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
@@ -101,7 +103,7 @@ TEST(CrashTest, SigkillDuringLoadLosesNoAnsweredEntry) {
     std::vector<std::thread> clients;
     for (int c = 0; c < 2; ++c) {
       std::vector<std::string> envelopes;
-      for (int i = 0; i < 3000; ++i) {
+      for (int i = 0; i < 8000; ++i) {
         veta::v1::Memo memo;
         memo.set_text("crash round " + std::to_string(round));
         memo.set_nonce(++nonce);
@@ -112,29 +114,37 @@ TEST(CrashTest, SigkillDuringLoadLosesNoAnsweredEntry) {
         grpc::ClientContext ctx;
         auto stream = stub->SubmitStream(&ctx);
         std::thread writer([&] {
-          for (const auto& e : envelopes) {
-            veta::v1::SubmitRequest r;
-            r.set_envelope(e);
-            if (!stream->Write(r)) break;
+          for (size_t i = 0; i < envelopes.size(); i += 50) {
+            veta::v1::SubmitBatch batch;
+            for (size_t j = i; j < std::min(envelopes.size(), i + 50); ++j) {
+              batch.add_envelopes(envelopes[j]);
+            }
+            if (!stream->Write(batch)) break;
           }
           stream->WritesDone();
         });
-        veta::v1::SubmitResponse a;
-        for (size_t i = 0; stream->Read(&a); ++i) {
-          if (a.code() != 0) continue;
-          std::lock_guard lock(mu);
-          answered.push_back({a.sequence(), a.leaf_hash(), envelopes[i]});
+        veta::v1::SubmitBatchResponse batch_answer;
+        size_t i = 0;
+        while (stream->Read(&batch_answer)) {
+          for (const auto& a : batch_answer.answers()) {
+            const size_t at = i++;
+            if (a.code() != 0) continue;
+            std::lock_guard lock(mu);
+            answered.push_back({a.sequence(), a.leaf_hash(), envelopes[at]});
+          }
         }
         writer.join();
         stream->Finish().IgnoreError();
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
     const int status = server.Signal(SIGKILL);
     EXPECT_TRUE(WIFSIGNALED(status));
     for (auto& t : clients) t.join();
+    if (answered.size() - answered_before < 2 * 8000) ++interrupted_rounds;
   }
   ASSERT_FALSE(answered.empty()) << "no envelope was answered before the kills";
+  EXPECT_GT(interrupted_rounds, 0) << "every round finished before its SIGKILL";
 
   // Restart: every answered entry is there, byte for byte.
   ServerProcess server(dir.path());

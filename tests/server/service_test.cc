@@ -135,7 +135,7 @@ TEST_F(ServiceTest, BadInputGetsAPreciseStatusAndChangesNothing) {
 
 TEST_F(ServiceTest, MessagesAboveGrpcsLimitAreRefused) {
   veta::v1::SubmitResponse response;
-  grpc::Status s = Submit(std::string(600 * 1024, 'a'), &response);
+  grpc::Status s = Submit(std::string(5 * 1024 * 1024, 'a'), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
 }
 
@@ -148,18 +148,29 @@ TEST_F(ServiceTest, StreamAnswersEveryEnvelopeInOrder) {
     // Every 7th is a duplicate of the one before: refused, in its place.
     envelopes.push_back(i % 7 == 6 ? envelopes.back() : Memo("s" + std::to_string(i)));
   }
+  int written = 0;
   std::thread writer([&] {
-    for (const auto& e : envelopes) {
-      veta::v1::SubmitRequest r;
-      r.set_envelope(e);
-      ASSERT_TRUE(stream->Write(r));
+    // Batches of 1 to 13 envelopes, so that batch edges fall everywhere.
+    for (size_t i = 0, b = 1; i < envelopes.size(); i += b, b = b % 13 + 1) {
+      veta::v1::SubmitBatch batch;
+      for (size_t j = i; j < std::min(envelopes.size(), i + b); ++j)
+        batch.add_envelopes(envelopes[j]);
+      ASSERT_TRUE(stream->Write(batch));
+      ++written;
     }
+    ASSERT_TRUE(stream->Write(veta::v1::SubmitBatch()));  // an empty batch: an empty answer
+    ++written;
     stream->WritesDone();
   });
   std::vector<veta::v1::SubmitResponse> answers;
-  veta::v1::SubmitResponse a;
-  while (stream->Read(&a)) answers.push_back(a);
+  veta::v1::SubmitBatchResponse a;
+  int batches = 0;
+  while (stream->Read(&a)) {
+    ++batches;
+    for (const auto& answer : a.answers()) answers.push_back(answer);
+  }
   writer.join();
+  EXPECT_EQ(batches, written);  // one answer message per batch, the empty one included
   ASSERT_TRUE(stream->Finish().ok());
   ASSERT_EQ(answers.size(), static_cast<size_t>(n));
   uint64_t last = 0;
@@ -175,6 +186,25 @@ TEST_F(ServiceTest, StreamAnswersEveryEnvelopeInOrder) {
     entry.ParseFromString(*ledger_->GetEntry(answers[i].sequence()));
     EXPECT_EQ(entry.envelope(), envelopes[i]);
   }
+}
+
+TEST_F(ServiceTest, OversizedBatchIsRefusedEnvelopeByEnvelope) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->SubmitStream(&ctx);
+  veta::v1::SubmitBatch batch;
+  for (int i = 0; i < 1025; ++i) batch.add_envelopes(Memo("big " + std::to_string(i)));
+  const uint64_t size = ledger_->size();
+  ASSERT_TRUE(stream->Write(batch));
+  stream->WritesDone();
+  veta::v1::SubmitBatchResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  ASSERT_EQ(answer.answers_size(), 1025);
+  for (const auto& a : answer.answers()) {
+    EXPECT_EQ(a.code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(a.message(), "a batch holds at most 1024 envelopes; this one had 1025");
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(ledger_->size(), size);
 }
 
 TEST_F(ServiceTest, ReadsBeyondTheLogAreOutOfRange) {
