@@ -150,6 +150,12 @@ absl::StatusOr<uint64_t> Store::EntryCount() const {
   return last + 1;
 }
 
+absl::Status Store::FlushAll() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  return FromRocks(db_->Flush(options, handles_), "flush");
+}
+
 absl::StatusOr<std::string> Store::LatestCheckpointNote() const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints()));
   it->SeekToLast();

@@ -55,6 +55,8 @@ class Store {
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key) const;
   // Number of entries: one past the last sequence in `entries`.
   absl::StatusOr<uint64_t> EntryCount() const;
+  // Flushes every column family's memtable to disk (used at a clean shutdown).
+  absl::Status FlushAll();
   // The newest checkpoint note; NotFound when there is none.
   absl::StatusOr<std::string> LatestCheckpointNote() const;
 
