@@ -18,6 +18,12 @@ std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_t
       return std::make_unique<veta::v1::KeyRegistration>();
     case PayloadKind::kMemo:
       return std::make_unique<veta::v1::Memo>();
+    case PayloadKind::kRegistry:
+      return std::make_unique<veta::v1::RegistryRecord>();
+    case PayloadKind::kExtraction:
+      return std::make_unique<veta::v1::Extraction>();
+    case PayloadKind::kSale:
+      return std::make_unique<veta::v1::Sale>();
   }
   return nullptr;
 }
@@ -45,9 +51,13 @@ absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
   if (name == "genesis") return kGenesisType;
   if (name == "key-registration") return kKeyRegistrationType;
   if (name == "memo") return kMemoType;
+  if (name == "registry") return kRegistryType;
+  if (name == "extraction") return kExtractionType;
+  if (name == "sale") return kSaleType;
   if (PayloadKindOf(name).ok()) return name;
   return absl::InvalidArgumentError(
-      StrCat("unknown payload type '", name, "': use memo, key-registration or genesis"));
+      StrCat("unknown payload type '", name,
+             "': use memo, registry, extraction, sale, key-registration or genesis"));
 }
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {

@@ -24,6 +24,15 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
     case PayloadKind::kMemo:
       ok = d->memo.ParseFromString(payload);
       break;
+    case PayloadKind::kRegistry:
+      ok = d->registry.ParseFromString(payload);
+      break;
+    case PayloadKind::kExtraction:
+      ok = d->extraction.ParseFromString(payload);
+      break;
+    case PayloadKind::kSale:
+      ok = d->sale.ParseFromString(payload);
+      break;
   }
   if (!ok) {
     return absl::InvalidArgumentError(StrCat(
@@ -43,9 +52,13 @@ absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
   if (payload_type == kGenesisType) return PayloadKind::kGenesis;
   if (payload_type == kKeyRegistrationType) return PayloadKind::kKeyRegistration;
   if (payload_type == kMemoType) return PayloadKind::kMemo;
+  if (payload_type == kRegistryType) return PayloadKind::kRegistry;
+  if (payload_type == kExtractionType) return PayloadKind::kExtraction;
+  if (payload_type == kSaleType) return PayloadKind::kSale;
   return absl::InvalidArgumentError(StrCat("unknown payload type '", payload_type.substr(0, 100),
                                            "'; accepted: ", kGenesisType, ", ",
-                                           kKeyRegistrationType, ", ", kMemoType));
+                                           kKeyRegistrationType, ", ", kMemoType, ", ",
+                                           kRegistryType, ", ", kExtractionType, ", ", kSaleType));
 }
 
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {

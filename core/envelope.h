@@ -15,6 +15,7 @@
 #include "core/sha256.h"
 #include "veta/v1/envelope.pb.h"
 #include "veta/v1/ledger.pb.h"
+#include "veta/v1/registry.pb.h"
 
 namespace veta {
 
@@ -22,8 +23,11 @@ inline constexpr std::string_view kGenesisType = "application/vnd.veta.genesis+p
 inline constexpr std::string_view kKeyRegistrationType =
     "application/vnd.veta.key-registration+protobuf";
 inline constexpr std::string_view kMemoType = "application/vnd.veta.memo+protobuf";
+inline constexpr std::string_view kRegistryType = "application/vnd.veta.registry+protobuf";
+inline constexpr std::string_view kExtractionType = "application/vnd.veta.extraction+protobuf";
+inline constexpr std::string_view kSaleType = "application/vnd.veta.sale+protobuf";
 
-enum class PayloadKind { kGenesis, kKeyRegistration, kMemo };
+enum class PayloadKind { kGenesis, kKeyRegistration, kMemo, kRegistry, kExtraction, kSale };
 
 struct EnvelopeLimits {
   size_t envelope_bytes_max = 256 * 1024;
@@ -46,6 +50,9 @@ struct DecodedEnvelope {
   veta::v1::Genesis genesis;
   veta::v1::KeyRegistration key_registration;
   veta::v1::Memo memo;
+  veta::v1::RegistryRecord registry;
+  veta::v1::Extraction extraction;
+  veta::v1::Sale sale;
 };
 
 // Size, shape, payload type and payload parsing. InvalidArgument on any defect.

@@ -15,6 +15,7 @@ struct Ledger::Pending {
   std::string bytes;
   SubmitCallback done;
   absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not verified");
+  bool dry_run = false;
   bool ready = false;  // GUARDED_BY(Ledger::mu_)
 };
 
@@ -31,6 +32,14 @@ google::protobuf::Timestamp TimestampOfMicros(int64_t micros) {
   t.set_seconds(micros / 1000000);
   t.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
   return t;
+}
+
+SubmitResult MakeResult(absl::Status status, uint64_t sequence = 0, Hash leaf = {}) {
+  SubmitResult r;
+  r.status = std::move(status);
+  r.sequence = sequence;
+  r.leaf_hash = leaf;
+  return r;
 }
 
 int64_t NowMicros() {
@@ -56,7 +65,10 @@ std::string AuthorityKeyPath(const std::string& data_dir) {
 }
 
 Ledger::Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key)
-    : options_(options), store_(std::move(store)), checkpoint_key_(std::move(key)) {}
+    : options_(options),
+      store_(std::move(store)),
+      checkpoint_key_(std::move(key)),
+      registry_(std::make_unique<Registry>(store_.get())) {}
 
 Ledger::~Ledger() { Close(); }
 
@@ -170,6 +182,21 @@ absl::Status Ledger::Load() {
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scan keys"));
 
+  RETURN_IF_ERROR(registry_->Load());
+  {
+    std::unique_ptr<rocksdb::Iterator> at(
+        store_->db()->NewIterator(rocksdb::ReadOptions(), store_->attempts()));
+    at->SeekToLast();
+    RETURN_IF_ERROR(FromRocks(at->status(), "scan attempts"));
+    if (at->Valid()) {
+      if (!DecodeU64(at->key().ToStringView(), &attempt_count_)) {
+        return absl::DataLossError("attempts column family holds a malformed key");
+      }
+      ++attempt_count_;
+      last_attempt_hash_ = Sha256Of(at->value().ToStringView());
+    }
+  }
+
   // The tree's right edge, and the last entry against its leaf.
   StoreNodeReader reader(*store_);
   ASSIGN_OR_RETURN(tree_, merkle::CompactTree::Load(count, reader));
@@ -210,9 +237,25 @@ absl::Status Ledger::Load() {
 }
 
 void Ledger::Submit(std::string envelope_bytes, SubmitCallback done) {
+  Enqueue(std::move(envelope_bytes), std::move(done), false);
+}
+
+void Ledger::Check(std::string envelope_bytes, SubmitCallback done) {
+  Enqueue(std::move(envelope_bytes), std::move(done), true);
+}
+
+SubmitResult Ledger::CheckAndWait(std::string envelope_bytes) {
+  std::promise<SubmitResult> promise;
+  auto future = promise.get_future();
+  Check(std::move(envelope_bytes), [&promise](SubmitResult r) { promise.set_value(r); });
+  return future.get();
+}
+
+void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run) {
   auto pending = std::make_shared<Pending>();
   pending->bytes = std::move(envelope_bytes);
   pending->done = std::move(done);
+  pending->dry_run = dry_run;
   absl::Status refused;
   {
     std::lock_guard lock(mu_);
@@ -229,7 +272,7 @@ void Ledger::Submit(std::string envelope_bytes, SubmitCallback done) {
     }
   }
   if (!refused.ok()) {
-    pending->done(SubmitResult{refused});
+    pending->done(MakeResult(refused));
     return;
   }
   work_cv_.notify_one();
@@ -313,6 +356,9 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   std::unordered_map<std::string, uint64_t> pending_keys;
   std::vector<std::shared_ptr<const KeyInfo>> new_keys;
   std::unordered_map<std::string, uint64_t> batch_statements;
+  Delta delta;
+  const uint64_t attempt_count_before = attempt_count_;
+  const Hash attempt_hash_before = last_attempt_hash_;
   const int64_t now = std::max(NowMicros(), last_time_micros_);
 
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -347,6 +393,17 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       results[i].status = rules;
       continue;
     }
+    Verdict verdict = registry_->Evaluate(d, seq, now, keys_, delta, p.dry_run);
+    if (!verdict.ok()) {
+      results[i].status = RefusalStatus(verdict);
+      results[i].refusal = verdict.refusal;
+      if (!p.dry_run) LogAttempt(d, verdict, now, &wb);
+      continue;
+    }
+    if (p.dry_run) {
+      results[i].flags = verdict.effects.flags;  // OK: it would be accepted now
+      continue;
+    }
     veta::v1::Entry entry;
     entry.set_sequence(seq);
     *entry.mutable_time() = TimestampOfMicros(now);
@@ -369,10 +426,12 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       pending_keys[new_key->key.keyid()] = seq;
       new_keys.push_back(new_key);
     }
+    registry_->Stage(verdict, seq, &delta, &wb);
     batch_statements.emplace(statement, seq);
     last_leaf_ = leaf;
     last_time_micros_ = now;
-    results[i] = SubmitResult{absl::OkStatus(), seq, leaf};
+    results[i] = MakeResult(absl::OkStatus(), seq, leaf);
+    results[i].flags = std::move(verdict.effects.flags);
   }
 
   const auto steady_now = std::chrono::steady_clock::now();
@@ -401,6 +460,8 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     tree_ = tree_before;
     last_leaf_ = last_leaf_before;
     last_time_micros_ = last_time_before;
+    attempt_count_ = attempt_count_before;
+    last_attempt_hash_ = attempt_hash_before;
     const absl::Status failure = absl::UnavailableError(StrCat(
         "the ledger stopped accepting writes after a storage error: ", write_status.message()));
     std::fprintf(stderr, "veta: %s\n", std::string(failure.message()).c_str());
@@ -409,10 +470,11 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       write_failure_ = failure;
     }
     for (auto& r : results) {
-      if (r.status.ok()) r = SubmitResult{failure};
+      if (r.status.ok()) r = MakeResult(failure);
     }
   } else {
     for (auto& k : new_keys) keys_.Add(k);
+    registry_->Commit(std::move(delta), &keys_);
     size_.store(tree_.size(), std::memory_order_release);
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
@@ -421,6 +483,50 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     }
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
+}
+
+void Ledger::LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now,
+                        rocksdb::WriteBatch* wb) {
+  veta::v1::Attempt attempt;
+  attempt.set_number(attempt_count_);
+  *attempt.mutable_time() = TimestampOfMicros(now);
+  if (attempt_count_ > 0) attempt.set_previous_hash(std::string(AsBytes(last_attempt_hash_)));
+  attempt.set_envelope(d.bytes);
+  attempt.set_refusal(verdict.refusal);
+  attempt.set_message(verdict.message);
+  for (const auto& party : verdict.parties) attempt.add_parties(party);
+  attempt.set_unit_code(verdict.unit_code);
+  attempt.set_ledger_size(tree_.size());
+  const std::string bytes = attempt.SerializeAsString();
+  const std::string number = EncodeU64(attempt_count_);
+  wb->Put(store_->attempts(), number, bytes);
+  const std::string zero(1, '\0');
+  for (const auto& party : verdict.parties) {
+    wb->Put(store_->evidence(), StrCat("Ap", party, zero, number), "");
+  }
+  if (!verdict.unit_code.empty()) {
+    wb->Put(store_->evidence(), StrCat("Au", verdict.unit_code, zero, number), "");
+  }
+  wb->Put(store_->evidence(), StrCat("Ar", veta::v1::Refusal_Name(verdict.refusal), zero, number),
+          "");
+  last_attempt_hash_ = Sha256Of(bytes);
+  ++attempt_count_;
+}
+
+absl::StatusOr<uint64_t> Ledger::SizeAtTime(int64_t time_micros) const {
+  // Binary search for the first entry later than time_micros.
+  uint64_t lo = 0, hi = size();
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    ASSIGN_OR_RETURN(std::string bytes, GetEntry(mid));
+    ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, mid));
+    if (MicrosOf(entry.time()) <= time_micros) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size, const Hash& root) const {

@@ -31,6 +31,7 @@
 #include "core/envelope.h"
 #include "core/keyring.h"
 #include "core/merkle.h"
+#include "core/registry.h"
 #include "core/store.h"
 #include "veta/v1/ledger.pb.h"
 
@@ -57,6 +58,10 @@ struct SubmitResult {
   absl::Status status;
   uint64_t sequence = 0;
   Hash leaf_hash{};
+  // When an origin rule refused it: the stable code (also at the front of the message).
+  veta::v1::Refusal refusal = veta::v1::REFUSAL_UNSPECIFIED;
+  // Red flags raised on the accepted entry.
+  std::vector<veta::v1::Flag> flags;
 };
 
 using SubmitCallback = std::function<void(SubmitResult)>;
@@ -86,6 +91,12 @@ class Ledger {
   // the reason it was refused.
   void Submit(std::string envelope_bytes, SubmitCallback done);
   SubmitResult SubmitAndWait(std::string envelope_bytes);
+  // A dry run: the same checks and rules, in sequence with the writes, against the state as it
+  // stands, but nothing is written and no attempt is logged. For a sale, the counterpart's
+  // signature may be missing (a buyer checking a seller before paying). OK means it would be
+  // accepted now.
+  void Check(std::string envelope_bytes, SubmitCallback done);
+  SubmitResult CheckAndWait(std::string envelope_bytes);
 
   // Refuses new submissions, finishes those already queued, signs a final checkpoint,
   // syncs and closes. Idempotent.
@@ -107,9 +118,19 @@ class Ledger {
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
 
+  // Read access for queries (registry versions, lots, attempts): the store is safe to read
+  // from any thread; records at sequences >= size() are not yet visible.
+  const Store& store() const { return *store_; }
+  // The number of entries whose time is <= time_micros (so "as of" that time means "as of
+  // entries [0, result)"). Entry times never decrease.
+  absl::StatusOr<uint64_t> SizeAtTime(int64_t time_micros) const;
+
  private:
   struct Pending;
   Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key);
+  void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run);
+  void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now,
+                  rocksdb::WriteBatch* wb);
   absl::Status Load();
   void VerifyLoop();
   void SequencerLoop();
@@ -128,6 +149,9 @@ class Ledger {
   merkle::CompactTree tree_;
   Hash last_leaf_{};
   int64_t last_time_micros_ = 0;  // entry times never go backwards
+  std::unique_ptr<Registry> registry_;
+  uint64_t attempt_count_ = 0;
+  Hash last_attempt_hash_{};
   uint64_t checkpointed_size_ = 0;
   std::chrono::steady_clock::time_point oldest_unchecked_{};
 

@@ -15,7 +15,11 @@ const std::vector<std::string>& FamilyNames() {
                                                  "statements",
                                                  "tree",
                                                  "checkpoints",
-                                                 "keys"};
+                                                 "keys",
+                                                 "registry",
+                                                 "state",
+                                                 "attempts",
+                                                 "evidence"};
   return names;
 }
 
@@ -26,7 +30,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
   table.block_cache = cache;
   // Hash-keyed families are looked up by point reads on the write path: a Bloom filter
   // answers most misses (new statements are mostly misses) without touching the disk.
-  if (name == "leaves" || name == "statements" || name == "tree" || name == "keys") {
+  if (name == "leaves" || name == "statements" || name == "tree" || name == "keys" ||
+      name == "state") {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -85,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
   rocksdb::DBOptions options;
   options.create_if_missing = mode == Mode::kCreate;
   options.error_if_exists = mode == Mode::kCreate;
-  options.create_missing_column_families = mode == Mode::kCreate;
+  options.create_missing_column_families = mode != Mode::kReadOnly;  // families added later
   options.paranoid_checks = true;
   options.max_background_jobs = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -107,6 +112,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
     return FromRocks(s, StrCat("cannot open the ledger database at ", path));
   }
   store->db_.reset(raw);
+  if (store->handles_.size() != FamilyNames().size()) std::abort();  // accessors index it
   if (mode == Mode::kCreate) {
     RETURN_IF_ERROR(FromRocks(store->db_->Put(rocksdb::WriteOptions(), store->meta(),
                                               std::string(kFormatKey), std::string(kFormatValue)),

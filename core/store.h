@@ -9,6 +9,14 @@
 //   tree           end leaf (8, BE) || level (1)    node hash (32 bytes); end = (index+1) << level
 //   checkpoints    tree size (8, BE)                the signed note
 //   keys           key id (64 hex chars)            sequence of its registration (8, BE)
+//   registry       kind (1) || id || 0 || seq (BE)  a registry record version (RegistryRecord)
+//   state          "L" lot id                       the lot as it stands (Lot)
+//                  "C" unit-or-selector "/" day     kg extracted that day (double)
+//                  "T" seller id                    the seller's sale count and kg (SellerStats)
+//   attempts       attempt number (8, BE)           a refused submission (Attempt), hash-chained
+//   evidence       "A" p|u|r key 0 number           indexes of attempts by party, unit, refusal
+//                  "f" seq || i                     a red flag raised on entry seq (Flag)
+//                  "F" p|u key 0 seq || i           index of flags by party and unit
 //
 // Big-endian numbers keep RocksDB's byte order equal to numeric order.
 #pragma once
@@ -50,6 +58,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* tree() const { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* checkpoints() const { return handles_[5]; }
   rocksdb::ColumnFamilyHandle* keys() const { return handles_[6]; }
+  rocksdb::ColumnFamilyHandle* registry() const { return handles_[7]; }
+  rocksdb::ColumnFamilyHandle* state() const { return handles_[8]; }
+  rocksdb::ColumnFamilyHandle* attempts() const { return handles_[9]; }
+  rocksdb::ColumnFamilyHandle* evidence() const { return handles_[10]; }
 
   // NotFound when absent.
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key) const;

@@ -1,0 +1,108 @@
+// Geometry for origin checks: WGS84 longitude/latitude points, GeoJSON Polygon and
+// MultiPolygon (with holes), point-in-polygon, bounding boxes and a grid index of zones.
+//
+// Coordinates are degrees, as GeoJSON (RFC 7946) gives them: [longitude, latitude]. A point on
+// a polygon's boundary counts as inside, for units (a miner on the boundary is in the
+// concession) and for prohibited zones (a point on a territory's boundary is refused): the
+// conservative answer in both cases. Planar tests on degrees are exact enough at the scale of
+// concessions (hundreds of metres) away from the poles and the antimeridian, which Peru is.
+//
+// Thread-safety: immutable after construction.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace google::protobuf {
+class Value;
+}
+
+namespace veta::geo {
+
+struct Point {
+  double lon = 0, lat = 0;
+};
+
+struct BBox {
+  double min_lon = 1e300, min_lat = 1e300, max_lon = -1e300, max_lat = -1e300;
+  void Extend(Point p);
+  void Extend(const BBox& b);
+  bool Contains(Point p) const {
+    return p.lon >= min_lon && p.lon <= max_lon && p.lat >= min_lat && p.lat <= max_lat;
+  }
+  bool Intersects(const BBox& b) const {
+    return min_lon <= b.max_lon && b.min_lon <= max_lon && min_lat <= b.max_lat &&
+           b.min_lat <= max_lat;
+  }
+  bool empty() const { return min_lon > max_lon; }
+};
+
+// Checks a point's range: longitude in [-180, 180], latitude in [-90, 90], both finite.
+absl::Status CheckPoint(Point p);
+
+// A Polygon or MultiPolygon. Rings are closed (first point == last point), the first ring of
+// each polygon is its outer boundary and the others its holes.
+class Geometry {
+ public:
+  Geometry() = default;
+  // From a GeoJSON geometry object ({"type": "Polygon" | "MultiPolygon", "coordinates": ...}).
+  // InvalidArgument naming the defect: unclosed ring, too few points, bad coordinates.
+  static absl::StatusOr<Geometry> FromGeoJson(std::string_view json);
+  static absl::StatusOr<Geometry> FromValue(const google::protobuf::Value& geometry);
+
+  // Inside, or on the boundary. Cost: the bounding box first, then O(vertices).
+  bool Contains(Point p) const;
+  const BBox& bbox() const { return bbox_; }
+  size_t vertex_count() const;
+  size_t polygon_count() const { return polygons_.size(); }
+  // Compact GeoJSON of the geometry (what registry records store).
+  std::string ToGeoJson() const;
+
+ private:
+  using Ring = std::vector<Point>;
+  struct Polygon {
+    std::vector<Ring> rings;
+    BBox bbox;
+  };
+  static absl::StatusOr<Polygon> ParsePolygon(const google::protobuf::Value& rings, size_t index);
+  std::vector<Polygon> polygons_;
+  BBox bbox_;
+};
+
+// One feature of a FeatureCollection: its geometry (Polygon/MultiPolygon), or its point
+// (Point), and its properties as text.
+struct Feature {
+  std::optional<Geometry> geometry;
+  std::optional<Point> point;
+  std::map<std::string, std::string> properties;
+};
+
+// Parses a GeoJSON FeatureCollection. Features with a null geometry are kept (both empty);
+// a malformed geometry is an error naming the feature's index.
+absl::StatusOr<std::vector<Feature>> ParseFeatureCollection(std::string_view json);
+
+// Finds which of many geometries contain a point: a uniform grid of cells maps each cell to
+// the geometries whose bounding box overlaps it, so a lookup tests only a few bounding boxes.
+class GeometryIndex {
+ public:
+  explicit GeometryIndex(double cell_degrees = 0.25) : cell_(cell_degrees) {}
+  void Add(uint64_t id, const Geometry* geometry);  // not owned; must outlive the index
+  void Remove(uint64_t id);
+  // Ids of the geometries containing p, ascending.
+  std::vector<uint64_t> Containing(Point p) const;
+  size_t size() const { return items_.size(); }
+
+ private:
+  int64_t Cell(double degrees) const;
+  double cell_;
+  std::map<uint64_t, const Geometry*> items_;
+  std::map<std::pair<int64_t, int64_t>, std::vector<uint64_t>> grid_;
+};
+
+}  // namespace veta::geo

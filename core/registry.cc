@@ -1,0 +1,927 @@
+#include "core/registry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+#include "core/ids.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+
+namespace veta {
+namespace {
+
+using veta::v1::Refusal;
+
+constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a declared time may be
+constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
+constexpr double kArtisanalTpdMax = 25, kSmallTpdMax = 350;
+constexpr size_t kNameBytesMax = 300, kIdBytesMax = 64;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+std::string Date(int64_t micros) {
+  const std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::string PeruDay(int64_t micros) {
+  std::string d = Date(micros + kPeruUtcOffsetMicros);
+  d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
+  return d;
+}
+
+std::string Kg(double kg) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f kg", kg);
+  return buf;
+}
+
+std::string Num(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", d);
+  return buf;
+}
+
+std::string MapKey(RecordKind kind, std::string_view id) {
+  std::string key(1, static_cast<char>(kind));
+  key.append(id);
+  return key;
+}
+
+Verdict Refuse(Refusal code, std::string message) {
+  Verdict v;
+  v.refusal = code;
+  v.message = std::move(message);
+  return v;
+}
+
+// The registration facts every active-check needs, whatever the record kind.
+struct Standing {
+  const char* what;  // "miner", "selector", "trader"...
+  std::string id;
+  const veta::v1::StatusInfo* status;
+  const google::protobuf::Timestamp* valid_from;
+  const google::protobuf::Timestamp* valid_until;
+  const google::protobuf::RepeatedPtrField<veta::v1::PublicKey>* keys;
+  uint64_t sequence;
+};
+
+const char* PartyKindName(veta::v1::PartyKind kind) {
+  switch (kind) {
+    case veta::v1::TRADER:
+      return "trader";
+    case veta::v1::PLANT:
+      return "processing plant";
+    case veta::v1::EXPORTER:
+      return "exporter";
+    default:
+      return "party";
+  }
+}
+
+std::optional<Standing> StandingOf(const RecordState& s) {
+  const auto& r = s.record;
+  if (r.has_miner()) {
+    return Standing{"miner",
+                    r.miner().ruc(),
+                    &r.miner().status(),
+                    &r.miner().valid_from(),
+                    &r.miner().valid_until(),
+                    &r.miner().keys(),
+                    s.sequence};
+  }
+  if (r.has_selector()) {
+    return Standing{"selector",
+                    r.selector().dni(),
+                    &r.selector().status(),
+                    &r.selector().valid_from(),
+                    &r.selector().valid_until(),
+                    &r.selector().keys(),
+                    s.sequence};
+  }
+  if (r.has_party()) {
+    return Standing{PartyKindName(r.party().kind()),
+                    r.party().ruc(),
+                    &r.party().status(),
+                    &r.party().valid_from(),
+                    &r.party().valid_until(),
+                    &r.party().keys(),
+                    s.sequence};
+  }
+  return std::nullopt;
+}
+
+// --- Rules, one small function each. Each returns the refusal, or nullopt to pass. ---
+
+// The party signed the envelope with one of its registered keys.
+std::optional<Verdict> RuleSignedBy(const Standing& p, const DecodedEnvelope& d, Refusal code) {
+  for (const auto& sig : d.envelope.signatures()) {
+    for (const auto& key : *p.keys) {
+      if (key.keyid() == sig.keyid()) return std::nullopt;
+    }
+  }
+  return Refuse(code, StrCat(p.what, " ", p.id, " did not sign this envelope with a key of its ",
+                             "registration (entry ", p.sequence, ")"));
+}
+
+// Vigente at `t`, and within its validity period.
+std::optional<Verdict> RuleActive(const Standing& p, int64_t t, Refusal not_active,
+                                  Refusal expired) {
+  const auto& st = *p.status;
+  if (st.status() != veta::v1::VIGENTE && Micros(st.since()) <= t) {
+    return Refuse(not_active,
+                  StrCat(p.what, " ", p.id, " is ", veta::v1::RegistryStatus_Name(st.status()),
+                         " since ", Date(Micros(st.since())), " (entry ", p.sequence, ")",
+                         st.reason().empty() ? "" : ": ", st.reason()));
+  }
+  if (t < Micros(*p.valid_from) || t >= Micros(*p.valid_until)) {
+    return Refuse(
+        expired,
+        StrCat(p.what, " ", p.id, " is registered from ", Date(Micros(*p.valid_from)), " until ",
+               Date(Micros(*p.valid_until)), " (entry ", p.sequence, "), not on ", Date(t)));
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now) {
+  if (t > now + kClockSkewMicros) {
+    return Refuse(veta::v1::TIME_IN_FUTURE,
+                  StrCat("the declared time ", Date(t), " is ahead of the registry's clock (",
+                         Date(now), ")"));
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> RuleQuantityPositive(double kg, std::string_view what) {
+  if (!(kg > 0) || !std::isfinite(kg)) {
+    return Refuse(veta::v1::QUANTITY_NOT_POSITIVE,
+                  StrCat(what, " must be a positive number of kg, not ", Num(kg)));
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> RuleExtractorOnUnit(const RecordState& extractor,
+                                           const veta::v1::MiningUnit& unit) {
+  const auto& r = extractor.record;
+  if (r.has_miner()) {
+    if (unit.holder_ruc() == r.miner().ruc()) return std::nullopt;
+    for (const auto& m : unit.allowed_miners()) {
+      if (m == r.miner().ruc()) return std::nullopt;
+    }
+    return Refuse(veta::v1::EXTRACTOR_NOT_ALLOWED_ON_UNIT,
+                  StrCat("miner ", r.miner().ruc(), " is neither the holder of unit ",
+                         unit.concession_code(), " nor among the miners allowed to work it"));
+  }
+  for (const auto& u : r.selector().allowed_units()) {
+    if (u == unit.concession_code()) return std::nullopt;
+  }
+  return Refuse(veta::v1::EXTRACTOR_NOT_ALLOWED_ON_UNIT,
+                StrCat("selector ", r.selector().dni(), " may not select ore at unit ",
+                       unit.concession_code()));
+}
+
+std::optional<Verdict> RulePointInUnit(geo::Point p, const RecordState& unit) {
+  if (unit.geometry->Contains(p)) return std::nullopt;
+  return Refuse(veta::v1::POINT_OUTSIDE_UNIT,
+                StrCat("extraction point (", Num(p.lon), ", ", Num(p.lat), ") lies outside unit ",
+                       unit.record.unit().concession_code(), " (entry ", unit.sequence, ")"));
+}
+
+std::optional<Verdict> RuleGrade(double grade, const veta::v1::Parameters& params,
+                                 const std::string& department) {
+  auto it = params.grade_by_department().find(department);
+  const veta::v1::Bounds& b =
+      it != params.grade_by_department().end() ? it->second : params.grade_default();
+  if (grade >= b.min() && grade <= b.max()) return std::nullopt;
+  return Refuse(veta::v1::GRADE_OUT_OF_BOUNDS,
+                StrCat("declared grade ", Num(grade), " g/t is outside ", Num(b.min()), "-",
+                       Num(b.max()), " g/t for department ", department));
+}
+
+std::optional<Verdict> RuleDailyLimit(double so_far_kg, double add_kg, double limit_kg,
+                                      Refusal code, const std::string& what,
+                                      const std::string& day) {
+  if (so_far_kg + add_kg <= limit_kg + 1e-9) return std::nullopt;
+  return Refuse(
+      code, StrCat(what, " would reach ", Kg(so_far_kg + add_kg), " on ", day, " (", Kg(so_far_kg),
+                   " already), above its limit of ", Kg(limit_kg), " per day"));
+}
+
+std::optional<Verdict> RuleBuyerMayBuyOre(const veta::v1::Party& buyer) {
+  if (buyer.kind() == veta::v1::PLANT || buyer.kind() == veta::v1::TRADER) return std::nullopt;
+  return Refuse(veta::v1::BUYER_MAY_NOT_BUY_ORE,
+                StrCat(PartyKindName(buyer.kind()), " ", buyer.ruc(),
+                       " may not buy ore: only processing plants and traders do"));
+}
+
+std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view seller,
+                                             double kg) {
+  if (lot.holder_id() != seller) {
+    return Refuse(veta::v1::SELLER_DOES_NOT_HOLD_LOT, StrCat("lot ", lot.lot_id(), " is held by ",
+                                                             lot.holder_id(), ", not by ", seller));
+  }
+  if (kg > lot.remaining_kg() + 1e-9) {
+    return Refuse(veta::v1::QUANTITY_EXCEEDS_LOT,
+                  StrCat("lot ", lot.lot_id(), " has ", Kg(lot.remaining_kg()),
+                         " left; the sale asks for ", Kg(kg)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view RecordKindName(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kRegistrar:
+      return "registrar";
+    case RecordKind::kMiner:
+      return "miner";
+    case RecordKind::kUnit:
+      return "unit";
+    case RecordKind::kParty:
+      return "party";
+    case RecordKind::kSelector:
+      return "selector";
+    case RecordKind::kZone:
+      return "zone";
+    case RecordKind::kParameters:
+      return "parameters";
+  }
+  return "?";
+}
+
+absl::StatusOr<RecordKind> ParseRecordKind(std::string_view name) {
+  for (RecordKind k :
+       {RecordKind::kRegistrar, RecordKind::kMiner, RecordKind::kUnit, RecordKind::kParty,
+        RecordKind::kSelector, RecordKind::kZone, RecordKind::kParameters}) {
+    if (RecordKindName(k) == name) return k;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("unknown record kind '", name,
+             "': use registrar, miner, unit, party, selector, zone or parameters"));
+}
+
+std::pair<RecordKind, std::string> RecordKey(const veta::v1::RegistryRecord& r) {
+  switch (r.record_case()) {
+    case veta::v1::RegistryRecord::kRegistrar:
+      return {RecordKind::kRegistrar, r.registrar().registrar_id()};
+    case veta::v1::RegistryRecord::kMiner:
+      return {RecordKind::kMiner, r.miner().ruc()};
+    case veta::v1::RegistryRecord::kUnit:
+      return {RecordKind::kUnit, r.unit().concession_code()};
+    case veta::v1::RegistryRecord::kParty:
+      return {RecordKind::kParty, r.party().ruc()};
+    case veta::v1::RegistryRecord::kSelector:
+      return {RecordKind::kSelector, r.selector().dni()};
+    case veta::v1::RegistryRecord::kZone:
+      return {RecordKind::kZone, r.zone().zone_id()};
+    default:
+      return {RecordKind::kParameters, ""};
+  }
+}
+
+std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequence) {
+  std::string key = MapKey(kind, id);
+  key.push_back('\0');
+  key += EncodeU64(sequence);
+  return key;
+}
+
+std::vector<veta::v1::PublicKey> RecordKeys(const veta::v1::RegistryRecord& r) {
+  const google::protobuf::RepeatedPtrField<veta::v1::PublicKey>* keys = nullptr;
+  if (r.has_registrar()) keys = &r.registrar().keys();
+  if (r.has_miner()) keys = &r.miner().keys();
+  if (r.has_party()) keys = &r.party().keys();
+  if (r.has_selector()) keys = &r.selector().keys();
+  if (keys == nullptr) return {};
+  return {keys->begin(), keys->end()};
+}
+
+namespace {
+
+absl::Status CheckName(std::string_view what, const std::string& name) {
+  if (name.empty() || name.size() > kNameBytesMax) {
+    return absl::InvalidArgumentError(StrCat(what, " needs a name (1-300 bytes)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckKeys(std::string_view what,
+                       const google::protobuf::RepeatedPtrField<veta::v1::PublicKey>& keys) {
+  if (keys.empty() || keys.size() > 8) {
+    return absl::InvalidArgumentError(StrCat(what, " needs 1 to 8 public keys"));
+  }
+  for (const auto& k : keys) {
+    if (auto key = PublicKey::FromProto(k); !key.ok()) {
+      return absl::InvalidArgumentError(StrCat(what, ": ", key.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStatusAndValidity(std::string_view what, const veta::v1::StatusInfo& status,
+                                    const google::protobuf::Timestamp& from,
+                                    const google::protobuf::Timestamp& until, bool expires) {
+  if (status.status() == veta::v1::REGISTRY_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        StrCat(what, " needs a status (VIGENTE, SUSPENDIDO, EXCLUIDO)"));
+  }
+  if (status.status() != veta::v1::VIGENTE && status.reason().empty()) {
+    return absl::InvalidArgumentError(StrCat(
+        what, " is ", veta::v1::RegistryStatus_Name(status.status()), ": the reason is required"));
+  }
+  if (expires && Micros(until) <= Micros(from)) {
+    return absl::InvalidArgumentError(StrCat(
+        what, " needs a validity period: valid_until after valid_from (registrations expire)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckGeometry(std::string_view what, const std::string& geojson) {
+  auto g = geo::Geometry::FromGeoJson(geojson);
+  if (!g.ok()) return absl::InvalidArgumentError(StrCat(what, " geometry: ", g.status().message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
+  switch (r.record_case()) {
+    case veta::v1::RegistryRecord::kRegistrar: {
+      const auto& x = r.registrar();
+      if (x.registrar_id().empty() || x.registrar_id().size() > kIdBytesMax) {
+        return absl::InvalidArgumentError("registrar needs an id (1-64 bytes)");
+      }
+      RETURN_IF_ERROR(CheckName("registrar", x.name()));
+      if (x.status() == veta::v1::REGISTRY_STATUS_UNSPECIFIED) {
+        return absl::InvalidArgumentError("registrar needs a status");
+      }
+      return CheckKeys("registrar", x.keys());
+    }
+    case veta::v1::RegistryRecord::kMiner: {
+      const auto& x = r.miner();
+      RETURN_IF_ERROR(CheckRuc(x.ruc()));
+      const std::string what = StrCat("miner ", x.ruc());
+      RETURN_IF_ERROR(CheckName(what, x.name()));
+      const bool company = x.ruc().substr(0, 2) == "20";
+      if (x.person_type() != (company ? veta::v1::COMPANY : veta::v1::NATURAL_PERSON)) {
+        return absl::InvalidArgumentError(StrCat(what, ": a RUC starting with ",
+                                                 x.ruc().substr(0, 2), " is a ",
+                                                 company ? "COMPANY" : "NATURAL_PERSON"));
+      }
+      if (x.size_class() == veta::v1::SIZE_CLASS_UNSPECIFIED ||
+          x.category() == veta::v1::CATEGORY_UNSPECIFIED) {
+        return absl::InvalidArgumentError(StrCat(what, " needs a size class and a category"));
+      }
+      RETURN_IF_ERROR(
+          CheckStatusAndValidity(what, x.status(), x.valid_from(), x.valid_until(), true));
+      return CheckKeys(what, x.keys());
+    }
+    case veta::v1::RegistryRecord::kUnit: {
+      const auto& x = r.unit();
+      if (x.concession_code().empty() || x.concession_code().size() > kIdBytesMax) {
+        return absl::InvalidArgumentError("unit needs a concession code (1-64 bytes)");
+      }
+      const std::string what = StrCat("unit ", x.concession_code());
+      RETURN_IF_ERROR(CheckName(what, x.name()));
+      RETURN_IF_ERROR(CheckRuc(x.holder_ruc()));
+      RETURN_IF_ERROR(CheckUbigeo(x.ubigeo()));
+      RETURN_IF_ERROR(CheckGeometry(what, x.geometry_geojson()));
+      if (x.activity() == veta::v1::UNIT_ACTIVITY_UNSPECIFIED) {
+        return absl::InvalidArgumentError(StrCat(what, " needs an activity"));
+      }
+      if (!(x.capacity_tonnes_per_day() > 0) || x.capacity_tonnes_per_day() > kSmallTpdMax) {
+        return absl::InvalidArgumentError(
+            StrCat(what, ": installed capacity must be in (0, 350] t/day"));
+      }
+      for (const auto& m : x.allowed_miners()) RETURN_IF_ERROR(CheckRuc(m));
+      return CheckStatusAndValidity(what, x.status(), {}, {}, false);
+    }
+    case veta::v1::RegistryRecord::kParty: {
+      const auto& x = r.party();
+      RETURN_IF_ERROR(CheckRuc(x.ruc()));
+      const std::string what = StrCat("party ", x.ruc());
+      RETURN_IF_ERROR(CheckName(what, x.name()));
+      if (x.kind() == veta::v1::PARTY_KIND_UNSPECIFIED) {
+        return absl::InvalidArgumentError(StrCat(what, " needs a kind (TRADER, PLANT, EXPORTER)"));
+      }
+      if (x.kind() == veta::v1::PLANT && !(x.processing_capacity_tonnes_per_day() > 0)) {
+        return absl::InvalidArgumentError(StrCat(what, ": a plant needs its processing capacity"));
+      }
+      RETURN_IF_ERROR(
+          CheckStatusAndValidity(what, x.status(), x.valid_from(), x.valid_until(), true));
+      return CheckKeys(what, x.keys());
+    }
+    case veta::v1::RegistryRecord::kSelector: {
+      const auto& x = r.selector();
+      RETURN_IF_ERROR(CheckDni(x.dni()));
+      const std::string what = StrCat("selector ", x.dni());
+      RETURN_IF_ERROR(CheckName(what, x.name()));
+      if (x.allowed_units().empty()) {
+        return absl::InvalidArgumentError(
+            StrCat(what, " needs the units where she may select ore"));
+      }
+      RETURN_IF_ERROR(
+          CheckStatusAndValidity(what, x.status(), x.valid_from(), x.valid_until(), true));
+      return CheckKeys(what, x.keys());
+    }
+    case veta::v1::RegistryRecord::kZone: {
+      const auto& x = r.zone();
+      if (x.zone_id().empty() || x.zone_id().size() > kIdBytesMax) {
+        return absl::InvalidArgumentError("zone needs an id (1-64 bytes)");
+      }
+      RETURN_IF_ERROR(CheckName(StrCat("zone ", x.zone_id()), x.name()));
+      if (x.kind() == veta::v1::ZONE_KIND_UNSPECIFIED) {
+        return absl::InvalidArgumentError(StrCat("zone ", x.zone_id(), " needs a kind"));
+      }
+      return CheckGeometry(StrCat("zone ", x.zone_id()), x.geometry_geojson());
+    }
+    case veta::v1::RegistryRecord::kParameters: {
+      const auto& x = r.parameters();
+      auto bad = [](const veta::v1::Bounds& b) { return !(b.min() >= 0 && b.max() > b.min()); };
+      if (bad(x.grade_default()) || bad(x.recovery()) || x.recovery().max() > 1) {
+        return absl::InvalidArgumentError(
+            "parameters need grade and recovery bounds (0 <= min < max)");
+      }
+      for (const auto& [dept, b] : x.grade_by_department()) {
+        if (bad(b))
+          return absl::InvalidArgumentError(StrCat("grade bounds of ", dept, " are invalid"));
+      }
+      if (!(x.selector_daily_limit_kg() > 0) || !(x.cash_flag_threshold_pen() > 0) ||
+          !(x.volume_jump_factor() > 1)) {
+        return absl::InvalidArgumentError(
+            "parameters need a selector limit > 0, a cash threshold > 0 and a volume factor > 1");
+      }
+      return absl::OkStatus();
+    }
+    default:
+      return absl::InvalidArgumentError("empty registry record");
+  }
+}
+
+absl::Status RefusalStatus(const Verdict& v) {
+  return absl::FailedPreconditionError(
+      StrCat("[", veta::v1::Refusal_Name(v.refusal), "] ", v.message));
+}
+
+// --- State ---
+
+absl::Status Registry::Load() {
+  records_.clear();
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->registry()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto state = std::make_shared<RecordState>();
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() < 10 || !DecodeU64(key.substr(key.size() - 8), &state->sequence) ||
+        !state->record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("registry column family holds a malformed record");
+    }
+    if (state->record.has_unit()) {
+      ASSIGN_OR_RETURN(state->geometry,
+                       geo::Geometry::FromGeoJson(state->record.unit().geometry_geojson()));
+    } else if (state->record.has_zone()) {
+      ASSIGN_OR_RETURN(state->geometry,
+                       geo::Geometry::FromGeoJson(state->record.zone().geometry_geojson()));
+    }
+    records_[std::string(key.substr(0, key.size() - 9))] = std::move(state);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "load the registry"));
+  std::unique_ptr<rocksdb::Iterator> st(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->state()));
+  for (st->Seek("C"); st->Valid() && st->key().starts_with("C"); st->Next()) {
+    double kg = 0;
+    if (st->value().size() != sizeof(kg)) return absl::DataLossError("malformed counter");
+    std::memcpy(&kg, st->value().data(), sizeof(kg));
+    counters_[st->key().ToString().substr(1)] = kg;
+  }
+  for (st->Seek("T"); st->Valid() && st->key().starts_with("T"); st->Next()) {
+    SellerStats s;
+    if (st->value().size() != sizeof(s)) return absl::DataLossError("malformed seller stats");
+    std::memcpy(&s, st->value().data(), sizeof(s));
+    seller_stats_[st->key().ToString().substr(1)] = s;
+  }
+  RETURN_IF_ERROR(FromRocks(st->status(), "load the registry state"));
+  RebuildZoneIndex();
+  return absl::OkStatus();
+}
+
+void Registry::RebuildZoneIndex() {
+  prohibited_ = geo::GeometryIndex();
+  scars_ = geo::GeometryIndex();
+  indexed_zones_.clear();
+  for (const auto& [key, state] : records_) {
+    if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
+    const uint64_t id = indexed_zones_.size();
+    indexed_zones_.push_back(state);
+    const auto kind = state->record.zone().kind();
+    if (kind == veta::v1::DETECTED_MINING_SCAR) {
+      scars_.Add(id, &*state->geometry);
+    } else if (kind != veta::v1::PERMITTED_MINING_CORRIDOR) {
+      prohibited_.Add(id, &*state->geometry);
+    }
+  }
+}
+
+std::shared_ptr<const RecordState> Registry::Find(RecordKind kind, std::string_view id,
+                                                  const Delta& delta) const {
+  const std::string key = MapKey(kind, id);
+  if (auto it = delta.records.find(key); it != delta.records.end()) return it->second;
+  auto it = records_.find(key);
+  return it == records_.end() ? nullptr : it->second;
+}
+
+std::optional<veta::v1::Lot> Registry::FindLot(std::string_view lot_id, const Delta& delta) const {
+  if (auto it = delta.lots.find(std::string(lot_id)); it != delta.lots.end()) return it->second;
+  auto bytes = store_->Get(store_->state(), StrCat("L", lot_id));
+  if (!bytes.ok()) return std::nullopt;
+  veta::v1::Lot lot;
+  if (!lot.ParseFromString(*bytes)) return std::nullopt;
+  return lot;
+}
+
+const veta::v1::Parameters& Registry::parameters(const Delta& delta) const {
+  static const veta::v1::Parameters* defaults = [] {
+    auto* p = new veta::v1::Parameters();
+    p->mutable_grade_default()->set_min(0.5);
+    p->mutable_grade_default()->set_max(60);
+    p->mutable_recovery()->set_min(0.3);
+    p->mutable_recovery()->set_max(0.95);
+    p->set_selector_daily_limit_kg(200);
+    p->set_cash_flag_threshold_pen(30000);
+    p->set_volume_jump_factor(5);
+    p->set_volume_history_min(3);
+    return p;
+  }();
+  auto found = Find(RecordKind::kParameters, "", delta);
+  return found ? found->record.parameters() : *defaults;
+}
+
+double Registry::Counter(const std::string& key, const Delta& delta) const {
+  if (auto it = delta.counters.find(key); it != delta.counters.end()) return it->second;
+  auto it = counters_.find(key);
+  return it == counters_.end() ? 0 : it->second;
+}
+
+SellerStats Registry::Stats(const std::string& seller, const Delta& delta) const {
+  if (auto it = delta.seller_stats.find(seller); it != delta.seller_stats.end()) return it->second;
+  auto it = seller_stats_.find(seller);
+  return it == seller_stats_.end() ? SellerStats{} : it->second;
+}
+
+// --- Verdicts ---
+
+struct RuleContext {
+  const Registry& registry;
+  const DecodedEnvelope& d;
+  uint64_t sequence;
+  int64_t now;
+  const KeyRing& keys;
+  const Delta& delta;
+  bool dry_run;
+
+  // Zones in force containing p, of the prohibited kinds or of scars, committed or staged.
+  std::vector<std::shared_ptr<const RecordState>> ZonesAt(geo::Point p, bool scars) const {
+    std::vector<std::shared_ptr<const RecordState>> out;
+    const geo::GeometryIndex& index = scars ? registry.scars_ : registry.prohibited_;
+    for (uint64_t id : index.Containing(p)) {
+      const auto& zone = registry.indexed_zones_[id];
+      if (delta.records.count(MapKey(RecordKind::kZone, zone->record.zone().zone_id())) == 0) {
+        out.push_back(zone);
+      }
+    }
+    for (const auto& [key, state] : delta.records) {
+      if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
+      const auto kind = state->record.zone().kind();
+      const bool is_scar = kind == veta::v1::DETECTED_MINING_SCAR;
+      if (is_scar != scars || kind == veta::v1::PERMITTED_MINING_CORRIDOR) continue;
+      if (state->geometry->Contains(p)) out.push_back(state);
+    }
+    return out;
+  }
+
+  std::shared_ptr<const RecordState> FindPerson(const std::string& id) const {
+    if (LooksLikeDni(id)) return registry.Find(RecordKind::kSelector, id, delta);
+    if (auto miner = registry.Find(RecordKind::kMiner, id, delta)) return miner;
+    return registry.Find(RecordKind::kParty, id, delta);
+  }
+
+  // A registrar (or, for registrar records, the authority) signed.
+  std::optional<Verdict> RuleRegistrarSigned(bool authority_needed) const {
+    for (const auto& sig : d.envelope.signatures()) {
+      auto info = keys.Find(sig.keyid());
+      if (info == nullptr) continue;
+      if (authority_needed) {
+        if (info->authority) return std::nullopt;
+        continue;
+      }
+      if (info->holder.rfind("registrar:", 0) != 0) continue;
+      auto registrar = registry.Find(RecordKind::kRegistrar, info->holder.substr(10), delta);
+      if (registrar == nullptr || registrar->record.registrar().status() != veta::v1::VIGENTE) {
+        continue;
+      }
+      for (const auto& k : registrar->record.registrar().keys()) {
+        if (k.keyid() == sig.keyid()) return std::nullopt;
+      }
+    }
+    return Refuse(veta::v1::NOT_A_REGISTRAR,
+                  authority_needed
+                      ? "a registrar is registered by the authority: sign with an authority key"
+                      : "a registry change must be signed by an active registrar's key");
+  }
+
+  Verdict EvaluateRecord() const {
+    const auto& r = d.registry;
+    if (auto v = RuleRegistrarSigned(r.has_registrar())) return *v;
+    if (absl::Status s = ValidateRecord(r); !s.ok()) {
+      return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(s.message()));
+    }
+    auto state = std::make_shared<RecordState>();
+    state->record = r;
+    state->sequence = sequence;
+    if (r.has_unit()) state->geometry = *geo::Geometry::FromGeoJson(r.unit().geometry_geojson());
+    if (r.has_zone()) state->geometry = *geo::Geometry::FromGeoJson(r.zone().geometry_geojson());
+    Verdict v;
+    v.effects.records.push_back(std::move(state));
+    return v;
+  }
+
+  Verdict EvaluateExtraction() const {
+    const auto& x = d.extraction;
+    const veta::v1::Parameters& params = registry.parameters(delta);
+    const int64_t t = Micros(x.time());
+    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    if (auto v = RuleQuantityPositive(x.ore_kg(), "the extracted ore")) return *v;
+    if (x.lot_id().empty() || x.lot_id().size() > kIdBytesMax) {
+      return Refuse(veta::v1::LOT_ID_TAKEN, "an extraction names a new lot id (1-64 bytes)");
+    }
+    if (registry.FindLot(x.lot_id(), delta)) {
+      return Refuse(veta::v1::LOT_ID_TAKEN, StrCat("lot id ", x.lot_id(), " is already in use"));
+    }
+    auto extractor = LooksLikeDni(x.extractor_id())
+                         ? registry.Find(RecordKind::kSelector, x.extractor_id(), delta)
+                         : registry.Find(RecordKind::kMiner, x.extractor_id(), delta);
+    if (extractor == nullptr) {
+      return Refuse(veta::v1::EXTRACTOR_UNKNOWN,
+                    StrCat("extractor ", x.extractor_id(),
+                           " is not registered (REINFO miner RUC or selector DNI)"));
+    }
+    const Standing who = *StandingOf(*extractor);
+    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
+    if (auto v = RuleActive(who, t, veta::v1::EXTRACTOR_NOT_ACTIVE, veta::v1::EXTRACTOR_EXPIRED)) {
+      return *v;
+    }
+    auto unit = registry.Find(RecordKind::kUnit, x.unit_code(), delta);
+    if (unit == nullptr) {
+      return Refuse(veta::v1::UNIT_UNKNOWN, StrCat("unit ", x.unit_code(), " is not registered"));
+    }
+    const auto& u = unit->record.unit();
+    if (u.status().status() != veta::v1::VIGENTE || u.activity() != veta::v1::EXTRACTION) {
+      return Refuse(
+          veta::v1::UNIT_NOT_ACTIVE,
+          StrCat("unit ", u.concession_code(), " is ",
+                 veta::v1::RegistryStatus_Name(u.status().status()), " for ",
+                 veta::v1::UnitActivity_Name(u.activity()), " (entry ", unit->sequence, ")"));
+    }
+    if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
+    const geo::Point p{x.point().longitude(), x.point().latitude()};
+    if (auto v = RulePointInUnit(p, *unit)) return *v;
+    if (auto zones = ZonesAt(p, false); !zones.empty()) {
+      const auto& z = zones.front();
+      return Refuse(
+          veta::v1::POINT_IN_PROHIBITED_ZONE,
+          StrCat("extraction point (", Num(p.lon), ", ", Num(p.lat), ") lies in prohibited zone '",
+                 z->record.zone().name(), "' (", veta::v1::ZoneKind_Name(z->record.zone().kind()),
+                 ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
+    }
+    if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
+    const std::string day = PeruDay(t);
+    const std::string unit_counter = StrCat("U", u.concession_code(), "/", day);
+    if (auto v = RuleDailyLimit(
+            registry.Counter(unit_counter, delta), x.ore_kg(), u.capacity_tonnes_per_day() * 1000,
+            veta::v1::UNIT_CAPACITY_EXCEEDED, StrCat("unit ", u.concession_code()), day)) {
+      return *v;
+    }
+    Verdict v;
+    v.parties = {x.extractor_id()};
+    v.unit_code = u.concession_code();
+    if (extractor->record.has_selector()) {
+      const std::string sel_counter = StrCat("S", x.extractor_id(), "/", day);
+      if (auto r = RuleDailyLimit(
+              registry.Counter(sel_counter, delta), x.ore_kg(), params.selector_daily_limit_kg(),
+              veta::v1::SELECTOR_LIMIT_EXCEEDED, StrCat("selector ", x.extractor_id()), day)) {
+        return *r;
+      }
+      v.effects.counter_adds.emplace_back(sel_counter, x.ore_kg());
+    }
+    v.effects.counter_adds.emplace_back(unit_counter, x.ore_kg());
+    veta::v1::Lot lot;
+    lot.set_lot_id(x.lot_id());
+    lot.set_holder_id(x.extractor_id());
+    lot.set_original_kg(x.ore_kg());
+    lot.set_remaining_kg(x.ore_kg());
+    lot.set_unit_code(u.concession_code());
+    lot.set_created_at(sequence);
+    lot.set_grade_g_per_t(x.grade_g_per_t());
+    v.effects.lots.push_back(std::move(lot));
+    // Red flag: the point lies in a satellite-detected scar that reaches outside the unit,
+    // i.e. workings next to the concession that no registration covers.
+    for (const auto& scar : ZonesAt(p, true)) {
+      const geo::BBox& b = scar->geometry->bbox();
+      const bool inside = unit->geometry->Contains({b.min_lon, b.min_lat}) &&
+                          unit->geometry->Contains({b.max_lon, b.max_lat}) &&
+                          unit->geometry->Contains({b.min_lon, b.max_lat}) &&
+                          unit->geometry->Contains({b.max_lon, b.min_lat});
+      if (inside) continue;
+      veta::v1::Flag f;
+      f.set_sequence(sequence);
+      f.set_flag(veta::v1::POINT_IN_DETECTED_SCAR);
+      f.set_message(StrCat("extraction point lies in detected mining scar '",
+                           scar->record.zone().name(), "', which reaches outside unit ",
+                           u.concession_code()));
+      f.add_parties(x.extractor_id());
+      f.set_unit_code(u.concession_code());
+      v.effects.flags.push_back(std::move(f));
+      break;
+    }
+    return v;
+  }
+
+  Verdict EvaluateSale() const {
+    const auto& x = d.sale;
+    const veta::v1::Parameters& params = registry.parameters(delta);
+    const int64_t t = Micros(x.time());
+    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    if (auto v = RuleQuantityPositive(x.quantity_kg(), "the quantity sold")) return *v;
+    auto lot = registry.FindLot(x.lot_id(), delta);
+    if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+    if (x.buyer_lot_id().empty() || x.buyer_lot_id().size() > kIdBytesMax ||
+        registry.FindLot(x.buyer_lot_id(), delta)) {
+      return Refuse(veta::v1::LOT_ID_TAKEN,
+                    StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is empty or in use"));
+    }
+    auto seller = FindPerson(x.seller_id());
+    if (seller == nullptr) {
+      return Refuse(veta::v1::SELLER_UNKNOWN,
+                    StrCat("seller ", x.seller_id(), " is not registered"));
+    }
+    const Standing s = *StandingOf(*seller);
+    auto buyer = registry.Find(RecordKind::kParty, x.buyer_ruc(), delta);
+    if (buyer == nullptr) {
+      return Refuse(veta::v1::BUYER_UNKNOWN,
+                    StrCat("buyer ", x.buyer_ruc(), " is not registered in REPCO"));
+    }
+    const Standing b = *StandingOf(*buyer);
+    // In a dry run (a pre-purchase check) one of the two may not have signed yet.
+    if (auto v = RuleSignedBy(s, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
+    if (auto v = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
+    if (auto v = RuleActive(s, t, veta::v1::SELLER_NOT_ACTIVE, veta::v1::SELLER_NOT_ACTIVE)) {
+      return *v;
+    }
+    if (auto v = RuleActive(b, t, veta::v1::BUYER_NOT_ACTIVE, veta::v1::BUYER_NOT_ACTIVE))
+      return *v;
+    if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
+    if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), x.quantity_kg())) return *v;
+
+    Verdict v;
+    v.parties = {x.seller_id(), x.buyer_ruc()};
+    v.unit_code = lot->unit_code();
+    veta::v1::Lot remaining = *lot;
+    remaining.set_remaining_kg(lot->remaining_kg() - x.quantity_kg());
+    v.effects.lots.push_back(remaining);
+    veta::v1::Lot bought;
+    bought.set_lot_id(x.buyer_lot_id());
+    bought.set_holder_id(x.buyer_ruc());
+    bought.set_original_kg(x.quantity_kg());
+    bought.set_remaining_kg(x.quantity_kg());
+    bought.set_unit_code(lot->unit_code());
+    bought.set_created_at(sequence);
+    bought.set_parent_lot_id(lot->lot_id());
+    bought.set_grade_g_per_t(lot->grade_g_per_t());
+    v.effects.lots.push_back(std::move(bought));
+    SellerStats stats = registry.Stats(x.seller_id(), delta);
+    auto flag = [&](veta::v1::RedFlag kind, std::string message) {
+      veta::v1::Flag f;
+      f.set_sequence(sequence);
+      f.set_flag(kind);
+      f.set_message(std::move(message));
+      f.add_parties(x.seller_id());
+      f.add_parties(x.buyer_ruc());
+      f.set_unit_code(lot->unit_code());
+      v.effects.flags.push_back(std::move(f));
+    };
+    if (x.payment() == veta::v1::CASH && x.price_pen() > params.cash_flag_threshold_pen()) {
+      flag(veta::v1::CASH_ABOVE_THRESHOLD,
+           StrCat("paid in cash: S/ ", Num(x.price_pen()), ", above the threshold of S/ ",
+                  Num(params.cash_flag_threshold_pen())));
+    }
+    if (stats.sales >= params.volume_history_min()) {
+      const double average = stats.total_kg / static_cast<double>(stats.sales);
+      if (x.quantity_kg() > params.volume_jump_factor() * average) {
+        flag(veta::v1::VOLUME_JUMP,
+             StrCat("seller ", x.seller_id(), " sells ", Kg(x.quantity_kg()), ", over ",
+                    Num(params.volume_jump_factor()), "x its average of ", Kg(average), " in ",
+                    stats.sales, " earlier sales"));
+      }
+    }
+    stats.sales += 1;
+    stats.total_kg += x.quantity_kg();
+    v.effects.seller_stats.emplace_back(x.seller_id(), stats);
+    return v;
+  }
+};
+
+Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t now_micros,
+                           const KeyRing& keys, const Delta& delta, bool dry_run) const {
+  RuleContext ctx{*this, d, sequence, now_micros, keys, delta, dry_run};
+  Verdict v;
+  switch (d.kind) {
+    case PayloadKind::kRegistry:
+      v = ctx.EvaluateRecord();
+      if (!v.ok()) v.parties = {RecordKey(d.registry).second};
+      break;
+    case PayloadKind::kExtraction:
+      v = ctx.EvaluateExtraction();
+      if (!v.ok()) {
+        v.parties = {d.extraction.extractor_id()};
+        v.unit_code = d.extraction.unit_code();
+      }
+      break;
+    case PayloadKind::kSale:
+      v = ctx.EvaluateSale();
+      if (!v.ok()) {
+        v.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
+        if (auto lot = FindLot(d.sale.lot_id(), delta)) v.unit_code = lot->unit_code();
+      }
+      break;
+    default:
+      break;
+  }
+  return v;
+}
+
+void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,
+                     rocksdb::WriteBatch* batch) const {
+  for (const auto& state : v.effects.records) {
+    const auto [kind, id] = RecordKey(state->record);
+    batch->Put(store_->registry(), RecordVersionKey(kind, id, sequence),
+               state->record.SerializeAsString());
+    delta->records[MapKey(kind, id)] = state;
+    if (kind == RecordKind::kZone) delta->zones_changed = true;
+    const std::string holder = StrCat(RecordKindName(kind), ":", id);
+    for (const auto& k : RecordKeys(state->record)) {
+      auto key = PublicKey::FromProto(k);
+      if (!key.ok()) continue;  // validated before: cannot happen
+      batch->Put(store_->keys(), k.keyid(), EncodeU64(sequence));
+      delta->keys.push_back(
+          std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence}));
+    }
+  }
+  for (const auto& lot : v.effects.lots) {
+    batch->Put(store_->state(), StrCat("L", lot.lot_id()), lot.SerializeAsString());
+    delta->lots[lot.lot_id()] = lot;
+  }
+  for (const auto& [key, kg] : v.effects.counter_adds) {
+    const double total = Counter(key, *delta) + kg;
+    delta->counters[key] = total;
+    batch->Put(store_->state(), StrCat("C", key),
+               std::string(reinterpret_cast<const char*>(&total), sizeof(total)));
+  }
+  for (const auto& [seller, stats] : v.effects.seller_stats) {
+    delta->seller_stats[seller] = stats;
+    batch->Put(store_->state(), StrCat("T", seller),
+               std::string(reinterpret_cast<const char*>(&stats), sizeof(stats)));
+  }
+  for (size_t i = 0; i < v.effects.flags.size(); ++i) {
+    const auto& f = v.effects.flags[i];
+    const std::string id = EncodeU64(sequence) + static_cast<char>(i);
+    batch->Put(store_->evidence(), "f" + id, f.SerializeAsString());
+    for (const auto& party : f.parties()) {
+      batch->Put(store_->evidence(), StrCat("Fp", party, std::string(1, '\0'), id), "");
+    }
+    if (!f.unit_code().empty()) {
+      batch->Put(store_->evidence(), StrCat("Fu", f.unit_code(), std::string(1, '\0'), id), "");
+    }
+  }
+}
+
+void Registry::Commit(Delta delta, KeyRing* keys) {
+  for (auto& [key, state] : delta.records) records_[key] = std::move(state);
+  for (auto& [key, kg] : delta.counters) counters_[key] = kg;
+  for (auto& [seller, stats] : delta.seller_stats) seller_stats_[seller] = stats;
+  for (auto& k : delta.keys) {
+    if (keys->Find(k->key.keyid()) == nullptr) keys->Add(k);
+  }
+  if (delta.zones_changed) RebuildZoneIndex();
+}
+
+}  // namespace veta

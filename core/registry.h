@@ -1,0 +1,140 @@
+// The registries and the origin rules: state derived from the log, and the decisions taken
+// against it.
+//
+// The sequencer owns a Registry. For each entry of a batch it asks Evaluate() for a Verdict
+// against a View (the committed state plus what earlier entries of the same batch changed);
+// an accepted verdict's effects go into the batch's Delta and into the same RocksDB
+// WriteBatch as the entry; after the synced write, Commit(delta) makes them the committed
+// state. A refused verdict names a stable code (veta.v1.Refusal) and the facts.
+//
+// Each rule is a small function of its own (registry.cc), so that each can be read and
+// tested alone. Thread-safety: none; the sequencer thread is the only user.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/envelope.h"
+#include "core/geo.h"
+#include "core/keyring.h"
+#include "core/store.h"
+#include "rocksdb/write_batch.h"
+#include "veta/v1/registry.pb.h"
+
+namespace veta {
+
+enum class RecordKind : char {
+  kRegistrar = 'R',
+  kMiner = 'M',
+  kUnit = 'U',
+  kParty = 'P',
+  kSelector = 'S',
+  kZone = 'Z',
+  kParameters = 'K',
+};
+
+// "registrar", "miner", "unit", "party", "selector", "zone", "parameters".
+std::string_view RecordKindName(RecordKind kind);
+absl::StatusOr<RecordKind> ParseRecordKind(std::string_view name);
+// The kind and id of a record ("" for parameters, which are one record).
+std::pair<RecordKind, std::string> RecordKey(const veta::v1::RegistryRecord& record);
+// Key of a record version in the `registry` column family: kind || id || 0x00 || seq (BE).
+std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequence);
+
+// A record as the registry holds it: the version and the entry that wrote it, with its
+// geometry parsed once.
+struct RecordState {
+  veta::v1::RegistryRecord record;
+  uint64_t sequence = 0;
+  std::optional<geo::Geometry> geometry;
+};
+
+// Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument
+// naming the field.
+absl::Status ValidateRecord(const veta::v1::RegistryRecord& record);
+
+struct SellerStats {
+  uint64_t sales = 0;
+  double total_kg = 0;
+};
+
+// What an accepted entry changes.
+struct Effects {
+  std::vector<std::shared_ptr<const RecordState>> records;
+  std::vector<veta::v1::Lot> lots;
+  std::vector<std::pair<std::string, double>> counter_adds;  // daily tonnage counters
+  std::vector<std::pair<std::string, SellerStats>> seller_stats;
+  std::vector<veta::v1::Flag> flags;
+};
+
+struct Verdict {
+  veta::v1::Refusal refusal = veta::v1::REFUSAL_UNSPECIFIED;
+  std::string message;
+  std::vector<std::string> parties;
+  std::string unit_code;
+  Effects effects;
+  bool ok() const { return refusal == veta::v1::REFUSAL_UNSPECIFIED; }
+};
+
+// Changes made by the entries of one batch, not yet committed.
+struct Delta {
+  std::map<std::string, std::shared_ptr<const RecordState>> records;  // by kind || id
+  std::map<std::string, veta::v1::Lot> lots;
+  std::map<std::string, double> counters;
+  std::map<std::string, SellerStats> seller_stats;
+  std::vector<std::shared_ptr<const KeyInfo>> keys;
+  bool zones_changed = false;
+};
+
+class Registry {
+ public:
+  explicit Registry(const Store* store) : store_(store) {}
+
+  // Rebuilds the committed state from the store (latest version of every record, counters).
+  absl::Status Load();
+
+  // The verdict on an entry at `sequence`, at entry time `now_micros`. Registry records,
+  // extractions and sales are judged; other payloads pass. `dry_run` waives the signature of
+  // the counterpart (a buyer checking a seller before paying).
+  Verdict Evaluate(const DecodedEnvelope& envelope, uint64_t sequence, int64_t now_micros,
+                   const KeyRing& keys, const Delta& delta, bool dry_run) const;
+
+  // Records an accepted verdict's effects in the delta and in the write batch.
+  void Stage(const Verdict& verdict, uint64_t sequence, Delta* delta,
+             rocksdb::WriteBatch* batch) const;
+  // Makes a batch's delta the committed state, after its write is durable.
+  void Commit(Delta delta, KeyRing* keys);
+
+  // Lookups through a delta (committed state when the delta is empty).
+  std::shared_ptr<const RecordState> Find(RecordKind kind, std::string_view id,
+                                          const Delta& delta) const;
+  std::optional<veta::v1::Lot> FindLot(std::string_view lot_id, const Delta& delta) const;
+  const veta::v1::Parameters& parameters(const Delta& delta) const;
+
+ private:
+  friend struct RuleContext;
+  double Counter(const std::string& key, const Delta& delta) const;
+  SellerStats Stats(const std::string& seller, const Delta& delta) const;
+  void RebuildZoneIndex();
+
+  const Store* store_;
+  std::unordered_map<std::string, std::shared_ptr<const RecordState>> records_;  // kind || id
+  std::unordered_map<std::string, double> counters_;
+  std::unordered_map<std::string, SellerStats> seller_stats_;
+  geo::GeometryIndex prohibited_;
+  geo::GeometryIndex scars_;
+  std::vector<std::shared_ptr<const RecordState>> indexed_zones_;  // ids are positions
+};
+
+// The keys a registry record names (miners', parties', selectors', registrars').
+std::vector<veta::v1::PublicKey> RecordKeys(const veta::v1::RegistryRecord& record);
+
+// "[POINT_IN_PROHIBITED_ZONE] message": how a refusal travels as a status message.
+absl::Status RefusalStatus(const Verdict& verdict);
+
+}  // namespace veta
