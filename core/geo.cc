@@ -154,7 +154,14 @@ absl::StatusOr<Geometry> Geometry::FromValue(const Value& geometry) {
     return absl::InvalidArgumentError(
         StrCat("geometry type '", type->string_value(), "' is not Polygon or MultiPolygon"));
   }
-  for (const auto& p : g.polygons_) g.bbox_.Extend(p.bbox);
+  // Bounding boxes are only a first filter: widen them by a hair so that a point on an edge,
+  // a rounding error away from it, still reaches the exact test.
+  constexpr double kBoxSlack = 1e-9;
+  for (auto& p : g.polygons_) {
+    p.bbox.Extend(Point{p.bbox.min_lon - kBoxSlack, p.bbox.min_lat - kBoxSlack});
+    p.bbox.Extend(Point{p.bbox.max_lon + kBoxSlack, p.bbox.max_lat + kBoxSlack});
+    g.bbox_.Extend(p.bbox);
+  }
   if (g.vertex_count() > kVerticesMax) {
     return absl::InvalidArgumentError(
         StrCat("geometry has ", g.vertex_count(), " positions; the limit is ", kVerticesMax));

@@ -174,6 +174,14 @@ absl::Status Ledger::Load() {
       ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(d.key_registration.key()));
       keys_.Add(
           std::make_shared<const KeyInfo>(KeyInfo{key, d.key_registration.holder(), false, seq}));
+    } else if (d.kind == PayloadKind::kRegistry) {
+      const auto [kind, id] = RecordKey(d.registry);
+      for (const auto& proto : RecordKeys(d.registry)) {
+        if (proto.keyid() != keyid) continue;
+        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
+        keys_.Add(std::make_shared<const KeyInfo>(
+            KeyInfo{key, StrCat(RecordKindName(kind), ":", id), false, seq}));
+      }
     }
     if (keys_.Find(keyid) == nullptr) {
       return absl::DataLossError(

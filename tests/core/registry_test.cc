@@ -1,0 +1,309 @@
+// Every origin rule: the legal case accepted, each illegal case refused with its exact code,
+// the ledger unchanged and the attempt logged.
+#include "core/registry.h"
+
+#include "tests/core/registry_fixture.h"
+
+namespace veta {
+namespace {
+
+using testing::Ruc;
+using testing::Square;
+using testing::Time;
+
+constexpr double kLon = -69.9, kLat = -12.6;  // unit U1: a 0.02-degree square around it
+
+class RulesTest : public testing::RegistryFixture {
+ protected:
+  void SetUp() override {
+    RegistryFixture::SetUp();
+    ExpectAccepted(Registry(Miner(miner_ruc_, miner_)));
+    ExpectAccepted(Registry(Miner(other_ruc_, other_)));
+    ExpectAccepted(Registry(Unit("U1", miner_ruc_, kLon, kLat)));
+    ExpectAccepted(Registry(PartyRecord(plant_ruc_, veta::v1::PLANT, plant_)));
+    ExpectAccepted(Registry(PartyRecord(trader_ruc_, veta::v1::TRADER, trader_)));
+    ExpectAccepted(Registry(PartyRecord(exporter_ruc_, veta::v1::EXPORTER, exporter_)));
+    veta::v1::RegistryRecord sel;
+    auto* s = sel.mutable_selector();
+    s->set_dni("45678912");
+    s->set_name("Maria Quispe");
+    s->set_association("Asociacion de Pallaqueras");
+    s->mutable_status()->set_status(veta::v1::VIGENTE);
+    *s->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
+    *s->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
+    *s->add_keys() = selector_.public_key().ToProto();
+    s->add_allowed_units("U1");
+    ExpectAccepted(Registry(sel));
+    // An indigenous territory over the unit's north-east corner.
+    ExpectAccepted(Registry(ZoneRecord("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
+                                       Square(kLon + 0.008, kLat + 0.008, 0.004))));
+  }
+
+  std::string Sale(const veta::v1::Sale& s, const std::vector<PrivateKey>& keys) {
+    return Sign(kSaleType, s, keys);
+  }
+
+  // An accepted extraction of `kg` into lot `lot` by the miner.
+  void Extract(const std::string& lot, double kg) {
+    ExpectAccepted(Extraction(lot, miner_ruc_, "U1", kLon, kLat, kg, miner_));
+  }
+
+  const std::string miner_ruc_ = Ruc("2060000001"), other_ruc_ = Ruc("1040000002");
+  const std::string plant_ruc_ = Ruc("2070000003"), trader_ruc_ = Ruc("2070000004");
+  const std::string exporter_ruc_ = Ruc("2070000005");
+  PrivateKey miner_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  PrivateKey other_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  PrivateKey plant_ = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+  PrivateKey trader_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  PrivateKey exporter_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  PrivateKey selector_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+};
+
+TEST_F(RulesTest, LegalExtractionCreatesALot) {
+  SubmitResult r = ExpectAccepted(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 1250.5, miner_));
+  EXPECT_TRUE(r.flags.empty());
+  testing::RegistryFixture::Reopen();  // the lot survives a restart
+  auto lot = Find("L1");
+  ASSERT_TRUE(lot.has_value());
+  EXPECT_EQ(lot->holder_id(), miner_ruc_);
+  EXPECT_DOUBLE_EQ(lot->remaining_kg(), 1250.5);
+  EXPECT_EQ(lot->unit_code(), "U1");
+}
+
+TEST_F(RulesTest, ExtractionRefusals) {
+  ExpectRefused(Extraction("X", Ruc("2099999999"), "U1", kLon, kLat, 100, miner_),
+                veta::v1::EXTRACTOR_UNKNOWN);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, other_),
+                veta::v1::SIGNER_NOT_PARTY, "did not sign");
+  ExpectRefused(Extraction("X", miner_ruc_, "U9", kLon, kLat, 100, miner_), veta::v1::UNIT_UNKNOWN);
+  ExpectRefused(Extraction("X", other_ruc_, "U1", kLon, kLat, 100, other_),
+                veta::v1::EXTRACTOR_NOT_ALLOWED_ON_UNIT);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100, miner_),
+                veta::v1::POINT_OUTSIDE_UNIT, "lies outside unit U1");
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.008, kLat + 0.008, 100, miner_),
+                veta::v1::POINT_IN_PROHIBITED_ZONE,
+                "prohibited zone 'Zona CN-1' (PROHIBITED_INDIGENOUS_TERRITORY, Ley 28736");
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 0, miner_),
+                veta::v1::QUANTITY_NOT_POSITIVE);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, -5, miner_),
+                veta::v1::QUANTITY_NOT_POSITIVE);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_, 500),
+                veta::v1::GRADE_OUT_OF_BOUNDS, "500 g/t");
+  Extract("L1", 100);
+  ExpectRefused(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+                veta::v1::LOT_ID_TAKEN);
+  veta::v1::Extraction future;
+  future.set_lot_id("F");
+  future.set_extractor_id(miner_ruc_);
+  future.set_unit_code("U1");
+  future.mutable_point()->set_longitude(kLon);
+  future.mutable_point()->set_latitude(kLat);
+  *future.mutable_time() = Time("2099-01-01T00:00:00Z");
+  future.set_ore_kg(10);
+  future.set_grade_g_per_t(5);
+  ExpectRefused(Sign(kExtractionType, future, {miner_}), veta::v1::TIME_IN_FUTURE);
+}
+
+TEST_F(RulesTest, PointOnTheUnitBoundaryIsInside) {
+  Extract("edge-0", 1);
+  ExpectAccepted(Extraction("edge", miner_ruc_, "U1", kLon - 0.01, kLat, 1, miner_));
+}
+
+TEST_F(RulesTest, SuspendedAndExpiredExtractorsAreRefused) {
+  ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+                veta::v1::EXTRACTOR_NOT_ACTIVE,
+                StrCat("miner ", miner_ruc_, " is SUSPENDIDO since 2025-01-01 (entry "));
+  auto expired = Miner(miner_ruc_, miner_);
+  *expired.mutable_miner()->mutable_valid_until() = Time("2026-01-01T00:00:00Z");
+  ExpectAccepted(Registry(expired));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+                veta::v1::EXTRACTOR_EXPIRED, "until 2026-01-01");
+  ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::EXCLUIDO)));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+                veta::v1::EXTRACTOR_NOT_ACTIVE, "is EXCLUIDO");
+}
+
+TEST_F(RulesTest, DailyCapacityOfTheUnit) {
+  Extract("A", 6000);
+  Extract("B", 3999);
+  ExpectRefused(Extraction("C", miner_ruc_, "U1", kLon, kLat, 2, miner_),
+                veta::v1::UNIT_CAPACITY_EXCEEDED, "above its limit of 10000.0 kg per day");
+  Extract("C", 1);                     // exactly at capacity
+  testing::RegistryFixture::Reopen();  // the day's total survives a restart
+  ExpectRefused(Extraction("D", miner_ruc_, "U1", kLon, kLat, 1, miner_),
+                veta::v1::UNIT_CAPACITY_EXCEEDED);
+}
+
+TEST_F(RulesTest, SelectorSellsWithinHerDailyLimit) {
+  ExpectAccepted(Extraction("S1", "45678912", "U1", kLon, kLat, 150, selector_));
+  ExpectRefused(Extraction("S2", "45678912", "U1", kLon, kLat, 60, selector_),
+                veta::v1::SELECTOR_LIMIT_EXCEEDED, "limit of 200.0 kg");
+  ExpectAccepted(Sale(SaleOf("S1", "45678912", plant_ruc_, "P-S1", 150), {selector_, plant_}));
+}
+
+TEST_F(RulesTest, LegalSaleSplitsTheLot) {
+  Extract("L1", 1000);
+  SubmitResult r =
+      ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
+  EXPECT_TRUE(r.flags.empty());
+  EXPECT_DOUBLE_EQ(Find("L1")->remaining_kg(), 600);
+  EXPECT_EQ(Find("P1")->holder_id(), plant_ruc_);
+  EXPECT_EQ(Find("P1")->parent_lot_id(), "L1");
+  EXPECT_DOUBLE_EQ(Find("P1")->remaining_kg(), 400);
+  // The plant sells on to a trader.
+  ExpectAccepted(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T1", 400), {plant_, trader_}));
+}
+
+TEST_F(RulesTest, SaleRefusals) {
+  Extract("L1", 1000);
+  ExpectRefused(Sale(SaleOf("L9", miner_ruc_, plant_ruc_, "P1", 10), {miner_, plant_}),
+                veta::v1::LOT_UNKNOWN);
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 1000.5), {miner_, plant_}),
+                veta::v1::QUANTITY_EXCEEDS_LOT,
+                "lot L1 has 1000.0 kg left; the sale asks for 1000.5 kg");
+  ExpectRefused(Sale(SaleOf("L1", other_ruc_, plant_ruc_, "P1", 10), {other_, plant_}),
+                veta::v1::SELLER_DOES_NOT_HOLD_LOT);
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, Ruc("2088888888"), "P1", 10), {miner_, plant_}),
+                veta::v1::BUYER_UNKNOWN);
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, exporter_ruc_, "E1", 10), {miner_, exporter_}),
+                veta::v1::BUYER_MAY_NOT_BUY_ORE, "only processing plants and traders");
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {miner_}),
+                veta::v1::SIGNER_NOT_PARTY, "processing plant");
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {plant_}),
+                veta::v1::SIGNER_NOT_PARTY);
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 0), {miner_, plant_}),
+                veta::v1::QUANTITY_NOT_POSITIVE);
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "L1", 10), {miner_, plant_}),
+                veta::v1::LOT_ID_TAKEN);
+  // Sold twice: the second sale asks for more than remains.
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 700), {miner_, plant_}));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 700), {miner_, trader_}),
+                veta::v1::QUANTITY_EXCEEDS_LOT, "has 300.0 kg left");
+  // A seller suspended after extracting cannot sell; a buyer suspended cannot buy.
+  ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10), {miner_, trader_}),
+                veta::v1::SELLER_NOT_ACTIVE, "is SUSPENDIDO");
+  auto suspended_plant = PartyRecord(plant_ruc_, veta::v1::PLANT, plant_);
+  suspended_plant.mutable_party()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
+  suspended_plant.mutable_party()->mutable_status()->set_reason("inspection");
+  ExpectAccepted(Registry(suspended_plant));
+  ExpectRefused(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T2", 10), {plant_, trader_}),
+                veta::v1::SELLER_NOT_ACTIVE);
+}
+
+TEST_F(RulesTest, RedFlagsAcceptButFlag) {
+  Extract("L1", 5000);
+  auto cash = SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 100);
+  cash.set_payment(veta::v1::CASH);
+  cash.set_price_pen(45000);
+  SubmitResult r = ExpectAccepted(Sale(cash, {miner_, plant_}));
+  ASSERT_EQ(r.flags.size(), 1u);
+  EXPECT_EQ(r.flags[0].flag(), veta::v1::CASH_ABOVE_THRESHOLD);
+  // Three ordinary sales of 100 kg, then one of 1,000: a volume jump.
+  for (int i = 2; i <= 3; ++i) {
+    ExpectAccepted(
+        Sale(SaleOf("L1", miner_ruc_, plant_ruc_, StrCat("P", i), 100), {miner_, plant_}));
+  }
+  r = ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P4", 1000), {miner_, plant_}));
+  ASSERT_EQ(r.flags.size(), 1u);
+  EXPECT_EQ(r.flags[0].flag(), veta::v1::VOLUME_JUMP);
+  // A detected scar reaching outside the unit, over its south-west corner.
+  ExpectAccepted(Registry(ZoneRecord("SCAR-1", veta::v1::DETECTED_MINING_SCAR,
+                                     Square(kLon - 0.01, kLat - 0.01, 0.003))));
+  r = ExpectAccepted(Extraction("L2", miner_ruc_, "U1", kLon - 0.009, kLat - 0.009, 10, miner_));
+  ASSERT_EQ(r.flags.size(), 1u);
+  EXPECT_EQ(r.flags[0].flag(), veta::v1::POINT_IN_DETECTED_SCAR);
+}
+
+TEST_F(RulesTest, RegistryChangesNeedARegistrarAndValidRecords) {
+  PrivateKey stranger = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  // A miner's key is registered, but it is not a registrar's.
+  ExpectRefused(Sign(kRegistryType, Miner(Ruc("2061111111"), stranger), {miner_}),
+                veta::v1::NOT_A_REGISTRAR);
+  veta::v1::RegistryRecord r;
+  r.mutable_registrar()->set_registrar_id("ROGUE");
+  r.mutable_registrar()->set_name("Rogue");
+  r.mutable_registrar()->set_status(veta::v1::VIGENTE);
+  *r.mutable_registrar()->add_keys() = stranger.public_key().ToProto();
+  ExpectRefused(Registry(r), veta::v1::NOT_A_REGISTRAR, "authority");
+  std::string bad_ruc = Ruc("2061111111");
+  bad_ruc.back() = bad_ruc.back() == '9' ? '0' : static_cast<char>(bad_ruc.back() + 1);
+  ExpectRefused(Registry(Miner(bad_ruc, stranger)), veta::v1::REGISTRY_RECORD_INVALID,
+                "check digit");
+  auto no_validity = Miner(Ruc("2061111111"), stranger);
+  no_validity.mutable_miner()->clear_valid_until();
+  ExpectRefused(Registry(no_validity), veta::v1::REGISTRY_RECORD_INVALID, "registrations expire");
+  auto open_ring = Unit("U2", miner_ruc_, kLon, kLat);
+  open_ring.mutable_unit()->set_geometry_geojson(
+      "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}");
+  ExpectRefused(Registry(open_ring), veta::v1::REGISTRY_RECORD_INVALID, "not closed");
+}
+
+TEST_F(RulesTest, PrePurchaseCheckIsADryRun) {
+  Extract("L1", 1000);
+  const uint64_t size = ledger_->size(), attempts = AttemptCount();
+  // The buyer checks before the seller signs: OK, nothing written.
+  SubmitResult ok =
+      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 500), {plant_}));
+  EXPECT_TRUE(ok.status.ok()) << ok.status;
+  // The same codes as a real submission.
+  SubmitResult refused =
+      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 5000), {plant_}));
+  EXPECT_EQ(refused.refusal, veta::v1::QUANTITY_EXCEEDS_LOT);
+  EXPECT_EQ(ledger_->size(), size);
+  EXPECT_EQ(AttemptCount(), attempts);
+  EXPECT_FALSE(Find("P1").has_value());
+}
+
+TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
+  Extract("L1", 1000);
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P2", 700), {miner_, plant_}),
+                veta::v1::QUANTITY_EXCEEDS_LOT);
+  ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
+  ExpectRefused(Extraction("L2", miner_ruc_, "U1", kLon, kLat, 5, miner_),
+                veta::v1::EXTRACTOR_NOT_ACTIVE);
+
+  // A second ledger under the same authority, fed every entry (after the genesis) and every
+  // refused attempt, in the original order.
+  struct Item {
+    uint64_t position;  // ledger size when it was judged
+    std::string envelope;
+    bool accepted;
+  };
+  std::vector<Item> items;
+  for (uint64_t seq = 1; seq < ledger_->size(); ++seq) {
+    veta::v1::Entry e;
+    ASSERT_TRUE(e.ParseFromString(*ledger_->GetEntry(seq)));
+    items.push_back({seq, e.envelope(), true});
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      ledger_->store().db()->NewIterator(rocksdb::ReadOptions(), ledger_->store().attempts()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    veta::v1::Attempt a;
+    ASSERT_TRUE(a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())));
+    items.push_back({a.ledger_size(), a.envelope(), false});
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.position < b.position; });
+  testing::TempDir other_dir;
+  ASSERT_TRUE(Ledger::Create(other_dir.path(), "veta.test/registry", authority_, "", false).ok());
+  LedgerOptions options;
+  options.data_dir = other_dir.path();
+  auto replica = *Ledger::Open(options, authority_);
+  for (const Item& item : items) {
+    SubmitResult r = replica->SubmitAndWait(item.envelope);
+    EXPECT_EQ(r.status.ok(), item.accepted) << r.status;
+  }
+  EXPECT_EQ(replica->size(), ledger_->size());
+  for (const char* lot : {"L1", "P1"}) {
+    auto a = Find(lot);
+    auto b = replica->store().Get(replica->store().state(), StrCat("L", lot));
+    ASSERT_TRUE(a && b.ok());
+    EXPECT_EQ(a->SerializeAsString(), *b) << lot;
+  }
+}
+
+}  // namespace
+}  // namespace veta
