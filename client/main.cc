@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "client/cli.h"
 #include "client/json.h"
 #include "core/envelope.h"
 #include "core/flags.h"
@@ -21,64 +22,6 @@
 namespace veta::client {
 namespace {
 
-constexpr char kDefaultServer[] = "127.0.0.1:7480";
-
-std::string DefaultDataDir() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  if (xdg != nullptr && *xdg != '\0') return StrCat(xdg, "/veta");
-  const char* home = std::getenv("HOME");
-  return StrCat(home != nullptr ? home : ".", "/.local/share/veta");
-}
-
-absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(StrCat("cannot reach the server at ", server, ": ",
-                                         s.error_message(), " (is veta-server running?)"));
-  }
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
-
-std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return veta::v1::Ledger::NewStub(
-      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
-}
-
-std::unique_ptr<grpc::ClientContext> Context(int seconds = 30) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
-}
-
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    std::string out;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) out.append(buf, n);
-    return out;
-  }
-  return ReadFile(path, 16 << 20);
-}
-
-absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644) {
-  if (path.empty() || path == "-") {
-    std::fwrite(data.data(), 1, data.size(), stdout);
-    return absl::OkStatus();
-  }
-  return WriteFileAtomic(path, data, mode);
-}
-
-absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-  auto key = PrivateKey::FromPem(pem);
-  if (!key.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", key.status().message()));
-  return key;
-}
-
-// The authority's public key: a PEM public key, or a private key file (its public half).
 absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
   if (path.empty()) {
     return absl::InvalidArgumentError(
@@ -132,20 +75,6 @@ absl::StatusOr<note::Checkpoint> VerifyBundle(const veta::v1::ProofBundle& bundl
   const auto hashes = ToHashes(proof.hashes());
   RETURN_IF_ERROR(merkle::VerifyInclusion(proof.leaf_index(), cp.size, leaf, hashes, cp.root));
   return cp;
-}
-
-struct Common {
-  std::string server = kDefaultServer;
-  bool json = false;
-};
-
-using Command = std::function<absl::Status(int argc, char** argv)>;
-
-absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help) {
-  RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
-  *help = flags.help_requested();
-  if (*help) std::fputs(flags.Help().c_str(), stdout);
-  return absl::OkStatus();
 }
 
 absl::Status Keygen(int argc, char** argv) {
@@ -523,6 +452,13 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"checkpoint", {CheckpointCmd, "show (and verify) the latest checkpoint"}},
       {"prove", {Prove, "fetch and check an entry's inclusion proof"}},
       {"verify", {Verify, "check a saved proof bundle offline"}},
+      {"record", {RecordCmd, "show a registry record, now or as of an entry or time"}},
+      {"records", {RecordsCmd, "list registry records with filters"}},
+      {"lot", {LotCmd, "show a lot: holder, remaining kg, origin"}},
+      {"attempts", {AttemptsCmd, "list refused submissions (evidence)"}},
+      {"flags", {FlagsCmd, "list red flags on accepted entries"}},
+      {"check", {CheckCmd, "pre-purchase check: would this be accepted now?"}},
+      {"import", {ImportCmd, "register a REINFO/REPCO CSV or GeoJSON zones"}},
   };
   return *commands;
 }

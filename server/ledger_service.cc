@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 
+#include "core/queries.h"
+#include "core/status_macros.h"
 #include "core/strings.h"
 #include "server/grpc_status.h"
 
@@ -13,6 +15,35 @@ namespace {
 using veta::v1::SubmitBatch;
 using veta::v1::SubmitBatchResponse;
 using veta::v1::SubmitResponse;
+
+void FillAnswer(const SubmitResult& r, SubmitResponse* a) {
+  a->set_code(static_cast<int32_t>(r.status.code()));
+  if (r.status.ok()) {
+    a->set_sequence(r.sequence);
+    a->set_leaf_hash(std::string(AsBytes(r.leaf_hash)));
+  } else {
+    a->set_message(std::string(r.status.message()));
+  }
+  if (r.refusal != veta::v1::REFUSAL_UNSPECIFIED) a->set_refusal(veta::v1::Refusal_Name(r.refusal));
+  for (const auto& f : r.flags) *a->add_flags() = f;
+}
+
+// The number of entries a read sees: all, those up to an entry, or those up to a time.
+absl::StatusOr<uint64_t> Visible(const veta::Ledger& ledger, const veta::v1::AsOf& as_of) {
+  const uint64_t size = ledger.size();
+  switch (as_of.point_case()) {
+    case veta::v1::AsOf::kSequence:
+      if (as_of.sequence() >= size) {
+        return absl::OutOfRangeError(
+            StrCat("as of entry ", as_of.sequence(), ": the log has ", size, " entries"));
+      }
+      return as_of.sequence() + 1;
+    case veta::v1::AsOf::kTime:
+      return ledger.SizeAtTime(as_of.time().seconds() * 1000000 + as_of.time().nanos() / 1000);
+    default:
+      return size;
+  }
+}
 
 void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
   const Hash leaf = merkle::HashLeaf(bytes);
@@ -106,14 +137,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     bool last;
     {
       std::lock_guard lock(mu_);
-      SubmitResponse* a = slot->response.mutable_answers(i);
-      a->set_code(static_cast<int32_t>(r.status.code()));
-      if (r.status.ok()) {
-        a->set_sequence(r.sequence);
-        a->set_leaf_hash(std::string(AsBytes(r.leaf_hash)));
-      } else {
-        a->set_message(std::string(r.status.message()));
-      }
+      FillAnswer(r, slot->response.mutable_answers(i));
       --slot->remaining;
       --inflight_;
       MaybeWriteLocked();
@@ -169,10 +193,118 @@ grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx
       reactor->Finish(ToGrpc(r.status));
       return;
     }
-    response->set_sequence(r.sequence);
-    response->set_leaf_hash(std::string(AsBytes(r.leaf_hash)));
+    FillAnswer(r, response);
     reactor->Finish(grpc::Status::OK);
   });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::Check(grpc::CallbackServerContext* ctx,
+                                               const veta::v1::SubmitRequest* request,
+                                               veta::v1::SubmitResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  // The verdict is the answer: a refusal is an OK call whose response carries the code.
+  ledger_->Check(request->envelope(), [reactor, response](SubmitResult r) {
+    FillAnswer(r, response);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetRecord(grpc::CallbackServerContext* ctx,
+                                                   const veta::v1::GetRecordRequest* request,
+                                                   veta::v1::RecordVersion* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
+    ASSIGN_OR_RETURN(uint64_t visible, Visible(*ledger_, request->as_of()));
+    ASSIGN_OR_RETURN(RecordVersion v,
+                     GetRecordAsOf(ledger_->store(), kind, request->id(), visible));
+    *response->mutable_record() = std::move(v.record);
+    response->set_sequence(v.sequence);
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::ListRecords(grpc::CallbackServerContext* ctx,
+                                                     const veta::v1::ListRecordsRequest* request,
+                                                     veta::v1::ListRecordsResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
+    ASSIGN_OR_RETURN(uint64_t visible, Visible(*ledger_, request->as_of()));
+    RecordFilter filter{request->status(), request->department(), request->party_kind()};
+    const size_t limit = request->limit() == 0 ? 100 : request->limit();
+    ASSIGN_OR_RETURN(auto records, veta::ListRecords(ledger_->store(), kind, filter,
+                                                     request->after_id(), limit, visible));
+    for (auto& v : records) {
+      auto* out = response->add_records();
+      *out->mutable_record() = std::move(v.record);
+      out->set_sequence(v.sequence);
+    }
+    if (records.size() == limit) {
+      response->set_next_after_id(RecordKey(response->records().rbegin()->record()).second);
+    }
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetLot(grpc::CallbackServerContext* ctx,
+                                                const veta::v1::GetLotRequest* request,
+                                                veta::v1::Lot* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto lot = veta::GetLot(ledger_->store(), request->lot_id());
+  if (lot.ok()) *response = std::move(*lot);
+  reactor->Finish(ToGrpc(lot.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContext* ctx,
+                                                      const veta::v1::ListAttemptsRequest* request,
+                                                      veta::v1::ListAttemptsResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    if ((!request->party().empty()) + (!request->unit().empty()) + (!request->refusal().empty()) >
+        1) {
+      return absl::InvalidArgumentError("filter attempts by party, unit or refusal: one at most");
+    }
+    if (!request->refusal().empty()) {
+      veta::v1::Refusal code;
+      if (!veta::v1::Refusal_Parse(request->refusal(), &code)) {
+        return absl::InvalidArgumentError(
+            StrCat("unknown refusal code '", request->refusal(), "'"));
+      }
+    }
+    EvidenceFilter filter{request->party(), request->unit(), request->refusal()};
+    ASSIGN_OR_RETURN(auto attempts, veta::ListAttempts(ledger_->store(), filter, request->start(),
+                                                       request->limit()));
+    for (auto& a : attempts) *response->add_attempts() = std::move(a);
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* ctx,
+                                                   const veta::v1::ListFlagsRequest* request,
+                                                   veta::v1::ListFlagsResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    if (!request->party().empty() && !request->unit().empty()) {
+      return absl::InvalidArgumentError("filter flags by party or unit, not both");
+    }
+    EvidenceFilter filter{request->party(), request->unit(), ""};
+    ASSIGN_OR_RETURN(auto flags,
+                     veta::ListFlags(ledger_->store(), filter, request->start_sequence(),
+                                     request->limit(), ledger_->size()));
+    for (auto& f : flags) *response->add_flags() = std::move(f);
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
   return reactor;
 }
 

@@ -39,6 +39,24 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* ctx,
                                                 const veta::v1::GetConsistencyProofRequest* request,
                                                 veta::v1::ConsistencyProof* response) override;
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
+                                  const veta::v1::SubmitRequest* request,
+                                  veta::v1::SubmitResponse* response) override;
+  grpc::ServerUnaryReactor* GetRecord(grpc::CallbackServerContext* ctx,
+                                      const veta::v1::GetRecordRequest* request,
+                                      veta::v1::RecordVersion* response) override;
+  grpc::ServerUnaryReactor* ListRecords(grpc::CallbackServerContext* ctx,
+                                        const veta::v1::ListRecordsRequest* request,
+                                        veta::v1::ListRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* GetLot(grpc::CallbackServerContext* ctx,
+                                   const veta::v1::GetLotRequest* request,
+                                   veta::v1::Lot* response) override;
+  grpc::ServerUnaryReactor* ListAttempts(grpc::CallbackServerContext* ctx,
+                                         const veta::v1::ListAttemptsRequest* request,
+                                         veta::v1::ListAttemptsResponse* response) override;
+  grpc::ServerUnaryReactor* ListFlags(grpc::CallbackServerContext* ctx,
+                                      const veta::v1::ListFlagsRequest* request,
+                                      veta::v1::ListFlagsResponse* response) override;
 
  private:
   veta::Ledger* const ledger_;

@@ -1,0 +1,73 @@
+#include "client/cli.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/status_macros.h"
+#include "core/strings.h"
+
+namespace veta::client {
+
+std::string DefaultDataDir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && *xdg != '\0') return StrCat(xdg, "/veta");
+  const char* home = std::getenv("HOME");
+  return StrCat(home != nullptr ? home : ".", "/.local/share/veta");
+}
+
+absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(StrCat("cannot reach the server at ", server, ": ",
+                                         s.error_message(), " (is veta-server running?)"));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return veta::v1::Ledger::NewStub(
+      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+}
+
+std::unique_ptr<grpc::ClientContext> Context(int seconds) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::string out;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) out.append(buf, n);
+    return out;
+  }
+  return ReadFile(path, 16 << 20);
+}
+
+absl::Status WriteOutput(const std::string& path, std::string_view data, int mode) {
+  if (path.empty() || path == "-") {
+    std::fwrite(data.data(), 1, data.size(), stdout);
+    return absl::OkStatus();
+  }
+  return WriteFileAtomic(path, data, mode);
+}
+
+absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  auto key = PrivateKey::FromPem(pem);
+  if (!key.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help) {
+  RETURN_IF_ERROR(flags.Parse(argc, argv, 2));
+  *help = flags.help_requested();
+  if (*help) std::fputs(flags.Help().c_str(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace veta::client

@@ -1,0 +1,51 @@
+// Helpers shared by the veta command-line tool's commands.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/flags.h"
+#include "core/keys.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace veta::client {
+
+inline constexpr char kDefaultServer[] = "127.0.0.1:7480";
+
+// $XDG_DATA_HOME/veta, else ~/.local/share/veta.
+std::string DefaultDataDir();
+// A gRPC status as an absl::Status; UNAVAILABLE says which server could not be reached.
+absl::Status FromGrpc(const grpc::Status& s, std::string_view server);
+std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server);
+// A client context with a deadline.
+std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
+// A file's contents, or standard input for "-".
+absl::StatusOr<std::string> ReadInput(const std::string& path);
+// To a file (atomically), or to standard output for "" and "-".
+absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644);
+absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path);
+// Parses a command's flags (from argv[2]); prints --help and sets *help when asked.
+absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help);
+
+struct Common {
+  std::string server = kDefaultServer;
+  bool json = false;
+};
+
+using Command = std::function<absl::Status(int argc, char** argv)>;
+
+// Registry commands (registry_cli.cc).
+absl::Status RecordCmd(int argc, char** argv);
+absl::Status RecordsCmd(int argc, char** argv);
+absl::Status LotCmd(int argc, char** argv);
+absl::Status AttemptsCmd(int argc, char** argv);
+absl::Status FlagsCmd(int argc, char** argv);
+absl::Status CheckCmd(int argc, char** argv);
+absl::Status ImportCmd(int argc, char** argv);
+
+}  // namespace veta::client

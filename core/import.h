@@ -1,0 +1,51 @@
+// Bulk registration: REINFO and REPCO CSV files and GeoJSON zones become registry records.
+// Every row is checked (the same ValidateRecord the server runs) before anything is sent, so
+// a file with a bad row is reported whole and imported not at all. Submitting the records is
+// idempotent: a record already in the registry, unchanged, is refused as a duplicate, so an
+// interrupted import is resumed by running it again.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "veta/v1/registry.pb.h"
+
+namespace veta {
+
+struct ImportError {
+  size_t line = 0;  // CSV line, or GeoJSON feature index + 1
+  std::string reason;
+};
+
+struct ImportPlan {
+  std::vector<veta::v1::RegistryRecord> records;
+  std::vector<ImportError> errors;
+  size_t rows = 0;
+};
+
+// REINFO: one row per miner and mining unit. Columns (header names, any order):
+//   ruc, name, size_class (ARTISANAL|SMALL), category (I|II|III|IV), status
+//   (VIGENTE|SUSPENDIDO|EXCLUIDO), status_since (YYYY-MM-DD), status_reason, valid_from,
+//   valid_until, public_key (base64 SubjectPublicKeyInfo DER), concession_code, unit_name,
+//   ubigeo, geometry (GeoJSON Polygon/MultiPolygon), activity (EXTRACTION|PROCESSING),
+//   capacity_tpd; optional: allowed_miners (RUCs separated by ';').
+ImportPlan PlanReinfoImport(std::string_view csv);
+
+// REPCO: one row per trader, plant or exporter. Columns:
+//   ruc, name, kind (TRADER|PLANT|EXPORTER), status, status_since, status_reason, valid_from,
+//   valid_until, public_key; optional: processing_capacity_tpd (plants).
+ImportPlan PlanRepcoImport(std::string_view csv);
+
+struct ZoneImportOptions {
+  veta::v1::ZoneKind kind = veta::v1::PROHIBITED_INDIGENOUS_TERRITORY;
+  std::string id_property = "id";
+  std::string name_property = "name";
+  std::string id_prefix;  // prepended to each id
+  std::string legal_reference;
+};
+
+// Zones from a GeoJSON FeatureCollection of Polygons and MultiPolygons.
+ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& options);
+
+}  // namespace veta
