@@ -11,7 +11,22 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// SUNAT's modulo-11 check digit over the first 10 digits.
+int CheckDigit(std::string_view first10) {
+  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
+  int sum = 0;
+  for (int i = 0; i < 10; ++i) sum += (first10[static_cast<size_t>(i)] - '0') * kWeights[i];
+  int check = 11 - sum % 11;
+  if (check == 10) check = 0;
+  if (check == 11) check = 1;
+  return check;
+}
+
 }  // namespace
+
+std::string RucWithCheckDigit(std::string_view first10) {
+  return StrCat(first10, CheckDigit(first10));
+}
 
 bool LooksLikeRuc(std::string_view id) { return id.size() == 11 && AllDigits(id); }
 bool LooksLikeDni(std::string_view id) { return id.size() == 8 && AllDigits(id); }
@@ -25,12 +40,7 @@ absl::Status CheckRuc(std::string_view ruc) {
     return absl::InvalidArgumentError(
         StrCat("RUC ", ruc, " starts with ", prefix, "; RUCs start with 10, 15, 16, 17 or 20"));
   }
-  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
-  int sum = 0;
-  for (int i = 0; i < 10; ++i) sum += (ruc[static_cast<size_t>(i)] - '0') * kWeights[i];
-  int check = 11 - sum % 11;
-  if (check == 10) check = 0;
-  if (check == 11) check = 1;
+  const int check = CheckDigit(ruc.substr(0, 10));
   if (ruc[10] - '0' != check) {
     return absl::InvalidArgumentError(
         StrCat("RUC ", ruc, " has check digit ", ruc[10] - '0', "; it should be ", check));

@@ -1,6 +1,7 @@
 // Peruvian identifiers the registries use.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -16,6 +17,8 @@ absl::Status CheckDni(std::string_view dni);
 absl::Status CheckUbigeo(std::string_view ubigeo);
 
 bool LooksLikeRuc(std::string_view id);  // 11 digits
+// The RUC whose first 10 digits are given, with its check digit appended.
+std::string RucWithCheckDigit(std::string_view first10);
 bool LooksLikeDni(std::string_view id);  // 8 digits
 
 }  // namespace veta

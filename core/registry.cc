@@ -704,11 +704,13 @@ struct RuleContext {
                  ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
     }
     if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
-    const std::string day = PeruDay(t);
+    const std::string day = PeruDay(t);  // YYYYMMDD, in keys
+    const std::string shown_day =
+        StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
     const std::string unit_counter = StrCat("U", u.concession_code(), "/", day);
     if (auto v = RuleDailyLimit(
             registry.Counter(unit_counter, delta), x.ore_kg(), u.capacity_tonnes_per_day() * 1000,
-            veta::v1::UNIT_CAPACITY_EXCEEDED, StrCat("unit ", u.concession_code()), day)) {
+            veta::v1::UNIT_CAPACITY_EXCEEDED, StrCat("unit ", u.concession_code()), shown_day)) {
       return *v;
     }
     Verdict v;
@@ -716,9 +718,10 @@ struct RuleContext {
     v.unit_code = u.concession_code();
     if (extractor->record.has_selector()) {
       const std::string sel_counter = StrCat("S", x.extractor_id(), "/", day);
-      if (auto r = RuleDailyLimit(
-              registry.Counter(sel_counter, delta), x.ore_kg(), params.selector_daily_limit_kg(),
-              veta::v1::SELECTOR_LIMIT_EXCEEDED, StrCat("selector ", x.extractor_id()), day)) {
+      if (auto r =
+              RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_kg(),
+                             params.selector_daily_limit_kg(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
+                             StrCat("selector ", x.extractor_id()), shown_day)) {
         return *r;
       }
       v.effects.counter_adds.emplace_back(sel_counter, x.ore_kg());

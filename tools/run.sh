@@ -10,7 +10,7 @@ root=$(pwd)
 bash tools/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TESTS=OFF \
   -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load
+cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
 
 bin=$root/build-release
 veta=$bin/client/veta
@@ -29,34 +29,32 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
+geodata=${VETA_GEODATA:-$root/../shared/data}
+echo
+echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
+if [[ -d "$geodata" ]]; then
+  echo "The demo builds a registry from Peru's public geodata and plays a story:"
+  "$bin/tools/veta-demo" --server "$listen" --authority-key "$data/authority-key.pem" \
+    --geodata "$geodata"
+else
+  echo "(no geodata at $geodata: set VETA_GEODATA to the shared/data folder to see the demo)"
+fi
+
 tour=$(mktemp -d)
 cd "$tour"
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo
-echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
-echo "A first signed submission, step by step (files in $tour):"
-say "$veta" keygen --out trader --algorithm ecdsa-p256
-say "$veta" sign --type key-registration --key "$data/authority-key.pem" --out reg.json \
-  trader.registration.json
-say "$veta" submit --server "$listen" reg.json
-printf '{"subject":"lote MDD-0001","text":"1250.5 kg de mineral, 8.4 g/t, concesion CM-0042","nonce":"%s"}\n' \
-  "$(date +%s%N)" >memo.json
-say "$veta" sign --key trader.pem --out memo.env.json memo.json
-printf '\n\033[1m$ %s\033[0m\n' "$veta submit --server $listen memo.env.json"
-out=$("$veta" submit --server "$listen" memo.env.json)
-echo "$out"
-seq=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' <<<"$out")
-say "$veta" get --server "$listen" "$seq"
-say "$veta" prove --server "$listen" --authority "$data/authority.pub.pem" --out proof.json "$seq"
+echo "Anyone can check a record without trusting the operator: an inclusion proof against the"
+echo "signed checkpoint, checked offline with only the authority's public key:"
+size=$("$veta" checkpoint --server "$listen" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
+say "$veta" prove --server "$listen" --authority "$data/authority.pub.pem" --out proof.json \
+  $((size - 1))
 say "$veta" verify --authority "$data/authority.pub.pem" proof.json
-say "$veta" checkpoint --server "$listen" --authority "$data/authority.pub.pem"
-echo
-echo "Submitting the same envelope again is refused (the ledger never records a replay):"
-say "$veta" submit --server "$listen" memo.env.json || true
 cat <<MSG
 
-Next: \`$veta --help\`; grpcurl -plaintext $listen list (reflection is on);
-the API is proto/veta/v1/service.proto. Server log: $log.
+Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);
+grpcurl -plaintext $listen list (reflection is on); the API: proto/veta/v1/service.proto.
+Server log: $log.
 MSG
 cd "$root"
 if [[ "${1:-}" == "--detach" ]]; then

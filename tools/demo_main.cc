@@ -1,0 +1,448 @@
+// veta-demo: builds a realistic registry from Peru's real public geodata and plays the story
+// a newcomer should see: a legal sale accepted, a sale of ore from an indigenous territory
+// refused, an over-capacity extraction refused, an excluded miner refused, a cash red flag,
+// the pre-purchase check, and the attempts log.
+//
+// Registry records are signed with keys derived from fixed seeds, so running the demo again
+// re-submits identical records (refused as duplicates: nothing changes) and plays the story
+// again with new lot ids.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "core/envelope.h"
+#include "core/flags.h"
+#include "core/geo.h"
+#include "core/ids.h"
+#include "core/keys.h"
+#include "core/sha256.h"
+#include "core/strings.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using veta::StrCat;
+
+constexpr double kUnitHalfSide = 0.004;  // degrees: units of about 0.9 x 0.9 km (~80 ha)
+
+veta::PrivateKey DemoKey(const std::string& who) {
+  const veta::Hash seed = veta::Sha256Of("veta-demo/" + who);
+  return *veta::PrivateKey::FromEd25519Seed(veta::AsBytes(seed));
+}
+
+std::string Square(double lon, double lat, double d) {
+  auto n = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6f", v);
+    return std::string(buf);
+  };
+  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", n(lon - d), ",", n(lat - d), "],[",
+                n(lon + d), ",", n(lat - d), "],[", n(lon + d), ",", n(lat + d), "],[", n(lon - d),
+                ",", n(lat + d), "],[", n(lon - d), ",", n(lat - d), "]]]}");
+}
+
+class Demo {
+ public:
+  Demo(std::shared_ptr<grpc::Channel> channel, veta::PrivateKey authority)
+      : stub_(veta::v1::Ledger::NewStub(channel)), authority_(std::move(authority)) {}
+
+  // Submits one envelope; returns the answer (code 0: recorded).
+  veta::v1::SubmitResponse Submit(std::string_view type, const google::protobuf::Message& payload,
+                                  const std::vector<veta::PrivateKey>& keys) {
+    veta::v1::SubmitRequest request;
+    request.set_envelope(
+        veta::SignEnvelope(type, payload.SerializeAsString(), keys)->SerializeAsString());
+    veta::v1::SubmitResponse response;
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Submit(&ctx, request, &response);
+    if (!s.ok()) {
+      response.set_code(s.error_code());
+      response.set_message(s.error_message());
+    }
+    return response;
+  }
+
+  // Registry records by stream: duplicates of earlier runs are expected and fine.
+  size_t Register(const std::vector<veta::v1::RegistryRecord>& records,
+                  const veta::PrivateKey& key) {
+    grpc::ClientContext ctx;
+    auto stream = stub_->SubmitStream(&ctx);
+    veta::v1::SubmitBatch batch;
+    for (const auto& r : records) {
+      batch.add_envelopes(veta::SignEnvelope(veta::kRegistryType, r.SerializeAsString(), {key})
+                              ->SerializeAsString());
+      if (batch.envelopes_size() == 256) {
+        stream->Write(batch);
+        batch.Clear();
+      }
+    }
+    if (batch.envelopes_size() > 0) stream->Write(batch);
+    stream->WritesDone();
+    size_t added = 0;
+    veta::v1::SubmitBatchResponse response;
+    while (stream->Read(&response)) {
+      for (const auto& a : response.answers()) {
+        if (a.code() == 0) {
+          ++added;
+        } else if (a.code() != static_cast<int>(grpc::StatusCode::ALREADY_EXISTS)) {
+          std::printf("  ! refused: %s\n", a.message().c_str());
+        }
+      }
+    }
+    stream->Finish().IgnoreError();
+    return added;
+  }
+
+  veta::v1::SubmitResponse Check(const google::protobuf::Message& sale,
+                                 const veta::PrivateKey& buyer) {
+    veta::v1::SubmitRequest request;
+    request.set_envelope(veta::SignEnvelope(veta::kSaleType, sale.SerializeAsString(), {buyer})
+                             ->SerializeAsString());
+    veta::v1::SubmitResponse response;
+    grpc::ClientContext ctx;
+    stub_->Check(&ctx, request, &response).IgnoreError();
+    return response;
+  }
+
+  veta::v1::Ledger::Stub* stub() { return stub_.get(); }
+  const veta::PrivateKey& authority() const { return authority_; }
+
+ private:
+  std::unique_ptr<veta::v1::Ledger::Stub> stub_;
+  veta::PrivateKey authority_;
+};
+
+void Say(const std::string& title) { std::printf("\n\033[1m== %s\033[0m\n", title.c_str()); }
+
+void Show(const veta::v1::SubmitResponse& r, bool check = false) {
+  if (r.code() == 0 && check) {
+    std::printf("  would be ACCEPTED\n");
+  } else if (r.code() == 0) {
+    std::printf("  ACCEPTED as entry %llu\n", static_cast<unsigned long long>(r.sequence()));
+    for (const auto& f : r.flags())
+      std::printf("  RED FLAG %s: %s\n", veta::v1::RedFlag_Name(f.flag()).c_str(),
+                  f.message().c_str());
+  } else {
+    std::printf("  REFUSED: %s\n", r.message().c_str());
+  }
+}
+
+struct Site {
+  veta::geo::Point point;
+  std::string region;
+  std::string ubigeo;
+  std::string territory;  // the indigenous territory it lies in, if any
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server = "127.0.0.1:7480", authority_path, data = "../shared/data";
+  uint64_t miners_max = 60;
+  veta::Flags flags(
+      "veta-demo --authority-key KEY.pem [--geodata DIR]",
+      "Builds a registry from Peru's public geodata (gold-mining sites, districts,\n"
+      "indigenous territories, satellite-detected mining scars) and plays a story of\n"
+      "accepted, refused and flagged transactions. Safe to run again.");
+  flags.String("server", &server, "Server address.");
+  flags.String("authority-key", &authority_path, "The ledger's authority private key.");
+  flags.String("geodata", &data, "Folder of the GeoJSON files (shared/data).");
+  flags.Uint("miners", &miners_max, "How many miners and units to register.");
+  if (auto s = flags.Parse(argc, argv);
+      !s.ok() || flags.help_requested() || authority_path.empty()) {
+    std::fputs(flags.Help().c_str(), s.ok() && flags.help_requested() ? stdout : stderr);
+    return flags.help_requested() ? 0 : 2;
+  }
+  auto read = [&](const std::string& name) -> std::vector<veta::geo::Feature> {
+    auto text = veta::ReadFile(data + "/" + name, 8 << 20);
+    if (!text.ok()) {
+      std::fprintf(stderr, "veta-demo: %s\n", std::string(text.status().message()).c_str());
+      std::exit(1);
+    }
+    auto features = veta::geo::ParseFeatureCollection(*text);
+    if (!features.ok()) {
+      std::fprintf(stderr, "veta-demo: %s: %s\n", name.c_str(),
+                   std::string(features.status().message()).c_str());
+      std::exit(1);
+    }
+    return std::move(*features);
+  };
+  auto authority = veta::PrivateKey::FromPem(*veta::ReadFile(authority_path));
+  if (!authority.ok()) {
+    std::fprintf(stderr, "veta-demo: %s\n", std::string(authority.status().message()).c_str());
+    return 1;
+  }
+  Demo demo(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()), *authority);
+
+  Say("Loading Peru's public geodata");
+  const auto territories = read("peru_indigenous_territories_mining.geojson");
+  const auto scars = read("peru_detected_mining_2025q4.geojson");
+  const auto sites_raw = read("peru_gold_mining_sites.geojson");
+  const auto districts = read("peru_districts.geojson");
+  veta::geo::GeometryIndex territory_index, district_index;
+  for (size_t i = 0; i < territories.size(); ++i) territory_index.Add(i, &*territories[i].geometry);
+  for (size_t i = 0; i < districts.size(); ++i) {
+    if (districts[i].geometry) district_index.Add(i, &*districts[i].geometry);
+  }
+  std::vector<Site> legal, inside;
+  for (const auto& f : sites_raw) {
+    if (!f.point) continue;
+    Site s{*f.point, f.properties.count("Region") ? f.properties.at("Region") : "", "", ""};
+    auto d = district_index.Containing(s.point);
+    if (d.empty()) continue;
+    s.ubigeo = districts[d[0]].properties.at("IDDIST");
+    auto t = territory_index.Containing(s.point);
+    if (!t.empty()) {
+      s.territory = territories[t[0]].properties.at("name_field");
+      inside.push_back(s);
+    } else {
+      legal.push_back(s);
+    }
+  }
+  std::printf(
+      "  %zu known gold-mining sites: %zu in a district and outside indigenous "
+      "territories, %zu inside one of %zu territories with mining\n",
+      sites_raw.size(), legal.size(), inside.size(), territories.size());
+  if (legal.size() < 4 || inside.empty()) {
+    std::fprintf(stderr, "veta-demo: the geodata does not have the sites the story needs\n");
+    return 1;
+  }
+
+  Say("The authority registers the formalization directorate (DGFM) as registrar");
+  const veta::PrivateKey registrar = DemoKey("registrar/DGFM");
+  {
+    veta::v1::RegistryRecord r;
+    auto* x = r.mutable_registrar();
+    x->set_registrar_id("DGFM");
+    x->set_name("Direccion General de Formalizacion Minera (MINEM)");
+    *x->add_keys() = registrar.public_key().ToProto();
+    x->set_status(veta::v1::VIGENTE);
+    std::printf("  %zu new\n", demo.Register({r}, *authority));
+  }
+
+  Say("DGFM registers zones: indigenous territories (prohibited) and detected mining scars");
+  {
+    std::vector<veta::v1::RegistryRecord> zones;
+    for (const auto& t : territories) {
+      veta::v1::RegistryRecord r;
+      auto* z = r.mutable_zone();
+      z->set_zone_id("IT-" + t.properties.at("id"));
+      z->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
+      z->set_name(t.properties.at("name_field"));
+      z->set_legal_reference("Convenio 169 OIT; Ley 28736");
+      z->set_geometry_geojson(t.geometry->ToGeoJson());
+      z->set_in_force(true);
+      zones.push_back(std::move(r));
+    }
+    for (size_t i = 0; i < scars.size(); ++i) {
+      if (!scars[i].geometry) continue;
+      veta::v1::RegistryRecord r;
+      auto* z = r.mutable_zone();
+      z->set_zone_id(StrCat("SCAR-2025Q4-", i));
+      z->set_kind(veta::v1::DETECTED_MINING_SCAR);
+      z->set_name(StrCat("Detected mining scar 2025Q4 #", i));
+      z->set_legal_reference("Amazon Mining Watch, 2025 Q4");
+      z->set_geometry_geojson(scars[i].geometry->ToGeoJson());
+      z->set_in_force(true);
+      zones.push_back(std::move(r));
+    }
+    std::printf("  %zu zones, %zu new\n", zones.size(), demo.Register(zones, registrar));
+  }
+
+  Say("DGFM registers REINFO miners with their units around real gold-mining sites");
+  const auto now = TimeUtil::GetCurrentTime();
+  // Fixed dates, so that a second run signs byte-identical records (duplicates, skipped).
+  google::protobuf::Timestamp from, until, excluded_since;
+  TimeUtil::FromString("2025-01-01T05:00:00Z", &from);
+  TimeUtil::FromString("2030-01-01T05:00:00Z", &until);
+  TimeUtil::FromString("2026-03-01T05:00:00Z", &excluded_since);
+  struct Miner {
+    std::string ruc, unit;
+    veta::PrivateKey key;
+    Site site;
+  };
+  std::vector<Miner> miners;
+  {
+    std::vector<veta::v1::RegistryRecord> records;
+    std::vector<Site> chosen(legal.begin(), legal.begin() + static_cast<long>(std::min<size_t>(
+                                                                miners_max, legal.size())));
+    chosen.push_back(inside.front());  // REINFO also lists units inside territories: the defect
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      char digits[16];
+      std::snprintf(digits, sizeof(digits), "10%08zu", 40000000 + i);
+      Miner m{veta::RucWithCheckDigit(digits), StrCat("REINFO-", chosen[i].ubigeo, "-", i),
+              DemoKey(StrCat("miner/", i)), chosen[i]};
+      veta::v1::RegistryRecord r;
+      auto* x = r.mutable_miner();
+      x->set_ruc(m.ruc);
+      x->set_name(StrCat("Productor minero artesanal ", i + 1, " (", chosen[i].region, ")"));
+      x->set_person_type(veta::v1::NATURAL_PERSON);
+      x->set_size_class(veta::v1::ARTISANAL);
+      x->set_category(veta::v1::CATEGORY_II);
+      x->mutable_status()->set_status(veta::v1::VIGENTE);
+      *x->mutable_status()->mutable_since() = from;
+      *x->mutable_valid_from() = from;
+      *x->mutable_valid_until() = until;
+      *x->add_keys() = m.key.public_key().ToProto();
+      records.push_back(r);
+      veta::v1::RegistryRecord u;
+      auto* y = u.mutable_unit();
+      y->set_concession_code(m.unit);
+      y->set_name(StrCat("Concesion ", i + 1));
+      y->set_holder_ruc(m.ruc);
+      y->set_ubigeo(chosen[i].ubigeo);
+      y->set_geometry_geojson(Square(chosen[i].point.lon, chosen[i].point.lat, kUnitHalfSide));
+      y->set_activity(veta::v1::EXTRACTION);
+      y->set_capacity_tonnes_per_day(i == 1 ? 5 : 25);
+      y->mutable_status()->set_status(veta::v1::VIGENTE);
+      records.push_back(u);
+      miners.push_back(std::move(m));
+    }
+    std::printf("  %zu miners and units, %zu new records\n", miners.size(),
+                demo.Register(records, registrar));
+  }
+
+  Say("DGFM registers a processing plant, a trader and an exporter (REPCO)");
+  auto party = [&](const std::string& ruc, veta::v1::PartyKind kind, const std::string& name,
+                   const veta::PrivateKey& key) {
+    veta::v1::RegistryRecord r;
+    auto* p = r.mutable_party();
+    p->set_ruc(ruc);
+    p->set_name(name);
+    p->set_kind(kind);
+    p->mutable_status()->set_status(veta::v1::VIGENTE);
+    *p->mutable_valid_from() = from;
+    *p->mutable_valid_until() = until;
+    *p->add_keys() = key.public_key().ToProto();
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(150);
+    return r;
+  };
+  const std::string plant_ruc = veta::RucWithCheckDigit("2060000017");
+  const std::string trader_ruc = veta::RucWithCheckDigit("2060000025");
+  const std::string exporter_ruc = veta::RucWithCheckDigit("2060000033");
+  const veta::PrivateKey plant = DemoKey("plant"), trader = DemoKey("trader"),
+                         exporter = DemoKey("exporter");
+  std::printf(
+      "  %zu new\n",
+      demo.Register({party(plant_ruc, veta::v1::PLANT, "Planta de Beneficio Inambari SAC", plant),
+                     party(trader_ruc, veta::v1::TRADER, "Comercializadora Tambopata SAC", trader),
+                     party(exporter_ruc, veta::v1::EXPORTER, "Exportadora del Sur SAC", exporter)},
+                    registrar));
+
+  const std::string run = std::to_string(now.seconds());
+  auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, double kg) {
+    veta::v1::Extraction x;
+    x.set_lot_id(lot);
+    x.set_extractor_id(m.ruc);
+    x.set_unit_code(m.unit);
+    x.mutable_point()->set_longitude(p.lon);
+    x.mutable_point()->set_latitude(p.lat);
+    *x.mutable_time() = TimeUtil::GetCurrentTime();
+    x.set_ore_kg(kg);
+    x.set_grade_g_per_t(9.5);
+    return x;
+  };
+  auto sale = [&](const std::string& lot, const std::string& seller, const std::string& buyer,
+                  const std::string& buyer_lot, double kg, double price,
+                  veta::v1::PaymentMethod payment) {
+    veta::v1::Sale s;
+    s.set_lot_id(lot);
+    s.set_seller_id(seller);
+    s.set_buyer_ruc(buyer);
+    s.set_buyer_lot_id(buyer_lot);
+    s.set_quantity_kg(kg);
+    s.set_price_pen(price);
+    s.set_payment(payment);
+    *s.mutable_time() = TimeUtil::GetCurrentTime();
+    return s;
+  };
+
+  const Miner& a = miners[0];
+  Say(StrCat("1. A legal sale: miner ", a.ruc, " extracts at unit ", a.unit, " (", a.site.region,
+             ", ubigeo ", a.site.ubigeo, ") and sells to the plant"));
+  const std::string lot_a = StrCat("LOT-", run, "-A");
+  Show(demo.Submit(veta::kExtractionType, extraction(a, lot_a, a.site.point, 1200), {a.key}));
+  std::printf("  the plant checks before paying (pre-purchase check, nothing written):\n");
+  Show(demo.Check(sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, 18000, veta::v1::BANK_TRANSFER),
+                  plant),
+       true);
+  Show(
+      demo.Submit(veta::kSaleType,
+                  sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, 18000, veta::v1::BANK_TRANSFER),
+                  {a.key, plant}));
+
+  const Miner& bad = miners.back();
+  Say(StrCat("2. Ore from inside the indigenous territory '", bad.site.territory, "': unit ",
+             bad.unit, " is registered, but the point is in a prohibited zone"));
+  Show(demo.Submit(veta::kExtractionType,
+                   extraction(bad, StrCat("LOT-", run, "-IT"), bad.site.point, 800), {bad.key}));
+
+  const Miner& small = miners[1];
+  Say(StrCat("3. Over capacity: unit ", small.unit,
+             " is installed for 5 t/day; 6,000 kg declared"));
+  Show(demo.Submit(veta::kExtractionType,
+                   extraction(small, StrCat("LOT-", run, "-CAP"), small.site.point, 6000),
+                   {small.key}));
+
+  const Miner& excluded = miners[2];
+  Say(StrCat("4. DGFM excludes miner ", excluded.ruc, "; then the miner tries to declare ore"));
+  {
+    veta::v1::RegistryRecord r;
+    auto* x = r.mutable_miner();
+    x->set_ruc(excluded.ruc);
+    x->set_name("Productor minero artesanal 3 (" + excluded.site.region + ")");
+    x->set_person_type(veta::v1::NATURAL_PERSON);
+    x->set_size_class(veta::v1::ARTISANAL);
+    x->set_category(veta::v1::CATEGORY_II);
+    x->mutable_status()->set_status(veta::v1::EXCLUIDO);
+    *x->mutable_status()->mutable_since() = excluded_since;
+    x->mutable_status()->set_reason("excluded from REINFO: no progress in formalization");
+    *x->mutable_valid_from() = from;
+    *x->mutable_valid_until() = until;
+    *x->add_keys() = excluded.key.public_key().ToProto();
+    demo.Register({r}, registrar);
+  }
+  Show(demo.Submit(veta::kExtractionType,
+                   extraction(excluded, StrCat("LOT-", run, "-EX"), excluded.site.point, 300),
+                   {excluded.key}));
+
+  const Miner& c = miners[3];
+  Say(StrCat("5. A cash payment of S/ 85,000 to miner ", c.ruc,
+             ": accepted, flagged for regulators"));
+  const std::string lot_c = StrCat("LOT-", run, "-C");
+  Show(demo.Submit(veta::kExtractionType, extraction(c, lot_c, c.site.point, 2000), {c.key}));
+  Show(demo.Submit(veta::kSaleType,
+                   sale(lot_c, c.ruc, trader_ruc, lot_c + "-T", 2000, 85000, veta::v1::CASH),
+                   {c.key, trader}));
+
+  Say("6. An exporter may not buy ore straight from a miner");
+  Show(demo.Submit(
+      veta::kSaleType,
+      sale(lot_a, a.ruc, exporter_ruc, lot_a + "-E", 100, 2000, veta::v1::BANK_TRANSFER),
+      {a.key, exporter}));
+
+  Say("The attempts log: every refusal, kept with its envelope, in its own hash chain");
+  {
+    veta::v1::ListAttemptsRequest request;
+    request.set_limit(1000);
+    veta::v1::ListAttemptsResponse response;
+    grpc::ClientContext ctx;
+    demo.stub()->ListAttempts(&ctx, request, &response).IgnoreError();
+    const int n = response.attempts_size();
+    for (int i = std::max(0, n - 4); i < n; ++i) {
+      const auto& at = response.attempts(i);
+      std::printf("  #%llu %-28s %s\n", static_cast<unsigned long long>(at.number()),
+                  veta::v1::Refusal_Name(at.refusal()).c_str(), at.message().c_str());
+    }
+    std::printf(
+        "  (%d attempts in all; `veta attempts --refusal POINT_IN_PROHIBITED_ZONE` filters)\n", n);
+  }
+  std::printf("\nTry: veta records unit --department 17 | head -3; veta lot %s; veta flags\n",
+              lot_a.c_str());
+  return 0;
+}
