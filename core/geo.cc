@@ -217,7 +217,10 @@ std::string Geometry::ToGeoJson() const {
     return StrCat("{\"type\":\"Polygon\",\"coordinates\":", polygon_json(polygons_[0]), "}");
   }
   std::string out = "{\"type\":\"MultiPolygon\",\"coordinates\":[";
-  for (size_t i = 0; i < polygons_.size(); ++i) out += (i ? "," : "") + polygon_json(polygons_[i]);
+  for (size_t i = 0; i < polygons_.size(); ++i) {
+    if (i > 0) out += ",";
+    out += polygon_json(polygons_[i]);
+  }
   return out + "]}";
 }
 

@@ -90,12 +90,14 @@ bool ParseEnum(bool (*parse)(const std::string&, Enum*), const std::string& text
   return parse(text, out) && static_cast<int>(*out) != 0;
 }
 
-void Check(const veta::v1::RegistryRecord& record, size_t line, ImportPlan* plan) {
+// Validates a record as the server will; false (and the reason, once per row) if it fails.
+bool Check(const veta::v1::RegistryRecord& record, size_t line, ImportPlan* plan) {
   if (absl::Status s = ValidateRecord(record); !s.ok()) {
     plan->errors.push_back({line, std::string(s.message())});
-  } else {
-    plan->records.push_back(record);
+    return false;
   }
+  plan->records.push_back(record);
+  return true;
 }
 
 }  // namespace
@@ -187,7 +189,7 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
           {csv_row.line, StrCat("miner ", m->ruc(), " differs from line ", it->second.second)});
       continue;
     }
-    if (fresh) Check(miner_record, csv_row.line, &plan);
+    if (fresh && !Check(miner_record, csv_row.line, &plan)) continue;
     Check(unit_record, csv_row.line, &plan);
   }
   return plan;

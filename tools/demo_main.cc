@@ -442,7 +442,7 @@ int main(int argc, char** argv) {
     std::printf(
         "  (%d attempts in all; `veta attempts --refusal POINT_IN_PROHIBITED_ZONE` filters)\n", n);
   }
-  std::printf("\nTry: veta records unit --department 17 | head -3; veta lot %s; veta flags\n",
-              lot_a.c_str());
+  std::printf("\nTry: veta records unit --department %s --limit 3; veta lot %s; veta flags\n",
+              a.site.ubigeo.substr(0, 2).c_str(), lot_a.c_str());
   return 0;
 }

@@ -4,8 +4,10 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <thread>
 #include "core/ledger.h"
 #include "gtest/gtest.h"
+
 #include "tests/core/test_util.h"
 
 namespace veta::testing {

@@ -1,0 +1,125 @@
+// CSV parsing and the REINFO/REPCO/zones import plans: good rows become records, every bad
+// row is reported with its line number and reason.
+#include "core/import.h"
+
+#include "core/csv.h"
+#include "core/strings.h"
+#include "tests/core/registry_fixture.h"
+
+namespace veta {
+namespace {
+
+using testing::Ruc;
+
+TEST(CsvTest, QuotesCommasAndLinesInsideFields) {
+  auto rows = ParseCsv("a,b,c\r\n1,\"x, \"\"y\"\"\",\"two\nlines\"\n\n3,,\n");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[1].fields, (std::vector<std::string>{"1", "x, \"y\"", "two\nlines"}));
+  EXPECT_EQ((*rows)[1].line, 2u);
+  EXPECT_EQ((*rows)[2].line, 5u);  // after the blank line 4
+  EXPECT_EQ((*rows)[2].fields, (std::vector<std::string>{"3", "", ""}));
+}
+
+TEST(CsvTest, MalformedQuotingNamesTheLine) {
+  auto unterminated = ParseCsv("a,b\n1,\"open\n");
+  EXPECT_EQ(unterminated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(unterminated.status().message()).find("line 2"), std::string::npos);
+  auto stray = ParseCsv("a,b\n1,ab\"c\n");
+  EXPECT_NE(std::string(stray.status().message()).find("line 2"), std::string::npos);
+  EXPECT_FALSE(ParseCsv("a\n1\n2\n3\n", 2).ok());  // a bound on rows
+}
+
+// A CSV field in quotes, its quotes doubled (RFC 4180).
+std::string CsvQuote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string Key() {
+  auto key = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  return Base64Encode(key.public_key().spki_der());
+}
+
+std::string ReinfoRow(const std::string& ruc, const std::string& unit, const std::string& key,
+                      const std::string& tpd = "10") {
+  return StrCat(ruc, ",Minero ", ruc, ",ARTISANAL,II,VIGENTE,2025-01-01,,2025-01-01,2030-01-01,",
+                key, ",", unit, ",Concesion ", unit, ",170101,",
+                CsvQuote(testing::Square(-69.9, -12.6, 0.01)), ",EXTRACTION,", tpd, "\n");
+}
+
+constexpr char kReinfoHeader[] =
+    "ruc,name,size_class,category,status,status_since,status_reason,valid_from,valid_until,"
+    "public_key,concession_code,unit_name,ubigeo,geometry,activity,capacity_tpd\n";
+
+TEST(ImportTest, ReinfoRowsBecomeMinersAndUnits) {
+  const std::string key = Key();
+  const std::string csv = StrCat(kReinfoHeader, ReinfoRow(Ruc("2060000001"), "U1", key),
+                                 ReinfoRow(Ruc("2060000001"), "U2", key));  // same miner twice
+  ImportPlan plan = PlanReinfoImport(csv);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors[0].line << ": " << plan.errors[0].reason;
+  EXPECT_EQ(plan.rows, 2u);
+  ASSERT_EQ(plan.records.size(), 3u);  // the miner once, two units
+  EXPECT_TRUE(plan.records[0].has_miner());
+  EXPECT_EQ(plan.records[2].unit().concession_code(), "U2");
+}
+
+TEST(ImportTest, EveryBadRowIsReportedWithItsLine) {
+  const std::string key = Key();
+  std::string bad_ruc = Ruc("2060000001");
+  bad_ruc.back() = bad_ruc.back() == '9' ? '0' : static_cast<char>(bad_ruc.back() + 1);
+  std::string csv =
+      StrCat(kReinfoHeader, "20600000019,Minero,HUGE,II,VIGENTE,,,2025-01-01,2030-01-01,", key,
+             ",U1,C,170101,x,EXTRACTION,1\n",  // line 2: size class
+             StrCat(bad_ruc, ",Minero,ARTISANAL,II,VIGENTE,,,2025-01-01,2030-01-01,", key,
+                    ",U2,C,170101,x,EXTRACTION,1\n"),  // line 3: RUC
+             StrCat(Ruc("2060000002"), ",M,ARTISANAL,II,VIGENTE,,,2025-01-01,", "2030-13-45,", key,
+                    ",U3,C,170101,x,EXTRACTION,1\n"));  // date
+  ImportPlan plan = PlanReinfoImport(csv);
+  ASSERT_EQ(plan.errors.size(), 3u);
+  EXPECT_EQ(plan.errors[0].line, 2u);
+  EXPECT_NE(plan.errors[0].reason.find("size_class 'HUGE'"), std::string::npos);
+  EXPECT_EQ(plan.errors[1].line, 3u);
+  EXPECT_NE(plan.errors[1].reason.find("check digit"), std::string::npos) << plan.errors[1].reason;
+  EXPECT_EQ(plan.errors[2].line, 4u);
+  EXPECT_NE(plan.errors[2].reason.find("valid_until"), std::string::npos);
+
+  ImportPlan missing = PlanReinfoImport("ruc,name\n");
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_NE(missing.errors[0].reason.find("missing columns: size_class"), std::string::npos);
+}
+
+TEST(ImportTest, RepcoAndArtisanalCapacity) {
+  const std::string key = Key();
+  ImportPlan plan = PlanRepcoImport(
+      StrCat("ruc,name,kind,status,status_since,status_reason,valid_from,valid_until,public_key,"
+             "processing_capacity_tpd\n",
+             Ruc("2070000003"), ",Planta,PLANT,VIGENTE,,,2025-01-01,2030-01-01,", key, ",120\n",
+             Ruc("2070000004"), ",Planta sin capacidad,PLANT,VIGENTE,,,2025-01-01,2030-01-01,", key,
+             ",\n"));
+  ASSERT_EQ(plan.errors.size(), 1u);
+  EXPECT_EQ(plan.errors[0].line, 3u);
+  EXPECT_NE(plan.errors[0].reason.find("processing capacity"), std::string::npos);
+  EXPECT_EQ(plan.records.size(), 1u);
+}
+
+TEST(ImportTest, ZonesFromTheRealIndigenousTerritories) {
+  auto text =
+      ReadFile(StrCat(VETA_SHARED_DATA, "/peru_indigenous_territories_mining.geojson"), 8 << 20);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ZoneImportOptions options;
+  options.id_property = "id";
+  options.name_property = "name_field";
+  options.id_prefix = "IT-";
+  options.legal_reference = "Ley 28736";
+  ImportPlan plan = PlanZoneImport(*text, options);
+  EXPECT_TRUE(plan.errors.empty());
+  ASSERT_EQ(plan.records.size(), 21u);
+  EXPECT_EQ(plan.records[0].zone().zone_id().rfind("IT-PE", 0), 0u);
+  options.name_property = "no_such_property";
+  EXPECT_EQ(PlanZoneImport(*text, options).errors.size(), 21u);
+}
+
+}  // namespace
+}  // namespace veta
