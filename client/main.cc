@@ -80,8 +80,11 @@ absl::StatusOr<note::Checkpoint> VerifyBundle(const veta::v1::ProofBundle& bundl
 absl::Status Keygen(int argc, char** argv) {
   std::string algorithm = "ed25519", out;
   Flags flags("veta keygen --out NAME [--algorithm ed25519|ecdsa-p256]",
-              "Generates a signing key: NAME.pem (private, mode 0600), NAME.pub.pem (public) and\n"
-              "NAME.registration.json (a key-registration payload for the authority to sign).");
+              "Generates a signing key: NAME.pem (private, mode 0600), NAME.pub.pem (public),\n"
+              "NAME.pubkey.json (the key as registry records name it) and\n"
+              "NAME.registration.json (a key-registration payload for the authority to sign).\n"
+              "Prints the key id and the base64 SubjectPublicKeyInfo (the public_key column of\n"
+              "REINFO/REPCO imports).");
   flags.String("out", &out, "File name prefix.");
   flags.String("algorithm", &algorithm, "ed25519 or ecdsa-p256.");
   bool help;
@@ -98,11 +101,13 @@ absl::Status Keygen(int argc, char** argv) {
   reg.set_holder(out);
   ASSIGN_OR_RETURN(std::string reg_json, MessageToJson(reg));
   RETURN_IF_ERROR(WriteFileAtomic(out + ".registration.json", reg_json + "\n"));
+  ASSIGN_OR_RETURN(std::string key_json, MessageToJson(key.public_key().ToProto()));
+  RETURN_IF_ERROR(WriteFileAtomic(out + ".pubkey.json", key_json + "\n"));
   std::printf(
-      "%s key %s\n  private: %s.pem\n  public:  %s.pub.pem\n  registration payload: "
-      "%s.registration.json\n",
+      "%s key %s\n  private: %s.pem\n  public:  %s.pub.pem (record form: %s.pubkey.json)\n"
+      "  registration payload: %s.registration.json\n  base64 SPKI: %s\n",
       std::string(AlgorithmName(alg)).c_str(), key.public_key().keyid().c_str(), out.c_str(),
-      out.c_str(), out.c_str());
+      out.c_str(), out.c_str(), out.c_str(), Base64Encode(key.public_key().spki_der()).c_str());
   return absl::OkStatus();
 }
 

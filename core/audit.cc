@@ -1,5 +1,6 @@
 #include "core/audit.h"
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -8,6 +9,7 @@
 #include "core/keyring.h"
 #include "core/ledger.h"
 #include "core/note.h"
+#include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/store.h"
 #include "core/strings.h"
@@ -17,7 +19,9 @@ namespace {
 
 class Auditor {
  public:
-  Auditor(const Store& store, AuditReport* report) : store_(store), report_(report) {}
+  // `scratch` is an empty store in which the registry's state is rebuilt from the entries.
+  Auditor(const Store& store, Store* scratch, AuditReport* report)
+      : store_(store), scratch_(scratch), registry_(scratch), report_(report) {}
 
   absl::Status Run(const std::function<void(uint64_t)>& progress) {
     RETURN_IF_ERROR(LoadCheckpoints());
@@ -45,6 +49,8 @@ class Auditor {
     }
     if (report_->checkpoints == 0) return absl::DataLossError("the ledger has no checkpoint");
     report_->root_hex = ToHex(tree_.Root());
+    RETURN_IF_ERROR(CompareFamily(store_.registry(), scratch_->registry(), "registry"));
+    RETURN_IF_ERROR(CompareFamily(store_.state(), scratch_->state(), "lots and counters"));
     return CheckIndexCounts();
   }
 
@@ -108,6 +114,18 @@ class Auditor {
       }
     }
     if (new_key != nullptr) keys_.Add(new_key);
+    // The origin rules, replayed against the state rebuilt so far: every entry must pass.
+    Delta delta;
+    const Verdict verdict = registry_.Evaluate(*decoded, seq, micros, keys_, delta, false);
+    if (!verdict.ok()) {
+      return absl::DataLossError(StrCat("entry ", seq, " breaks an origin rule: [",
+                                        veta::v1::Refusal_Name(verdict.refusal), "] ",
+                                        verdict.message));
+    }
+    rocksdb::WriteBatch wb;
+    registry_.Stage(verdict, seq, &delta, &wb);
+    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(rocksdb::WriteOptions(), &wb), "replay"));
+    registry_.Commit(std::move(delta), &keys_);
 
     const Hash leaf = merkle::HashLeaf(bytes);
     RETURN_IF_ERROR(CheckIndex(store_.leaves(), AsBytes(leaf), seq, "leaf index"));
@@ -157,6 +175,24 @@ class Auditor {
     return absl::OkStatus();
   }
 
+  // The state the server stored equals the state rebuilt from the entries, record by record.
+  absl::Status CompareFamily(rocksdb::ColumnFamilyHandle* stored,
+                             rocksdb::ColumnFamilyHandle* rebuilt, std::string_view what) {
+    std::unique_ptr<rocksdb::Iterator> a(store_.db()->NewIterator(rocksdb::ReadOptions(), stored));
+    std::unique_ptr<rocksdb::Iterator> b(
+        scratch_->db()->NewIterator(rocksdb::ReadOptions(), rebuilt));
+    for (a->SeekToFirst(), b->SeekToFirst(); a->Valid() || b->Valid(); a->Next(), b->Next()) {
+      if (!a->Valid() || !b->Valid() || a->key() != b->key() || a->value() != b->value()) {
+        const std::string key = a->Valid() ? a->key().ToString() : b->key().ToString();
+        return absl::DataLossError(StrCat("the stored ", what,
+                                          " differ from the state the entries ",
+                                          "rebuild, at key '", ToHex(key), "'"));
+      }
+    }
+    RETURN_IF_ERROR(FromRocks(a->status(), "scan stored state"));
+    return FromRocks(b->status(), "scan rebuilt state");
+  }
+
   // Index families must hold nothing beyond what the entries justify.
   absl::Status CheckIndexCounts() {
     uint64_t counted = 0;
@@ -173,6 +209,8 @@ class Auditor {
   }
 
   const Store& store_;
+  Store* scratch_;
+  Registry registry_;
   AuditReport* report_;
   KeyRing keys_;
   merkle::CompactTree tree_;
@@ -194,8 +232,23 @@ AuditReport AuditLedger(const std::string& data_dir,
     report.status = store.status();
     return report;
   }
-  Auditor auditor(**store, &report);
-  report.status = auditor.Run(progress);
+  // The registry is rebuilt in a scratch store, removed afterwards.
+  std::string scratch_dir = (std::filesystem::temp_directory_path() / "veta-audit-XXXXXX").string();
+  if (::mkdtemp(scratch_dir.data()) == nullptr) {
+    report.status = absl::UnavailableError("cannot create a scratch folder for the audit");
+    return report;
+  }
+  {
+    auto scratch = Store::Open(scratch_dir + "/db", Store::Mode::kCreate);
+    if (!scratch.ok()) {
+      report.status = scratch.status();
+    } else {
+      Auditor auditor(**store, scratch->get(), &report);
+      report.status = auditor.Run(progress);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(scratch_dir, ec);
   return report;
 }
 

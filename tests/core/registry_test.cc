@@ -2,6 +2,8 @@
 // the ledger unchanged and the attempt logged.
 #include "core/registry.h"
 
+#include "core/audit.h"
+
 #include "tests/core/registry_fixture.h"
 
 namespace veta {
@@ -303,6 +305,36 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
     ASSERT_TRUE(a && b.ok());
     EXPECT_EQ(a->SerializeAsString(), *b) << lot;
   }
+}
+
+}  // namespace
+}  // namespace veta
+
+namespace veta {
+namespace {
+
+TEST_F(RulesTest, AuditReplaysTheRulesAndComparesTheState) {
+  Extract("L1", 1000);
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100, miner_),
+                veta::v1::POINT_OUTSIDE_UNIT);
+  ledger_->Close();
+  ledger_.reset();
+  AuditReport clean = AuditLedger(dir_.path());
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+  {
+    // Someone with disk access gives the miner back 400 kg.
+    auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    veta::v1::Lot lot;
+    ASSERT_TRUE(lot.ParseFromString(*store->Get(store->state(), "LL1")));
+    lot.set_remaining_kg(1000);
+    ASSERT_TRUE(store->db()->Put({}, store->state(), "LL1", lot.SerializeAsString()).ok());
+  }
+  AuditReport tampered = AuditLedger(dir_.path());
+  EXPECT_EQ(tampered.status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(tampered.status.message()).find("lots and counters differ"),
+            std::string::npos)
+      << tampered.status;
 }
 
 }  // namespace
