@@ -694,6 +694,9 @@ struct RuleContext {
     }
     if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
     const geo::Point p{x.point().longitude(), x.point().latitude()};
+    if (absl::Status s = geo::CheckPoint(p); !s.ok()) {
+      return Refuse(veta::v1::POINT_INVALID, StrCat("extraction point: ", s.message()));
+    }
     if (auto v = RulePointInUnit(p, *unit)) return *v;
     if (auto zones = ZonesAt(p, false); !zones.empty()) {
       const auto& z = zones.front();

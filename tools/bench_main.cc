@@ -3,13 +3,18 @@
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 
 #include "core/envelope.h"
+#include "core/geo.h"
+#include "core/ids.h"
 #include "core/keys.h"
 #include "core/merkle.h"
+#include "core/registry.h"
 #include "core/store.h"
+#include "core/strings.h"
 #include "rocksdb/write_batch.h"
 
 namespace {
@@ -129,6 +134,162 @@ void BM_ConsistencyProof1M(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ConsistencyProof1M)->Unit(benchmark::kMicrosecond);
+
+// --- The origin rules: a unit of 1,000 vertices and 100 prohibited zones nearby ---
+
+struct RulesWorld {
+  std::unique_ptr<veta::Store> store;
+  std::unique_ptr<veta::Registry> registry;
+  veta::KeyRing keys;
+  veta::DecodedEnvelope extraction, sale;
+};
+
+std::string Circle(double lon, double lat, double r, int n) {
+  std::string out = "{\"type\":\"Polygon\",\"coordinates\":[[";
+  for (int i = 0; i <= n; ++i) {
+    const double a = 2 * M_PI * (i % n) / n;
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%s[%.7f,%.7f]", i ? "," : "", lon + r * std::cos(a),
+                  lat + r * std::sin(a));
+    out += buf;
+  }
+  return out + "]]}";
+}
+
+void Put(RulesWorld* w, veta::v1::RegistryRecord record, uint64_t seq) {
+  veta::Verdict v;
+  auto state = std::make_shared<veta::RecordState>();
+  if (record.has_unit())
+    state->geometry = *veta::geo::Geometry::FromGeoJson(record.unit().geometry_geojson());
+  if (record.has_zone())
+    state->geometry = *veta::geo::Geometry::FromGeoJson(record.zone().geometry_geojson());
+  state->record = std::move(record);
+  state->sequence = seq;
+  v.effects.records.push_back(state);
+  veta::Delta delta;
+  rocksdb::WriteBatch wb;
+  w->registry->Stage(v, seq, &delta, &wb);
+  w->store->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
+  w->registry->Commit(std::move(delta), &w->keys);
+}
+
+RulesWorld& World() {
+  static RulesWorld* world = [] {
+    auto* w = new RulesWorld;
+    const std::string dir = (std::filesystem::temp_directory_path() / "veta-bench-rules").string();
+    std::filesystem::remove_all(dir);
+    w->store = std::move(*veta::Store::Open(dir, veta::Store::Mode::kCreate));
+    w->registry = std::make_unique<veta::Registry>(w->store.get());
+    const double lon = -70.59, lat = -13.04;
+    auto miner_key = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
+    auto plant_key = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
+    const std::string miner = veta::RucWithCheckDigit("1045678901");
+    const std::string plant = veta::RucWithCheckDigit("2061234567");
+    google::protobuf::Timestamp from, until;
+    from.set_seconds(1735689600);   // 2025-01-01
+    until.set_seconds(1893456000);  // 2030-01-01
+    veta::v1::RegistryRecord m;
+    m.mutable_miner()->set_ruc(miner);
+    m.mutable_miner()->mutable_status()->set_status(veta::v1::VIGENTE);
+    *m.mutable_miner()->mutable_valid_from() = from;
+    *m.mutable_miner()->mutable_valid_until() = until;
+    *m.mutable_miner()->add_keys() = miner_key.public_key().ToProto();
+    Put(w, m, 1);
+    veta::v1::RegistryRecord p;
+    p.mutable_party()->set_ruc(plant);
+    p.mutable_party()->set_kind(veta::v1::PLANT);
+    p.mutable_party()->mutable_status()->set_status(veta::v1::VIGENTE);
+    *p.mutable_party()->mutable_valid_from() = from;
+    *p.mutable_party()->mutable_valid_until() = until;
+    *p.mutable_party()->add_keys() = plant_key.public_key().ToProto();
+    Put(w, p, 2);
+    veta::v1::RegistryRecord u;
+    u.mutable_unit()->set_concession_code("CM-1");
+    u.mutable_unit()->set_holder_ruc(miner);
+    u.mutable_unit()->set_ubigeo("170301");
+    u.mutable_unit()->set_geometry_geojson(Circle(lon, lat, 0.02, 999));  // 1,000 positions
+    u.mutable_unit()->set_activity(veta::v1::EXTRACTION);
+    u.mutable_unit()->set_capacity_tonnes_per_day(350);
+    u.mutable_unit()->mutable_status()->set_status(veta::v1::VIGENTE);
+    Put(w, u, 3);
+    for (int i = 0; i < 100; ++i) {  // zones all around, within a degree, none over the point
+      veta::v1::RegistryRecord z;
+      z.mutable_zone()->set_zone_id(veta::StrCat("Z", i));
+      z.mutable_zone()->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
+      z.mutable_zone()->set_geometry_geojson(
+          Circle(lon + 0.05 + 0.01 * (i % 10), lat + 0.05 + 0.01 * (i / 10), 0.004, 63));
+      z.mutable_zone()->set_in_force(true);
+      Put(w, z, 4 + static_cast<uint64_t>(i));
+    }
+    veta::v1::Extraction x;
+    x.set_lot_id("LOT-1");
+    x.set_extractor_id(miner);
+    x.set_unit_code("CM-1");
+    x.mutable_point()->set_longitude(lon + 0.003);
+    x.mutable_point()->set_latitude(lat - 0.002);
+    x.mutable_time()->set_seconds(1790000000);
+    x.set_ore_kg(1000);
+    x.set_grade_g_per_t(8);
+    w->extraction = *veta::DecodeEnvelope(
+        veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {miner_key})
+            ->SerializeAsString(),
+        {});
+    // Record the lot, so that a sale can be judged.
+    veta::Delta delta;
+    veta::Verdict v =
+        w->registry->Evaluate(w->extraction, 200, 1790000000000000, w->keys, delta, false);
+    if (!v.ok()) std::abort();
+    rocksdb::WriteBatch wb;
+    w->registry->Stage(v, 200, &delta, &wb);
+    w->store->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
+    w->registry->Commit(std::move(delta), &w->keys);
+    veta::v1::Sale s;
+    s.set_lot_id("LOT-1");
+    s.set_seller_id(miner);
+    s.set_buyer_ruc(plant);
+    s.set_buyer_lot_id("P-1");
+    s.set_quantity_kg(500);
+    s.set_price_pen(10000);
+    s.set_payment(veta::v1::BANK_TRANSFER);
+    s.mutable_time()->set_seconds(1790000100);
+    w->sale = *veta::DecodeEnvelope(
+        veta::SignEnvelope(veta::kSaleType, s.SerializeAsString(), {miner_key, plant_key})
+            ->SerializeAsString(),
+        {});
+    return w;
+  }();
+  return *world;
+}
+
+void BM_RulesExtraction(benchmark::State& state) {
+  RulesWorld& w = World();
+  veta::v1::Extraction x;
+  veta::Delta delta;
+  w.extraction.extraction.set_lot_id("LOT-NEW");  // a fresh lot id every time (a miss)
+  for (auto _ : state) {
+    veta::Verdict v =
+        w.registry->Evaluate(w.extraction, 300, 1790000000000000, w.keys, delta, false);
+    if (!v.ok()) state.SkipWithError(v.message.c_str());
+  }
+}
+BENCHMARK(BM_RulesExtraction)->Unit(benchmark::kMicrosecond);
+
+void BM_RulesSale(benchmark::State& state) {
+  RulesWorld& w = World();
+  veta::Delta delta;
+  for (auto _ : state) {
+    veta::Verdict v = w.registry->Evaluate(w.sale, 300, 1790000200000000, w.keys, delta, false);
+    if (!v.ok()) state.SkipWithError(v.message.c_str());
+  }
+}
+BENCHMARK(BM_RulesSale)->Unit(benchmark::kMicrosecond);
+
+void BM_PointInPolygon1000(benchmark::State& state) {
+  auto g = *veta::geo::Geometry::FromGeoJson(Circle(-70.59, -13.04, 0.02, 999));
+  const veta::geo::Point p{-70.587, -13.042};
+  for (auto _ : state) benchmark::DoNotOptimize(g.Contains(p));
+}
+BENCHMARK(BM_PointInPolygon1000);
 
 }  // namespace
 

@@ -12,12 +12,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "core/envelope.h"
 #include "core/flags.h"
+#include "core/geo.h"
+#include "core/ids.h"
+#include "core/status_macros.h"
 #include "core/strings.h"
 #include "veta/v1/service.grpc.pb.h"
 
@@ -31,12 +35,16 @@ struct Config {
   std::string authority_key;
   std::string algorithm = "ed25519";
   std::string mode = "both";
+  std::string workload = "memo";
   uint64_t entries = 20000, keys = 8, clients = 4, window = 256, rate = 0, batch = 64;
   bool json = false;
 };
 
 struct Presigned {
   std::vector<veta::PrivateKey> keys;
+  // Extraction workload: the miner and unit each key stands for.
+  std::vector<std::string> rucs, units;
+  std::vector<veta::geo::Point> points;
   std::vector<std::string> envelopes;
   std::vector<std::string> paes;  // for the verify-rate measurement
   std::vector<std::string> sigs;
@@ -56,6 +64,78 @@ double Percentile(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
+absl::Status SubmitOne(veta::v1::Ledger::Stub* stub, std::string_view type,
+                       const google::protobuf::Message& payload, const veta::PrivateKey& key) {
+  auto env = veta::SignEnvelope(type, payload.SerializeAsString(), {key});
+  if (!env.ok()) return env.status();
+  veta::v1::SubmitRequest req;
+  req.set_envelope(env->SerializeAsString());
+  veta::v1::SubmitResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status s = stub->Submit(&ctx, req, &resp);
+  if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+    return absl::UnavailableError(StrCat("registering: ", s.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+// Extraction workload: a registrar (registered by the authority, once per run), and for
+// each key a REINFO miner with a unit of its own, so that every extraction runs every rule.
+absl::Status RegisterMiner(veta::v1::Ledger::Stub* stub, const veta::PrivateKey& authority,
+                           const veta::PrivateKey& key, uint64_t i, Presigned* out) {
+  static const veta::PrivateKey registrar =
+      *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
+  static const uint64_t run = std::random_device{}() % 90000000;
+  google::protobuf::Timestamp from, until;
+  from.set_seconds(1735689600);   // 2025-01-01
+  until.set_seconds(4102444800);  // 2100-01-01
+  if (i == 0) {
+    veta::v1::RegistryRecord r;
+    r.mutable_registrar()->set_registrar_id(StrCat("LOAD-", run));
+    r.mutable_registrar()->set_name("veta-load registrar");
+    r.mutable_registrar()->set_status(veta::v1::VIGENTE);
+    *r.mutable_registrar()->add_keys() = registrar.public_key().ToProto();
+    RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, r, authority));
+  }
+  char digits[16];
+  std::snprintf(digits, sizeof(digits), "10%08llu", static_cast<unsigned long long>(run + i));
+  const std::string ruc = veta::RucWithCheckDigit(digits);
+  const std::string unit = StrCat("LOAD-", run, "-", i);
+  const veta::geo::Point center{-70.9 + 0.05 * static_cast<double>(i % 20),
+                                -13.2 + 0.05 * static_cast<double>(i / 20)};
+  veta::v1::RegistryRecord m;
+  auto* x = m.mutable_miner();
+  x->set_ruc(ruc);
+  x->set_name(StrCat("veta-load miner ", i));
+  x->set_person_type(veta::v1::NATURAL_PERSON);
+  x->set_size_class(veta::v1::SMALL);
+  x->set_category(veta::v1::CATEGORY_I);
+  x->mutable_status()->set_status(veta::v1::VIGENTE);
+  *x->mutable_valid_from() = from;
+  *x->mutable_valid_until() = until;
+  *x->add_keys() = key.public_key().ToProto();
+  RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, m, registrar));
+  veta::v1::RegistryRecord u;
+  auto* y = u.mutable_unit();
+  y->set_concession_code(unit);
+  y->set_name(unit);
+  y->set_holder_ruc(ruc);
+  y->set_ubigeo("170301");
+  const double d = 0.01;
+  y->set_geometry_geojson(StrCat(
+      "{\"type\":\"Polygon\",\"coordinates\":[[[", center.lon - d, ",", center.lat - d, "],[",
+      center.lon + d, ",", center.lat - d, "],[", center.lon + d, ",", center.lat + d, "],[",
+      center.lon - d, ",", center.lat + d, "],[", center.lon - d, ",", center.lat - d, "]]]}"));
+  y->set_activity(veta::v1::EXTRACTION);
+  y->set_capacity_tonnes_per_day(350);
+  y->mutable_status()->set_status(veta::v1::VIGENTE);
+  RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, u, registrar));
+  out->rucs.push_back(ruc);
+  out->units.push_back(unit);
+  out->points.push_back(center);
+  return absl::OkStatus();
+}
+
 absl::Status Register(veta::v1::Ledger::Stub* stub, const veta::PrivateKey& authority,
                       Presigned* out, const Config& c) {
   auto alg = veta::ParseAlgorithmName(c.algorithm);
@@ -63,17 +143,14 @@ absl::Status Register(veta::v1::Ledger::Stub* stub, const veta::PrivateKey& auth
   for (uint64_t i = 0; i < c.keys; ++i) {
     auto key = veta::PrivateKey::Generate(*alg);
     if (!key.ok()) return key.status();
-    veta::v1::KeyRegistration reg;
-    *reg.mutable_key() = key->public_key().ToProto();
-    reg.set_holder(StrCat("veta-load client ", i));
-    auto env = veta::SignEnvelope(veta::kKeyRegistrationType, reg.SerializeAsString(), {authority});
-    if (!env.ok()) return env.status();
-    veta::v1::SubmitRequest req;
-    req.set_envelope(env->SerializeAsString());
-    veta::v1::SubmitResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = stub->Submit(&ctx, req, &resp);
-    if (!s.ok()) return absl::UnavailableError("registering a key: " + s.error_message());
+    if (c.workload == "extraction") {
+      RETURN_IF_ERROR(RegisterMiner(stub, authority, *key, i, out));
+    } else {
+      veta::v1::KeyRegistration reg;
+      *reg.mutable_key() = key->public_key().ToProto();
+      reg.set_holder(StrCat("veta-load client ", i));
+      RETURN_IF_ERROR(SubmitOne(stub, veta::kKeyRegistrationType, reg, authority));
+    }
     out->keys.push_back(*key);
   }
   return absl::OkStatus();
@@ -89,12 +166,28 @@ void Presign(const Config& c, Presigned* p) {
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (uint64_t i = t; i < c.entries; i += threads) {
-        veta::v1::Memo memo;
-        memo.set_subject("veta-load");
-        memo.set_text(StrCat("lote ", i, ": 1250.5 kg of ore, 8.4 g/t, unit CM-", i % 97));
-        memo.set_nonce(base + i);
-        const auto& key = p->keys[i % p->keys.size()];
-        auto env = *veta::SignEnvelope(veta::kMemoType, memo.SerializeAsString(), {key});
+        const size_t k = i % p->keys.size();
+        const auto& key = p->keys[k];
+        veta::v1::Envelope env;
+        if (c.workload == "extraction") {
+          veta::v1::Extraction x;
+          x.set_lot_id(StrCat("LOAD-", base, "-", i));
+          x.set_extractor_id(p->rucs[k]);
+          x.set_unit_code(p->units[k]);
+          x.mutable_point()->set_longitude(p->points[k].lon + 0.001);
+          x.mutable_point()->set_latitude(p->points[k].lat - 0.001);
+          x.mutable_time()->set_seconds(std::time(nullptr));
+          x.set_ore_kg(1.5);
+          x.set_grade_g_per_t(8.4);
+          x.set_nonce(base + i);
+          env = *veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {key});
+        } else {
+          veta::v1::Memo memo;
+          memo.set_subject("veta-load");
+          memo.set_text(StrCat("lote ", i, ": 1250.5 kg of ore, 8.4 g/t, unit CM-", i % 97));
+          memo.set_nonce(base + i);
+          env = *veta::SignEnvelope(veta::kMemoType, memo.SerializeAsString(), {key});
+        }
         p->paes[i] = veta::Pae(env.payload_type(), env.payload());
         p->sigs[i] = env.signatures(0).sig();
         p->envelopes[i] = env.SerializeAsString();
@@ -260,6 +353,9 @@ int main(int argc, char** argv) {
   flags.String("authority-key", &c.authority_key, "The ledger's authority private key (PEM).");
   flags.String("algorithm", &c.algorithm, "Key algorithm for the clients: ed25519 or ecdsa-p256.");
   flags.String("mode", &c.mode, "stream, unary or both.");
+  flags.String("workload", &c.workload,
+               "memo (signature and ledger only) or extraction (REINFO miners and units are "
+               "registered first; every entry runs the origin rules).");
   flags.Uint("entries", &c.entries, "Envelopes per mode.");
   flags.Uint("keys", &c.keys, "Distinct signing keys.");
   flags.Uint("clients", &c.clients, "Concurrent clients (streams or unary callers).");

@@ -163,6 +163,19 @@ TEST(GeoGeometryTest, Square) {
   }
 }
 
+TEST(GeoGeometryTest, RoundingErrorOffAnEdgeIsOnIt) {
+  // Decimal coordinates are rounded to binary: a point a rounding error (1e-13 degrees, about
+  // 10 nanometres) off an edge is on it, also where that puts it outside the bounding box.
+  Geometry g = MustParse(R"({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]})");
+  for (Point p : {Point{1 + 1e-13, 0.5}, Point{-1e-13, 0.5}, Point{0.5, 1 + 1e-13},
+                  Point{0.5, -1e-13}, Point{1 + 1e-13, 1 + 1e-13}}) {
+    EXPECT_TRUE(g.Contains(p)) << Where(p);
+  }
+  // A micrometre is not a rounding error.
+  EXPECT_FALSE(g.Contains({1 + 1e-8, 0.5}));
+  EXPECT_FALSE(g.Contains({0.5, -1e-8}));
+}
+
 TEST(GeoGeometryTest, BoundingBox) {
   Geometry g = MustParse(kSquare);
   const BBox& b = g.bbox();

@@ -2,6 +2,8 @@
 // the ledger unchanged and the attempt logged.
 #include "core/registry.h"
 
+#include <cmath>
+
 #include "core/audit.h"
 
 #include "tests/core/registry_fixture.h"
@@ -85,6 +87,9 @@ TEST_F(RulesTest, ExtractionRefusals) {
   ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.008, kLat + 0.008, 100, miner_),
                 veta::v1::POINT_IN_PROHIBITED_ZONE,
                 "prohibited zone 'Zona CN-1' (PROHIBITED_INDIGENOUS_TERRITORY, Ley 28736");
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", std::nan(""), kLat, 100, miner_),
+                veta::v1::POINT_INVALID);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, -95, 100, miner_), veta::v1::POINT_INVALID);
   ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 0, miner_),
                 veta::v1::QUANTITY_NOT_POSITIVE);
   ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, -5, miner_),
@@ -335,6 +340,32 @@ TEST_F(RulesTest, AuditReplaysTheRulesAndComparesTheState) {
   EXPECT_NE(std::string(tampered.status.message()).find("lots and counters differ"),
             std::string::npos)
       << tampered.status;
+}
+
+}  // namespace
+}  // namespace veta
+
+namespace veta {
+namespace {
+
+TEST_F(RulesTest, InactiveUnitUnknownSellerAndInactiveBuyer) {
+  Extract("L1", 100);
+  auto closed = Unit("U1", miner_ruc_, kLon, kLat);
+  closed.mutable_unit()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
+  closed.mutable_unit()->mutable_status()->set_reason("mercury found");
+  ExpectAccepted(Registry(closed));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+                veta::v1::UNIT_NOT_ACTIVE, "unit U1 is SUSPENDIDO");
+  ExpectRefused(Sale(SaleOf("L1", Ruc("1099999999"), plant_ruc_, "P1", 10), {miner_, plant_}),
+                veta::v1::SELLER_UNKNOWN);
+  auto suspended = PartyRecord(plant_ruc_, veta::v1::PLANT, plant_);
+  suspended.mutable_party()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
+  suspended.mutable_party()->mutable_status()->set_reason("no environmental permit");
+  ExpectAccepted(Registry(suspended));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {miner_, plant_}),
+                veta::v1::BUYER_NOT_ACTIVE, "no environmental permit");
+  // Another buyer is fine: the lot itself is clean.
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10), {miner_, trader_}));
 }
 
 }  // namespace
