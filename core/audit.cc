@@ -51,6 +51,7 @@ class Auditor {
     report_->root_hex = ToHex(tree_.Root());
     RETURN_IF_ERROR(CompareFamily(store_.registry(), scratch_->registry(), "registry"));
     RETURN_IF_ERROR(CompareFamily(store_.state(), scratch_->state(), "lots and counters"));
+    RETURN_IF_ERROR(CheckAttempts());
     return CheckIndexCounts();
   }
 
@@ -191,6 +192,39 @@ class Auditor {
     }
     RETURN_IF_ERROR(FromRocks(a->status(), "scan stored state"));
     return FromRocks(b->status(), "scan rebuilt state");
+  }
+
+  // The attempts log: numbered from 0 without gaps, each linked to the previous by hash, each
+  // refused at a ledger size the log had reached.
+  absl::Status CheckAttempts() {
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.attempts()));
+    uint64_t expect = 0;
+    Hash previous{};
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
+      veta::v1::Attempt a;
+      uint64_t number = 0;
+      if (!DecodeU64(it->key().ToStringView(), &number) || number != expect) {
+        return absl::DataLossError(StrCat("attempt ", expect, " is missing from the attempts log"));
+      }
+      if (!a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+          a.number() != number) {
+        return absl::DataLossError(StrCat("attempt ", number, " is malformed"));
+      }
+      const std::string expect_prev = number == 0 ? "" : std::string(AsBytes(previous));
+      if (a.previous_hash() != expect_prev) {
+        return absl::DataLossError(
+            StrCat("attempt ", number, " does not chain to attempt ", number - 1));
+      }
+      if (a.ledger_size() > report_->entries) {
+        return absl::DataLossError(
+            StrCat("attempt ", number, " claims a ledger of ", a.ledger_size(), " entries"));
+      }
+      previous = Sha256Of(it->value().ToStringView());
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan attempts"));
+    report_->attempts = expect;
+    return absl::OkStatus();
   }
 
   // Index families must hold nothing beyond what the entries justify.

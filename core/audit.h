@@ -1,7 +1,9 @@
 // The offline audit of a ledger folder: everything the server promises, re-derived from the
 // entries alone. It re-hashes every entry, checks the hash chain, replays every rule and
 // signature, recomputes the Merkle tree and compares it node by node with the stored one and
-// with every signed checkpoint, and checks the indexes. It stops at the first inconsistency.
+// with every signed checkpoint, and checks the indexes. It replays the origin rules in a
+// scratch store and compares the registry and lots it rebuilds with the stored ones, and
+// checks the attempts log's hash chain. It stops at the first inconsistency.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@ struct AuditReport {
   uint64_t entries = 0;
   uint64_t checkpoints = 0;
   uint64_t signatures = 0;
+  uint64_t attempts = 0;  // refused submissions in the attempts log, chain checked
   std::string origin;
   std::string root_hex;
   // When not OK: the first inconsistency; `bad_sequence` names its entry when there is one.

@@ -38,10 +38,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!quiet) {
-    std::printf("clean: %s, %llu entries, %llu signatures, %llu checkpoints, root %s\n",
-                report.origin.c_str(), static_cast<unsigned long long>(report.entries),
-                static_cast<unsigned long long>(report.signatures),
-                static_cast<unsigned long long>(report.checkpoints), report.root_hex.c_str());
+    std::printf(
+        "clean: %s, %llu entries, %llu signatures, %llu checkpoints, %llu refused attempts, "
+        "root %s\n",
+        report.origin.c_str(), static_cast<unsigned long long>(report.entries),
+        static_cast<unsigned long long>(report.signatures),
+        static_cast<unsigned long long>(report.checkpoints),
+        static_cast<unsigned long long>(report.attempts), report.root_hex.c_str());
   }
   return 0;
 }

@@ -342,6 +342,27 @@ TEST_F(RulesTest, AuditReplaysTheRulesAndComparesTheState) {
       << tampered.status;
 }
 
+TEST_F(RulesTest, AuditChecksTheAttemptsChain) {
+  for (int i = 0; i < 3; ++i) {
+    ExpectRefused(Extraction(StrCat("X", i), miner_ruc_, "U9", kLon, kLat, 100, miner_),
+                  veta::v1::UNIT_UNKNOWN);
+  }
+  ledger_->Close();
+  ledger_.reset();
+  AuditReport clean = AuditLedger(dir_.path());
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+  EXPECT_EQ(clean.attempts, 3u);
+  {
+    // Someone erases the evidence of the second attempt.
+    auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    ASSERT_TRUE(store->db()->Delete({}, store->attempts(), EncodeU64(1)).ok());
+  }
+  AuditReport erased = AuditLedger(dir_.path());
+  EXPECT_EQ(erased.status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(erased.status.message()).find("attempt 1 is missing"), std::string::npos)
+      << erased.status;
+}
+
 }  // namespace
 }  // namespace veta
 
