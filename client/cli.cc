@@ -27,8 +27,29 @@ absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
 std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return veta::v1::Ledger::NewStub(
-      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+  // TLS when VETA_TLS_CA names the server's certificate (or its CA); VETA_TLS_CERT and
+  // VETA_TLS_KEY present a client certificate, whose key is the caller's identity.
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (const char* ca = std::getenv("VETA_TLS_CA"); ca != nullptr && *ca != '\0') {
+    grpc::SslCredentialsOptions ssl;
+    auto read = [](const char* path) {
+      auto pem = ReadFile(path);
+      if (!pem.ok()) {
+        std::fprintf(stderr, "veta: %s\n", std::string(pem.status().message()).c_str());
+        std::exit(1);
+      }
+      return *pem;
+    };
+    ssl.pem_root_certs = read(ca);
+    const char* cert = std::getenv("VETA_TLS_CERT");
+    const char* key = std::getenv("VETA_TLS_KEY");
+    if (cert != nullptr && *cert != '\0' && key != nullptr && *key != '\0') {
+      ssl.pem_cert_chain = read(cert);
+      ssl.pem_private_key = read(key);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return veta::v1::Ledger::NewStub(grpc::CreateCustomChannel(server, credentials, args));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {

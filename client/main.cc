@@ -17,6 +17,7 @@
 #include "core/note.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/x509.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::client {
@@ -108,6 +109,32 @@ absl::Status Keygen(int argc, char** argv) {
       "  registration payload: %s.registration.json\n  base64 SPKI: %s\n",
       std::string(AlgorithmName(alg)).c_str(), key.public_key().keyid().c_str(), out.c_str(),
       out.c_str(), out.c_str(), out.c_str(), Base64Encode(key.public_key().spki_der()).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status Certgen(int argc, char** argv) {
+  std::string key_path, out, name = "veta";
+  std::vector<std::string> alt_names;
+  Flags flags("veta certgen --key KEY.pem --out CERT.pem [--name CN] [--alt-name localhost]",
+              "Makes a self-signed TLS certificate for a key. For a client, use the party's\n"
+              "registered signing key: the server knows the caller by that key (no CA needed).\n"
+              "For the server, give --alt-name for each host name or IP clients connect to.\n"
+              "Clients use TLS when VETA_TLS_CA names the server's certificate, and present\n"
+              "VETA_TLS_CERT with VETA_TLS_KEY.");
+  flags.String("key", &key_path, "The private key (PEM).");
+  flags.String("out", &out, "Where to write the certificate.");
+  flags.String("name", &name, "Common name.");
+  flags.Strings("alt-name", &alt_names, "Subject alternative name: DNS name or IP (repeatable).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (key_path.empty() || out.empty())
+    return absl::InvalidArgumentError("--key and --out are required");
+  ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(key_path));
+  ASSIGN_OR_RETURN(std::string pem, SelfSignedCertificate(key, name, alt_names));
+  RETURN_IF_ERROR(WriteFileAtomic(out, pem));
+  std::printf("certificate for key %s written to %s\n", key.public_key().keyid().c_str(),
+              out.c_str());
   return absl::OkStatus();
 }
 
@@ -450,6 +477,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
   static const auto* commands = new std::map<std::string, std::pair<Command, std::string>>{
       {"keygen", {Keygen, "generate an Ed25519 or ECDSA P-256 signing key"}},
       {"init", {Init, "create a new ledger (authority key and genesis)"}},
+      {"certgen", {Certgen, "make a self-signed TLS certificate for a key"}},
       {"sign", {Sign, "sign a JSON payload into an envelope"}},
       {"submit", {Submit, "submit signed envelopes"}},
       {"get", {Get, "show an entry as JSON"}},

@@ -121,6 +121,8 @@ class Ledger {
   // Read access for queries (registry versions, lots, attempts): the store is safe to read
   // from any thread; records at sequences >= size() are not yet visible.
   const Store& store() const { return *store_; }
+  // The signing keys the ledger knows (thread-safe).
+  const KeyRing& keys() const { return keys_; }
   // The number of entries whose time is <= time_micros (so "as of" that time means "as of
   // entries [0, result)"). Entry times never decrease.
   absl::StatusOr<uint64_t> SizeAtTime(int64_t time_micros) const;

@@ -7,6 +7,7 @@
 #include "core/queries.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/x509.h"
 #include "server/grpc_status.h"
 
 namespace veta::server {
@@ -182,12 +183,47 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
   bool broken_ = false, finished_ = false, done_ = false;
 };
 
+// A stream refused before it starts.
+class DeniedStream final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse> {
+ public:
+  explicit DeniedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+absl::StatusOr<Caller> LedgerService::Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const {
+  Caller caller{Role::kOperator, ""};
+  if (roles_) {
+    caller = Caller{};
+    auto auth = ctx->auth_context();
+    const auto certs =
+        auth ? auth->FindPropertyValues("x509_pem_cert") : std::vector<grpc::string_ref>{};
+    if (!certs.empty()) {
+      auto key = CertificatePublicKey(std::string_view(certs[0].data(), certs[0].size()));
+      if (key.ok()) {
+        caller = CallerForKey(ledger_->keys().Find(key->keyid()).get(), ledger_->store(),
+                              ledger_->size());
+      }
+    }
+  }
+  if (MayCall(caller.role, rpc)) return caller;
+  if (caller.role == Role::kPublic) {
+    return absl::UnauthenticatedError(
+        StrCat(RpcName(rpc), " needs a client certificate whose key the registry knows"));
+  }
+  return absl::PermissionDeniedError(
+      StrCat("the role ", RoleName(caller.role), " may not call ", RpcName(rpc)));
+}
 
 grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx,
                                                 const veta::v1::SubmitRequest* request,
                                                 veta::v1::SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto caller = Authorize(ctx, Rpc::kSubmit); !caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
   ledger_->Submit(request->envelope(), [reactor, response](SubmitResult r) {
     if (!r.status.ok()) {
       reactor->Finish(ToGrpc(r.status));
@@ -203,6 +239,10 @@ grpc::ServerUnaryReactor* LedgerService::Check(grpc::CallbackServerContext* ctx,
                                                const veta::v1::SubmitRequest* request,
                                                veta::v1::SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto caller = Authorize(ctx, Rpc::kCheck); !caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
   // The verdict is the answer: a refusal is an OK call whose response carries the code.
   ledger_->Check(request->envelope(), [reactor, response](SubmitResult r) {
     FillAnswer(r, response);
@@ -257,9 +297,17 @@ grpc::ServerUnaryReactor* LedgerService::GetLot(grpc::CallbackServerContext* ctx
                                                 const veta::v1::GetLotRequest* request,
                                                 veta::v1::Lot* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto lot = veta::GetLot(ledger_->store(), request->lot_id());
-  if (lot.ok()) *response = std::move(*lot);
-  reactor->Finish(ToGrpc(lot.status()));
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetLot));
+    ASSIGN_OR_RETURN(veta::v1::Lot lot, veta::GetLot(ledger_->store(), request->lot_id()));
+    if (!MayReadParty(caller, lot.holder_id())) {
+      return absl::PermissionDeniedError(
+          StrCat("lot ", request->lot_id(), " is not held by ", caller.party_id));
+    }
+    *response = std::move(lot);
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
   return reactor;
 }
 
@@ -268,6 +316,11 @@ grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContex
                                                       veta::v1::ListAttemptsResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kListAttempts));
+    if (!MayReadParty(caller, request->party())) {
+      return absl::PermissionDeniedError(StrCat(
+          "a ", RoleName(caller.role), " lists only its own attempts: --party ", caller.party_id));
+    }
     if ((!request->party().empty()) + (!request->unit().empty()) + (!request->refusal().empty()) >
         1) {
       return absl::InvalidArgumentError("filter attempts by party, unit or refusal: one at most");
@@ -294,6 +347,11 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
                                                    veta::v1::ListFlagsResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kListFlags));
+    if (!MayReadParty(caller, request->party())) {
+      return absl::PermissionDeniedError(StrCat(
+          "a ", RoleName(caller.role), " lists only its own flags: --party ", caller.party_id));
+    }
     if (!request->party().empty() && !request->unit().empty()) {
       return absl::InvalidArgumentError("filter flags by party or unit, not both");
     }
@@ -309,7 +367,10 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
 }
 
 grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::SubmitStream(
-    grpc::CallbackServerContext* /*ctx*/) {
+    grpc::CallbackServerContext* ctx) {
+  if (auto caller = Authorize(ctx, Rpc::kSubmit); !caller.ok()) {
+    return new DeniedStream(ToGrpc(caller.status()));
+  }
   return new SubmitStreamReactor(ledger_, limits_);
 }
 
@@ -317,9 +378,20 @@ grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* c
                                                   const veta::v1::GetEntryRequest* request,
                                                   veta::v1::GetEntryResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto bytes = ledger_->GetEntry(request->sequence());
-  if (bytes.ok()) FillEntry(std::move(*bytes), response);
-  reactor->Finish(ToGrpc(bytes.status()));
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetEntry));
+    ASSIGN_OR_RETURN(std::string bytes, ledger_->GetEntry(request->sequence()));
+    FillEntry(std::move(bytes), response);
+    if (caller.role == Role::kOperator || caller.role == Role::kRegulator) return absl::OkStatus();
+    auto decoded = DecodeEnvelope(response->entry().envelope(), EnvelopeLimits{});
+    if (!decoded.ok() || !MayReadEntry(caller, PartiesOf(*decoded))) {
+      response->Clear();
+      return absl::PermissionDeniedError(
+          StrCat("entry ", request->sequence(), " is a transaction of other parties"));
+    }
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
   return reactor;
 }
 
@@ -327,6 +399,10 @@ grpc::ServerUnaryReactor* LedgerService::ListEntries(grpc::CallbackServerContext
                                                      const veta::v1::ListEntriesRequest* request,
                                                      veta::v1::ListEntriesResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto caller = Authorize(ctx, Rpc::kListEntries); !caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
   auto entries = ledger_->ListEntries(request->start(), request->limit());
   if (entries.ok()) {
     for (auto& bytes : *entries) FillEntry(std::move(bytes), response->add_entries());

@@ -2,6 +2,7 @@
 // on gRPC's callback API. No decision is made here.
 #pragma once
 
+#include "core/access.h"
 #include "core/ledger.h"
 #include "veta/v1/service.grpc.pb.h"
 
@@ -17,7 +18,10 @@ struct ServiceLimits {
 
 class LedgerService final : public veta::v1::Ledger::CallbackService {
  public:
-  LedgerService(veta::Ledger* ledger, ServiceLimits limits) : ledger_(ledger), limits_(limits) {}
+  // With `roles`, callers are identified by their TLS client certificate and the matrix of
+  // core/access.h applies; without, every caller is the local operator.
+  LedgerService(veta::Ledger* ledger, ServiceLimits limits, bool roles = false)
+      : ledger_(ledger), limits_(limits), roles_(roles) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const veta::v1::SubmitRequest* request,
@@ -59,8 +63,13 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
                                       veta::v1::ListFlagsResponse* response) override;
 
  private:
+  // The caller of this call, and whether it may call `rpc` (UNAUTHENTICATED for the public,
+  // PERMISSION_DENIED for a known role).
+  absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const;
+
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
+  const bool roles_;
 };
 
 }  // namespace veta::server

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   std::string data_dir = DefaultDataDir();
   std::string listen = "127.0.0.1:7480";
   std::string key_path;
-  std::string port_file;
+  std::string port_file, tls_cert, tls_key;
   uint64_t verify_threads = 0, batch_max = 2048, checkpoint_ms = 250, queue_max = 100000;
   uint64_t stream_inflight_max = 4096;
   veta::Flags flags("veta-server [options]",
@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
   flags.String("authority-key", &key_path,
                "Ed25519 key that signs checkpoints (default: DATA_DIR/authority-key.pem).");
   flags.String("port-file", &port_file, "Write the port actually bound to this file.");
+  flags.String("tls-cert", &tls_cert,
+               "Server certificate (PEM). With TLS, clients are identified by their certificate's "
+               "key and roles apply; required to listen beyond loopback.");
+  flags.String("tls-key", &tls_key, "The server certificate's private key (PEM).");
   flags.Uint("verify-threads", &verify_threads,
              "Signature verification threads (0: one per core).");
   flags.Uint("batch-max", &batch_max, "Most entries per synced write batch.");
@@ -93,6 +97,13 @@ int main(int argc, char** argv) {
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
   server_options.limits.stream_inflight_max = stream_inflight_max;
+  for (auto [path, target] : {std::pair{&tls_cert, &server_options.tls_cert_pem},
+                              std::pair{&tls_key, &server_options.tls_key_pem}}) {
+    if (path->empty()) continue;
+    auto file = veta::ReadFile(*path);
+    if (!file.ok()) return Fail(file.status());
+    *target = std::move(*file);
+  }
   auto running = veta::server::StartServer(ledger->get(), server_options);
   if (!running.ok()) return Fail(running.status());
   if (!port_file.empty()) {
@@ -101,11 +112,13 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "veta-server: ledger %s (%s) opened in %lld ms: %llu entries, checkpoint at %llu\n"
-               "veta-server: listening on %s (port %d)\n",
+               "veta-server: listening on %s (port %d)%s\n",
                data_dir.c_str(), (*ledger)->origin().c_str(), static_cast<long long>(open_ms),
                static_cast<unsigned long long>((*ledger)->size()),
                static_cast<unsigned long long>((*ledger)->LatestCheckpoint().tree_size()),
-               listen.c_str(), running->port);
+               listen.c_str(), running->port,
+               tls_cert.empty() ? ", loopback without TLS: the local operator may do everything"
+                                : ", TLS: roles from client certificates");
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

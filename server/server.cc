@@ -19,17 +19,30 @@ bool IsLoopback(const std::string& listen) {
 }
 
 absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOptions& options) {
-  if (!IsLoopback(options.listen)) {
+  const bool tls = !options.tls_cert_pem.empty();
+  if (!tls && !IsLoopback(options.listen)) {
     return absl::FailedPreconditionError(
         StrCat("refusing to listen on ", options.listen,
-               " without TLS; listen on 127.0.0.1 and put a TLS-terminating proxy in front"));
+               " without TLS: give --tls-cert and --tls-key (or listen on 127.0.0.1)"));
+  }
+  if (tls != !options.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and its private key");
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   RunningServer running;
-  running.service = std::make_unique<LedgerService>(ledger, options.limits);
+  running.service = std::make_unique<LedgerService>(ledger, options.limits, /*roles=*/tls);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls) {
+    grpc::SslServerCredentialsOptions ssl(
+        // Client certificates are optional and checked against the key ring, not a CA: the
+        // registry is the trust anchor (core/access.h, core/x509.h).
+        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(options.listen, credentials, &running.port);
   builder.RegisterService(running.service.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   running.server = builder.BuildAndStart();

@@ -19,6 +19,10 @@ struct ServerOptions {
   ServiceLimits limits;
   // gRPC's own bound on one message (a SubmitBatch of many envelopes, or one large one).
   int max_receive_bytes = 4 * 1024 * 1024;
+  // TLS (PEM). With TLS, callers are identified by their client certificate's key and the
+  // role matrix of core/access.h applies; without it, only loopback is served, and the local
+  // operator may do everything.
+  std::string tls_cert_pem, tls_key_pem;
 };
 
 struct RunningServer {
@@ -30,8 +34,8 @@ struct RunningServer {
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopback(const std::string& listen);
 
-// Starts serving. Until TLS lands, refuses a non-loopback address: the registry never
-// listens unencrypted on a network.
+// Starts serving. Refuses a non-loopback address without TLS: the registry never listens
+// unencrypted on a network.
 absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOptions& options);
 
 }  // namespace veta::server

@@ -1,0 +1,156 @@
+#include "core/access.h"
+
+#include <algorithm>
+
+#include "core/queries.h"
+
+namespace veta {
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kPublic:
+      return "public";
+    case Role::kRegistrar:
+      return "registrar";
+    case Role::kMiner:
+      return "miner";
+    case Role::kSelector:
+      return "selector";
+    case Role::kTrader:
+      return "trader";
+    case Role::kPlant:
+      return "plant";
+    case Role::kExporter:
+      return "exporter";
+    case Role::kRegulator:
+      return "regulator";
+    case Role::kOperator:
+      return "operator";
+  }
+  return "?";
+}
+
+std::string_view RpcName(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kSubmit:
+      return "Submit";
+    case Rpc::kCheck:
+      return "Check";
+    case Rpc::kGetCheckpoint:
+      return "GetCheckpoint";
+    case Rpc::kGetProof:
+      return "GetInclusionProof/GetConsistencyProof";
+    case Rpc::kGetRecord:
+      return "GetRecord";
+    case Rpc::kListRecords:
+      return "ListRecords";
+    case Rpc::kGetEntry:
+      return "GetEntry";
+    case Rpc::kListEntries:
+      return "ListEntries";
+    case Rpc::kGetLot:
+      return "GetLot";
+    case Rpc::kListAttempts:
+      return "ListAttempts";
+    case Rpc::kListFlags:
+      return "ListFlags";
+  }
+  return "?";
+}
+
+namespace {
+
+bool IsParty(Role role) {
+  return role == Role::kMiner || role == Role::kSelector || role == Role::kTrader ||
+         role == Role::kPlant || role == Role::kExporter;
+}
+
+}  // namespace
+
+bool MayCall(Role role, Rpc rpc) {
+  if (role == Role::kOperator) return true;
+  switch (rpc) {
+    case Rpc::kGetCheckpoint:
+    case Rpc::kGetProof:
+    case Rpc::kGetRecord:
+    case Rpc::kListRecords:
+    case Rpc::kGetEntry:
+      return true;
+    case Rpc::kSubmit:
+      return role == Role::kRegistrar || IsParty(role);
+    case Rpc::kCheck:
+      return role == Role::kRegistrar || IsParty(role) || role == Role::kRegulator;
+    case Rpc::kListEntries:
+      return role == Role::kRegulator;
+    case Rpc::kGetLot:
+    case Rpc::kListAttempts:
+    case Rpc::kListFlags:
+      return IsParty(role) || role == Role::kRegulator;
+  }
+  return false;
+}
+
+Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible) {
+  Caller c;
+  if (info == nullptr) return c;
+  if (info->authority) return Caller{Role::kRegulator, "authority"};
+  const std::string& holder = info->holder;
+  const size_t colon = holder.find(':');
+  if (colon == std::string::npos) return c;
+  const std::string kind = holder.substr(0, colon), id = holder.substr(colon + 1);
+  if (kind == "regulator") return Caller{Role::kRegulator, id};
+  if (kind == "registrar") return Caller{Role::kRegistrar, id};
+  if (kind == "miner") return Caller{Role::kMiner, id};
+  if (kind == "selector") return Caller{Role::kSelector, id};
+  if (kind == "party") {
+    auto v = GetRecordAsOf(store, RecordKind::kParty, id, visible);
+    if (!v.ok()) return c;
+    switch (v->record.party().kind()) {
+      case veta::v1::TRADER:
+        return Caller{Role::kTrader, id};
+      case veta::v1::PLANT:
+        return Caller{Role::kPlant, id};
+      case veta::v1::EXPORTER:
+        return Caller{Role::kExporter, id};
+      default:
+        return c;
+    }
+  }
+  return c;
+}
+
+EntryParties PartiesOf(const DecodedEnvelope& d) {
+  EntryParties e;
+  switch (d.kind) {
+    case PayloadKind::kGenesis:
+    case PayloadKind::kKeyRegistration:
+    case PayloadKind::kRegistry:
+      e.is_public = true;
+      break;
+    case PayloadKind::kMemo:
+      break;
+    case PayloadKind::kExtraction:
+      e.parties = {d.extraction.extractor_id()};
+      break;
+    case PayloadKind::kSale:
+      e.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
+      break;
+  }
+  return e;
+}
+
+bool MayReadEntry(const Caller& caller, const EntryParties& entry) {
+  if (caller.role == Role::kOperator || caller.role == Role::kRegulator || entry.is_public) {
+    return true;
+  }
+  return std::find(entry.parties.begin(), entry.parties.end(), caller.party_id) !=
+             entry.parties.end() &&
+         IsParty(caller.role);
+}
+
+bool MayReadParty(const Caller& caller, std::string_view party_id) {
+  if (caller.role == Role::kOperator || caller.role == Role::kRegulator) return true;
+  return IsParty(caller.role) && caller.party_id == party_id;
+}
+
+}  // namespace veta

@@ -1,0 +1,86 @@
+// Who may call what, and read which records. With TLS, a caller is identified by the public
+// key of its client certificate: a key the ledger knows (a registrar's, a miner's, a
+// selector's, a REPCO party's, a regulator's registered through the authority, or an
+// authority key). No certificate, or an unknown key, is the public. Without TLS (loopback
+// only) the server trusts its local operator with everything.
+//
+//                          public registrar miner selector trader plant exporter regulator
+//   Submit, SubmitStream      -       x       x      x       x      x      x        -
+//   Check                     -       x       x      x       x      x      x        x
+//   GetCheckpoint, proofs     x       x       x      x       x      x      x        x
+//   GetRecord, ListRecords    x       x       x      x       x      x      x        x
+//   GetEntry                  x*      x*      x*     x*      x*     x*     x*       x
+//   ListEntries               -       -       -      -       -      -      -        x
+//   GetLot                    -       -       x*     x*      x*     x*     x*       x
+//   ListAttempts, ListFlags   -       -       x*     x*      x*     x*     x*       x
+//
+//   x* = only records the caller may read: the public reads registry entries (records are
+//   public: REINFO is); a party also reads transactions naming it, lots it holds, and
+//   attempts and flags filtered to itself. Regulators read everything.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/envelope.h"
+#include "core/keyring.h"
+#include "core/store.h"
+
+namespace veta {
+
+enum class Role {
+  kPublic,
+  kRegistrar,
+  kMiner,
+  kSelector,
+  kTrader,
+  kPlant,
+  kExporter,
+  kRegulator,
+  kOperator,  // the local operator, on loopback without TLS: everything
+};
+
+std::string_view RoleName(Role role);
+
+struct Caller {
+  Role role = Role::kPublic;
+  std::string party_id;  // RUC, DNI, registrar id or regulator name
+};
+
+enum class Rpc {
+  kSubmit,
+  kCheck,
+  kGetCheckpoint,
+  kGetProof,
+  kGetRecord,
+  kListRecords,
+  kGetEntry,
+  kListEntries,
+  kGetLot,
+  kListAttempts,
+  kListFlags,
+};
+
+std::string_view RpcName(Rpc rpc);
+
+// The matrix above: whether `role` may call `rpc` at all.
+bool MayCall(Role role, Rpc rpc);
+
+// Who holds this key: the caller it identifies (public when unknown). `visible` bounds the
+// registry versions consulted.
+Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible);
+
+// The parties an entry names (RUCs, DNIs), and whether it is a registry entry (public).
+struct EntryParties {
+  bool is_public = false;
+  std::vector<std::string> parties;
+};
+EntryParties PartiesOf(const DecodedEnvelope& envelope);
+
+// Whether the caller may read an entry with these parties.
+bool MayReadEntry(const Caller& caller, const EntryParties& entry);
+// Whether the caller may read data about `party_id` (a lot's holder, an attempts filter).
+bool MayReadParty(const Caller& caller, std::string_view party_id);
+
+}  // namespace veta

@@ -1,0 +1,288 @@
+// The role matrix of core/access.h, cell by cell, over real TLS on a loopback port: each role
+// is a client certificate carrying a key the registry knows (the public presents none).
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+
+#include "core/ledger.h"
+#include "core/x509.h"
+#include "gtest/gtest.h"
+#include "server/server.h"
+#include "tests/core/registry_fixture.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace veta::server {
+namespace {
+
+using testing::Ruc;
+using Code = grpc::StatusCode;
+
+const std::vector<std::string> kRoles = {"public", "registrar", "miner",    "selector",
+                                         "trader", "plant",     "exporter", "regulator"};
+
+class AccessTest : public testing::RegistryFixture {
+ protected:
+  void SetUp() override {
+    RegistryFixture::SetUp();  // a ledger, its authority, and registrar "DGFM"
+    keys_.emplace("registrar", registrar_);
+    for (const auto& role : kRoles) {
+      if (role != "registrar") keys_.emplace(role, *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256));
+    }
+    ExpectAccepted(Registry(Miner(miner_ruc_, keys_.at("miner"))));
+    ExpectAccepted(Registry(Unit("U1", miner_ruc_, -69.9, -12.6)));
+    ExpectAccepted(Registry(PartyRecord(Ruc("2070000003"), veta::v1::TRADER, keys_.at("trader"))));
+    ExpectAccepted(Registry(PartyRecord(Ruc("2070000004"), veta::v1::PLANT, keys_.at("plant"))));
+    ExpectAccepted(
+        Registry(PartyRecord(Ruc("2070000005"), veta::v1::EXPORTER, keys_.at("exporter"))));
+    veta::v1::RegistryRecord sel;
+    auto* s = sel.mutable_selector();
+    s->set_dni("45678912");
+    s->set_name("Maria Quispe");
+    s->mutable_status()->set_status(veta::v1::VIGENTE);
+    *s->mutable_valid_from() = testing::Time("2025-01-01T00:00:00Z");
+    *s->mutable_valid_until() = testing::Time("2030-01-01T00:00:00Z");
+    *s->add_keys() = keys_.at("selector").public_key().ToProto();
+    s->add_allowed_units("U1");
+    registry_entry_ = ExpectAccepted(Registry(sel)).sequence;
+    veta::v1::KeyRegistration regulator;  // a regulator's key, registered by the authority
+    *regulator.mutable_key() = keys_.at("regulator").public_key().ToProto();
+    regulator.set_holder("regulator:SUNAT");
+    ExpectAccepted(Sign(kKeyRegistrationType, regulator, {authority_}));
+    // The miner's lot, and one refused attempt.
+    extraction_entry_ =
+        ExpectAccepted(Extraction("L1", miner_ruc_, "U1", -69.9, -12.6, 100, keys_.at("miner")))
+            .sequence;
+    ExpectRefused(Extraction("L2", miner_ruc_, "U9", -69.9, -12.6, 100, keys_.at("miner")),
+                  veta::v1::UNIT_UNKNOWN);
+
+    const PrivateKey server_key = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+    server_cert_ = *SelfSignedCertificate(server_key, "veta-test", {"localhost", "127.0.0.1"});
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tls_cert_pem = server_cert_;
+    options.tls_key_pem = server_key.ToPem();
+    auto running = StartServer(ledger_.get(), options);
+    ASSERT_TRUE(running.ok()) << running.status();
+    running_ = std::move(*running);
+  }
+
+  void TearDown() override {
+    if (running_.server) running_.server->Shutdown();
+    ledger_->Close();
+  }
+
+  std::unique_ptr<veta::v1::Ledger::Stub> StubFor(const std::string& role) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = server_cert_;
+    if (role != "public") {
+      const PrivateKey& key = keys_.at(role);
+      ssl.pem_cert_chain = *SelfSignedCertificate(key, role, {});
+      ssl.pem_private_key = key.ToPem();
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return veta::v1::Ledger::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(running_.port), grpc::SslCredentials(ssl), args));
+  }
+
+  const std::string miner_ruc_ = Ruc("2060000001");
+  std::map<std::string, PrivateKey> keys_;
+  uint64_t registry_entry_ = 0, extraction_entry_ = 0;
+  std::string server_cert_;
+  RunningServer running_;
+};
+
+// One RPC call as a role: returns its status code.
+using Call = std::function<Code(veta::v1::Ledger::Stub*)>;
+
+struct Cell {
+  std::string name;
+  Call call;
+  // Expected code per role, in kRoles order.
+  std::vector<Code> expected;
+};
+
+constexpr Code OK = Code::OK, DENIED = Code::PERMISSION_DENIED, UNAUTH = Code::UNAUTHENTICATED,
+               BAD = Code::INVALID_ARGUMENT;
+
+TEST_F(AccessTest, EveryCellOfTheMatrix) {
+  const uint64_t size = ledger_->size();
+  std::vector<Cell> cells = {
+      // A garbage envelope: an allowed caller reaches the ledger, which says INVALID_ARGUMENT.
+      {"Submit",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::SubmitRequest r;
+         r.set_envelope("junk");
+         veta::v1::SubmitResponse a;
+         return s->Submit(&ctx, r, &a).error_code();
+       },
+       {UNAUTH, BAD, BAD, BAD, BAD, BAD, BAD, DENIED}},
+      {"SubmitStream",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         auto stream = s->SubmitStream(&ctx);
+         stream->WritesDone();
+         veta::v1::SubmitBatchResponse a;
+         while (stream->Read(&a)) {
+         }
+         return stream->Finish().error_code();
+       },
+       {UNAUTH, OK, OK, OK, OK, OK, OK, DENIED}},
+      {"Check",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::SubmitRequest r;
+         r.set_envelope("junk");
+         veta::v1::SubmitResponse a;
+         return s->Check(&ctx, r, &a).error_code();
+       },
+       {UNAUTH, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetCheckpoint",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::Checkpoint cp;
+         return s->GetCheckpoint(&ctx, {}, &cp).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetInclusionProof",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetInclusionProofRequest r;
+         r.set_sequence(0);
+         veta::v1::InclusionProof p;
+         return s->GetInclusionProof(&ctx, r, &p).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetConsistencyProof",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetConsistencyProofRequest r;
+         r.set_first_size(1);
+         veta::v1::ConsistencyProof p;
+         return s->GetConsistencyProof(&ctx, r, &p).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetRecord",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetRecordRequest r;
+         r.set_kind("miner");
+         r.set_id(miner_ruc_);
+         veta::v1::RecordVersion v;
+         return s->GetRecord(&ctx, r, &v).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"ListRecords",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListRecordsRequest r;
+         r.set_kind("party");
+         veta::v1::ListRecordsResponse v;
+         return s->ListRecords(&ctx, r, &v).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetEntry(registry record)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetEntryRequest r;
+         r.set_sequence(registry_entry_);
+         veta::v1::GetEntryResponse e;
+         return s->GetEntry(&ctx, r, &e).error_code();
+       },
+       {OK, OK, OK, OK, OK, OK, OK, OK}},
+      {"GetEntry(the miner's extraction)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetEntryRequest r;
+         r.set_sequence(extraction_entry_);
+         veta::v1::GetEntryResponse e;
+         return s->GetEntry(&ctx, r, &e).error_code();
+       },
+       {DENIED, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ListEntries",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListEntriesRequest r;
+         veta::v1::ListEntriesResponse e;
+         return s->ListEntries(&ctx, r, &e).error_code();
+       },
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"GetLot(the miner's)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetLotRequest r;
+         r.set_lot_id("L1");
+         veta::v1::Lot lot;
+         return s->GetLot(&ctx, r, &lot).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ListAttempts(the miner's)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListAttemptsRequest r;
+         r.set_party(miner_ruc_);
+         veta::v1::ListAttemptsResponse a;
+         return s->ListAttempts(&ctx, r, &a).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ListAttempts(all)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListAttemptsRequest r;
+         veta::v1::ListAttemptsResponse a;
+         return s->ListAttempts(&ctx, r, &a).error_code();
+       },
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ListFlags(the miner's)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListFlagsRequest r;
+         r.set_party(miner_ruc_);
+         veta::v1::ListFlagsResponse f;
+         return s->ListFlags(&ctx, r, &f).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ListFlags(all)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ListFlagsRequest r;
+         veta::v1::ListFlagsResponse f;
+         return s->ListFlags(&ctx, r, &f).error_code();
+       },
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+  };
+  for (size_t r = 0; r < kRoles.size(); ++r) {
+    auto stub = StubFor(kRoles[r]);
+    for (const Cell& cell : cells) {
+      ASSERT_EQ(cell.expected.size(), kRoles.size()) << cell.name;
+      EXPECT_EQ(cell.call(stub.get()), cell.expected[r]) << kRoles[r] << " x " << cell.name;
+    }
+  }
+  EXPECT_EQ(ledger_->size(), size) << "a denied call changed the ledger";
+}
+
+TEST_F(AccessTest, AKeyTheRegistryDoesNotKnowIsThePublic) {
+  keys_.emplace("stranger", *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256));
+  auto stub = StubFor("stranger");
+  grpc::ClientContext ctx;
+  veta::v1::SubmitRequest r;
+  veta::v1::SubmitResponse a;
+  grpc::Status s = stub->Submit(&ctx, r, &a);
+  EXPECT_EQ(s.error_code(), UNAUTH);
+  EXPECT_NE(s.error_message().find("client certificate whose key the registry knows"),
+            std::string::npos);
+}
+
+TEST(TlsTest, NonLoopbackNeedsTlsAndBothHalves) {
+  ServerOptions options;
+  options.listen = "0.0.0.0:0";
+  EXPECT_EQ(StartServer(nullptr, options).status().code(), absl::StatusCode::kFailedPrecondition);
+  options.listen = "127.0.0.1:0";
+  options.tls_cert_pem = "x";
+  EXPECT_EQ(StartServer(nullptr, options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace veta::server
