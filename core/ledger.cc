@@ -16,6 +16,7 @@ struct Ledger::Pending {
   SubmitCallback done;
   absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not verified");
   bool dry_run = false;
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
   bool ready = false;  // GUARDED_BY(Ledger::mu_)
 };
 
@@ -244,12 +245,14 @@ absl::Status Ledger::Load() {
   return absl::OkStatus();
 }
 
-void Ledger::Submit(std::string envelope_bytes, SubmitCallback done) {
-  Enqueue(std::move(envelope_bytes), std::move(done), false);
+void Ledger::Submit(std::string envelope_bytes, SubmitCallback done,
+                    std::chrono::system_clock::time_point deadline) {
+  Enqueue(std::move(envelope_bytes), std::move(done), false, deadline);
 }
 
 void Ledger::Check(std::string envelope_bytes, SubmitCallback done) {
-  Enqueue(std::move(envelope_bytes), std::move(done), true);
+  Enqueue(std::move(envelope_bytes), std::move(done), true,
+          std::chrono::system_clock::time_point::max());
 }
 
 SubmitResult Ledger::CheckAndWait(std::string envelope_bytes) {
@@ -259,11 +262,13 @@ SubmitResult Ledger::CheckAndWait(std::string envelope_bytes) {
   return future.get();
 }
 
-void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run) {
+void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
+                     std::chrono::system_clock::time_point deadline) {
   auto pending = std::make_shared<Pending>();
   pending->bytes = std::move(envelope_bytes);
   pending->done = std::move(done);
   pending->dry_run = dry_run;
+  pending->deadline = deadline;
   absl::Status refused;
   {
     std::lock_guard lock(mu_);
@@ -367,10 +372,16 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   Delta delta;
   const uint64_t attempt_count_before = attempt_count_;
   const Hash attempt_hash_before = last_attempt_hash_;
+  const auto wall_now = std::chrono::system_clock::now();
   const int64_t now = std::max(NowMicros(), last_time_micros_);
 
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];
+    if (p.deadline < wall_now) {
+      results[i].status = absl::DeadlineExceededError(
+          "the deadline passed before the entry could be sequenced; nothing was written");
+      continue;
+    }
     if (!p.decoded.ok()) {
       results[i].status = p.decoded.status();
       continue;

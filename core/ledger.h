@@ -89,7 +89,11 @@ class Ledger {
 
   // Queues an envelope; `done` is called exactly once, after the entry is durable or with
   // the reason it was refused.
-  void Submit(std::string envelope_bytes, SubmitCallback done);
+  // `deadline`: if the entry is not sequenced by then, it is not written and the answer is
+  // DeadlineExceeded (a client that has given up is not answered "written" late).
+  void Submit(std::string envelope_bytes, SubmitCallback done,
+              std::chrono::system_clock::time_point deadline =
+                  std::chrono::system_clock::time_point::max());
   SubmitResult SubmitAndWait(std::string envelope_bytes);
   // A dry run: the same checks and rules, in sequence with the writes, against the state as it
   // stands, but nothing is written and no attempt is logged. For a sale, the counterpart's
@@ -130,7 +134,8 @@ class Ledger {
  private:
   struct Pending;
   Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key);
-  void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run);
+  void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
+               std::chrono::system_clock::time_point deadline);
   void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now,
                   rocksdb::WriteBatch* wb);
   absl::Status Load();

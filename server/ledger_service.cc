@@ -1,6 +1,7 @@
 #include "server/ledger_service.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -62,8 +63,9 @@ void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
 // callback has returned.
 class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse> {
  public:
-  SubmitStreamReactor(veta::Ledger* ledger, const ServiceLimits& limits)
-      : ledger_(ledger), limits_(limits) {
+  SubmitStreamReactor(veta::Ledger* ledger, const ServiceLimits& limits,
+                      std::function<void()> on_done)
+      : ledger_(ledger), limits_(limits), on_done_(std::move(on_done)) {
     std::lock_guard lock(mu_);
     StartRead(&request_);
   }
@@ -80,16 +82,26 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     slot->response.mutable_answers()->Reserve(n);
     for (int i = 0; i < n; ++i) slot->response.add_answers();
     slots_.push_back(slot);
-    if (static_cast<size_t>(n) > limits_.batch_envelopes_max) {
+    const bool too_big = static_cast<size_t>(n) > limits_.batch_envelopes_max;
+    const bool too_long = carried_ + static_cast<uint64_t>(n) > limits_.stream_envelopes_max;
+    if (too_big || too_long) {
       for (auto& a : *slot->response.mutable_answers()) {
-        a.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
-        a.set_message(StrCat("a batch holds at most ", limits_.batch_envelopes_max,
-                             " envelopes; this one had ", n));
+        if (too_big) {
+          a.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+          a.set_message(StrCat("a batch holds at most ", limits_.batch_envelopes_max,
+                               " envelopes; this one had ", n));
+        } else {
+          a.set_code(static_cast<int32_t>(absl::StatusCode::kResourceExhausted));
+          a.set_message(StrCat("this stream has carried ", carried_,
+                               " envelopes; a stream carries at most ",
+                               limits_.stream_envelopes_max, ": open a new one"));
+        }
       }
       MaybeWriteLocked();
       StartRead(&request_);
       return;
     }
+    carried_ += static_cast<uint64_t>(n);
     slot->remaining = n;
     inflight_ += static_cast<size_t>(n);
     outstanding_ += static_cast<size_t>(n);
@@ -119,6 +131,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
   }
 
   void OnDone() override {
+    on_done_();  // the caller's stream count
     bool last;
     {
       std::lock_guard lock(mu_);
@@ -173,6 +186,8 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
 
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
+  const std::function<void()> on_done_;
+  uint64_t carried_ = 0;  // GUARDED_BY(mu_): envelopes this stream has taken
   std::mutex mu_;
   SubmitBatch request_;                      // GUARDED_BY(mu_)
   SubmitBatchResponse current_;              // GUARDED_BY(mu_), the write in flight
@@ -224,14 +239,17 @@ grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx
     reactor->Finish(ToGrpc(caller.status()));
     return reactor;
   }
-  ledger_->Submit(request->envelope(), [reactor, response](SubmitResult r) {
-    if (!r.status.ok()) {
-      reactor->Finish(ToGrpc(r.status));
-      return;
-    }
-    FillAnswer(r, response);
-    reactor->Finish(grpc::Status::OK);
-  });
+  ledger_->Submit(
+      request->envelope(),
+      [reactor, response](SubmitResult r) {
+        if (!r.status.ok()) {
+          reactor->Finish(ToGrpc(r.status));
+          return;
+        }
+        FillAnswer(r, response);
+        reactor->Finish(grpc::Status::OK);
+      },
+      ctx->deadline());
   return reactor;
 }
 
@@ -368,10 +386,27 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
 
 grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::SubmitStream(
     grpc::CallbackServerContext* ctx) {
-  if (auto caller = Authorize(ctx, Rpc::kSubmit); !caller.ok()) {
-    return new DeniedStream(ToGrpc(caller.status()));
+  auto caller = Authorize(ctx, Rpc::kSubmit);
+  if (!caller.ok()) return new DeniedStream(ToGrpc(caller.status()));
+  // Count the caller's open streams: its identity with TLS, its address without.
+  std::string who = roles_ ? StrCat(RoleName(caller->role), ":", caller->party_id) : ctx->peer();
+  const size_t colon = who.rfind(':');
+  if (!roles_ && colon != std::string::npos) who.resize(colon);  // the address, not the port
+  {
+    std::lock_guard lock(streams_mu_);
+    size_t& open = open_streams_[who];
+    if (open >= limits_.streams_per_caller_max) {
+      return new DeniedStream(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       StrCat(who, " already has ", open, " streams open; the limit is ",
+                              limits_.streams_per_caller_max)));
+    }
+    ++open;
   }
-  return new SubmitStreamReactor(ledger_, limits_);
+  return new SubmitStreamReactor(ledger_, limits_, [this, who] {
+    std::lock_guard lock(streams_mu_);
+    if (--open_streams_[who] == 0) open_streams_.erase(who);
+  });
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* ctx,

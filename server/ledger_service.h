@@ -4,6 +4,10 @@
 
 #include "core/access.h"
 #include "core/ledger.h"
+
+#include <map>
+#include <mutex>
+#include <string>
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::server {
@@ -14,6 +18,12 @@ struct ServiceLimits {
   size_t stream_inflight_max = 4096;
   // Most envelopes in one SubmitBatch message.
   size_t batch_envelopes_max = 1024;
+  // Most envelopes one SubmitStream may carry in its life; past it, each is refused with
+  // RESOURCE_EXHAUSTED (open a new stream).
+  uint64_t stream_envelopes_max = 10'000'000;
+  // Most SubmitStreams one caller may have open at once (a caller: its registered key with
+  // TLS, its address without).
+  size_t streams_per_caller_max = 64;
 };
 
 class LedgerService final : public veta::v1::Ledger::CallbackService {
@@ -70,6 +80,8 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
   const bool roles_;
+  std::mutex streams_mu_;
+  std::map<std::string, size_t> open_streams_;  // GUARDED_BY(streams_mu_), by caller
 };
 
 }  // namespace veta::server

@@ -244,5 +244,53 @@ TEST_F(LedgerTest, ManyConcurrentSubmittersAllCommitInOneTree) {
   EXPECT_EQ(ledger_->size(), start + 200);
 }
 
+TEST_F(LedgerTest, AnExpiredDeadlineWritesNothing) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEd25519);
+  const uint64_t size = ledger_->size();
+  std::promise<SubmitResult> done;
+  ledger_->Submit(
+      Memo("too late", {trader}), [&](SubmitResult r) { done.set_value(r); },
+      std::chrono::system_clock::now() - std::chrono::seconds(1));
+  SubmitResult r = done.get_future().get();
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ledger_->size(), size);
+}
+
+// Twice and more the queue's worth at once: the excess is refused at once with
+// RESOURCE_EXHAUSTED (the queue, and so memory, stays bounded), everything is answered, and
+// the ledger takes submissions again as soon as the flood drains.
+TEST_F(LedgerTest, OverloadIsRefusedAndRecoveredFrom) {
+  PrivateKey trader = NewRegisteredKey(KeyAlgorithm::kEd25519);
+  ledger_.reset();
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.queue_entries_max = 64;
+  options.verify_threads = 1;
+  ledger_ = std::move(*Ledger::Open(options, authority_));
+  std::vector<std::string> envelopes;
+  for (int i = 0; i < 2000; ++i) envelopes.push_back(Memo("flood", {trader}, 1000 + i));
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, accepted = 0, exhausted = 0;
+  for (auto& e : envelopes) {
+    ledger_->Submit(std::move(e), [&](SubmitResult r) {
+      std::lock_guard lock(mu);
+      ++answered;
+      accepted += r.status.ok();
+      exhausted += r.status.code() == absl::StatusCode::kResourceExhausted;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == 2000; });
+  }
+  EXPECT_GT(exhausted, 0);
+  EXPECT_GT(accepted, 0);
+  EXPECT_EQ(accepted + exhausted, 2000);
+  SubmitResult after = ledger_->SubmitAndWait(Memo("after the flood", {trader}));
+  EXPECT_TRUE(after.status.ok()) << after.status;
+}
+
 }  // namespace
 }  // namespace veta

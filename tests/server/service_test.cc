@@ -27,6 +27,8 @@ class ServiceTest : public ::testing::Test {
     ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.limits.stream_inflight_max = 8;  // small, so that flow control is exercised
+    server_options.limits.stream_envelopes_max = 300;
+    server_options.limits.streams_per_caller_max = 2;
     auto running = StartServer(ledger_.get(), server_options);
     ASSERT_TRUE(running.ok()) << running.status();
     running_ = std::move(*running);
@@ -205,6 +207,46 @@ TEST_F(ServiceTest, OversizedBatchIsRefusedEnvelopeByEnvelope) {
   }
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(ledger_->size(), size);
+}
+
+TEST_F(ServiceTest, StreamsPerCallerAndStreamLengthAreBounded) {
+  grpc::ClientContext c1, c2, c3;
+  auto s1 = stub_->SubmitStream(&c1);
+  auto s2 = stub_->SubmitStream(&c2);
+  ASSERT_TRUE(s1->Write(veta::v1::SubmitBatch()));  // both are open and working
+  ASSERT_TRUE(s2->Write(veta::v1::SubmitBatch()));
+  veta::v1::SubmitBatchResponse answer;
+  ASSERT_TRUE(s1->Read(&answer));
+  ASSERT_TRUE(s2->Read(&answer));
+  auto s3 = stub_->SubmitStream(&c3);
+  s3->WritesDone();
+  while (s3->Read(&answer)) {
+  }
+  grpc::Status third = s3->Finish();
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(third.error_message().find("the limit is 2"), std::string::npos)
+      << third.error_message();
+  // The first stream carries 300 envelopes at most.
+  const uint64_t size = ledger_->size();
+  veta::v1::SubmitBatch batch;
+  for (int i = 0; i < 300; ++i) batch.add_envelopes(Memo("len " + std::to_string(i)));
+  ASSERT_TRUE(s1->Write(batch));
+  ASSERT_TRUE(s1->Read(&answer));
+  EXPECT_EQ(answer.answers_size(), 300);
+  batch.Clear();
+  batch.add_envelopes(Memo("one too many"));
+  ASSERT_TRUE(s1->Write(batch));
+  ASSERT_TRUE(s1->Read(&answer));
+  ASSERT_EQ(answer.answers_size(), 1);
+  EXPECT_EQ(answer.answers(0).code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(answer.answers(0).message().find("open a new one"), std::string::npos);
+  EXPECT_EQ(ledger_->size(), size + 300);
+  for (auto* s : {s1.get(), s2.get()}) {
+    s->WritesDone();
+    while (s->Read(&answer)) {
+    }
+    EXPECT_TRUE(s->Finish().ok());
+  }
 }
 
 TEST_F(ServiceTest, ReadsBeyondTheLogAreOutOfRange) {
