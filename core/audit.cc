@@ -42,6 +42,11 @@ class Auditor {
     report_->bad_sequence = -1;
     report_->entries = expect;
     if (expect == 0) return absl::DataLossError("the ledger has no entries (no genesis)");
+    if (!published_.empty()) {
+      return absl::DataLossError(StrCat(
+          "checkpoint ", published_.begin()->first, " was published but the store holds ", expect,
+          " entries: entries were lost or rolled back to an older copy of the store"));
+    }
     if (!checkpoints_.empty()) {
       return absl::DataLossError(StrCat("a checkpoint of size ", checkpoints_.begin()->first,
                                         " covers more than the ", expect,
@@ -159,6 +164,20 @@ class Auditor {
   }
 
   absl::Status CheckCheckpoint(uint64_t size) {
+    for (auto p = published_.find(size); p != published_.end() && p->first == size;
+         p = published_.erase(p)) {
+      auto text = note::Open(p->second, verifier_key_);
+      if (!text.ok()) {
+        return absl::DataLossError(StrCat("a published checkpoint of size ", size,
+                                          " does not verify: ", text.status().message()));
+      }
+      ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpointText(*text));
+      if (cp.root != tree_.Root()) {
+        return absl::DataLossError(StrCat("the published checkpoint of size ", size,
+                                          " differs from the tree the entries give: the log was "
+                                          "rewritten after it was published"));
+      }
+    }
     auto it = checkpoints_.find(size);
     if (it == checkpoints_.end()) return absl::OkStatus();
     auto text = note::Open(it->second, verifier_key_);
@@ -252,14 +271,17 @@ class Auditor {
   int64_t last_micros_ = 0;
   std::string verifier_key_;
   std::map<uint64_t, std::string> checkpoints_;  // not yet matched
+
+ public:
+  std::multimap<uint64_t, std::string> published_;  // notes seen outside, by size
   std::set<std::string> statements_;
   uint64_t index_records_ = 0;
 };
 
 }  // namespace
 
-AuditReport AuditLedger(const std::string& data_dir,
-                        const std::function<void(uint64_t)>& progress) {
+AuditReport AuditLedger(const std::string& data_dir, const std::function<void(uint64_t)>& progress,
+                        const std::vector<std::string>& published) {
   AuditReport report;
   auto store = Store::Open(DatabasePath(data_dir), Store::Mode::kReadOnly);
   if (!store.ok()) {
@@ -278,7 +300,19 @@ AuditReport AuditLedger(const std::string& data_dir,
       report.status = scratch.status();
     } else {
       Auditor auditor(**store, scratch->get(), &report);
-      report.status = auditor.Run(progress);
+      std::vector<std::string> notes = published;
+      if (auto own = ReadFile(LatestCheckpointPath(data_dir)); own.ok()) notes.push_back(*own);
+      for (const auto& n : notes) {
+        const auto lines = Split(n, '\n');
+        uint64_t size = 0;
+        if (lines.size() < 2 || !ParseU64(lines[1], &size)) {
+          report.status =
+              absl::InvalidArgumentError("a published checkpoint is not a checkpoint note");
+          break;
+        }
+        auditor.published_.emplace(size, n);
+      }
+      if (report.status.ok()) report.status = auditor.Run(progress);
     }
   }
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -28,7 +29,11 @@ struct AuditReport {
 
 // Audits the ledger in `data_dir` (opened read-only; the server should be stopped).
 // `progress` (may be null) is called every 65536 entries with the count so far.
+// `published` holds checkpoint notes seen elsewhere (by witnesses, clients): each must verify
+// and match the recomputed tree at its size, which catches a store rolled back whole. The
+// data folder's own latest-checkpoint file is always included.
 AuditReport AuditLedger(const std::string& data_dir,
-                        const std::function<void(uint64_t)>& progress = nullptr);
+                        const std::function<void(uint64_t)>& progress = nullptr,
+                        const std::vector<std::string>& published = {});
 
 }  // namespace veta

@@ -61,6 +61,10 @@ absl::StatusOr<veta::v1::Entry> ParseEntry(std::string_view bytes, uint64_t sequ
 }  // namespace
 
 std::string DatabasePath(const std::string& data_dir) { return data_dir + "/db"; }
+std::string LatestCheckpointPath(const std::string& data_dir) {
+  return data_dir + "/latest-checkpoint";
+}
+
 std::string AuthorityKeyPath(const std::string& data_dir) {
   return data_dir + "/authority-key.pem";
 }
@@ -234,6 +238,29 @@ absl::Status Ledger::Load() {
   if (root != cp.root) {
     return absl::DataLossError(
         StrCat("the stored tree of size ", cp.size, " does not match its signed checkpoint"));
+  }
+  // The newest checkpoint published, kept outside the database: a database restored from an
+  // older copy is behind it.
+  if (auto published = ReadFile(LatestCheckpointPath(options_.data_dir)); published.ok()) {
+    auto published_text = note::Open(*published, verifier_key_);
+    if (!published_text.ok()) {
+      return absl::DataLossError(StrCat(LatestCheckpointPath(options_.data_dir),
+                                        " does not verify: ", published_text.status().message()));
+    }
+    ASSIGN_OR_RETURN(note::Checkpoint pub, note::ParseCheckpointText(*published_text));
+    if (pub.size > count) {
+      return absl::DataLossError(
+          StrCat("checkpoint ", pub.size, " was published (",
+                 LatestCheckpointPath(options_.data_dir), ") but the store holds ", count,
+                 " entries: entries were lost or rolled back to an older copy of the store"));
+    }
+    ASSIGN_OR_RETURN(Hash pub_root, merkle::SubtreeRoot(reader, 0, pub.size));
+    if (pub_root != pub.root) {
+      return absl::DataLossError(StrCat("the store's tree of size ", pub.size,
+                                        " differs from the checkpoint published for that size"));
+    }
+  } else if (!absl::IsNotFound(published.status())) {
+    return published.status();
   }
   checkpoint_.set_origin(cp.origin);
   checkpoint_.set_tree_size(cp.size);
@@ -497,6 +524,12 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     size_.store(tree_.size(), std::memory_order_release);
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
+      if (absl::Status s =
+              WriteFileAtomic(LatestCheckpointPath(options_.data_dir), checkpoint->note());
+          !s.ok()) {
+        std::fprintf(stderr, "veta: cannot record the latest checkpoint: %s\n",
+                     std::string(s.message()).c_str());
+      }
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_ = std::move(*checkpoint);
     }

@@ -69,6 +69,9 @@ using SubmitCallback = std::function<void(SubmitResult)>;
 // File names inside the data folder.
 std::string DatabasePath(const std::string& data_dir);
 std::string AuthorityKeyPath(const std::string& data_dir);
+// The newest checkpoint the server has published, kept beside the database (not in it), so
+// that a database rolled back to an older copy is noticed at start-up.
+std::string LatestCheckpointPath(const std::string& data_dir);
 
 class Ledger {
  public:

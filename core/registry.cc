@@ -17,7 +17,7 @@ using veta::v1::Refusal;
 
 constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a declared time may be
 constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
-constexpr double kArtisanalTpdMax = 25, kSmallTpdMax = 350;
+constexpr double kSmallTpdMax = 350;  // installed capacity of any unit, t/day
 constexpr size_t kNameBytesMax = 300, kIdBytesMax = 64;
 
 int64_t Micros(const google::protobuf::Timestamp& t) {

@@ -3,9 +3,11 @@
 
 #include "core/audit.h"
 #include "core/flags.h"
+#include "core/keys.h"
 
 int main(int argc, char** argv) {
   bool quiet = false;
+  std::vector<std::string> published_paths;
   veta::Flags flags("veta-audit [--quiet] DATA_DIR",
                     "Audits a stopped Veta ledger: re-hashes every entry, checks the hash chain,\n"
                     "verifies every signature and replays every rule, recomputes the Merkle tree\n"
@@ -13,6 +15,9 @@ int main(int argc, char** argv) {
                     "checks the indexes. Exit 0 when clean; 1 with the first inconsistency and\n"
                     "its sequence number otherwise; 2 on bad usage.");
   flags.Bool("quiet", &quiet, "Print nothing on success.");
+  flags.Strings("checkpoint", &published_paths,
+                "A checkpoint note published earlier (saved by a witness or client): the store "
+                "must contain it (repeatable). Catches a store rolled back whole.");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "veta-audit: %s\n", std::string(s.message()).c_str());
     return 2;
@@ -25,9 +30,22 @@ int main(int argc, char** argv) {
     std::fputs(flags.Help().c_str(), stderr);
     return 2;
   }
-  auto report = veta::AuditLedger(flags.positional()[0], [quiet](uint64_t n) {
-    if (!quiet) std::fprintf(stderr, "veta-audit: %llu entries checked\n", (unsigned long long)n);
-  });
+  std::vector<std::string> published;
+  for (const auto& path : published_paths) {
+    auto note = veta::ReadFile(path);
+    if (!note.ok()) {
+      std::fprintf(stderr, "veta-audit: %s\n", std::string(note.status().message()).c_str());
+      return 2;
+    }
+    published.push_back(*note);
+  }
+  auto report = veta::AuditLedger(
+      flags.positional()[0],
+      [quiet](uint64_t n) {
+        if (!quiet)
+          std::fprintf(stderr, "veta-audit: %llu entries checked\n", (unsigned long long)n);
+      },
+      published);
   if (!report.status.ok()) {
     if (report.bad_sequence >= 0) {
       std::printf("FAILED at entry %lld: %s\n", static_cast<long long>(report.bad_sequence),

@@ -1,5 +1,7 @@
 #include "core/audit.h"
 
+#include <filesystem>
+
 #include "core/ledger.h"
 #include "core/store.h"
 #include "gtest/gtest.h"
@@ -116,6 +118,77 @@ TEST_F(AuditTest, ServerRefusesToOpenATamperedStore) {
   auto key = *PrivateKey::FromPem(*ReadFile(AuthorityKeyPath(dir_.path())));
   auto opened = Ledger::Open(options, key);
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << opened.status();
+}
+
+}  // namespace
+}  // namespace veta
+
+namespace veta {
+namespace {
+
+// Appends `n` entries (key registrations by the authority) to the closed ledger in `dir`.
+void Append(const std::string& dir, int n) {
+  auto authority = *PrivateKey::FromPem(*ReadFile(AuthorityKeyPath(dir)));
+  LedgerOptions options;
+  options.data_dir = dir;
+  options.checkpoint_interval = std::chrono::milliseconds(0);
+  auto ledger = *Ledger::Open(options, authority);
+  for (int i = 0; i < n; ++i) {
+    veta::v1::KeyRegistration reg;
+    *reg.mutable_key() = PrivateKey::Generate(KeyAlgorithm::kEd25519)->public_key().ToProto();
+    reg.set_holder("later");
+    ASSERT_TRUE(
+        ledger
+            ->SubmitAndWait(SignEnvelope(kKeyRegistrationType, reg.SerializeAsString(), {authority})
+                                ->SerializeAsString())
+            .status.ok());
+  }
+}
+
+void CopyTree(const std::string& from, const std::string& to) {
+  std::filesystem::remove_all(to);
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+}
+
+TEST_F(AuditTest, ADatabaseRestoredFromAnOlderCopyIsRefused) {
+  const std::string old_db = dir_.Sub("old-db");
+  CopyTree(DatabasePath(dir_.path()), old_db);
+  Append(dir_.path(), 3);
+  CopyTree(old_db, DatabasePath(dir_.path()));  // the database goes back; the note stays
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  auto opened =
+      Ledger::Open(options, *PrivateKey::FromPem(*ReadFile(AuthorityKeyPath(dir_.path()))));
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(opened.status().message()).find("rolled back to an older copy"),
+            std::string::npos)
+      << opened.status();
+  AuditReport report = AuditLedger(dir_.path());
+  EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(AuditTest, AWholeFolderRolledBackIsCaughtByAPublishedCheckpoint) {
+  const std::string old_dir = dir_.Sub("old");
+  std::filesystem::create_directories(old_dir);
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    if (e.path().filename() != "old") {
+      std::filesystem::copy(e.path(), old_dir + "/" + e.path().filename().string(),
+                            std::filesystem::copy_options::recursive);
+    }
+  }
+  Append(dir_.path(), 3);
+  const std::string witnessed = *ReadFile(LatestCheckpointPath(dir_.path()));  // a witness kept it
+  // Everything goes back, the latest-checkpoint file too: locally consistent, so the server
+  // opens it; only a checkpoint seen outside tells.
+  AuditReport clean_locally = AuditLedger(old_dir);
+  EXPECT_TRUE(clean_locally.status.ok()) << clean_locally.status;
+  AuditReport caught = AuditLedger(old_dir, nullptr, {witnessed});
+  EXPECT_EQ(caught.status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(caught.status.message()).find("was published but the store holds 12"),
+            std::string::npos)
+      << caught.status;
+  // And a checkpoint that the entries do contain passes.
+  EXPECT_TRUE(AuditLedger(dir_.path(), nullptr, {witnessed}).status.ok());
 }
 
 }  // namespace
