@@ -126,8 +126,8 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options,
                                                      const PrivateKey& checkpoint_key) {
-  ASSIGN_OR_RETURN(auto store,
-                   Store::Open(DatabasePath(options.data_dir), Store::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(auto store, Store::Open(DatabasePath(options.data_dir), Store::Mode::kReadWrite,
+                                           options.env.get()));
   std::unique_ptr<Ledger> ledger(new Ledger(options, std::move(store), checkpoint_key));
   RETURN_IF_ERROR(ledger->Load());
   const int threads = options.verify_threads > 0

@@ -52,6 +52,8 @@ struct LedgerOptions {
   std::chrono::milliseconds checkpoint_interval{250};
   // Ledger pages and proof sizes.
   uint32_t list_entries_max = 1000;
+  // The storage RocksDB uses; null means the machine's. Tests inject disk faults with it.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 struct SubmitResult {

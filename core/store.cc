@@ -86,8 +86,10 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::UnavailableError(msg);
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode,
+                                                   rocksdb::Env* env) {
   rocksdb::DBOptions options;
+  if (env != nullptr) options.env = env;
   options.create_if_missing = mode == Mode::kCreate;
   options.error_if_exists = mode == Mode::kCreate;
   options.create_missing_column_families = mode != Mode::kReadOnly;  // families added later

@@ -47,7 +47,9 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
 class Store {
  public:
   enum class Mode { kCreate, kReadWrite, kReadOnly };
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path, Mode mode);
+  // `env`: the storage to use (tests inject faults through it); null means the default.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path, Mode mode,
+                                                     rocksdb::Env* env = nullptr);
   ~Store();
 
   rocksdb::DB* db() const { return db_.get(); }
