@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError("unexpected argument " + flags.positional()[0]));
   }
   if (key_path.empty()) key_path = veta::AuthorityKeyPath(data_dir);
+  if (tls_cert.empty() && !veta::server::IsLoopback(listen)) {  // before touching the ledger
+    return Fail(absl::FailedPreconditionError(veta::StrCat(
+        "refusing to listen on ", listen, " without TLS: give --tls-cert and --tls-key")));
+  }
 
   // Signals are taken by one thread with sigwait: block them before any thread starts.
   sigset_t signals;

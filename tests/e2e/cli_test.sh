@@ -42,7 +42,9 @@ echo '{"subject":"lote 7","text":"recibido 800 kg de mineral","nonce":"7"}' >mem
 "$veta" submit --server "$addr" --json env.json >answer.json
 grep -q '"code":0' answer.json && grep -q '"sequence":2' answer.json && pass || fail "check at line $LINENO"
 
-# Bad input: a precise refusal, and nothing changes.
+# Bad input: a precise refusal, and nothing changes. (First wait until a checkpoint covers
+# entry 2, so that the size read below is not a checkpoint still catching up.)
+"$veta" prove --server "$addr" --authority data/authority.pub.pem 2 >/dev/null || fail "prove 2"
 size_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
 expect_fail "ALREADY_EXISTS" "$veta" submit --server "$addr" env.json
 "$veta" sign --key stranger.pem memo.json >stranger.json
@@ -91,6 +93,36 @@ grep -q "stopped cleanly" server.log && pass || fail "check at line $LINENO"
 start
 root_after=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"rootHash":"\([^"]*\)".*/\1/p')
 [[ "$root_before" == "$root_after" ]] && pass || fail "root changed across restart"
+kill -TERM "$pid"; wait "$pid"; pid=
+
+# TLS: the server presents a certificate; a caller is known by its client certificate's key.
+"$veta" keygen --out server >/dev/null
+"$veta" certgen --key server.pem --out server.crt --alt-name 127.0.0.1 --alt-name localhost >/dev/null && pass
+"$veta" keygen --out sunat >/dev/null
+sed 's/"holder":"sunat"/"holder":"regulator:SUNAT"/' sunat.registration.json >sunat.reg.json
+"$veta" sign --type key-registration --key data/authority-key.pem sunat.reg.json >sunat.env.json
+"$veta" certgen --key sunat.pem --out sunat.crt >/dev/null
+rm -f port
+"$server" --data-dir data --listen 127.0.0.1:0 --port-file port --tls-cert server.crt --tls-key server.pem 2>>server.log &
+pid=$!
+for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.05; done
+tls="--server localhost:$(cat port)"
+expect_fail "UNAUTHENTICATED\|client certificate" env VETA_TLS_CA=server.crt "$veta" submit $tls sunat.env.json
+kill -TERM "$pid"; wait "$pid"; pid=
+start  # plain loopback: the local operator registers the regulator's key
+"$veta" submit --server "$addr" sunat.env.json >/dev/null && pass || fail "register the regulator"
+kill -TERM "$pid"; wait "$pid"; pid=
+rm -f port
+"$server" --data-dir data --listen 127.0.0.1:0 --port-file port --tls-cert server.crt --tls-key server.pem 2>>server.log &
+pid=$!
+for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.05; done
+tls="--server localhost:$(cat port)"
+VETA_TLS_CA=server.crt "$veta" checkpoint $tls --authority data/authority.pub.pem | grep -q "signature verified" &&
+  pass || fail "public checkpoint over TLS"
+expect_fail "ListEntries needs a client certificate" env VETA_TLS_CA=server.crt "$veta" list $tls
+VETA_TLS_CA=server.crt VETA_TLS_CERT=sunat.crt VETA_TLS_KEY=sunat.pem "$veta" list $tls --limit 2 |
+  grep -q '"sequence":1' && pass || fail "the regulator lists entries over TLS"
+expect_fail "refusing to listen on 0.0.0.0" "$server" --data-dir data --listen 0.0.0.0:0
 kill -TERM "$pid"; wait "$pid"; pid=
 
 echo "cli e2e: $checks checks passed"
