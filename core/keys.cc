@@ -192,6 +192,9 @@ absl::StatusOr<std::shared_ptr<const PublicKey::Impl>> MakePublicImpl(PkeyPtr pk
   OPENSSL_free(der);
   impl->keyid = ToHex(Sha256Of(impl->spki_der));
   if (impl->algorithm == KeyAlgorithm::kEd25519) {
+    // Strict keys: canonical, on the curve, in the prime-order subgroup and not of small order.
+    // libsodium's verify refuses small-order keys but accepts mixed-order ones (a point plus a
+    // small-order component), for which verifiers disagree; such a key never enters the ledger.
     size_t raw_len = 32;
     impl->ed25519_raw.resize(raw_len);
     if (EVP_PKEY_get_raw_public_key(pkey.get(),
@@ -199,6 +202,11 @@ absl::StatusOr<std::shared_ptr<const PublicKey::Impl>> MakePublicImpl(PkeyPtr pk
                                     &raw_len) != 1 ||
         raw_len != 32) {
       return absl::InternalError("cannot read raw Ed25519 key");
+    }
+    if (crypto_core_ed25519_is_valid_point(
+            reinterpret_cast<const unsigned char*>(impl->ed25519_raw.data())) != 1) {
+      return absl::InvalidArgumentError(
+          "Ed25519 public key is not a canonical point of the prime-order subgroup");
     }
   }
   impl->pkey = std::move(pkey);
