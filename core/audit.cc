@@ -13,6 +13,7 @@
 #include "core/status_macros.h"
 #include "core/store.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 
 namespace veta {
 namespace {
@@ -86,7 +87,7 @@ class Auditor {
       return absl::DataLossError(
           StrCat("entry ", seq, " does not chain to entry ", seq - 1, " (previous hash differs)"));
     }
-    const int64_t micros = entry.time().seconds() * 1000000 + entry.time().nanos() / 1000;
+    const int64_t micros = TimestampMicros(entry.time());
     if (micros < last_micros_) {
       return absl::DataLossError(StrCat("entry ", seq, " is dated before entry ", seq - 1));
     }

@@ -1,6 +1,9 @@
 #include "core/envelope.h"
 
 #include <set>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
 
 #include "core/status_macros.h"
 #include "core/strings.h"
@@ -11,32 +14,55 @@ namespace {
 constexpr size_t kKeyIdHexChars = 64;
 constexpr size_t kSignatureBytesMax = 512;
 
+// Anything the schema does not define, at any depth: bytes no reader would show, which a
+// signer could be induced to sign without seeing.
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  const auto* reflection = m.GetReflection();
+  if (!reflection->GetUnknownFields(m).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+        if (HasUnknownFields(reflection->GetRepeatedMessage(m, f, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(m, f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status ParsePayload(DecodedEnvelope* d) {
-  const std::string& payload = d->envelope.payload();
-  bool ok = false;
+  google::protobuf::Message* message = nullptr;
   switch (d->kind) {
     case PayloadKind::kGenesis:
-      ok = d->genesis.ParseFromString(payload);
+      message = &d->genesis;
       break;
     case PayloadKind::kKeyRegistration:
-      ok = d->key_registration.ParseFromString(payload);
+      message = &d->key_registration;
       break;
     case PayloadKind::kMemo:
-      ok = d->memo.ParseFromString(payload);
+      message = &d->memo;
       break;
     case PayloadKind::kRegistry:
-      ok = d->registry.ParseFromString(payload);
+      message = &d->registry;
       break;
     case PayloadKind::kExtraction:
-      ok = d->extraction.ParseFromString(payload);
+      message = &d->extraction;
       break;
     case PayloadKind::kSale:
-      ok = d->sale.ParseFromString(payload);
+      message = &d->sale;
       break;
   }
-  if (!ok) {
+  if (!message->ParseFromString(d->envelope.payload())) {
     return absl::InvalidArgumentError(StrCat(
         "payload does not parse as ", d->envelope.payload_type(), " (binary protobuf expected)"));
+  }
+  if (HasUnknownFields(*message)) {
+    return absl::InvalidArgumentError(StrCat(
+        "payload has fields that ", message->GetDescriptor()->full_name(), " does not define"));
   }
   return absl::OkStatus();
 }
@@ -72,7 +98,7 @@ absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const Envelope
   if (!d.envelope.ParseFromString(d.bytes)) {
     return absl::InvalidArgumentError("envelope is not a serialized veta.v1.Envelope");
   }
-  if (!d.envelope.GetReflection()->GetUnknownFields(d.envelope).empty()) {
+  if (HasUnknownFields(d.envelope)) {
     return absl::InvalidArgumentError("envelope has fields that veta.v1.Envelope does not define");
   }
   const auto& env = d.envelope;

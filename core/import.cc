@@ -177,7 +177,8 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
                                                   " t/day is above an artisanal producer's 25")});
       continue;
     }
-    for (std::string_view allowed : Split(r.Get("allowed_miners"), ';')) {
+    const std::string allowed_miners = r.Get("allowed_miners");  // Split's views point into it
+    for (std::string_view allowed : Split(allowed_miners, ';')) {
       if (!allowed.empty()) u->add_allowed_miners(std::string(allowed));
     }
     u->mutable_status()->set_status(veta::v1::VIGENTE);

@@ -7,6 +7,7 @@
 #include "core/note.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "rocksdb/write_batch.h"
 
 namespace veta {
@@ -24,9 +25,7 @@ namespace {
 
 constexpr size_t kVerifyTakeMax = 16;  // envelopes a verify worker takes per lock
 
-int64_t MicrosOf(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
+int64_t MicrosOf(const google::protobuf::Timestamp& t) { return TimestampMicros(t); }
 
 google::protobuf::Timestamp TimestampOfMicros(int64_t micros) {
   google::protobuf::Timestamp t;

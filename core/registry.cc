@@ -9,6 +9,7 @@
 #include "core/ids.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 
 namespace veta {
 namespace {
@@ -17,12 +18,11 @@ using veta::v1::Refusal;
 
 constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a declared time may be
 constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
-constexpr double kSmallTpdMax = 350;  // installed capacity of any unit, t/day
+constexpr double kArtisanalTpdMax = 25;  // installed capacity of an artisanal producer's unit
+constexpr double kSmallTpdMax = 350;     // installed capacity of any unit, t/day
 constexpr size_t kNameBytesMax = 300, kIdBytesMax = 64;
 
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
+int64_t Micros(const google::protobuf::Timestamp& t) { return TimestampMicros(t); }
 
 std::string Date(int64_t micros) {
   const std::time_t secs = static_cast<std::time_t>(micros / 1000000);
@@ -644,6 +644,17 @@ struct RuleContext {
     if (auto v = RuleRegistrarSigned(r.has_registrar())) return *v;
     if (absl::Status s = ValidateRecord(r); !s.ok()) {
       return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(s.message()));
+    }
+    if (r.has_unit()) {
+      // A unit worked by an artisanal producer cannot be installed beyond 25 t/day.
+      auto holder = registry.Find(RecordKind::kMiner, r.unit().holder_ruc(), delta);
+      if (holder != nullptr && holder->record.miner().size_class() == veta::v1::ARTISANAL &&
+          r.unit().capacity_tonnes_per_day() > kArtisanalTpdMax) {
+        return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
+                      StrCat("unit ", r.unit().concession_code(), ": ",
+                             Num(r.unit().capacity_tonnes_per_day()), " t/day is above the 25 ",
+                             "an artisanal producer (", r.unit().holder_ruc(), ") may install"));
+      }
     }
     auto state = std::make_shared<RecordState>();
     state->record = r;

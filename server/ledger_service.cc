@@ -8,6 +8,7 @@
 #include "core/queries.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "core/x509.h"
 #include "server/grpc_status.h"
 
@@ -41,7 +42,7 @@ absl::StatusOr<uint64_t> Visible(const veta::Ledger& ledger, const veta::v1::AsO
       }
       return as_of.sequence() + 1;
     case veta::v1::AsOf::kTime:
-      return ledger.SizeAtTime(as_of.time().seconds() * 1000000 + as_of.time().nanos() / 1000);
+      return ledger.SizeAtTime(TimestampMicros(as_of.time()));
     default:
       return size;
   }

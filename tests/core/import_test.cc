@@ -65,6 +65,23 @@ TEST(ImportTest, ReinfoRowsBecomeMinersAndUnits) {
   EXPECT_EQ(plan.records[2].unit().concession_code(), "U2");
 }
 
+TEST(ImportTest, AllowedMinersAreKept) {
+  const std::string key = Key();
+  const std::string a = Ruc("1040000011"), b = Ruc("1040000012");
+  std::string header = kReinfoHeader;
+  header.pop_back();  // the newline
+  std::string row = ReinfoRow(Ruc("2060000001"), "U1", key);
+  row.pop_back();
+  ImportPlan plan =
+      PlanReinfoImport(StrCat(header, ",allowed_miners\n", row, ",", a, ";", b, "\n"));
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors[0].reason;
+  ASSERT_EQ(plan.records.size(), 2u);
+  const auto& allowed = plan.records[1].unit().allowed_miners();
+  ASSERT_EQ(allowed.size(), 2);
+  EXPECT_EQ(allowed[0], a);
+  EXPECT_EQ(allowed[1], b);
+}
+
 TEST(ImportTest, EveryBadRowIsReportedWithItsLine) {
   const std::string key = Key();
   std::string bad_ruc = Ruc("2060000001");

@@ -1,5 +1,7 @@
 #include "core/ledger.h"
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include <thread>
 
 #include "core/note.h"
@@ -146,6 +148,20 @@ TEST_F(LedgerTest, RefusesBadInputAndChangesNothing) {
   env.set_payload_type("application/json");
   ExpectRefused(env.SerializeAsString(), absl::StatusCode::kInvalidArgument,
                 "unknown payload type 'application/json'");
+
+  // Fields the schema does not define, in a signature or in the payload.
+  ASSERT_TRUE(env.ParseFromString(Memo("hidden", {trader})));
+  auto* sig = env.mutable_signatures(0);
+  sig->GetReflection()->MutableUnknownFields(sig)->AddVarint(99, 1);
+  ExpectRefused(env.SerializeAsString(), absl::StatusCode::kInvalidArgument,
+                "fields that veta.v1.Envelope does not define");
+  ASSERT_TRUE(env.ParseFromString(Memo("hidden", {trader})));
+  veta::v1::Memo extra;
+  extra.set_text("hidden");
+  extra.GetReflection()->MutableUnknownFields(&extra)->AddLengthDelimited(
+      77, "not shown to the signer");
+  ExpectRefused(SignEnvelope(kMemoType, extra.SerializeAsString(), {trader})->SerializeAsString(),
+                absl::StatusCode::kInvalidArgument, "fields that veta.v1.Memo does not define");
 
   // Duplicates: the same envelope twice, and the same statement signed again.
   std::string first = Memo("once", {trader});

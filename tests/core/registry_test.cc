@@ -241,6 +241,9 @@ TEST_F(RulesTest, RegistryChangesNeedARegistrarAndValidRecords) {
   auto no_validity = Miner(Ruc("2061111111"), stranger);
   no_validity.mutable_miner()->clear_valid_until();
   ExpectRefused(Registry(no_validity), veta::v1::REGISTRY_RECORD_INVALID, "registrations expire");
+  // The miner is an artisanal producer: its units stay within 25 t/day.
+  ExpectRefused(Registry(Unit("U3", miner_ruc_, kLon, kLat, 30)), veta::v1::REGISTRY_RECORD_INVALID,
+                "above the 25");
   auto open_ring = Unit("U2", miner_ruc_, kLon, kLat);
   open_ring.mutable_unit()->set_geometry_geojson(
       "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}");

@@ -1,0 +1,19 @@
+// Timestamps as microseconds since the epoch. A Timestamp in a payload is whatever its signer
+// wrote: the seconds are clamped to the range google.protobuf.Timestamp allows (years 1 to
+// 9999), so the conversion never overflows; a time past either end is then simply refused by
+// the rules (in the future, or outside any validity period).
+#pragma once
+
+#include <google/protobuf/timestamp.pb.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace veta {
+
+inline int64_t TimestampMicros(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kMinSeconds = -62135596800, kMaxSeconds = 253402300799;
+  return std::clamp<int64_t>(t.seconds(), kMinSeconds, kMaxSeconds) * 1000000 + t.nanos() / 1000;
+}
+
+}  // namespace veta

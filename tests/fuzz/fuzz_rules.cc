@@ -1,0 +1,303 @@
+// The origin rules, end to end through a real ledger.
+//
+// Once per process: a ledger in a temporary folder ($TMPDIR) with a registrar, a miner, a
+// selector, a unit, a plant, a trader, a prohibited zone and one extracted lot (kSeedLot).
+// Per input: the first byte chooses Extraction or Sale, who signs, and two fix-ups (see
+// RulesHeader in fuzz_util.h); the rest is the payload, signed and submitted. The answer is OK,
+// or a refusal (a rule's code, or InvalidArgument / AlreadyExists / FailedPrecondition); never
+// a crash. The ledger grows by exactly one entry when OK, by none otherwise, and an accepted
+// entry is stored as answered. VETA_FUZZ_VERBOSE=1 prints each answer.
+#include <google/protobuf/util/time_util.h>
+#include <stdlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/envelope.h"
+#include "core/ledger.h"
+#include "core/merkle.h"
+#include "core/strings.h"
+#include "tests/fuzz/fuzz_util.h"
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using veta::KeyAlgorithm;
+using veta::PrivateKey;
+using veta::StrCat;
+namespace fz = veta::fuzz;
+
+PrivateKey Generate(KeyAlgorithm algorithm) {
+  auto key = PrivateKey::Generate(algorithm);
+  VETA_FUZZ_CHECK(key.ok());
+  return *key;
+}
+
+google::protobuf::Timestamp Time(const std::string& rfc3339) {
+  google::protobuf::Timestamp t;
+  VETA_FUZZ_CHECK(TimeUtil::FromString(rfc3339, &t));
+  return t;
+}
+
+std::string Square(double lon, double lat, double d) {
+  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
+                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
+                lon - d, ",", lat - d, "]]]}");
+}
+
+std::string Sign(std::string_view type, std::string payload, const std::vector<PrivateKey>& keys) {
+  auto envelope = veta::SignEnvelope(type, std::move(payload), keys);
+  VETA_FUZZ_CHECK_MSG(envelope.ok(), envelope.status().ToString());
+  return envelope->SerializeAsString();
+}
+
+class Rules {
+ public:
+  Rules() {
+    const char* tmp = std::getenv("TMPDIR");
+    dir_ = StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/veta-fuzz-rules-XXXXXX");
+    VETA_FUZZ_CHECK(::mkdtemp(dir_.data()) != nullptr);
+    const absl::Status created =
+        veta::Ledger::Create(dir_, "veta.fuzz/rules", authority_, "", /*write_key=*/false);
+    VETA_FUZZ_CHECK_MSG(created.ok(), created.ToString());
+    veta::LedgerOptions options;
+    options.data_dir = dir_;
+    options.checkpoint_interval = std::chrono::milliseconds(1000);
+    options.verify_threads = 1;
+    auto opened = veta::Ledger::Open(options, authority_);
+    VETA_FUZZ_CHECK_MSG(opened.ok(), opened.status().ToString());
+    ledger_ = std::move(*opened);
+
+    veta::v1::RegistryRecord registrar;
+    auto* g = registrar.mutable_registrar();
+    g->set_registrar_id("DGFM");
+    g->set_name("Direccion General de Formalizacion Minera");
+    *g->add_keys() = registrar_.public_key().ToProto();
+    g->set_status(veta::v1::VIGENTE);
+    Accept(Sign(veta::kRegistryType, registrar.SerializeAsString(), {authority_}));
+
+    Register(Miner(fz::MinerRuc(), miner_));
+    Register(Unit());
+    Register(Party(fz::PlantRuc(), veta::v1::PLANT, plant_));
+    Register(Party(fz::TraderRuc(), veta::v1::TRADER, trader_));
+    veta::v1::RegistryRecord sel;
+    auto* s = sel.mutable_selector();
+    s->set_dni(std::string(fz::kSelectorDni));
+    s->set_name("Maria Quispe");
+    s->set_association("Asociacion de Pallaqueras");
+    s->mutable_status()->set_status(veta::v1::VIGENTE);
+    *s->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
+    *s->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
+    *s->add_keys() = selector_.public_key().ToProto();
+    s->add_allowed_units(std::string(fz::kUnitCode));
+    Register(sel);
+    // An indigenous territory over the unit's north-east corner.
+    veta::v1::RegistryRecord zone;
+    auto* z = zone.mutable_zone();
+    z->set_zone_id("CN-1");
+    z->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
+    z->set_name("Zona CN-1");
+    z->set_legal_reference("Ley 28736");
+    z->set_geometry_geojson(Square(fz::kUnitLon + 0.008, fz::kUnitLat + 0.008, 0.004));
+    z->set_in_force(true);
+    Register(zone);
+
+    veta::v1::Extraction x;
+    x.set_lot_id(std::string(fz::kSeedLot));
+    x.set_extractor_id(fz::MinerRuc());
+    x.set_unit_code(std::string(fz::kUnitCode));
+    x.mutable_point()->set_longitude(fz::kUnitLon);
+    x.mutable_point()->set_latitude(fz::kUnitLat);
+    *x.mutable_time() = TimeUtil::GetCurrentTime();
+    x.set_ore_kg(100000);
+    x.set_grade_g_per_t(8);
+    x.set_nonce(1);
+    Accept(Sign(veta::kExtractionType, x.SerializeAsString(), {miner_}));
+
+    keys_by_id_ = {{fz::MinerRuc(), &miner_},
+                   {fz::PlantRuc(), &plant_},
+                   {fz::TraderRuc(), &trader_},
+                   {std::string(fz::kSelectorDni), &selector_}};
+  }
+
+  ~Rules() {
+    ledger_.reset();  // closes: finishes the queue, signs a last checkpoint
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void Run(const uint8_t* data, size_t size) {
+    const uint8_t header = data[0];
+    const bool sale = (header & fz::kRulesSale) != 0;
+    const auto signers = static_cast<fz::RulesSigners>((header >> 1) & 3);
+    std::string payload(fz::AsText(data + 1, size - 1));
+    std::vector<const PrivateKey*> parties;
+    if (sale) {
+      veta::v1::Sale s;
+      if (s.ParseFromString(payload)) {
+        if (header & fz::kRulesStampNow) *s.mutable_time() = TimeUtil::GetCurrentTime();
+        if (header & fz::kRulesFreshLot) {
+          s.set_buyer_lot_id(StrCat(s.buyer_lot_id(), "#", ++fresh_));
+        }
+        payload = s.SerializeAsString();
+        parties = {KeyOf(s.seller_id()), KeyOf(s.buyer_ruc())};
+      }
+    } else {
+      veta::v1::Extraction x;
+      if (x.ParseFromString(payload)) {
+        if (header & fz::kRulesStampNow) *x.mutable_time() = TimeUtil::GetCurrentTime();
+        if (header & fz::kRulesFreshLot) x.set_lot_id(StrCat(x.lot_id(), "#", ++fresh_));
+        payload = x.SerializeAsString();
+        parties = {KeyOf(x.extractor_id())};
+      }
+    }
+    std::vector<PrivateKey> keys;
+    std::set<std::string> keyids;
+    auto add = [&](const PrivateKey* k) {
+      if (k != nullptr && keyids.insert(k->public_key().keyid()).second) keys.push_back(*k);
+    };
+    switch (signers) {
+      case fz::kSignParties:
+        for (const PrivateKey* k : parties) add(k);
+        if (keys.empty()) add(&miner_);
+        break;
+      case fz::kSignMinerPlant:
+        add(&miner_);
+        add(&plant_);
+        break;
+      case fz::kSignMiner:
+        add(&miner_);
+        break;
+      case fz::kSignStranger:
+        add(&stranger_);
+        break;
+    }
+    const std::string envelope = Sign(sale ? veta::kSaleType : veta::kExtractionType,
+                                      std::move(payload), keys);
+
+    const uint64_t before = ledger_->size();
+    const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);
+    const uint64_t after = ledger_->size();
+    if (verbose_) {
+      std::fprintf(stderr, "fuzz_rules: %s signed by %zu -> %s (size %llu -> %llu)\n",
+                   sale ? "sale" : "extraction", keys.size(), r.status.ToString().c_str(),
+                   static_cast<unsigned long long>(before), static_cast<unsigned long long>(after));
+    }
+    if (r.status.ok()) {
+      VETA_FUZZ_CHECK(after == before + 1);
+      VETA_FUZZ_CHECK(r.refusal == veta::v1::REFUSAL_UNSPECIFIED);
+      VETA_FUZZ_CHECK(r.sequence == before);
+      // Stored as answered: the entry's leaf hash, and the envelope byte for byte.
+      auto stored = ledger_->GetEntry(r.sequence);
+      VETA_FUZZ_CHECK_MSG(stored.ok(), stored.status().ToString());
+      VETA_FUZZ_CHECK(veta::merkle::HashLeaf(*stored) == r.leaf_hash);
+      veta::v1::Entry entry;
+      VETA_FUZZ_CHECK(entry.ParseFromString(*stored));
+      VETA_FUZZ_CHECK(entry.sequence() == r.sequence && entry.envelope() == envelope);
+      return;
+    }
+    VETA_FUZZ_CHECK_MSG(after == before, r.status.ToString());
+    if (r.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
+      // A rule's refusal: FailedPrecondition, its code at the front of the message.
+      VETA_FUZZ_CHECK_MSG(r.status.code() == absl::StatusCode::kFailedPrecondition,
+                          r.status.ToString());
+      const std::string prefix = StrCat("[", veta::v1::Refusal_Name(r.refusal), "] ");
+      VETA_FUZZ_CHECK_MSG(std::string(r.status.message()).rfind(prefix, 0) == 0,
+                          r.status.ToString());
+      return;
+    }
+    const absl::StatusCode code = r.status.code();
+    VETA_FUZZ_CHECK_MSG(code == absl::StatusCode::kInvalidArgument ||
+                            code == absl::StatusCode::kAlreadyExists ||
+                            code == absl::StatusCode::kFailedPrecondition,
+                        r.status.ToString());
+  }
+
+ private:
+  const PrivateKey* KeyOf(const std::string& id) const {
+    auto it = keys_by_id_.find(id);
+    return it == keys_by_id_.end() ? nullptr : it->second;
+  }
+
+  void Accept(const std::string& envelope) {
+    const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);
+    VETA_FUZZ_CHECK_MSG(r.status.ok(), r.status.ToString());
+  }
+  void Register(const veta::v1::RegistryRecord& r) {
+    Accept(Sign(veta::kRegistryType, r.SerializeAsString(), {registrar_}));
+  }
+
+  veta::v1::RegistryRecord Miner(const std::string& ruc, const PrivateKey& key) {
+    veta::v1::RegistryRecord r;
+    auto* m = r.mutable_miner();
+    m->set_ruc(ruc);
+    m->set_name("Minera Fuzz " + ruc);
+    m->set_person_type(veta::v1::COMPANY);  // a RUC starting with 20
+    m->set_size_class(veta::v1::SMALL);
+    m->set_category(veta::v1::CATEGORY_II);
+    m->mutable_status()->set_status(veta::v1::VIGENTE);
+    *m->mutable_status()->mutable_since() = Time("2025-01-01T00:00:00Z");
+    *m->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
+    *m->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
+    *m->add_keys() = key.public_key().ToProto();
+    return r;
+  }
+
+  veta::v1::RegistryRecord Unit() {
+    veta::v1::RegistryRecord r;
+    auto* u = r.mutable_unit();
+    u->set_concession_code(std::string(fz::kUnitCode));
+    u->set_name("Concesion U1");
+    u->set_holder_ruc(fz::MinerRuc());
+    u->set_ubigeo("170101");  // Tambopata, Madre de Dios
+    u->set_geometry_geojson(Square(fz::kUnitLon, fz::kUnitLat, 0.01));
+    u->set_activity(veta::v1::EXTRACTION);
+    u->set_capacity_tonnes_per_day(350);
+    u->mutable_status()->set_status(veta::v1::VIGENTE);
+    return r;
+  }
+
+  veta::v1::RegistryRecord Party(const std::string& ruc, veta::v1::PartyKind kind,
+                                 const PrivateKey& key) {
+    veta::v1::RegistryRecord r;
+    auto* p = r.mutable_party();
+    p->set_ruc(ruc);
+    p->set_name("Empresa " + ruc);
+    p->set_kind(kind);
+    p->mutable_status()->set_status(veta::v1::VIGENTE);
+    *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
+    *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
+    *p->add_keys() = key.public_key().ToProto();
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(100);
+    return r;
+  }
+
+  std::string dir_;
+  PrivateKey authority_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey registrar_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey miner_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey plant_ = Generate(KeyAlgorithm::kEcdsaP256);
+  PrivateKey trader_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey selector_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey stranger_ = Generate(KeyAlgorithm::kEd25519);  // registered nowhere
+  std::map<std::string, const PrivateKey*> keys_by_id_;
+  std::unique_ptr<veta::Ledger> ledger_;
+  uint64_t fresh_ = 0;
+  const bool verbose_ = std::getenv("VETA_FUZZ_VERBOSE") != nullptr;  // each answer, on stderr
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1 || size > 4096) return 0;
+  static Rules rules;  // closed and removed at exit
+  rules.Run(data, size);
+  return 0;
+}

@@ -1,0 +1,75 @@
+// Shared by the fuzz targets and the seed generator: the invariant check, and the fixed names
+// and keys that seeds and targets must agree on.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+// An invariant of the code under test: abort (libFuzzer records the input) when it fails.
+#define VETA_FUZZ_CHECK(cond)                                                               \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, #cond);   \
+      std::abort();                                                                         \
+    }                                                                                       \
+  } while (0)
+
+// The same, with a message (a status, a value) printed on failure.
+#define VETA_FUZZ_CHECK_MSG(cond, msg)                                                      \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      std::fprintf(stderr, "%s:%d: invariant violated: %s: %s\n", __FILE__, __LINE__, #cond, \
+                   std::string(msg).c_str());                                               \
+      std::abort();                                                                         \
+    }                                                                                       \
+  } while (0)
+
+namespace veta::fuzz {
+
+inline std::string_view AsText(const uint8_t* data, size_t size) {
+  return std::string_view(reinterpret_cast<const char*>(data), size);
+}
+
+// fuzz_note: the checkpoint signer. A fixed seed so that the seed notes verify.
+inline constexpr std::string_view kNoteKeyName = "veta.fuzz/log";
+inline constexpr std::string_view kNoteKeySeed = "veta fuzz: fixed note key seed!!";  // 32 bytes
+static_assert(kNoteKeySeed.size() == 32);
+
+// fuzz_rules: the registry it builds, which the seed payloads name.
+inline constexpr double kUnitLon = -69.9, kUnitLat = -12.6;  // unit U1: 0.02-degree square
+inline constexpr std::string_view kUnitCode = "U1";
+inline constexpr std::string_view kSelectorDni = "45678912";
+inline constexpr std::string_view kSeedLot = "L0";  // extracted at start-up, 100 t
+
+// A valid RUC: the 10 given digits and SUNAT's check digit.
+inline std::string Ruc(std::string_view first10) {
+  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
+  int sum = 0;
+  for (size_t i = 0; i < 10; ++i) sum += (first10[i] - '0') * kWeights[i];
+  int check = 11 - sum % 11;
+  if (check == 10) check = 0;
+  if (check == 11) check = 1;
+  return std::string(first10) + std::to_string(check);
+}
+inline std::string MinerRuc() { return Ruc("2060000001"); }
+inline std::string PlantRuc() { return Ruc("2070000003"); }
+inline std::string TraderRuc() { return Ruc("2070000004"); }
+
+// fuzz_rules: the first input byte. Bit 0: 0 = Extraction, 1 = Sale. Bits 1-2: who signs
+// (kSignParties: the extractor, or seller and buyer, as the payload names them; kSignMinerPlant:
+// the miner and the plant; kSignMiner: the miner alone; kSignStranger: an unregistered key).
+// Bit 3: stamp the payload with the current time. Bit 4: make the new lot id unique (a
+// suffix), so that a payload can be accepted again.
+enum RulesSigners : uint8_t { kSignParties = 0, kSignMinerPlant = 1, kSignMiner = 2,
+                              kSignStranger = 3 };
+inline constexpr uint8_t kRulesSale = 1, kRulesStampNow = 8, kRulesFreshLot = 16;
+inline constexpr uint8_t RulesHeader(bool sale, RulesSigners signers, bool stamp_now,
+                                     bool fresh_lot) {
+  return static_cast<uint8_t>((sale ? kRulesSale : 0) | (signers << 1) |
+                              (stamp_now ? kRulesStampNow : 0) | (fresh_lot ? kRulesFreshLot : 0));
+}
+
+}  // namespace veta::fuzz
