@@ -34,8 +34,9 @@ std::string Quoted(const std::vector<veta::CsvRow>& rows) {
 }
 
 bool SameFields(const std::vector<veta::CsvRow>& a, const std::vector<veta::CsvRow>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const veta::CsvRow& x, const veta::CsvRow& y) { return x.fields == y.fields; });
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(),
+      [](const veta::CsvRow& x, const veta::CsvRow& y) { return x.fields == y.fields; });
 }
 
 void CheckPlan(const veta::ImportPlan& plan, size_t lines, bool csv_ok, size_t csv_rows) {

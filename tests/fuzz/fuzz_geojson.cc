@@ -84,8 +84,8 @@ std::vector<Point> ProbePoints(FuzzedDataProvider& in, const Geometry& g,
       case 1: {
         const double fx = in.ConsumeFloatingPointInRange<double>(-0.1, 1.1);
         const double fy = in.ConsumeFloatingPointInRange<double>(-0.1, 1.1);
-        out.push_back({b.min_lon + fx * (b.max_lon - b.min_lon),
-                       b.min_lat + fy * (b.max_lat - b.min_lat)});
+        out.push_back(
+            {b.min_lon + fx * (b.max_lon - b.min_lon), b.min_lat + fy * (b.max_lat - b.min_lat)});
         break;
       }
       default: {

@@ -97,7 +97,9 @@ void Subproof(const std::vector<Hash>& leaves, uint64_t m, uint64_t begin, uint6
   }
 }
 
-void FlipBit(Hash* h, uint64_t bit) { (*h)[bit / 8] = static_cast<uint8_t>((*h)[bit / 8] ^ (1u << (bit % 8))); }
+void FlipBit(Hash* h, uint64_t bit) {
+  (*h)[bit / 8] = static_cast<uint8_t>((*h)[bit / 8] ^ (1u << (bit % 8)));
+}
 
 void CheckRefusal(const absl::Status& s) {
   VETA_FUZZ_CHECK_MSG(s.ok() || s.code() == absl::StatusCode::kInvalidArgument, s.ToString());

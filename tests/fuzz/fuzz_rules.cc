@@ -179,8 +179,8 @@ class Rules {
         add(&stranger_);
         break;
     }
-    const std::string envelope = Sign(sale ? veta::kSaleType : veta::kExtractionType,
-                                      std::move(payload), keys);
+    const std::string envelope =
+        Sign(sale ? veta::kSaleType : veta::kExtractionType, std::move(payload), keys);
 
     const uint64_t before = ledger_->size();
     const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);

@@ -9,22 +9,22 @@
 #include <string_view>
 
 // An invariant of the code under test: abort (libFuzzer records the input) when it fails.
-#define VETA_FUZZ_CHECK(cond)                                                               \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, #cond);   \
-      std::abort();                                                                         \
-    }                                                                                       \
+#define VETA_FUZZ_CHECK(cond)                                                             \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 // The same, with a message (a status, a value) printed on failure.
-#define VETA_FUZZ_CHECK_MSG(cond, msg)                                                      \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
+#define VETA_FUZZ_CHECK_MSG(cond, msg)                                                       \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "%s:%d: invariant violated: %s: %s\n", __FILE__, __LINE__, #cond, \
-                   std::string(msg).c_str());                                               \
-      std::abort();                                                                         \
-    }                                                                                       \
+                   std::string(msg).c_str());                                                \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 namespace veta::fuzz {
@@ -63,8 +63,12 @@ inline std::string TraderRuc() { return Ruc("2070000004"); }
 // the miner and the plant; kSignMiner: the miner alone; kSignStranger: an unregistered key).
 // Bit 3: stamp the payload with the current time. Bit 4: make the new lot id unique (a
 // suffix), so that a payload can be accepted again.
-enum RulesSigners : uint8_t { kSignParties = 0, kSignMinerPlant = 1, kSignMiner = 2,
-                              kSignStranger = 3 };
+enum RulesSigners : uint8_t {
+  kSignParties = 0,
+  kSignMinerPlant = 1,
+  kSignMiner = 2,
+  kSignStranger = 3
+};
 inline constexpr uint8_t kRulesSale = 1, kRulesStampNow = 8, kRulesFreshLot = 16;
 inline constexpr uint8_t RulesHeader(bool sale, RulesSigners signers, bool stamp_now,
                                      bool fresh_lot) {

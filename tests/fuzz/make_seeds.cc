@@ -61,8 +61,8 @@ std::string CsvQuote(std::string_view s) {
   return out + "\"";
 }
 
-veta::v1::Extraction Extraction(const std::string& lot, const std::string& extractor,
-                                 double lon, double lat, double kg) {
+veta::v1::Extraction Extraction(const std::string& lot, const std::string& extractor, double lon,
+                                double lat, double kg) {
   veta::v1::Extraction x;
   x.set_lot_id(lot);
   x.set_extractor_id(extractor);
