@@ -124,6 +124,7 @@ class Auditor {
     // The origin rules, replayed against the state rebuilt so far: every entry must pass.
     Delta delta;
     const Verdict verdict = registry_.Evaluate(*decoded, seq, micros, keys_, delta, false);
+    RETURN_IF_ERROR(verdict.error);
     if (!verdict.ok()) {
       return absl::DataLossError(StrCat("entry ", seq, " breaks an origin rule: [",
                                         veta::v1::Refusal_Name(verdict.refusal), "] ",

@@ -439,6 +439,11 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       continue;
     }
     Verdict verdict = registry_->Evaluate(d, seq, now, keys_, delta, p.dry_run);
+    if (!verdict.error.ok()) {
+      results[i].status = absl::UnavailableError(
+          StrCat("the entry could not be judged: ", verdict.error.message()));
+      continue;
+    }
     if (!verdict.ok()) {
       results[i].status = RefusalStatus(verdict);
       results[i].refusal = verdict.refusal;

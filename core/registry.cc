@@ -57,6 +57,12 @@ std::string MapKey(RecordKind kind, std::string_view id) {
   return key;
 }
 
+Verdict Failure(absl::Status error) {
+  Verdict v;
+  v.error = std::move(error);
+  return v;
+}
+
 Verdict Refuse(Refusal code, std::string message) {
   Verdict v;
   v.refusal = code;
@@ -540,12 +546,16 @@ std::shared_ptr<const RecordState> Registry::Find(RecordKind kind, std::string_v
   return it == records_.end() ? nullptr : it->second;
 }
 
-std::optional<veta::v1::Lot> Registry::FindLot(std::string_view lot_id, const Delta& delta) const {
+absl::StatusOr<std::optional<veta::v1::Lot>> Registry::FindLot(std::string_view lot_id,
+                                                               const Delta& delta) const {
   if (auto it = delta.lots.find(std::string(lot_id)); it != delta.lots.end()) return it->second;
   auto bytes = store_->Get(store_->state(), StrCat("L", lot_id));
-  if (!bytes.ok()) return std::nullopt;
+  if (absl::IsNotFound(bytes.status())) return std::nullopt;
+  if (!bytes.ok()) return bytes.status();
   veta::v1::Lot lot;
-  if (!lot.ParseFromString(*bytes)) return std::nullopt;
+  if (!lot.ParseFromString(*bytes)) {
+    return absl::DataLossError(StrCat("the stored state of lot ", lot_id, " is malformed"));
+  }
   return lot;
 }
 
@@ -675,7 +685,9 @@ struct RuleContext {
     if (x.lot_id().empty() || x.lot_id().size() > kIdBytesMax) {
       return Refuse(veta::v1::LOT_ID_TAKEN, "an extraction names a new lot id (1-64 bytes)");
     }
-    if (registry.FindLot(x.lot_id(), delta)) {
+    auto taken = registry.FindLot(x.lot_id(), delta);
+    if (!taken.ok()) return Failure(taken.status());
+    if (taken->has_value()) {
       return Refuse(veta::v1::LOT_ID_TAKEN, StrCat("lot id ", x.lot_id(), " is already in use"));
     }
     auto extractor = LooksLikeDni(x.extractor_id())
@@ -779,10 +791,14 @@ struct RuleContext {
     const int64_t t = Micros(x.time());
     if (auto v = RuleTimeNotInFuture(t, now)) return *v;
     if (auto v = RuleQuantityPositive(x.quantity_kg(), "the quantity sold")) return *v;
-    auto lot = registry.FindLot(x.lot_id(), delta);
+    auto found = registry.FindLot(x.lot_id(), delta);
+    if (!found.ok()) return Failure(found.status());
+    const std::optional<veta::v1::Lot>& lot = *found;
     if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+    auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
+    if (!buyer_lot.ok()) return Failure(buyer_lot.status());
     if (x.buyer_lot_id().empty() || x.buyer_lot_id().size() > kIdBytesMax ||
-        registry.FindLot(x.buyer_lot_id(), delta)) {
+        buyer_lot->has_value()) {
       return Refuse(veta::v1::LOT_ID_TAKEN,
                     StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is empty or in use"));
     }
@@ -864,20 +880,22 @@ Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t 
   switch (d.kind) {
     case PayloadKind::kRegistry:
       v = ctx.EvaluateRecord();
-      if (!v.ok()) v.parties = {RecordKey(d.registry).second};
+      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) v.parties = {RecordKey(d.registry).second};
       break;
     case PayloadKind::kExtraction:
       v = ctx.EvaluateExtraction();
-      if (!v.ok()) {
+      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
         v.parties = {d.extraction.extractor_id()};
         v.unit_code = d.extraction.unit_code();
       }
       break;
     case PayloadKind::kSale:
       v = ctx.EvaluateSale();
-      if (!v.ok()) {
+      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
         v.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
-        if (auto lot = FindLot(d.sale.lot_id(), delta)) v.unit_code = lot->unit_code();
+        if (auto lot = FindLot(d.sale.lot_id(), delta); lot.ok() && lot->has_value()) {
+          v.unit_code = (*lot)->unit_code();
+        }
       }
       break;
     default:

@@ -78,7 +78,10 @@ struct Verdict {
   std::vector<std::string> parties;
   std::string unit_code;
   Effects effects;
-  bool ok() const { return refusal == veta::v1::REFUSAL_UNSPECIFIED; }
+  // Set when the entry could not be judged (the store could not be read): no verdict, no
+  // attempt logged; the submitter gets this status and may retry.
+  absl::Status error;
+  bool ok() const { return refusal == veta::v1::REFUSAL_UNSPECIFIED && error.ok(); }
 };
 
 // Changes made by the entries of one batch, not yet committed.
@@ -113,7 +116,10 @@ class Registry {
   // Lookups through a delta (committed state when the delta is empty).
   std::shared_ptr<const RecordState> Find(RecordKind kind, std::string_view id,
                                           const Delta& delta) const;
-  std::optional<veta::v1::Lot> FindLot(std::string_view lot_id, const Delta& delta) const;
+  // nullopt when there is no such lot; an error when the store cannot be read (never taken
+  // for "no such lot": that would let a new lot overwrite an existing one).
+  absl::StatusOr<std::optional<veta::v1::Lot>> FindLot(std::string_view lot_id,
+                                                       const Delta& delta) const;
   const veta::v1::Parameters& parameters(const Delta& delta) const;
 
  private:
