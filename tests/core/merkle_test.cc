@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/sha256.h"
 #include "gtest/gtest.h"
+#include "tests/core/test_util.h"
 
 namespace veta::merkle {
 namespace {
@@ -40,21 +41,7 @@ Hash H(std::string_view hex) {
   return h;
 }
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  EXPECT_EQ(hex.size() % 2, 0u) << hex;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using veta::testing::Unhex;
 
 std::vector<std::string> Hexes(const std::vector<Hash>& hashes) {
   std::vector<std::string> out;

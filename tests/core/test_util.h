@@ -4,11 +4,29 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "core/strings.h"
 #include "gtest/gtest.h"
 
 namespace veta::testing {
+
+// Bytes from hexadecimal (test vectors); a malformed string fails the test.
+inline std::string Unhex(std::string_view hex) {
+  std::string out;
+  EXPECT_EQ(hex.size() % 2, 0u) << hex;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    ADD_FAILURE() << "bad hex digit " << c;
+    return 0;
+  };
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  }
+  return out;
+}
 
 // A fresh folder under the test's temporary directory, removed at destruction.
 class TempDir {
