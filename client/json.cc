@@ -24,6 +24,12 @@ std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_t
       return std::make_unique<veta::v1::Extraction>();
     case PayloadKind::kSale:
       return std::make_unique<veta::v1::Sale>();
+    case PayloadKind::kProcessing:
+      return std::make_unique<veta::v1::Processing>();
+    case PayloadKind::kExport:
+      return std::make_unique<veta::v1::Export>();
+    case PayloadKind::kCorrection:
+      return std::make_unique<veta::v1::Correction>();
   }
   return nullptr;
 }
@@ -54,10 +60,14 @@ absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
   if (name == "registry") return kRegistryType;
   if (name == "extraction") return kExtractionType;
   if (name == "sale") return kSaleType;
+  if (name == "processing") return kProcessingType;
+  if (name == "export") return kExportType;
+  if (name == "correction") return kCorrectionType;
   if (PayloadKindOf(name).ok()) return name;
   return absl::InvalidArgumentError(
       StrCat("unknown payload type '", name,
-             "': use memo, registry, extraction, sale, key-registration or genesis"));
+             "': use memo, registry, extraction, sale, processing, export, correction, "
+             "key-registration or genesis"));
 }
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {

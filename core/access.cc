@@ -135,6 +135,16 @@ EntryParties PartiesOf(const DecodedEnvelope& d) {
     case PayloadKind::kSale:
       e.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
       break;
+    case PayloadKind::kProcessing:
+      e.parties = {d.processing.plant_ruc()};
+      break;
+    case PayloadKind::kExport:
+      e.parties = {d.export_.exporter_ruc()};
+      break;
+    case PayloadKind::kCorrection:
+      // Names only a sequence number: the parties are those of the corrected entry, which
+      // this function does not read; regulators read corrections.
+      break;
   }
   return e;
 }

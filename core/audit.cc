@@ -132,6 +132,8 @@ class Auditor {
     }
     rocksdb::WriteBatch wb;
     registry_.Stage(verdict, seq, &delta, &wb);
+    // Corrections read the entry they void: the scratch store keeps the entries too.
+    wb.Put(scratch_->entries(), EncodeU64(seq), bytes);
     RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(rocksdb::WriteOptions(), &wb), "replay"));
     registry_.Commit(std::move(delta), &keys_);
 

@@ -55,6 +55,15 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
     case PayloadKind::kSale:
       message = &d->sale;
       break;
+    case PayloadKind::kProcessing:
+      message = &d->processing;
+      break;
+    case PayloadKind::kExport:
+      message = &d->export_;
+      break;
+    case PayloadKind::kCorrection:
+      message = &d->correction;
+      break;
   }
   if (!message->ParseFromString(d->envelope.payload())) {
     return absl::InvalidArgumentError(StrCat(
@@ -81,10 +90,13 @@ absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
   if (payload_type == kRegistryType) return PayloadKind::kRegistry;
   if (payload_type == kExtractionType) return PayloadKind::kExtraction;
   if (payload_type == kSaleType) return PayloadKind::kSale;
-  return absl::InvalidArgumentError(StrCat("unknown payload type '", payload_type.substr(0, 100),
-                                           "'; accepted: ", kGenesisType, ", ",
-                                           kKeyRegistrationType, ", ", kMemoType, ", ",
-                                           kRegistryType, ", ", kExtractionType, ", ", kSaleType));
+  if (payload_type == kProcessingType) return PayloadKind::kProcessing;
+  if (payload_type == kExportType) return PayloadKind::kExport;
+  if (payload_type == kCorrectionType) return PayloadKind::kCorrection;
+  return absl::InvalidArgumentError(StrCat(
+      "unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType, ", ",
+      kKeyRegistrationType, ", ", kMemoType, ", ", kRegistryType, ", ", kExtractionType, ", ",
+      kSaleType, ", ", kProcessingType, ", ", kExportType, ", ", kCorrectionType));
 }
 
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {

@@ -26,8 +26,21 @@ inline constexpr std::string_view kMemoType = "application/vnd.veta.memo+protobu
 inline constexpr std::string_view kRegistryType = "application/vnd.veta.registry+protobuf";
 inline constexpr std::string_view kExtractionType = "application/vnd.veta.extraction+protobuf";
 inline constexpr std::string_view kSaleType = "application/vnd.veta.sale+protobuf";
+inline constexpr std::string_view kProcessingType = "application/vnd.veta.processing+protobuf";
+inline constexpr std::string_view kExportType = "application/vnd.veta.export+protobuf";
+inline constexpr std::string_view kCorrectionType = "application/vnd.veta.correction+protobuf";
 
-enum class PayloadKind { kGenesis, kKeyRegistration, kMemo, kRegistry, kExtraction, kSale };
+enum class PayloadKind {
+  kGenesis,
+  kKeyRegistration,
+  kMemo,
+  kRegistry,
+  kExtraction,
+  kSale,
+  kProcessing,
+  kExport,
+  kCorrection,
+};
 
 struct EnvelopeLimits {
   size_t envelope_bytes_max = 256 * 1024;
@@ -53,6 +66,9 @@ struct DecodedEnvelope {
   veta::v1::RegistryRecord registry;
   veta::v1::Extraction extraction;
   veta::v1::Sale sale;
+  veta::v1::Processing processing;
+  veta::v1::Export export_;
+  veta::v1::Correction correction;
 };
 
 // Size, shape, payload type and payload parsing. InvalidArgument on any defect.

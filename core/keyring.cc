@@ -107,7 +107,10 @@ absl::Status CheckRules(const DecodedEnvelope& d, uint64_t sequence, const KeyRi
     case PayloadKind::kRegistry:
     case PayloadKind::kExtraction:
     case PayloadKind::kSale:
-      // The registry's origin rules (registry.h) judge the last three.
+    case PayloadKind::kProcessing:
+    case PayloadKind::kExport:
+    case PayloadKind::kCorrection:
+      // The registry's origin rules (registry.h) judge all but memos.
       if (sequence == 0) return absl::FailedPreconditionError("entry 0 must be the genesis");
       return absl::OkStatus();
   }

@@ -1,6 +1,7 @@
 #include "core/registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <ctime>
@@ -45,10 +46,21 @@ std::string Kg(double kg) {
   return buf;
 }
 
+std::string Grams(double g) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3f g", g);
+  return buf;
+}
+
 std::string Num(double d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.6g", d);
   return buf;
+}
+
+// Seller statistics are kept per seller and per kind of lot sold.
+std::string StatsKey(std::string_view seller, bool gold) {
+  return gold ? StrCat("g:", seller) : std::string(seller);
 }
 
 std::string MapKey(RecordKind kind, std::string_view id) {
@@ -167,10 +179,11 @@ std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now) {
   return std::nullopt;
 }
 
-std::optional<Verdict> RuleQuantityPositive(double kg, std::string_view what) {
-  if (!(kg > 0) || !std::isfinite(kg)) {
+std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
+                                            std::string_view unit = "kg") {
+  if (!(q > 0) || !std::isfinite(q)) {
     return Refuse(veta::v1::QUANTITY_NOT_POSITIVE,
-                  StrCat(what, " must be a positive number of kg, not ", Num(kg)));
+                  StrCat(what, " must be a positive number of ", unit, ", not ", Num(q)));
   }
   return std::nullopt;
 }
@@ -229,18 +242,61 @@ std::optional<Verdict> RuleBuyerMayBuyOre(const veta::v1::Party& buyer) {
                        " may not buy ore: only processing plants and traders do"));
 }
 
-std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view seller,
-                                             double kg) {
-  if (lot.holder_id() != seller) {
-    return Refuse(veta::v1::SELLER_DOES_NOT_HOLD_LOT, StrCat("lot ", lot.lot_id(), " is held by ",
-                                                             lot.holder_id(), ", not by ", seller));
+// Neither voided by a correction nor exported: the lot may still move.
+std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot) {
+  if (lot.voided_at() != 0) {
+    return Refuse(veta::v1::LOT_VOIDED, StrCat("lot ", lot.lot_id(), " was voided by correction ",
+                                               "entry ", lot.voided_at()));
   }
-  if (kg > lot.remaining_kg() + 1e-9) {
-    return Refuse(veta::v1::QUANTITY_EXCEEDS_LOT,
-                  StrCat("lot ", lot.lot_id(), " has ", Kg(lot.remaining_kg()),
-                         " left; the sale asks for ", Kg(kg)));
+  if (lot.exported_at() != 0 && lot.export_voided_at() == 0) {
+    return Refuse(veta::v1::LOT_EXPORTED,
+                  StrCat("lot ", lot.lot_id(), " was exported to ", lot.export_destination(),
+                         " by entry ", lot.exported_at(), " and cannot move again"));
   }
   return std::nullopt;
+}
+
+// `who` holds the lot, and it has at least `quantity` (in its unit) left for `what`.
+std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
+                                             double quantity,
+                                             Refusal not_held = veta::v1::SELLER_DOES_NOT_HOLD_LOT,
+                                             std::string_view what = "the sale") {
+  if (lot.holder_id() != who) {
+    return Refuse(not_held,
+                  StrCat("lot ", lot.lot_id(), " is held by ", lot.holder_id(), ", not by ", who));
+  }
+  if (quantity > Remaining(lot) + 1e-9) {
+    return Refuse(veta::v1::QUANTITY_EXCEEDS_LOT,
+                  StrCat("lot ", lot.lot_id(), " has ", Amount(lot, Remaining(lot)), " left; ",
+                         what, " asks for ", Amount(lot, quantity)));
+  }
+  return std::nullopt;
+}
+
+// The quantity is in the lot's own unit: kg of ore, grams of gold.
+std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_gram,
+                                             std::string_view field_kg, std::string_view field_g) {
+  if (IsGold(lot) == by_gram) return std::nullopt;
+  return Refuse(
+      veta::v1::LOT_KIND_MISMATCH,
+      IsGold(lot)
+          ? StrCat("lot ", lot.lot_id(), " is a gold lot: give grams (", field_g, "), not kg")
+          : StrCat("lot ", lot.lot_id(), " is an ore lot: give kg (", field_kg, "), not grams"));
+}
+
+// Fine gold out within what the inputs can hold: the ore's gold content times the highest
+// recovery, plus the fine gold of gold inputs, plus the assay tolerance.
+std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double gold_fine,
+                                       const veta::v1::Parameters& params) {
+  const double tolerance =
+      params.mass_balance_tolerance() > 0 ? params.mass_balance_tolerance() : 0.02;
+  const double limit = (ore_fine * params.recovery().max() + gold_fine) * (1 + tolerance);
+  if (fine_out <= limit + 1e-9) return std::nullopt;
+  return Refuse(
+      veta::v1::MASS_BALANCE_EXCEEDED,
+      StrCat("the outputs hold ", Grams(fine_out), " of fine gold; the inputs allow at ", "most ",
+             Grams(limit), " (ore ", Grams(ore_fine), " x recovery ", Num(params.recovery().max()),
+             " + gold ", Grams(gold_fine), ", +", Num(tolerance * 100), "% tolerance)"));
 }
 
 }  // namespace
@@ -300,6 +356,57 @@ std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequ
   key.push_back('\0');
   key += EncodeU64(sequence);
   return key;
+}
+
+std::string LotKey(std::string_view lot_id) { return StrCat("L", lot_id); }
+
+std::string ChildEdgeKey(std::string_view parent_lot, std::string_view child_lot) {
+  return StrCat("D", parent_lot, std::string(1, '\0'), child_lot);
+}
+
+std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id) {
+  return StrCat("N", unit_code, std::string(1, '\0'), lot_id);
+}
+
+std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id) {
+  return StrCat("H", holder_id, std::string(1, '\0'), lot_id);
+}
+
+std::string VoidedEntryKey(uint64_t sequence) { return StrCat("V", EncodeU64(sequence)); }
+
+bool IsGold(const veta::v1::Lot& lot) { return lot.kind() == veta::v1::GOLD; }
+
+double Remaining(const veta::v1::Lot& lot) {
+  return IsGold(lot) ? lot.remaining_g() : lot.remaining_kg();
+}
+
+double Original(const veta::v1::Lot& lot) {
+  return IsGold(lot) ? lot.original_g() : lot.original_kg();
+}
+
+double FinePerUnit(const veta::v1::Lot& lot) {
+  return IsGold(lot) ? lot.fineness() / 1000 : lot.grade_g_per_t() / 1000;
+}
+
+std::string Amount(const veta::v1::Lot& lot, double quantity) {
+  return IsGold(lot) ? Grams(quantity) : Kg(quantity);
+}
+
+std::vector<veta::v1::OriginShare> OriginOf(const veta::v1::Lot& lot) {
+  if (lot.origin_size() > 0) return {lot.origin().begin(), lot.origin().end()};
+  veta::v1::OriginShare one;
+  one.set_unit_code(lot.unit_code());
+  one.set_share(1);
+  return {one};
+}
+
+bool VoidedAsOf(const veta::v1::Lot& lot, uint64_t as_of) {
+  return lot.voided_at() != 0 && lot.voided_at() < as_of;
+}
+
+bool ExportedAsOf(const veta::v1::Lot& lot, uint64_t as_of) {
+  return lot.exported_at() != 0 && lot.exported_at() < as_of &&
+         (lot.export_voided_at() == 0 || lot.export_voided_at() >= as_of);
 }
 
 std::vector<veta::v1::PublicKey> RecordKeys(const veta::v1::RegistryRecord& r) {
@@ -549,7 +656,7 @@ std::shared_ptr<const RecordState> Registry::Find(RecordKind kind, std::string_v
 absl::StatusOr<std::optional<veta::v1::Lot>> Registry::FindLot(std::string_view lot_id,
                                                                const Delta& delta) const {
   if (auto it = delta.lots.find(std::string(lot_id)); it != delta.lots.end()) return it->second;
-  auto bytes = store_->Get(store_->state(), StrCat("L", lot_id));
+  auto bytes = store_->Get(store_->state(), LotKey(lot_id));
   if (absl::IsNotFound(bytes.status())) return std::nullopt;
   if (!bytes.ok()) return bytes.status();
   veta::v1::Lot lot;
@@ -574,6 +681,15 @@ const veta::v1::Parameters& Registry::parameters(const Delta& delta) const {
   }();
   auto found = Find(RecordKind::kParameters, "", delta);
   return found ? found->record.parameters() : *defaults;
+}
+
+absl::StatusOr<std::optional<std::string>> Registry::FindState(const std::string& key,
+                                                               const Delta& delta) const {
+  if (auto it = delta.state.find(key); it != delta.state.end()) return it->second;
+  auto bytes = store_->Get(store_->state(), key);
+  if (absl::IsNotFound(bytes.status())) return std::nullopt;
+  if (!bytes.ok()) return bytes.status();
+  return std::move(*bytes);
 }
 
 double Registry::Counter(const std::string& key, const Delta& delta) const {
@@ -762,6 +878,10 @@ struct RuleContext {
     lot.set_created_at(sequence);
     lot.set_grade_g_per_t(x.grade_g_per_t());
     v.effects.lots.push_back(std::move(lot));
+    v.effects.state_puts.emplace_back(UnitLotKey(u.concession_code(), x.lot_id()),
+                                      EncodeU64(sequence));
+    v.effects.state_puts.emplace_back(HolderLotKey(x.extractor_id(), x.lot_id()),
+                                      EncodeU64(sequence));
     // Red flag: the point lies in a satellite-detected scar that reaches outside the unit,
     // i.e. workings next to the concession that no registration covers.
     for (const auto& scar : ZonesAt(p, true)) {
@@ -790,11 +910,20 @@ struct RuleContext {
     const veta::v1::Parameters& params = registry.parameters(delta);
     const int64_t t = Micros(x.time());
     if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    if (auto v = RuleQuantityPositive(x.quantity_kg(), "the quantity sold")) return *v;
+    const bool by_gram = x.quantity_g() != 0;
+    if (by_gram && x.quantity_kg() != 0) {
+      return Refuse(veta::v1::LOT_KIND_MISMATCH,
+                    "a sale gives kg (an ore lot) or grams (a gold lot), not both");
+    }
+    const double quantity = by_gram ? x.quantity_g() : x.quantity_kg();
+    if (auto v = RuleQuantityPositive(quantity, "the quantity sold", by_gram ? "grams" : "kg")) {
+      return *v;
+    }
     auto found = registry.FindLot(x.lot_id(), delta);
     if (!found.ok()) return Failure(found.status());
     const std::optional<veta::v1::Lot>& lot = *found;
     if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+    if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
     auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
     if (!buyer_lot.ok()) return Failure(buyer_lot.status());
     if (x.buyer_lot_id().empty() || x.buyer_lot_id().size() > kIdBytesMax ||
@@ -822,26 +951,45 @@ struct RuleContext {
     }
     if (auto v = RuleActive(b, t, veta::v1::BUYER_NOT_ACTIVE, veta::v1::BUYER_NOT_ACTIVE))
       return *v;
-    if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
-    if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), x.quantity_kg())) return *v;
+    if (!IsGold(*lot)) {
+      if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
+    }
+    if (auto v = RuleLotMovable(*lot)) return *v;
+    if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), quantity)) return *v;
 
     Verdict v;
     v.parties = {x.seller_id(), x.buyer_ruc()};
     v.unit_code = lot->unit_code();
     veta::v1::Lot remaining = *lot;
-    remaining.set_remaining_kg(lot->remaining_kg() - x.quantity_kg());
-    v.effects.lots.push_back(remaining);
     veta::v1::Lot bought;
     bought.set_lot_id(x.buyer_lot_id());
     bought.set_holder_id(x.buyer_ruc());
-    bought.set_original_kg(x.quantity_kg());
-    bought.set_remaining_kg(x.quantity_kg());
+    bought.set_kind(lot->kind());
+    if (IsGold(*lot)) {
+      remaining.set_remaining_g(lot->remaining_g() - quantity);
+      bought.set_original_g(quantity);
+      bought.set_remaining_g(quantity);
+      bought.set_fineness(lot->fineness());
+    } else {
+      remaining.set_remaining_kg(lot->remaining_kg() - quantity);
+      bought.set_original_kg(quantity);
+      bought.set_remaining_kg(quantity);
+      bought.set_grade_g_per_t(lot->grade_g_per_t());
+    }
+    v.effects.lots.push_back(remaining);
     bought.set_unit_code(lot->unit_code());
     bought.set_created_at(sequence);
     bought.set_parent_lot_id(lot->lot_id());
-    bought.set_grade_g_per_t(lot->grade_g_per_t());
+    bought.set_source(veta::v1::BOUGHT);
+    *bought.mutable_origin() = lot->origin();
     v.effects.lots.push_back(std::move(bought));
-    SellerStats stats = registry.Stats(x.seller_id(), delta);
+    v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
+                                      EncodeU64(sequence));
+    v.effects.state_puts.emplace_back(HolderLotKey(x.buyer_ruc(), x.buyer_lot_id()),
+                                      EncodeU64(sequence));
+    // Sales of gold are counted apart from sales of ore: an average mixes no units.
+    const std::string stats_key = StatsKey(x.seller_id(), IsGold(*lot));
+    SellerStats stats = registry.Stats(stats_key, delta);
     auto flag = [&](veta::v1::RedFlag kind, std::string message) {
       veta::v1::Flag f;
       f.set_sequence(sequence);
@@ -859,16 +1007,407 @@ struct RuleContext {
     }
     if (stats.sales >= params.volume_history_min()) {
       const double average = stats.total_kg / static_cast<double>(stats.sales);
-      if (x.quantity_kg() > params.volume_jump_factor() * average) {
+      if (quantity > params.volume_jump_factor() * average) {
         flag(veta::v1::VOLUME_JUMP,
-             StrCat("seller ", x.seller_id(), " sells ", Kg(x.quantity_kg()), ", over ",
-                    Num(params.volume_jump_factor()), "x its average of ", Kg(average), " in ",
-                    stats.sales, " earlier sales"));
+             StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
+                    Num(params.volume_jump_factor()), "x its average of ", Amount(*lot, average),
+                    " in ", stats.sales, " earlier sales"));
       }
     }
     stats.sales += 1;
-    stats.total_kg += x.quantity_kg();
-    v.effects.seller_stats.emplace_back(x.seller_id(), stats);
+    stats.total_kg += quantity;
+    v.effects.seller_stats.emplace_back(stats_key, stats);
+    return v;
+  }
+
+  Verdict EvaluateProcessing() const {
+    const auto& x = d.processing;
+    const veta::v1::Parameters& params = registry.parameters(delta);
+    const int64_t t = Micros(x.time());
+    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    if (x.inputs().empty() || x.inputs_size() > static_cast<int>(kProcessingInputsMax) ||
+        x.outputs().empty() || x.outputs_size() > static_cast<int>(kProcessingOutputsMax)) {
+      return Refuse(veta::v1::PROCESSING_INVALID,
+                    StrCat("a processing has 1 to ", kProcessingInputsMax, " inputs and 1 to ",
+                           kProcessingOutputsMax, " outputs, not ", x.inputs_size(), " and ",
+                           x.outputs_size()));
+    }
+    auto plant = registry.Find(RecordKind::kParty, x.plant_ruc(), delta);
+    if (plant == nullptr) {
+      return Refuse(veta::v1::PLANT_UNKNOWN,
+                    StrCat("plant ", x.plant_ruc(), " is not registered in REPCO"));
+    }
+    const Standing who = *StandingOf(*plant);
+    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
+    if (plant->record.party().kind() != veta::v1::PLANT) {
+      return Refuse(veta::v1::NOT_A_PLANT,
+                    StrCat(who.what, " ", x.plant_ruc(), " is not a processing plant in REPCO"));
+    }
+    if (auto v = RuleActive(who, t, veta::v1::PLANT_NOT_ACTIVE, veta::v1::PLANT_NOT_ACTIVE)) {
+      return *v;
+    }
+    std::set<std::string> ids;
+    double fine_out = 0;
+    for (const auto& out : x.outputs()) {
+      if (out.lot_id().empty() || out.lot_id().size() > kIdBytesMax ||
+          !ids.insert(out.lot_id()).second) {
+        return Refuse(veta::v1::PROCESSING_INVALID,
+                      StrCat("output lot id '", out.lot_id(), "' is empty, too long or repeated"));
+      }
+      auto taken = registry.FindLot(out.lot_id(), delta);
+      if (!taken.ok()) return Failure(taken.status());
+      if (taken->has_value()) {
+        return Refuse(veta::v1::LOT_ID_TAKEN,
+                      StrCat("lot id ", out.lot_id(), " is already in use"));
+      }
+      if (auto v = RuleQuantityPositive(out.gold_g(), StrCat("output ", out.lot_id()), "grams")) {
+        return *v;
+      }
+      if (!(out.fineness() > 0 && out.fineness() <= 1000)) {
+        return Refuse(veta::v1::PROCESSING_INVALID,
+                      StrCat("output ", out.lot_id(), ": fineness is in parts per thousand, in ",
+                             "(0, 1000], not ", Num(out.fineness())));
+      }
+      fine_out += out.gold_g() * out.fineness() / 1000;
+    }
+    Verdict v;
+    double ore_kg = 0, ore_fine = 0, gold_fine = 0;
+    std::map<std::string, double> mix;  // unit -> fine grams
+    std::vector<veta::v1::LotInput> inputs;
+    for (const auto& in : x.inputs()) {
+      if (!ids.insert(in.lot_id()).second) {
+        return Refuse(veta::v1::PROCESSING_INVALID,
+                      StrCat("lot ", in.lot_id(), " appears twice among inputs and outputs"));
+      }
+      auto found = registry.FindLot(in.lot_id(), delta);
+      if (!found.ok()) return Failure(found.status());
+      if (!found->has_value()) {
+        return Refuse(veta::v1::LOT_UNKNOWN, StrCat("input lot ", in.lot_id(), " does not exist"));
+      }
+      const veta::v1::Lot& lot = **found;
+      const bool by_gram = in.gold_g() != 0;
+      if (by_gram && in.ore_kg() != 0) {
+        return Refuse(veta::v1::LOT_KIND_MISMATCH,
+                      StrCat("input ", in.lot_id(), " gives kg and grams: one only"));
+      }
+      const double q = by_gram ? in.gold_g() : in.ore_kg();
+      if (auto r =
+              RuleQuantityPositive(q, StrCat("input ", in.lot_id()), by_gram ? "grams" : "kg")) {
+        return *r;
+      }
+      if (auto r = RuleQuantityInLotUnit(lot, by_gram, "ore_kg", "gold_g")) return *r;
+      if (auto r = RuleLotMovable(lot)) return *r;
+      if (auto r = RuleLotHeldWithEnough(lot, x.plant_ruc(), q, veta::v1::PLANT_DOES_NOT_HOLD_LOT,
+                                         "the processing")) {
+        return *r;
+      }
+      const double fine = q * FinePerUnit(lot);
+      (IsGold(lot) ? gold_fine : ore_fine) += fine;
+      if (!IsGold(lot)) ore_kg += q;
+      for (const auto& share : OriginOf(lot)) mix[share.unit_code()] += fine * share.share();
+      veta::v1::LotInput li;
+      li.set_lot_id(lot.lot_id());
+      (IsGold(lot) ? li.set_gold_g(q) : li.set_ore_kg(q));
+      li.set_fine_g(fine);
+      inputs.push_back(std::move(li));
+      veta::v1::Lot consumed = lot;
+      (IsGold(lot) ? consumed.set_remaining_g(lot.remaining_g() - q)
+                   : consumed.set_remaining_kg(lot.remaining_kg() - q));
+      v.effects.lots.push_back(std::move(consumed));
+    }
+    if (mix.size() > kOriginUnitsMax) {
+      return Refuse(veta::v1::PROCESSING_INVALID,
+                    StrCat("the inputs come from ", mix.size(), " units; a lot's origin names at ",
+                           "most ", kOriginUnitsMax));
+    }
+    if (auto r = RuleMassBalance(fine_out, ore_fine, gold_fine, params)) return *r;
+    const std::string day = PeruDay(t);
+    const std::string plant_counter = StrCat("P", x.plant_ruc(), "/", day);
+    if (ore_kg > 0) {
+      if (auto r =
+              RuleDailyLimit(registry.Counter(plant_counter, delta), ore_kg,
+                             plant->record.party().processing_capacity_tonnes_per_day() * 1000,
+                             veta::v1::PLANT_CAPACITY_EXCEEDED, StrCat("plant ", x.plant_ruc()),
+                             StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6)))) {
+        return *r;
+      }
+      v.effects.counter_adds.emplace_back(plant_counter, ore_kg);
+    }
+    // The origin mix: each unit's share of the fine gold the inputs bring.
+    const double fine_in = ore_fine + gold_fine;
+    std::vector<veta::v1::OriginShare> origin;
+    std::string main_unit;
+    double main_share = -1;
+    for (const auto& [unit, fine] : mix) {
+      veta::v1::OriginShare s;
+      s.set_unit_code(unit);
+      s.set_share(fine / fine_in);
+      if (s.share() > main_share) main_share = s.share(), main_unit = unit;
+      origin.push_back(std::move(s));
+    }
+    for (const auto& out : x.outputs()) {
+      veta::v1::Lot lot;
+      lot.set_lot_id(out.lot_id());
+      lot.set_holder_id(x.plant_ruc());
+      lot.set_kind(veta::v1::GOLD);
+      lot.set_original_g(out.gold_g());
+      lot.set_remaining_g(out.gold_g());
+      lot.set_fineness(out.fineness());
+      lot.set_unit_code(main_unit);
+      lot.set_created_at(sequence);
+      lot.set_source(veta::v1::PROCESSED);
+      for (const auto& in : inputs) *lot.add_inputs() = in;
+      for (const auto& s : origin) *lot.add_origin() = s;
+      v.effects.lots.push_back(std::move(lot));
+      for (const auto& in : inputs) {
+        v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), out.lot_id()),
+                                          EncodeU64(sequence));
+      }
+      v.effects.state_puts.emplace_back(HolderLotKey(x.plant_ruc(), out.lot_id()),
+                                        EncodeU64(sequence));
+    }
+    v.parties = {x.plant_ruc()};
+    v.unit_code = main_unit;
+    return v;
+  }
+
+  Verdict EvaluateExport() const {
+    const auto& x = d.export_;
+    const int64_t t = Micros(x.time());
+    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    auto found = registry.FindLot(x.lot_id(), delta);
+    if (!found.ok()) return Failure(found.status());
+    if (!found->has_value()) {
+      return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+    }
+    const veta::v1::Lot& lot = **found;
+    auto exporter = registry.Find(RecordKind::kParty, x.exporter_ruc(), delta);
+    if (exporter == nullptr) {
+      return Refuse(veta::v1::EXPORTER_UNKNOWN,
+                    StrCat("exporter ", x.exporter_ruc(), " is not registered in REPCO"));
+    }
+    const Standing who = *StandingOf(*exporter);
+    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
+    if (exporter->record.party().kind() != veta::v1::EXPORTER) {
+      return Refuse(veta::v1::NOT_AN_EXPORTER,
+                    StrCat(who.what, " ", x.exporter_ruc(), " is not an exporter in REPCO"));
+    }
+    if (auto v = RuleActive(who, t, veta::v1::EXPORTER_NOT_ACTIVE, veta::v1::EXPORTER_NOT_ACTIVE)) {
+      return *v;
+    }
+    const std::string& c = x.destination_country();
+    if (c.size() != 2 || !std::isupper(static_cast<unsigned char>(c[0])) ||
+        !std::isupper(static_cast<unsigned char>(c[1])) || c == "PE") {
+      return Refuse(veta::v1::EXPORT_INVALID,
+                    StrCat("the destination is an ISO 3166 country code other than PE, not '",
+                           c.substr(0, 8), "'"));
+    }
+    if (x.customs_declaration().empty() || x.customs_declaration().size() > kIdBytesMax) {
+      return Refuse(veta::v1::EXPORT_INVALID,
+                    "an export names its customs declaration (DAM number, 1-64 bytes)");
+    }
+    if (!IsGold(lot)) {
+      return Refuse(veta::v1::EXPORT_INVALID,
+                    StrCat("lot ", lot.lot_id(), " is ore: only gold lots are exported"));
+    }
+    if (auto v = RuleLotMovable(lot)) return *v;
+    if (auto v = RuleLotHeldWithEnough(lot, x.exporter_ruc(), 0,
+                                       veta::v1::EXPORTER_DOES_NOT_HOLD_LOT, "the export")) {
+      return *v;
+    }
+    if (!(lot.remaining_g() > 0)) {
+      return Refuse(veta::v1::EXPORT_INVALID, StrCat("lot ", lot.lot_id(), " has nothing left"));
+    }
+    Verdict v;
+    veta::v1::Lot exported = lot;
+    exported.set_exported_at(sequence);
+    exported.set_export_voided_at(0);
+    exported.set_exported_g(lot.remaining_g());
+    exported.set_export_destination(c);
+    exported.set_remaining_g(0);
+    v.effects.lots.push_back(std::move(exported));
+    v.parties = {x.exporter_ruc()};
+    v.unit_code = lot.unit_code();
+    return v;
+  }
+
+  // The parties a transaction needed, for a correction signed by them rather than a registrar.
+  std::vector<std::string> NeededParties(const DecodedEnvelope& e) const {
+    switch (e.kind) {
+      case PayloadKind::kExtraction:
+        return {e.extraction.extractor_id()};
+      case PayloadKind::kSale:
+        return {e.sale.seller_id(), e.sale.buyer_ruc()};
+      case PayloadKind::kProcessing:
+        return {e.processing.plant_ruc()};
+      case PayloadKind::kExport:
+        return {e.export_.exporter_ruc()};
+      default:
+        return {};
+    }
+  }
+
+  // A lot the corrected entry created has not moved on: nothing consumed, not exported.
+  std::optional<Verdict> RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const {
+    const bool exported = lot.exported_at() != 0 && lot.export_voided_at() == 0;
+    if (Original(lot) - Remaining(lot) <= 1e-9 && !exported) return std::nullopt;
+    std::string next;
+    if (exported) {
+      next = StrCat("it was exported by entry ", lot.exported_at());
+    } else {
+      next = StrCat("only ", Amount(lot, Remaining(lot)), " of ", Amount(lot, Original(lot)),
+                    " is left");
+      std::unique_ptr<rocksdb::Iterator> it(
+          registry.store_->db()->NewIterator(rocksdb::ReadOptions(), registry.store_->state()));
+      const std::string prefix = ChildEdgeKey(lot.lot_id(), "");
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const std::string child = it->key().ToString().substr(prefix.size());
+        auto c = registry.FindLot(child, delta);
+        if (!c.ok() || !c->has_value() || (*c)->voided_at() != 0) continue;
+        next += StrCat(": lot ", child, " (entry ", (*c)->created_at(), ") came from it");
+        break;
+      }
+    }
+    return Refuse(veta::v1::CORRECTION_BLOCKED,
+                  StrCat("entry ", target, " created lot ", lot.lot_id(), ", which has moved on (",
+                         next, "): correct what came after it first"));
+  }
+
+  Verdict EvaluateCorrection() const {
+    const auto& x = d.correction;
+    const int64_t t = Micros(x.time());
+    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    const uint64_t target = x.corrected_sequence();
+    if (x.reason().empty() || x.reason().size() > 1000) {
+      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
+                    "a correction states its reason (1-1000 bytes)");
+    }
+    auto bytes = registry.store_->Get(registry.store_->entries(), EncodeU64(target));
+    if (absl::IsNotFound(bytes.status()) || target >= sequence) {
+      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
+                    StrCat("entry ", target, " is not in the ledger"));
+    }
+    if (!bytes.ok()) return Failure(bytes.status());
+    veta::v1::Entry entry;
+    if (!entry.ParseFromString(*bytes)) {
+      return Failure(absl::DataLossError(StrCat("entry ", target, " is malformed")));
+    }
+    auto decoded = DecodeEnvelope(entry.envelope(), EnvelopeLimits{});
+    if (!decoded.ok()) return Failure(decoded.status());
+    const DecodedEnvelope& e = *decoded;
+    const std::vector<std::string> parties = NeededParties(e);
+    if (parties.empty()) {
+      return Refuse(
+          veta::v1::CORRECTION_TARGET_INVALID,
+          StrCat("entry ", target, " is not a transaction (extraction, sale, ",
+                 "processing or export): a registry record is corrected by a new ", "version"));
+    }
+    auto voided = registry.FindState(VoidedEntryKey(target), delta);
+    if (!voided.ok()) return Failure(voided.status());
+    if (voided->has_value()) {
+      uint64_t by = 0;
+      DecodeU64(**voided, &by);
+      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
+                    StrCat("entry ", target, " was already voided by entry ", by));
+    }
+    bool by_parties = true;
+    for (const auto& id : parties) {
+      auto person = FindPerson(id);
+      if (person == nullptr || RuleSignedBy(*StandingOf(*person), d, veta::v1::SIGNER_NOT_PARTY)) {
+        by_parties = false;
+      }
+    }
+    if (!by_parties && RuleRegistrarSigned(false)) {
+      return Refuse(veta::v1::CORRECTION_NOT_AUTHORIZED,
+                    StrCat("a correction of entry ", target, " is signed by an active registrar ",
+                           "or by every party of that entry (", StrJoin(parties, ", "), ")"));
+    }
+    Verdict v;
+    v.parties = parties;
+    auto lot_of = [&](const std::string& id) -> absl::StatusOr<veta::v1::Lot> {
+      for (const auto& l : v.effects.lots) {
+        if (l.lot_id() == id) return l;
+      }
+      auto found = registry.FindLot(id, delta);
+      if (!found.ok()) return found.status();
+      if (!found->has_value()) return absl::DataLossError(StrCat("lot ", id, " is missing"));
+      return **found;
+    };
+    // Voids a lot the entry created; restores `quantity` to a lot it consumed.
+    auto void_lot = [&](const std::string& id) -> std::optional<Verdict> {
+      auto lot = lot_of(id);
+      if (!lot.ok()) return Failure(lot.status());
+      if (auto r = RuleUntouched(*lot, target)) return r;
+      lot->set_voided_at(sequence);
+      if (v.unit_code.empty()) v.unit_code = lot->unit_code();
+      v.effects.lots.push_back(std::move(*lot));
+      return std::nullopt;
+    };
+    auto restore = [&](const std::string& id, double quantity) -> std::optional<Verdict> {
+      auto lot = lot_of(id);
+      if (!lot.ok()) return Failure(lot.status());
+      (IsGold(*lot) ? lot->set_remaining_g(lot->remaining_g() + quantity)
+                    : lot->set_remaining_kg(lot->remaining_kg() + quantity));
+      std::erase_if(v.effects.lots, [&](const veta::v1::Lot& l) { return l.lot_id() == id; });
+      v.effects.lots.push_back(std::move(*lot));
+      return std::nullopt;
+    };
+    switch (e.kind) {
+      case PayloadKind::kExtraction: {
+        const auto& ex = e.extraction;
+        if (auto r = void_lot(ex.lot_id())) return *r;
+        const std::string day = PeruDay(Micros(ex.time()));
+        v.effects.counter_adds.emplace_back(StrCat("U", ex.unit_code(), "/", day), -ex.ore_kg());
+        if (LooksLikeDni(ex.extractor_id())) {
+          v.effects.counter_adds.emplace_back(StrCat("S", ex.extractor_id(), "/", day),
+                                              -ex.ore_kg());
+        }
+        break;
+      }
+      case PayloadKind::kSale: {
+        const auto& s = e.sale;
+        if (auto r = void_lot(s.buyer_lot_id())) return *r;
+        const bool gold = s.quantity_g() != 0;
+        const double q = gold ? s.quantity_g() : s.quantity_kg();
+        if (auto r = restore(s.lot_id(), q)) return *r;
+        const std::string key = StatsKey(s.seller_id(), gold);
+        SellerStats stats = registry.Stats(key, delta);
+        stats.sales = stats.sales > 0 ? stats.sales - 1 : 0;
+        stats.total_kg = std::max(0.0, stats.total_kg - q);
+        v.effects.seller_stats.emplace_back(key, stats);
+        break;
+      }
+      case PayloadKind::kProcessing: {
+        const auto& pr = e.processing;
+        for (const auto& out : pr.outputs()) {
+          if (auto r = void_lot(out.lot_id())) return *r;
+        }
+        double ore_kg = 0;
+        for (const auto& in : pr.inputs()) {
+          if (auto r = restore(in.lot_id(), in.gold_g() != 0 ? in.gold_g() : in.ore_kg())) {
+            return *r;
+          }
+          ore_kg += in.ore_kg();
+        }
+        if (ore_kg > 0) {
+          v.effects.counter_adds.emplace_back(
+              StrCat("P", pr.plant_ruc(), "/", PeruDay(Micros(pr.time()))), -ore_kg);
+        }
+        break;
+      }
+      case PayloadKind::kExport: {
+        auto lot = lot_of(e.export_.lot_id());
+        if (!lot.ok()) return Failure(lot.status());
+        lot->set_export_voided_at(sequence);
+        lot->set_remaining_g(lot->exported_g());
+        v.unit_code = lot->unit_code();
+        v.effects.lots.push_back(std::move(*lot));
+        break;
+      }
+      default:
+        break;
+    }
+    v.effects.state_puts.emplace_back(VoidedEntryKey(target), EncodeU64(sequence));
     return v;
   }
 };
@@ -898,6 +1437,22 @@ Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t 
         }
       }
       break;
+    case PayloadKind::kProcessing:
+      v = ctx.EvaluateProcessing();
+      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) v.parties = {d.processing.plant_ruc()};
+      break;
+    case PayloadKind::kExport:
+      v = ctx.EvaluateExport();
+      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
+        v.parties = {d.export_.exporter_ruc()};
+        if (auto lot = FindLot(d.export_.lot_id(), delta); lot.ok() && lot->has_value()) {
+          v.unit_code = (*lot)->unit_code();
+        }
+      }
+      break;
+    case PayloadKind::kCorrection:
+      v = ctx.EvaluateCorrection();
+      break;
     default:
       break;
   }
@@ -922,8 +1477,12 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,
     }
   }
   for (const auto& lot : v.effects.lots) {
-    batch->Put(store_->state(), StrCat("L", lot.lot_id()), lot.SerializeAsString());
+    batch->Put(store_->state(), LotKey(lot.lot_id()), lot.SerializeAsString());
     delta->lots[lot.lot_id()] = lot;
+  }
+  for (const auto& [key, value] : v.effects.state_puts) {
+    batch->Put(store_->state(), key, value);
+    delta->state[key] = value;
   }
   for (const auto& [key, kg] : v.effects.counter_adds) {
     const double total = Counter(key, *delta) + kg;

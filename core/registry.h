@@ -63,10 +63,40 @@ struct SellerStats {
   double total_kg = 0;
 };
 
+// Limits of custody transactions.
+inline constexpr size_t kProcessingInputsMax = 1000;
+inline constexpr size_t kProcessingOutputsMax = 16;
+// Most distinct units in a lot's origin mix.
+inline constexpr size_t kOriginUnitsMax = 4096;
+
+// Keys of the custody indexes in the `state` column family (see store.h).
+std::string LotKey(std::string_view lot_id);
+std::string ChildEdgeKey(std::string_view parent_lot, std::string_view child_lot);
+std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
+std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
+std::string VoidedEntryKey(uint64_t sequence);
+
+// A lot's quantity in its own unit: kg for ore, grams for gold.
+bool IsGold(const veta::v1::Lot& lot);
+double Remaining(const veta::v1::Lot& lot);
+double Original(const veta::v1::Lot& lot);
+// Fine gold (g) per unit of the lot's quantity: grade / 1000 per kg of ore, fineness / 1000 per
+// gram of gold.
+double FinePerUnit(const veta::v1::Lot& lot);
+// "12.5 kg" or "3.250 g".
+std::string Amount(const veta::v1::Lot& lot, double quantity);
+// The lot's origin by unit (one share of 1 for a lot with an implicit origin).
+std::vector<veta::v1::OriginShare> OriginOf(const veta::v1::Lot& lot);
+// Voided, or exported, as of the first `as_of` entries (as_of past the end: now).
+bool VoidedAsOf(const veta::v1::Lot& lot, uint64_t as_of);
+bool ExportedAsOf(const veta::v1::Lot& lot, uint64_t as_of);
+
 // What an accepted entry changes.
 struct Effects {
   std::vector<std::shared_ptr<const RecordState>> records;
   std::vector<veta::v1::Lot> lots;
+  // Index rows of the `state` column family (lineage edges, lot indexes, voided entries).
+  std::vector<std::pair<std::string, std::string>> state_puts;
   std::vector<std::pair<std::string, double>> counter_adds;  // daily tonnage counters
   std::vector<std::pair<std::string, SellerStats>> seller_stats;
   std::vector<veta::v1::Flag> flags;
@@ -88,6 +118,7 @@ struct Verdict {
 struct Delta {
   std::map<std::string, std::shared_ptr<const RecordState>> records;  // by kind || id
   std::map<std::string, veta::v1::Lot> lots;
+  std::map<std::string, std::string> state;  // index rows staged by the batch
   std::map<std::string, double> counters;
   std::map<std::string, SellerStats> seller_stats;
   std::vector<std::shared_ptr<const KeyInfo>> keys;
@@ -121,6 +152,9 @@ class Registry {
   absl::StatusOr<std::optional<veta::v1::Lot>> FindLot(std::string_view lot_id,
                                                        const Delta& delta) const;
   const veta::v1::Parameters& parameters(const Delta& delta) const;
+  // An index row of the `state` family through the delta; nullopt when absent.
+  absl::StatusOr<std::optional<std::string>> FindState(const std::string& key,
+                                                       const Delta& delta) const;
 
  private:
   friend struct RuleContext;

@@ -39,6 +39,16 @@ inline std::string_view FromAbsl(absl::string_view s) {
   return std::string_view(s.data(), s.size());
 }
 
+// The parts with `sep` between them.
+inline std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out.append(sep);
+    out += parts[i];
+  }
+  return out;
+}
+
 // Splits at every `sep`; "a,,b" gives {"a", "", "b"}; "" gives {""}.
 std::vector<std::string_view> Split(std::string_view s, char sep);
 
