@@ -596,6 +596,10 @@ absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size, const
   return cp;
 }
 
+absl::StatusOr<std::string> Ledger::SignNote(std::string_view text) const {
+  return note::Sign(text, origin_, checkpoint_key_);
+}
+
 void Ledger::Close() {
   std::call_once(close_once_, [this] {
     {

@@ -126,6 +126,9 @@ class Ledger {
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
+  // Signs a statement (a C2SP signed note's text) with the checkpoint key, under the origin:
+  // certificates are opened with the checkpoints' verifier key.
+  absl::StatusOr<std::string> SignNote(std::string_view text) const;
 
   // Read access for queries (registry versions, lots, attempts): the store is safe to read
   // from any thread; records at sequences >= size() are not yet visible.

@@ -1,0 +1,317 @@
+#include "core/lineage.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "core/queries.h"
+#include "core/registry.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+
+namespace veta {
+namespace {
+
+using veta::v1::Lot;
+
+// Reads lots and edges from one snapshot, seeing only what the first `as_of` entries wrote.
+class LotReader {
+ public:
+  LotReader(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {
+    snapshot_ = store.db()->GetSnapshot();
+    options_.snapshot = snapshot_;
+  }
+  ~LotReader() { store_.db()->ReleaseSnapshot(snapshot_); }
+  LotReader(const LotReader&) = delete;
+  LotReader& operator=(const LotReader&) = delete;
+
+  // nullopt when the lot did not exist as of the query.
+  absl::StatusOr<std::optional<Lot>> Get(std::string_view lot_id) const {
+    std::string bytes;
+    rocksdb::Status s = store_.db()->Get(options_, store_.state(), LotKey(lot_id), &bytes);
+    if (s.IsNotFound()) return std::nullopt;
+    RETURN_IF_ERROR(FromRocks(s, "read a lot"));
+    Lot lot;
+    if (!lot.ParseFromString(bytes)) {
+      return absl::DataLossError(StrCat("the stored state of lot ", lot_id, " is malformed"));
+    }
+    if (lot.created_at() >= as_of_) return std::nullopt;
+    return lot;
+  }
+
+  // Ids after `prefix` of the index rows under it, at most `max + 1` (to tell "more").
+  absl::StatusOr<std::vector<std::string>> Scan(const std::string& prefix, size_t max) const {
+    std::vector<std::string> ids;
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options_, store_.state()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t seq = 0;
+      if (!DecodeU64(it->value().ToStringView(), &seq)) {
+        return absl::DataLossError(StrCat("a malformed index row under ", prefix.substr(0, 1)));
+      }
+      if (seq >= as_of_) continue;  // written after the point queried
+      ids.push_back(it->key().ToString().substr(prefix.size()));
+      if (ids.size() > max) break;
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan a lineage index"));
+    return ids;
+  }
+
+  // The department of a unit, from its registry version as of the query ("" when unknown).
+  std::string Department(const std::string& unit) {
+    auto [it, added] = departments_.try_emplace(unit);
+    if (added) {
+      auto v = GetRecordAsOf(store_, RecordKind::kUnit, unit, as_of_);
+      if (v.ok()) it->second = v->record.unit().ubigeo().substr(0, 2);
+    }
+    return it->second;
+  }
+
+  uint64_t as_of() const { return as_of_; }
+
+ private:
+  const Store& store_;
+  const uint64_t as_of_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
+  std::unordered_map<std::string, std::string> departments_;
+};
+
+veta::v1::LineageNode NodeOf(const Lot& lot, uint32_t depth, uint64_t as_of) {
+  veta::v1::LineageNode n;
+  n.set_lot_id(lot.lot_id());
+  n.set_kind(lot.kind());
+  n.set_holder_id(lot.holder_id());
+  n.set_source(lot.source());
+  n.set_sequence(lot.created_at());
+  n.set_quantity(Original(lot));
+  n.set_fine_g(Original(lot) * FinePerUnit(lot));
+  n.set_unit_code(lot.unit_code());
+  n.set_depth(depth);
+  if (VoidedAsOf(lot, as_of)) n.set_voided_at(lot.voided_at());
+  if (ExportedAsOf(lot, as_of)) {
+    n.set_exported_at(lot.exported_at());
+    n.set_export_destination(lot.export_destination());
+  }
+  return n;
+}
+
+// The edges towards the lots a lot was made from.
+void BackwardEdges(const Lot& lot, veta::v1::LineageNode* n) {
+  if (lot.source() == veta::v1::BOUGHT) {
+    auto* e = n->add_edges();
+    e->set_lot_id(lot.parent_lot_id());
+    e->set_quantity(Original(lot));
+    e->set_sequence(lot.created_at());
+  } else if (lot.source() == veta::v1::PROCESSED) {
+    for (const auto& in : lot.inputs()) {
+      auto* e = n->add_edges();
+      e->set_lot_id(in.lot_id());
+      e->set_quantity(in.gold_g() != 0 ? in.gold_g() : in.ore_kg());
+      e->set_sequence(lot.created_at());
+    }
+  }
+}
+
+// What moved from `parent` into `child`, in the parent's unit.
+double QuantityFrom(const Lot& child, std::string_view parent) {
+  if (child.source() == veta::v1::BOUGHT) return Original(child);
+  for (const auto& in : child.inputs()) {
+    if (in.lot_id() == parent) return in.gold_g() != 0 ? in.gold_g() : in.ore_kg();
+  }
+  return 0;
+}
+
+absl::Status CheckQuery(const LineageQuery& q) {
+  if (q.depth_max == 0 || q.depth_max > kLineageDepthMax || q.fanout_max == 0 ||
+      q.fanout_max > kLineageFanoutMax || q.nodes_max == 0 || q.nodes_max > kLineageNodesMax ||
+      q.page_nodes == 0 || q.page_nodes > kLineagePageMax) {
+    return absl::InvalidArgumentError(StrCat("lineage limits: depth 1-", kLineageDepthMax,
+                                             ", fan-out 1-", kLineageFanoutMax, ", lots 1-",
+                                             kLineageNodesMax, ", page 1-", kLineagePageMax));
+  }
+  if (!q.forward && q.root != LineageQuery::Root::kLot) {
+    return absl::InvalidArgumentError(
+        "backward lineage starts from a lot; from a unit or a miner, lineage goes forward");
+  }
+  if (q.id.empty()) return absl::InvalidArgumentError("lineage needs a lot, unit or miner id");
+  return absl::OkStatus();
+}
+
+// Each node's share of the root's fine gold, carried down the edges in creation order
+// (a lot is always created after the lots it comes from), then summed by unit of extraction.
+void ComputeShares(veta::v1::Lineage* out, const std::unordered_map<std::string, size_t>& index,
+                   const std::vector<Lot>& lots, LotReader& reader) {
+  const size_t n = lots.size();
+  std::vector<double> share(n, 0);
+  share[0] = 1;
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return lots[a].created_at() > lots[b].created_at(); });
+  std::map<std::string, double> by_unit;
+  for (size_t i : order) {
+    const Lot& lot = lots[i];
+    if (lot.source() == veta::v1::EXTRACTED) {
+      by_unit[lot.unit_code()] += share[i];
+    } else if (lot.source() == veta::v1::BOUGHT) {
+      if (auto it = index.find(lot.parent_lot_id()); it != index.end()) {
+        share[it->second] += share[i];
+      }
+    } else {
+      double total = 0;
+      for (const auto& in : lot.inputs()) total += in.fine_g();
+      for (const auto& in : lot.inputs()) {
+        auto it = index.find(in.lot_id());
+        if (it != index.end() && total > 0) share[it->second] += share[i] * in.fine_g() / total;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) out->mutable_nodes(static_cast<int>(i))->set_share(share[i]);
+  const double root_fine = out->nodes(0).fine_g();
+  std::map<std::string, double> by_department;
+  for (const auto& [unit, s] : by_unit) {
+    auto* u = out->add_units();
+    u->set_unit_code(unit);
+    u->set_department(reader.Department(unit));
+    u->set_share(s);
+    u->set_fine_g(s * root_fine);
+    by_department[u->department()] += s;
+  }
+  for (const auto& [dept, s] : by_department) {
+    auto* d = out->add_departments();
+    d->set_department(dept);
+    d->set_share(s);
+  }
+}
+
+}  // namespace
+
+std::string LineageRootName(const LineageQuery& q) {
+  switch (q.root) {
+    case LineageQuery::Root::kLot:
+      return StrCat("lot:", q.id);
+    case LineageQuery::Root::kUnit:
+      return StrCat("unit:", q.id);
+    case LineageQuery::Root::kMiner:
+      return StrCat("miner:", q.id);
+  }
+  return q.id;
+}
+
+absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const LineageQuery& q) {
+  RETURN_IF_ERROR(CheckQuery(q));
+  LotReader reader(store, q.as_of);
+  veta::v1::Lineage all;
+  all.set_root(LineageRootName(q));
+  all.set_forward(q.forward);
+  all.set_as_of(q.as_of);
+  auto truncate = [&](std::string reason) {
+    if (!all.truncated()) all.set_truncated_reason(std::move(reason));
+    all.set_truncated(true);
+  };
+
+  std::vector<std::string> roots;
+  if (q.root == LineageQuery::Root::kLot) {
+    roots.push_back(q.id);
+  } else {
+    const std::string prefix =
+        q.root == LineageQuery::Root::kUnit ? UnitLotKey(q.id, "") : HolderLotKey(q.id, "");
+    ASSIGN_OR_RETURN(roots, reader.Scan(prefix, q.fanout_max));
+    if (roots.size() > q.fanout_max) {
+      roots.resize(q.fanout_max);
+      truncate(StrCat(all.root(), " has more than ", q.fanout_max, " lots (fan-out limit)"));
+    }
+  }
+
+  std::vector<Lot> lots;
+  std::unordered_map<std::string, size_t> index;  // lot id -> position in `lots`
+  std::deque<std::pair<std::string, uint32_t>> queue;
+  for (const auto& r : roots) {
+    if (index.emplace(r, index.size()).second) queue.emplace_back(r, 0);
+  }
+  std::set<std::string> holders;
+  while (!queue.empty()) {
+    auto [id, depth] = queue.front();
+    queue.pop_front();
+    ASSIGN_OR_RETURN(std::optional<Lot> lot, reader.Get(id));
+    if (!lot) {
+      if (lots.empty() && q.root == LineageQuery::Root::kLot) {
+        return absl::NotFoundError(
+            StrCat("lot ", id, " does not exist as of entry ", q.as_of == 0 ? 0 : q.as_of - 1));
+      }
+      return absl::DataLossError(StrCat("lot ", id, " is named by an edge but missing"));
+    }
+    veta::v1::LineageNode* node = all.add_nodes();
+    *node = NodeOf(*lot, depth, q.as_of);
+    if (lot->source() == veta::v1::EXTRACTED) {
+      node->set_department(reader.Department(lot->unit_code()));
+    }
+    holders.insert(lot->holder_id());
+    if (q.forward) {
+      ASSIGN_OR_RETURN(std::vector<std::string> children,
+                       reader.Scan(ChildEdgeKey(id, ""), q.fanout_max));
+      if (children.size() > q.fanout_max) {
+        children.resize(q.fanout_max);
+        node->set_truncated(true);
+        truncate(StrCat("lot ", id, " has more than ", q.fanout_max,
+                        " lots made from it (fan-out limit)"));
+      }
+      for (const auto& c : children) {
+        ASSIGN_OR_RETURN(std::optional<Lot> child, reader.Get(c));
+        if (!child) continue;
+        auto* e = node->add_edges();
+        e->set_lot_id(c);
+        e->set_quantity(QuantityFrom(*child, id));
+        e->set_sequence(child->created_at());
+      }
+    } else {
+      BackwardEdges(*lot, node);
+    }
+    const bool deep = depth + 1 > q.depth_max;
+    if (deep && node->edges_size() > 0) {
+      node->set_truncated(true);
+      truncate(StrCat("lineage goes deeper than ", q.depth_max, " steps (depth limit)"));
+    }
+    lots.push_back(std::move(*lot));
+    if (deep) continue;
+    for (const auto& e : node->edges()) {
+      if (index.count(e.lot_id()) > 0) continue;
+      if (index.size() >= q.nodes_max) {
+        node->set_truncated(true);
+        truncate(StrCat("lineage reaches more than ", q.nodes_max, " lots (size limit)"));
+        break;
+      }
+      index.emplace(e.lot_id(), index.size());
+      queue.emplace_back(e.lot_id(), depth + 1);
+    }
+  }
+  if (!q.forward && !lots.empty()) ComputeShares(&all, index, lots, reader);
+  if (q.forward) {
+    for (const auto& h : holders) all.add_holders(h);
+  }
+
+  // The page.
+  const uint32_t total = static_cast<uint32_t>(all.nodes_size());
+  all.set_total_nodes(total);
+  if (q.page_start > 0 || total > q.page_nodes) {
+    if (q.page_start >= total && total > 0) {
+      return absl::OutOfRangeError(
+          StrCat("page starts at lot ", q.page_start, "; the lineage has ", total));
+    }
+    const uint32_t end = std::min(total, q.page_start + q.page_nodes);
+    google::protobuf::RepeatedPtrField<veta::v1::LineageNode> nodes;
+    nodes.Swap(all.mutable_nodes());
+    for (uint32_t i = q.page_start; i < end; ++i) {
+      *all.add_nodes() = std::move(*nodes.Mutable(static_cast<int>(i)));
+    }
+    if (end < total) all.set_next_page_token(std::to_string(end));
+  }
+  return all;
+}
+
+}  // namespace veta

@@ -1,0 +1,147 @@
+// "Oro formal" certificates: issued for a clean gold lot and verified offline with only the
+// authority's key; refused for a lineage with a flagged or voided step; any altered byte of
+// the statement, an entry or a proof fails verification; a signed claim that the entries do
+// not support fails too.
+#include "core/certificate.h"
+
+#include "core/note.h"
+#include "core/registry.h"
+#include "tests/core/custody_fixture.h"
+
+namespace veta {
+namespace {
+
+class CertificateTest : public testing::CustodyFixture {
+ protected:
+  void SetUp() override {
+    CustodyFixture::SetUp();
+    Extract("LA", "UA", 1000, 7);
+    Extract("LB", "UB", 1000, 3);
+    Sell("LA", miner_a_, plant_, "PA", 1000);
+    Sell("LB", miner_b_, plant_, "PB", 1000);
+    Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}});
+    Sell("G1", plant_, exporter_, "E1", 4, true);
+  }
+
+  veta::v1::Certificate Issue(const std::string& lot) {
+    auto c = IssueCertificate(*ledger_, lot);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.value_or(veta::v1::Certificate());
+  }
+
+  absl::Status Verify(const veta::v1::Certificate& c) {
+    return VerifyCertificate(c, authority_.public_key()).status();
+  }
+};
+
+TEST_F(CertificateTest, IssuedForACleanLotAndVerifiedOffline) {
+  const veta::v1::Certificate cert = Issue("E1");
+  auto claims = VerifyCertificate(cert, authority_.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->lot_id, "E1");
+  EXPECT_EQ(claims->holder, exporter_);
+  EXPECT_NEAR(claims->fine_g, 3.6, 1e-9);  // 4 g at 900
+  ASSERT_EQ(claims->units.size(), 2u);
+  EXPECT_EQ(claims->units[0].unit_code(), "UA");
+  EXPECT_EQ(claims->units[0].department(), "17");
+  EXPECT_NEAR(claims->units[0].share(), 0.7, 1e-9);
+  EXPECT_NEAR(claims->units[1].share(), 0.3, 1e-9);
+  ASSERT_EQ(claims->departments.size(), 1u);
+  EXPECT_NEAR(claims->departments[0].share(), 1, 1e-9);
+  EXPECT_EQ(claims->checkpoint.size, cert.checkpoint().tree_size());
+  // Six transactions (two extractions, two sales, a processing, a sale) and two unit records.
+  EXPECT_EQ(claims->entries.size(), 8u);
+  EXPECT_EQ(cert.entries_size(), 8);
+  EXPECT_NE(cert.note().find("oro-formal certificate v1\nlot E1\n"), std::string::npos);
+}
+
+TEST_F(CertificateTest, AnyAlteredByteOfTheStatementFailsVerification) {
+  const veta::v1::Certificate cert = Issue("E1");
+  ASSERT_TRUE(Verify(cert).ok());
+  for (size_t i = 0; i < cert.note().size(); ++i) {
+    veta::v1::Certificate bad = cert;
+    (*bad.mutable_note())[i] = static_cast<char>(bad.note()[i] ^ 0x01);
+    EXPECT_FALSE(Verify(bad).ok()) << "byte " << i << " of the note was altered unnoticed";
+  }
+}
+
+TEST_F(CertificateTest, AlteredEntriesProofsAndCheckpointsFailVerification) {
+  const veta::v1::Certificate cert = Issue("E1");
+  for (int e = 0; e < cert.entries_size(); ++e) {
+    veta::v1::Certificate bad = cert;
+    std::string* bytes = bad.mutable_entries(e)->mutable_entry();
+    (*bytes)[bytes->size() / 2] = static_cast<char>((*bytes)[bytes->size() / 2] ^ 0x01);
+    EXPECT_FALSE(Verify(bad).ok()) << "entry " << e;
+    bad = cert;
+    if (bad.entries(e).inclusion().hashes_size() > 0) {
+      std::string* h = bad.mutable_entries(e)->mutable_inclusion()->mutable_hashes(0);
+      (*h)[0] = static_cast<char>((*h)[0] ^ 0x01);
+      EXPECT_FALSE(Verify(bad).ok()) << "proof of entry " << e;
+    }
+  }
+  veta::v1::Certificate bad = cert;
+  bad.mutable_entries()->RemoveLast();
+  EXPECT_FALSE(Verify(bad).ok()) << "an entry it rests on is missing";
+  bad = cert;
+  std::string* note = bad.mutable_checkpoint()->mutable_note();
+  (*note)[note->size() - 5] = static_cast<char>((*note)[note->size() - 5] ^ 0x01);
+  EXPECT_FALSE(Verify(bad).ok()) << "checkpoint signature";
+  // Another authority's key opens nothing.
+  EXPECT_EQ(VerifyCertificate(cert, registrar_.public_key()).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(CertificateTest, ASignedClaimTheEntriesDoNotShowFails) {
+  const veta::v1::Certificate cert = Issue("E1");
+  // Even signed by the authority, a statement must match its entries.
+  std::string text = *note::Open(cert.note(), ledger_->verifier_key());
+  const size_t at = text.find("UA 17 0.700000000");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 17, "UA 17 0.800000000");
+  veta::v1::Certificate forged = cert;
+  *forged.mutable_note() = *note::Sign(text, ledger_->origin(), authority_);
+  auto r = VerifyCertificate(forged, authority_.public_key());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(r.status().message()).find("its entries show 0.700000000"),
+            std::string::npos)
+      << r.status();
+}
+
+TEST_F(CertificateTest, RefusedForALotWithAFlaggedInput) {
+  Extract("LC", "UC", 1000, 4);
+  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000);
+  cash.set_payment(veta::v1::CASH);
+  cash.set_price_pen(90000);  // above the S/ 30,000 threshold
+  const SubmitResult flagged = ExpectAccepted(Sign(kSaleType, cash, {key_b_, plant_key_}));
+  ASSERT_EQ(flagged.flags.size(), 1u);
+  Process({{"PC", 1000}, {"G1", 0, 2}}, {{"G2", 5, 900}});
+  auto r = IssueCertificate(*ledger_, "G2");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(r.status().message());
+  EXPECT_EQ(message.rfind("[CERTIFICATE_REFUSED] lot G2 rests on entry ", 0), 0u) << message;
+  EXPECT_NE(message.find(StrCat("entry ", flagged.sequence, " (sale creating lot PC), which ",
+                                "raised red flag CASH_ABOVE_THRESHOLD")),
+            std::string::npos)
+      << message;
+  // The clean lot it was blended with still gets its certificate.
+  EXPECT_TRUE(IssueCertificate(*ledger_, "E1").ok());
+}
+
+TEST_F(CertificateTest, RefusedForAVoidedLotAnOreLotAndAnUnknownLot) {
+  Extract("LD", "UA", 1000, 8);
+  Sell("LD", miner_a_, plant_, "PD", 1000);
+  const uint64_t processing = Process({{"PD", 1000}}, {{"GD", 8, 900}}).sequence;
+  const uint64_t fix = ExpectAccepted(CorrectionEnvelope(processing, {plant_key_})).sequence;
+  auto r = IssueCertificate(*ledger_, "GD");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(
+      std::string(r.status().message()).find(StrCat("which correction entry ", fix, " voided")),
+      std::string::npos)
+      << r.status();
+  r = IssueCertificate(*ledger_, "PD");
+  EXPECT_NE(std::string(r.status().message()).find("is ore"), std::string::npos) << r.status();
+  EXPECT_EQ(IssueCertificate(*ledger_, "NOPE").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace veta
