@@ -44,9 +44,9 @@ inline constexpr std::string_view kEpcisContextUrl =
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 
 struct EpcisOptions {
-  uint64_t start = 0;      // first entry sequence to read
-  uint64_t limit = 0;      // entries to read, 0 = kEpcisEntriesMax; more is InvalidArgument
-  std::string lot_id;      // optional: only events that create/consume/export this lot
+  uint64_t start = 0;  // first entry sequence to read
+  uint64_t limit = 0;  // entries to read, 0 = kEpcisEntriesMax; more is InvalidArgument
+  std::string lot_id;  // optional: only events that create/consume/export this lot
   std::string base_uri = "https://veta.gob.pe";  // for identifiers: http(s), no query/fragment
   // The document stops before an entry whose events would take it past this many bytes (but
   // always holds the events of at least one entry); next_start then tells where to go on.
