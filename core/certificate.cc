@@ -245,6 +245,24 @@ absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
                                  cp.root);
 }
 
+absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
+                            std::string_view lot_id) {
+  for (const auto& node : lineage.nodes()) {
+    const std::string step = StrCat("entry ", node.sequence(), " (", SourceName(node.source()),
+                                    " creating lot ", node.lot_id(), ")");
+    if (node.voided_at() != 0) {
+      return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which correction entry ",
+                            node.voided_at(), " voided"));
+    }
+    ASSIGN_OR_RETURN(auto flag, FlagOn(store, node.sequence()));
+    if (flag && flag->sequence() < lineage.as_of()) {
+      return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which raised red flag ",
+                            veta::v1::RedFlag_Name(flag->flag()), ": ", flag->message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id) {
   const veta::v1::Checkpoint cp = ledger.LatestCheckpoint();
@@ -277,21 +295,9 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
     return Refused(StrCat("the lineage of lot ", lot_id,
                           " is too large to certify: ", lineage.truncated_reason()));
   }
+  RETURN_IF_ERROR(LineageIsClean(store, lineage, lot_id));
   std::set<uint64_t> entries;
-  for (const auto& node : lineage.nodes()) {
-    const std::string step = StrCat("entry ", node.sequence(), " (", SourceName(node.source()),
-                                    " creating lot ", node.lot_id(), ")");
-    if (node.voided_at() != 0) {
-      return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which correction entry ",
-                            node.voided_at(), " voided"));
-    }
-    ASSIGN_OR_RETURN(auto flag, FlagOn(store, node.sequence()));
-    if (flag) {
-      return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which raised red flag ",
-                            veta::v1::RedFlag_Name(flag->flag()), ": ", flag->message()));
-    }
-    entries.insert(node.sequence());
-  }
+  for (const auto& node : lineage.nodes()) entries.insert(node.sequence());
   std::string text =
       StrCat(ledger.origin(), "\n", kTitle, "\nlot ", lot_id, "\nholder ", lot.holder_id(),
              "\nfine-g ", Fixed(lineage.nodes(0).fine_g(), 6), "\n");

@@ -60,6 +60,14 @@ struct CertificateClaims {
 absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate& certificate,
                                                     const PublicKey& authority);
 
+class Store;
+
+// OK when no lot of the lineage (a backward lineage, read whole) was voided and no entry that
+// created one raised a red flag; FailedPrecondition "[CERTIFICATE_REFUSED] lot X rests on
+// entry N (...)" naming the first that did.
+absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
+                            std::string_view lot_id);
+
 // Opens a checkpoint note with the authority's key (the origin is the note's first line).
 absl::StatusOr<note::Checkpoint> OpenCheckpointNote(const std::string& note_text,
                                                     const PublicKey& authority);

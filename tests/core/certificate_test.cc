@@ -4,6 +4,9 @@
 // not support fails too.
 #include "core/certificate.h"
 
+#include <map>
+
+#include "core/indicators.h"
 #include "core/note.h"
 #include "core/registry.h"
 #include "tests/core/custody_fixture.h"
@@ -141,6 +144,43 @@ TEST_F(CertificateTest, RefusedForAVoidedLotAnOreLotAndAnUnknownLot) {
   r = IssueCertificate(*ledger_, "PD");
   EXPECT_NE(std::string(r.status().message()).find("is ore"), std::string::npos) << r.status();
   EXPECT_EQ(IssueCertificate(*ledger_, "NOPE").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CertificateTest, IndicatorsMeasureTheShareOfExportedGoldTracedInFull) {
+  const uint64_t before = ledger_->size();
+  ExpectAccepted(ExportEnvelope("E1"));  // 4 g at 900: 3.6 g fine, clean
+  Extract("LC", "UC", 1000, 4);
+  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000);
+  cash.set_payment(veta::v1::CASH);
+  cash.set_price_pen(90000);
+  ExpectAccepted(Sign(kSaleType, cash, {key_b_, plant_key_}));
+  Process({{"PC", 1000}}, {{"G2", 4, 900}});  // 3.6 g fine from a flagged sale
+  Sell("G2", plant_, exporter_, "E2", 4, true);
+  ExpectAccepted(ExportEnvelope("E2", "AE", "DAM-2"));
+  ExpectRefused(Extraction("X", miner_a_, "U9", kLonA, kLatA, 10, key_a_), veta::v1::UNIT_UNKNOWN);
+
+  auto r = ComputeIndicators(ledger_->store(), ledger_->size());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exports(), 2u);
+  EXPECT_NEAR(r->exported_fine_g(), 7.2, 1e-9);
+  EXPECT_NEAR(r->exported_fine_g_traced(), 3.6, 1e-9);
+  EXPECT_NEAR(r->traced_share(), 0.5, 1e-9);
+  std::map<std::string, veta::v1::DepartmentVolume> d;
+  for (const auto& v : r->departments()) d[v.department()] = v;
+  EXPECT_DOUBLE_EQ(d["17"].extracted_ore_kg(), 2000);
+  EXPECT_DOUBLE_EQ(d["08"].extracted_ore_kg(), 1000);
+  EXPECT_NEAR(d["08"].exported_fine_g(), 3.6, 1e-9);
+  EXPECT_NEAR(d["17"].exported_fine_g(), 3.6, 1e-9);
+  ASSERT_EQ(r->flags_size(), 1);
+  EXPECT_EQ(r->flags(0).code(), "CASH_ABOVE_THRESHOLD");
+  ASSERT_EQ(r->refusals_size(), 1);
+  EXPECT_EQ(r->refusals(0).code(), "UNIT_UNKNOWN");
+  EXPECT_EQ(r->refusals(0).count(), 1u);
+  // As of before the exports: nothing exported yet.
+  auto early = ComputeIndicators(ledger_->store(), before);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->exports(), 0u);
+  EXPECT_EQ(early->flags_size(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,145 @@
+#include "core/indicators.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/certificate.h"
+#include "core/lineage.h"
+#include "core/queries.h"
+#include "core/registry.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+
+namespace veta {
+namespace {
+
+absl::Status TooMany(std::string_view what) {
+  return absl::ResourceExhaustedError(
+      StrCat("the report would read more than ", kIndicatorRowsMax, " ", what));
+}
+
+class DepartmentOf {
+ public:
+  DepartmentOf(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {}
+  const std::string& operator()(const std::string& unit) {
+    auto [it, added] = cache_.try_emplace(unit);
+    if (added) {
+      auto v = GetRecordAsOf(store_, RecordKind::kUnit, unit, as_of_);
+      it->second = v.ok() ? v->record.unit().ubigeo().substr(0, 2) : "??";
+    }
+    return it->second;
+  }
+
+ private:
+  const Store& store_;
+  const uint64_t as_of_;
+  std::map<std::string, std::string> cache_;
+};
+
+}  // namespace
+
+absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint64_t as_of) {
+  veta::v1::Indicators out;
+  out.set_as_of(as_of);
+  DepartmentOf department(store, as_of);
+  std::map<std::string, veta::v1::DepartmentVolume> by_dept;
+  auto dept = [&](const std::string& code) -> veta::v1::DepartmentVolume& {
+    auto& d = by_dept[code];
+    d.set_department(code);
+    return d;
+  };
+
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.state()));
+  uint64_t rows = 0;
+  for (it->Seek("L"); it->Valid() && it->key().starts_with("L"); it->Next()) {
+    if (++rows > kIndicatorRowsMax) return TooMany("lots");
+    veta::v1::Lot lot;
+    if (!lot.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a stored lot is malformed");
+    }
+    if (lot.created_at() >= as_of) continue;
+    out.set_lots(out.lots() + 1);
+    if (VoidedAsOf(lot, as_of)) continue;
+    if (lot.source() == veta::v1::EXTRACTED) {
+      auto& d = dept(department(lot.unit_code()));
+      d.set_extracted_ore_kg(d.extracted_ore_kg() + lot.original_kg());
+      d.set_extracted_fine_g(d.extracted_fine_g() + lot.original_kg() * FinePerUnit(lot));
+    }
+    if (!ExportedAsOf(lot, as_of)) continue;
+    const double fine = lot.exported_g() * FinePerUnit(lot);
+    out.set_exports(out.exports() + 1);
+    out.set_exported_fine_g(out.exported_fine_g() + fine);
+    for (const auto& share : OriginOf(lot)) {
+      auto& d = dept(department(share.unit_code()));
+      d.set_exported_fine_g(d.exported_fine_g() + fine * share.share());
+    }
+    LineageQuery q;
+    q.id = lot.lot_id();
+    q.as_of = as_of;
+    q.depth_max = kLineageDepthMax;
+    q.nodes_max = kCertificateLotsMax;
+    q.page_nodes = kCertificateLotsMax;
+    ASSIGN_OR_RETURN(veta::v1::Lineage lineage, QueryLineage(store, q));
+    double reached = 0;
+    for (const auto& u : lineage.units()) reached += u.share();
+    if (!lineage.truncated() && reached > 1 - 1e-9 &&
+        LineageIsClean(store, lineage, lot.lot_id()).ok()) {
+      out.set_exported_fine_g_traced(out.exported_fine_g_traced() + fine);
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan lots"));
+  uint64_t corrections = 0;
+  for (it->Seek("V"); it->Valid() && it->key().starts_with("V"); it->Next()) {
+    uint64_t by = 0;
+    if (DecodeU64(it->value().ToStringView(), &by) && by < as_of) ++corrections;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan corrections"));
+  out.set_corrections(corrections);
+  if (out.exported_fine_g() > 0) {
+    out.set_traced_share(out.exported_fine_g_traced() / out.exported_fine_g());
+  }
+  for (auto& [code, d] : by_dept) *out.add_departments() = std::move(d);
+
+  std::map<std::string, uint64_t> refusals, flags;
+  std::unique_ptr<rocksdb::Iterator> a(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.attempts()));
+  rows = 0;
+  for (a->SeekToFirst(); a->Valid(); a->Next()) {
+    if (++rows > kIndicatorRowsMax) return TooMany("attempts");
+    veta::v1::Attempt attempt;
+    if (!attempt.ParseFromArray(a->value().data(), static_cast<int>(a->value().size()))) {
+      return absl::DataLossError("a stored attempt is malformed");
+    }
+    if (attempt.ledger_size() > as_of) break;  // attempts are in ledger order
+    ++refusals[veta::v1::Refusal_Name(attempt.refusal())];
+  }
+  RETURN_IF_ERROR(FromRocks(a->status(), "scan attempts"));
+  std::unique_ptr<rocksdb::Iterator> f(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
+  rows = 0;
+  for (f->Seek("f"); f->Valid() && f->key().starts_with("f"); f->Next()) {
+    if (++rows > kIndicatorRowsMax) return TooMany("flags");
+    veta::v1::Flag flag;
+    if (!flag.ParseFromArray(f->value().data(), static_cast<int>(f->value().size()))) {
+      return absl::DataLossError("a stored flag is malformed");
+    }
+    if (flag.sequence() >= as_of) break;  // flags are keyed by entry
+    ++flags[veta::v1::RedFlag_Name(flag.flag())];
+  }
+  RETURN_IF_ERROR(FromRocks(f->status(), "scan flags"));
+  for (const auto& [code, n] : refusals) {
+    auto* c = out.add_refusals();
+    c->set_code(code);
+    c->set_count(n);
+  }
+  for (const auto& [code, n] : flags) {
+    auto* c = out.add_flags();
+    c->set_code(code);
+    c->set_count(n);
+  }
+  return out;
+}
+
+}  // namespace veta
