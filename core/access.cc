@@ -54,6 +54,14 @@ std::string_view RpcName(Rpc rpc) {
       return "ListAttempts";
     case Rpc::kListFlags:
       return "ListFlags";
+    case Rpc::kGetLineage:
+      return "GetLineage";
+    case Rpc::kGetCertificate:
+      return "GetCertificate";
+    case Rpc::kGetIndicators:
+      return "GetIndicators";
+    case Rpc::kExportEpcis:
+      return "ExportEpcis";
   }
   return "?";
 }
@@ -85,7 +93,12 @@ bool MayCall(Role role, Rpc rpc) {
     case Rpc::kGetLot:
     case Rpc::kListAttempts:
     case Rpc::kListFlags:
+    case Rpc::kGetLineage:
+    case Rpc::kGetCertificate:
       return IsParty(role) || role == Role::kRegulator;
+    case Rpc::kGetIndicators:
+    case Rpc::kExportEpcis:
+      return role == Role::kRegulator;
   }
   return false;
 }

@@ -13,10 +13,15 @@
 //   ListEntries               -       -       -      -       -      -      -        x
 //   GetLot                    -       -       x*     x*      x*     x*     x*       x
 //   ListAttempts, ListFlags   -       -       x*     x*      x*     x*     x*       x
+//   GetLineage                -       -       x*     x*      x*     x*     x*       x
+//   GetCertificate            -       -       x*     x*      x*     x*     x*       x
+//   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are
 //   public: REINFO is); a party also reads transactions naming it, lots it holds, and
-//   attempts and flags filtered to itself. Regulators read everything.
+//   attempts and flags filtered to itself, and the lineage and certificate of a lot it holds
+//   (a plant checking the ore it received) or, forward, of itself. Regulators read everything.
+//   A certificate, once issued, is checked offline by anyone.
 #pragma once
 
 #include <string>
@@ -60,6 +65,10 @@ enum class Rpc {
   kGetLot,
   kListAttempts,
   kListFlags,
+  kGetLineage,
+  kGetCertificate,
+  kGetIndicators,
+  kExportEpcis,
 };
 
 std::string_view RpcName(Rpc rpc);

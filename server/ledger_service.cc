@@ -31,23 +31,6 @@ void FillAnswer(const SubmitResult& r, SubmitResponse* a) {
   for (const auto& f : r.flags) *a->add_flags() = f;
 }
 
-// The number of entries a read sees: all, those up to an entry, or those up to a time.
-absl::StatusOr<uint64_t> Visible(const veta::Ledger& ledger, const veta::v1::AsOf& as_of) {
-  const uint64_t size = ledger.size();
-  switch (as_of.point_case()) {
-    case veta::v1::AsOf::kSequence:
-      if (as_of.sequence() >= size) {
-        return absl::OutOfRangeError(
-            StrCat("as of entry ", as_of.sequence(), ": the log has ", size, " entries"));
-      }
-      return as_of.sequence() + 1;
-    case veta::v1::AsOf::kTime:
-      return ledger.SizeAtTime(TimestampMicros(as_of.time()));
-    default:
-      return size;
-  }
-}
-
 void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
   const Hash leaf = merkle::HashLeaf(bytes);
   out->mutable_entry()->ParseFromString(bytes);
@@ -208,6 +191,22 @@ class DeniedStream final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBat
 
 }  // namespace
 
+absl::StatusOr<uint64_t> VisibleEntries(const veta::Ledger& ledger, const veta::v1::AsOf& as_of) {
+  const uint64_t size = ledger.size();
+  switch (as_of.point_case()) {
+    case veta::v1::AsOf::kSequence:
+      if (as_of.sequence() >= size) {
+        return absl::OutOfRangeError(
+            StrCat("as of entry ", as_of.sequence(), ": the log has ", size, " entries"));
+      }
+      return as_of.sequence() + 1;
+    case veta::v1::AsOf::kTime:
+      return ledger.SizeAtTime(TimestampMicros(as_of.time()));
+    default:
+      return size;
+  }
+}
+
 absl::StatusOr<Caller> LedgerService::Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const {
   Caller caller{Role::kOperator, ""};
   if (roles_) {
@@ -276,7 +275,7 @@ grpc::ServerUnaryReactor* LedgerService::GetRecord(grpc::CallbackServerContext* 
   auto* reactor = ctx->DefaultReactor();
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
-    ASSIGN_OR_RETURN(uint64_t visible, Visible(*ledger_, request->as_of()));
+    ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
     ASSIGN_OR_RETURN(RecordVersion v,
                      GetRecordAsOf(ledger_->store(), kind, request->id(), visible));
     *response->mutable_record() = std::move(v.record);
@@ -293,7 +292,7 @@ grpc::ServerUnaryReactor* LedgerService::ListRecords(grpc::CallbackServerContext
   auto* reactor = ctx->DefaultReactor();
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
-    ASSIGN_OR_RETURN(uint64_t visible, Visible(*ledger_, request->as_of()));
+    ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
     RecordFilter filter{request->status(), request->department(), request->party_kind()};
     const size_t limit = request->limit() == 0 ? 100 : request->limit();
     ASSIGN_OR_RETURN(auto records, veta::ListRecords(ledger_->store(), kind, filter,

@@ -26,6 +26,9 @@ struct ServiceLimits {
   size_t streams_per_caller_max = 64;
 };
 
+// The number of entries a read sees: all, those up to an entry, or those up to a time.
+absl::StatusOr<uint64_t> VisibleEntries(const veta::Ledger& ledger, const veta::v1::AsOf& as_of);
+
 class LedgerService final : public veta::v1::Ledger::CallbackService {
  public:
   // With `roles`, callers are identified by their TLS client certificate and the matrix of
@@ -71,6 +74,19 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* ListFlags(grpc::CallbackServerContext* ctx,
                                       const veta::v1::ListFlagsRequest* request,
                                       veta::v1::ListFlagsResponse* response) override;
+  // Custody reads (custody_service.cc).
+  grpc::ServerUnaryReactor* GetLineage(grpc::CallbackServerContext* ctx,
+                                       const veta::v1::GetLineageRequest* request,
+                                       veta::v1::Lineage* response) override;
+  grpc::ServerUnaryReactor* GetCertificate(grpc::CallbackServerContext* ctx,
+                                           const veta::v1::GetCertificateRequest* request,
+                                           veta::v1::Certificate* response) override;
+  grpc::ServerUnaryReactor* GetIndicators(grpc::CallbackServerContext* ctx,
+                                          const veta::v1::GetIndicatorsRequest* request,
+                                          veta::v1::Indicators* response) override;
+  grpc::ServerUnaryReactor* ExportEpcis(grpc::CallbackServerContext* ctx,
+                                        const veta::v1::ExportEpcisRequest* request,
+                                        veta::v1::ExportEpcisResponse* response) override;
 
  private:
   // The caller of this call, and whether it may call `rpc` (UNAUTHENTICATED for the public,

@@ -252,6 +252,52 @@ TEST_F(AccessTest, EveryCellOfTheMatrix) {
          return s->ListFlags(&ctx, r, &f).error_code();
        },
        {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"GetLineage(the miner's lot)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetLineageRequest r;
+         r.set_lot_id("L1");
+         veta::v1::Lineage l;
+         return s->GetLineage(&ctx, r, &l).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"GetLineage(forward from the miner's unit)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetLineageRequest r;
+         r.set_unit_code("U1");
+         r.set_forward(true);
+         veta::v1::Lineage l;
+         return s->GetLineage(&ctx, r, &l).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+      // L1 is ore: a caller who may ask is told why there is no certificate.
+      {"GetCertificate(the miner's ore lot)",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetCertificateRequest r;
+         r.set_lot_id("L1");
+         veta::v1::Certificate c;
+         return s->GetCertificate(&ctx, r, &c).error_code();
+       },
+       {UNAUTH, DENIED, Code::FAILED_PRECONDITION, DENIED, DENIED, DENIED, DENIED,
+        Code::FAILED_PRECONDITION}},
+      {"GetIndicators",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetIndicatorsRequest r;
+         veta::v1::Indicators i;
+         return s->GetIndicators(&ctx, r, &i).error_code();
+       },
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      {"ExportEpcis",
+       [](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::ExportEpcisRequest r;
+         veta::v1::ExportEpcisResponse e;
+         return s->ExportEpcis(&ctx, r, &e).error_code();
+       },
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
   };
   for (size_t r = 0; r < kRoles.size(); ++r) {
     auto stub = StubFor(kRoles[r]);

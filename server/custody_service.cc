@@ -1,0 +1,151 @@
+// The custody reads of veta.v1.Ledger: lineage, certificates, indicators, EPCIS. Thin: each
+// translates the request, checks who may read what (core/access.h) and calls core.
+#include "core/certificate.h"
+#include "core/epcis.h"
+#include "core/indicators.h"
+#include "core/lineage.h"
+#include "core/queries.h"
+#include "core/registry.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+#include "server/grpc_status.h"
+#include "server/ledger_service.h"
+
+namespace veta::server {
+namespace {
+
+uint32_t OrDefault(uint32_t v, uint32_t fallback) { return v == 0 ? fallback : v; }
+
+absl::StatusOr<LineageQuery> ToQuery(const veta::v1::GetLineageRequest& r, uint64_t visible) {
+  LineageQuery q;
+  switch (r.root_case()) {
+    case veta::v1::GetLineageRequest::kLotId:
+      q.root = LineageQuery::Root::kLot;
+      q.id = r.lot_id();
+      break;
+    case veta::v1::GetLineageRequest::kUnitCode:
+      q.root = LineageQuery::Root::kUnit;
+      q.id = r.unit_code();
+      break;
+    case veta::v1::GetLineageRequest::kMinerId:
+      q.root = LineageQuery::Root::kMiner;
+      q.id = r.miner_id();
+      break;
+    default:
+      return absl::InvalidArgumentError("lineage needs a root: lot_id, unit_code or miner_id");
+  }
+  q.forward = r.forward();
+  q.as_of = visible;
+  q.depth_max = OrDefault(r.depth_max(), q.depth_max);
+  q.fanout_max = OrDefault(r.fanout_max(), q.fanout_max);
+  q.nodes_max = OrDefault(r.nodes_max(), q.nodes_max);
+  q.page_nodes = OrDefault(r.page_size(), q.page_nodes);
+  if (!r.page_token().empty()) {
+    uint64_t start = 0;
+    if (!ParseU64(r.page_token(), &start) || start > kLineageNodesMax) {
+      return absl::InvalidArgumentError("page_token is not one this server gave");
+    }
+    q.page_start = static_cast<uint32_t>(start);
+  }
+  return q;
+}
+
+// The party a lineage or certificate is about, for the "own records" check: the holder of the
+// root lot, the miner, or the unit's holder.
+absl::StatusOr<std::string> Owner(const Store& store, const LineageQuery& q) {
+  switch (q.root) {
+    case LineageQuery::Root::kMiner:
+      return q.id;
+    case LineageQuery::Root::kUnit: {
+      ASSIGN_OR_RETURN(RecordVersion v, GetRecordAsOf(store, RecordKind::kUnit, q.id, q.as_of));
+      return v.record.unit().holder_ruc();
+    }
+    case LineageQuery::Root::kLot: {
+      ASSIGN_OR_RETURN(veta::v1::Lot lot, GetLot(store, q.id));
+      return lot.holder_id();
+    }
+  }
+  return std::string();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext* ctx,
+                                                    const veta::v1::GetLineageRequest* request,
+                                                    veta::v1::Lineage* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetLineage));
+    ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
+    ASSIGN_OR_RETURN(LineageQuery q, ToQuery(*request, visible));
+    if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+      ASSIGN_OR_RETURN(std::string owner, Owner(ledger_->store(), q));
+      if (!MayReadParty(caller, owner)) {
+        return absl::PermissionDeniedError(
+            StrCat("a ", RoleName(caller.role), " reads the lineage of its own lots only; ",
+                   LineageRootName(q), " is not ", caller.party_id, "'s"));
+      }
+    }
+    ASSIGN_OR_RETURN(*response, QueryLineage(ledger_->store(), q));
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetCertificate(
+    grpc::CallbackServerContext* ctx, const veta::v1::GetCertificateRequest* request,
+    veta::v1::Certificate* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetCertificate));
+    if (request->lot_id().empty()) return absl::InvalidArgumentError("name the lot: lot_id");
+    if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+      ASSIGN_OR_RETURN(veta::v1::Lot lot, veta::GetLot(ledger_->store(), request->lot_id()));
+      if (!MayReadParty(caller, lot.holder_id())) {
+        return absl::PermissionDeniedError(
+            StrCat("lot ", request->lot_id(), " is not held by ", caller.party_id));
+      }
+    }
+    ASSIGN_OR_RETURN(*response, IssueCertificate(*ledger_, request->lot_id()));
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetIndicators(
+    grpc::CallbackServerContext* ctx, const veta::v1::GetIndicatorsRequest* request,
+    veta::v1::Indicators* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(ctx, Rpc::kGetIndicators).status());
+    ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
+    ASSIGN_OR_RETURN(*response, ComputeIndicators(ledger_->store(), visible));
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerService::ExportEpcis(grpc::CallbackServerContext* ctx,
+                                                     const veta::v1::ExportEpcisRequest* request,
+                                                     veta::v1::ExportEpcisResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(ctx, Rpc::kExportEpcis).status());
+    EpcisOptions options;
+    options.start = request->start();
+    options.limit = request->limit();
+    options.lot_id = request->lot_id();
+    ASSIGN_OR_RETURN(EpcisResult r, EpcisDocument(ledger_->store(), ledger_->size(), options));
+    response->set_document(std::move(r.json));
+    response->set_next_start(r.next_start);
+    response->set_events(static_cast<uint32_t>(r.events));
+    return absl::OkStatus();
+  }();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+}  // namespace veta::server
