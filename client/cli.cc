@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -89,6 +91,32 @@ absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help) {
   *help = flags.help_requested();
   if (*help) std::fputs(flags.Help().c_str(), stdout);
   return absl::OkStatus();
+}
+
+absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of) {
+  if (sequence != UINT64_MAX) as_of->set_sequence(sequence);
+  if (!time.empty()) {
+    if (sequence != UINT64_MAX) {
+      return absl::InvalidArgumentError("give --as-of or --as-of-time, not both");
+    }
+    if (!google::protobuf::util::TimeUtil::FromString(time, as_of->mutable_time())) {
+      return absl::InvalidArgumentError(
+          StrCat("--as-of-time '", time, "' is not RFC 3339 (e.g. 2026-03-01T12:00:00Z)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        "--authority PUBLIC_KEY.pem is required: the only thing a verifier trusts");
+  }
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  if (auto pub = PublicKey::FromPem(pem); pub.ok()) return pub;
+  auto priv = PrivateKey::FromPem(pem);
+  if (!priv.ok()) return absl::InvalidArgumentError(StrCat(path, ": not a PEM key"));
+  return priv->public_key();
 }
 
 }  // namespace veta::client

@@ -32,6 +32,11 @@ absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path);
 // Parses a command's flags (from argv[2]); prints --help and sets *help when asked.
 absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help);
 
+// Sets an AsOf from --as-of (UINT64_MAX: not given) or --as-of-time (RFC 3339).
+absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of);
+// The authority's public key from a PEM file (a private key's public half is taken too).
+absl::StatusOr<PublicKey> LoadAuthority(const std::string& path);
+
 struct Common {
   std::string server = kDefaultServer;
   bool json = false;
@@ -47,5 +52,12 @@ absl::Status AttemptsCmd(int argc, char** argv);
 absl::Status FlagsCmd(int argc, char** argv);
 absl::Status CheckCmd(int argc, char** argv);
 absl::Status ImportCmd(int argc, char** argv);
+
+// Custody commands (custody_cli.cc).
+absl::Status LineageCmd(int argc, char** argv);
+absl::Status CertificateCmd(int argc, char** argv);
+absl::Status VerifyCertificateCmd(int argc, char** argv);
+absl::Status ExportCmd(int argc, char** argv);
+absl::Status ReportCmd(int argc, char** argv);
 
 }  // namespace veta::client

@@ -10,6 +10,7 @@
 
 #include "client/cli.h"
 #include "client/json.h"
+#include "core/certificate.h"
 #include "core/envelope.h"
 #include "core/flags.h"
 #include "core/ledger.h"
@@ -23,58 +24,12 @@
 namespace veta::client {
 namespace {
 
-absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
-  if (path.empty()) {
-    return absl::InvalidArgumentError(
-        "--authority PUBLIC_KEY.pem is required: the only thing a verifier trusts");
-  }
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-  if (auto pub = PublicKey::FromPem(pem); pub.ok()) return pub;
-  auto priv = PrivateKey::FromPem(pem);
-  if (!priv.ok()) return absl::InvalidArgumentError(StrCat(path, ": not a PEM key"));
-  return priv->public_key();
-}
-
-// Opens a checkpoint note with the authority key; returns the parsed checkpoint.
-absl::StatusOr<note::Checkpoint> OpenCheckpoint(const std::string& note_text,
-                                                const PublicKey& authority) {
-  const size_t newline = note_text.find('\n');
-  const std::string origin = note_text.substr(0, newline);
-  ASSIGN_OR_RETURN(std::string verifier, note::VerifierKey(origin, authority));
-  ASSIGN_OR_RETURN(std::string text, note::Open(note_text, verifier));
-  return note::ParseCheckpointText(text);
-}
-
-std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>& in) {
-  std::vector<Hash> out;
-  for (const auto& s : in) {
-    Hash h{};
-    if (!HashFromBytes(s, &h)) h.fill(0);  // a wrong-length hash then fails verification
-    out.push_back(h);
-  }
-  return out;
-}
-
 // Checks a proof bundle offline: the checkpoint's signature by the authority, the entry's
 // leaf hash, and its inclusion proof against the checkpoint's root.
 absl::StatusOr<note::Checkpoint> VerifyBundle(const veta::v1::ProofBundle& bundle,
                                               const PublicKey& authority) {
-  ASSIGN_OR_RETURN(note::Checkpoint cp, OpenCheckpoint(bundle.checkpoint().note(), authority));
-  const auto& proof = bundle.inclusion();
-  if (proof.tree_size() != cp.size) {
-    return absl::InvalidArgumentError(StrCat("the proof is for tree size ", proof.tree_size(),
-                                             " but the checkpoint is of size ", cp.size));
-  }
-  const Hash leaf = merkle::HashLeaf(bundle.entry());
-  if (std::string(AsBytes(leaf)) != proof.leaf_hash()) {
-    return absl::InvalidArgumentError("the entry does not hash to the proof's leaf hash");
-  }
-  veta::v1::Entry entry;
-  if (!entry.ParseFromString(bundle.entry()) || entry.sequence() != proof.leaf_index()) {
-    return absl::InvalidArgumentError("the entry's sequence is not the proof's leaf index");
-  }
-  const auto hashes = ToHashes(proof.hashes());
-  RETURN_IF_ERROR(merkle::VerifyInclusion(proof.leaf_index(), cp.size, leaf, hashes, cp.root));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, OpenCheckpointNote(bundle.checkpoint().note(), authority));
+  RETURN_IF_ERROR(VerifyInclusionBundle(bundle, cp));
   return cp;
 }
 
@@ -351,7 +306,7 @@ absl::Status CheckpointCmd(int argc, char** argv) {
                c.server));
   if (!authority_path.empty()) {
     ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
-    ASSIGN_OR_RETURN(note::Checkpoint parsed, OpenCheckpoint(cp.note(), authority));
+    ASSIGN_OR_RETURN(note::Checkpoint parsed, OpenCheckpointNote(cp.note(), authority));
     if (parsed.size != cp.tree_size()) return absl::DataLossError("checkpoint fields disagree");
   }
   if (!out.empty()) RETURN_IF_ERROR(WriteFileAtomic(out, cp.note()));
@@ -492,6 +447,11 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"flags", {FlagsCmd, "list red flags on accepted entries"}},
       {"check", {CheckCmd, "pre-purchase check: would this be accepted now?"}},
       {"import", {ImportCmd, "register a REINFO/REPCO CSV or GeoJSON zones"}},
+      {"lineage", {LineageCmd, "a lot's origin, or where a unit's gold went (tree, dot, svg)"}},
+      {"certificate", {CertificateCmd, "ask for an Oro formal certificate of a gold lot"}},
+      {"verify-certificate", {VerifyCertificateCmd, "check a certificate offline"}},
+      {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
+      {"report", {ReportCmd, "traceability indicators for regulators"}},
   };
   return *commands;
 }
@@ -501,7 +461,7 @@ void Usage(FILE* out) {
                "veta: client of a Veta gold traceability ledger.\n\nUsage: veta COMMAND [options]"
                "\n\nCommands:\n");
   for (const auto& [name, command] : Commands()) {
-    std::fprintf(out, "  %-12s %s\n", name.c_str(), command.second.c_str());
+    std::fprintf(out, "  %-19s %s\n", name.c_str(), command.second.c_str());
   }
   std::fprintf(out, "\n`veta COMMAND --help` tells more. The server defaults to %s.\n",
                kDefaultServer);

@@ -17,20 +17,6 @@
 namespace veta::client {
 namespace {
 
-absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of) {
-  if (sequence != UINT64_MAX) as_of->set_sequence(sequence);
-  if (!time.empty()) {
-    if (sequence != UINT64_MAX) {
-      return absl::InvalidArgumentError("give --as-of or --as-of-time, not both");
-    }
-    if (!google::protobuf::util::TimeUtil::FromString(time, as_of->mutable_time())) {
-      return absl::InvalidArgumentError(
-          StrCat("--as-of-time '", time, "' is not RFC 3339 (e.g. 2026-03-01T12:00:00Z)"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 void PrintJson(const google::protobuf::Message& m) {
   auto json = MessageToJson(m);
   std::printf("%s\n", json.ok() ? json->c_str() : "{}");

@@ -1,0 +1,432 @@
+// The custody commands of the veta tool: lineage (a readable tree, JSON, Graphviz DOT or SVG),
+// certificates (issue, verify offline), the EPCIS export and the regulators' indicators.
+#include <unistd.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "client/cli.h"
+#include "client/json.h"
+#include "core/certificate.h"
+#include "core/epcis.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+
+namespace veta::client {
+namespace {
+
+std::string Fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), format, v);
+  return buf;
+}
+
+std::string Quantity(const veta::v1::LineageNode& n, double q) {
+  return n.kind() == veta::v1::GOLD ? Fmt("%.3f g", q) : Fmt("%.1f kg", q);
+}
+
+const char* How(veta::v1::LotSource s) {
+  switch (s) {
+    case veta::v1::EXTRACTED:
+      return "extraction";
+    case veta::v1::BOUGHT:
+      return "sale";
+    case veta::v1::PROCESSED:
+      return "processing";
+    default:
+      return "entry";
+  }
+}
+
+// One line about a lot: what it is, who holds it, the entry that made it, what became of it.
+std::string Describe(const veta::v1::LineageNode& n, bool forward) {
+  std::string s =
+      StrCat("lot ", n.lot_id(), "  ", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
+             Quantity(n, n.quantity()), " (", Fmt("%.3f", n.fine_g()), " g fine)", "  held by ",
+             n.holder_id(), "  [entry ", n.sequence(), ", ", How(n.source()));
+  if (n.source() == veta::v1::EXTRACTED) {
+    s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
+  }
+  s += "]";
+  if (!forward) s += Fmt("  %.1f%%", n.share() * 100);
+  if (n.voided_at() != 0) s += StrCat("  VOIDED by entry ", n.voided_at());
+  if (n.exported_at() != 0) {
+    s += StrCat("  EXPORTED to ", n.export_destination(), " (entry ", n.exported_at(), ")");
+  }
+  if (n.truncated()) s += "  (not followed further: limit)";
+  return s;
+}
+
+void PrintTree(const veta::v1::Lineage& l) {
+  std::map<std::string, const veta::v1::LineageNode*> by_id;
+  for (const auto& n : l.nodes()) by_id[n.lot_id()] = &n;
+  std::set<std::string> printed;
+  std::function<void(const veta::v1::LineageNode&, const std::string&)> walk =
+      [&](const veta::v1::LineageNode& n, const std::string& indent) {
+        printed.insert(n.lot_id());
+        for (int i = 0; i < n.edges_size(); ++i) {
+          const auto& e = n.edges(i);
+          const bool last = i + 1 == n.edges_size();
+          auto it = by_id.find(e.lot_id());
+          std::string line = StrCat(indent, last ? "└─ " : "├─ ");
+          const std::string moved = it == by_id.end()
+                                        ? Fmt("%g", e.quantity())
+                                        : Quantity(l.forward() ? n : *it->second, e.quantity());
+          line += StrCat(moved, l.forward() ? " into " : " from ");
+          if (it == by_id.end()) {
+            std::printf("%slot %s (not followed: limit)\n", line.c_str(), e.lot_id().c_str());
+          } else if (printed.count(e.lot_id()) > 0) {
+            std::printf("%slot %s (shown above)\n", line.c_str(), e.lot_id().c_str());
+          } else {
+            std::printf("%s%s\n", line.c_str(), Describe(*it->second, l.forward()).c_str());
+            walk(*it->second, indent + (last ? "   " : "│  "));
+          }
+        }
+      };
+  for (const auto& n : l.nodes()) {
+    if (n.depth() != 0) continue;
+    std::printf("%s\n", Describe(n, l.forward()).c_str());
+    walk(n, "");
+  }
+  if (!l.forward() && l.units_size() > 0) {
+    std::printf("\norigin of the fine gold:\n");
+    for (const auto& u : l.units()) {
+      std::printf("  unit %-20s dept %-3s %6.2f%%  %.3f g\n", u.unit_code().c_str(),
+                  u.department().c_str(), u.share() * 100, u.fine_g());
+    }
+    for (const auto& d : l.departments()) {
+      std::printf("  department %-3s %6.2f%%\n", d.department().c_str(), d.share() * 100);
+    }
+  }
+  if (l.forward()) {
+    std::printf("\nholders reached: %s\n",
+                StrJoin({l.holders().begin(), l.holders().end()}, ", ").c_str());
+  }
+  std::printf("(as of entry %llu: %u lots)\n",
+              static_cast<unsigned long long>(l.as_of() == 0 ? 0 : l.as_of() - 1), l.total_nodes());
+  if (l.truncated()) std::printf("TRUNCATED: %s\n", l.truncated_reason().c_str());
+}
+
+std::string DotQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Dot(const veta::v1::Lineage& l) {
+  std::string out =
+      StrCat("digraph lineage {\n  rankdir=", l.forward() ? "LR" : "RL",
+             ";\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
+             "  edge [fontname=\"Helvetica\", fontsize=9];\n  label=",
+             DotQuote(StrCat(l.forward() ? "forward" : "backward", " lineage of ", l.root(),
+                             " as of entry ", l.as_of() == 0 ? 0 : l.as_of() - 1)),
+             ";\n");
+  std::map<std::string, const veta::v1::LineageNode*> by_id;
+  for (const auto& n : l.nodes()) by_id[n.lot_id()] = &n;
+  for (const auto& n : l.nodes()) {
+    std::string label = StrCat(n.lot_id(), "\\n", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
+                               Quantity(n, n.quantity()), "\\nheld by ", n.holder_id(), "\\nentry ",
+                               n.sequence(), " (", How(n.source()), ")");
+    if (n.source() == veta::v1::EXTRACTED) label += StrCat("\\nunit ", n.unit_code());
+    if (!l.forward()) label += Fmt("\\nshare %.1f%%", n.share() * 100);
+    std::string style = n.kind() == veta::v1::GOLD ? "filled\", fillcolor=\"gold" : "rounded";
+    if (n.voided_at() != 0) {
+      label += StrCat("\\nVOIDED (entry ", n.voided_at(), ")");
+      style = "dashed";
+    }
+    if (n.exported_at() != 0) label += StrCat("\\nexported to ", n.export_destination());
+    out += StrCat("  ", DotQuote(n.lot_id()), " [label=\"", label, "\", style=\"", style, "\"];\n");
+    for (const auto& e : n.edges()) {
+      if (by_id.count(e.lot_id()) == 0) continue;
+      const auto& from = l.forward() ? n : *by_id[e.lot_id()];
+      out += StrCat("  ", DotQuote(from.lot_id()), " -> ",
+                    DotQuote(l.forward() ? e.lot_id() : n.lot_id()), " [label=\"",
+                    Quantity(from, e.quantity()), "\\nentry ", e.sequence(), "\"];\n");
+    }
+  }
+  return out + "}\n";
+}
+
+// Runs Graphviz's dot on the DOT text.
+absl::StatusOr<std::string> Svg(const std::string& dot) {
+  char tmpl[] = "/tmp/veta-lineage-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd < 0) return absl::InternalError("cannot create a temporary file");
+  close(fd);
+  RETURN_IF_ERROR(WriteOutput(tmpl, dot));
+  const std::string cmd = StrCat("dot -Tsvg '", tmpl, "' 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string svg;
+  if (p != nullptr) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) svg.append(buf, n);
+  }
+  const int rc = p == nullptr ? -1 : pclose(p);
+  unlink(tmpl);
+  if (rc != 0 || svg.find("<svg") == std::string::npos) {
+    return absl::FailedPreconditionError(StrCat(
+        "--format svg needs Graphviz's dot (apt-get install graphviz): ", svg.substr(0, 200)));
+  }
+  return svg;
+}
+
+}  // namespace
+
+absl::Status LineageCmd(int argc, char** argv) {
+  Common c;
+  std::string unit, miner, format = "tree", out, as_of_time;
+  bool forward = false;
+  uint64_t as_of = UINT64_MAX, depth = 0, fanout = 0, lots = 0;
+  Flags flags("veta lineage LOT | --unit CODE | --miner ID  [--forward] [--format F]",
+              "Where a lot's gold came from: every sale, processing and extraction back to the\n"
+              "mining units, with each unit's share of the fine gold (backward, the default);\n"
+              "or, with --forward, where a lot's, a unit's or a miner's gold went: every lot,\n"
+              "holder and export downstream. Each step names its entry: `veta prove N` proves it.\n"
+              "Formats: tree (readable), json, dot (Graphviz), svg (needs graphviz).");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("unit", &unit, "Forward from a mining unit (concession code).");
+  flags.String("miner", &miner, "Forward from a miner's (RUC) or selector's (DNI) lots.");
+  flags.Bool("forward", &forward, "Downstream instead of upstream.");
+  flags.String("format", &format, "tree, json, dot or svg.");
+  flags.String("out", &out, "Write to this file instead of standard output.");
+  flags.Uint("as-of", &as_of, "As of this entry (its sequence number).");
+  flags.String("as-of-time", &as_of_time, "As of this time (RFC 3339).");
+  flags.Uint("depth", &depth, "Steps to follow (0: the server's default, 64; at most 256).");
+  flags.Uint("fanout", &fanout, "Lots followed from one lot (0: 1,000).");
+  flags.Uint("lots", &lots, "Lots in all (0: 20,000; at most 100,000).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  veta::v1::GetLineageRequest request;
+  const size_t roots = flags.positional().size() + !unit.empty() + !miner.empty();
+  if (roots != 1) return absl::InvalidArgumentError("give one root: LOT, --unit or --miner");
+  if (!unit.empty()) {
+    request.set_unit_code(unit);
+    forward = true;
+  } else if (!miner.empty()) {
+    request.set_miner_id(miner);
+    forward = true;
+  } else {
+    request.set_lot_id(flags.positional()[0]);
+  }
+  if (format != "tree" && format != "json" && format != "dot" && format != "svg") {
+    return absl::InvalidArgumentError("--format is tree, json, dot or svg");
+  }
+  request.set_forward(forward);
+  RETURN_IF_ERROR(SetAsOf(as_of, as_of_time, request.mutable_as_of()));
+  request.set_depth_max(static_cast<uint32_t>(std::min<uint64_t>(depth, UINT32_MAX)));
+  request.set_fanout_max(static_cast<uint32_t>(std::min<uint64_t>(fanout, UINT32_MAX)));
+  request.set_nodes_max(static_cast<uint32_t>(std::min<uint64_t>(lots, UINT32_MAX)));
+  auto stub = Connect(c.server);
+  // Every page, into one lineage.
+  veta::v1::Lineage all;
+  for (;;) {
+    veta::v1::Lineage page;
+    auto ctx = Context();
+    RETURN_IF_ERROR(FromGrpc(stub->GetLineage(ctx.get(), request, &page), c.server));
+    if (all.nodes_size() == 0) {
+      all = page;
+    } else {
+      for (auto& n : *page.mutable_nodes()) *all.add_nodes() = std::move(n);
+    }
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+    // Later pages are read as of the same entry as the first.
+    request.mutable_as_of()->set_sequence(all.as_of() - 1);
+  }
+  all.clear_next_page_token();
+  if (format == "tree") {
+    if (out.empty() || out == "-") {
+      PrintTree(all);
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError("--out takes json, dot or svg; the tree prints");
+  }
+  std::string text;
+  if (format == "json") {
+    ASSIGN_OR_RETURN(text, MessageToJson(all));
+    text += "\n";
+  } else if (format == "dot") {
+    text = Dot(all);
+  } else {
+    ASSIGN_OR_RETURN(text, Svg(Dot(all)));
+  }
+  return WriteOutput(out, text);
+}
+
+absl::Status CertificateCmd(int argc, char** argv) {
+  Common c;
+  std::string out;
+  Flags flags("veta certificate LOT --out FILE",
+              "Asks for an \"Oro formal\" certificate of a gold lot: issued only when its whole\n"
+              "backward lineage is accepted, unflagged and uncorrected (otherwise the answer\n"
+              "names the entry that is the problem). The file holds the signed statement, the\n"
+              "checkpoint and every entry it rests on with its inclusion proof: anyone checks it\n"
+              "offline with `veta verify-certificate --authority KEY FILE`.");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("out", &out, "Where to save the certificate (JSON); '-' for standard output.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().size() != 1) return absl::InvalidArgumentError("give LOT");
+  if (out.empty()) return absl::InvalidArgumentError("--out FILE is required");
+  veta::v1::GetCertificateRequest request;
+  request.set_lot_id(flags.positional()[0]);
+  veta::v1::Certificate cert;
+  auto ctx = Context();
+  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetCertificate(ctx.get(), request, &cert), c.server));
+  ASSIGN_OR_RETURN(std::string json, MessageToJson(cert));
+  RETURN_IF_ERROR(WriteOutput(out, json + "\n"));
+  if (out != "-") {
+    std::fprintf(stderr,
+                 "certificate of lot %s saved to %s (%d entries, checkpoint of size %llu)\n",
+                 request.lot_id().c_str(), out.c_str(), cert.entries_size(),
+                 static_cast<unsigned long long>(cert.checkpoint().tree_size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyCertificateCmd(int argc, char** argv) {
+  std::string authority;
+  bool json = false;
+  Flags flags("veta verify-certificate --authority PUBLIC_KEY.pem FILE",
+              "Checks a certificate offline, trusting only the authority's public key: the\n"
+              "statement's and the checkpoint's signatures, every entry's inclusion proof, and\n"
+              "the fine grams and origin shares recomputed from the entries themselves.");
+  flags.String("authority", &authority, "The registry authority's public key (PEM).");
+  flags.Bool("json", &json, "Print the verified claims as JSON.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().size() != 1) return absl::InvalidArgumentError("give FILE");
+  ASSIGN_OR_RETURN(PublicKey key, LoadAuthority(authority));
+  ASSIGN_OR_RETURN(std::string text, ReadInput(flags.positional()[0]));
+  veta::v1::Certificate cert;
+  RETURN_IF_ERROR(MessageFromJson(text, &cert));
+  auto claims = VerifyCertificate(cert, key);
+  if (!claims.ok()) {
+    if (json)
+      std::printf("{\"verified\":false,\"error\":%s}\n",
+                  JsonQuote(FromAbsl(claims.status().message())).c_str());
+    return absl::Status(claims.status().code(),
+                        StrCat("NOT VERIFIED: ", claims.status().message()));
+  }
+  if (json) {
+    std::string units;
+    for (const auto& u : claims->units) {
+      units += StrCat(units.empty() ? "" : ",", "{\"unit\":", JsonQuote(u.unit_code()),
+                      ",\"department\":", JsonQuote(u.department()),
+                      ",\"share\":", Fmt("%.9f", u.share()), "}");
+    }
+    std::printf(
+        "{\"verified\":true,\"lot\":%s,\"holder\":%s,\"fine_g\":%s,\"units\":[%s],"
+        "\"checkpoint_size\":%llu,\"entries\":%zu}\n",
+        JsonQuote(claims->lot_id).c_str(), JsonQuote(claims->holder).c_str(),
+        Fmt("%.6f", claims->fine_g).c_str(), units.c_str(),
+        static_cast<unsigned long long>(claims->checkpoint.size), claims->entries.size());
+    return absl::OkStatus();
+  }
+  std::printf("verified: Oro formal certificate of lot %s (held by %s)\n  %.6f g of fine gold\n",
+              claims->lot_id.c_str(), claims->holder.c_str(), claims->fine_g);
+  for (const auto& u : claims->units) {
+    std::printf("  %6.2f%% from unit %s (department %s)\n", u.share() * 100, u.unit_code().c_str(),
+                u.department().c_str());
+  }
+  std::printf("  proven against checkpoint %llu of %s, resting on %zu entries\n",
+              static_cast<unsigned long long>(claims->checkpoint.size),
+              claims->checkpoint.origin.c_str(), claims->entries.size());
+  return absl::OkStatus();
+}
+
+absl::Status ExportCmd(int argc, char** argv) {
+  Common c;
+  std::string out, lot;
+  uint64_t start = 0;
+  Flags flags("veta export epcis [--out FILE] [--lot ID] [--start N]",
+              "Writes the custody events as an EPCIS 2.0 JSON-LD document (GS1): extractions\n"
+              "(commissioning), sales (shipping and receiving), processing (transformation),\n"
+              "exports (departing), corrections (error declarations). Pages of up to 10,000\n"
+              "entries: the next page starts where this one says (stderr).");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("out", &out, "Output file ('-' or empty: standard output).");
+  flags.String("lot", &lot, "Only the events that create, consume or export this lot.");
+  flags.Uint("start", &start, "First entry to read.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().size() != 1 || flags.positional()[0] != "epcis") {
+    return absl::InvalidArgumentError("the export format is epcis: veta export epcis");
+  }
+  veta::v1::ExportEpcisRequest request;
+  request.set_start(start);
+  request.set_lot_id(lot);
+  veta::v1::ExportEpcisResponse response;
+  auto ctx = Context(120);
+  RETURN_IF_ERROR(
+      FromGrpc(Connect(c.server)->ExportEpcis(ctx.get(), request, &response), c.server));
+  RETURN_IF_ERROR(WriteOutput(out, response.document() + "\n"));
+  std::fprintf(stderr, "%u events; next page: --start %llu\n", response.events(),
+               static_cast<unsigned long long>(response.next_start()));
+  return absl::OkStatus();
+}
+
+absl::Status ReportCmd(int argc, char** argv) {
+  Common c;
+  uint64_t as_of = UINT64_MAX;
+  std::string as_of_time;
+  Flags flags("veta report indicators [--as-of N] [--json]",
+              "The national ASGM policy's traceability indicators, for regulators: the share of\n"
+              "exported fine gold whose lineage reaches registered units in full (accepted,\n"
+              "unflagged, uncorrected), volumes by department, refusals and red flags by code.");
+  flags.String("server", &c.server, "Server address.");
+  flags.Bool("json", &c.json, "Print JSON.");
+  flags.Uint("as-of", &as_of, "As of this entry.");
+  flags.String("as-of-time", &as_of_time, "As of this time (RFC 3339).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  if (flags.positional().size() != 1 || flags.positional()[0] != "indicators") {
+    return absl::InvalidArgumentError("the report is indicators: veta report indicators");
+  }
+  veta::v1::GetIndicatorsRequest request;
+  RETURN_IF_ERROR(SetAsOf(as_of, as_of_time, request.mutable_as_of()));
+  veta::v1::Indicators r;
+  auto ctx = Context(120);
+  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetIndicators(ctx.get(), request, &r), c.server));
+  if (c.json) {
+    ASSIGN_OR_RETURN(std::string json, MessageToJson(r));
+    std::printf("%s\n", json.c_str());
+    return absl::OkStatus();
+  }
+  std::printf("Traceability indicators as of entry %llu\n\n",
+              static_cast<unsigned long long>(r.as_of() == 0 ? 0 : r.as_of() - 1));
+  std::printf("  exports: %llu, %.3f g of fine gold\n",
+              static_cast<unsigned long long>(r.exports()), r.exported_fine_g());
+  std::printf("  traced in full to registered units: %.3f g = %.1f%% (policy target 2030: 35%%)\n",
+              r.exported_fine_g_traced(), r.traced_share() * 100);
+  std::printf("  lots: %llu, corrections: %llu\n\n", static_cast<unsigned long long>(r.lots()),
+              static_cast<unsigned long long>(r.corrections()));
+  std::printf("  %-10s %16s %16s %16s\n", "department", "ore extracted kg", "gold in ore g",
+              "exported fine g");
+  for (const auto& d : r.departments()) {
+    std::printf("  %-10s %16.1f %16.3f %16.3f\n", d.department().c_str(), d.extracted_ore_kg(),
+                d.extracted_fine_g(), d.exported_fine_g());
+  }
+  std::printf("\n  refused attempts by code:\n");
+  for (const auto& x : r.refusals()) {
+    std::printf("    %-32s %llu\n", x.code().c_str(), static_cast<unsigned long long>(x.count()));
+  }
+  std::printf("  red flags by kind:\n");
+  for (const auto& x : r.flags()) {
+    std::printf("    %-32s %llu\n", x.code().c_str(), static_cast<unsigned long long>(x.count()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace veta::client
