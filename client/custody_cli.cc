@@ -2,10 +2,12 @@
 // certificates (issue, verify offline), the EPCIS export and the regulators' indicators.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "client/cli.h"
 #include "client/json.h"
@@ -279,8 +281,17 @@ absl::Status CertificateCmd(int argc, char** argv) {
   veta::v1::GetCertificateRequest request;
   request.set_lot_id(flags.positional()[0]);
   veta::v1::Certificate cert;
-  auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetCertificate(ctx.get(), request, &cert), c.server));
+  auto stub = Connect(c.server);
+  // A lot newer than the latest checkpoint is UNAVAILABLE until the next one is signed.
+  for (int attempt = 0;; ++attempt) {
+    auto ctx = Context();
+    grpc::Status s = stub->GetCertificate(ctx.get(), request, &cert);
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE || attempt == 20) {
+      RETURN_IF_ERROR(FromGrpc(s, c.server));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   ASSIGN_OR_RETURN(std::string json, MessageToJson(cert));
   RETURN_IF_ERROR(WriteOutput(out, json + "\n"));
   if (out != "-") {

@@ -276,10 +276,10 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   veta::v1::Lot lot;
   if (!lot.ParseFromString(*lot_bytes)) return absl::DataLossError("malformed lot");
   if (lot.created_at() >= n) {
-    return absl::FailedPreconditionError(StrCat("lot ", lot_id, " was created by entry ",
-                                                lot.created_at(), ", after the latest checkpoint (",
-                                                n, " entries): retry once the next ",
-                                                "checkpoint is signed"));
+    return absl::UnavailableError(StrCat("lot ", lot_id, " was created by entry ", lot.created_at(),
+                                         ", after the latest checkpoint (", n,
+                                         " entries): retry once the next ",
+                                         "checkpoint is signed"));
   }
   if (!IsGold(lot)) {
     return Refused(StrCat("lot ", lot_id, " is ore: certificates are issued for gold lots"));

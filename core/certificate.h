@@ -40,7 +40,8 @@ inline constexpr uint32_t kCertificateLotsMax = 10000;
 
 // Issues a certificate for a gold lot against the latest checkpoint. FailedPrecondition
 // "[CERTIFICATE_REFUSED] ..." naming the entry that taints the lineage (voided, flagged), or
-// saying why not (an ore lot, not yet in a checkpoint, too large); NotFound for no such lot.
+// saying why not (an ore lot, too large); Unavailable while the lot is newer than the latest
+// checkpoint (retry: one is signed within a second); NotFound for no such lot.
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id);
 

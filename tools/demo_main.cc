@@ -153,6 +153,9 @@ int main(int argc, char** argv) {
   flags.String("authority-key", &authority_path, "The ledger's authority private key.");
   flags.String("geodata", &data, "Folder of the GeoJSON files (shared/data).");
   flags.Uint("miners", &miners_max, "How many miners and units to register.");
+  std::string lots_file;
+  flags.String("lots-file", &lots_file,
+               "Write the story's exported gold lot and its flagged gold lot here (two lines).");
   if (auto s = flags.Parse(argc, argv);
       !s.ok() || flags.help_requested() || authority_path.empty()) {
     std::fputs(flags.Help().c_str(), s.ok() && flags.help_requested() ? stdout : stderr);
@@ -425,6 +428,73 @@ int main(int argc, char** argv) {
       veta::kSaleType,
       sale(lot_a, a.ruc, exporter_ruc, lot_a + "-E", 100, 2000, veta::v1::BANK_TRANSFER),
       {a.key, exporter}));
+
+  const Miner& d = miners[4];
+  Say(StrCat("7. The plant blends ore from two units (", a.site.region, ", ", d.site.region,
+             ") into dore: the mass balance and the plant's capacity are checked"));
+  const std::string lot_d = StrCat("LOT-", run, "-D");
+  Show(demo.Submit(veta::kExtractionType, extraction(d, lot_d, d.site.point, 600), {d.key}));
+  Show(demo.Submit(veta::kSaleType,
+                   sale(lot_d, d.ruc, plant_ruc, lot_d + "-P", 600, 11000, veta::v1::BANK_TRANSFER),
+                   {d.key, plant}));
+  auto processing = [&](std::vector<std::pair<std::string, double>> inputs, const std::string& out,
+                        double grams) {
+    veta::v1::Processing p;
+    p.set_plant_ruc(plant_ruc);
+    for (const auto& [lot, kg] : inputs) {
+      auto* in = p.add_inputs();
+      in->set_lot_id(lot);
+      in->set_ore_kg(kg);
+    }
+    auto* o = p.add_outputs();
+    o->set_lot_id(out);
+    o->set_gold_g(grams);
+    o->set_fineness(900);
+    *p.mutable_time() = TimeUtil::GetCurrentTime();
+    return p;
+  };
+  // 1,600 kg at 9.5 g/t hold 15.2 g of gold: at most 15.2 x 0.95 (+2%) = 14.73 g fine out.
+  std::printf("  declaring 17 g of dore at 900 (15.3 g fine) from that ore:\n");
+  Show(demo.Submit(veta::kProcessingType,
+                   processing({{lot_a + "-P", 1000}, {lot_d + "-P", 600}}, lot_a + "-AU", 17),
+                   {plant}));
+  std::printf("  declaring 16 g of dore at 900 (14.4 g fine):\n");
+  Show(demo.Submit(veta::kProcessingType,
+                   processing({{lot_a + "-P", 1000}, {lot_d + "-P", 600}}, lot_a + "-AU", 16),
+                   {plant}));
+  Say("8. The plant sells the gold to the exporter, who exports it to Switzerland");
+  veta::v1::Sale gold =
+      sale(lot_a + "-AU", plant_ruc, exporter_ruc, lot_a + "-X", 0, 4100, veta::v1::BANK_TRANSFER);
+  gold.set_quantity_g(16);
+  Show(demo.Submit(veta::kSaleType, gold, {plant, exporter}));
+  {
+    veta::v1::Export x;
+    x.set_lot_id(lot_a + "-X");
+    x.set_exporter_ruc(exporter_ruc);
+    x.set_destination_country("CH");
+    x.set_customs_declaration(StrCat("DAM-", run));
+    *x.mutable_time() = TimeUtil::GetCurrentTime();
+    Show(demo.Submit(veta::kExportType, x, {exporter}));
+  }
+  std::printf("  once exported, the lot cannot move again:\n");
+  gold =
+      sale(lot_a + "-X", exporter_ruc, trader_ruc, lot_a + "-Y", 0, 100, veta::v1::BANK_TRANSFER);
+  gold.set_quantity_g(1);
+  Show(demo.Submit(veta::kSaleType, gold, {exporter, trader}));
+
+  Say("9. The flagged ore (the cash sale) is processed too: its gold will get no certificate");
+  Show(demo.Submit(
+      veta::kSaleType,
+      sale(lot_c + "-T", trader_ruc, plant_ruc, lot_c + "-P", 2000, 90000, veta::v1::BANK_TRANSFER),
+      {trader, plant}));
+  Show(demo.Submit(veta::kProcessingType, processing({{lot_c + "-P", 2000}}, lot_c + "-AU", 19),
+                   {plant}));
+  if (!lots_file.empty()) {
+    if (FILE* f = std::fopen(lots_file.c_str(), "w")) {
+      std::fprintf(f, "%s-X\n%s-AU\n", lot_a.c_str(), lot_c.c_str());
+      std::fclose(f);
+    }
+  }
 
   Say("The attempts log: every refusal, kept with its envelope, in its own hash chain");
   {

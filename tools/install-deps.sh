@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config protobuf-compiler protobuf-compiler-grpc
-  libprotobuf-dev libgrpc++-dev librocksdb-dev libssl-dev libsodium-dev libabsl-dev)
+  libprotobuf-dev libgrpc++-dev librocksdb-dev libssl-dev libsodium-dev libabsl-dev
+  graphviz)  # graphviz: `veta lineage --format svg`
 if [[ "${1:-}" == "--tests" ]]; then
   # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev

@@ -30,19 +30,31 @@ for _ in $(seq 50); do
 done
 
 geodata=${VETA_GEODATA:-$root/../shared/data}
+tour=$(mktemp -d)
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo
 echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
 if [[ -d "$geodata" ]]; then
   echo "The demo builds a registry from Peru's public geodata and plays a story:"
   "$bin/tools/veta-demo" --server "$listen" --authority-key "$data/authority-key.pem" \
-    --geodata "$geodata"
+    --geodata "$geodata" --lots-file "$tour/lots"
+  exported=$(sed -n 1p "$tour/lots") tainted=$(sed -n 2p "$tour/lots")
+  echo
+  echo "A regulator follows the exported gold back to the mining units, entry by entry"
+  echo "(--format svg draws it):"
+  say "$veta" lineage --server "$listen" "$exported" || true
+  echo
+  echo "Its \"Oro formal\" certificate, checked offline with only the authority's public key;"
+  echo "the gold of the flagged cash sale gets none:"
+  say "$veta" certificate --server "$listen" --out "$tour/certificate.json" "$exported" || true
+  say "$veta" verify-certificate --authority "$data/authority.pub.pem" "$tour/certificate.json" || true
+  say "$veta" certificate --server "$listen" --out "$tour/refused.json" "$tainted" || true
+  say "$veta" report indicators --server "$listen" || true
 else
   echo "(no geodata at $geodata: set VETA_GEODATA to the shared/data folder to see the demo)"
 fi
 
-tour=$(mktemp -d)
 cd "$tour"
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo
 echo "Anyone can check a record without trusting the operator: an inclusion proof against the"
 echo "signed checkpoint, checked offline with only the authority's public key:"

@@ -40,7 +40,7 @@ for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.05; done
 [[ -s port ]] || fail "server did not start"
 s="--server 127.0.0.1:$(cat port)"
 
-for k in dgfm miner plant; do "$veta" keygen --out $k >$k.txt; done
+for k in dgfm miner plant exporter; do "$veta" keygen --out $k >$k.txt; done
 spki() { sed -n 's/.*base64 SPKI: //p' $1.txt; }
 echo "{\"registrar\":{\"registrarId\":\"DGFM\",\"name\":\"Direccion General de Formalizacion Minera\",\"status\":\"VIGENTE\",\"keys\":[$(cat dgfm.pubkey.json)]}}" >registrar.json
 "$veta" sign --type registry --key data/authority-key.pem registrar.json >registrar.env.json
@@ -49,7 +49,7 @@ ok "recorded as entry 1" "$veta" submit $s registrar.env.json
 "$veta" sign --type registry --key dgfm.pem registrar.json >rogue.env.json
 refused "NOT_A_REGISTRAR" "$veta" submit $s rogue.env.json
 
-miner_ruc=$(ruc 1045678901) plant_ruc=$(ruc 2061234567)
+miner_ruc=$(ruc 1045678901) plant_ruc=$(ruc 2061234567) exporter_ruc=$(ruc 2061234568)
 square='"{""type"":""Polygon"",""coordinates"":[[[-70.60,-13.05],[-70.58,-13.05],[-70.58,-13.03],[-70.60,-13.03],[-70.60,-13.05]]]}"'
 header="ruc,name,size_class,category,status,status_since,status_reason,valid_from,valid_until,public_key,concession_code,unit_name,ubigeo,geometry,activity,capacity_tpd"
 {
@@ -67,8 +67,9 @@ ok "0 registered, 2 already registered unchanged" "$veta" import reinfo $s --key
 {
   echo "ruc,name,kind,status,status_since,status_reason,valid_from,valid_until,public_key,processing_capacity_tpd"
   echo "$plant_ruc,Planta de Beneficio Huaypetue SAC,PLANT,VIGENTE,2025-01-01,,2025-01-01,2030-01-01,$(spki plant),120"
+  echo "$exporter_ruc,Exportadora Huaypetue SAC,EXPORTER,VIGENTE,2025-01-01,,2025-01-01,2030-01-01,$(spki exporter),"
 } >repco.csv
-ok "1 registered" "$veta" import repco $s --key dgfm.pem repco.csv
+ok "2 registered" "$veta" import repco $s --key dgfm.pem repco.csv
 ok "21 registered" "$veta" import zones $s --key dgfm.pem --id-property id --name-property name_field \
   --id-prefix IT- --legal-reference "Ley 28736" "$geodata/peru_indigenous_territories_mining.geojson"
 after_import=$("$veta" checkpoint $s --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
@@ -109,6 +110,43 @@ ok "POINT_OUTSIDE_UNIT" "$veta" attempts $s --refusal POINT_OUTSIDE_UNIT
 
 [[ $("$veta" attempts $s --party "$miner_ruc" | grep -c '^#') == 3 ]] && pass || fail "attempts by party"
 refused "one at most" "$veta" attempts $s --party "$miner_ruc" --unit CM-0042
+
+# Custody: the plant processes the ore into dore (mass balance checked), sells the gold to the
+# exporter by the gram, who exports it; lineage, certificate, EPCIS and indicators.
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+echo "{\"plantRuc\":\"$plant_ruc\",\"inputs\":[{\"lotId\":\"P-1\",\"oreKg\":1000}],\"outputs\":[{\"lotId\":\"AU-1\",\"goldG\":9.5,\"fineness\":900}],\"time\":\"$now\"}" >proc_big.json
+"$veta" sign --type processing --key plant.pem proc_big.json >proc_big.env.json
+refused "MASS_BALANCE_EXCEEDED" "$veta" submit $s proc_big.env.json
+sed 's/"goldG":9.5/"goldG":8/' proc_big.json >proc.json
+"$veta" sign --type processing --key plant.pem proc.json >proc.env.json
+ok "recorded as entry" "$veta" submit $s proc.env.json
+echo "{\"lotId\":\"AU-1\",\"sellerId\":\"$plant_ruc\",\"buyerRuc\":\"$exporter_ruc\",\"buyerLotId\":\"X-1\",\"quantityG\":8,\"pricePen\":2000,\"payment\":\"BANK_TRANSFER\",\"time\":\"$now\"}" >gold.json
+"$veta" sign --type sale --key plant.pem gold.json >gold.1.json
+"$veta" sign --add-to gold.1.json --key exporter.pem >gold.env.json
+ok "recorded as entry" "$veta" submit $s gold.env.json
+echo "{\"lotId\":\"X-1\",\"exporterRuc\":\"$exporter_ruc\",\"destinationCountry\":\"CH\",\"customsDeclaration\":\"DAM-118-2026-40-000123\",\"time\":\"$now\"}" >export.json
+"$veta" sign --type export --key exporter.pem export.json >export.env.json
+ok "recorded as entry" "$veta" submit $s export.env.json
+ok "extraction at unit CM-0042 dept 17" "$veta" lineage $s X-1
+grep -q "EXPORTED to CH" out.txt || fail "lineage shows the export"
+grep -q "unit CM-0042.*100.00%" out.txt || fail "lineage shows the unit's share"
+ok "X-1" "$veta" lineage $s --unit CM-0042
+ok "digraph lineage" "$veta" lineage $s X-1 --format dot
+if command -v dot >/dev/null; then
+  ok "written" sh -c "\"$veta\" lineage $s X-1 --format svg --out tree.svg && grep -q '<svg' tree.svg && echo written"
+fi
+refused "give one root" "$veta" lineage $s X-1 --unit CM-0042
+ok "saved to cert.json" "$veta" certificate $s --out cert.json X-1
+ok "verified: Oro formal certificate of lot X-1" "$veta" verify-certificate --authority data/authority.pub.pem cert.json
+grep -q "100.00% from unit CM-0042 (department 17)" out.txt || fail "certificate origin"
+sed 's/X-1/X-2/' cert.json >forged.json
+refused "NOT VERIFIED" "$veta" verify-certificate --authority data/authority.pub.pem forged.json
+refused "CERTIFICATE_REFUSED" "$veta" certificate $s --out ore.json LOT-1
+[[ ! -e ore.json ]] || fail "a refused certificate wrote a file"
+ok '"EPCISDocument"' "$veta" export epcis $s
+ok "TransformationEvent" "$veta" export epcis $s --lot AU-1
+ok "traced in full to registered units: 7.200 g = 100.0%" "$veta" report indicators $s
+ok "MASS_BALANCE_EXCEEDED" "$veta" report indicators $s
 
 kill -TERM "$pid"; wait "$pid"; pid=
 ok "^clean:" "$audit" data
