@@ -429,7 +429,15 @@ int main(int argc, char** argv) {
       sale(lot_a, a.ruc, exporter_ruc, lot_a + "-E", 100, 2000, veta::v1::BANK_TRANSFER),
       {a.key, exporter}));
 
-  const Miner& d = miners[4];
+  // A second legal unit, in another region when the data has one.
+  const Miner* second = &miners[4];
+  for (size_t i = 4; i + 1 < miners.size(); ++i) {
+    if (miners[i].site.region != a.site.region) {
+      second = &miners[i];
+      break;
+    }
+  }
+  const Miner& d = *second;
   Say(StrCat("7. The plant blends ore from two units (", a.site.region, ", ", d.site.region,
              ") into dore: the mass balance and the plant's capacity are checked"));
   const std::string lot_d = StrCat("LOT-", run, "-D");
