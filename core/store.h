@@ -10,9 +10,14 @@
 //   checkpoints    tree size (8, BE)                the signed note
 //   keys           key id (64 hex chars)            sequence of its registration (8, BE)
 //   registry       kind (1) || id || 0 || seq (BE)  a registry record version (RegistryRecord)
-//   state          "L" lot id                       the lot as it stands (Lot)
-//                  "C" unit-or-selector "/" day     kg extracted that day (double)
-//                  "T" seller id                    the seller's sale count and kg (SellerStats)
+//   state          "L" lot id                       the lot as it stands (Lot), with its inputs
+//                  "C" kind id "/" day              kg that day (double): U unit, S selector,
+//                                                   P plant (ore processed)
+//                  "T" seller id ("g:" for gold)    the seller's sale count and quantity
+//                  "D" parent lot 0 child lot       creating entry (8, BE): lineage edges
+//                  "N" unit 0 lot                   extraction entry: the lots of a unit
+//                  "H" holder 0 lot                 creating entry: the lots of a party
+//                  "V" corrected entry (8, BE)      the correction that voided it
 //   attempts       attempt number (8, BE)           a refused submission (Attempt), hash-chained
 //   evidence       "A" p|u|r key 0 number           indexes of attempts by party, unit, refusal
 //                  "f" seq || i                     a red flag raised on entry seq (Flag)
