@@ -1346,6 +1346,12 @@ struct RuleContext {
     auto restore = [&](const std::string& id, double quantity) -> std::optional<Verdict> {
       auto lot = lot_of(id);
       if (!lot.ok()) return Failure(lot.status());
+      // What it consumed goes back only to a lot that can still hold it.
+      if (auto r = RuleLotMovable(*lot)) {
+        return Refuse(veta::v1::CORRECTION_BLOCKED,
+                      StrCat("entry ", target, " took from lot ", id, ", which cannot take it ",
+                             "back: ", r->message, ": correct that first"));
+      }
       (IsGold(*lot) ? lot->set_remaining_g(lot->remaining_g() + quantity)
                     : lot->set_remaining_kg(lot->remaining_kg() + quantity));
       std::erase_if(v.effects.lots, [&](const veta::v1::Lot& l) { return l.lot_id() == id; });

@@ -262,6 +262,19 @@ TEST_F(CustodyTest, CorrectingAnExtractionFreesTheUnitsDailyCapacity) {
   ExpectAuditClean();
 }
 
+TEST_F(CustodyTest, ACorrectionDoesNotRestoreGoldToALotThatLeftTheCountry) {
+  Extract("L1", "UA", 1000, 8);
+  Sell("L1", miner_a_, plant_, "P1", 1000);
+  Process({{"P1", 1000}}, {{"G1", 8, 900}});
+  Sell("G1", plant_, exporter_, "X1", 8, true);
+  const uint64_t sale = Sell("X1", exporter_, trader_, "T1", 3, true).sequence;
+  ExpectAccepted(ExportEnvelope("X1"));  // the remaining 5 g leave
+  ExpectRefused(CorrectionEnvelope(sale, {registrar_}), veta::v1::CORRECTION_BLOCKED,
+                "took from lot X1, which cannot take it back");
+  EXPECT_DOUBLE_EQ(Lot("X1").remaining_g(), 0);
+  EXPECT_EQ(Lot("T1").voided_at(), 0u);
+}
+
 TEST_F(CustodyTest, CorrectingProcessingAndExportRestoresWhatTheyConsumed) {
   Extract("L1", "UA", 1000, 8);
   Sell("L1", miner_a_, plant_, "P1", 1000);
