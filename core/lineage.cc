@@ -145,7 +145,7 @@ absl::Status CheckQuery(const LineageQuery& q) {
 // Each node's share of the root's fine gold, carried down the edges in creation order
 // (a lot is always created after the lots it comes from), then summed by unit of extraction.
 void ComputeShares(veta::v1::Lineage* out, const std::unordered_map<std::string, size_t>& index,
-                   const std::vector<Lot>& lots, LotReader& reader) {
+                   const std::vector<Lot>& lots) {
   const size_t n = lots.size();
   std::vector<double> share(n, 0);
   share[0] = 1;
@@ -154,10 +154,12 @@ void ComputeShares(veta::v1::Lineage* out, const std::unordered_map<std::string,
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return lots[a].created_at() > lots[b].created_at(); });
   std::map<std::string, double> by_unit;
+  std::map<std::string, std::string> unit_department;
   for (size_t i : order) {
     const Lot& lot = lots[i];
     if (lot.source() == veta::v1::EXTRACTED) {
       by_unit[lot.unit_code()] += share[i];
+      unit_department[lot.unit_code()] = out->nodes(static_cast<int>(i)).department();
     } else if (lot.source() == veta::v1::BOUGHT) {
       if (auto it = index.find(lot.parent_lot_id()); it != index.end()) {
         share[it->second] += share[i];
@@ -177,7 +179,7 @@ void ComputeShares(veta::v1::Lineage* out, const std::unordered_map<std::string,
   for (const auto& [unit, s] : by_unit) {
     auto* u = out->add_units();
     u->set_unit_code(unit);
-    u->set_department(reader.Department(unit));
+    u->set_department(unit_department[unit]);
     u->set_share(s);
     u->set_fine_g(s * root_fine);
     by_department[u->department()] += s;
@@ -249,7 +251,8 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
     veta::v1::LineageNode* node = all.add_nodes();
     *node = NodeOf(*lot, depth, q.as_of);
     if (lot->source() == veta::v1::EXTRACTED) {
-      node->set_department(reader.Department(lot->unit_code()));
+      node->set_department(lot->department().empty() ? reader.Department(lot->unit_code())
+                                                     : lot->department());
     }
     holders.insert(lot->holder_id());
     if (q.forward) {
@@ -290,7 +293,7 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
       queue.emplace_back(e.lot_id(), depth + 1);
     }
   }
-  if (!q.forward && !lots.empty()) ComputeShares(&all, index, lots, reader);
+  if (!q.forward && !lots.empty()) ComputeShares(&all, index, lots);
   if (q.forward) {
     for (const auto& h : holders) all.add_holders(h);
   }

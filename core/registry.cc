@@ -877,6 +877,7 @@ struct RuleContext {
     lot.set_unit_code(u.concession_code());
     lot.set_created_at(sequence);
     lot.set_grade_g_per_t(x.grade_g_per_t());
+    lot.set_department(u.ubigeo().substr(0, 2));
     v.effects.lots.push_back(std::move(lot));
     v.effects.state_puts.emplace_back(UnitLotKey(u.concession_code(), x.lot_id()),
                                       EncodeU64(sequence));
@@ -981,6 +982,7 @@ struct RuleContext {
     bought.set_created_at(sequence);
     bought.set_parent_lot_id(lot->lot_id());
     bought.set_source(veta::v1::BOUGHT);
+    bought.set_department(lot->department());
     *bought.mutable_origin() = lot->origin();
     v.effects.lots.push_back(std::move(bought));
     v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
