@@ -122,7 +122,8 @@ std::string DotQuote(std::string_view s) {
 
 std::string Dot(const veta::v1::Lineage& l) {
   std::string out =
-      StrCat("digraph lineage {\n  rankdir=", l.forward() ? "LR" : "RL",
+      // Left to right, as the gold moves: mining units first, exports last.
+      StrCat("digraph lineage {\n  rankdir=LR",
              ";\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
              "  edge [fontname=\"Helvetica\", fontsize=9];\n  label=",
              DotQuote(StrCat(l.forward() ? "forward" : "backward", " lineage of ", l.root(),

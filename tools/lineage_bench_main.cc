@@ -174,6 +174,7 @@ void Percentiles(const char* what, std::vector<double> ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
   uint64_t entries = 1000000, upstream = 1000, queries = 1000;
   std::string dir;
   veta::Flags flags(
