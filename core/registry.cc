@@ -52,6 +52,13 @@ std::string Grams(double g) {
   return buf;
 }
 
+// Fine gold to 0.1 mg, so that a refusal at the boundary shows the difference.
+std::string Fine(double g) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4f g", g);
+  return buf;
+}
+
 std::string Num(double d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.6g", d);
@@ -179,6 +186,31 @@ std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now) {
   return std::nullopt;
 }
 
+// How far back a declared time may be: parameters.declaration_window_days (default 30).
+std::optional<Verdict> RuleTimeNotTooOld(int64_t t, int64_t now,
+                                         const veta::v1::Parameters& params) {
+  const int64_t days = params.declaration_window_days() > 0 ? params.declaration_window_days() : 30;
+  if (t >= now - days * 86400 * 1000000LL) return std::nullopt;
+  return Refuse(veta::v1::TIME_TOO_OLD,
+                StrCat("the declared time ", Date(t), " is more than ", days,
+                       " days before the registry's clock (", Date(now), "): declare work ",
+                       "within ", days, " days"));
+}
+
+// A new lot's id: 1-64 bytes of letters, digits and . _ : / # - (ids travel in signed notes,
+// index keys and drawings, where spaces, quotes or control bytes would be ambiguous).
+std::optional<Verdict> RuleLotIdValid(std::string_view id, std::string_view what) {
+  bool ok = !id.empty() && id.size() <= kIdBytesMax;
+  for (char c : id) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
+                std::string_view("._:/#-").find(c) != std::string_view::npos);
+  }
+  if (ok) return std::nullopt;
+  return Refuse(veta::v1::LOT_ID_INVALID,
+                StrCat(what, " '", id.substr(0, kIdBytesMax), "' is not a lot id: 1-64 of ",
+                       "A-Z a-z 0-9 . _ : / # -"));
+}
+
 std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
                                             std::string_view unit = "kg") {
   if (!(q > 0) || !std::isfinite(q)) {
@@ -290,13 +322,14 @@ std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double 
                                        const veta::v1::Parameters& params) {
   const double tolerance =
       params.mass_balance_tolerance() > 0 ? params.mass_balance_tolerance() : 0.02;
-  const double limit = (ore_fine * params.recovery().max() + gold_fine) * (1 + tolerance);
+  // The tolerance covers the ore's assay only: re-melting gold adds no gold.
+  const double limit = ore_fine * params.recovery().max() * (1 + tolerance) + gold_fine;
   if (fine_out <= limit + 1e-9) return std::nullopt;
   return Refuse(
       veta::v1::MASS_BALANCE_EXCEEDED,
-      StrCat("the outputs hold ", Grams(fine_out), " of fine gold; the inputs allow at ", "most ",
-             Grams(limit), " (ore ", Grams(ore_fine), " x recovery ", Num(params.recovery().max()),
-             " + gold ", Grams(gold_fine), ", +", Num(tolerance * 100), "% tolerance)"));
+      StrCat("the outputs hold ", Fine(fine_out), " of fine gold; the inputs allow at most ",
+             Fine(limit), " (ore ", Grams(ore_fine), " x recovery ", Num(params.recovery().max()),
+             " +", Num(tolerance * 100), "% assay tolerance, + gold ", Grams(gold_fine), ")"));
 }
 
 }  // namespace
@@ -569,6 +602,12 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
         if (bad(b))
           return absl::InvalidArgumentError(StrCat("grade bounds of ", dept, " are invalid"));
       }
+      if (!(x.mass_balance_tolerance() >= 0 && x.mass_balance_tolerance() <= 0.2) ||
+          x.declaration_window_days() > 3650) {
+        return absl::InvalidArgumentError(
+            "parameters: the mass-balance tolerance is a fraction in [0, 0.2]; the declaration "
+            "window at most 3650 days");
+      }
       if (!(x.selector_daily_limit_kg() > 0) || !(x.cash_flag_threshold_pen() > 0) ||
           !(x.volume_jump_factor() > 1)) {
         return absl::InvalidArgumentError(
@@ -797,10 +836,9 @@ struct RuleContext {
     const veta::v1::Parameters& params = registry.parameters(delta);
     const int64_t t = Micros(x.time());
     if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
     if (auto v = RuleQuantityPositive(x.ore_kg(), "the extracted ore")) return *v;
-    if (x.lot_id().empty() || x.lot_id().size() > kIdBytesMax) {
-      return Refuse(veta::v1::LOT_ID_TAKEN, "an extraction names a new lot id (1-64 bytes)");
-    }
+    if (auto v = RuleLotIdValid(x.lot_id(), "the new lot id")) return *v;
     auto taken = registry.FindLot(x.lot_id(), delta);
     if (!taken.ok()) return Failure(taken.status());
     if (taken->has_value()) {
@@ -917,8 +955,14 @@ struct RuleContext {
                     "a sale gives kg (an ore lot) or grams (a gold lot), not both");
     }
     const double quantity = by_gram ? x.quantity_g() : x.quantity_kg();
-    if (auto v = RuleQuantityPositive(quantity, "the quantity sold", by_gram ? "grams" : "kg")) {
+    if (auto v = RuleQuantityPositive(
+            quantity, "the quantity sold",
+            by_gram ? "grams (quantity_g)" : "kg (quantity_kg; grams of gold: quantity_g)")) {
       return *v;
+    }
+    if (!(x.price_pen() >= 0) || !std::isfinite(x.price_pen())) {
+      return Refuse(veta::v1::PRICE_INVALID,
+                    StrCat("the price is a number of soles, 0 or more, not ", Num(x.price_pen())));
     }
     auto found = registry.FindLot(x.lot_id(), delta);
     if (!found.ok()) return Failure(found.status());
@@ -927,10 +971,10 @@ struct RuleContext {
     if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
     auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
     if (!buyer_lot.ok()) return Failure(buyer_lot.status());
-    if (x.buyer_lot_id().empty() || x.buyer_lot_id().size() > kIdBytesMax ||
-        buyer_lot->has_value()) {
+    if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
+    if (buyer_lot->has_value()) {
       return Refuse(veta::v1::LOT_ID_TAKEN,
-                    StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is empty or in use"));
+                    StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is in use"));
     }
     auto seller = FindPerson(x.seller_id());
     if (seller == nullptr) {
@@ -1027,6 +1071,7 @@ struct RuleContext {
     const veta::v1::Parameters& params = registry.parameters(delta);
     const int64_t t = Micros(x.time());
     if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+    if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
     if (x.inputs().empty() || x.inputs_size() > static_cast<int>(kProcessingInputsMax) ||
         x.outputs().empty() || x.outputs_size() > static_cast<int>(kProcessingOutputsMax)) {
       return Refuse(veta::v1::PROCESSING_INVALID,
@@ -1051,10 +1096,10 @@ struct RuleContext {
     std::set<std::string> ids;
     double fine_out = 0;
     for (const auto& out : x.outputs()) {
-      if (out.lot_id().empty() || out.lot_id().size() > kIdBytesMax ||
-          !ids.insert(out.lot_id()).second) {
+      if (auto v = RuleLotIdValid(out.lot_id(), "output lot id")) return *v;
+      if (!ids.insert(out.lot_id()).second) {
         return Refuse(veta::v1::PROCESSING_INVALID,
-                      StrCat("output lot id '", out.lot_id(), "' is empty, too long or repeated"));
+                      StrCat("output lot id '", out.lot_id(), "' is repeated"));
       }
       auto taken = registry.FindLot(out.lot_id(), delta);
       if (!taken.ok()) return Failure(taken.status());
@@ -1249,6 +1294,10 @@ struct RuleContext {
     }
   }
 
+  // Who may void it without a registrar: the parties it needed, except for an export (gold
+  // declared as gone abroad is brought back only by a registrar, on customs' word).
+  static bool PartiesMayCorrect(const DecodedEnvelope& e) { return e.kind != PayloadKind::kExport; }
+
   // A lot the corrected entry created has not moved on: nothing consumed, not exported.
   std::optional<Verdict> RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const {
     const bool exported = lot.exported_at() != 0 && lot.export_voided_at() == 0;
@@ -1285,9 +1334,14 @@ struct RuleContext {
                     "a correction states its reason (1-1000 bytes)");
     }
     auto bytes = registry.store_->Get(registry.store_->entries(), EncodeU64(target));
-    if (absl::IsNotFound(bytes.status()) || target >= sequence) {
+    if (target >= sequence) {
       return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
                     StrCat("entry ", target, " is not in the ledger"));
+    }
+    if (absl::IsNotFound(bytes.status())) {
+      // An earlier entry of the same batch: not on disk yet. Not a verdict: retry.
+      return Failure(absl::UnavailableError(
+          StrCat("entry ", target, " is being written in the same batch: retry the correction")));
     }
     if (!bytes.ok()) return Failure(bytes.status());
     veta::v1::Entry entry;
@@ -1312,7 +1366,7 @@ struct RuleContext {
       return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
                     StrCat("entry ", target, " was already voided by entry ", by));
     }
-    bool by_parties = true;
+    bool by_parties = PartiesMayCorrect(e);
     for (const auto& id : parties) {
       auto person = FindPerson(id);
       if (person == nullptr || RuleSignedBy(*StandingOf(*person), d, veta::v1::SIGNER_NOT_PARTY)) {
@@ -1320,9 +1374,12 @@ struct RuleContext {
       }
     }
     if (!by_parties && RuleRegistrarSigned(false)) {
-      return Refuse(veta::v1::CORRECTION_NOT_AUTHORIZED,
-                    StrCat("a correction of entry ", target, " is signed by an active registrar ",
-                           "or by every party of that entry (", StrJoin(parties, ", "), ")"));
+      return Refuse(
+          veta::v1::CORRECTION_NOT_AUTHORIZED,
+          PartiesMayCorrect(e)
+              ? StrCat("a correction of entry ", target, " is signed by an active ",
+                       "registrar or by every party of that entry (", StrJoin(parties, ", "), ")")
+              : StrCat("entry ", target, " is an export: only an active registrar ", "voids it"));
     }
     Verdict v;
     v.parties = parties;

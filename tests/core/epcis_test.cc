@@ -194,8 +194,8 @@ class EpcisTest : public testing::RegistryFixture {
     return s;
   }
 
-  static constexpr std::string_view kOreLot = "ORE \"1\"/\xC3\xB1";  // quote, slash, n-tilde
-  static constexpr std::string_view kOreLotUri = "https://veta.gob.pe/lot/ORE%20%221%22%2F%C3%B1";
+  static constexpr std::string_view kOreLot = "ORE:1/a#b";  // colon, slash and hash: encoded
+  static constexpr std::string_view kOreLotUri = "https://veta.gob.pe/lot/ORE%3A1%2Fa%23b";
 
   testing::TempDir files_;
   int documents_ = 0;
