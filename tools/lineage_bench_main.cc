@@ -171,6 +171,30 @@ void Percentiles(const char* what, std::vector<double> ms) {
               at(0.99), ms.back());
 }
 
+// Times the backward lineage of lot ROOT over the first `as_of` entries.
+int TimeLineage(const veta::Store& store, uint64_t as_of, uint64_t queries) {
+  veta::LineageQuery q;
+  q.id = "ROOT";
+  q.as_of = as_of;
+  q.page_nodes = veta::kLineagePageMax;
+  std::vector<double> ms;
+  size_t nodes = 0;
+  for (uint64_t i = 0; i < queries; ++i) {
+    const auto t0 = Clock::now();
+    auto l = veta::QueryLineage(store, q);
+    ms.push_back(Ms(Clock::now() - t0));
+    if (!l.ok()) {
+      std::fprintf(stderr, "lineage: %s\n", std::string(l.status().message()).c_str());
+      return 1;
+    }
+    nodes = static_cast<size_t>(l->nodes_size());
+  }
+  std::printf("backward lineage of a gold lot: %zu lots over 6 levels, at %llu entries\n", nodes,
+              static_cast<unsigned long long>(as_of));
+  Percentiles("  lineage query", ms);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,12 +211,25 @@ int main(int argc, char** argv) {
   flags.Uint("upstream", &upstream, "Lots upstream of the gold lot whose lineage is timed.");
   flags.Uint("queries", &queries, "Lineage queries to time.");
   flags.String("dir", &dir, "Ledger folder (default: a new temporary one, removed at the end).");
+  bool lineage_only = false, keep = false;
+  flags.Bool("keep", &keep, "Keep the ledger folder (to time it again with --lineage-only).");
+  flags.Bool("lineage-only", &lineage_only,
+             "Only time the lineage, on the ledger a run with --dir DIR --keep left in DIR.");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
     std::fputs(flags.Help().c_str(), s.ok() ? stdout : stderr);
     return s.ok() ? 0 : 2;
   }
-  const bool temporary = dir.empty();
-  if (temporary)
+  if (lineage_only) {
+    auto store = veta::Store::Open(veta::DatabasePath(dir), veta::Store::Mode::kReadOnly);
+    if (!store.ok()) {
+      std::fprintf(stderr, "veta-lineage-bench: %s\n",
+                   std::string(store.status().message()).c_str());
+      return 1;
+    }
+    return TimeLineage(**store, *(*store)->EntryCount(), queries);
+  }
+  const bool temporary = dir.empty() || !keep;
+  if (dir.empty())
     dir =
         (std::filesystem::temp_directory_path() / StrCat("veta-lineage-bench-", getpid())).string();
   const auto authority = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
@@ -352,25 +389,7 @@ int main(int argc, char** argv) {
     s.set_quantity_g(out->gold_g());
     b.MustAccept(b.Envelope(veta::kSaleType, s, {plant, exporter}), "the gold sale");
   }
-  veta::LineageQuery q;
-  q.id = "ROOT";
-  q.as_of = b.ledger->size();
-  q.page_nodes = veta::kLineagePageMax;
-  std::vector<double> ms;
-  size_t nodes = 0;
-  for (uint64_t i = 0; i < queries; ++i) {
-    const auto t0 = Clock::now();
-    auto l = veta::QueryLineage(b.ledger->store(), q);
-    ms.push_back(Ms(Clock::now() - t0));
-    if (!l.ok()) {
-      std::fprintf(stderr, "lineage: %s\n", std::string(l.status().message()).c_str());
-      return 1;
-    }
-    nodes = static_cast<size_t>(l->nodes_size());
-  }
-  std::printf("backward lineage of a gold lot: %zu lots over 6 levels, at %llu entries\n", nodes,
-              static_cast<unsigned long long>(b.ledger->size()));
-  Percentiles("  lineage query", ms);
+  if (int rc = TimeLineage(b.ledger->store(), b.ledger->size(), queries); rc != 0) return rc;
   b.ledger->Close();
   b.ledger.reset();
   if (temporary) std::filesystem::remove_all(dir);
