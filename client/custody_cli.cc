@@ -120,6 +120,16 @@ std::string DotQuote(std::string_view s) {
   return out + "\"";
 }
 
+// Text inside a DOT label: quotes and backslashes escaped (line breaks are added as \n).
+std::string DotText(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
 std::string Dot(const veta::v1::Lineage& l) {
   std::string out =
       // Left to right, as the gold moves: mining units first, exports last.
@@ -132,17 +142,20 @@ std::string Dot(const veta::v1::Lineage& l) {
   std::map<std::string, const veta::v1::LineageNode*> by_id;
   for (const auto& n : l.nodes()) by_id[n.lot_id()] = &n;
   for (const auto& n : l.nodes()) {
-    std::string label = StrCat(n.lot_id(), "\\n", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
-                               Quantity(n, n.quantity()), "\\nheld by ", n.holder_id(), "\\nentry ",
-                               n.sequence(), " (", How(n.source()), ")");
-    if (n.source() == veta::v1::EXTRACTED) label += StrCat("\\nunit ", n.unit_code());
+    std::string label =
+        StrCat(DotText(n.lot_id()), "\\n", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
+               Quantity(n, n.quantity()), "\\nheld by ", DotText(n.holder_id()), "\\nentry ",
+               n.sequence(), " (", How(n.source()), ")");
+    if (n.source() == veta::v1::EXTRACTED) label += StrCat("\\nunit ", DotText(n.unit_code()));
     if (!l.forward()) label += Fmt("\\nshare %.1f%%", n.share() * 100);
     std::string style = n.kind() == veta::v1::GOLD ? "filled\", fillcolor=\"gold" : "rounded";
     if (n.voided_at() != 0) {
       label += StrCat("\\nVOIDED (entry ", n.voided_at(), ")");
       style = "dashed";
     }
-    if (n.exported_at() != 0) label += StrCat("\\nexported to ", n.export_destination());
+    if (n.exported_at() != 0) {
+      label += StrCat("\\nexported to ", DotText(n.export_destination()));
+    }
     out += StrCat("  ", DotQuote(n.lot_id()), " [label=\"", label, "\", style=\"", style, "\"];\n");
     for (const auto& e : n.edges()) {
       if (by_id.count(e.lot_id()) == 0) continue;
@@ -305,13 +318,14 @@ absl::Status CertificateCmd(int argc, char** argv) {
 }
 
 absl::Status VerifyCertificateCmd(int argc, char** argv) {
-  std::string authority;
+  std::string authority, origin;
   bool json = false;
   Flags flags("veta verify-certificate --authority PUBLIC_KEY.pem FILE",
               "Checks a certificate offline, trusting only the authority's public key: the\n"
               "statement's and the checkpoint's signatures, every entry's inclusion proof, and\n"
               "the fine grams and origin shares recomputed from the entries themselves.");
   flags.String("authority", &authority, "The registry authority's public key (PEM).");
+  flags.String("origin", &origin, "The log it must come from (e.g. veta.gob.pe/ledger).");
   flags.Bool("json", &json, "Print the verified claims as JSON.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
@@ -321,7 +335,7 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::string text, ReadInput(flags.positional()[0]));
   veta::v1::Certificate cert;
   RETURN_IF_ERROR(MessageFromJson(text, &cert));
-  auto claims = VerifyCertificate(cert, key);
+  auto claims = VerifyCertificate(cert, key, origin);
   if (!claims.ok()) {
     if (json)
       std::printf("{\"verified\":false,\"error\":%s}\n",
@@ -349,6 +363,13 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   for (const auto& u : claims->units) {
     std::printf("  %6.2f%% from unit %s (department %s)\n", u.share() * 100, u.unit_code().c_str(),
                 u.department().c_str());
+  }
+  if (!claims->exported_to.empty()) {
+    std::printf("  exported to %s by entry %llu (%.3f g)\n", claims->exported_to.c_str(),
+                static_cast<unsigned long long>(claims->exported_at), claims->remaining_g);
+  } else {
+    std::printf("  %.3f g of the lot remained with its holder when it was issued\n",
+                claims->remaining_g);
   }
   std::printf("  proven against checkpoint %llu of %s, resting on %zu entries\n",
               static_cast<unsigned long long>(claims->checkpoint.size),

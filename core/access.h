@@ -13,14 +13,15 @@
 //   ListEntries               -       -       -      -       -      -      -        x
 //   GetLot                    -       -       x*     x*      x*     x*     x*       x
 //   ListAttempts, ListFlags   -       -       x*     x*      x*     x*     x*       x
-//   GetLineage                -       -       x*     x*      x*     x*     x*       x
-//   GetCertificate            -       -       x*     x*      x*     x*     x*       x
+//   GetLineage                -       -       x*     x*      x*     x*     x*       x   (forward:
+//   x) GetCertificate            -       -       x*     x*      x*     x*     x*       x
 //   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are
 //   public: REINFO is); a party also reads transactions naming it, lots it holds, and
-//   attempts and flags filtered to itself, and the lineage and certificate of a lot it holds
-//   (a plant checking the ore it received) or, forward, of itself. Regulators read everything.
+//   attempts and flags filtered to itself, and the backward lineage and certificate of a lot it
+//   holds (a plant checking the ore it received); forward lineage (where gold went) is for
+//   regulators. Regulators read everything.
 //   A certificate, once issued, is checked offline by anyone.
 #pragma once
 

@@ -72,6 +72,7 @@ absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(const Store& store, uint64_
 // --- Recomputing the claims from the entries' payloads ---
 
 struct LotFacts {
+  std::string holder;
   double original = 0;       // kg or g
   double fine_per_unit = 0;  // fine grams per kg or per g
   std::map<std::string, double> origin;
@@ -83,6 +84,7 @@ class Recomputer {
     switch (d.kind) {
       case PayloadKind::kExtraction: {
         LotFacts f;
+        f.holder = d.extraction.extractor_id();
         f.original = d.extraction.ore_kg();
         f.fine_per_unit = d.extraction.grade_g_per_t() / 1000;
         f.origin[d.extraction.unit_code()] = 1;
@@ -91,6 +93,7 @@ class Recomputer {
       case PayloadKind::kSale: {
         ASSIGN_OR_RETURN(const LotFacts* parent, Get(seq, d.sale.lot_id()));
         LotFacts f = *parent;
+        f.holder = d.sale.buyer_ruc();
         f.original = d.sale.quantity_g() != 0 ? d.sale.quantity_g() : d.sale.quantity_kg();
         return Put(seq, d.sale.buyer_lot_id(), std::move(f));
       }
@@ -108,6 +111,7 @@ class Recomputer {
         for (auto& [unit, fine] : mix) fine /= total;
         for (const auto& out : d.processing.outputs()) {
           LotFacts f;
+          f.holder = d.processing.plant_ruc();
           f.original = out.gold_g();
           f.fine_per_unit = out.fineness() / 1000;
           f.origin = mix;
@@ -161,6 +165,14 @@ class Recomputer {
   std::map<std::string, std::string> departments_;
 };
 
+// A finite decimal number, the whole field.
+bool ParseNumber(std::string_view s, double* out) {
+  const std::string text(s);
+  char* end = nullptr;
+  *out = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size() && std::isfinite(*out);
+}
+
 absl::StatusOr<CertificateClaims> ParseClaims(std::string_view text) {
   CertificateClaims c;
   const std::vector<std::string_view> lines = Split(text, '\n');
@@ -181,17 +193,26 @@ absl::StatusOr<CertificateClaims> ParseClaims(std::string_view text) {
     } else if (key == "holder" && f.size() == 2) {
       c.holder = std::string(f[1]);
     } else if (key == "fine-g" && f.size() == 2) {
-      c.fine_g = std::strtod(std::string(f[1]).c_str(), nullptr);
+      if (!ParseNumber(f[1], &c.fine_g)) return bad(lines[i]);
+    } else if (key == "remaining-g" && f.size() == 2) {
+      if (!ParseNumber(f[1], &c.remaining_g)) return bad(lines[i]);
+    } else if (key == "exported" && f.size() == 3) {
+      c.exported_to = std::string(f[1]);
+      if (!ParseU64(f[2], &c.exported_at)) return bad(lines[i]);
     } else if (key == "unit" && f.size() == 4) {
       veta::v1::UnitShare u;
+      double share = 0;
+      if (!ParseNumber(f[3], &share)) return bad(lines[i]);
       u.set_unit_code(std::string(f[1]));
       u.set_department(std::string(f[2]));
-      u.set_share(std::strtod(std::string(f[3]).c_str(), nullptr));
+      u.set_share(share);
       c.units.push_back(std::move(u));
     } else if (key == "department" && f.size() == 3) {
       veta::v1::DepartmentShare d;
+      double share = 0;
+      if (!ParseNumber(f[2], &share)) return bad(lines[i]);
       d.set_department(std::string(f[1]));
-      d.set_share(std::strtod(std::string(f[2]).c_str(), nullptr));
+      d.set_share(share);
       c.departments.push_back(std::move(d));
     } else if (key == "checkpoint" && f.size() == 3) {
       std::string root;
@@ -284,6 +305,12 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   if (!IsGold(lot)) {
     return Refused(StrCat("lot ", lot_id, " is ore: certificates are issued for gold lots"));
   }
+  const bool exported = ExportedAsOf(lot, n);
+  if (!exported && !(lot.remaining_g() > 0)) {
+    return Refused(StrCat("lot ", lot_id, " has nothing left: its gold was sold on or ",
+                          "processed (veta lineage --forward ", lot_id, "); ask for the ",
+                          "certificate of the lot that holds it now"));
+  }
   LineageQuery q;
   q.id = std::string(lot_id);
   q.as_of = n;
@@ -300,7 +327,9 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   for (const auto& node : lineage.nodes()) entries.insert(node.sequence());
   std::string text =
       StrCat(ledger.origin(), "\n", kTitle, "\nlot ", lot_id, "\nholder ", lot.holder_id(),
-             "\nfine-g ", Fixed(lineage.nodes(0).fine_g(), 6), "\n");
+             "\nfine-g ", Fixed(lineage.nodes(0).fine_g(), 6), "\nremaining-g ",
+             Fixed(exported ? lot.exported_g() : lot.remaining_g(), 6), "\n");
+  if (exported) text += StrCat("exported ", lot.export_destination(), " ", lot.exported_at(), "\n");
   for (const auto& u : lineage.units()) {
     if (u.department().empty() || u.unit_code().find(' ') != std::string::npos) {
       return Refused(StrCat("unit ", u.unit_code(), " has no department on record"));
@@ -319,10 +348,16 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
 
   veta::v1::Certificate cert;
   ASSIGN_OR_RETURN(*cert.mutable_note(), ledger.SignNote(text));
+  size_t bytes = 0;
   *cert.mutable_checkpoint() = cp;
   for (uint64_t seq : entries) {
     auto* b = cert.add_entries();
     ASSIGN_OR_RETURN(*b->mutable_entry(), ledger.GetEntry(seq));
+    bytes += b->entry().size();
+    if (bytes > kCertificateBytesMax) {
+      return Refused(StrCat("the entries lot ", lot_id, " rests on exceed ",
+                            kCertificateBytesMax >> 20, " MiB: too large to certify"));
+    }
     ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger.InclusionProof(seq, n));
     auto* inc = b->mutable_inclusion();
     inc->set_leaf_index(seq);
@@ -334,8 +369,13 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
 }
 
 absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate& cert,
-                                                    const PublicKey& authority) {
+                                                    const PublicKey& authority,
+                                                    std::string_view expected_origin) {
   ASSIGN_OR_RETURN(note::Checkpoint cp, OpenCheckpointNote(cert.checkpoint().note(), authority));
+  if (!expected_origin.empty() && cp.origin != expected_origin) {
+    return absl::InvalidArgumentError(
+        StrCat("the certificate is from log '", cp.origin, "', not '", expected_origin, "'"));
+  }
   if (cert.checkpoint().origin() != cp.origin || cert.checkpoint().tree_size() != cp.size ||
       cert.checkpoint().root_hash() != AsBytes(cp.root)) {
     return absl::InvalidArgumentError("the checkpoint's fields differ from its signed note");
@@ -374,12 +414,21 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
     return absl::DataLossError(StrCat("the certificate claims ", Fixed(claims.fine_g, 6),
                                       " fine grams; its entries show ", Fixed(fine, 6)));
   }
+  if (lot->holder != claims.holder) {
+    return absl::DataLossError(
+        StrCat("the certificate names holder ", claims.holder, "; its entries show ", lot->holder));
+  }
   if (claims.units.size() != lot->origin.size()) {
     return absl::DataLossError(StrCat("the certificate names ", claims.units.size(),
                                       " units of origin; its entries show ", lot->origin.size()));
   }
   std::map<std::string, double> by_department;
+  std::set<std::string> named;
   for (const auto& u : claims.units) {
+    if (!named.insert(u.unit_code()).second) {
+      return absl::InvalidArgumentError(
+          StrCat("the certificate names unit ", u.unit_code(), " twice"));
+    }
     auto it = lot->origin.find(u.unit_code());
     if (it == lot->origin.end() || std::fabs(it->second - u.share()) > kShareTolerance) {
       return absl::DataLossError(StrCat("the certificate gives unit ", u.unit_code(), " a share ",
@@ -393,8 +442,12 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
     }
     by_department[dept] += it->second;
   }
+  if (claims.departments.size() != by_department.size()) {
+    return absl::DataLossError("the certificate's departments are not those of its units");
+  }
   for (const auto& d : claims.departments) {
-    if (std::fabs(by_department[d.department()] - d.share()) > kShareTolerance) {
+    auto it = by_department.find(d.department());
+    if (it == by_department.end() || std::fabs(it->second - d.share()) > kShareTolerance) {
       return absl::DataLossError(
           StrCat("the share of department ", d.department(), " does not add up"));
     }

@@ -9,7 +9,9 @@
 //   oro-formal certificate v1
 //   lot <lot id>
 //   holder <RUC>
-//   fine-g <fine grams of the lot as created>
+//   fine-g <fine grams of the lot as created>             recomputed by the verifier
+//   remaining-g <grams>                                  the authority's word, at issue
+//   exported <country> <entry>                           when it was exported
 //   unit <concession code> <department> <share>        one line per unit of origin
 //   department <department> <share>                    one line per department
 //   checkpoint <tree size> <base64 root hash>
@@ -35,13 +37,14 @@ namespace veta {
 
 class Ledger;
 
-// Lots a certified lineage may hold.
+// Lots a certified lineage may hold, and bytes of the entries it carries.
 inline constexpr uint32_t kCertificateLotsMax = 10000;
+inline constexpr size_t kCertificateBytesMax = 16 << 20;
 
 // Issues a certificate for a gold lot against the latest checkpoint. FailedPrecondition
 // "[CERTIFICATE_REFUSED] ..." naming the entry that taints the lineage (voided, flagged), or
-// saying why not (an ore lot, too large); Unavailable while the lot is newer than the latest
-// checkpoint (retry: one is signed within a second); NotFound for no such lot.
+// saying why not (an ore lot, nothing left, too large); Unavailable while the lot is newer than the
+// latest checkpoint (retry: one is signed within a second); NotFound for no such lot.
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id);
 
@@ -50,6 +53,9 @@ struct CertificateClaims {
   std::string lot_id;
   std::string holder;
   double fine_g = 0;
+  double remaining_g = 0;  // stated by the authority, not recomputed (later entries decide it)
+  std::string exported_to;
+  uint64_t exported_at = 0;
   std::vector<veta::v1::UnitShare> units;
   std::vector<veta::v1::DepartmentShare> departments;
   note::Checkpoint checkpoint;
@@ -58,8 +64,11 @@ struct CertificateClaims {
 
 // Offline check, as described above. Unauthenticated for a bad signature; InvalidArgument or
 // DataLoss naming what does not hold.
+// `expected_origin`, when given, is the log the certificate must come from (the key alone
+// would also open notes of another log signed with it).
 absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate& certificate,
-                                                    const PublicKey& authority);
+                                                    const PublicKey& authority,
+                                                    std::string_view expected_origin = "");
 
 class Store;
 

@@ -52,7 +52,7 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
 
   std::unique_ptr<rocksdb::Iterator> it(
       store.db()->NewIterator(rocksdb::ReadOptions(), store.state()));
-  uint64_t rows = 0;
+  uint64_t rows = 0, lineage_lots = 0;
   for (it->Seek("L"); it->Valid() && it->key().starts_with("L"); it->Next()) {
     if (++rows > kIndicatorRowsMax) return TooMany("lots");
     veta::v1::Lot lot;
@@ -82,6 +82,8 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
     q.nodes_max = kCertificateLotsMax;
     q.page_nodes = kCertificateLotsMax;
     ASSIGN_OR_RETURN(veta::v1::Lineage lineage, QueryLineage(store, q));
+    lineage_lots += static_cast<uint64_t>(lineage.nodes_size());
+    if (lineage_lots > kIndicatorLineageLotsMax) return TooMany("lots of export lineages");
     double reached = 0;
     for (const auto& u : lineage.units()) reached += u.share();
     if (!lineage.truncated() && reached > 1 - 1e-9 &&

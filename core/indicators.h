@@ -17,6 +17,8 @@ namespace veta {
 
 // Most lots, attempts or flags one report reads; past it: ResourceExhausted.
 inline constexpr uint64_t kIndicatorRowsMax = 10'000'000;
+// Most lots read, in all, through the lineages of the exported lots.
+inline constexpr uint64_t kIndicatorLineageLotsMax = 5'000'000;
 
 absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint64_t as_of);
 

@@ -19,6 +19,8 @@ namespace {
 
 using veta::v1::Lot;
 
+constexpr size_t kScanRowsMax = 1000000;
+
 // Reads lots and edges from one snapshot, seeing only what the first `as_of` entries wrote.
 class LotReader {
  public:
@@ -44,21 +46,36 @@ class LotReader {
     return lot;
   }
 
-  // Ids after `prefix` of the index rows under it, at most `max + 1` (to tell "more").
-  absl::StatusOr<std::vector<std::string>> Scan(const std::string& prefix, size_t max) const {
+  // Ids after `prefix` of the index rows under it, at most `max + 1` (to tell "more"). Rows
+  // written after the point queried are skipped, but counted: past kScanRowsMax rows the scan
+  // stops, and the caller sees "more" (a query far in the past of a busy lot is bounded too).
+  struct Ids {
     std::vector<std::string> ids;
+    bool more = false;  // past `max`, or the scan was cut
+  };
+  absl::StatusOr<Ids> Scan(const std::string& prefix, size_t max) const {
+    Ids out;
+    std::vector<std::string>& ids = out.ids;
     std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options_, store_.state()));
+    size_t rows = 0;
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (++rows > kScanRowsMax) {
+        out.more = true;
+        break;
+      }
       uint64_t seq = 0;
       if (!DecodeU64(it->value().ToStringView(), &seq)) {
         return absl::DataLossError(StrCat("a malformed index row under ", prefix.substr(0, 1)));
       }
       if (seq >= as_of_) continue;  // written after the point queried
+      if (ids.size() == max) {
+        out.more = true;
+        break;
+      }
       ids.push_back(it->key().ToString().substr(prefix.size()));
-      if (ids.size() > max) break;
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "scan a lineage index"));
-    return ids;
+    return out;
   }
 
   // The department of a unit, from its registry version as of the query ("" when unknown).
@@ -223,9 +240,9 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
   } else {
     const std::string prefix =
         q.root == LineageQuery::Root::kUnit ? UnitLotKey(q.id, "") : HolderLotKey(q.id, "");
-    ASSIGN_OR_RETURN(roots, reader.Scan(prefix, q.fanout_max));
-    if (roots.size() > q.fanout_max) {
-      roots.resize(q.fanout_max);
+    ASSIGN_OR_RETURN(auto scanned, reader.Scan(prefix, q.fanout_max));
+    roots = std::move(scanned.ids);
+    if (scanned.more) {
       truncate(StrCat(all.root(), " has more than ", q.fanout_max, " lots (fan-out limit)"));
     }
   }
@@ -256,10 +273,9 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
     }
     holders.insert(lot->holder_id());
     if (q.forward) {
-      ASSIGN_OR_RETURN(std::vector<std::string> children,
-                       reader.Scan(ChildEdgeKey(id, ""), q.fanout_max));
-      if (children.size() > q.fanout_max) {
-        children.resize(q.fanout_max);
+      ASSIGN_OR_RETURN(auto scanned, reader.Scan(ChildEdgeKey(id, ""), q.fanout_max));
+      const std::vector<std::string>& children = scanned.ids;
+      if (scanned.more) {
         node->set_truncated(true);
         truncate(StrCat("lot ", id, " has more than ", q.fanout_max,
                         " lots made from it (fan-out limit)"));

@@ -41,11 +41,15 @@ absl::StatusOr<LineageQuery> ToQuery(const veta::v1::GetLineageRequest& r, uint6
   q.nodes_max = OrDefault(r.nodes_max(), q.nodes_max);
   q.page_nodes = OrDefault(r.page_size(), q.page_nodes);
   if (!r.page_token().empty()) {
-    uint64_t start = 0;
-    if (!ParseU64(r.page_token(), &start) || start > kLineageNodesMax) {
+    // "<first lot>@<entries read>": later pages read the log as the first page did.
+    const std::vector<std::string_view> parts = Split(r.page_token(), '@');
+    uint64_t start = 0, as_of = 0;
+    if (parts.size() != 2 || !ParseU64(parts[0], &start) || start > kLineageNodesMax ||
+        !ParseU64(parts[1], &as_of) || as_of > visible) {
       return absl::InvalidArgumentError("page_token is not one this server gave");
     }
     q.page_start = static_cast<uint32_t>(start);
+    q.as_of = as_of;
   }
   return q;
 }
@@ -79,6 +83,12 @@ grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
     ASSIGN_OR_RETURN(LineageQuery q, ToQuery(*request, visible));
     if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+      // Where gold went after it left a party is its buyers' business: regulators only.
+      if (q.forward) {
+        return absl::PermissionDeniedError(
+            StrCat("forward lineage (where gold went) is for regulators; a ", RoleName(caller.role),
+                   " reads the backward lineage of the lots it holds"));
+      }
       ASSIGN_OR_RETURN(std::string owner, Owner(ledger_->store(), q));
       if (!MayReadParty(caller, owner)) {
         return absl::PermissionDeniedError(
@@ -87,6 +97,9 @@ grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext*
       }
     }
     ASSIGN_OR_RETURN(*response, QueryLineage(ledger_->store(), q));
+    if (!response->next_page_token().empty()) {
+      response->set_next_page_token(StrCat(response->next_page_token(), "@", q.as_of));
+    }
     return absl::OkStatus();
   }();
   reactor->Finish(ToGrpc(status));

@@ -110,6 +110,48 @@ TEST_F(CertificateTest, ASignedClaimTheEntriesDoNotShowFails) {
       << r.status();
 }
 
+TEST_F(CertificateTest, SignedClaimsMustBeWellFormedAndComplete) {
+  const veta::v1::Certificate cert = Issue("E1");
+  const std::string text = *note::Open(cert.note(), ledger_->verifier_key());
+  auto forge = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const size_t at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) t.replace(at, from.size(), to);
+    veta::v1::Certificate f = cert;
+    *f.mutable_note() = *note::Sign(t, ledger_->origin(), authority_);
+    return VerifyCertificate(f, authority_.public_key()).status();
+  };
+  EXPECT_EQ(forge("fine-g 3.600000", "fine-g nan").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("UA 17 0.700000000", "UA 17 nan").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("unit UB 17 0.300000000", "unit UA 17 0.700000000").code(),
+            absl::StatusCode::kInvalidArgument)
+      << "a unit named twice";
+  EXPECT_EQ(forge("holder " + exporter_, "holder " + trader_).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(forge("department 17 1.000000000\n", "").code(), absl::StatusCode::kDataLoss);
+  // The log it comes from can be pinned: the same key may sign for another log.
+  EXPECT_TRUE(VerifyCertificate(cert, authority_.public_key(), ledger_->origin()).ok());
+  EXPECT_EQ(VerifyCertificate(cert, authority_.public_key(), "veta.gob.pe/other").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CertificateTest, StatesWhatRemainsAndIsRefusedOnceTheGoldMovedOn) {
+  auto claims = VerifyCertificate(Issue("G1"), authority_.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_NEAR(claims->remaining_g, 6, 1e-9);  // 10 g, of which 4 g were sold
+  Sell("G1", plant_, trader_, "T1", 6, true);
+  auto r = IssueCertificate(*ledger_, "G1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(r.status().message()).find("has nothing left"), std::string::npos)
+      << r.status();
+  EXPECT_TRUE(IssueCertificate(*ledger_, "T1").ok()) << "the lot that holds it now";
+  ExpectAccepted(ExportEnvelope("E1"));
+  claims = VerifyCertificate(Issue("E1"), authority_.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->exported_to, "CH");
+  EXPECT_NEAR(claims->remaining_g, 4, 1e-9);
+}
+
 TEST_F(CertificateTest, RefusedForALotWithAFlaggedInput) {
   Extract("LC", "UC", 1000, 4);
   veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000);

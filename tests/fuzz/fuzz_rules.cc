@@ -1,12 +1,15 @@
 // The origin rules, end to end through a real ledger.
 //
 // Once per process: a ledger in a temporary folder ($TMPDIR) with a registrar, a miner, a
-// selector, a unit, a plant, a trader, a prohibited zone and one extracted lot (kSeedLot).
-// Per input: the first byte chooses Extraction or Sale, who signs, and two fix-ups (see
-// RulesHeader in fuzz_util.h); the rest is the payload, signed and submitted. The answer is OK,
-// or a refusal (a rule's code, or InvalidArgument / AlreadyExists / FailedPrecondition); never
-// a crash. The ledger grows by exactly one entry when OK, by none otherwise, and an accepted
-// entry is stored as answered. VETA_FUZZ_VERBOSE=1 prints each answer.
+// selector, a unit, a plant, a trader, an exporter, a prohibited zone, one extracted lot
+// (kSeedLot), part of it bought by the plant (kPlantLot) and partly processed into a gold lot
+// (kGoldLot), some of whose grams the exporter bought (kExportLot).
+// Per input: the first byte chooses Extraction, Sale, Processing, Export or Correction, who
+// signs, and two fix-ups (see RulesHeader in fuzz_util.h); the rest is the payload, signed and
+// submitted. Corrections may void and restore lots, the start-up ones too: the state drifts. The
+// answer is OK, or a refusal (a rule's code, or InvalidArgument / AlreadyExists /
+// FailedPrecondition); never a crash. The ledger grows by exactly one entry when OK, by none
+// otherwise, and an accepted entry is stored as answered. VETA_FUZZ_VERBOSE=1 prints each answer.
 #include <google/protobuf/util/time_util.h>
 #include <stdlib.h>
 
@@ -87,6 +90,7 @@ class Rules {
     Register(Unit());
     Register(Party(fz::PlantRuc(), veta::v1::PLANT, plant_));
     Register(Party(fz::TraderRuc(), veta::v1::TRADER, trader_));
+    Register(Party(fz::ExporterRuc(), veta::v1::EXPORTER, exporter_));
     veta::v1::RegistryRecord sel;
     auto* s = sel.mutable_selector();
     s->set_dni(std::string(fz::kSelectorDni));
@@ -119,11 +123,53 @@ class Rules {
     x.set_ore_kg(100000);
     x.set_grade_g_per_t(8);
     x.set_nonce(1);
-    Accept(Sign(veta::kExtractionType, x.SerializeAsString(), {miner_}));
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kExtractionType, x.SerializeAsString(), {miner_})) ==
+                    fz::kSeedLotEntry);
+
+    // The plant's ore, its gold, and the exporter's part of it.
+    veta::v1::Sale ore;
+    ore.set_lot_id(std::string(fz::kSeedLot));
+    ore.set_seller_id(fz::MinerRuc());
+    ore.set_buyer_ruc(fz::PlantRuc());
+    ore.set_buyer_lot_id(std::string(fz::kPlantLot));
+    ore.set_quantity_kg(fz::kPlantLotKg);
+    ore.set_price_pen(fz::kPlantLotKg * 20);
+    ore.set_payment(veta::v1::BANK_TRANSFER);
+    *ore.mutable_time() = TimeUtil::GetCurrentTime();
+    ore.set_nonce(2);
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType, ore.SerializeAsString(), {miner_, plant_})) ==
+                    fz::kPlantLotEntry);
+    veta::v1::Processing p;
+    p.set_plant_ruc(fz::PlantRuc());
+    auto* in = p.add_inputs();
+    in->set_lot_id(std::string(fz::kPlantLot));
+    in->set_ore_kg(fz::kProcessedKg);
+    auto* out = p.add_outputs();
+    out->set_lot_id(std::string(fz::kGoldLot));
+    out->set_gold_g(fz::kGoldLotG);
+    out->set_fineness(fz::kGoldFineness);
+    *p.mutable_time() = TimeUtil::GetCurrentTime();
+    p.set_nonce(3);
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kProcessingType, p.SerializeAsString(), {plant_})) ==
+                    fz::kGoldLotEntry);
+    veta::v1::Sale gold;
+    gold.set_lot_id(std::string(fz::kGoldLot));
+    gold.set_seller_id(fz::PlantRuc());
+    gold.set_buyer_ruc(fz::ExporterRuc());
+    gold.set_buyer_lot_id(std::string(fz::kExportLot));
+    gold.set_quantity_g(fz::kExportLotG);
+    gold.set_price_pen(fz::kExportLotG * 300);
+    gold.set_payment(veta::v1::BANK_TRANSFER);
+    *gold.mutable_time() = TimeUtil::GetCurrentTime();
+    gold.set_nonce(4);
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType, gold.SerializeAsString(), {plant_, exporter_})) ==
+                    fz::kExportLotEntry);
+    VETA_FUZZ_CHECK(ledger_->size() == fz::kStartEntries);
 
     keys_by_id_ = {{fz::MinerRuc(), &miner_},
                    {fz::PlantRuc(), &plant_},
                    {fz::TraderRuc(), &trader_},
+                   {fz::ExporterRuc(), &exporter_},
                    {std::string(fz::kSelectorDni), &selector_}};
   }
 
@@ -135,27 +181,76 @@ class Rules {
 
   void Run(const uint8_t* data, size_t size) {
     const uint8_t header = data[0];
-    const bool sale = (header & fz::kRulesSale) != 0;
+    const fz::RulesCustody custody = fz::RulesCustodyOf(header);
+    const bool sale = custody == fz::kCustodyOrigin && (header & fz::kRulesSale) != 0;
+    const bool stamp_now = (header & fz::kRulesStampNow) != 0;
+    const bool fresh_lot = (header & fz::kRulesFreshLot) != 0;
     const auto signers = static_cast<fz::RulesSigners>((header >> 1) & 3);
     std::string payload(fz::AsText(data + 1, size - 1));
     std::vector<const PrivateKey*> parties;
-    if (sale) {
-      veta::v1::Sale s;
-      if (s.ParseFromString(payload)) {
-        if (header & fz::kRulesStampNow) *s.mutable_time() = TimeUtil::GetCurrentTime();
-        if (header & fz::kRulesFreshLot) {
-          s.set_buyer_lot_id(StrCat(s.buyer_lot_id(), "#", ++fresh_));
+    std::string_view type, what;
+    switch (custody) {
+      case fz::kCustodyOrigin:
+        if (sale) {
+          type = veta::kSaleType;
+          what = "sale";
+          veta::v1::Sale s;
+          if (s.ParseFromString(payload)) {
+            if (stamp_now) *s.mutable_time() = TimeUtil::GetCurrentTime();
+            if (fresh_lot) s.set_buyer_lot_id(StrCat(s.buyer_lot_id(), "#", ++fresh_));
+            payload = s.SerializeAsString();
+            parties = {KeyOf(s.seller_id()), KeyOf(s.buyer_ruc())};
+          }
+        } else {
+          type = veta::kExtractionType;
+          what = "extraction";
+          veta::v1::Extraction x;
+          if (x.ParseFromString(payload)) {
+            if (stamp_now) *x.mutable_time() = TimeUtil::GetCurrentTime();
+            if (fresh_lot) x.set_lot_id(StrCat(x.lot_id(), "#", ++fresh_));
+            payload = x.SerializeAsString();
+            parties = {KeyOf(x.extractor_id())};
+          }
         }
-        payload = s.SerializeAsString();
-        parties = {KeyOf(s.seller_id()), KeyOf(s.buyer_ruc())};
+        break;
+      case fz::kCustodyProcessing: {
+        type = veta::kProcessingType;
+        what = "processing";
+        veta::v1::Processing p;
+        if (p.ParseFromString(payload)) {
+          if (stamp_now) *p.mutable_time() = TimeUtil::GetCurrentTime();
+          if (fresh_lot) {
+            const uint64_t suffix = ++fresh_;
+            for (auto& out : *p.mutable_outputs()) {
+              out.set_lot_id(StrCat(out.lot_id(), "#", suffix));
+            }
+          }
+          payload = p.SerializeAsString();
+          parties = {KeyOf(p.plant_ruc())};
+        }
+        break;
       }
-    } else {
-      veta::v1::Extraction x;
-      if (x.ParseFromString(payload)) {
-        if (header & fz::kRulesStampNow) *x.mutable_time() = TimeUtil::GetCurrentTime();
-        if (header & fz::kRulesFreshLot) x.set_lot_id(StrCat(x.lot_id(), "#", ++fresh_));
-        payload = x.SerializeAsString();
-        parties = {KeyOf(x.extractor_id())};
+      case fz::kCustodyExport: {
+        type = veta::kExportType;
+        what = "export";
+        veta::v1::Export e;
+        if (e.ParseFromString(payload)) {
+          if (stamp_now) *e.mutable_time() = TimeUtil::GetCurrentTime();
+          payload = e.SerializeAsString();
+          parties = {KeyOf(e.exporter_ruc())};
+        }
+        break;
+      }
+      case fz::kCustodyCorrection: {
+        type = veta::kCorrectionType;
+        what = "correction";
+        veta::v1::Correction c;
+        if (c.ParseFromString(payload)) {
+          if (stamp_now) *c.mutable_time() = TimeUtil::GetCurrentTime();
+          payload = c.SerializeAsString();
+        }
+        parties = {&registrar_};  // a registrar may correct any transaction
+        break;
       }
     }
     std::vector<PrivateKey> keys;
@@ -179,15 +274,14 @@ class Rules {
         add(&stranger_);
         break;
     }
-    const std::string envelope =
-        Sign(sale ? veta::kSaleType : veta::kExtractionType, std::move(payload), keys);
+    const std::string envelope = Sign(type, std::move(payload), keys);
 
     const uint64_t before = ledger_->size();
     const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);
     const uint64_t after = ledger_->size();
     if (verbose_) {
       std::fprintf(stderr, "fuzz_rules: %s signed by %zu -> %s (size %llu -> %llu)\n",
-                   sale ? "sale" : "extraction", keys.size(), r.status.ToString().c_str(),
+                   std::string(what).c_str(), keys.size(), r.status.ToString().c_str(),
                    static_cast<unsigned long long>(before), static_cast<unsigned long long>(after));
     }
     if (r.status.ok()) {
@@ -226,9 +320,11 @@ class Rules {
     return it == keys_by_id_.end() ? nullptr : it->second;
   }
 
-  void Accept(const std::string& envelope) {
+  // Submits what start-up needs; returns its entry number.
+  uint64_t Accept(const std::string& envelope) {
     const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);
     VETA_FUZZ_CHECK_MSG(r.status.ok(), r.status.ToString());
+    return r.sequence;
   }
   void Register(const veta::v1::RegistryRecord& r) {
     Accept(Sign(veta::kRegistryType, r.SerializeAsString(), {registrar_}));
@@ -285,6 +381,7 @@ class Rules {
   PrivateKey miner_ = Generate(KeyAlgorithm::kEd25519);
   PrivateKey plant_ = Generate(KeyAlgorithm::kEcdsaP256);
   PrivateKey trader_ = Generate(KeyAlgorithm::kEd25519);
+  PrivateKey exporter_ = Generate(KeyAlgorithm::kEd25519);
   PrivateKey selector_ = Generate(KeyAlgorithm::kEd25519);
   PrivateKey stranger_ = Generate(KeyAlgorithm::kEd25519);  // registered nowhere
   std::map<std::string, const PrivateKey*> keys_by_id_;

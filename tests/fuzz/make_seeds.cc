@@ -91,6 +91,58 @@ veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std
   return s;
 }
 
+struct ProcessingIn {
+  std::string lot;
+  double ore_kg = 0;
+  double gold_g = 0;
+};
+struct ProcessingOut {
+  std::string lot;
+  double gold_g = 0;
+  double fineness = 0;
+};
+veta::v1::Processing Processing(const std::vector<ProcessingIn>& inputs,
+                                const std::vector<ProcessingOut>& outputs) {
+  veta::v1::Processing p;
+  p.set_plant_ruc(fz::PlantRuc());
+  for (const auto& in : inputs) {
+    auto* i = p.add_inputs();
+    i->set_lot_id(in.lot);
+    i->set_ore_kg(in.ore_kg);
+    i->set_gold_g(in.gold_g);
+  }
+  for (const auto& out : outputs) {
+    auto* o = p.add_outputs();
+    o->set_lot_id(out.lot);
+    o->set_gold_g(out.gold_g);
+    o->set_fineness(out.fineness);
+  }
+  google::protobuf::util::TimeUtil::FromString("2026-06-01T17:00:00Z", p.mutable_time());
+  p.set_nonce(9);
+  return p;
+}
+
+veta::v1::Export Export(const std::string& lot, const std::string& country,
+                        const std::string& dam) {
+  veta::v1::Export e;
+  e.set_lot_id(lot);
+  e.set_exporter_ruc(fz::ExporterRuc());
+  e.set_destination_country(country);
+  e.set_customs_declaration(dam);
+  google::protobuf::util::TimeUtil::FromString("2026-06-01T18:00:00Z", e.mutable_time());
+  e.set_nonce(10);
+  return e;
+}
+
+veta::v1::Correction Correction(uint64_t sequence, const std::string& reason) {
+  veta::v1::Correction c;
+  c.set_corrected_sequence(sequence);
+  c.set_reason(reason);
+  google::protobuf::util::TimeUtil::FromString("2026-06-01T19:00:00Z", c.mutable_time());
+  c.set_nonce(11);
+  return c;
+}
+
 std::string Rules(uint8_t header, const google::protobuf::Message& payload) {
   return std::string(1, static_cast<char>(header)) + payload.SerializeAsString();
 }
@@ -248,6 +300,74 @@ int main(int argc, char** argv) {
   Write("fuzz_rules", "sale-miner-only",
         Rules(RulesHeader(true, fz::kSignMiner, true, true),
               Sale(std::string(fz::kSeedLot), miner, plant, "M", 10, veta::v1::BANK_TRANSFER)));
+  // Custody (header bits 5-6): processing, export and correction, naming the lots and entries
+  // fuzz_rules' start-up writes (kPlantLot, kGoldLot, kExportLot; fuzz_util.h).
+  using fz::CustodyHeader;
+  const std::string plant_lot(fz::kPlantLot), gold_lot(fz::kGoldLot), export_lot(fz::kExportLot);
+  // 1,000 kg at 8 g/t allow 7.752 g fine: 7 g at 900 is 6.3 g, 9 g at 900 is 8.1 g.
+  Write("fuzz_rules", "processing",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{plant_lot, 1000}}, {{"AU", 7, 900}})));
+  Write("fuzz_rules", "processing-two-outputs",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{plant_lot, 500}}, {{"AU", 2, 900}, {"AG", 1.5, 990}})));
+  Write("fuzz_rules", "processing-mass-balance",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{plant_lot, 1000}}, {{"AU", 9, 900}})));
+  Write("fuzz_rules", "processing-not-held",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{std::string(fz::kSeedLot), 1000}}, {{"AU", 1, 900}})));
+  // Re-melting gold, and blending it with ore.
+  Write("fuzz_rules", "processing-remelt",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{gold_lot, 0, 2}}, {{"AU", 1.9, 940}})));
+  Write("fuzz_rules", "processing-blend",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+              Processing({{gold_lot, 0, 1}, {plant_lot, 200}}, {{"AU", 2, 950}})));
+  Write("fuzz_rules", "processing-miner-signs",
+        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignMiner, true, true),
+              Processing({{plant_lot, 100}}, {{"AU", 0.5, 900}})));
+  Write("fuzz_rules", "export",
+        Rules(CustodyHeader(fz::kCustodyExport, fz::kSignParties, true, false),
+              Export(export_lot, "CH", "DAM-2026-0001")));
+  Write("fuzz_rules", "export-to-pe",
+        Rules(CustodyHeader(fz::kCustodyExport, fz::kSignParties, true, false),
+              Export(export_lot, "PE", "DAM-2026-0002")));
+  Write("fuzz_rules", "export-not-held",
+        Rules(CustodyHeader(fz::kCustodyExport, fz::kSignParties, true, false),
+              Export(gold_lot, "AE", "DAM-2026-0003")));
+  Write("fuzz_rules", "export-stranger",
+        Rules(CustodyHeader(fz::kCustodyExport, fz::kSignStranger, true, false),
+              Export(export_lot, "CH", "DAM-2026-0004")));
+  // Corrections: the gold sale (accepted unless its lot has moved on), the extraction (blocked:
+  // its lot was sold), a registry record (not a transaction), an entry past the end.
+  Write("fuzz_rules", "correction-gold-sale",
+        Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignParties, true, false),
+              Correction(fz::kExportLotEntry, "declared in error")));
+  Write("fuzz_rules", "correction-blocked",
+        Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignParties, true, false),
+              Correction(fz::kSeedLotEntry, "weighed twice")));
+  Write("fuzz_rules", "correction-processing-by-plant",
+        Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignMinerPlant, true, false),
+              Correction(fz::kGoldLotEntry, "wrong fineness")));
+  Write("fuzz_rules", "correction-registry-record",
+        Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignParties, true, false),
+              Correction(fz::kRegistrarEntry, "not a transaction")));
+  Write("fuzz_rules", "correction-missing-entry",
+        Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignParties, true, false),
+              Correction(1'000'000, "no such entry")));
+  // Gold sold by the gram: to the exporter, and to the trader.
+  auto gold_sale = [&](const std::string& buyer, const std::string& buyer_lot, double grams) {
+    auto s = Sale(gold_lot, plant, buyer, buyer_lot, 0, veta::v1::BANK_TRANSFER);
+    s.set_quantity_g(grams);
+    s.set_price_pen(grams * 300);
+    return s;
+  };
+  Write("fuzz_rules", "sale-gold-to-exporter",
+        Rules(RulesHeader(true, fz::kSignParties, true, true),
+              gold_sale(fz::ExporterRuc(), "XG", 2)));
+  Write("fuzz_rules", "sale-gold-to-trader",
+        Rules(RulesHeader(true, fz::kSignParties, true, true), gold_sale(trader, "TG", 1)));
   // Regressions: times far outside google.protobuf.Timestamp's range (their microseconds
   // overflowed int64 in the rules).
   for (const int64_t seconds : {int64_t{1'000'000'000'000'000}, int64_t{-1'000'000'000'000'000}}) {

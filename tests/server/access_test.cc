@@ -270,7 +270,7 @@ TEST_F(AccessTest, EveryCellOfTheMatrix) {
          veta::v1::Lineage l;
          return s->GetLineage(&ctx, r, &l).error_code();
        },
-       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
+       {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
       // L1 is ore: a caller who may ask is told why there is no certificate.
       {"GetCertificate(the miner's ore lot)",
        [](veta::v1::Ledger::Stub* s) {
