@@ -99,7 +99,10 @@ std::string Flags::Help() const {
     out += left;
     out += left.size() < 28 ? std::string(28 - left.size(), ' ') : "\n" + std::string(28, ' ');
     out += f.help;
-    if (!f.default_text.empty()) out += StrCat(" (default: ", f.default_text, ")");
+    // UINT64_MAX stands for "not given" (e.g. --as-of: the latest).
+    if (!f.default_text.empty() && f.default_text != "18446744073709551615") {
+      out += StrCat(" (default: ", f.default_text, ")");
+    }
     out += "\n";
   }
   out += "  --help                    Show this help.\n";

@@ -43,6 +43,10 @@ class LotReader {
       return absl::DataLossError(StrCat("the stored state of lot ", lot_id, " is malformed"));
     }
     if (lot.created_at() >= as_of_) return std::nullopt;
+    // Lots written before `source` existed: a lot with a parent was bought.
+    if (lot.source() == veta::v1::EXTRACTED && !lot.parent_lot_id().empty()) {
+      lot.set_source(veta::v1::BOUGHT);
+    }
     return lot;
   }
 
