@@ -13,6 +13,7 @@
 #include "client/json.h"
 #include "core/certificate.h"
 #include "core/epcis.h"
+#include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -29,25 +30,12 @@ std::string Quantity(const veta::v1::LineageNode& n, double q) {
   return n.kind() == veta::v1::GOLD ? Fmt("%.3f g", q) : Fmt("%.1f kg", q);
 }
 
-const char* How(veta::v1::LotSource s) {
-  switch (s) {
-    case veta::v1::EXTRACTED:
-      return "extraction";
-    case veta::v1::BOUGHT:
-      return "sale";
-    case veta::v1::PROCESSED:
-      return "processing";
-    default:
-      return "entry";
-  }
-}
-
 // One line about a lot: what it is, who holds it, the entry that made it, what became of it.
 std::string Describe(const veta::v1::LineageNode& n, bool forward) {
   std::string s =
       StrCat("lot ", n.lot_id(), "  ", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
              Quantity(n, n.quantity()), " (", Fmt("%.3f", n.fine_g()), " g fine)", "  held by ",
-             n.holder_id(), "  [entry ", n.sequence(), ", ", How(n.source()));
+             n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
   if (n.source() == veta::v1::EXTRACTED) {
     s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
   }
@@ -145,7 +133,7 @@ std::string Dot(const veta::v1::Lineage& l) {
     std::string label =
         StrCat(DotText(n.lot_id()), "\\n", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
                Quantity(n, n.quantity()), "\\nheld by ", DotText(n.holder_id()), "\\nentry ",
-               n.sequence(), " (", How(n.source()), ")");
+               n.sequence(), " (", LotSourceName(n.source()), ")");
     if (n.source() == veta::v1::EXTRACTED) label += StrCat("\\nunit ", DotText(n.unit_code()));
     if (!l.forward()) label += Fmt("\\nshare %.1f%%", n.share() * 100);
     std::string style = n.kind() == veta::v1::GOLD ? "filled\", fillcolor=\"gold" : "rounded";

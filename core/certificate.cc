@@ -41,19 +41,6 @@ std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>
   return out;
 }
 
-const char* SourceName(veta::v1::LotSource s) {
-  switch (s) {
-    case veta::v1::EXTRACTED:
-      return "extraction";
-    case veta::v1::BOUGHT:
-      return "sale";
-    case veta::v1::PROCESSED:
-      return "processing";
-    default:
-      return "entry";
-  }
-}
-
 // The first red flag raised on entry `seq`, if any.
 absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(const Store& store, uint64_t seq) {
   const std::string prefix = StrCat("f", EncodeU64(seq));
@@ -269,7 +256,7 @@ absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
 absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
                             std::string_view lot_id) {
   for (const auto& node : lineage.nodes()) {
-    const std::string step = StrCat("entry ", node.sequence(), " (", SourceName(node.source()),
+    const std::string step = StrCat("entry ", node.sequence(), " (", LotSourceName(node.source()),
                                     " creating lot ", node.lot_id(), ")");
     if (node.voided_at() != 0) {
       return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which correction entry ",

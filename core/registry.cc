@@ -409,6 +409,19 @@ std::string VoidedEntryKey(uint64_t sequence) { return StrCat("V", EncodeU64(seq
 
 bool IsGold(const veta::v1::Lot& lot) { return lot.kind() == veta::v1::GOLD; }
 
+const char* LotSourceName(veta::v1::LotSource s) {
+  switch (s) {
+    case veta::v1::EXTRACTED:
+      return "extraction";
+    case veta::v1::BOUGHT:
+      return "sale";
+    case veta::v1::PROCESSED:
+      return "processing";
+    default:
+      return "entry";
+  }
+}
+
 double Remaining(const veta::v1::Lot& lot) {
   return IsGold(lot) ? lot.remaining_g() : lot.remaining_kg();
 }

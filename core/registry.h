@@ -76,6 +76,9 @@ std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
 std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
 std::string VoidedEntryKey(uint64_t sequence);
 
+// "extraction", "sale" or "processing": the kind of entry that creates such a lot.
+const char* LotSourceName(veta::v1::LotSource source);
+
 // A lot's quantity in its own unit: kg for ore, grams for gold.
 bool IsGold(const veta::v1::Lot& lot);
 double Remaining(const veta::v1::Lot& lot);
