@@ -57,6 +57,7 @@ absl::Status ImportCmd(int argc, char** argv);
 absl::Status LineageCmd(int argc, char** argv);
 absl::Status CertificateCmd(int argc, char** argv);
 absl::Status VerifyCertificateCmd(int argc, char** argv);
+absl::Status CorrectCmd(int argc, char** argv);
 absl::Status ExportCmd(int argc, char** argv);
 absl::Status ReportCmd(int argc, char** argv);
 

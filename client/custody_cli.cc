@@ -2,7 +2,9 @@
 // certificates (issue, verify offline), the EPCIS export and the regulators' indicators.
 #include <unistd.h>
 
+#include <google/protobuf/util/time_util.h>
 #include <chrono>
+
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -12,6 +14,7 @@
 #include "client/cli.h"
 #include "client/json.h"
 #include "core/certificate.h"
+#include "core/envelope.h"
 #include "core/epcis.h"
 #include "core/registry.h"
 #include "core/status_macros.h"
@@ -362,6 +365,51 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   std::printf("  proven against checkpoint %llu of %s, resting on %zu entries\n",
               static_cast<unsigned long long>(claims->checkpoint.size),
               claims->checkpoint.origin.c_str(), claims->entries.size());
+  return absl::OkStatus();
+}
+
+absl::Status CorrectCmd(int argc, char** argv) {
+  Common c;
+  std::string reason;
+  std::vector<std::string> keys;
+  Flags flags("veta correct ENTRY --reason TEXT --key KEY.pem [--key KEY.pem]",
+              "Voids an extraction, sale, processing or export for a stated reason, and restores\n"
+              "what it consumed. Signed by an active registrar, or by every party the entry\n"
+              "needed (the seller and the buyer of a sale; an export: a registrar only). An entry\n"
+              "whose lots have moved on is refused: correct what came after it first.");
+  flags.String("server", &c.server, "Server address.");
+  flags.String("reason", &reason, "Why the entry is void (recorded with the correction).");
+  flags.Strings("key", &keys, "Private key to sign with (repeatable).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  uint64_t entry = 0;
+  if (flags.positional().size() != 1 || !ParseU64(flags.positional()[0], &entry)) {
+    return absl::InvalidArgumentError("give the ENTRY to correct (its sequence number)");
+  }
+  if (reason.empty()) return absl::InvalidArgumentError("--reason is required");
+  if (keys.empty()) return absl::InvalidArgumentError("--key is required");
+  std::vector<PrivateKey> signers;
+  for (const auto& k : keys) {
+    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(k));
+    signers.push_back(std::move(key));
+  }
+  veta::v1::Correction correction;
+  correction.set_corrected_sequence(entry);
+  correction.set_reason(reason);
+  *correction.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  correction.set_nonce(static_cast<uint64_t>(correction.time().nanos()) ^
+                       static_cast<uint64_t>(correction.time().seconds()));
+  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
+                   SignEnvelope(kCorrectionType, correction.SerializeAsString(), signers));
+  veta::v1::SubmitRequest request;
+  request.set_envelope(envelope.SerializeAsString());
+  veta::v1::SubmitResponse response;
+  auto ctx = Context();
+  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->Submit(ctx.get(), request, &response), c.server));
+  std::printf("entry %llu voided by correction entry %llu\n",
+              static_cast<unsigned long long>(entry),
+              static_cast<unsigned long long>(response.sequence()));
   return absl::OkStatus();
 }
 

@@ -450,6 +450,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"lineage", {LineageCmd, "a lot's origin, or where a unit's gold went (tree, dot, svg)"}},
       {"certificate", {CertificateCmd, "ask for an Oro formal certificate of a gold lot"}},
       {"verify-certificate", {VerifyCertificateCmd, "check a certificate offline"}},
+      {"correct", {CorrectCmd, "void an entry for a stated reason, restoring what it took"}},
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
   };

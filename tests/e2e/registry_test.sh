@@ -143,6 +143,15 @@ sed 's/X-1/X-2/' cert.json >forged.json
 refused "NOT VERIFIED" "$veta" verify-certificate --authority data/authority.pub.pem forged.json
 refused "CERTIFICATE_REFUSED" "$veta" certificate $s --out ore.json LOT-1
 [[ ! -e ore.json ]] || fail "a refused certificate wrote a file"
+# A correction through the CLI: the miner alone may not void the sale both parties signed.
+echo "{\"lotId\":\"LOT-1\",\"sellerId\":\"$miner_ruc\",\"buyerRuc\":\"$plant_ruc\",\"buyerLotId\":\"P-2\",\"quantityKg\":100,\"pricePen\":2100,\"payment\":\"BANK_TRANSFER\",\"time\":\"$now\"}" >sale2.json
+"$veta" sign --type sale --key plant.pem sale2.json >sale2.1.json
+"$veta" sign --add-to sale2.1.json --key miner.pem >sale2.env.json
+ok "recorded as entry" "$veta" submit $s sale2.env.json
+sale2=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
+refused "CORRECTION_NOT_AUTHORIZED" "$veta" correct $s "$sale2" --reason "wrong buyer" --key miner.pem
+ok "entry $sale2 voided by correction entry" "$veta" correct $s "$sale2" --reason "wrong buyer" --key dgfm.pem
+ok '"remainingKg":500' "$veta" lot $s LOT-1
 ok '"EPCISDocument"' "$veta" export epcis $s
 ok "TransformationEvent" "$veta" export epcis $s --lot AU-1
 ok "traced in full to registered units: 7.200 g = 100.0%" "$veta" report indicators $s
