@@ -8,20 +8,19 @@
 #include <set>
 
 #include "core/ids.h"
+#include "core/rules_internal.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
 
 namespace veta {
-namespace {
-
-using veta::v1::Refusal;
+namespace rules {
 
 constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a declared time may be
 constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
 constexpr double kArtisanalTpdMax = 25;  // installed capacity of an artisanal producer's unit
 constexpr double kSmallTpdMax = 350;     // installed capacity of any unit, t/day
-constexpr size_t kNameBytesMax = 300, kIdBytesMax = 64;
+constexpr size_t kNameBytesMax = 300;
 
 int64_t Micros(const google::protobuf::Timestamp& t) { return TimestampMicros(t); }
 
@@ -88,17 +87,6 @@ Verdict Refuse(Refusal code, std::string message) {
   v.message = std::move(message);
   return v;
 }
-
-// The registration facts every active-check needs, whatever the record kind.
-struct Standing {
-  const char* what;  // "miner", "selector", "trader"...
-  std::string id;
-  const veta::v1::StatusInfo* status;
-  const google::protobuf::Timestamp* valid_from;
-  const google::protobuf::Timestamp* valid_until;
-  const google::protobuf::RepeatedPtrField<veta::v1::PublicKey>* keys;
-  uint64_t sequence;
-};
 
 const char* PartyKindName(veta::v1::PartyKind kind) {
   switch (kind) {
@@ -212,7 +200,7 @@ std::optional<Verdict> RuleLotIdValid(std::string_view id, std::string_view what
 }
 
 std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
-                                            std::string_view unit = "kg") {
+                                            std::string_view unit) {
   if (!(q > 0) || !std::isfinite(q)) {
     return Refuse(veta::v1::QUANTITY_NOT_POSITIVE,
                   StrCat(what, " must be a positive number of ", unit, ", not ", Num(q)));
@@ -290,9 +278,8 @@ std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot) {
 
 // `who` holds the lot, and it has at least `quantity` (in its unit) left for `what`.
 std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
-                                             double quantity,
-                                             Refusal not_held = veta::v1::SELLER_DOES_NOT_HOLD_LOT,
-                                             std::string_view what = "the sale") {
+                                             double quantity, Refusal not_held,
+                                             std::string_view what) {
   if (lot.holder_id() != who) {
     return Refuse(not_held,
                   StrCat("lot ", lot.lot_id(), " is held by ", lot.holder_id(), ", not by ", who));
@@ -332,7 +319,9 @@ std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double 
              " +", Num(tolerance * 100), "% assay tolerance, + gold ", Grams(gold_fine), ")"));
 }
 
-}  // namespace
+}  // namespace rules
+
+using namespace rules;  // NOLINT: the rule helpers, private to the rules
 
 std::string_view RecordKindName(RecordKind kind) {
   switch (kind) {
@@ -758,737 +747,314 @@ SellerStats Registry::Stats(const std::string& seller, const Delta& delta) const
 
 // --- Verdicts ---
 
-struct RuleContext {
-  const Registry& registry;
-  const DecodedEnvelope& d;
-  uint64_t sequence;
-  int64_t now;
-  const KeyRing& keys;
-  const Delta& delta;
-  bool dry_run;
-
-  // Zones in force containing p, of the prohibited kinds or of scars, committed or staged.
-  std::vector<std::shared_ptr<const RecordState>> ZonesAt(geo::Point p, bool scars) const {
-    std::vector<std::shared_ptr<const RecordState>> out;
-    const geo::GeometryIndex& index = scars ? registry.scars_ : registry.prohibited_;
-    for (uint64_t id : index.Containing(p)) {
-      const auto& zone = registry.indexed_zones_[id];
-      if (delta.records.count(MapKey(RecordKind::kZone, zone->record.zone().zone_id())) == 0) {
-        out.push_back(zone);
-      }
-    }
-    for (const auto& [key, state] : delta.records) {
-      if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
-      const auto kind = state->record.zone().kind();
-      const bool is_scar = kind == veta::v1::DETECTED_MINING_SCAR;
-      if (is_scar != scars || kind == veta::v1::PERMITTED_MINING_CORRIDOR) continue;
-      if (state->geometry->Contains(p)) out.push_back(state);
-    }
-    return out;
-  }
-
-  std::shared_ptr<const RecordState> FindPerson(const std::string& id) const {
-    if (LooksLikeDni(id)) return registry.Find(RecordKind::kSelector, id, delta);
-    if (auto miner = registry.Find(RecordKind::kMiner, id, delta)) return miner;
-    return registry.Find(RecordKind::kParty, id, delta);
-  }
-
-  // A registrar (or, for registrar records, the authority) signed.
-  std::optional<Verdict> RuleRegistrarSigned(bool authority_needed) const {
-    for (const auto& sig : d.envelope.signatures()) {
-      auto info = keys.Find(sig.keyid());
-      if (info == nullptr) continue;
-      if (authority_needed) {
-        if (info->authority) return std::nullopt;
-        continue;
-      }
-      if (info->holder.rfind("registrar:", 0) != 0) continue;
-      auto registrar = registry.Find(RecordKind::kRegistrar, info->holder.substr(10), delta);
-      if (registrar == nullptr || registrar->record.registrar().status() != veta::v1::VIGENTE) {
-        continue;
-      }
-      for (const auto& k : registrar->record.registrar().keys()) {
-        if (k.keyid() == sig.keyid()) return std::nullopt;
-      }
-    }
-    return Refuse(veta::v1::NOT_A_REGISTRAR,
-                  authority_needed
-                      ? "a registrar is registered by the authority: sign with an authority key"
-                      : "a registry change must be signed by an active registrar's key");
-  }
-
-  Verdict EvaluateRecord() const {
-    const auto& r = d.registry;
-    if (auto v = RuleRegistrarSigned(r.has_registrar())) return *v;
-    if (absl::Status s = ValidateRecord(r); !s.ok()) {
-      return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(s.message()));
-    }
-    if (r.has_unit()) {
-      // A unit worked by an artisanal producer cannot be installed beyond 25 t/day.
-      auto holder = registry.Find(RecordKind::kMiner, r.unit().holder_ruc(), delta);
-      if (holder != nullptr && holder->record.miner().size_class() == veta::v1::ARTISANAL &&
-          r.unit().capacity_tonnes_per_day() > kArtisanalTpdMax) {
-        return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
-                      StrCat("unit ", r.unit().concession_code(), ": ",
-                             Num(r.unit().capacity_tonnes_per_day()), " t/day is above the 25 ",
-                             "an artisanal producer (", r.unit().holder_ruc(), ") may install"));
-      }
-    }
-    auto state = std::make_shared<RecordState>();
-    state->record = r;
-    state->sequence = sequence;
-    if (r.has_unit()) state->geometry = *geo::Geometry::FromGeoJson(r.unit().geometry_geojson());
-    if (r.has_zone()) state->geometry = *geo::Geometry::FromGeoJson(r.zone().geometry_geojson());
-    Verdict v;
-    v.effects.records.push_back(std::move(state));
-    return v;
-  }
-
-  Verdict EvaluateExtraction() const {
-    const auto& x = d.extraction;
-    const veta::v1::Parameters& params = registry.parameters(delta);
-    const int64_t t = Micros(x.time());
-    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
-    if (auto v = RuleQuantityPositive(x.ore_kg(), "the extracted ore")) return *v;
-    if (auto v = RuleLotIdValid(x.lot_id(), "the new lot id")) return *v;
-    auto taken = registry.FindLot(x.lot_id(), delta);
-    if (!taken.ok()) return Failure(taken.status());
-    if (taken->has_value()) {
-      return Refuse(veta::v1::LOT_ID_TAKEN, StrCat("lot id ", x.lot_id(), " is already in use"));
-    }
-    auto extractor = LooksLikeDni(x.extractor_id())
-                         ? registry.Find(RecordKind::kSelector, x.extractor_id(), delta)
-                         : registry.Find(RecordKind::kMiner, x.extractor_id(), delta);
-    if (extractor == nullptr) {
-      return Refuse(veta::v1::EXTRACTOR_UNKNOWN,
-                    StrCat("extractor ", x.extractor_id(),
-                           " is not registered (REINFO miner RUC or selector DNI)"));
-    }
-    const Standing who = *StandingOf(*extractor);
-    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
-    if (auto v = RuleActive(who, t, veta::v1::EXTRACTOR_NOT_ACTIVE, veta::v1::EXTRACTOR_EXPIRED)) {
-      return *v;
-    }
-    auto unit = registry.Find(RecordKind::kUnit, x.unit_code(), delta);
-    if (unit == nullptr) {
-      return Refuse(veta::v1::UNIT_UNKNOWN, StrCat("unit ", x.unit_code(), " is not registered"));
-    }
-    const auto& u = unit->record.unit();
-    if (u.status().status() != veta::v1::VIGENTE || u.activity() != veta::v1::EXTRACTION) {
-      return Refuse(
-          veta::v1::UNIT_NOT_ACTIVE,
-          StrCat("unit ", u.concession_code(), " is ",
-                 veta::v1::RegistryStatus_Name(u.status().status()), " for ",
-                 veta::v1::UnitActivity_Name(u.activity()), " (entry ", unit->sequence, ")"));
-    }
-    if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
-    const geo::Point p{x.point().longitude(), x.point().latitude()};
-    if (absl::Status s = geo::CheckPoint(p); !s.ok()) {
-      return Refuse(veta::v1::POINT_INVALID, StrCat("extraction point: ", s.message()));
-    }
-    if (auto v = RulePointInUnit(p, *unit)) return *v;
-    if (auto zones = ZonesAt(p, false); !zones.empty()) {
-      const auto& z = zones.front();
-      return Refuse(
-          veta::v1::POINT_IN_PROHIBITED_ZONE,
-          StrCat("extraction point (", Num(p.lon), ", ", Num(p.lat), ") lies in prohibited zone '",
-                 z->record.zone().name(), "' (", veta::v1::ZoneKind_Name(z->record.zone().kind()),
-                 ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
-    }
-    if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
-    const std::string day = PeruDay(t);  // YYYYMMDD, in keys
-    const std::string shown_day =
-        StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
-    const std::string unit_counter = StrCat("U", u.concession_code(), "/", day);
-    if (auto v = RuleDailyLimit(
-            registry.Counter(unit_counter, delta), x.ore_kg(), u.capacity_tonnes_per_day() * 1000,
-            veta::v1::UNIT_CAPACITY_EXCEEDED, StrCat("unit ", u.concession_code()), shown_day)) {
-      return *v;
-    }
-    Verdict v;
-    v.parties = {x.extractor_id()};
-    v.unit_code = u.concession_code();
-    if (extractor->record.has_selector()) {
-      const std::string sel_counter = StrCat("S", x.extractor_id(), "/", day);
-      if (auto r =
-              RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_kg(),
-                             params.selector_daily_limit_kg(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
-                             StrCat("selector ", x.extractor_id()), shown_day)) {
-        return *r;
-      }
-      v.effects.counter_adds.emplace_back(sel_counter, x.ore_kg());
-    }
-    v.effects.counter_adds.emplace_back(unit_counter, x.ore_kg());
-    veta::v1::Lot lot;
-    lot.set_lot_id(x.lot_id());
-    lot.set_holder_id(x.extractor_id());
-    lot.set_original_kg(x.ore_kg());
-    lot.set_remaining_kg(x.ore_kg());
-    lot.set_unit_code(u.concession_code());
-    lot.set_created_at(sequence);
-    lot.set_grade_g_per_t(x.grade_g_per_t());
-    lot.set_department(u.ubigeo().substr(0, 2));
-    v.effects.lots.push_back(std::move(lot));
-    v.effects.state_puts.emplace_back(UnitLotKey(u.concession_code(), x.lot_id()),
-                                      EncodeU64(sequence));
-    v.effects.state_puts.emplace_back(HolderLotKey(x.extractor_id(), x.lot_id()),
-                                      EncodeU64(sequence));
-    // Red flag: the point lies in a satellite-detected scar that reaches outside the unit,
-    // i.e. workings next to the concession that no registration covers.
-    for (const auto& scar : ZonesAt(p, true)) {
-      const geo::BBox& b = scar->geometry->bbox();
-      const bool inside = unit->geometry->Contains({b.min_lon, b.min_lat}) &&
-                          unit->geometry->Contains({b.max_lon, b.max_lat}) &&
-                          unit->geometry->Contains({b.min_lon, b.max_lat}) &&
-                          unit->geometry->Contains({b.max_lon, b.min_lat});
-      if (inside) continue;
-      veta::v1::Flag f;
-      f.set_sequence(sequence);
-      f.set_flag(veta::v1::POINT_IN_DETECTED_SCAR);
-      f.set_message(StrCat("extraction point lies in detected mining scar '",
-                           scar->record.zone().name(), "', which reaches outside unit ",
-                           u.concession_code()));
-      f.add_parties(x.extractor_id());
-      f.set_unit_code(u.concession_code());
-      v.effects.flags.push_back(std::move(f));
-      break;
-    }
-    return v;
-  }
-
-  Verdict EvaluateSale() const {
-    const auto& x = d.sale;
-    const veta::v1::Parameters& params = registry.parameters(delta);
-    const int64_t t = Micros(x.time());
-    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    const bool by_gram = x.quantity_g() != 0;
-    if (by_gram && x.quantity_kg() != 0) {
-      return Refuse(veta::v1::LOT_KIND_MISMATCH,
-                    "a sale gives kg (an ore lot) or grams (a gold lot), not both");
-    }
-    const double quantity = by_gram ? x.quantity_g() : x.quantity_kg();
-    if (auto v = RuleQuantityPositive(
-            quantity, "the quantity sold",
-            by_gram ? "grams (quantity_g)" : "kg (quantity_kg; grams of gold: quantity_g)")) {
-      return *v;
-    }
-    if (!(x.price_pen() >= 0) || !std::isfinite(x.price_pen())) {
-      return Refuse(veta::v1::PRICE_INVALID,
-                    StrCat("the price is a number of soles, 0 or more, not ", Num(x.price_pen())));
-    }
-    auto found = registry.FindLot(x.lot_id(), delta);
-    if (!found.ok()) return Failure(found.status());
-    const std::optional<veta::v1::Lot>& lot = *found;
-    if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
-    if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
-    auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
-    if (!buyer_lot.ok()) return Failure(buyer_lot.status());
-    if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
-    if (buyer_lot->has_value()) {
-      return Refuse(veta::v1::LOT_ID_TAKEN,
-                    StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is in use"));
-    }
-    auto seller = FindPerson(x.seller_id());
-    if (seller == nullptr) {
-      return Refuse(veta::v1::SELLER_UNKNOWN,
-                    StrCat("seller ", x.seller_id(), " is not registered"));
-    }
-    const Standing s = *StandingOf(*seller);
-    auto buyer = registry.Find(RecordKind::kParty, x.buyer_ruc(), delta);
-    if (buyer == nullptr) {
-      return Refuse(veta::v1::BUYER_UNKNOWN,
-                    StrCat("buyer ", x.buyer_ruc(), " is not registered in REPCO"));
-    }
-    const Standing b = *StandingOf(*buyer);
-    // In a dry run (a pre-purchase check) one of the two may not have signed yet.
-    if (auto v = RuleSignedBy(s, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
-    if (auto v = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
-    if (auto v = RuleActive(s, t, veta::v1::SELLER_NOT_ACTIVE, veta::v1::SELLER_NOT_ACTIVE)) {
-      return *v;
-    }
-    if (auto v = RuleActive(b, t, veta::v1::BUYER_NOT_ACTIVE, veta::v1::BUYER_NOT_ACTIVE))
-      return *v;
-    if (!IsGold(*lot)) {
-      if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
-    }
-    if (auto v = RuleLotMovable(*lot)) return *v;
-    if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), quantity)) return *v;
-
-    Verdict v;
-    v.parties = {x.seller_id(), x.buyer_ruc()};
-    v.unit_code = lot->unit_code();
-    veta::v1::Lot remaining = *lot;
-    veta::v1::Lot bought;
-    bought.set_lot_id(x.buyer_lot_id());
-    bought.set_holder_id(x.buyer_ruc());
-    bought.set_kind(lot->kind());
-    if (IsGold(*lot)) {
-      remaining.set_remaining_g(lot->remaining_g() - quantity);
-      bought.set_original_g(quantity);
-      bought.set_remaining_g(quantity);
-      bought.set_fineness(lot->fineness());
-    } else {
-      remaining.set_remaining_kg(lot->remaining_kg() - quantity);
-      bought.set_original_kg(quantity);
-      bought.set_remaining_kg(quantity);
-      bought.set_grade_g_per_t(lot->grade_g_per_t());
-    }
-    v.effects.lots.push_back(remaining);
-    bought.set_unit_code(lot->unit_code());
-    bought.set_created_at(sequence);
-    bought.set_parent_lot_id(lot->lot_id());
-    bought.set_source(veta::v1::BOUGHT);
-    bought.set_department(lot->department());
-    *bought.mutable_origin() = lot->origin();
-    v.effects.lots.push_back(std::move(bought));
-    v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
-                                      EncodeU64(sequence));
-    v.effects.state_puts.emplace_back(HolderLotKey(x.buyer_ruc(), x.buyer_lot_id()),
-                                      EncodeU64(sequence));
-    // Sales of gold are counted apart from sales of ore: an average mixes no units.
-    const std::string stats_key = StatsKey(x.seller_id(), IsGold(*lot));
-    SellerStats stats = registry.Stats(stats_key, delta);
-    auto flag = [&](veta::v1::RedFlag kind, std::string message) {
-      veta::v1::Flag f;
-      f.set_sequence(sequence);
-      f.set_flag(kind);
-      f.set_message(std::move(message));
-      f.add_parties(x.seller_id());
-      f.add_parties(x.buyer_ruc());
-      f.set_unit_code(lot->unit_code());
-      v.effects.flags.push_back(std::move(f));
-    };
-    if (x.payment() == veta::v1::CASH && x.price_pen() > params.cash_flag_threshold_pen()) {
-      flag(veta::v1::CASH_ABOVE_THRESHOLD,
-           StrCat("paid in cash: S/ ", Num(x.price_pen()), ", above the threshold of S/ ",
-                  Num(params.cash_flag_threshold_pen())));
-    }
-    if (stats.sales >= params.volume_history_min()) {
-      const double average = stats.total_kg / static_cast<double>(stats.sales);
-      if (quantity > params.volume_jump_factor() * average) {
-        flag(veta::v1::VOLUME_JUMP,
-             StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
-                    Num(params.volume_jump_factor()), "x its average of ", Amount(*lot, average),
-                    " in ", stats.sales, " earlier sales"));
-      }
-    }
-    stats.sales += 1;
-    stats.total_kg += quantity;
-    v.effects.seller_stats.emplace_back(stats_key, stats);
-    return v;
-  }
-
-  Verdict EvaluateProcessing() const {
-    const auto& x = d.processing;
-    const veta::v1::Parameters& params = registry.parameters(delta);
-    const int64_t t = Micros(x.time());
-    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
-    if (x.inputs().empty() || x.inputs_size() > static_cast<int>(kProcessingInputsMax) ||
-        x.outputs().empty() || x.outputs_size() > static_cast<int>(kProcessingOutputsMax)) {
-      return Refuse(veta::v1::PROCESSING_INVALID,
-                    StrCat("a processing has 1 to ", kProcessingInputsMax, " inputs and 1 to ",
-                           kProcessingOutputsMax, " outputs, not ", x.inputs_size(), " and ",
-                           x.outputs_size()));
-    }
-    auto plant = registry.Find(RecordKind::kParty, x.plant_ruc(), delta);
-    if (plant == nullptr) {
-      return Refuse(veta::v1::PLANT_UNKNOWN,
-                    StrCat("plant ", x.plant_ruc(), " is not registered in REPCO"));
-    }
-    const Standing who = *StandingOf(*plant);
-    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
-    if (plant->record.party().kind() != veta::v1::PLANT) {
-      return Refuse(veta::v1::NOT_A_PLANT,
-                    StrCat(who.what, " ", x.plant_ruc(), " is not a processing plant in REPCO"));
-    }
-    if (auto v = RuleActive(who, t, veta::v1::PLANT_NOT_ACTIVE, veta::v1::PLANT_NOT_ACTIVE)) {
-      return *v;
-    }
-    std::set<std::string> ids;
-    double fine_out = 0;
-    for (const auto& out : x.outputs()) {
-      if (auto v = RuleLotIdValid(out.lot_id(), "output lot id")) return *v;
-      if (!ids.insert(out.lot_id()).second) {
-        return Refuse(veta::v1::PROCESSING_INVALID,
-                      StrCat("output lot id '", out.lot_id(), "' is repeated"));
-      }
-      auto taken = registry.FindLot(out.lot_id(), delta);
-      if (!taken.ok()) return Failure(taken.status());
-      if (taken->has_value()) {
-        return Refuse(veta::v1::LOT_ID_TAKEN,
-                      StrCat("lot id ", out.lot_id(), " is already in use"));
-      }
-      if (auto v = RuleQuantityPositive(out.gold_g(), StrCat("output ", out.lot_id()), "grams")) {
-        return *v;
-      }
-      if (!(out.fineness() > 0 && out.fineness() <= 1000)) {
-        return Refuse(veta::v1::PROCESSING_INVALID,
-                      StrCat("output ", out.lot_id(), ": fineness is in parts per thousand, in ",
-                             "(0, 1000], not ", Num(out.fineness())));
-      }
-      fine_out += out.gold_g() * out.fineness() / 1000;
-    }
-    Verdict v;
-    double ore_kg = 0, ore_fine = 0, gold_fine = 0;
-    std::map<std::string, double> mix;  // unit -> fine grams
-    std::vector<veta::v1::LotInput> inputs;
-    for (const auto& in : x.inputs()) {
-      if (!ids.insert(in.lot_id()).second) {
-        return Refuse(veta::v1::PROCESSING_INVALID,
-                      StrCat("lot ", in.lot_id(), " appears twice among inputs and outputs"));
-      }
-      auto found = registry.FindLot(in.lot_id(), delta);
-      if (!found.ok()) return Failure(found.status());
-      if (!found->has_value()) {
-        return Refuse(veta::v1::LOT_UNKNOWN, StrCat("input lot ", in.lot_id(), " does not exist"));
-      }
-      const veta::v1::Lot& lot = **found;
-      const bool by_gram = in.gold_g() != 0;
-      if (by_gram && in.ore_kg() != 0) {
-        return Refuse(veta::v1::LOT_KIND_MISMATCH,
-                      StrCat("input ", in.lot_id(), " gives kg and grams: one only"));
-      }
-      const double q = by_gram ? in.gold_g() : in.ore_kg();
-      if (auto r =
-              RuleQuantityPositive(q, StrCat("input ", in.lot_id()), by_gram ? "grams" : "kg")) {
-        return *r;
-      }
-      if (auto r = RuleQuantityInLotUnit(lot, by_gram, "ore_kg", "gold_g")) return *r;
-      if (auto r = RuleLotMovable(lot)) return *r;
-      if (auto r = RuleLotHeldWithEnough(lot, x.plant_ruc(), q, veta::v1::PLANT_DOES_NOT_HOLD_LOT,
-                                         "the processing")) {
-        return *r;
-      }
-      const double fine = q * FinePerUnit(lot);
-      (IsGold(lot) ? gold_fine : ore_fine) += fine;
-      if (!IsGold(lot)) ore_kg += q;
-      for (const auto& share : OriginOf(lot)) mix[share.unit_code()] += fine * share.share();
-      veta::v1::LotInput li;
-      li.set_lot_id(lot.lot_id());
-      (IsGold(lot) ? li.set_gold_g(q) : li.set_ore_kg(q));
-      li.set_fine_g(fine);
-      inputs.push_back(std::move(li));
-      veta::v1::Lot consumed = lot;
-      (IsGold(lot) ? consumed.set_remaining_g(lot.remaining_g() - q)
-                   : consumed.set_remaining_kg(lot.remaining_kg() - q));
-      v.effects.lots.push_back(std::move(consumed));
-    }
-    if (mix.size() > kOriginUnitsMax) {
-      return Refuse(veta::v1::PROCESSING_INVALID,
-                    StrCat("the inputs come from ", mix.size(), " units; a lot's origin names at ",
-                           "most ", kOriginUnitsMax));
-    }
-    if (auto r = RuleMassBalance(fine_out, ore_fine, gold_fine, params)) return *r;
-    const std::string day = PeruDay(t);
-    const std::string plant_counter = StrCat("P", x.plant_ruc(), "/", day);
-    if (ore_kg > 0) {
-      if (auto r =
-              RuleDailyLimit(registry.Counter(plant_counter, delta), ore_kg,
-                             plant->record.party().processing_capacity_tonnes_per_day() * 1000,
-                             veta::v1::PLANT_CAPACITY_EXCEEDED, StrCat("plant ", x.plant_ruc()),
-                             StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6)))) {
-        return *r;
-      }
-      v.effects.counter_adds.emplace_back(plant_counter, ore_kg);
-    }
-    // The origin mix: each unit's share of the fine gold the inputs bring.
-    const double fine_in = ore_fine + gold_fine;
-    std::vector<veta::v1::OriginShare> origin;
-    std::string main_unit;
-    double main_share = -1;
-    for (const auto& [unit, fine] : mix) {
-      veta::v1::OriginShare s;
-      s.set_unit_code(unit);
-      s.set_share(fine / fine_in);
-      if (s.share() > main_share) main_share = s.share(), main_unit = unit;
-      origin.push_back(std::move(s));
-    }
-    for (const auto& out : x.outputs()) {
-      veta::v1::Lot lot;
-      lot.set_lot_id(out.lot_id());
-      lot.set_holder_id(x.plant_ruc());
-      lot.set_kind(veta::v1::GOLD);
-      lot.set_original_g(out.gold_g());
-      lot.set_remaining_g(out.gold_g());
-      lot.set_fineness(out.fineness());
-      lot.set_unit_code(main_unit);
-      lot.set_created_at(sequence);
-      lot.set_source(veta::v1::PROCESSED);
-      for (const auto& in : inputs) *lot.add_inputs() = in;
-      for (const auto& s : origin) *lot.add_origin() = s;
-      v.effects.lots.push_back(std::move(lot));
-      for (const auto& in : inputs) {
-        v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), out.lot_id()),
-                                          EncodeU64(sequence));
-      }
-      v.effects.state_puts.emplace_back(HolderLotKey(x.plant_ruc(), out.lot_id()),
-                                        EncodeU64(sequence));
-    }
-    v.parties = {x.plant_ruc()};
-    v.unit_code = main_unit;
-    return v;
-  }
-
-  Verdict EvaluateExport() const {
-    const auto& x = d.export_;
-    const int64_t t = Micros(x.time());
-    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    auto found = registry.FindLot(x.lot_id(), delta);
-    if (!found.ok()) return Failure(found.status());
-    if (!found->has_value()) {
-      return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
-    }
-    const veta::v1::Lot& lot = **found;
-    auto exporter = registry.Find(RecordKind::kParty, x.exporter_ruc(), delta);
-    if (exporter == nullptr) {
-      return Refuse(veta::v1::EXPORTER_UNKNOWN,
-                    StrCat("exporter ", x.exporter_ruc(), " is not registered in REPCO"));
-    }
-    const Standing who = *StandingOf(*exporter);
-    if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
-    if (exporter->record.party().kind() != veta::v1::EXPORTER) {
-      return Refuse(veta::v1::NOT_AN_EXPORTER,
-                    StrCat(who.what, " ", x.exporter_ruc(), " is not an exporter in REPCO"));
-    }
-    if (auto v = RuleActive(who, t, veta::v1::EXPORTER_NOT_ACTIVE, veta::v1::EXPORTER_NOT_ACTIVE)) {
-      return *v;
-    }
-    const std::string& c = x.destination_country();
-    if (c.size() != 2 || !std::isupper(static_cast<unsigned char>(c[0])) ||
-        !std::isupper(static_cast<unsigned char>(c[1])) || c == "PE") {
-      return Refuse(veta::v1::EXPORT_INVALID,
-                    StrCat("the destination is an ISO 3166 country code other than PE, not '",
-                           c.substr(0, 8), "'"));
-    }
-    if (x.customs_declaration().empty() || x.customs_declaration().size() > kIdBytesMax) {
-      return Refuse(veta::v1::EXPORT_INVALID,
-                    "an export names its customs declaration (DAM number, 1-64 bytes)");
-    }
-    if (!IsGold(lot)) {
-      return Refuse(veta::v1::EXPORT_INVALID,
-                    StrCat("lot ", lot.lot_id(), " is ore: only gold lots are exported"));
-    }
-    if (auto v = RuleLotMovable(lot)) return *v;
-    if (auto v = RuleLotHeldWithEnough(lot, x.exporter_ruc(), 0,
-                                       veta::v1::EXPORTER_DOES_NOT_HOLD_LOT, "the export")) {
-      return *v;
-    }
-    if (!(lot.remaining_g() > 0)) {
-      return Refuse(veta::v1::EXPORT_INVALID, StrCat("lot ", lot.lot_id(), " has nothing left"));
-    }
-    Verdict v;
-    veta::v1::Lot exported = lot;
-    exported.set_exported_at(sequence);
-    exported.set_export_voided_at(0);
-    exported.set_exported_g(lot.remaining_g());
-    exported.set_export_destination(c);
-    exported.set_remaining_g(0);
-    v.effects.lots.push_back(std::move(exported));
-    v.parties = {x.exporter_ruc()};
-    v.unit_code = lot.unit_code();
-    return v;
-  }
-
-  // The parties a transaction needed, for a correction signed by them rather than a registrar.
-  std::vector<std::string> NeededParties(const DecodedEnvelope& e) const {
-    switch (e.kind) {
-      case PayloadKind::kExtraction:
-        return {e.extraction.extractor_id()};
-      case PayloadKind::kSale:
-        return {e.sale.seller_id(), e.sale.buyer_ruc()};
-      case PayloadKind::kProcessing:
-        return {e.processing.plant_ruc()};
-      case PayloadKind::kExport:
-        return {e.export_.exporter_ruc()};
-      default:
-        return {};
+// Zones in force containing p, of the prohibited kinds or of scars, committed or staged.
+std::vector<std::shared_ptr<const RecordState>> RuleContext::ZonesAt(geo::Point p,
+                                                                     bool scars) const {
+  std::vector<std::shared_ptr<const RecordState>> out;
+  const geo::GeometryIndex& index = scars ? registry.scars_ : registry.prohibited_;
+  for (uint64_t id : index.Containing(p)) {
+    const auto& zone = registry.indexed_zones_[id];
+    if (delta.records.count(MapKey(RecordKind::kZone, zone->record.zone().zone_id())) == 0) {
+      out.push_back(zone);
     }
   }
-
-  // Who may void it without a registrar: the parties it needed, except for an export (gold
-  // declared as gone abroad is brought back only by a registrar, on customs' word).
-  static bool PartiesMayCorrect(const DecodedEnvelope& e) { return e.kind != PayloadKind::kExport; }
-
-  // A lot the corrected entry created has not moved on: nothing consumed, not exported.
-  std::optional<Verdict> RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const {
-    const bool exported = lot.exported_at() != 0 && lot.export_voided_at() == 0;
-    if (Original(lot) - Remaining(lot) <= 1e-9 && !exported) return std::nullopt;
-    std::string next;
-    if (exported) {
-      next = StrCat("it was exported by entry ", lot.exported_at());
-    } else {
-      next = StrCat("only ", Amount(lot, Remaining(lot)), " of ", Amount(lot, Original(lot)),
-                    " is left");
-      std::unique_ptr<rocksdb::Iterator> it(
-          registry.store_->db()->NewIterator(rocksdb::ReadOptions(), registry.store_->state()));
-      const std::string prefix = ChildEdgeKey(lot.lot_id(), "");
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        const std::string child = it->key().ToString().substr(prefix.size());
-        auto c = registry.FindLot(child, delta);
-        if (!c.ok() || !c->has_value() || (*c)->voided_at() != 0) continue;
-        next += StrCat(": lot ", child, " (entry ", (*c)->created_at(), ") came from it");
-        break;
-      }
-    }
-    return Refuse(veta::v1::CORRECTION_BLOCKED,
-                  StrCat("entry ", target, " created lot ", lot.lot_id(), ", which has moved on (",
-                         next, "): correct what came after it first"));
+  for (const auto& [key, state] : delta.records) {
+    if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
+    const auto kind = state->record.zone().kind();
+    const bool is_scar = kind == veta::v1::DETECTED_MINING_SCAR;
+    if (is_scar != scars || kind == veta::v1::PERMITTED_MINING_CORRIDOR) continue;
+    if (state->geometry->Contains(p)) out.push_back(state);
   }
+  return out;
+}
 
-  Verdict EvaluateCorrection() const {
-    const auto& x = d.correction;
-    const int64_t t = Micros(x.time());
-    if (auto v = RuleTimeNotInFuture(t, now)) return *v;
-    const uint64_t target = x.corrected_sequence();
-    if (x.reason().empty() || x.reason().size() > 1000) {
-      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
-                    "a correction states its reason (1-1000 bytes)");
+std::shared_ptr<const RecordState> RuleContext::FindPerson(const std::string& id) const {
+  if (LooksLikeDni(id)) return registry.Find(RecordKind::kSelector, id, delta);
+  if (auto miner = registry.Find(RecordKind::kMiner, id, delta)) return miner;
+  return registry.Find(RecordKind::kParty, id, delta);
+}
+
+// A registrar (or, for registrar records, the authority) signed.
+std::optional<Verdict> RuleContext::RuleRegistrarSigned(bool authority_needed) const {
+  for (const auto& sig : d.envelope.signatures()) {
+    auto info = keys.Find(sig.keyid());
+    if (info == nullptr) continue;
+    if (authority_needed) {
+      if (info->authority) return std::nullopt;
+      continue;
     }
-    auto bytes = registry.store_->Get(registry.store_->entries(), EncodeU64(target));
-    if (target >= sequence) {
-      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
-                    StrCat("entry ", target, " is not in the ledger"));
+    if (info->holder.rfind("registrar:", 0) != 0) continue;
+    auto registrar = registry.Find(RecordKind::kRegistrar, info->holder.substr(10), delta);
+    if (registrar == nullptr || registrar->record.registrar().status() != veta::v1::VIGENTE) {
+      continue;
     }
-    if (absl::IsNotFound(bytes.status())) {
-      // An earlier entry of the same batch: not on disk yet. Not a verdict: retry.
-      return Failure(absl::UnavailableError(
-          StrCat("entry ", target, " is being written in the same batch: retry the correction")));
+    for (const auto& k : registrar->record.registrar().keys()) {
+      if (k.keyid() == sig.keyid()) return std::nullopt;
     }
-    if (!bytes.ok()) return Failure(bytes.status());
-    veta::v1::Entry entry;
-    if (!entry.ParseFromString(*bytes)) {
-      return Failure(absl::DataLossError(StrCat("entry ", target, " is malformed")));
-    }
-    auto decoded = DecodeEnvelope(entry.envelope(), EnvelopeLimits{});
-    if (!decoded.ok()) return Failure(decoded.status());
-    const DecodedEnvelope& e = *decoded;
-    const std::vector<std::string> parties = NeededParties(e);
-    if (parties.empty()) {
-      return Refuse(
-          veta::v1::CORRECTION_TARGET_INVALID,
-          StrCat("entry ", target, " is not a transaction (extraction, sale, ",
-                 "processing or export): a registry record is corrected by a new ", "version"));
-    }
-    auto voided = registry.FindState(VoidedEntryKey(target), delta);
-    if (!voided.ok()) return Failure(voided.status());
-    if (voided->has_value()) {
-      uint64_t by = 0;
-      DecodeU64(**voided, &by);
-      return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
-                    StrCat("entry ", target, " was already voided by entry ", by));
-    }
-    bool by_parties = PartiesMayCorrect(e);
-    for (const auto& id : parties) {
-      auto person = FindPerson(id);
-      if (person == nullptr || RuleSignedBy(*StandingOf(*person), d, veta::v1::SIGNER_NOT_PARTY)) {
-        by_parties = false;
-      }
-    }
-    if (!by_parties && RuleRegistrarSigned(false)) {
-      return Refuse(
-          veta::v1::CORRECTION_NOT_AUTHORIZED,
-          PartiesMayCorrect(e)
-              ? StrCat("a correction of entry ", target, " is signed by an active ",
-                       "registrar or by every party of that entry (", StrJoin(parties, ", "), ")")
-              : StrCat("entry ", target, " is an export: only an active registrar ", "voids it"));
-    }
-    Verdict v;
-    v.parties = parties;
-    auto lot_of = [&](const std::string& id) -> absl::StatusOr<veta::v1::Lot> {
-      for (const auto& l : v.effects.lots) {
-        if (l.lot_id() == id) return l;
-      }
-      auto found = registry.FindLot(id, delta);
-      if (!found.ok()) return found.status();
-      if (!found->has_value()) return absl::DataLossError(StrCat("lot ", id, " is missing"));
-      return **found;
-    };
-    // Voids a lot the entry created; restores `quantity` to a lot it consumed.
-    auto void_lot = [&](const std::string& id) -> std::optional<Verdict> {
-      auto lot = lot_of(id);
-      if (!lot.ok()) return Failure(lot.status());
-      if (auto r = RuleUntouched(*lot, target)) return r;
-      lot->set_voided_at(sequence);
-      if (v.unit_code.empty()) v.unit_code = lot->unit_code();
-      v.effects.lots.push_back(std::move(*lot));
-      return std::nullopt;
-    };
-    auto restore = [&](const std::string& id, double quantity) -> std::optional<Verdict> {
-      auto lot = lot_of(id);
-      if (!lot.ok()) return Failure(lot.status());
-      // What it consumed goes back only to a lot that can still hold it.
-      if (auto r = RuleLotMovable(*lot)) {
-        return Refuse(veta::v1::CORRECTION_BLOCKED,
-                      StrCat("entry ", target, " took from lot ", id, ", which cannot take it ",
-                             "back: ", r->message, ": correct that first"));
-      }
-      (IsGold(*lot) ? lot->set_remaining_g(lot->remaining_g() + quantity)
-                    : lot->set_remaining_kg(lot->remaining_kg() + quantity));
-      std::erase_if(v.effects.lots, [&](const veta::v1::Lot& l) { return l.lot_id() == id; });
-      v.effects.lots.push_back(std::move(*lot));
-      return std::nullopt;
-    };
-    switch (e.kind) {
-      case PayloadKind::kExtraction: {
-        const auto& ex = e.extraction;
-        if (auto r = void_lot(ex.lot_id())) return *r;
-        const std::string day = PeruDay(Micros(ex.time()));
-        v.effects.counter_adds.emplace_back(StrCat("U", ex.unit_code(), "/", day), -ex.ore_kg());
-        if (LooksLikeDni(ex.extractor_id())) {
-          v.effects.counter_adds.emplace_back(StrCat("S", ex.extractor_id(), "/", day),
-                                              -ex.ore_kg());
-        }
-        break;
-      }
-      case PayloadKind::kSale: {
-        const auto& s = e.sale;
-        if (auto r = void_lot(s.buyer_lot_id())) return *r;
-        const bool gold = s.quantity_g() != 0;
-        const double q = gold ? s.quantity_g() : s.quantity_kg();
-        if (auto r = restore(s.lot_id(), q)) return *r;
-        const std::string key = StatsKey(s.seller_id(), gold);
-        SellerStats stats = registry.Stats(key, delta);
-        stats.sales = stats.sales > 0 ? stats.sales - 1 : 0;
-        stats.total_kg = std::max(0.0, stats.total_kg - q);
-        v.effects.seller_stats.emplace_back(key, stats);
-        break;
-      }
-      case PayloadKind::kProcessing: {
-        const auto& pr = e.processing;
-        for (const auto& out : pr.outputs()) {
-          if (auto r = void_lot(out.lot_id())) return *r;
-        }
-        double ore_kg = 0;
-        for (const auto& in : pr.inputs()) {
-          if (auto r = restore(in.lot_id(), in.gold_g() != 0 ? in.gold_g() : in.ore_kg())) {
-            return *r;
-          }
-          ore_kg += in.ore_kg();
-        }
-        if (ore_kg > 0) {
-          v.effects.counter_adds.emplace_back(
-              StrCat("P", pr.plant_ruc(), "/", PeruDay(Micros(pr.time()))), -ore_kg);
-        }
-        break;
-      }
-      case PayloadKind::kExport: {
-        auto lot = lot_of(e.export_.lot_id());
-        if (!lot.ok()) return Failure(lot.status());
-        lot->set_export_voided_at(sequence);
-        lot->set_remaining_g(lot->exported_g());
-        v.unit_code = lot->unit_code();
-        v.effects.lots.push_back(std::move(*lot));
-        break;
-      }
-      default:
-        break;
-    }
-    v.effects.state_puts.emplace_back(VoidedEntryKey(target), EncodeU64(sequence));
-    return v;
   }
-};
+  return Refuse(veta::v1::NOT_A_REGISTRAR,
+                authority_needed
+                    ? "a registrar is registered by the authority: sign with an authority key"
+                    : "a registry change must be signed by an active registrar's key");
+}
+
+Verdict RuleContext::EvaluateRecord() const {
+  const auto& r = d.registry;
+  if (auto v = RuleRegistrarSigned(r.has_registrar())) return *v;
+  if (absl::Status s = ValidateRecord(r); !s.ok()) {
+    return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(s.message()));
+  }
+  if (r.has_unit()) {
+    // A unit worked by an artisanal producer cannot be installed beyond 25 t/day.
+    auto holder = registry.Find(RecordKind::kMiner, r.unit().holder_ruc(), delta);
+    if (holder != nullptr && holder->record.miner().size_class() == veta::v1::ARTISANAL &&
+        r.unit().capacity_tonnes_per_day() > kArtisanalTpdMax) {
+      return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
+                    StrCat("unit ", r.unit().concession_code(), ": ",
+                           Num(r.unit().capacity_tonnes_per_day()), " t/day is above the 25 ",
+                           "an artisanal producer (", r.unit().holder_ruc(), ") may install"));
+    }
+  }
+  auto state = std::make_shared<RecordState>();
+  state->record = r;
+  state->sequence = sequence;
+  if (r.has_unit()) state->geometry = *geo::Geometry::FromGeoJson(r.unit().geometry_geojson());
+  if (r.has_zone()) state->geometry = *geo::Geometry::FromGeoJson(r.zone().geometry_geojson());
+  Verdict v;
+  v.effects.records.push_back(std::move(state));
+  return v;
+}
+
+Verdict RuleContext::EvaluateExtraction() const {
+  const auto& x = d.extraction;
+  const veta::v1::Parameters& params = registry.parameters(delta);
+  const int64_t t = Micros(x.time());
+  if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+  if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
+  if (auto v = RuleQuantityPositive(x.ore_kg(), "the extracted ore")) return *v;
+  if (auto v = RuleLotIdValid(x.lot_id(), "the new lot id")) return *v;
+  auto taken = registry.FindLot(x.lot_id(), delta);
+  if (!taken.ok()) return Failure(taken.status());
+  if (taken->has_value()) {
+    return Refuse(veta::v1::LOT_ID_TAKEN, StrCat("lot id ", x.lot_id(), " is already in use"));
+  }
+  auto extractor = LooksLikeDni(x.extractor_id())
+                       ? registry.Find(RecordKind::kSelector, x.extractor_id(), delta)
+                       : registry.Find(RecordKind::kMiner, x.extractor_id(), delta);
+  if (extractor == nullptr) {
+    return Refuse(veta::v1::EXTRACTOR_UNKNOWN,
+                  StrCat("extractor ", x.extractor_id(),
+                         " is not registered (REINFO miner RUC or selector DNI)"));
+  }
+  const Standing who = *StandingOf(*extractor);
+  if (auto v = RuleSignedBy(who, d, veta::v1::SIGNER_NOT_PARTY)) return *v;
+  if (auto v = RuleActive(who, t, veta::v1::EXTRACTOR_NOT_ACTIVE, veta::v1::EXTRACTOR_EXPIRED)) {
+    return *v;
+  }
+  auto unit = registry.Find(RecordKind::kUnit, x.unit_code(), delta);
+  if (unit == nullptr) {
+    return Refuse(veta::v1::UNIT_UNKNOWN, StrCat("unit ", x.unit_code(), " is not registered"));
+  }
+  const auto& u = unit->record.unit();
+  if (u.status().status() != veta::v1::VIGENTE || u.activity() != veta::v1::EXTRACTION) {
+    return Refuse(
+        veta::v1::UNIT_NOT_ACTIVE,
+        StrCat("unit ", u.concession_code(), " is ",
+               veta::v1::RegistryStatus_Name(u.status().status()), " for ",
+               veta::v1::UnitActivity_Name(u.activity()), " (entry ", unit->sequence, ")"));
+  }
+  if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
+  const geo::Point p{x.point().longitude(), x.point().latitude()};
+  if (absl::Status s = geo::CheckPoint(p); !s.ok()) {
+    return Refuse(veta::v1::POINT_INVALID, StrCat("extraction point: ", s.message()));
+  }
+  if (auto v = RulePointInUnit(p, *unit)) return *v;
+  if (auto zones = ZonesAt(p, false); !zones.empty()) {
+    const auto& z = zones.front();
+    return Refuse(
+        veta::v1::POINT_IN_PROHIBITED_ZONE,
+        StrCat("extraction point (", Num(p.lon), ", ", Num(p.lat), ") lies in prohibited zone '",
+               z->record.zone().name(), "' (", veta::v1::ZoneKind_Name(z->record.zone().kind()),
+               ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
+  }
+  if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
+  const std::string day = PeruDay(t);  // YYYYMMDD, in keys
+  const std::string shown_day = StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
+  const std::string unit_counter = StrCat("U", u.concession_code(), "/", day);
+  if (auto v = RuleDailyLimit(registry.Counter(unit_counter, delta), x.ore_kg(),
+                              u.capacity_tonnes_per_day() * 1000, veta::v1::UNIT_CAPACITY_EXCEEDED,
+                              StrCat("unit ", u.concession_code()), shown_day)) {
+    return *v;
+  }
+  Verdict v;
+  v.parties = {x.extractor_id()};
+  v.unit_code = u.concession_code();
+  if (extractor->record.has_selector()) {
+    const std::string sel_counter = StrCat("S", x.extractor_id(), "/", day);
+    if (auto r = RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_kg(),
+                                params.selector_daily_limit_kg(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
+                                StrCat("selector ", x.extractor_id()), shown_day)) {
+      return *r;
+    }
+    v.effects.counter_adds.emplace_back(sel_counter, x.ore_kg());
+  }
+  v.effects.counter_adds.emplace_back(unit_counter, x.ore_kg());
+  veta::v1::Lot lot;
+  lot.set_lot_id(x.lot_id());
+  lot.set_holder_id(x.extractor_id());
+  lot.set_original_kg(x.ore_kg());
+  lot.set_remaining_kg(x.ore_kg());
+  lot.set_unit_code(u.concession_code());
+  lot.set_created_at(sequence);
+  lot.set_grade_g_per_t(x.grade_g_per_t());
+  lot.set_department(u.ubigeo().substr(0, 2));
+  v.effects.lots.push_back(std::move(lot));
+  v.effects.state_puts.emplace_back(UnitLotKey(u.concession_code(), x.lot_id()),
+                                    EncodeU64(sequence));
+  v.effects.state_puts.emplace_back(HolderLotKey(x.extractor_id(), x.lot_id()),
+                                    EncodeU64(sequence));
+  // Red flag: the point lies in a satellite-detected scar that reaches outside the unit,
+  // i.e. workings next to the concession that no registration covers.
+  for (const auto& scar : ZonesAt(p, true)) {
+    const geo::BBox& b = scar->geometry->bbox();
+    const bool inside = unit->geometry->Contains({b.min_lon, b.min_lat}) &&
+                        unit->geometry->Contains({b.max_lon, b.max_lat}) &&
+                        unit->geometry->Contains({b.min_lon, b.max_lat}) &&
+                        unit->geometry->Contains({b.max_lon, b.min_lat});
+    if (inside) continue;
+    veta::v1::Flag f;
+    f.set_sequence(sequence);
+    f.set_flag(veta::v1::POINT_IN_DETECTED_SCAR);
+    f.set_message(StrCat("extraction point lies in detected mining scar '",
+                         scar->record.zone().name(), "', which reaches outside unit ",
+                         u.concession_code()));
+    f.add_parties(x.extractor_id());
+    f.set_unit_code(u.concession_code());
+    v.effects.flags.push_back(std::move(f));
+    break;
+  }
+  return v;
+}
+
+Verdict RuleContext::EvaluateSale() const {
+  const auto& x = d.sale;
+  const veta::v1::Parameters& params = registry.parameters(delta);
+  const int64_t t = Micros(x.time());
+  if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+  const bool by_gram = x.quantity_g() != 0;
+  if (by_gram && x.quantity_kg() != 0) {
+    return Refuse(veta::v1::LOT_KIND_MISMATCH,
+                  "a sale gives kg (an ore lot) or grams (a gold lot), not both");
+  }
+  const double quantity = by_gram ? x.quantity_g() : x.quantity_kg();
+  if (auto v = RuleQuantityPositive(
+          quantity, "the quantity sold",
+          by_gram ? "grams (quantity_g)" : "kg (quantity_kg; grams of gold: quantity_g)")) {
+    return *v;
+  }
+  if (!(x.price_pen() >= 0) || !std::isfinite(x.price_pen())) {
+    return Refuse(veta::v1::PRICE_INVALID,
+                  StrCat("the price is a number of soles, 0 or more, not ", Num(x.price_pen())));
+  }
+  auto found = registry.FindLot(x.lot_id(), delta);
+  if (!found.ok()) return Failure(found.status());
+  const std::optional<veta::v1::Lot>& lot = *found;
+  if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+  if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
+  auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
+  if (!buyer_lot.ok()) return Failure(buyer_lot.status());
+  if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
+  if (buyer_lot->has_value()) {
+    return Refuse(veta::v1::LOT_ID_TAKEN,
+                  StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is in use"));
+  }
+  auto seller = FindPerson(x.seller_id());
+  if (seller == nullptr) {
+    return Refuse(veta::v1::SELLER_UNKNOWN, StrCat("seller ", x.seller_id(), " is not registered"));
+  }
+  const Standing s = *StandingOf(*seller);
+  auto buyer = registry.Find(RecordKind::kParty, x.buyer_ruc(), delta);
+  if (buyer == nullptr) {
+    return Refuse(veta::v1::BUYER_UNKNOWN,
+                  StrCat("buyer ", x.buyer_ruc(), " is not registered in REPCO"));
+  }
+  const Standing b = *StandingOf(*buyer);
+  // In a dry run (a pre-purchase check) one of the two may not have signed yet.
+  if (auto v = RuleSignedBy(s, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
+  if (auto v = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
+  if (auto v = RuleActive(s, t, veta::v1::SELLER_NOT_ACTIVE, veta::v1::SELLER_NOT_ACTIVE)) {
+    return *v;
+  }
+  if (auto v = RuleActive(b, t, veta::v1::BUYER_NOT_ACTIVE, veta::v1::BUYER_NOT_ACTIVE)) return *v;
+  if (!IsGold(*lot)) {
+    if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
+  }
+  if (auto v = RuleLotMovable(*lot)) return *v;
+  if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), quantity)) return *v;
+
+  Verdict v;
+  v.parties = {x.seller_id(), x.buyer_ruc()};
+  v.unit_code = lot->unit_code();
+  veta::v1::Lot remaining = *lot;
+  veta::v1::Lot bought;
+  bought.set_lot_id(x.buyer_lot_id());
+  bought.set_holder_id(x.buyer_ruc());
+  bought.set_kind(lot->kind());
+  if (IsGold(*lot)) {
+    remaining.set_remaining_g(lot->remaining_g() - quantity);
+    bought.set_original_g(quantity);
+    bought.set_remaining_g(quantity);
+    bought.set_fineness(lot->fineness());
+  } else {
+    remaining.set_remaining_kg(lot->remaining_kg() - quantity);
+    bought.set_original_kg(quantity);
+    bought.set_remaining_kg(quantity);
+    bought.set_grade_g_per_t(lot->grade_g_per_t());
+  }
+  v.effects.lots.push_back(remaining);
+  bought.set_unit_code(lot->unit_code());
+  bought.set_created_at(sequence);
+  bought.set_parent_lot_id(lot->lot_id());
+  bought.set_source(veta::v1::BOUGHT);
+  bought.set_department(lot->department());
+  *bought.mutable_origin() = lot->origin();
+  v.effects.lots.push_back(std::move(bought));
+  v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
+                                    EncodeU64(sequence));
+  v.effects.state_puts.emplace_back(HolderLotKey(x.buyer_ruc(), x.buyer_lot_id()),
+                                    EncodeU64(sequence));
+  // Sales of gold are counted apart from sales of ore: an average mixes no units.
+  const std::string stats_key = StatsKey(x.seller_id(), IsGold(*lot));
+  SellerStats stats = registry.Stats(stats_key, delta);
+  auto flag = [&](veta::v1::RedFlag kind, std::string message) {
+    veta::v1::Flag f;
+    f.set_sequence(sequence);
+    f.set_flag(kind);
+    f.set_message(std::move(message));
+    f.add_parties(x.seller_id());
+    f.add_parties(x.buyer_ruc());
+    f.set_unit_code(lot->unit_code());
+    v.effects.flags.push_back(std::move(f));
+  };
+  if (x.payment() == veta::v1::CASH && x.price_pen() > params.cash_flag_threshold_pen()) {
+    flag(veta::v1::CASH_ABOVE_THRESHOLD,
+         StrCat("paid in cash: S/ ", Num(x.price_pen()), ", above the threshold of S/ ",
+                Num(params.cash_flag_threshold_pen())));
+  }
+  if (stats.sales >= params.volume_history_min()) {
+    const double average = stats.total_kg / static_cast<double>(stats.sales);
+    if (quantity > params.volume_jump_factor() * average) {
+      flag(veta::v1::VOLUME_JUMP,
+           StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
+                  Num(params.volume_jump_factor()), "x its average of ", Amount(*lot, average),
+                  " in ", stats.sales, " earlier sales"));
+    }
+  }
+  stats.sales += 1;
+  stats.total_kg += quantity;
+  v.effects.seller_stats.emplace_back(stats_key, stats);
+  return v;
+}
 
 Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t now_micros,
                            const KeyRing& keys, const Delta& delta, bool dry_run) const {

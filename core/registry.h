@@ -7,7 +7,8 @@
 // WriteBatch as the entry; after the synced write, Commit(delta) makes them the committed
 // state. A refused verdict names a stable code (veta.v1.Refusal) and the facts.
 //
-// Each rule is a small function of its own (registry.cc), so that each can be read and
+// Each rule is a small function of its own (registry.cc: records, extractions, sales;
+// custody_rules.cc: processing, exports, corrections), so that each can be read and
 // tested alone. Thread-safety: none; the sequencer thread is the only user.
 #pragma once
 

@@ -1,0 +1,99 @@
+// Private to the rules (registry.cc: registry records, extractions, sales; custody_rules.cc:
+// processing, exports, corrections): the helpers each rule is built from, and the context a
+// verdict is reached in. Not part of core's interface: include registry.h instead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/registry.h"
+
+namespace veta {
+namespace rules {
+
+using veta::v1::Refusal;
+
+inline constexpr size_t kIdBytesMax = 64;
+
+int64_t Micros(const google::protobuf::Timestamp& t);
+// YYYYMMDD of the day in Peru (UTC-5): the key of daily counters.
+std::string PeruDay(int64_t micros);
+std::string Num(double d);
+// Seller statistics are kept per seller and per kind of lot sold.
+std::string StatsKey(std::string_view seller, bool gold);
+
+// A verdict that could not be reached (the store could not be read), and a refusal.
+Verdict Failure(absl::Status error);
+Verdict Refuse(Refusal code, std::string message);
+
+// The registration facts every active-check needs, whatever the record kind.
+struct Standing {
+  const char* what;  // "miner", "selector", "trader"...
+  std::string id;
+  const veta::v1::StatusInfo* status;
+  const google::protobuf::Timestamp* valid_from;
+  const google::protobuf::Timestamp* valid_until;
+  const google::protobuf::RepeatedPtrField<veta::v1::PublicKey>* keys;
+  uint64_t sequence;
+};
+std::optional<Standing> StandingOf(const RecordState& s);
+
+// Each rule returns the refusal, or nullopt to pass.
+std::optional<Verdict> RuleSignedBy(const Standing& p, const DecodedEnvelope& d, Refusal code);
+std::optional<Verdict> RuleActive(const Standing& p, int64_t t, Refusal not_active,
+                                  Refusal expired);
+std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now);
+std::optional<Verdict> RuleTimeNotTooOld(int64_t t, int64_t now,
+                                         const veta::v1::Parameters& params);
+std::optional<Verdict> RuleLotIdValid(std::string_view id, std::string_view what);
+std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
+                                            std::string_view unit = "kg");
+std::optional<Verdict> RuleDailyLimit(double so_far_kg, double add_kg, double limit_kg,
+                                      Refusal code, const std::string& what,
+                                      const std::string& day);
+std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot);
+std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
+                                             double quantity,
+                                             Refusal not_held = veta::v1::SELLER_DOES_NOT_HOLD_LOT,
+                                             std::string_view what = "the sale");
+std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_gram,
+                                             std::string_view field_kg, std::string_view field_g);
+std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double gold_fine,
+                                       const veta::v1::Parameters& params);
+
+}  // namespace rules
+
+// One entry being judged: the registry, the envelope, where it would go, the batch's delta.
+struct RuleContext {
+  const Registry& registry;
+  const DecodedEnvelope& d;
+  uint64_t sequence;
+  int64_t now;
+  const KeyRing& keys;
+  const Delta& delta;
+  bool dry_run;
+
+  // Zones in force containing p, of the prohibited kinds or of scars, committed or staged.
+  std::vector<std::shared_ptr<const RecordState>> ZonesAt(geo::Point p, bool scars) const;
+  std::shared_ptr<const RecordState> FindPerson(const std::string& id) const;
+  // A registrar (or, for registrar records, the authority) signed.
+  std::optional<Verdict> RuleRegistrarSigned(bool authority_needed) const;
+  Verdict EvaluateRecord() const;
+  Verdict EvaluateExtraction() const;
+  Verdict EvaluateSale() const;
+  Verdict EvaluateProcessing() const;
+  Verdict EvaluateExport() const;
+  // The parties a transaction needed, for a correction signed by them rather than a registrar.
+  std::vector<std::string> NeededParties(const DecodedEnvelope& e) const;
+  // Who may void it without a registrar: the parties it needed, except for an export (gold
+  // declared as gone abroad is brought back only by a registrar, on customs' word).
+  static bool PartiesMayCorrect(const DecodedEnvelope& e);
+  // A lot the corrected entry created has not moved on: nothing consumed, not exported.
+  std::optional<Verdict> RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const;
+  Verdict EvaluateCorrection() const;
+};
+
+}  // namespace veta
