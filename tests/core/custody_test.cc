@@ -1,6 +1,7 @@
 // Lots and their custody: splits and remainders, processing with mass balance, capacity and
 // blending, gold sales, exports and corrections. Each rule accepted and refused with its code.
 #include <cmath>
+#include <functional>
 #include <future>
 #include <memory>
 
@@ -204,6 +205,42 @@ TEST_F(CustodyTest, OneLotIsNotSpentTwiceWithinABatch) {
   EXPECT_DOUBLE_EQ(Lot("L2").remaining_kg(), 1000);
   EXPECT_NE(Lot("P2").voided_at(), 0u);
   ExpectAuditClean();
+}
+
+TEST_F(CustodyTest, AuditNamesAForgedLineageEdgeOrARewrittenOrigin) {
+  Extract("LA", "UA", 1000, 7);
+  Extract("LB", "UB", 1000, 3);
+  Sell("LA", miner_a_, plant_, "PA", 1000);
+  Sell("LB", miner_b_, plant_, "PB", 1000);
+  Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}});
+  ledger_.reset();
+  ASSERT_TRUE(AuditLedger(dir_.path()).status.ok());
+  auto tamper = [&](const std::function<void(Store&)>& edit) {
+    {
+      auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+      edit(*store);
+    }
+    AuditReport r = AuditLedger(dir_.path());
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(std::string(r.status.message()).find("differ"), std::string::npos) << r.status;
+  };
+  // Someone with disk access makes ore of another unit look like G1's input...
+  tamper([](Store& s) {
+    ASSERT_TRUE(s.db()->Put({}, s.state(), ChildEdgeKey("LB", "G1"), EncodeU64(1)).ok());
+  });
+  {
+    auto s = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    ASSERT_TRUE(s->db()->Delete({}, s->state(), ChildEdgeKey("LB", "G1")).ok());
+  }
+  ASSERT_TRUE(AuditLedger(dir_.path()).status.ok());
+  // ... or rewrites the blend's origin in UA's favour.
+  tamper([](Store& s) {
+    veta::v1::Lot lot;
+    ASSERT_TRUE(lot.ParseFromString(*s.Get(s.state(), LotKey("G1"))));
+    lot.mutable_origin(0)->set_share(0.9);
+    lot.mutable_origin(1)->set_share(0.1);
+    ASSERT_TRUE(s.db()->Put({}, s.state(), LotKey("G1"), lot.SerializeAsString()).ok());
+  });
 }
 
 TEST_F(CustodyTest, BlendingCarriesEachUnitsShareOfTheFineGold) {
