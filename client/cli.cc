@@ -19,7 +19,11 @@ std::string DefaultDataDir() {
 
 absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
   if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  // gRPC's own UNAVAILABLE (no connection) has no message of ours; the server's carry one.
+  const bool unreachable = s.error_message().find("connect") != std::string::npos ||
+                           s.error_message().find("DNS") != std::string::npos ||
+                           s.error_message().find("Socket") != std::string::npos;
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && unreachable) {
     return absl::UnavailableError(StrCat("cannot reach the server at ", server, ": ",
                                          s.error_message(), " (is veta-server running?)"));
   }

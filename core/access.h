@@ -13,8 +13,9 @@
 //   ListEntries               -       -       -      -       -      -      -        x
 //   GetLot                    -       -       x*     x*      x*     x*     x*       x
 //   ListAttempts, ListFlags   -       -       x*     x*      x*     x*     x*       x
-//   GetLineage                -       -       x*     x*      x*     x*     x*       x   (forward:
-//   x) GetCertificate            -       -       x*     x*      x*     x*     x*       x
+//   GetLineage (backward)     -       -       x*     x*      x*     x*     x*       x
+//   GetLineage (forward)      -       -       -      -       -      -      -        x
+//   GetCertificate            -       -       x*     x*      x*     x*     x*       x
 //   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are

@@ -292,6 +292,11 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   if (!IsGold(lot)) {
     return Refused(StrCat("lot ", lot_id, " is ore: certificates are issued for gold lots"));
   }
+  if (lot.exported_at() >= n || lot.voided_at() >= n || lot.export_voided_at() >= n) {
+    return absl::UnavailableError(
+        StrCat("lot ", lot_id, " changed after the latest checkpoint (", n,
+               " entries): ", "retry once the next checkpoint is signed"));
+  }
   const bool exported = ExportedAsOf(lot, n);
   if (!exported && !(lot.remaining_g() > 0)) {
     return Refused(StrCat("lot ", lot_id, " has nothing left: its gold was sold on or ",
@@ -429,7 +434,10 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
     }
     by_department[dept] += it->second;
   }
-  if (claims.departments.size() != by_department.size()) {
+  std::set<std::string> departments;
+  for (const auto& d : claims.departments) departments.insert(d.department());
+  if (claims.departments.size() != by_department.size() ||
+      departments.size() != by_department.size()) {
     return absl::DataLossError("the certificate's departments are not those of its units");
   }
   for (const auto& d : claims.departments) {

@@ -167,6 +167,7 @@ Verdict RuleContext::EvaluateExport() const {
   const auto& x = d.export_;
   const int64_t t = Micros(x.time());
   if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+  if (auto v = RuleTimeNotTooOld(t, now, registry.parameters(delta))) return *v;
   auto found = registry.FindLot(x.lot_id(), delta);
   if (!found.ok()) return Failure(found.status());
   if (!found->has_value()) {
@@ -286,7 +287,13 @@ Verdict RuleContext::EvaluateCorrection() const {
                   StrCat("entry ", target, " is not in the ledger"));
   }
   if (absl::IsNotFound(bytes.status())) {
-    // An earlier entry of the same batch: not on disk yet. Not a verdict: retry.
+    // An earlier entry of the same batch is not on disk yet: not a verdict, retry. Below the
+    // committed size, a missing entry is a damaged store.
+    auto committed = registry.store_->EntryCount();
+    if (!committed.ok()) return Failure(committed.status());
+    if (target < *committed) {
+      return Failure(absl::DataLossError(StrCat("entry ", target, " is missing from the store")));
+    }
     return Failure(absl::UnavailableError(
         StrCat("entry ", target, " is being written in the same batch: retry the correction")));
   }

@@ -56,6 +56,7 @@ class LotReader {
   struct Ids {
     std::vector<std::string> ids;
     bool more = false;  // past `max`, or the scan was cut
+    bool cut = false;   // stopped at kScanRowsMax rows (most written after the point queried)
   };
   absl::StatusOr<Ids> Scan(const std::string& prefix, size_t max) const {
     Ids out;
@@ -64,7 +65,7 @@ class LotReader {
     size_t rows = 0;
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (++rows > kScanRowsMax) {
-        out.more = true;
+        out.more = out.cut = true;
         break;
       }
       uint64_t seq = 0;
@@ -247,7 +248,10 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
     ASSIGN_OR_RETURN(auto scanned, reader.Scan(prefix, q.fanout_max));
     roots = std::move(scanned.ids);
     if (scanned.more) {
-      truncate(StrCat(all.root(), " has more than ", q.fanout_max, " lots (fan-out limit)"));
+      truncate(scanned.cut
+                   ? StrCat("the index of ", all.root(), " holds over ", kScanRowsMax,
+                            " rows: narrow the query (scan limit)")
+                   : StrCat(all.root(), " has more than ", q.fanout_max, " lots (fan-out limit)"));
     }
   }
 
@@ -281,8 +285,10 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const Lineage
       const std::vector<std::string>& children = scanned.ids;
       if (scanned.more) {
         node->set_truncated(true);
-        truncate(StrCat("lot ", id, " has more than ", q.fanout_max,
-                        " lots made from it (fan-out limit)"));
+        truncate(scanned.cut ? StrCat("the index of lot ", id, " holds over ", kScanRowsMax,
+                                      " rows: narrow the query (scan limit)")
+                             : StrCat("lot ", id, " has more than ", q.fanout_max,
+                                      " lots made from it (fan-out limit)"));
       }
       for (const auto& c : children) {
         ASSIGN_OR_RETURN(std::optional<Lot> child, reader.Get(c));

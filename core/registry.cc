@@ -941,6 +941,7 @@ Verdict RuleContext::EvaluateSale() const {
   const veta::v1::Parameters& params = registry.parameters(delta);
   const int64_t t = Micros(x.time());
   if (auto v = RuleTimeNotInFuture(t, now)) return *v;
+  if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
   const bool by_gram = x.quantity_g() != 0;
   if (by_gram && x.quantity_kg() != 0) {
     return Refuse(veta::v1::LOT_KIND_MISMATCH,

@@ -135,6 +135,42 @@ TEST_F(CertificateTest, SignedClaimsMustBeWellFormedAndComplete) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(CertificateTest, ARepeatedDepartmentLineFails) {
+  Extract("LC", "UC", 1000, 10);  // Cusco (08)
+  Sell("LC", miner_b_, plant_, "PC", 1000);
+  Process({{"G1", 0, 6}, {"PC", 1000}}, {{"G3", 10, 900}});  // 5.4 g from 17, 10 g from 08
+  const veta::v1::Certificate cert = Issue("G3");
+  ASSERT_TRUE(Verify(cert).ok());
+  std::string text = *note::Open(cert.note(), ledger_->verifier_key());
+  const size_t d08 = text.find("department 08 ");
+  const size_t d17 = text.find("department 17 ");
+  ASSERT_NE(d08, std::string::npos) << text;
+  ASSERT_NE(d17, std::string::npos) << text;
+  // "department 08 x" twice, and 17 never checked.
+  const std::string line08 = text.substr(d08, text.find('\n', d08) - d08 + 1);
+  const std::string line17 = text.substr(d17, text.find('\n', d17) - d17 + 1);
+  text.replace(text.find(line17), line17.size(), line08);
+  veta::v1::Certificate forged = cert;
+  *forged.mutable_note() = *note::Sign(text, ledger_->origin(), authority_);
+  EXPECT_EQ(Verify(forged).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CertificateTest, ALotChangedAfterTheCheckpointIsAskedAgainLater) {
+  // Checkpoints far apart: the export is not in one yet.
+  ledger_.reset();
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.checkpoint_interval = std::chrono::hours(1);
+  ledger_ = std::move(*Ledger::Open(options, authority_));
+  ExpectAccepted(ExportEnvelope("E1"));
+  auto r = IssueCertificate(*ledger_, "E1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("changed after the latest checkpoint"),
+            std::string::npos);
+  Reopen();  // a clean close signs a final checkpoint
+  EXPECT_TRUE(IssueCertificate(*ledger_, "E1").ok());
+}
+
 TEST_F(CertificateTest, StatesWhatRemainsAndIsRefusedOnceTheGoldMovedOn) {
   auto claims = VerifyCertificate(Issue("G1"), authority_.public_key());
   ASSERT_TRUE(claims.ok()) << claims.status();

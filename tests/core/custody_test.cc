@@ -139,6 +139,10 @@ TEST_F(CustodyTest, ParametersBoundTheToleranceAndTheWindow) {
   veta::v1::Processing old = ProcessingOf({{"P1", 100}}, {{"G1", 0.5, 900}});
   old.mutable_time()->set_seconds(Now().seconds() - 3 * 86400);
   ExpectRefused(Sign(kProcessingType, old, {plant_key_}), veta::v1::TIME_TOO_OLD);
+  // A sale dated back (before a suspension, say) is refused the same way.
+  veta::v1::Sale back = SaleOf("P1", plant_, trader_, "T1", 10);
+  back.mutable_time()->set_seconds(Now().seconds() - 3 * 86400);
+  ExpectRefused(Sign(kSaleType, back, {plant_key_, trader_key_}), veta::v1::TIME_TOO_OLD);
   // With 1% tolerance: 1,000 kg at 8 g/t allow 8 x 0.95 x 1.01 = 7.676 g fine.
   ExpectRefused(ProcessEnvelope({{"P1", 1000}}, {{"G1", 7.7, 1000}}),
                 veta::v1::MASS_BALANCE_EXCEEDED, "at most 7.6760 g");
