@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "core/epcis.h"
 #include "core/merkle.h"
 #include "core/strings.h"
 
@@ -32,23 +33,6 @@ std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_t
       return std::make_unique<veta::v1::Correction>();
   }
   return nullptr;
-}
-
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -103,36 +87,36 @@ std::string PayloadToJson(std::string_view payload_type, std::string_view payloa
   auto message = NewPayload(payload_type);
   if (message == nullptr ||
       !message->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return Quote(StrCat("(", payload.size(), " bytes that are not a known payload)"));
+    return JsonQuote(StrCat("(", payload.size(), " bytes that are not a known payload)"));
   }
   auto json = MessageToJson(*message);
-  return json.ok() ? *json : Quote("(unprintable payload)");
+  return json.ok() ? *json : JsonQuote("(unprintable payload)");
 }
 
 std::string EntryToJson(std::string_view entry_bytes) {
   veta::v1::Entry entry;
   if (!entry.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size()))) {
-    return Quote("(not an entry)");
+    return JsonQuote("(not an entry)");
   }
   veta::v1::Envelope envelope;
-  std::string envelope_json = Quote("(envelope does not parse)");
+  std::string envelope_json = JsonQuote("(envelope does not parse)");
   if (envelope.ParseFromString(entry.envelope())) {
     envelope_json =
-        StrCat("{\"payloadType\":", Quote(envelope.payload_type()),
+        StrCat("{\"payloadType\":", JsonQuote(envelope.payload_type()),
                ",\"payload\":", PayloadToJson(envelope.payload_type(), envelope.payload()),
                ",\"signatures\":[");
     for (int i = 0; i < envelope.signatures_size(); ++i) {
       const auto& sig = envelope.signatures(i);
-      envelope_json += StrCat(i ? "," : "", "{\"keyid\":", Quote(sig.keyid()),
-                              ",\"sig\":", Quote(Base64Encode(sig.sig())), "}");
+      envelope_json += StrCat(i ? "," : "", "{\"keyid\":", JsonQuote(sig.keyid()),
+                              ",\"sig\":", JsonQuote(Base64Encode(sig.sig())), "}");
     }
     envelope_json += "]}";
   }
   std::string time = "null";
   if (auto t = MessageToJson(entry.time()); t.ok()) time = *t;
   return StrCat("{\"sequence\":", entry.sequence(), ",\"time\":", time,
-                ",\"leafHash\":", Quote(ToHex(merkle::HashLeaf(entry_bytes))),
-                ",\"previousHash\":", Quote(ToHex(entry.previous_hash())),
+                ",\"leafHash\":", JsonQuote(ToHex(merkle::HashLeaf(entry_bytes))),
+                ",\"previousHash\":", JsonQuote(ToHex(entry.previous_hash())),
                 ",\"envelope\":", envelope_json, "}");
 }
 

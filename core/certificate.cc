@@ -41,11 +41,10 @@ std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>
   return out;
 }
 
-// The first red flag raised on entry `seq`, if any.
-absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(const Store& store, uint64_t seq) {
+// The first red flag raised on entry `seq`, if any; `it` is an iterator over the evidence
+// family, reused for every lot of a lineage.
+absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(rocksdb::Iterator* it, uint64_t seq) {
   const std::string prefix = StrCat("f", EncodeU64(seq));
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
   it->Seek(prefix);
   RETURN_IF_ERROR(FromRocks(it->status(), "read the red flags"));
   if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
@@ -255,6 +254,8 @@ absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
 
 absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
                             std::string_view lot_id) {
+  std::unique_ptr<rocksdb::Iterator> flags(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
   for (const auto& node : lineage.nodes()) {
     const std::string step = StrCat("entry ", node.sequence(), " (", LotSourceName(node.source()),
                                     " creating lot ", node.lot_id(), ")");
@@ -262,7 +263,7 @@ absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage
       return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which correction entry ",
                             node.voided_at(), " voided"));
     }
-    ASSIGN_OR_RETURN(auto flag, FlagOn(store, node.sequence()));
+    ASSIGN_OR_RETURN(auto flag, FlagOn(flags.get(), node.sequence()));
     if (flag && flag->sequence() < lineage.as_of()) {
       return Refused(StrCat("lot ", lot_id, " rests on ", step, ", which raised red flag ",
                             veta::v1::RedFlag_Name(flag->flag()), ": ", flag->message()));
@@ -276,13 +277,7 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   const veta::v1::Checkpoint cp = ledger.LatestCheckpoint();
   const uint64_t n = cp.tree_size();
   const Store& store = ledger.store();
-  auto lot_bytes = store.Get(store.state(), LotKey(lot_id));
-  if (absl::IsNotFound(lot_bytes.status())) {
-    return absl::NotFoundError(StrCat("lot ", lot_id, " does not exist"));
-  }
-  RETURN_IF_ERROR(lot_bytes.status());
-  veta::v1::Lot lot;
-  if (!lot.ParseFromString(*lot_bytes)) return absl::DataLossError("malformed lot");
+  ASSIGN_OR_RETURN(const veta::v1::Lot lot, GetLot(store, lot_id));
   if (lot.created_at() >= n) {
     return absl::UnavailableError(StrCat("lot ", lot_id, " was created by entry ", lot.created_at(),
                                          ", after the latest checkpoint (", n,

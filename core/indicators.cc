@@ -19,30 +19,16 @@ absl::Status TooMany(std::string_view what) {
       StrCat("the report would read more than ", kIndicatorRowsMax, " ", what));
 }
 
-class DepartmentOf {
- public:
-  DepartmentOf(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {}
-  const std::string& operator()(const std::string& unit) {
-    auto [it, added] = cache_.try_emplace(unit);
-    if (added) {
-      auto v = GetRecordAsOf(store_, RecordKind::kUnit, unit, as_of_);
-      it->second = v.ok() ? v->record.unit().ubigeo().substr(0, 2) : "??";
-    }
-    return it->second;
-  }
-
- private:
-  const Store& store_;
-  const uint64_t as_of_;
-  std::map<std::string, std::string> cache_;
-};
-
 }  // namespace
 
 absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint64_t as_of) {
   veta::v1::Indicators out;
   out.set_as_of(as_of);
-  DepartmentOf department(store, as_of);
+  UnitDepartments units(store, as_of);
+  auto department = [&](const std::string& unit) {
+    const std::string& d = units.Of(unit);
+    return d.empty() ? std::string("??") : d;
+  };
   std::map<std::string, veta::v1::DepartmentVolume> by_dept;
   auto dept = [&](const std::string& code) -> veta::v1::DepartmentVolume& {
     auto& d = by_dept[code];

@@ -24,7 +24,8 @@ constexpr size_t kScanRowsMax = 1000000;
 // Reads lots and edges from one snapshot, seeing only what the first `as_of` entries wrote.
 class LotReader {
  public:
-  LotReader(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {
+  LotReader(const Store& store, uint64_t as_of)
+      : store_(store), as_of_(as_of), departments_(store, as_of) {
     snapshot_ = store.db()->GetSnapshot();
     options_.snapshot = snapshot_;
   }
@@ -83,15 +84,8 @@ class LotReader {
     return out;
   }
 
-  // The department of a unit, from its registry version as of the query ("" when unknown).
-  std::string Department(const std::string& unit) {
-    auto [it, added] = departments_.try_emplace(unit);
-    if (added) {
-      auto v = GetRecordAsOf(store_, RecordKind::kUnit, unit, as_of_);
-      if (v.ok()) it->second = v->record.unit().ubigeo().substr(0, 2);
-    }
-    return it->second;
-  }
+  // The department of a unit (lots written before they kept their own).
+  const std::string& Department(const std::string& unit) { return departments_.Of(unit); }
 
   uint64_t as_of() const { return as_of_; }
 
@@ -100,7 +94,7 @@ class LotReader {
   const uint64_t as_of_;
   const rocksdb::Snapshot* snapshot_;
   rocksdb::ReadOptions options_;
-  std::unordered_map<std::string, std::string> departments_;
+  UnitDepartments departments_;
 };
 
 veta::v1::LineageNode NodeOf(const Lot& lot, uint32_t depth, uint64_t as_of) {

@@ -126,6 +126,15 @@ absl::StatusOr<veta::v1::Lot> GetLot(const Store& store, std::string_view lot_id
   return lot;
 }
 
+const std::string& UnitDepartments::Of(const std::string& unit) {
+  auto [it, added] = cache_.try_emplace(unit);
+  if (added) {
+    auto v = GetRecordAsOf(store_, RecordKind::kUnit, unit, as_of_);
+    if (v.ok()) it->second = v->record.unit().ubigeo().substr(0, 2);
+  }
+  return it->second;
+}
+
 absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Store& store,
                                                             const EvidenceFilter& filter,
                                                             uint64_t start, size_t limit) {

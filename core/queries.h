@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,19 @@ absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, Recor
                                                        uint64_t as_of);
 
 absl::StatusOr<veta::v1::Lot> GetLot(const Store& store, std::string_view lot_id);
+
+// The department (2-digit ubigeo) of units, from their registry versions as of the first
+// `as_of` entries, each read once; "" for a unit not registered then.
+class UnitDepartments {
+ public:
+  UnitDepartments(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {}
+  const std::string& Of(const std::string& unit);
+
+ private:
+  const Store& store_;
+  const uint64_t as_of_;
+  std::map<std::string, std::string> cache_;
+};
 
 struct EvidenceFilter {
   std::string party;    // RUC or DNI

@@ -64,7 +64,6 @@ std::string Num(double d) {
   return buf;
 }
 
-// Seller statistics are kept per seller and per kind of lot sold.
 std::string StatsKey(std::string_view seller, bool gold) {
   return gold ? StrCat("g:", seller) : std::string(seller);
 }

@@ -98,6 +98,18 @@ class CustodyFixture : public RegistryFixture {
     return ExpectAccepted(ProcessEnvelope(inputs, outputs));
   }
 
+  // Two units blended 70/30 by fine gold: LA (UA, 7 g of gold) and LB (UB, 3 g) sold to the
+  // plant (PA, PB) and processed into G1 (10 g at 900), of which 4 g are sold to the exporter
+  // (E1).
+  void BlendTwoUnits() {
+    Extract("LA", "UA", 1000, 7);
+    Extract("LB", "UB", 1000, 3);
+    Sell("LA", miner_a_, plant_, "PA", 1000);
+    Sell("LB", miner_b_, plant_, "PB", 1000);
+    Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}});
+    Sell("G1", plant_, exporter_, "E1", 4, true);
+  }
+
   std::string ExportEnvelope(const std::string& lot, const std::string& country = "CH",
                              const std::string& dam = "DAM-2026-0001") {
     veta::v1::Export e;

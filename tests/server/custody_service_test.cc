@@ -17,12 +17,7 @@ class CustodyServiceTest : public testing::CustodyFixture {
  protected:
   void SetUp() override {
     CustodyFixture::SetUp();
-    Extract("LA", "UA", 1000, 7);
-    Extract("LB", "UB", 1000, 3);
-    Sell("LA", miner_a_, plant_, "PA", 1000);
-    Sell("LB", miner_b_, plant_, "PB", 1000);
-    Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}});
-    Sell("G1", plant_, exporter_, "E1", 4, true);
+    BlendTwoUnits();
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     auto running = StartServer(ledger_.get(), options);
