@@ -16,6 +16,7 @@
 #include "core/certificate.h"
 #include "core/envelope.h"
 #include "core/epcis.h"
+#include "core/lineage.h"
 #include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
@@ -242,10 +243,12 @@ absl::Status LineageCmd(int argc, char** argv) {
     } else {
       for (auto& n : *page.mutable_nodes()) *all.add_nodes() = std::move(n);
     }
-    if (page.next_page_token().empty()) break;
+    // The token carries the first page's as-of: later pages read the same log.
+    if (page.next_page_token().empty() || page.nodes_size() == 0) break;
+    if (all.nodes_size() > static_cast<int>(kLineageNodesMax)) {
+      return absl::DataLossError("the server sent more pages than a lineage can hold");
+    }
     request.set_page_token(page.next_page_token());
-    // Later pages are read as of the same entry as the first.
-    request.mutable_as_of()->set_sequence(all.as_of() - 1);
   }
   all.clear_next_page_token();
   if (format == "tree") {

@@ -87,8 +87,6 @@ class LotReader {
   // The department of a unit (lots written before they kept their own).
   const std::string& Department(const std::string& unit) { return departments_.Of(unit); }
 
-  uint64_t as_of() const { return as_of_; }
-
  private:
   const Store& store_;
   const uint64_t as_of_;
