@@ -142,7 +142,7 @@ struct Site {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = "127.0.0.1:7480", authority_path, data = "../shared/data";
+  std::string server = "127.0.0.1:7480", authority_path, data = "data";
   uint64_t miners_max = 60;
   veta::Flags flags(
       "veta-demo --authority-key KEY.pem [--geodata DIR]",
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
       "accepted, refused and flagged transactions. Safe to run again.");
   flags.String("server", &server, "Server address.");
   flags.String("authority-key", &authority_path, "The ledger's authority private key.");
-  flags.String("geodata", &data, "Folder of the GeoJSON files (shared/data).");
+  flags.String("geodata", &data, "Folder of the GeoJSON files (the repository's data/).");
   flags.Uint("miners", &miners_max, "How many miners and units to register.");
   std::string lots_file;
   flags.String("lots-file", &lots_file,

@@ -29,7 +29,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-geodata=${VETA_GEODATA:-$root/../shared/data}
+geodata=${VETA_GEODATA:-$root/data}
 tour=$(mktemp -d)
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo
@@ -51,7 +51,7 @@ if [[ -d "$geodata" ]]; then
   say "$veta" certificate --server "$listen" --out "$tour/refused.json" "$tainted" || true
   say "$veta" report indicators --server "$listen" || true
 else
-  echo "(no geodata at $geodata: set VETA_GEODATA to the shared/data folder to see the demo)"
+  echo "(no geodata at $geodata: set VETA_GEODATA to a folder of the GeoJSON files of data/ to see the demo)"
 fi
 
 cd "$tour"

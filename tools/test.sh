@@ -13,6 +13,8 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
+# VETA_WERROR=ON (set by .ci/run): warnings are errors in our own targets.
+flags+=("-DVETA_WERROR=${VETA_WERROR:-OFF}")
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)"
 cd "$dir"
