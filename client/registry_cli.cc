@@ -8,6 +8,7 @@
 
 #include "client/cli.h"
 #include "client/json.h"
+#include "client/records.h"
 #include "core/envelope.h"
 #include "core/import.h"
 #include "core/registry.h"
@@ -22,11 +23,22 @@ void PrintJson(const google::protobuf::Message& m) {
   std::printf("%s\n", json.ok() ? json->c_str() : "{}");
 }
 
-// Submits records signed by `key` on one stream, in batches; reports progress on stderr.
-// A record already registered unchanged (ALREADY_EXISTS) counts as done: imports resume.
-absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& records,
+// Submits records signed by `key` on one stream, in batches; reports progress on stderr. Each
+// is signed as a new version of the record's current version on the server; a record whose
+// current version already says the same is skipped: imports resume.
+absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& all,
                            const PrivateKey& key, const std::string& server) {
   auto stub = Connect(server);
+  ASSIGN_OR_RETURN(auto versioned, AgainstCurrentVersions(stub.get(), all));
+  std::vector<veta::v1::RegistryRecord> records;
+  size_t unchanged = 0;
+  for (auto& v : versioned) {
+    if (v.unchanged) {
+      ++unchanged;
+    } else {
+      records.push_back(std::move(v.record));
+    }
+  }
   grpc::ClientContext ctx;
   auto stream = stub->SubmitStream(&ctx);
   constexpr size_t kBatch = 256;
@@ -67,7 +79,7 @@ absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& records,
   if (tty) std::fprintf(stderr, "\n");
   RETURN_IF_ERROR(FromGrpc(stream->Finish(), server));
   std::printf("%zu records: %zu registered, %zu already registered unchanged, %zu refused\n",
-              records.size(), added, present, refused.size());
+              all.size(), added, present + unchanged, refused.size());
   for (const auto& r : refused) std::printf("  refused %s\n", r.c_str());
   if (done != records.size()) {
     return absl::UnavailableError(StrCat("the stream ended after ", done, " of ", records.size(),

@@ -112,24 +112,36 @@ Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible) {
   if (colon == std::string::npos) return c;
   const std::string kind = holder.substr(0, colon), id = holder.substr(colon + 1);
   if (kind == "regulator") return Caller{Role::kRegulator, id};
-  if (kind == "registrar") return Caller{Role::kRegistrar, id};
-  if (kind == "miner") return Caller{Role::kMiner, id};
-  if (kind == "selector") return Caller{Role::kSelector, id};
-  if (kind == "party") {
-    auto v = GetRecordAsOf(store, RecordKind::kParty, id, visible);
-    if (!v.ok()) return c;
-    switch (v->record.party().kind()) {
-      case veta::v1::TRADER:
-        return Caller{Role::kTrader, id};
-      case veta::v1::PLANT:
-        return Caller{Role::kPlant, id};
-      case veta::v1::EXPORTER:
-        return Caller{Role::kExporter, id};
-      default:
-        return c;
-    }
+  // A key held through a registry record identifies its holder only while the record's
+  // current version lists it: a key dropped in a rotation is the public's from then on.
+  auto record_kind = ParseRecordKind(kind);
+  if (!record_kind.ok()) return c;
+  auto v = GetRecordAsOf(store, *record_kind, id, visible);
+  if (!v.ok()) return c;
+  bool in_force = false;
+  for (const auto& k : RecordKeys(v->record)) in_force = in_force || k.keyid() == info->key.keyid();
+  if (!in_force) return c;
+  switch (*record_kind) {
+    case RecordKind::kRegistrar:
+      return Caller{Role::kRegistrar, id};
+    case RecordKind::kMiner:
+      return Caller{Role::kMiner, id};
+    case RecordKind::kSelector:
+      return Caller{Role::kSelector, id};
+    case RecordKind::kParty:
+      switch (v->record.party().kind()) {
+        case veta::v1::TRADER:
+          return Caller{Role::kTrader, id};
+        case veta::v1::PLANT:
+          return Caller{Role::kPlant, id};
+        case veta::v1::EXPORTER:
+          return Caller{Role::kExporter, id};
+        default:
+          return c;
+      }
+    default:
+      return c;
   }
-  return c;
 }
 
 EntryParties PartiesOf(const DecodedEnvelope& d) {

@@ -78,8 +78,9 @@ std::string_view RpcName(Rpc rpc);
 // The matrix above: whether `role` may call `rpc` at all.
 bool MayCall(Role role, Rpc rpc);
 
-// Who holds this key: the caller it identifies (public when unknown). `visible` bounds the
-// registry versions consulted.
+// Who holds this key: the caller it identifies (public when unknown, or when the key was
+// dropped from its holder's record by a rotation). `visible` bounds the registry versions
+// consulted.
 Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible);
 
 // The parties an entry names (RUCs, DNIs), and whether it is a registry entry (public).

@@ -87,6 +87,7 @@ Verdict RuleContext::EvaluateProcessing() const {
     if (auto r = RuleQuantityPositive(q, StrCat("input ", in.lot_id()), by_gram ? "grams" : "kg")) {
       return *r;
     }
+    if (auto r = RuleLotHeldBy(lot, x.plant_ruc(), veta::v1::PLANT_DOES_NOT_HOLD_LOT)) return *r;
     if (auto r = RuleQuantityInLotUnit(lot, by_gram, "ore_kg", "gold_g")) return *r;
     if (auto r = RuleLotMovable(lot)) return *r;
     if (auto r = RuleLotHeldWithEnough(lot, x.plant_ruc(), q, veta::v1::PLANT_DOES_NOT_HOLD_LOT,
@@ -198,6 +199,9 @@ Verdict RuleContext::EvaluateExport() const {
   if (x.customs_declaration().empty() || x.customs_declaration().size() > kIdBytesMax) {
     return Refuse(veta::v1::EXPORT_INVALID,
                   "an export names its customs declaration (DAM number, 1-64 bytes)");
+  }
+  if (auto v = RuleLotHeldBy(lot, x.exporter_ruc(), veta::v1::EXPORTER_DOES_NOT_HOLD_LOT)) {
+    return *v;
   }
   if (!IsGold(lot)) {
     return Refuse(veta::v1::EXPORT_INVALID,

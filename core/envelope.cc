@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/timestamp.pb.h>
 
 #include "core/status_macros.h"
 #include "core/strings.h"
@@ -32,6 +33,41 @@ bool HasUnknownFields(const google::protobuf::Message& m) {
     }
   }
   return false;
+}
+
+// google.protobuf.Timestamp's own range (0001-01-01 to 9999-12-31, nanos in [0, 1e9)): a
+// value outside it is not a time, and no reader could print the entry.
+constexpr int64_t kTimestampSecondsMin = -62135596800;
+constexpr int64_t kTimestampSecondsMax = 253402300799;
+
+// Every Timestamp in the message, at any depth, is in range; the first that is not is named.
+absl::Status CheckTimestamps(const google::protobuf::Message& m, std::string_view path) {
+  const auto* reflection = m.GetReflection();
+  if (m.GetDescriptor()->full_name() == "google.protobuf.Timestamp") {
+    const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
+    if (t.seconds() < kTimestampSecondsMin || t.seconds() > kTimestampSecondsMax || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      return absl::InvalidArgumentError(
+          StrCat(path, " is not a time: seconds ", t.seconds(), ", nanos ", t.nanos(),
+                 " (seconds within years 1-9999, nanos 0 to 999999999)"));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string name = StrCat(path, ".", f->name());
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+        RETURN_IF_ERROR(
+            CheckTimestamps(reflection->GetRepeatedMessage(m, f, i), StrCat(name, "[", i, "]")));
+      }
+    } else {
+      RETURN_IF_ERROR(CheckTimestamps(reflection->GetMessage(m, f), name));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParsePayload(DecodedEnvelope* d) {
@@ -73,7 +109,7 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
     return absl::InvalidArgumentError(StrCat(
         "payload has fields that ", message->GetDescriptor()->full_name(), " does not define"));
   }
-  return absl::OkStatus();
+  return CheckTimestamps(*message, message->GetDescriptor()->name());
 }
 
 }  // namespace
@@ -138,11 +174,7 @@ absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const Envelope
     }
   }
   RETURN_IF_ERROR(ParsePayload(&d));
-  std::vector<std::string_view> signers(seen.begin(), seen.end());  // sorted by std::set
-  Sha256 statement;
-  statement.Update(Pae(env.payload_type(), env.payload()));
-  for (std::string_view keyid : signers) statement.Update(std::string_view("\n")).Update(keyid);
-  d.statement_hash = statement.Finish();
+  d.statement_hash = Sha256Of(Pae(env.payload_type(), env.payload()));
   return d;
 }
 

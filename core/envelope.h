@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,10 @@
 #include "veta/v1/registry.pb.h"
 
 namespace veta {
+
+namespace geo {
+class Geometry;
+}
 
 inline constexpr std::string_view kGenesisType = "application/vnd.veta.genesis+protobuf";
 inline constexpr std::string_view kKeyRegistrationType =
@@ -55,9 +60,9 @@ struct DecodedEnvelope {
   std::string bytes;  // as received
   veta::v1::Envelope envelope;
   PayloadKind kind = PayloadKind::kMemo;
-  // SHA-256(PAE(type, payload) || ("\n" || keyid) for each signer, sorted): what was
-  // signed and by whom. Two envelopes with the same statement are duplicates even when their
-  // signatures differ (ECDSA signatures are randomized), so a replay is always refused.
+  // SHA-256(PAE(type, payload)): what was signed, whoever signed it. Two envelopes with the
+  // same statement are the same entry even when their signatures differ (ECDSA signatures are
+  // randomized; a replayer may add a signature of its own), so a replay is always refused.
   Hash statement_hash{};
   // The parsed payload; exactly one is set, by kind.
   veta::v1::Genesis genesis;
@@ -69,9 +74,15 @@ struct DecodedEnvelope {
   veta::v1::Processing processing;
   veta::v1::Export export_;
   veta::v1::Correction correction;
+  // Registry records: their stateless validation, done on the verification pool
+  // (PrevalidateRecord in registry.h), and a unit's or zone's geometry parsed there.
+  bool prevalidated = false;
+  absl::Status record_status;
+  std::shared_ptr<const geo::Geometry> record_geometry;
 };
 
-// Size, shape, payload type and payload parsing. InvalidArgument on any defect.
+// Size, shape, payload type and payload parsing, and every Timestamp in the payload within
+// its range. InvalidArgument on any defect.
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits);
 
 // Builds an envelope for a payload and signs it with each key (in order).

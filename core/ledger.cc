@@ -342,7 +342,11 @@ void Ledger::VerifyLoop() {
       auto decoded = DecodeEnvelope(std::move(p->bytes), options_.limits);
       if (decoded.ok()) {
         absl::Status s = VerifySignatures(*decoded, keys_);
-        if (!s.ok()) decoded = s;
+        if (!s.ok()) {
+          decoded = s;
+        } else {
+          PrevalidateRecord(&*decoded);  // the stateless rules, here rather than in sequence
+        }
       }
       p->decoded = std::move(decoded);
     }
@@ -394,7 +398,8 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   std::vector<SubmitResult> results(batch.size());
   std::unordered_map<std::string, uint64_t> pending_keys;
   std::vector<std::shared_ptr<const KeyInfo>> new_keys;
-  std::unordered_map<std::string, uint64_t> batch_statements;
+  // Statements written by this batch: their sequence and envelope bytes.
+  std::unordered_map<std::string, std::pair<uint64_t, const std::string*>> batch_statements;
   Delta delta;
   const uint64_t attempt_count_before = attempt_count_;
   const Hash attempt_hash_before = last_attempt_hash_;
@@ -414,21 +419,40 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     }
     const DecodedEnvelope& d = *p.decoded;
     const std::string statement(AsBytes(d.statement_hash));
+    // The same statement again, whoever signed it: never a second entry. A copy whose bytes
+    // differ (a signature added or changed: how a party would replay a record signed for it
+    // by a registrar) is kept as an attempt; the same bytes again are a client's retry.
+    std::optional<uint64_t> recorded;
+    bool same_bytes = false;
     if (auto it = batch_statements.find(statement); it != batch_statements.end()) {
-      results[i].status = absl::AlreadyExistsError(
-          StrCat("this envelope is already recorded as entry ", it->second));
-      continue;
-    }
-    auto existing = store_->Get(store_->statements(), statement);
-    if (existing.ok()) {
-      uint64_t seq = 0;
-      DecodeU64(*existing, &seq);
-      results[i].status =
-          absl::AlreadyExistsError(StrCat("this envelope is already recorded as entry ", seq));
-      continue;
-    }
-    if (!absl::IsNotFound(existing.status())) {
+      recorded = it->second.first;
+      same_bytes = *it->second.second == d.bytes;
+    } else if (auto existing = store_->Get(store_->statements(), statement); existing.ok()) {
+      uint64_t original = 0;
+      DecodeU64(*existing, &original);
+      recorded = original;
+      auto entry = store_->Get(store_->entries(), *existing);
+      if (!entry.ok()) {
+        results[i].status = entry.status();
+        continue;
+      }
+      veta::v1::Entry stored;
+      same_bytes = stored.ParseFromString(*entry) && stored.envelope() == d.bytes;
+    } else if (!absl::IsNotFound(existing.status())) {
       results[i].status = existing.status();
+      continue;
+    }
+    if (recorded) {
+      Verdict verdict;
+      verdict.refusal = veta::v1::ENVELOPE_REPLAYED;
+      verdict.message = StrCat("this envelope is already recorded as entry ", *recorded,
+                               ": a payload is recorded once, whoever signs it");
+      Registry::Involved involved = registry_->InvolvedIn(d, delta);
+      verdict.parties = std::move(involved.parties);
+      verdict.unit_code = std::move(involved.unit_code);
+      results[i].status = absl::AlreadyExistsError(StrCat("[ENVELOPE_REPLAYED] ", verdict.message));
+      results[i].refusal = verdict.refusal;
+      if (!p.dry_run && !same_bytes) LogAttempt(d, verdict, now, &wb);
       continue;
     }
     const uint64_t seq = tree_.size();
@@ -436,6 +460,16 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     absl::Status rules = CheckRules(d, seq, keys_, pending_keys, &new_key);
     if (!rules.ok()) {
       results[i].status = rules;
+      if (d.kind == PayloadKind::kKeyRegistration) {
+        // Signed by registered keys, refused: evidence like any other refusal.
+        Verdict verdict;
+        verdict.refusal = veta::v1::KEY_REGISTRATION_REFUSED;
+        verdict.message = std::string(rules.message());
+        results[i].status =
+            absl::Status(rules.code(), StrCat("[KEY_REGISTRATION_REFUSED] ", rules.message()));
+        results[i].refusal = verdict.refusal;
+        if (!p.dry_run) LogAttempt(d, verdict, now, &wb);
+      }
       continue;
     }
     Verdict verdict = registry_->Evaluate(d, seq, now, keys_, delta, p.dry_run);
@@ -477,7 +511,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       new_keys.push_back(new_key);
     }
     registry_->Stage(verdict, seq, &delta, &wb);
-    batch_statements.emplace(statement, seq);
+    batch_statements.emplace(statement, std::make_pair(seq, &d.bytes));
     last_leaf_ = leaf;
     last_time_micros_ = now;
     results[i] = MakeResult(absl::OkStatus(), seq, leaf);

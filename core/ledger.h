@@ -7,7 +7,18 @@
 //                the rules to each against the state after the previous ones, assigns
 //                sequence numbers, hashes, and writes the whole batch in ONE synced
 //                WriteBatch] -> callbacks, only after the sync.
-// An answer with OK means the entry is on disk. A refused envelope changes nothing.
+// An answer with OK means the entry is on disk. A refused envelope changes nothing but the
+// attempts log.
+//
+// The attempts log (evidence) keeps a refusal when the envelope decoded and every signature on
+// it verified with a key the ledger knows, i.e. when registered signers can be held to it: a
+// rule's refusal (a stable Refusal code), a key no longer in force, a refused key
+// registration, a replay whose bytes differ from the recorded entry's (a signature added to a
+// statement already recorded). It does not keep bytes that do not decode, unknown keys or
+// signatures that do not verify (anyone can make those: they prove nothing about any
+// registered party, and keeping them would let anyone fill the log), the same bytes again (a
+// client's retry, answered with the entry it already is), dry runs (Check), nor entries that
+// could not be judged (storage errors, answered UNAVAILABLE).
 //
 // Thread-safety: every public method may be called from any thread. Callbacks run on the
 // ledger's threads and must not block for long.

@@ -275,18 +275,27 @@ std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot) {
   return std::nullopt;
 }
 
-// `who` holds the lot, and it has at least `quantity` (in its unit) left for `what`.
+// `who` holds the lot. The refusal does not name the holder: whoever asks learns only that
+// `who` does not hold it (a lot's holder is for the holder and regulators to read).
+std::optional<Verdict> RuleLotHeldBy(const veta::v1::Lot& lot, std::string_view who,
+                                     Refusal not_held) {
+  if (lot.holder_id() == who) return std::nullopt;
+  return Refuse(not_held, StrCat("lot ", lot.lot_id(), " is not held by ", who));
+}
+
+// `who` holds the lot, and it has at least `quantity` (in its unit) left for `what`. What
+// remains is told only when `show_remaining` (the holder signed the envelope).
 std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
                                              double quantity, Refusal not_held,
-                                             std::string_view what) {
-  if (lot.holder_id() != who) {
-    return Refuse(not_held,
-                  StrCat("lot ", lot.lot_id(), " is held by ", lot.holder_id(), ", not by ", who));
-  }
+                                             std::string_view what, bool show_remaining) {
+  if (auto v = RuleLotHeldBy(lot, who, not_held)) return v;
   if (quantity > Remaining(lot) + 1e-9) {
     return Refuse(veta::v1::QUANTITY_EXCEEDS_LOT,
-                  StrCat("lot ", lot.lot_id(), " has ", Amount(lot, Remaining(lot)), " left; ",
-                         what, " asks for ", Amount(lot, quantity)));
+                  show_remaining
+                      ? StrCat("lot ", lot.lot_id(), " has ", Amount(lot, Remaining(lot)),
+                               " left; ", what, " asks for ", Amount(lot, quantity))
+                      : StrCat("lot ", lot.lot_id(), " has less left than the ",
+                               Amount(lot, quantity), " ", what, " asks for"));
   }
   return std::nullopt;
 }
@@ -493,15 +502,18 @@ absl::Status CheckStatusAndValidity(std::string_view what, const veta::v1::Statu
   return absl::OkStatus();
 }
 
-absl::Status CheckGeometry(std::string_view what, const std::string& geojson) {
+absl::Status CheckGeometry(std::string_view what, const std::string& geojson,
+                           std::optional<geo::Geometry>* out) {
   auto g = geo::Geometry::FromGeoJson(geojson);
   if (!g.ok()) return absl::InvalidArgumentError(StrCat(what, " geometry: ", g.status().message()));
+  if (out != nullptr) *out = std::move(*g);
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
+absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
+                            std::optional<geo::Geometry>* geometry) {
   switch (r.record_case()) {
     case veta::v1::RegistryRecord::kRegistrar: {
       const auto& x = r.registrar();
@@ -542,7 +554,7 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
       RETURN_IF_ERROR(CheckName(what, x.name()));
       RETURN_IF_ERROR(CheckRuc(x.holder_ruc()));
       RETURN_IF_ERROR(CheckUbigeo(x.ubigeo()));
-      RETURN_IF_ERROR(CheckGeometry(what, x.geometry_geojson()));
+      RETURN_IF_ERROR(CheckGeometry(what, x.geometry_geojson(), geometry));
       if (x.activity() == veta::v1::UNIT_ACTIVITY_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat(what, " needs an activity"));
       }
@@ -590,7 +602,7 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
       if (x.kind() == veta::v1::ZONE_KIND_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat("zone ", x.zone_id(), " needs a kind"));
       }
-      return CheckGeometry(StrCat("zone ", x.zone_id()), x.geometry_geojson());
+      return CheckGeometry(StrCat("zone ", x.zone_id()), x.geometry_geojson(), geometry);
     }
     case veta::v1::RegistryRecord::kParameters: {
       const auto& x = r.parameters();
@@ -619,6 +631,16 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r) {
     default:
       return absl::InvalidArgumentError("empty registry record");
   }
+}
+
+void PrevalidateRecord(DecodedEnvelope* d) {
+  if (d->kind != PayloadKind::kRegistry || d->prevalidated) return;
+  std::optional<geo::Geometry> geometry;
+  d->record_status = ValidateRecord(d->registry, &geometry);
+  if (d->record_status.ok() && geometry) {
+    d->record_geometry = std::make_shared<const geo::Geometry>(std::move(*geometry));
+  }
+  d->prevalidated = true;
 }
 
 absl::Status RefusalStatus(const Verdict& v) {
@@ -797,12 +819,78 @@ std::optional<Verdict> RuleContext::RuleRegistrarSigned(bool authority_needed) c
                     : "a registry change must be signed by an active registrar's key");
 }
 
+std::optional<Verdict> RuleContext::RuleSignersInForce() const {
+  for (const auto& sig : d.envelope.signatures()) {
+    auto info = keys.Find(sig.keyid());
+    if (info == nullptr || info->authority) continue;
+    const size_t colon = info->holder.find(':');
+    auto kind = ParseRecordKind(info->holder.substr(0, colon));
+    // Keys registered by a key registration (regulators) have no record to rotate them.
+    if (colon == std::string::npos || !kind.ok()) continue;
+    auto record = registry.Find(*kind, info->holder.substr(colon + 1), delta);
+    if (record != nullptr) {
+      for (const auto& k : RecordKeys(record->record)) {
+        if (k.keyid() == sig.keyid()) return std::nullopt;
+      }
+    }
+    return Refuse(
+        veta::v1::KEY_NOT_IN_FORCE,
+        StrCat("key ", sig.keyid().substr(0, 16), "... no longer signs for ", info->holder,
+               ": its record's current version (entry ", record != nullptr ? record->sequence : 0,
+               ") does not list it; sign with a current key"));
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> RuleContext::RuleRecordVersion() const {
+  const auto [kind, id] = RecordKey(d.registry);
+  auto current = registry.Find(kind, id, delta);
+  const uint64_t current_sequence = current != nullptr ? current->sequence : 0;
+  const uint64_t replaces = d.registry.replaces();
+  if (replaces == current_sequence) return std::nullopt;
+  const std::string what =
+      kind == RecordKind::kParameters ? "the parameters" : StrCat(RecordKindName(kind), " ", id);
+  if (current == nullptr) {
+    return Refuse(
+        veta::v1::RECORD_VERSION_STALE,
+        StrCat(what, " has no version yet: a first version replaces 0, not entry ", replaces));
+  }
+  return Refuse(
+      veta::v1::RECORD_VERSION_STALE,
+      StrCat(what, "'s current version is entry ", current_sequence, "; this version replaces ",
+             replaces == 0 ? std::string("nothing (a first registration)")
+                           : StrCat("entry ", replaces),
+             ": a version follows only the one it names (sign it again with replaces ",
+             current_sequence, ")"));
+}
+
+std::optional<Verdict> RuleContext::RuleRecordKeysFree() const {
+  const auto [kind, id] = RecordKey(d.registry);
+  const std::string holder = StrCat(RecordKindName(kind), ":", id);
+  for (const auto& k : RecordKeys(d.registry)) {
+    std::string other;
+    if (auto info = keys.Find(k.keyid())) other = info->holder;
+    for (const auto& staged : delta.keys) {
+      if (staged->key.keyid() == k.keyid()) other = staged->holder;
+    }
+    if (!other.empty() && other != holder) {
+      return Refuse(veta::v1::REGISTRY_KEY_TAKEN,
+                    StrCat("key ", k.keyid().substr(0, 16), "... is already registered to ", other,
+                           ": a key identifies one holder"));
+    }
+  }
+  return std::nullopt;
+}
+
 Verdict RuleContext::EvaluateRecord() const {
   const auto& r = d.registry;
   if (auto v = RuleRegistrarSigned(r.has_registrar())) return *v;
-  if (absl::Status s = ValidateRecord(r); !s.ok()) {
-    return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(s.message()));
-  }
+  // Normally done on the verification pool; here for callers that judge an envelope directly.
+  std::optional<geo::Geometry> geometry;
+  const absl::Status valid = d.prevalidated ? d.record_status : ValidateRecord(r, &geometry);
+  if (!valid.ok()) return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(valid.message()));
+  if (auto v = RuleRecordVersion()) return *v;
+  if (auto v = RuleRecordKeysFree()) return *v;
   if (r.has_unit()) {
     // A unit worked by an artisanal producer cannot be installed beyond 25 t/day.
     auto holder = registry.Find(RecordKind::kMiner, r.unit().holder_ruc(), delta);
@@ -817,8 +905,11 @@ Verdict RuleContext::EvaluateRecord() const {
   auto state = std::make_shared<RecordState>();
   state->record = r;
   state->sequence = sequence;
-  if (r.has_unit()) state->geometry = *geo::Geometry::FromGeoJson(r.unit().geometry_geojson());
-  if (r.has_zone()) state->geometry = *geo::Geometry::FromGeoJson(r.zone().geometry_geojson());
+  if (d.record_geometry != nullptr) {
+    state->geometry = *d.record_geometry;
+  } else {
+    state->geometry = std::move(geometry);
+  }
   Verdict v;
   v.effects.records.push_back(std::move(state));
   return v;
@@ -956,18 +1047,8 @@ Verdict RuleContext::EvaluateSale() const {
     return Refuse(veta::v1::PRICE_INVALID,
                   StrCat("the price is a number of soles, 0 or more, not ", Num(x.price_pen())));
   }
-  auto found = registry.FindLot(x.lot_id(), delta);
-  if (!found.ok()) return Failure(found.status());
-  const std::optional<veta::v1::Lot>& lot = *found;
-  if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
-  if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
-  auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
-  if (!buyer_lot.ok()) return Failure(buyer_lot.status());
-  if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
-  if (buyer_lot->has_value()) {
-    return Refuse(veta::v1::LOT_ID_TAKEN,
-                  StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is in use"));
-  }
+  // The parties and their signatures before anything about the lot: what a refusal says of a
+  // lot goes only to an envelope its seller or its buyer signed.
   auto seller = FindPerson(x.seller_id());
   if (seller == nullptr) {
     return Refuse(veta::v1::SELLER_UNKNOWN, StrCat("seller ", x.seller_id(), " is not registered"));
@@ -979,9 +1060,24 @@ Verdict RuleContext::EvaluateSale() const {
                   StrCat("buyer ", x.buyer_ruc(), " is not registered in REPCO"));
   }
   const Standing b = *StandingOf(*buyer);
-  // In a dry run (a pre-purchase check) one of the two may not have signed yet.
-  if (auto v = RuleSignedBy(s, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
-  if (auto v = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY); v && !dry_run) return *v;
+  // In a dry run (a pre-purchase check) one of the two may not have signed yet; one has.
+  auto seller_unsigned = RuleSignedBy(s, d, veta::v1::SIGNER_NOT_PARTY);
+  auto buyer_unsigned = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY);
+  if (seller_unsigned && (!dry_run || buyer_unsigned)) return *seller_unsigned;
+  if (buyer_unsigned && !dry_run) return *buyer_unsigned;
+  auto found = registry.FindLot(x.lot_id(), delta);
+  if (!found.ok()) return Failure(found.status());
+  const std::optional<veta::v1::Lot>& lot = *found;
+  if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
+  if (auto v = RuleLotHeldBy(*lot, x.seller_id(), veta::v1::SELLER_DOES_NOT_HOLD_LOT)) return *v;
+  if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
+  auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
+  if (!buyer_lot.ok()) return Failure(buyer_lot.status());
+  if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
+  if (buyer_lot->has_value()) {
+    return Refuse(veta::v1::LOT_ID_TAKEN,
+                  StrCat("the buyer's lot id '", x.buyer_lot_id(), "' is in use"));
+  }
   if (auto v = RuleActive(s, t, veta::v1::SELLER_NOT_ACTIVE, veta::v1::SELLER_NOT_ACTIVE)) {
     return *v;
   }
@@ -990,7 +1086,11 @@ Verdict RuleContext::EvaluateSale() const {
     if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
   }
   if (auto v = RuleLotMovable(*lot)) return *v;
-  if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), quantity)) return *v;
+  if (auto v = RuleLotHeldWithEnough(*lot, x.seller_id(), quantity,
+                                     veta::v1::SELLER_DOES_NOT_HOLD_LOT, "the sale",
+                                     /*show_remaining=*/!seller_unsigned)) {
+    return *v;
+  }
 
   Verdict v;
   v.parties = {x.seller_id(), x.buyer_ruc()};
@@ -1044,10 +1144,14 @@ Verdict RuleContext::EvaluateSale() const {
   if (stats.sales >= params.volume_history_min()) {
     const double average = stats.total_kg / static_cast<double>(stats.sales);
     if (quantity > params.volume_jump_factor() * average) {
+      // The seller's history is the seller's: a buyer's own check is told the flag, not it.
       flag(veta::v1::VOLUME_JUMP,
-           StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
-                  Num(params.volume_jump_factor()), "x its average of ", Amount(*lot, average),
-                  " in ", stats.sales, " earlier sales"));
+           seller_unsigned
+               ? StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
+                        Num(params.volume_jump_factor()), "x its average sale")
+               : StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
+                        Num(params.volume_jump_factor()), "x its average of ",
+                        Amount(*lot, average), " in ", stats.sales, " earlier sales"));
     }
   }
   stats.sales += 1;
@@ -1060,47 +1164,75 @@ Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t 
                            const KeyRing& keys, const Delta& delta, bool dry_run) const {
   RuleContext ctx{*this, d, sequence, now_micros, keys, delta, dry_run};
   Verdict v;
+  if (auto refused = ctx.RuleSignersInForce()) {
+    v = std::move(*refused);
+  } else {
+    switch (d.kind) {
+      case PayloadKind::kRegistry:
+        v = ctx.EvaluateRecord();
+        break;
+      case PayloadKind::kExtraction:
+        v = ctx.EvaluateExtraction();
+        break;
+      case PayloadKind::kSale:
+        v = ctx.EvaluateSale();
+        break;
+      case PayloadKind::kProcessing:
+        v = ctx.EvaluateProcessing();
+        break;
+      case PayloadKind::kExport:
+        v = ctx.EvaluateExport();
+        break;
+      case PayloadKind::kCorrection:
+        v = ctx.EvaluateCorrection();
+        break;
+      default:
+        break;
+    }
+  }
+  if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED && v.parties.empty()) {
+    Involved involved = InvolvedIn(d, delta);
+    v.parties = std::move(involved.parties);
+    if (v.unit_code.empty()) v.unit_code = std::move(involved.unit_code);
+  }
+  return v;
+}
+
+Registry::Involved Registry::InvolvedIn(const DecodedEnvelope& d, const Delta& delta) const {
+  Involved out;
+  // A lot's unit, named in the attempt only when the lot is the named party's: an attempt on
+  // someone else's lot must not tell its submitter where that lot came from.
+  auto unit_of_lot = [&](const std::string& lot_id, const std::string& party) {
+    auto lot = FindLot(lot_id, delta);
+    if (lot.ok() && lot->has_value() && (*lot)->holder_id() == party) {
+      out.unit_code = (*lot)->unit_code();
+    }
+  };
   switch (d.kind) {
     case PayloadKind::kRegistry:
-      v = ctx.EvaluateRecord();
-      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) v.parties = {RecordKey(d.registry).second};
+      out.parties = {RecordKey(d.registry).second};
       break;
     case PayloadKind::kExtraction:
-      v = ctx.EvaluateExtraction();
-      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
-        v.parties = {d.extraction.extractor_id()};
-        v.unit_code = d.extraction.unit_code();
-      }
+      out.parties = {d.extraction.extractor_id()};
+      out.unit_code = d.extraction.unit_code();
       break;
     case PayloadKind::kSale:
-      v = ctx.EvaluateSale();
-      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
-        v.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
-        if (auto lot = FindLot(d.sale.lot_id(), delta); lot.ok() && lot->has_value()) {
-          v.unit_code = (*lot)->unit_code();
-        }
-      }
+      out.parties = {d.sale.seller_id(), d.sale.buyer_ruc()};
+      unit_of_lot(d.sale.lot_id(), d.sale.seller_id());
       break;
     case PayloadKind::kProcessing:
-      v = ctx.EvaluateProcessing();
-      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) v.parties = {d.processing.plant_ruc()};
+      out.parties = {d.processing.plant_ruc()};
       break;
     case PayloadKind::kExport:
-      v = ctx.EvaluateExport();
-      if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
-        v.parties = {d.export_.exporter_ruc()};
-        if (auto lot = FindLot(d.export_.lot_id(), delta); lot.ok() && lot->has_value()) {
-          v.unit_code = (*lot)->unit_code();
-        }
-      }
-      break;
-    case PayloadKind::kCorrection:
-      v = ctx.EvaluateCorrection();
+      out.parties = {d.export_.exporter_ruc()};
+      unit_of_lot(d.export_.lot_id(), d.export_.exporter_ruc());
       break;
     default:
       break;
   }
-  return v;
+  out.parties.erase(std::remove(out.parties.begin(), out.parties.end(), std::string()),
+                    out.parties.end());
+  return out;
 }
 
 void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,

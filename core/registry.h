@@ -56,8 +56,16 @@ struct RecordState {
 };
 
 // Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument
-// naming the field.
-absl::Status ValidateRecord(const veta::v1::RegistryRecord& record);
+// naming the field. `geometry` (may be null) receives a unit's or zone's parsed geometry.
+absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
+                            std::optional<geo::Geometry>* geometry = nullptr);
+
+// The stateless part of judging a registry record (ValidateRecord, the geometry parsed once),
+// done on the verification pool before the sequencer, so that a hostile record (a geometry of
+// thousands of nested lists, a million vertices) costs the sequencer nothing. The verdict's
+// refusal keeps its place among the rules (after the registrar's signature is checked).
+// Idempotent; a no-op for other payloads.
+void PrevalidateRecord(DecodedEnvelope* envelope);
 
 struct SellerStats {
   uint64_t sales = 0;
@@ -156,6 +164,13 @@ class Registry {
   absl::StatusOr<std::optional<veta::v1::Lot>> FindLot(std::string_view lot_id,
                                                        const Delta& delta) const;
   const veta::v1::Parameters& parameters(const Delta& delta) const;
+  // The parties (RUCs, DNIs, record ids) and unit an entry names: what a refused attempt is
+  // filed under. A lot's unit only when the named seller or exporter holds the lot.
+  struct Involved {
+    std::vector<std::string> parties;
+    std::string unit_code;
+  };
+  Involved InvolvedIn(const DecodedEnvelope& envelope, const Delta& delta) const;
   // An index row of the `state` family through the delta; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> FindState(const std::string& key,
                                                        const Delta& delta) const;

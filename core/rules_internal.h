@@ -55,10 +55,13 @@ std::optional<Verdict> RuleDailyLimit(double so_far_kg, double add_kg, double li
                                       Refusal code, const std::string& what,
                                       const std::string& day);
 std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot);
+std::optional<Verdict> RuleLotHeldBy(const veta::v1::Lot& lot, std::string_view who,
+                                     Refusal not_held);
 std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
                                              double quantity,
                                              Refusal not_held = veta::v1::SELLER_DOES_NOT_HOLD_LOT,
-                                             std::string_view what = "the sale");
+                                             std::string_view what = "the sale",
+                                             bool show_remaining = true);
 std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_gram,
                                              std::string_view field_kg, std::string_view field_g);
 std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double gold_fine,
@@ -81,6 +84,13 @@ struct RuleContext {
   std::shared_ptr<const RecordState> FindPerson(const std::string& id) const;
   // A registrar (or, for registrar records, the authority) signed.
   std::optional<Verdict> RuleRegistrarSigned(bool authority_needed) const;
+  // Every signing key is in force: a key held through a registry record is one that the
+  // record's current version lists (a key dropped in a rotation signs nothing more).
+  std::optional<Verdict> RuleSignersInForce() const;
+  // A registry record replaces the record's current version, which it names.
+  std::optional<Verdict> RuleRecordVersion() const;
+  // The keys a record lists are not another holder's.
+  std::optional<Verdict> RuleRecordKeysFree() const;
   Verdict EvaluateRecord() const;
   Verdict EvaluateExtraction() const;
   Verdict EvaluateSale() const;

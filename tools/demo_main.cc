@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 
+#include "client/records.h"
 #include "core/envelope.h"
 #include "core/flags.h"
 #include "core/geo.h"
@@ -71,9 +72,17 @@ class Demo {
   size_t Register(const std::vector<veta::v1::RegistryRecord>& records,
                   const veta::PrivateKey& key) {
     grpc::ClientContext ctx;
+    // Each a new version of the record's current version (records of earlier runs stay).
+    auto versioned = veta::client::AgainstCurrentVersions(stub_.get(), records);
+    if (!versioned.ok()) {
+      std::printf("  ! %s\n", std::string(versioned.status().message()).c_str());
+      return 0;
+    }
     auto stream = stub_->SubmitStream(&ctx);
     veta::v1::SubmitBatch batch;
-    for (const auto& r : records) {
+    for (const auto& v : *versioned) {
+      if (v.unchanged) continue;
+      const auto& r = v.record;
       batch.add_envelopes(veta::SignEnvelope(veta::kRegistryType, r.SerializeAsString(), {key})
                               ->SerializeAsString());
       if (batch.envelopes_size() == 256) {

@@ -367,7 +367,12 @@ TEST_F(CustodyTest, ExportRefusalsForOreAndNonExporters) {
   ExpectRefused(Sign(kExportType, e, {trader_key_}), veta::v1::EXPORTER_UNKNOWN);
   e.set_exporter_ruc(exporter_);
   ExpectRefused(Sign(kExportType, e, {trader_key_}), veta::v1::SIGNER_NOT_PARTY);
-  ExpectRefused(Sign(kExportType, e, {exporter_key_}), veta::v1::EXPORT_INVALID, "is ore");
+  // An exporter never holds ore (it may not buy it); of a lot it does not hold it learns
+  // neither the holder nor the kind.
+  const SubmitResult r = ledger_->SubmitAndWait(Sign(kExportType, e, {exporter_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::EXPORTER_DOES_NOT_HOLD_LOT) << r.status;
+  EXPECT_EQ(r.status.message(),
+            StrCat("[EXPORTER_DOES_NOT_HOLD_LOT] lot T1 is not held by ", exporter_));
 }
 
 TEST_F(CustodyTest, CorrectionVoidsASaleAndRestoresTheSellersLot) {

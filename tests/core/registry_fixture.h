@@ -6,6 +6,7 @@
 
 #include <thread>
 #include "core/ledger.h"
+#include "core/queries.h"
 #include "gtest/gtest.h"
 
 #include "tests/core/test_util.h"
@@ -108,7 +109,17 @@ class RegistryFixture : public ::testing::Test {
     return n;
   }
 
-  std::string Registry(const veta::v1::RegistryRecord& r) {
+  // The sequence of a record's current version (0: none): what a new version replaces.
+  uint64_t CurrentVersion(const veta::v1::RegistryRecord& r) {
+    const auto [kind, id] = RecordKey(r);
+    auto v = GetRecordAsOf(ledger_->store(), kind, id, ledger_->size());
+    return v.ok() ? v->sequence : 0;
+  }
+
+  // Signed by the registrar as a new version of the record: it replaces the current version
+  // (sign with Sign() to choose `replaces` yourself).
+  std::string Registry(veta::v1::RegistryRecord r) {
+    r.set_replaces(CurrentVersion(r));
     return Sign(kRegistryType, r, {registrar_});
   }
 

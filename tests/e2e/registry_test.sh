@@ -46,8 +46,12 @@ echo "{\"registrar\":{\"registrarId\":\"DGFM\",\"name\":\"Direccion General de F
 "$veta" sign --type registry --key data/authority-key.pem registrar.json >registrar.env.json
 ok "recorded as entry 1" "$veta" submit $s registrar.env.json
 # A registrar cannot register a registrar: only the authority can.
-"$veta" sign --type registry --key dgfm.pem registrar.json >rogue.env.json
+sed 's/"DGFM"/"ROGUE"/' registrar.json >rogue.json
+"$veta" sign --type registry --key dgfm.pem rogue.json >rogue.env.json
 refused "NOT_A_REGISTRAR" "$veta" submit $s rogue.env.json
+# The authority's registration signed again by the registrar is the same statement: a replay.
+"$veta" sign --type registry --key dgfm.pem registrar.json >again.env.json
+refused "ENVELOPE_REPLAYED" "$veta" submit $s again.env.json
 
 miner_ruc=$(ruc 1045678901) plant_ruc=$(ruc 2061234567) exporter_ruc=$(ruc 2061234568)
 square='"{""type"":""Polygon"",""coordinates"":[[[-70.60,-13.05],[-70.58,-13.05],[-70.58,-13.03],[-70.60,-13.03],[-70.60,-13.05]]]}"'
