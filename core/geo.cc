@@ -14,9 +14,46 @@ namespace {
 
 using google::protobuf::Value;
 
-constexpr size_t kVerticesMax = 1'000'000;  // per geometry: a bound on what one record holds
+// Bounds on what one geometry may hold, checked before or while it is parsed, so that a hostile
+// record costs little to refuse. Peru's largest shipped shapes are far below them (an indigenous
+// territory: 5 polygons, 2 rings, 2,420 positions).
+constexpr size_t kVerticesMax = 200'000;
+constexpr int kPolygonsMax = 1'000;
+constexpr int kRingsMax = 1'000;  // per polygon: its outer ring and holes
+// JSON nesting: a MultiPolygon is 5 levels deep ({ [ [ [ [ ]), a FeatureCollection 8; 16 leaves
+// room and stops a document of thousands of nested lists (whose parse costs seconds) at once.
+constexpr int kJsonDepthMax = 16;
+
+// The deepest nesting of objects and lists in a JSON text, strings skipped; stops counting past
+// `limit`. Linear in the text.
+int JsonDepth(std::string_view json, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 absl::StatusOr<Value> ParseJson(std::string_view json) {
+  if (JsonDepth(json, kJsonDepthMax) > kJsonDepthMax) {
+    return absl::InvalidArgumentError(
+        StrCat("JSON nested more than ", kJsonDepthMax, " levels deep: not a GeoJSON geometry"));
+  }
   Value value;
   auto s = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &value);
@@ -101,6 +138,11 @@ absl::StatusOr<Geometry::Polygon> Geometry::ParsePolygon(const Value& rings, siz
   if (rings.kind_case() != Value::kListValue || rings.list_value().values_size() == 0) {
     return absl::InvalidArgumentError(StrCat("polygon ", index, " has no rings"));
   }
+  if (rings.list_value().values_size() > kRingsMax) {
+    return absl::InvalidArgumentError(StrCat("polygon ", index, " has ",
+                                             rings.list_value().values_size(),
+                                             " rings; the limit is ", kRingsMax));
+  }
   Polygon polygon;
   for (int r = 0; r < rings.list_value().values_size(); ++r) {
     const Value& ring_value = rings.list_value().values(r);
@@ -144,6 +186,11 @@ absl::StatusOr<Geometry> Geometry::FromValue(const Value& geometry) {
     ASSIGN_OR_RETURN(Polygon p, ParsePolygon(*coordinates, 0));
     g.polygons_.push_back(std::move(p));
   } else if (type->string_value() == "MultiPolygon") {
+    if (coordinates->list_value().values_size() > kPolygonsMax) {
+      return absl::InvalidArgumentError(StrCat("MultiPolygon has ",
+                                               coordinates->list_value().values_size(),
+                                               " polygons; the limit is ", kPolygonsMax));
+    }
     for (int i = 0; i < coordinates->list_value().values_size(); ++i) {
       ASSIGN_OR_RETURN(Polygon p,
                        ParsePolygon(coordinates->list_value().values(i), static_cast<size_t>(i)));

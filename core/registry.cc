@@ -21,6 +21,8 @@ constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Per
 constexpr double kArtisanalTpdMax = 25;  // installed capacity of an artisanal producer's unit
 constexpr double kSmallTpdMax = 350;     // installed capacity of any unit, t/day
 constexpr size_t kNameBytesMax = 300;
+constexpr size_t kTextBytesMax = 2000;  // a note or a status reason: a paragraph
+constexpr int kListMax = 1000;          // allowed miners of a unit, allowed units of a selector
 
 int64_t Micros(const google::protobuf::Timestamp& t) { return TimestampMicros(t); }
 
@@ -491,6 +493,11 @@ absl::Status CheckStatusAndValidity(std::string_view what, const veta::v1::Statu
     return absl::InvalidArgumentError(
         StrCat(what, " needs a status (VIGENTE, SUSPENDIDO, EXCLUIDO)"));
   }
+  if (status.reason().size() > kTextBytesMax) {
+    return absl::InvalidArgumentError(StrCat(what, ": the status reason is ",
+                                             status.reason().size(), " bytes; the limit is ",
+                                             kTextBytesMax));
+  }
   if (status.status() != veta::v1::VIGENTE && status.reason().empty()) {
     return absl::InvalidArgumentError(StrCat(
         what, " is ", veta::v1::RegistryStatus_Name(status.status()), ": the reason is required"));
@@ -514,6 +521,10 @@ absl::Status CheckGeometry(std::string_view what, const std::string& geojson,
 
 absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
                             std::optional<geo::Geometry>* geometry) {
+  if (r.note().size() > kTextBytesMax) {
+    return absl::InvalidArgumentError(
+        StrCat("the note is ", r.note().size(), " bytes; the limit is ", kTextBytesMax));
+  }
   switch (r.record_case()) {
     case veta::v1::RegistryRecord::kRegistrar: {
       const auto& x = r.registrar();
@@ -562,6 +573,9 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
         return absl::InvalidArgumentError(
             StrCat(what, ": installed capacity must be in (0, 350] t/day"));
       }
+      if (x.allowed_miners_size() > kListMax) {
+        return absl::InvalidArgumentError(StrCat(what, ": at most ", kListMax, " allowed miners"));
+      }
       for (const auto& m : x.allowed_miners()) RETURN_IF_ERROR(CheckRuc(m));
       return CheckStatusAndValidity(what, x.status(), {}, {}, false);
     }
@@ -585,6 +599,9 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
       RETURN_IF_ERROR(CheckDni(x.dni()));
       const std::string what = StrCat("selector ", x.dni());
       RETURN_IF_ERROR(CheckName(what, x.name()));
+      if (x.allowed_units_size() > kListMax) {
+        return absl::InvalidArgumentError(StrCat(what, ": at most ", kListMax, " allowed units"));
+      }
       if (x.allowed_units().empty()) {
         return absl::InvalidArgumentError(
             StrCat(what, " needs the units where she may select ore"));
@@ -599,6 +616,10 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
         return absl::InvalidArgumentError("zone needs an id (1-64 bytes)");
       }
       RETURN_IF_ERROR(CheckName(StrCat("zone ", x.zone_id()), x.name()));
+      if (x.legal_reference().size() > kNameBytesMax) {
+        return absl::InvalidArgumentError(
+            StrCat("zone ", x.zone_id(), ": the legal reference is at most 300 bytes"));
+      }
       if (x.kind() == veta::v1::ZONE_KIND_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat("zone ", x.zone_id(), " needs a kind"));
       }

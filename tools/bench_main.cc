@@ -113,6 +113,31 @@ const veta::Store& TreeStore() {
   return *store;
 }
 
+// A hostile registry record's cost on the verification pool (issue 9: a unit whose geometry is
+// thousands of nested lists took 4-44 s in the sequencer). Arg: bytes of nesting, up to the
+// 256 KiB envelope limit; and a MultiPolygon just past the polygon limit.
+void BM_PrevalidateHostileGeometry(benchmark::State& state) {
+  const size_t half = static_cast<size_t>(state.range(0)) / 2;
+  veta::v1::RegistryRecord r;
+  auto* u = r.mutable_unit();
+  u->set_concession_code("UX");
+  u->set_name("hostile");
+  u->set_holder_ruc("20600000005");
+  u->set_ubigeo("170101");
+  u->set_activity(veta::v1::EXTRACTION);
+  u->set_capacity_tonnes_per_day(1);
+  u->mutable_status()->set_status(veta::v1::VIGENTE);
+  u->set_geometry_geojson(std::string(half, '[') + std::string(half, ']'));
+  for (auto _ : state) {
+    veta::DecodedEnvelope d;
+    d.kind = veta::PayloadKind::kRegistry;
+    d.registry = r;
+    veta::PrevalidateRecord(&d);
+    if (d.record_status.ok()) state.SkipWithError("a hostile geometry was accepted");
+  }
+}
+BENCHMARK(BM_PrevalidateHostileGeometry)->Arg(28000)->Arg(250000)->Unit(benchmark::kMicrosecond);
+
 void BM_InclusionProof1M(benchmark::State& state) {
   const veta::StoreNodeReader reader(TreeStore());
   std::mt19937_64 rng(42);

@@ -1,0 +1,334 @@
+// What a hostile registered party tried against the landed server (issue 9), each as a test
+// that failed before the fix: replays that roll a record back, keys dropped in a rotation,
+// hostile records that stall the sequencer, refusals that tell what GetLot hides, timestamps
+// out of range.
+#include <chrono>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "core/access.h"
+#include "core/queries.h"
+#include "gtest/gtest.h"
+#include "tests/core/custody_fixture.h"
+
+namespace veta::testing {
+namespace {
+
+class SecurityTest : public CustodyFixture {
+ protected:
+  // The party's record now, as the ledger holds it.
+  RecordVersion Current(RecordKind kind, const std::string& id) {
+    auto v = GetRecordAsOf(ledger_->store(), kind, id, ledger_->size());
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : RecordVersion{};
+  }
+
+  // An envelope with one more signature: how a party replays a statement signed for it.
+  static std::string WithSignature(const std::string& envelope, const PrivateKey& key) {
+    veta::v1::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(envelope));
+    EXPECT_TRUE(AddSignature(&e, key).ok());
+    return e.SerializeAsString();
+  }
+
+  // Refused as a replay: ALREADY_EXISTS with the code, nothing written; the attempt kept unless
+  // the bytes are the recorded ones (a client's retry).
+  void ExpectReplayRefused(const std::string& envelope, uint64_t original, bool kept = true) {
+    const uint64_t size = ledger_->size();
+    const uint64_t attempts = AttemptCount();
+    SubmitResult r = ledger_->SubmitAndWait(envelope);
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kAlreadyExists) << r.status;
+    EXPECT_EQ(veta::v1::Refusal_Name(r.refusal), "ENVELOPE_REPLAYED") << r.status;
+    EXPECT_NE(r.status.message().find(StrCat("already recorded as entry ", original)),
+              std::string::npos)
+        << r.status;
+    EXPECT_EQ(ledger_->size(), size);
+    EXPECT_EQ(AttemptCount(), attempts + (kept ? 1 : 0))
+        << "a replay with a signature added is evidence; a retry of the same bytes is not";
+  }
+
+  veta::v1::RegistryRecord Suspended(veta::v1::RegistryRecord r) {
+    auto* status = r.mutable_party()->mutable_status();
+    status->set_status(veta::v1::SUSPENDIDO);
+    status->set_reason("multa pendiente");
+    return r;
+  }
+};
+
+// 1. A suspended trader replays its own registrar-signed registration, with its signature added.
+TEST_F(SecurityTest, ASuspendedTraderCannotReplayItsRegistration) {
+  veta::v1::RegistryRecord registration = PartyRecord(trader_, veta::v1::TRADER, trader_key_);
+  const std::string original = Sign(kRegistryType, registration, {registrar_});  // as SetUp
+  const uint64_t registered = Current(RecordKind::kParty, trader_).sequence;
+  ExpectAccepted(Registry(Suspended(registration)));
+
+  ExpectReplayRefused(WithSignature(original, trader_key_), registered);
+  ExpectReplayRefused(original, registered, /*kept=*/false);
+  // The registrar's own, fresh version saying VIGENTE, but signed against the registration
+  // rather than the suspension: stale.
+  registration.set_replaces(registered);
+  registration.set_note("renewal");
+  ExpectRefused(Sign(kRegistryType, registration, {registrar_}), veta::v1::RECORD_VERSION_STALE,
+                StrCat("current version is entry ", Current(RecordKind::kParty, trader_).sequence));
+  // A first registration of a record that exists is stale too.
+  registration.set_replaces(0);
+  ExpectRefused(Sign(kRegistryType, registration, {registrar_}), veta::v1::RECORD_VERSION_STALE,
+                "replaces nothing (a first registration)");
+  // And a version of a record that does not exist cannot replace anything.
+  auto stranger = PartyRecord(Ruc("2069999990"), veta::v1::TRADER,
+                              *PrivateKey::Generate(KeyAlgorithm::kEd25519));
+  stranger.set_replaces(5);
+  ExpectRefused(Sign(kRegistryType, stranger, {registrar_}), veta::v1::RECORD_VERSION_STALE,
+                "has no version yet");
+  EXPECT_EQ(Current(RecordKind::kParty, trader_).record.party().status().status(),
+            veta::v1::SUSPENDIDO);
+}
+
+// The same trick on an exclusion, a withdrawn zone and a competitor suspended again.
+TEST_F(SecurityTest, NoRecordKindCanBeRolledBack) {
+  // A zone withdrawn, then its earlier in-force version replayed or signed against it.
+  auto zone = ZoneRecord("Z1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY, Square(-70, -12, 0.1));
+  const std::string in_force = Registry(zone);
+  const uint64_t zone_seq = ExpectAccepted(in_force).sequence;
+  zone.mutable_zone()->set_in_force(false);
+  ExpectAccepted(Registry(zone));
+  ExpectReplayRefused(WithSignature(in_force, key_a_), zone_seq);
+  zone.mutable_zone()->set_in_force(true);
+  zone.set_replaces(zone_seq);
+  ExpectRefused(Sign(kRegistryType, zone, {registrar_}), veta::v1::RECORD_VERSION_STALE);
+  EXPECT_FALSE(Current(RecordKind::kZone, "Z1").record.zone().in_force());
+
+  // A competitor suspended, reinstated; the suspension replayed by a rival.
+  auto plant = PartyRecord(plant_, veta::v1::PLANT, plant_key_);
+  const std::string suspension = Registry(Suspended(plant));
+  const uint64_t suspended = ExpectAccepted(suspension).sequence;
+  plant.set_note("reinstated");
+  ExpectAccepted(Registry(plant));
+  ExpectReplayRefused(WithSignature(suspension, trader_key_), suspended);
+  EXPECT_EQ(Current(RecordKind::kParty, plant_).record.party().status().status(),
+            veta::v1::VIGENTE);
+
+  // The parameters are a record like any other.
+  veta::v1::RegistryRecord params;
+  auto* p = params.mutable_parameters();
+  p->mutable_grade_default()->set_min(1);
+  p->mutable_grade_default()->set_max(100);
+  p->mutable_recovery()->set_min(0.5);
+  p->mutable_recovery()->set_max(0.95);
+  p->set_selector_daily_limit_kg(200);
+  p->set_cash_flag_threshold_pen(1000);
+  p->set_volume_jump_factor(5);
+  const std::string first = Registry(params);
+  const uint64_t first_seq = ExpectAccepted(first).sequence;
+  p->set_cash_flag_threshold_pen(5000);
+  ExpectAccepted(Registry(params));
+  ExpectReplayRefused(WithSignature(first, key_a_), first_seq);
+  EXPECT_EQ(Current(RecordKind::kParameters, "").record.parameters().cash_flag_threshold_pen(),
+            5000);
+}
+
+// Every payload kind: the same statement with a signature added is the same entry.
+TEST_F(SecurityTest, EveryPayloadKindIsRecordedOnceWhoeverSigns) {
+  const std::string extraction = Extraction("L1", miner_a_, "UA", kLonA, kLatA, 1000, key_a_);
+  const uint64_t x = ExpectAccepted(extraction).sequence;
+  ExpectReplayRefused(WithSignature(extraction, trader_key_), x);
+
+  const std::string sale = SellEnvelope("L1", miner_a_, plant_, "P1", 400);
+  const uint64_t s = ExpectAccepted(sale).sequence;
+  ExpectReplayRefused(WithSignature(sale, registrar_), s);
+
+  const std::string processing = ProcessEnvelope({{"P1", 400, 0}}, {{"G1", 2.0, 900}});
+  const uint64_t pr = ExpectAccepted(processing).sequence;
+  ExpectReplayRefused(WithSignature(processing, trader_key_), pr);
+
+  // A correction voids the sale's successor chain only once; replayed, it is the same entry.
+  veta::v1::Correction c;
+  c.set_corrected_sequence(pr);
+  c.set_reason("wrong fineness");
+  *c.mutable_time() = Now();
+  const std::string correction = Sign(kCorrectionType, c, {registrar_});
+  const uint64_t co = ExpectAccepted(correction).sequence;
+  ExpectReplayRefused(WithSignature(correction, plant_key_), co);
+  // The voided processing cannot come back either, whatever signature is added.
+  ExpectReplayRefused(WithSignature(processing, registrar_), pr);
+
+  veta::v1::KeyRegistration reg;
+  auto regulator = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  *reg.mutable_key() = regulator.public_key().ToProto();
+  reg.set_holder("regulator:SUNAT");
+  const std::string registration = Sign(kKeyRegistrationType, reg, {authority_});
+  const uint64_t kr = ExpectAccepted(registration).sequence;
+  ExpectReplayRefused(WithSignature(registration, registrar_), kr);
+
+  veta::v1::Memo memo;
+  memo.set_text("acta");
+  memo.set_nonce(7);
+  const std::string m = Sign(kMemoType, memo, {trader_key_});
+  const uint64_t ms = ExpectAccepted(m).sequence;
+  ExpectReplayRefused(WithSignature(m, plant_key_), ms);
+}
+
+// 3. A key dropped in a rotation neither signs for its holder nor identifies it over TLS; what
+// it signed before still stands.
+TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
+  Extract("L1", "UA", 1000, 8);
+  const uint64_t sold = Sell("L1", miner_a_, trader_, "T1", 100).sequence;
+  auto old_info = ledger_->keys().Find(trader_key_.public_key().keyid());
+  ASSERT_NE(old_info, nullptr);
+  EXPECT_EQ(CallerForKey(old_info.get(), ledger_->store(), ledger_->size()).role, Role::kTrader);
+
+  const PrivateKey rotated = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  ExpectAccepted(Registry(PartyRecord(trader_, veta::v1::TRADER, rotated)));
+
+  // Over TLS: the old key is the public's; the new one is the trader.
+  EXPECT_EQ(CallerForKey(old_info.get(), ledger_->store(), ledger_->size()).role, Role::kPublic);
+  auto new_info = ledger_->keys().Find(rotated.public_key().keyid());
+  ASSERT_NE(new_info, nullptr);
+  const Caller now = CallerForKey(new_info.get(), ledger_->store(), ledger_->size());
+  EXPECT_EQ(now.role, Role::kTrader);
+  EXPECT_EQ(now.party_id, trader_);
+  // As of the sale, the old key was the trader's.
+  EXPECT_EQ(CallerForKey(old_info.get(), ledger_->store(), sold + 1).role, Role::kTrader);
+
+  // Signing: a memo, a sale, anything, by the old key is refused with its own code.
+  veta::v1::Memo memo;
+  memo.set_text("still me");
+  ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE,
+                StrCat("no longer signs for party:", trader_));
+  veta::v1::Sale resale = SaleOf("T1", trader_, plant_, "P9", 10);
+  ExpectRefused(Sign(kSaleType, resale, {trader_key_, plant_key_}), veta::v1::KEY_NOT_IN_FORCE);
+  ExpectAccepted(Sign(kSaleType, resale, {rotated, plant_key_}));
+  // What the old key signed stays verifiable: the sale entry still verifies.
+  auto entry = ledger_->GetEntry(sold);
+  ASSERT_TRUE(entry.ok());
+  veta::v1::Entry e;
+  ASSERT_TRUE(e.ParseFromString(*entry));
+  auto d = DecodeEnvelope(e.envelope(), {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(VerifySignatures(*d, ledger_->keys()).ok());
+
+  // The state survives a restart (the key ring is rebuilt from the store).
+  Reopen();
+  ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE);
+}
+
+// One key, one holder: a record may not list a key another holder's record holds.
+TEST_F(SecurityTest, AKeyIdentifiesOneHolder) {
+  ExpectRefused(Registry(PartyRecord(Ruc("2069999991"), veta::v1::TRADER, key_a_)),
+                veta::v1::REGISTRY_KEY_TAKEN, StrCat("already registered to miner:", miner_a_));
+  // Within one batch too.
+  const PrivateKey shared = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  auto first = std::make_shared<std::promise<SubmitResult>>();
+  auto second = std::make_shared<std::promise<SubmitResult>>();
+  ledger_->Submit(Registry(PartyRecord(Ruc("2069999992"), veta::v1::TRADER, shared)),
+                  [first](SubmitResult r) { first->set_value(r); });
+  ledger_->Submit(Registry(PartyRecord(Ruc("2069999993"), veta::v1::TRADER, shared)),
+                  [second](SubmitResult r) { second->set_value(r); });
+  EXPECT_TRUE(first->get_future().get().status.ok());
+  EXPECT_EQ(second->get_future().get().refusal, veta::v1::REGISTRY_KEY_TAKEN);
+}
+
+// 5. A pre-purchase check tells nothing the caller's role could not read with GetLot.
+TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
+  Extract("L1", "UA", 1000, 8);  // held by miner A
+  // The trader claims to sell miner A's lot: refused without naming the holder.
+  veta::v1::Sale s = SaleOf("L1", trader_, plant_, "P1", 10);
+  SubmitResult r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::SELLER_DOES_NOT_HOLD_LOT) << r.status;
+  EXPECT_EQ(r.status.message().find(miner_a_), std::string::npos) << r.status;
+  EXPECT_EQ(r.status.message(),
+            StrCat("[SELLER_DOES_NOT_HOLD_LOT] lot L1 is not held by ", trader_));
+  // Submitted for real, the same: and the attempt names no unit of someone else's lot.
+  ExpectRefused(Sign(kSaleType, s, {trader_key_}), veta::v1::SIGNER_NOT_PARTY);
+  s.set_seller_id(miner_a_);
+  s.set_quantity_kg(5000);
+  // The buyer's own check: the lot has less than asked, but how much is the seller's to say.
+  r = ledger_->CheckAndWait(Sign(kSaleType, s, {plant_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::QUANTITY_EXCEEDS_LOT) << r.status;
+  EXPECT_EQ(r.status.message().find("1000"), std::string::npos) << r.status;
+  // The seller's check tells it.
+  r = ledger_->CheckAndWait(Sign(kSaleType, s, {key_a_}));
+  EXPECT_NE(r.status.message().find("1000.0 kg left"), std::string::npos) << r.status;
+  // A check signed by neither party is refused before anything about the lot.
+  r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::SIGNER_NOT_PARTY) << r.status;
+  // A plant asking to process a lot it does not hold learns neither holder nor kind.
+  veta::v1::Processing p;
+  p.set_plant_ruc(plant_);
+  auto* in = p.add_inputs();
+  in->set_lot_id("L1");
+  in->set_gold_g(1);  // the wrong unit: the kind would tell it is ore
+  auto* out = p.add_outputs();
+  out->set_lot_id("G1");
+  out->set_gold_g(1);
+  out->set_fineness(900);
+  *p.mutable_time() = Now();
+  ExpectRefused(Sign(kProcessingType, p, {plant_key_}), veta::v1::PLANT_DOES_NOT_HOLD_LOT,
+                StrCat("lot L1 is not held by ", plant_));
+}
+
+// 6. Timestamps outside their range are refused at decode, naming the field.
+TEST_F(SecurityTest, TimestampsOutOfRangeAreRefusedAndChangeNothing) {
+  veta::v1::Extraction x;
+  x.set_lot_id("L1");
+  x.set_extractor_id(miner_a_);
+  x.set_unit_code("UA");
+  x.mutable_point()->set_longitude(kLonA);
+  x.mutable_point()->set_latitude(kLatA);
+  *x.mutable_time() = Now();
+  x.mutable_time()->set_nanos(-999999999);
+  x.set_ore_kg(10);
+  x.set_grade_g_per_t(8);
+  const uint64_t size = ledger_->size();
+  SubmitResult r = ledger_->SubmitAndWait(Sign(kExtractionType, x, {key_a_}));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status.message().find("Extraction.time is not a time"), std::string::npos)
+      << r.status;
+  x.mutable_time()->set_nanos(0);
+  x.mutable_time()->set_seconds(300000000000);  // past year 9999
+  r = ledger_->SubmitAndWait(Sign(kExtractionType, x, {key_a_}));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument) << r.status;
+  // Nested: a registry record's status date.
+  auto miner = Miner(miner_a_, key_a_);
+  miner.mutable_miner()->mutable_status()->mutable_since()->set_nanos(1000000000);
+  r = ledger_->SubmitAndWait(Registry(miner));
+  EXPECT_NE(r.status.message().find("RegistryRecord.miner.status.since is not a time"),
+            std::string::npos)
+      << r.status;
+  EXPECT_EQ(ledger_->size(), size);
+}
+
+// 4. A hostile record is refused on the verification pool, and ordinary traffic goes on.
+TEST_F(SecurityTest, AHostileGeometryIsRefusedWithoutStallingOthers) {
+  auto unit = Unit("UX", miner_a_, kLonA, kLatA);
+  unit.mutable_unit()->set_geometry_geojson(std::string(20000, '[') + std::string(20000, ']'));
+  std::vector<std::future<SubmitResult>> memos;
+  std::vector<std::shared_ptr<std::promise<SubmitResult>>> promises;
+  auto hostile = std::make_shared<std::promise<SubmitResult>>();
+  auto hostile_answer = hostile->get_future();
+  ledger_->Submit(Registry(unit), [hostile](SubmitResult r) { hostile->set_value(r); });
+  for (int i = 0; i < 20; ++i) {
+    auto p = std::make_shared<std::promise<SubmitResult>>();
+    memos.push_back(p->get_future());
+    veta::v1::Memo memo;
+    memo.set_text("ordinary");
+    memo.set_nonce(static_cast<uint64_t>(i));
+    ledger_->Submit(Sign(kMemoType, memo, {trader_key_}), [p](SubmitResult r) { p->set_value(r); });
+  }
+  for (auto& f : memos) EXPECT_TRUE(f.get().status.ok());
+  const SubmitResult r = hostile_answer.get();
+  EXPECT_EQ(r.refusal, veta::v1::REGISTRY_RECORD_INVALID) << r.status;
+  EXPECT_NE(r.status.message().find("nested more than 16 levels"), std::string::npos) << r.status;
+  // Many polygons, rings, long notes: each a named limit.
+  std::string many = "{\"type\":\"MultiPolygon\",\"coordinates\":[";
+  for (int i = 0; i < 1001; ++i) many += StrCat(i ? "," : "", "[[[0,0],[0,1],[1,1],[0,0]]]");
+  unit.mutable_unit()->set_geometry_geojson(many + "]}");
+  ExpectRefused(Registry(unit), veta::v1::REGISTRY_RECORD_INVALID, "the limit is 1000");
+  unit = Unit("UX", miner_a_, kLonA, kLatA);
+  unit.set_note(std::string(2001, 'x'));
+  ExpectRefused(Registry(unit), veta::v1::REGISTRY_RECORD_INVALID, "the limit is 2000");
+}
+
+}  // namespace
+}  // namespace veta::testing
