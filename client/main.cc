@@ -132,9 +132,15 @@ absl::Status Sign(int argc, char** argv) {
   Flags flags("veta sign --key KEY.pem [--key KEY2.pem] [--type TYPE] PAYLOAD.json",
               "Turns a payload written as JSON into its binary form and signs it: prints a\n"
               "signed envelope (DSSE JSON) to submit. With --add-to ENVELOPE.json, adds\n"
-              "signatures to an existing envelope instead (a sale needs seller and buyer).");
+              "signatures to an existing envelope instead (a sale needs seller and buyer).\n"
+              "A registry record names the version it replaces: \"replaces\": the entry of the\n"
+              "record's current version (`veta record KIND ID` shows it), or 0 for a new record;\n"
+              "anything else is refused as RECORD_VERSION_STALE, so that an old version can\n"
+              "never be submitted again.");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
-  flags.String("type", &type, "Payload type: memo, key-registration or genesis.");
+  flags.String("type", &type,
+               "Payload type: registry, extraction, sale, processing, export, correction, memo,\n"
+               "key-registration or genesis.");
   flags.String("add-to", &add_to, "Envelope JSON to add signatures to.");
   flags.String("out", &out, "Write the envelope here instead of standard output.");
   bool help;
