@@ -20,6 +20,7 @@ constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a dec
 constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
 constexpr double kArtisanalTpdMax = 25;  // installed capacity of an artisanal producer's unit
 constexpr double kSmallTpdMax = 350;     // installed capacity of any unit, t/day
+constexpr double kPlantTpdMax = 100000;  // a plant's daily capacity: far above any in Peru
 constexpr size_t kNameBytesMax = 300;
 constexpr size_t kTextBytesMax = 2000;  // a note or a status reason: a paragraph
 constexpr int kListMax = 1000;          // allowed miners of a unit, allowed units of a selector
@@ -587,8 +588,11 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
       if (x.kind() == veta::v1::PARTY_KIND_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat(what, " needs a kind (TRADER, PLANT, EXPORTER)"));
       }
-      if (x.kind() == veta::v1::PLANT && !(x.processing_capacity_tonnes_per_day() > 0)) {
-        return absl::InvalidArgumentError(StrCat(what, ": a plant needs its processing capacity"));
+      if (x.kind() == veta::v1::PLANT &&
+          !(x.processing_capacity_tonnes_per_day() > 0 &&
+            x.processing_capacity_tonnes_per_day() <= kPlantTpdMax)) {
+        return absl::InvalidArgumentError(
+            StrCat(what, ": a plant needs its processing capacity, in (0, 100000] t/day"));
       }
       RETURN_IF_ERROR(
           CheckStatusAndValidity(what, x.status(), x.valid_from(), x.valid_until(), true));
@@ -627,7 +631,9 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
     }
     case veta::v1::RegistryRecord::kParameters: {
       const auto& x = r.parameters();
-      auto bad = [](const veta::v1::Bounds& b) { return !(b.min() >= 0 && b.max() > b.min()); };
+      auto bad = [](const veta::v1::Bounds& b) {
+        return !(b.min() >= 0 && b.max() > b.min() && std::isfinite(b.max()));
+      };
       if (bad(x.grade_default()) || bad(x.recovery()) || x.recovery().max() > 1) {
         return absl::InvalidArgumentError(
             "parameters need grade and recovery bounds (0 <= min < max)");
@@ -643,9 +649,11 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
             "window at most 3650 days");
       }
       if (!(x.selector_daily_limit_kg() > 0) || !(x.cash_flag_threshold_pen() > 0) ||
-          !(x.volume_jump_factor() > 1)) {
+          !(x.volume_jump_factor() > 1) || !std::isfinite(x.selector_daily_limit_kg()) ||
+          !std::isfinite(x.cash_flag_threshold_pen()) || !std::isfinite(x.volume_jump_factor())) {
         return absl::InvalidArgumentError(
-            "parameters need a selector limit > 0, a cash threshold > 0 and a volume factor > 1");
+            "parameters need a selector limit > 0, a cash threshold > 0 and a volume factor > 1, "
+            "all finite");
       }
       return absl::OkStatus();
     }

@@ -4,6 +4,7 @@
 // out of range.
 #include <chrono>
 #include <future>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -297,6 +298,29 @@ TEST_F(SecurityTest, TimestampsOutOfRangeAreRefusedAndChangeNothing) {
             std::string::npos)
       << r.status;
   EXPECT_EQ(ledger_->size(), size);
+}
+
+// Numbers out of range: an infinite threshold would never flag, an infinite capacity never
+// refuse.
+TEST_F(SecurityTest, InfiniteNumbersInRecordsAreRefused) {
+  auto plant = PartyRecord(Ruc("2069999994"), veta::v1::PLANT,
+                           *PrivateKey::Generate(KeyAlgorithm::kEd25519));
+  plant.mutable_party()->set_processing_capacity_tonnes_per_day(
+      std::numeric_limits<double>::infinity());
+  ExpectRefused(Registry(plant), veta::v1::REGISTRY_RECORD_INVALID, "processing capacity");
+  veta::v1::RegistryRecord params;
+  auto* p = params.mutable_parameters();
+  p->mutable_grade_default()->set_min(1);
+  p->mutable_grade_default()->set_max(std::numeric_limits<double>::infinity());
+  p->mutable_recovery()->set_min(0.5);
+  p->mutable_recovery()->set_max(0.95);
+  p->set_selector_daily_limit_kg(200);
+  p->set_cash_flag_threshold_pen(1000);
+  p->set_volume_jump_factor(5);
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "grade and recovery");
+  p->mutable_grade_default()->set_max(100);
+  p->set_cash_flag_threshold_pen(std::numeric_limits<double>::infinity());
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "all finite");
 }
 
 // 4. A hostile record is refused on the verification pool, and ordinary traffic goes on.
