@@ -330,5 +330,23 @@ TEST(TlsTest, NonLoopbackNeedsTlsAndBothHalves) {
   EXPECT_EQ(StartServer(nullptr, options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A key dropped in a rotation no longer identifies its holder over TLS: the old certificate is
+// the public's (GetLot: UNAUTHENTICATED); the new key reads the miner's lot.
+TEST_F(AccessTest, AKeyDroppedInARotationIsThePublics) {
+  auto get_lot = [](veta::v1::Ledger::Stub* s) {
+    grpc::ClientContext ctx;
+    veta::v1::GetLotRequest r;
+    r.set_lot_id("L1");
+    veta::v1::Lot lot;
+    return s->GetLot(&ctx, r, &lot).error_code();
+  };
+  EXPECT_EQ(get_lot(StubFor("miner").get()), OK);
+  const PrivateKey rotated = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+  ExpectAccepted(Registry(Miner(miner_ruc_, rotated)));
+  EXPECT_EQ(get_lot(StubFor("miner").get()), UNAUTH);
+  keys_.insert_or_assign("miner", rotated);
+  EXPECT_EQ(get_lot(StubFor("miner").get()), OK);
+}
+
 }  // namespace
 }  // namespace veta::server
