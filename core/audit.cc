@@ -1,12 +1,14 @@
 #include "core/audit.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "core/envelope.h"
 #include "core/keyring.h"
+#include "core/keys.h"
 #include "core/ledger.h"
 #include "core/note.h"
 #include "core/registry.h"
@@ -54,14 +56,101 @@ class Auditor {
                                         " stored entries: entries were lost or rolled back"));
     }
     if (report_->checkpoints == 0) return absl::DataLossError("the ledger has no checkpoint");
+    RETURN_IF_ERROR(CheckOwnCheckpointStored());
     report_->root_hex = ToHex(tree_.Root());
-    RETURN_IF_ERROR(CompareFamily(store_.registry(), scratch_->registry(), "registry"));
-    RETURN_IF_ERROR(CompareFamily(store_.state(), scratch_->state(), "lots and counters"));
     RETURN_IF_ERROR(CheckAttempts());
-    return CheckIndexCounts();
+    // Every family derived from the log, rebuilt in the scratch store, equals the stored one
+    // row for row: none missing, none extra, none different.
+    for (const Family& f : Families()) {
+      RETURN_IF_ERROR(CompareFamily(f));
+    }
+    return absl::OkStatus();
   }
 
+  // Set before Run: the note of the data folder's latest-checkpoint file, if there is one.
+  std::string own_note_;
+  uint64_t own_size_ = 0;
+
  private:
+  // A family derived from the log: its stored and rebuilt handles, and how to name a row.
+  struct Family {
+    std::string_view family;  // the column family's name
+    std::string_view what;    // what it holds, plural
+    rocksdb::ColumnFamilyHandle* stored;
+    rocksdb::ColumnFamilyHandle* rebuilt;
+    // A readable name for a row's key, and the entry it belongs to (-1 when none).
+    std::function<std::string(std::string_view key, std::string_view value, int64_t* seq)> name;
+  };
+
+  std::vector<Family> Families() const {
+    auto seq_of = [](std::string_view bytes, int64_t* seq) {
+      uint64_t v = 0;
+      if (DecodeU64(bytes, &v)) *seq = static_cast<int64_t>(v);
+    };
+    return {
+        {"default", "format marker rows", store_.meta(), scratch_->meta(),
+         [](std::string_view key, std::string_view, int64_t*) {
+           return StrCat("row '", Printable(key), "'");
+         }},
+        {"leaves", "leaf index rows", store_.leaves(), scratch_->leaves(),
+         [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
+           seq_of(value, seq);
+           return StrCat("the row of leaf ", ToHex(key));
+         }},
+        {"statements", "statement index rows", store_.statements(), scratch_->statements(),
+         [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
+           seq_of(value, seq);
+           return StrCat("the row of statement ", ToHex(key));
+         }},
+        {"tree", "Merkle tree nodes", store_.tree(), scratch_->tree(),
+         [](std::string_view key, std::string_view, int64_t* seq) {
+           uint64_t end = 0;
+           if (key.size() != 9 || !DecodeU64(key.substr(0, 8), &end)) {
+             return StrCat("the malformed node key ", ToHex(key));
+           }
+           const unsigned level = static_cast<unsigned char>(key[8]);
+           if (level >= 64 || end == 0) return StrCat("the malformed node key ", ToHex(key));
+           *seq = static_cast<int64_t>(end - 1);
+           return StrCat("node (level ", level, ", index ", (end >> level) - 1, ")");
+         }},
+        {"keys", "signing keys", store_.keys(), scratch_->keys(),
+         [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
+           seq_of(value, seq);
+           return StrCat("key ", Printable(key));
+         }},
+        {"registry", "registry record versions", store_.registry(), scratch_->registry(),
+         [seq_of](std::string_view key, std::string_view, int64_t* seq) {
+           if (key.size() >= 10) seq_of(key.substr(key.size() - 8), seq);
+           return StrCat("record version '", Printable(key), "'");
+         }},
+        {"state", "lots and counters", store_.state(), scratch_->state(),
+         [](std::string_view key, std::string_view, int64_t*) {
+           return StrCat("row '", Printable(key), "'");
+         }},
+        {"evidence", "red flags and evidence indexes", store_.evidence(), scratch_->evidence(),
+         [seq_of](std::string_view key, std::string_view, int64_t* seq) {
+           if (!key.empty() && key[0] == 'f' && key.size() == 10) seq_of(key.substr(1, 8), seq);
+           return StrCat("row '", Printable(key), "'");
+         }},
+    };
+  }
+
+  // Bytes as text, with anything not printable as \xNN.
+  static std::string Printable(std::string_view bytes) {
+    std::string out;
+    for (unsigned char c : bytes) {
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+    }
+    return out;
+  }
+
   absl::Status LoadCheckpoints() {
     std::unique_ptr<rocksdb::Iterator> it(
         store_.db()->NewIterator(rocksdb::ReadOptions(), store_.checkpoints()));
@@ -70,9 +159,19 @@ class Auditor {
       if (!DecodeU64(it->key().ToStringView(), &size)) {
         return absl::DataLossError("a checkpoint has a malformed key");
       }
+      if (size == 0) return absl::DataLossError("a checkpoint claims an empty tree");
       checkpoints_[size] = it->value().ToString();
+      if (!own_note_.empty() && size == own_size_) own_stored_ = it->value().ToString();
     }
     return FromRocks(it->status(), "scan checkpoints");
+  }
+
+  // The ledger stores each checkpoint before it writes it to the latest-checkpoint file: the
+  // file's note (already verified against the tree) must be in the store, byte for byte.
+  absl::Status CheckOwnCheckpointStored() {
+    if (own_note_.empty() || own_stored_ == own_note_) return absl::OkStatus();
+    return absl::DataLossError(StrCat("the latest checkpoint beside the database (size ", own_size_,
+                                      ") is not in the store's checkpoints"));
   }
 
   absl::Status CheckEntry(uint64_t seq, std::string_view bytes) {
@@ -130,41 +229,33 @@ class Auditor {
                                         veta::v1::Refusal_Name(verdict.refusal), "] ",
                                         verdict.message));
     }
+    // Every row the ledger wrote with this entry, rebuilt in the scratch store in the same
+    // order (Ledger::ProcessBatch), to be compared with the stored families at the end.
     rocksdb::WriteBatch wb;
-    registry_.Stage(verdict, seq, &delta, &wb);
-    // Corrections read the entry they void: the scratch store keeps the entries too.
-    wb.Put(scratch_->entries(), EncodeU64(seq), bytes);
-    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(rocksdb::WriteOptions(), &wb), "replay"));
-    registry_.Commit(std::move(delta), &keys_);
-
+    const std::string seq_key = EncodeU64(seq);
     const Hash leaf = merkle::HashLeaf(bytes);
-    RETURN_IF_ERROR(CheckIndex(store_.leaves(), AsBytes(leaf), seq, "leaf index"));
-    RETURN_IF_ERROR(
-        CheckIndex(store_.statements(), AsBytes(decoded->statement_hash), seq, "statement index"));
-    absl::Status node_status;
+    // Corrections read the entry they void: the scratch store keeps the entries too.
+    wb.Put(scratch_->entries(), seq_key, bytes);
+    wb.Put(scratch_->leaves(), AsBytes(leaf), seq_key);
+    // The statements family is keyed by what DecodeEnvelope names the statement, whatever its
+    // definition: never derived here.
+    wb.Put(scratch_->statements(), AsBytes(decoded->statement_hash), seq_key);
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
-      if (!node_status.ok()) return;
-      auto stored = store_.Get(store_.tree(), NodeKey(level, index));
-      if (!stored.ok() || *stored != AsBytes(h)) {
-        node_status =
-            absl::DataLossError(StrCat("entry ", seq, ": stored tree node (level ", level,
-                                       ", index ", index, ") differs from the recomputed one"));
-      }
+      wb.Put(scratch_->tree(), NodeKey(level, index), AsBytes(h));
     });
-    RETURN_IF_ERROR(node_status);
+    if (decoded->kind == PayloadKind::kGenesis) {
+      for (const auto& k : decoded->genesis.authority_keys()) {
+        wb.Put(scratch_->keys(), k.keyid(), seq_key);
+      }
+    }
+    if (new_key != nullptr) wb.Put(scratch_->keys(), new_key->key.keyid(), seq_key);
+    registry_.Stage(verdict, seq, &delta, &wb);
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;  // a scratch store: nothing to recover
+    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(wo, &wb), "replay"));
+    registry_.Commit(std::move(delta), &keys_);
     last_leaf_ = leaf;
     return CheckCheckpoint(tree_.size());
-  }
-
-  absl::Status CheckIndex(rocksdb::ColumnFamilyHandle* cf, std::string_view key, uint64_t seq,
-                          std::string_view what) {
-    auto value = store_.Get(cf, key);
-    uint64_t stored = 0;
-    if (!value.ok() || !DecodeU64(*value, &stored) || stored != seq) {
-      return absl::DataLossError(StrCat("entry ", seq, ": the ", what, " does not point at it"));
-    }
-    ++index_records_;
-    return absl::OkStatus();
   }
 
   absl::Status CheckCheckpoint(uint64_t size) {
@@ -199,22 +290,49 @@ class Auditor {
     return absl::OkStatus();
   }
 
-  // The state the server stored equals the state rebuilt from the entries, record by record.
-  absl::Status CompareFamily(rocksdb::ColumnFamilyHandle* stored,
-                             rocksdb::ColumnFamilyHandle* rebuilt, std::string_view what) {
-    std::unique_ptr<rocksdb::Iterator> a(store_.db()->NewIterator(rocksdb::ReadOptions(), stored));
-    std::unique_ptr<rocksdb::Iterator> b(
-        scratch_->db()->NewIterator(rocksdb::ReadOptions(), rebuilt));
-    for (a->SeekToFirst(), b->SeekToFirst(); a->Valid() || b->Valid(); a->Next(), b->Next()) {
-      if (!a->Valid() || !b->Valid() || a->key() != b->key() || a->value() != b->value()) {
-        const std::string key = a->Valid() ? a->key().ToString() : b->key().ToString();
-        return absl::DataLossError(StrCat("the stored ", what,
-                                          " differ from the state the entries ",
-                                          "rebuild, at key '", ToHex(key), "'"));
+  // A stored family equals the one rebuilt from the log, row for row, in both directions.
+  absl::Status CompareFamily(const Family& f) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> a(store_.db()->NewIterator(ro, f.stored));
+    std::unique_ptr<rocksdb::Iterator> b(scratch_->db()->NewIterator(ro, f.rebuilt));
+    // The default family also holds file digests, which are the store's own (the scratch
+    // store has digests of its own files): Store::VerifyStorage checks them.
+    const bool skip_digests = f.stored == store_.meta();
+    auto skip = [&](rocksdb::Iterator* it) {
+      while (skip_digests && it->Valid() && it->key().starts_with(std::string(kFileDigestPrefix))) {
+        it->Next();
       }
+    };
+    a->SeekToFirst();
+    b->SeekToFirst();
+    for (skip(a.get()), skip(b.get()); a->Valid() || b->Valid(); skip(a.get()), skip(b.get())) {
+      const int order = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
+      if (order == 0 && a->value() == b->value()) {
+        ++report_->derived_rows;
+        a->Next();
+        b->Next();
+        continue;
+      }
+      int64_t seq = -1;
+      std::string what;
+      if (order < 0) {
+        what = StrCat(f.name(a->key().ToStringView(), a->value().ToStringView(), &seq),
+                      " is stored but nothing in the log makes it");
+      } else if (order > 0) {
+        what =
+            StrCat(f.name(b->key().ToStringView(), b->value().ToStringView(), &seq), " is missing");
+      } else {
+        what = StrCat(f.name(b->key().ToStringView(), b->value().ToStringView(), &seq),
+                      " differs from the one the log makes");
+      }
+      report_->bad_sequence = seq < static_cast<int64_t>(report_->entries) ? seq : -1;
+      return absl::DataLossError(StrCat("the stored ", f.what,
+                                        " differ from the ones the entries and attempts rebuild (",
+                                        f.family, " family): ", what));
     }
-    RETURN_IF_ERROR(FromRocks(a->status(), "scan stored state"));
-    return FromRocks(b->status(), "scan rebuilt state");
+    RETURN_IF_ERROR(FromRocks(a->status(), StrCat("scan the stored ", f.family, " family")));
+    return FromRocks(b->status(), StrCat("scan the rebuilt ", f.family, " family"));
   }
 
   // The attempts log: numbered from 0 without gaps, each linked to the previous by hash, each
@@ -224,6 +342,7 @@ class Auditor {
         store_.db()->NewIterator(rocksdb::ReadOptions(), store_.attempts()));
     uint64_t expect = 0;
     Hash previous{};
+    rocksdb::WriteBatch wb;
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
       veta::v1::Attempt a;
       uint64_t number = 0;
@@ -244,24 +363,21 @@ class Auditor {
             StrCat("attempt ", number, " claims a ledger of ", a.ledger_size(), " entries"));
       }
       previous = Sha256Of(it->value().ToStringView());
+      // Its rows in the evidence index, as the ledger writes them.
+      for (const auto& key : AttemptIndexKeys(a)) wb.Put(scratch_->evidence(), key, "");
+      if (wb.Count() >= 4096) RETURN_IF_ERROR(WriteScratch(&wb));
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "scan attempts"));
+    RETURN_IF_ERROR(WriteScratch(&wb));
     report_->attempts = expect;
     return absl::OkStatus();
   }
 
-  // Index families must hold nothing beyond what the entries justify.
-  absl::Status CheckIndexCounts() {
-    uint64_t counted = 0;
-    for (auto* cf : {store_.leaves(), store_.statements()}) {
-      std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), cf));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) ++counted;
-      RETURN_IF_ERROR(FromRocks(it->status(), "scan indexes"));
-    }
-    if (counted != index_records_) {
-      return absl::DataLossError(StrCat("the indexes hold ", counted, " records but the entries ",
-                                        "justify ", index_records_));
-    }
+  absl::Status WriteScratch(rocksdb::WriteBatch* wb) {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(wo, wb), "rebuild"));
+    wb->Clear();
     return absl::OkStatus();
   }
 
@@ -275,41 +391,85 @@ class Auditor {
   int64_t last_micros_ = 0;
   std::string verifier_key_;
   std::map<uint64_t, std::string> checkpoints_;  // not yet matched
+  std::string own_stored_;                       // the stored checkpoint at own_size_
 
  public:
   std::multimap<uint64_t, std::string> published_;  // notes seen outside, by size
   std::set<std::string> statements_;
-  uint64_t index_records_ = 0;
+  // The genesis's checkpoint verifier key (after Run).
+  const std::string& verifier_key() const { return verifier_key_; }
 };
+
+// The authority key kept beside the database (when the server keeps it there and the audit
+// may read it) signs the checkpoints: it must be the one the genesis names.
+absl::Status CheckAuthorityKey(const std::string& data_dir, const std::string& origin,
+                               const std::string& verifier_key) {
+  const std::string path = AuthorityKeyPath(data_dir);
+  auto pem = ReadFile(path);
+  if (absl::IsNotFound(pem.status()) || absl::IsPermissionDenied(pem.status())) {
+    return absl::OkStatus();
+  }
+  if (!pem.ok()) return pem.status();
+  auto key = PrivateKey::FromPem(*pem);
+  if (!key.ok()) {
+    return absl::DataLossError(StrCat(path, " is not a private key: ", key.status().message()));
+  }
+  auto mine = note::VerifierKey(origin, key->public_key());
+  if (!mine.ok() || *mine != verifier_key) {
+    return absl::DataLossError(
+        StrCat(path, " is not the authority key the genesis names for checkpoints"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
 AuditReport AuditLedger(const std::string& data_dir, const std::function<void(uint64_t)>& progress,
                         const std::vector<std::string>& published) {
   AuditReport report;
+  // Table files are checked before RocksDB reads them; every other byte right after the open:
+  // what follows reads the data through RocksDB, which trusts it.
+  if (std::filesystem::exists(DatabasePath(data_dir))) {
+    report.status = Store::PrecheckTableFiles(DatabasePath(data_dir), &report.storage);
+    if (!report.status.ok()) return report;
+  }
   auto store = Store::Open(DatabasePath(data_dir), Store::Mode::kReadOnly);
   if (!store.ok()) {
     report.status = store.status();
     return report;
   }
+  report.status = (*store)->VerifyStorage(&report.storage);
+  if (!report.status.ok()) return report;
   // The registry is rebuilt in a scratch store, removed afterwards.
   std::string scratch_dir = (std::filesystem::temp_directory_path() / "veta-audit-XXXXXX").string();
   if (::mkdtemp(scratch_dir.data()) == nullptr) {
     report.status = absl::UnavailableError("cannot create a scratch folder for the audit");
     return report;
   }
+  std::string verifier_key;
   {
     auto scratch = Store::Open(scratch_dir + "/db", Store::Mode::kCreate);
     if (!scratch.ok()) {
       report.status = scratch.status();
     } else {
       Auditor auditor(**store, scratch->get(), &report);
+      auto parse_size = [](const std::string& note, uint64_t* size) {
+        const auto lines = Split(note, '\n');
+        return lines.size() >= 2 && ParseU64(lines[1], size);
+      };
       std::vector<std::string> notes = published;
-      if (auto own = ReadFile(LatestCheckpointPath(data_dir)); own.ok()) notes.push_back(*own);
+      if (auto own = ReadFile(LatestCheckpointPath(data_dir)); own.ok()) {
+        if (!parse_size(*own, &auditor.own_size_)) {
+          report.status = absl::DataLossError(
+              StrCat(LatestCheckpointPath(data_dir), " is not a checkpoint note"));
+        }
+        auditor.own_note_ = *own;
+        notes.push_back(*own);
+      }
       for (const auto& n : notes) {
-        const auto lines = Split(n, '\n');
+        if (!report.status.ok()) break;
         uint64_t size = 0;
-        if (lines.size() < 2 || !ParseU64(lines[1], &size)) {
+        if (!parse_size(n, &size)) {
           report.status =
               absl::InvalidArgumentError("a published checkpoint is not a checkpoint note");
           break;
@@ -317,10 +477,12 @@ AuditReport AuditLedger(const std::string& data_dir, const std::function<void(ui
         auditor.published_.emplace(size, n);
       }
       if (report.status.ok()) report.status = auditor.Run(progress);
+      verifier_key = auditor.verifier_key();
     }
   }
   std::error_code ec;
   std::filesystem::remove_all(scratch_dir, ec);
+  if (report.status.ok()) report.status = CheckAuthorityKey(data_dir, report.origin, verifier_key);
   return report;
 }
 

@@ -1,9 +1,17 @@
 // The offline audit of a ledger folder: everything the server promises, re-derived from the
-// entries alone. It re-hashes every entry, checks the hash chain, replays every rule and
-// signature, recomputes the Merkle tree and compares it node by node with the stored one and
-// with every signed checkpoint, and checks the indexes. It replays the origin rules in a
-// scratch store and compares the registry and lots it rebuilds with the stored ones, and
-// checks the attempts log's hash chain. It stops at the first inconsistency.
+// entries alone, and every stored byte checked.
+//
+// First the storage (Store::VerifyStorage): every block checksum of every table file, the
+// whole-file checksums, every record of the MANIFEST and WAL, OPTIONS and IDENTITY against
+// their recorded digests. Then the log: it re-hashes every entry, checks the hash chain,
+// replays every rule and signature, and checks every signed checkpoint against the tree it
+// recomputes (and the latest-checkpoint file against the store); it checks the attempts log's
+// hash chain. Replaying the log in a scratch store rebuilds every family derived from it (the
+// leaf and statement indexes, the Merkle tree, the keys, the registry, lots, counters and
+// lineage edges, red flags and their indexes, the attempt indexes), and each must equal the
+// stored one row for row: nothing missing, nothing extra, nothing different. Finally the
+// authority key beside the database, when there is one readable, must be the genesis's. It
+// stops at the first inconsistency.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/store.h"
 
 namespace veta {
 
@@ -19,7 +28,9 @@ struct AuditReport {
   uint64_t entries = 0;
   uint64_t checkpoints = 0;
   uint64_t signatures = 0;
-  uint64_t attempts = 0;  // refused submissions in the attempts log, chain checked
+  uint64_t attempts = 0;      // refused submissions in the attempts log, chain checked
+  uint64_t derived_rows = 0;  // rows of derived families found equal to the rebuilt ones
+  StorageReport storage;      // what the storage check read
   std::string origin;
   std::string root_hex;
   // When not OK: the first inconsistency; `bad_sequence` names its entry when there is one.

@@ -3,6 +3,9 @@
 //
 //   column family  key                              value
 //   default        "format"                         "veta-ledger-v1"
+//                  "file/" name                     SHA-256 of a file RocksDB keeps no checksum
+//                                                   of (OPTIONS-*, IDENTITY), as RocksDB left it
+//                                                   at the last read-write open
 //   entries        sequence (8 bytes, big-endian)   the entry bytes (veta.v1.Entry)
 //   leaves         leaf hash (32 bytes)             sequence (8 bytes, big-endian)
 //   statements     SHA-256(PAE) (32 bytes)          sequence: refuses a replayed envelope
@@ -20,10 +23,16 @@
 //                  "V" corrected entry (8, BE)      the correction that voided it
 //   attempts       attempt number (8, BE)           a refused submission (Attempt), hash-chained
 //   evidence       "A" p|u|r key 0 number           indexes of attempts by party, unit, refusal
+//                                                   (AttemptIndexKeys; empty values)
 //                  "f" seq || i                     a red flag raised on entry seq (Flag)
 //                  "F" p|u key 0 seq || i           index of flags by party and unit
 //
 // Big-endian numbers keep RocksDB's byte order equal to numeric order.
+//
+// Every byte on disk is checked by something: table files by their block checksums and by a
+// whole-file crc32c recorded in the MANIFEST (Store::Open sets the factory), the MANIFEST and
+// the WAL by their record checksums, OPTIONS and IDENTITY by the digests above, CURRENT by
+// RocksDB when it opens the database (Store::VerifyStorage runs all of these).
 #pragma once
 
 #include <memory>
@@ -34,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "core/merkle.h"
 #include "rocksdb/db.h"
+#include "veta/v1/registry.pb.h"
 
 namespace veta {
 
@@ -44,6 +54,31 @@ std::string EncodeU64(uint64_t v);
 // False unless exactly 8 bytes.
 bool DecodeU64(std::string_view bytes, uint64_t* v);
 std::string NodeKey(uint32_t level, uint64_t index);
+
+// The `evidence` rows that index a refused attempt (empty values): "Ap" party 0 number for
+// each party, "Au" unit 0 number when it names a unit, "Ar" refusal name 0 number. The one
+// definition of those keys: the ledger writes them, the audit rebuilds them. A key may repeat
+// when a party is named twice.
+std::vector<std::string> AttemptIndexKeys(const veta::v1::Attempt& attempt);
+
+// Rows of the default family that hold file digests ("file/" name).
+inline constexpr std::string_view kFileDigestPrefix = "file/";
+
+// What Store::VerifyStorage read.
+struct StorageReport {
+  uint64_t table_files = 0;                 // block checksums verified
+  uint64_t table_files_whole_checksum = 0;  // whole-file crc32c verified too
+  // Table files whose footer, index and meta blocks were checked before RocksDB opened them,
+  // and those it could not check so (blocks not crc32c-checksummed: tables written before).
+  uint64_t table_files_prechecked = 0;
+  uint64_t table_files_not_prechecked = 0;
+  uint64_t log_files = 0;       // MANIFEST and WAL files, every record checked
+  uint64_t digested_files = 0;  // OPTIONS and IDENTITY files against their digests
+  // Log files whose last record was cut by the end of the file (a write interrupted by a
+  // crash, which RocksDB also ignores); a record whose length was altered is not counted here
+  // but refused.
+  uint64_t torn_tails = 0;
+};
 
 // Turns a RocksDB status into an absl::Status with context.
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
@@ -79,10 +114,28 @@ class Store {
   // The newest checkpoint note; NotFound when there is none.
   absl::StatusOr<std::string> LatestCheckpointNote() const;
 
+  // Checks every byte of the database's files that RocksDB would otherwise trust or skip:
+  // every block checksum of every table file (filters, indexes, properties included), the
+  // whole-file checksums the MANIFEST records (footer padding included), every record of the
+  // MANIFEST and WAL files (checksums, lengths, padding), and OPTIONS and IDENTITY against
+  // the digests recorded at the last read-write open. DataLoss naming the file otherwise.
+  absl::Status VerifyStorage(StorageReport* report) const;
+
+  // Before a database is opened: the footer, index block and meta blocks (filters, properties)
+  // of every table file in the folder `path`, against their crc32c, because RocksDB parses a
+  // table's properties block before it checks it, and a corrupted one can stop the process.
+  // DataLoss naming the file (which may also be the leftover of a crash, not yet removed).
+  static absl::Status PrecheckTableFiles(const std::string& path, StorageReport* report);
+
  private:
   Store() = default;
+  // Records the digests of the files RocksDB wrote at open without a checksum.
+  absl::Status RecordFileDigests();
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::string path_;
+  rocksdb::Env* env_ = nullptr;
 };
 
 // merkle::NodeReader over the `tree` column family.
