@@ -1,5 +1,10 @@
 #include "server/ledger_service.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -38,34 +43,80 @@ void FillEntry(std::string bytes, veta::v1::GetEntryResponse* out) {
   out->set_entry_bytes(std::move(bytes));
 }
 
+// What the service counts for what it holds (HeldBytes): estimates from encoded sizes, with
+// a fixed overhead per object for headers and allocator slack.
+constexpr size_t kObjectBytes = 64;
+// An envelope handed to the ledger: its bytes, the decoded copy the ledger keeps while it
+// verifies and sequences it, and the ledger's bookkeeping.
+size_t LedgerBytes(size_t envelope_bytes) { return 2 * envelope_bytes + 512; }
+// One answer in a batch's response: the object, its strings and flags.
+constexpr size_t kEmptyAnswerBytes = sizeof(SubmitResponse) + sizeof(void*);
+size_t AnswerBytes(const SubmitResponse& a) {
+  return kEmptyAnswerBytes + a.ByteSizeLong() + (a.ByteSizeLong() > 0 ? kObjectBytes : 0);
+}
+// An oversized batch is refused envelope by envelope up to this many times the batch bound;
+// past it, the stream ends (INVALID_ARGUMENT).
+constexpr size_t kOversizeAnswersMax = 8;
+// A unary call: gRPC's call object and the request and response objects, beyond their bytes.
+constexpr size_t kCallBytes = 1024;
+
+absl::Status FullStatus(const HeldBytes& held, size_t wanted) {
+  return absl::ResourceExhaustedError(StrCat("the server holds ", held.held(),
+                                             " bytes of submissions and answers not yet "
+                                             "delivered and cannot take ",
+                                             wanted, " more (its limit is ", held.max(),
+                                             " bytes, --held-bytes-max): retry later"));
+}
+
 // One SubmitStream call. Envelopes go to the ledger as their batch arrives; a batch's answers
 // are written once all of them, and all earlier batches', are in, so the stream answers in
-// order. At most `inflight_max` envelopes wait at a time: past that, reading pauses until
-// answers go out (flow control), so one client cannot queue without bound.
+// order. What the stream holds (envelopes from the read of their batch to the write of their
+// answers, and their bytes) is bounded: past stream_inflight_max envelopes or
+// stream_held_bytes_max bytes it stops reading until answers are written, so a caller that
+// does not read its answers only stalls itself. Past the server-wide bound (HeldBytes), it
+// waits in HeldBytes' queue before reading again.
 //
-// Lifetime: the reactor deletes itself once gRPC has called OnDone and every ledger
-// callback has returned.
-class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse> {
+// Lifetime: the reactor deletes itself once gRPC has called OnDone, every ledger callback has
+// returned and HeldBytes no longer holds it as a waiter (`outstanding_` counts the last two).
+// On cancellation it drops its unsent answers at once, and those still in the ledger as they
+// come back, giving their bytes back.
+class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>,
+                                  public HeldBytes::Waiter {
  public:
-  SubmitStreamReactor(veta::Ledger* ledger, const ServiceLimits& limits,
-                      std::function<void()> on_done)
-      : ledger_(ledger), limits_(limits), on_done_(std::move(on_done)) {
+  SubmitStreamReactor(veta::Ledger* ledger, const ServiceLimits& limits, HeldBytes* held,
+                      std::atomic<size_t>* live, std::function<void()> on_done)
+      : ledger_(ledger), limits_(limits), held_(held), live_(live), on_done_(std::move(on_done)) {
+    ++*live_;
     std::lock_guard lock(mu_);
-    StartRead(&request_);
+    MaybeReadLocked();
   }
+  ~SubmitStreamReactor() { --*live_; }
 
   void OnReadDone(bool ok) override {
     std::unique_lock lock(mu_);
+    reading_ = false;
     if (!ok) {
       reads_done_ = true;
       MaybeFinishLocked();
       return;
     }
-    auto slot = std::make_shared<Slot>();
     const int n = request_.envelopes_size();
+    if (static_cast<size_t>(n) > kOversizeAnswersMax * limits_.batch_envelopes_max) {
+      // Answering each envelope of a message packed with empty ones (millions fit in 4 MiB)
+      // would cost the server far more than the caller: the stream ends instead.
+      request_.Clear();
+      reads_done_ = true;
+      end_ = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          StrCat("a batch holds at most ", limits_.batch_envelopes_max,
+                                 " envelopes; this one had ", n, ": the stream is closed"));
+      MaybeFinishLocked();
+      return;
+    }
+    auto slot = std::make_shared<Slot>();
+    slot->envelopes = static_cast<size_t>(n);
     slot->response.mutable_answers()->Reserve(n);
     for (int i = 0; i < n; ++i) slot->response.add_answers();
-    slots_.push_back(slot);
+    slot->bytes = sizeof(Slot) + kObjectBytes + static_cast<size_t>(n) * kEmptyAnswerBytes;
     const bool too_big = static_cast<size_t>(n) > limits_.batch_envelopes_max;
     const bool too_long = carried_ + static_cast<uint64_t>(n) > limits_.stream_envelopes_max;
     if (too_big || too_long) {
@@ -80,47 +131,113 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
                                " envelopes; a stream carries at most ",
                                limits_.stream_envelopes_max, ": open a new one"));
         }
+        slot->bytes += AnswerBytes(a) - kEmptyAnswerBytes;
       }
+      request_.Clear();
+      HoldLocked(slot->bytes, slot->envelopes);
+      slots_.push_back(std::move(slot));
       MaybeWriteLocked();
-      StartRead(&request_);
+      MaybeReadLocked();
       return;
     }
     carried_ += static_cast<uint64_t>(n);
     slot->remaining = n;
-    inflight_ += static_cast<size_t>(n);
     outstanding_ += static_cast<size_t>(n);
     std::vector<std::string> envelopes;
+    std::vector<size_t> charges;
     envelopes.reserve(static_cast<size_t>(n));
-    for (auto& e : *request_.mutable_envelopes()) envelopes.push_back(std::move(e));
+    charges.reserve(static_cast<size_t>(n));
+    size_t in_ledger = 0;
+    for (auto& e : *request_.mutable_envelopes()) {
+      charges.push_back(LedgerBytes(e.size()));
+      in_ledger += charges.back();
+      envelopes.push_back(std::move(e));
+    }
+    request_.Clear();
+    HoldLocked(slot->bytes + in_ledger, slot->envelopes);
+    slots_.push_back(slot);
+    // No read starts while this batch goes to the ledger: the next batch's envelopes must
+    // follow this one's.
+    submitting_ = true;
     lock.unlock();
     for (int i = 0; i < n; ++i) {
-      ledger_->Submit(std::move(envelopes[static_cast<size_t>(i)]),
-                      [this, slot, i](SubmitResult r) { OnResult(slot, i, r); });
+      const size_t k = static_cast<size_t>(i);
+      ledger_->Submit(
+          std::move(envelopes[k]),
+          [this, slot, i, charge = charges[k]](SubmitResult r) { OnResult(slot, i, charge, r); });
     }
     lock.lock();
+    submitting_ = false;
     MaybeWriteLocked();  // an empty batch is answered at once
-    if (inflight_ < limits_.stream_inflight_max) {
-      StartRead(&request_);
-    } else {
-      read_paused_ = true;
-    }
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (!ok) broken_ = true;  // the client is gone: keep draining answers, write none
-    MaybeWriteLocked();
+    MaybeReadLocked();
     MaybeFinishLocked();
   }
 
+  void OnWriteDone(bool ok) override {
+    size_t give;
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      SubmitBatchResponse().Swap(&current_);  // frees the answers (Clear would keep them)
+      ReleaseLocked(current_bytes_, current_envelopes_);
+      current_bytes_ = current_envelopes_ = 0;
+      if (!ok) broken_ = true;  // the client is gone: keep draining answers, write none
+      MaybeWriteLocked();
+      MaybeReadLocked();
+      MaybeFinishLocked();
+      give = std::exchange(give_back_, 0);
+    }
+    held_->Give(give);
+  }
+
+  void OnCancel() override {
+    size_t give;
+    {
+      std::lock_guard lock(mu_);
+      broken_ = true;  // nothing more is written: unsent answers are dropped
+      if (waiting_ && held_->Cancel(this)) {
+        waiting_ = false;
+        --outstanding_;
+      }
+      if (!reading_) reads_done_ = true;  // a read in flight ends with ok == false instead
+      MaybeWriteLocked();
+      MaybeFinishLocked();
+      give = std::exchange(give_back_, 0);
+    }
+    held_->Give(give);
+  }
+
   void OnDone() override {
-    on_done_();  // the caller's stream count
+    on_done_();  // the stream counts
+    HeldBytes* const held = held_;
+    size_t give;
     bool last;
     {
       std::lock_guard lock(mu_);
       done_ = true;
+      broken_ = true;
+      if (waiting_ && held_->Cancel(this)) {
+        waiting_ = false;
+        --outstanding_;
+      }
+      MaybeWriteLocked();
+      give = std::exchange(give_back_, 0);
       last = outstanding_ == 0;
+    }
+    held->Give(give);
+    if (last) delete this;
+  }
+
+  // HeldBytes has room again (called once per WaitIfFull that returned true).
+  void Wake() override {
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      waiting_ = false;
+      --outstanding_;
+      MaybeReadLocked();
+      MaybeFinishLocked();
+      last = done_ && outstanding_ == 0;
     }
     if (last) delete this;
   }
@@ -128,58 +245,108 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
  private:
   struct Slot {
     int remaining = 0;
+    size_t envelopes = 0;
+    size_t bytes = 0;  // what this batch's answers hold (its envelopes in the ledger apart)
     SubmitBatchResponse response;
   };
 
-  void OnResult(const std::shared_ptr<Slot>& slot, int i, const SubmitResult& r) {
+  void OnResult(const std::shared_ptr<Slot>& slot, int i, size_t in_ledger, const SubmitResult& r) {
+    HeldBytes* const held = held_;
+    size_t give;
     bool last;
     {
       std::lock_guard lock(mu_);
-      FillAnswer(r, slot->response.mutable_answers(i));
+      SubmitResponse* a = slot->response.mutable_answers(i);
+      FillAnswer(r, a);
+      const size_t take = AnswerBytes(*a) - kEmptyAnswerBytes;
+      slot->bytes += take;
+      held_bytes_ += take;
+      held->Take(take);  // before the write that gives it back can happen
+      ReleaseLocked(in_ledger, 0);
       --slot->remaining;
-      --inflight_;
-      MaybeWriteLocked();
-      MaybeFinishLocked();
       --outstanding_;
+      MaybeWriteLocked();
+      MaybeReadLocked();
+      MaybeFinishLocked();
+      give = std::exchange(give_back_, 0);
       last = done_ && outstanding_ == 0;
     }
+    // Another callback may delete this reactor once the lock is released: use no member.
+    held->Give(give);
     if (last) delete this;
+  }
+
+  // Counts what a batch brings (the server-wide total too: it is already in memory).
+  void HoldLocked(size_t bytes, size_t envelopes) {
+    held_bytes_ += bytes;
+    held_envelopes_ += envelopes;
+    held_->Take(bytes);
+  }
+  // Stops counting; the bytes go back to HeldBytes once the lock is released (give_back_).
+  void ReleaseLocked(size_t bytes, size_t envelopes) {
+    held_bytes_ -= bytes;
+    held_envelopes_ -= envelopes;
+    give_back_ += bytes;
+  }
+
+  // Starts the next read unless one is in flight, the stream holds its fill, or the server
+  // does (then it waits to be woken).
+  void MaybeReadLocked() {
+    if (reading_ || reads_done_ || submitting_ || waiting_ || done_) return;
+    if (held_envelopes_ >= limits_.stream_inflight_max ||
+        held_bytes_ >= limits_.stream_held_bytes_max) {
+      return;  // OnWriteDone and OnResult call again as the stream drains
+    }
+    if (held_->WaitIfFull(this)) {
+      waiting_ = true;
+      ++outstanding_;
+      return;
+    }
+    reading_ = true;
+    StartRead(&request_);
   }
 
   void MaybeWriteLocked() {
     while (!writing_ && !slots_.empty() && slots_.front()->remaining == 0) {
       auto slot = std::move(slots_.front());
       slots_.pop_front();
-      if (read_paused_ && !reads_done_ && inflight_ < limits_.stream_inflight_max) {
-        read_paused_ = false;
-        StartRead(&request_);
+      if (broken_) {
+        ReleaseLocked(slot->bytes, slot->envelopes);
+        continue;
       }
-      if (broken_) continue;
       writing_ = true;
       current_ = std::move(slot->response);
+      current_bytes_ = slot->bytes;
+      current_envelopes_ = slot->envelopes;
       StartWrite(&current_);
     }
   }
 
   void MaybeFinishLocked() {
-    if (reads_done_ && slots_.empty() && !writing_ && !finished_) {
+    if (reads_done_ && slots_.empty() && !writing_ && !finished_ && !done_) {
       finished_ = true;
-      Finish(grpc::Status::OK);
+      Finish(end_);
     }
   }
 
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
+  HeldBytes* const held_;
+  std::atomic<size_t>* const live_;
   const std::function<void()> on_done_;
-  uint64_t carried_ = 0;  // GUARDED_BY(mu_): envelopes this stream has taken
   std::mutex mu_;
-  SubmitBatch request_;                      // GUARDED_BY(mu_)
-  SubmitBatchResponse current_;              // GUARDED_BY(mu_), the write in flight
-  std::deque<std::shared_ptr<Slot>> slots_;  // GUARDED_BY(mu_), batches in arrival order
-  size_t inflight_ = 0;                      // envelopes submitted and not yet answered
-  size_t outstanding_ = 0;                   // ledger callbacks not yet returned
-  bool writing_ = false, reads_done_ = false, read_paused_ = false;
-  bool broken_ = false, finished_ = false, done_ = false;
+  uint64_t carried_ = 0;         // GUARDED_BY(mu_): envelopes this stream has taken
+  SubmitBatch request_;          // GUARDED_BY(mu_)
+  grpc::Status end_;             // GUARDED_BY(mu_): the status the stream finishes with
+  SubmitBatchResponse current_;  // GUARDED_BY(mu_), the write in flight
+  size_t current_bytes_ = 0, current_envelopes_ = 0;  // GUARDED_BY(mu_), its share
+  std::deque<std::shared_ptr<Slot>> slots_;           // GUARDED_BY(mu_), batches in arrival order
+  size_t held_envelopes_ = 0;  // GUARDED_BY(mu_): read, their answers not yet written
+  size_t held_bytes_ = 0;      // GUARDED_BY(mu_): what they hold, in the ledger or here
+  size_t give_back_ = 0;       // GUARDED_BY(mu_): released, to give to HeldBytes after unlock
+  size_t outstanding_ = 0;     // GUARDED_BY(mu_): ledger callbacks and a HeldBytes wait
+  bool reading_ = false, writing_ = false, submitting_ = false, waiting_ = false;
+  bool reads_done_ = false, broken_ = false, finished_ = false, done_ = false;
 };
 
 // A stream refused before it starts.
@@ -190,6 +357,125 @@ class DeniedStream final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBat
 };
 
 }  // namespace
+
+bool HeldBytes::TryTake(size_t n) {
+  std::lock_guard lock(mu_);
+  if (held_ + n > max_) return false;
+  held_ += n;
+  peak_ = std::max(peak_, held_);
+  peak_since_trim_ = std::max(peak_since_trim_, held_);
+  return true;
+}
+
+void HeldBytes::Take(size_t n) {
+  std::lock_guard lock(mu_);
+  held_ += n;
+  peak_ = std::max(peak_, held_);
+  peak_since_trim_ = std::max(peak_since_trim_, held_);
+}
+
+void HeldBytes::Give(size_t n) {
+  if (n == 0) return;
+  std::deque<Waiter*> wake;
+  bool trim = false;
+  {
+    std::lock_guard lock(mu_);
+    held_ -= std::min(n, held_);
+    if (held_ < max_) wake.swap(waiters_);
+    // Once what was held has drained, hand the freed memory back to the system: glibc keeps
+    // freed blocks in its arenas, and the RSS would stay at its peak long after the callers
+    // that caused it have gone.
+    if (held_ <= kTrimBelowBytes && peak_since_trim_ >= kTrimAfterBytes) {
+      peak_since_trim_ = 0;
+      trim = true;
+    }
+  }
+  for (Waiter* w : wake) w->Wake();  // each reads again, or queues again if still full
+#ifdef __GLIBC__
+  if (trim) malloc_trim(0);
+#else
+  (void)trim;
+#endif
+}
+
+bool HeldBytes::WaitIfFull(Waiter* w) {
+  std::lock_guard lock(mu_);
+  if (held_ < max_) return false;
+  waiters_.push_back(w);
+  return true;
+}
+
+bool HeldBytes::Cancel(Waiter* w) {
+  std::lock_guard lock(mu_);
+  auto it = std::find(waiters_.begin(), waiters_.end(), w);
+  if (it == waiters_.end()) return false;
+  waiters_.erase(it);
+  return true;
+}
+
+size_t HeldBytes::held() const {
+  std::lock_guard lock(mu_);
+  return held_;
+}
+
+size_t HeldBytes::peak() const {
+  std::lock_guard lock(mu_);
+  return peak_;
+}
+
+// A unary call that holds its request's bytes, then its response's, in HeldBytes until gRPC
+// is done with it (the response written, or the call cancelled): a caller that sends calls
+// and does not read the responses fills the server's bound, not its memory.
+class LedgerService::Reply final : public grpc::ServerUnaryReactor {
+ public:
+  Reply(HeldBytes* held, size_t bytes) : held_(held), bytes_(bytes) {}
+
+  // Finishes the call. With OK, the response's bytes are held as well; when they do not fit,
+  // the call is refused RESOURCE_EXHAUSTED instead, unless `always` (the answer to work the
+  // ledger has done, which must reach the caller). The reactor may be gone on return.
+  void Send(google::protobuf::MessageLite* response, const absl::Status& status,
+            bool always = false) {
+    if (status.ok()) {
+      const size_t n = response->ByteSizeLong() + kCallBytes;
+      if (always) {
+        held_->Take(n);
+      } else if (!held_->TryTake(n)) {
+        const absl::Status full = FullStatus(*held_, n);
+        response->Clear();
+        Finish(ToGrpc(full));
+        return;
+      }
+      bytes_ += n;
+    }
+    Finish(ToGrpc(status));
+  }
+
+  void OnDone() override {
+    held_->Give(bytes_);
+    delete this;
+  }
+
+ private:
+  HeldBytes* const held_;
+  size_t bytes_;
+};
+
+LedgerService::Reply* LedgerService::NewReply(size_t request_bytes) {
+  const size_t n = request_bytes + kCallBytes;
+  if (!held_.TryTake(n)) return nullptr;
+  return new Reply(&held_, n);
+}
+
+grpc::ServerUnaryReactor* LedgerService::Full(grpc::CallbackServerContext* ctx) const {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(FullStatus(held_, kCallBytes)));
+  return reactor;
+}
+
+size_t LedgerService::open_streams() const {
+  std::lock_guard lock(streams_mu_);
+  return open_streams_total_;
+}
 
 absl::StatusOr<uint64_t> VisibleEntries(const veta::Ledger& ledger, const veta::v1::AsOf& as_of) {
   const uint64_t size = ledger.size();
@@ -234,45 +520,45 @@ absl::StatusOr<Caller> LedgerService::Authorize(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx,
                                                 const veta::v1::SubmitRequest* request,
                                                 veta::v1::SubmitResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  // The request, and the envelope's copy in the ledger until it answers.
+  Reply* reply = NewReply(request->ByteSizeLong() + LedgerBytes(request->envelope().size()));
+  if (reply == nullptr) return Full(ctx);
   if (auto caller = Authorize(ctx, Rpc::kSubmit); !caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
+    reply->Send(response, caller.status());
+    return reply;
   }
   ledger_->Submit(
       request->envelope(),
-      [reactor, response](SubmitResult r) {
-        if (!r.status.ok()) {
-          reactor->Finish(ToGrpc(r.status));
-          return;
-        }
-        FillAnswer(r, response);
-        reactor->Finish(grpc::Status::OK);
+      [reply, response](SubmitResult r) {
+        if (r.status.ok()) FillAnswer(r, response);
+        reply->Send(response, r.status, /*always=*/true);
       },
       ctx->deadline());
-  return reactor;
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::Check(grpc::CallbackServerContext* ctx,
                                                const veta::v1::SubmitRequest* request,
                                                veta::v1::SubmitResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong() + LedgerBytes(request->envelope().size()));
+  if (reply == nullptr) return Full(ctx);
   if (auto caller = Authorize(ctx, Rpc::kCheck); !caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
+    reply->Send(response, caller.status());
+    return reply;
   }
   // The verdict is the answer: a refusal is an OK call whose response carries the code.
-  ledger_->Check(request->envelope(), [reactor, response](SubmitResult r) {
+  ledger_->Check(request->envelope(), [reply, response](SubmitResult r) {
     FillAnswer(r, response);
-    reactor->Finish(grpc::Status::OK);
+    reply->Send(response, absl::OkStatus(), /*always=*/true);
   });
-  return reactor;
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetRecord(grpc::CallbackServerContext* ctx,
                                                    const veta::v1::GetRecordRequest* request,
                                                    veta::v1::RecordVersion* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
     ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
@@ -282,39 +568,72 @@ grpc::ServerUnaryReactor* LedgerService::GetRecord(grpc::CallbackServerContext* 
     response->set_sequence(v.sequence);
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
+
+namespace {
+
+// Items are read from the store this many at a time, so that a page stops at its byte bound
+// without first reading all it might have held (at most this many items more).
+constexpr size_t kPageChunk = 16;
+
+}  // namespace
 
 grpc::ServerUnaryReactor* LedgerService::ListRecords(grpc::CallbackServerContext* ctx,
                                                      const veta::v1::ListRecordsRequest* request,
                                                      veta::v1::ListRecordsResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(RecordKind kind, ParseRecordKind(request->kind()));
     ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
     RecordFilter filter{request->status(), request->department(), request->party_kind()};
     const size_t limit = request->limit() == 0 ? 100 : request->limit();
-    ASSIGN_OR_RETURN(auto records, veta::ListRecords(ledger_->store(), kind, filter,
-                                                     request->after_id(), limit, visible));
-    for (auto& v : records) {
-      auto* out = response->add_records();
-      *out->mutable_record() = std::move(v.record);
-      out->set_sequence(v.sequence);
+    if (limit > kPageMax) {
+      return absl::InvalidArgumentError(
+          StrCat("a page holds at most ", kPageMax, " items; ", limit, " were asked for"));
     }
-    if (records.size() == limit) {
+    std::string after = request->after_id();
+    size_t bytes = 0;
+    bool more = false;  // the page stopped at its limit or its bytes, not at the end
+    while (!more) {
+      if (static_cast<size_t>(response->records_size()) == limit) {
+        more = true;
+        break;
+      }
+      const size_t chunk = std::min(kPageChunk, limit - response->records_size());
+      ASSIGN_OR_RETURN(auto records,
+                       veta::ListRecords(ledger_->store(), kind, filter, after, chunk, visible));
+      for (auto& v : records) {
+        if (bytes >= limits_.page_bytes_max) {
+          more = true;
+          break;
+        }
+        auto* out = response->add_records();
+        *out->mutable_record() = std::move(v.record);
+        out->set_sequence(v.sequence);
+        bytes += out->ByteSizeLong();
+      }
+      if (!more && records.size() < chunk) break;
+      if (response->records_size() > 0) {
+        after = RecordKey(response->records().rbegin()->record()).second;
+      }
+    }
+    if (more && response->records_size() > 0) {
       response->set_next_after_id(RecordKey(response->records().rbegin()->record()).second);
     }
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetLot(grpc::CallbackServerContext* ctx,
                                                 const veta::v1::GetLotRequest* request,
                                                 veta::v1::Lot* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetLot));
     ASSIGN_OR_RETURN(veta::v1::Lot lot, veta::GetLot(ledger_->store(), request->lot_id()));
@@ -325,14 +644,15 @@ grpc::ServerUnaryReactor* LedgerService::GetLot(grpc::CallbackServerContext* ctx
     *response = std::move(lot);
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContext* ctx,
                                                       const veta::v1::ListAttemptsRequest* request,
                                                       veta::v1::ListAttemptsResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kListAttempts));
     if (!MayReadParty(caller, request->party())) {
@@ -351,19 +671,41 @@ grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContex
       }
     }
     EvidenceFilter filter{request->party(), request->unit(), request->refusal()};
-    ASSIGN_OR_RETURN(auto attempts, veta::ListAttempts(ledger_->store(), filter, request->start(),
-                                                       request->limit()));
-    for (auto& a : attempts) *response->add_attempts() = std::move(a);
+    const size_t limit = request->limit() == 0 ? 100 : request->limit();
+    if (limit > kPageMax) {
+      return absl::InvalidArgumentError(
+          StrCat("a page holds at most ", kPageMax, " items; ", limit, " were asked for"));
+    }
+    // Attempts keep the refused envelope: the page stops at page_bytes_max, and the caller
+    // continues from the last number + 1.
+    uint64_t start = request->start();
+    size_t bytes = 0;
+    bool full = false;
+    while (!full && static_cast<size_t>(response->attempts_size()) < limit) {
+      const size_t chunk = std::min(kPageChunk, limit - response->attempts_size());
+      ASSIGN_OR_RETURN(auto attempts, veta::ListAttempts(ledger_->store(), filter, start, chunk));
+      for (auto& a : attempts) {
+        if (bytes >= limits_.page_bytes_max) {
+          full = true;
+          break;
+        }
+        start = a.number() + 1;
+        bytes += a.ByteSizeLong();
+        *response->add_attempts() = std::move(a);
+      }
+      if (attempts.size() < chunk) break;
+    }
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* ctx,
                                                    const veta::v1::ListFlagsRequest* request,
                                                    veta::v1::ListFlagsResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kListFlags));
     if (!MayReadParty(caller, request->party())) {
@@ -373,6 +715,7 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
     if (!request->party().empty() && !request->unit().empty()) {
       return absl::InvalidArgumentError("filter flags by party or unit, not both");
     }
+    // Flags are small (no envelope): a page of kPageMax stays far below page_bytes_max.
     EvidenceFilter filter{request->party(), request->unit(), ""};
     ASSIGN_OR_RETURN(auto flags,
                      veta::ListFlags(ledger_->store(), filter, request->start_sequence(),
@@ -380,8 +723,8 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
     for (auto& f : flags) *response->add_flags() = std::move(f);
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::SubmitStream(
@@ -394,6 +737,12 @@ grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::Submit
   if (!roles_ && colon != std::string::npos) who.resize(colon);  // the address, not the port
   {
     std::lock_guard lock(streams_mu_);
+    if (open_streams_total_ >= limits_.streams_max) {
+      return new DeniedStream(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          StrCat("the server has ", open_streams_total_, " streams open; the limit is ",
+                 limits_.streams_max, " (--streams-max): retry later")));
+    }
     size_t& open = open_streams_[who];
     if (open >= limits_.streams_per_caller_max) {
       return new DeniedStream(
@@ -402,9 +751,11 @@ grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::Submit
                               limits_.streams_per_caller_max)));
     }
     ++open;
+    ++open_streams_total_;
   }
-  return new SubmitStreamReactor(ledger_, limits_, [this, who] {
+  return new SubmitStreamReactor(ledger_, limits_, &held_, &live_streams_, [this, who] {
     std::lock_guard lock(streams_mu_);
+    --open_streams_total_;
     if (--open_streams_[who] == 0) open_streams_.erase(who);
   });
 }
@@ -412,7 +763,8 @@ grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::Submit
 grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* ctx,
                                                   const veta::v1::GetEntryRequest* request,
                                                   veta::v1::GetEntryResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetEntry));
     ASSIGN_OR_RETURN(std::string bytes, ledger_->GetEntry(request->sequence()));
@@ -426,40 +778,78 @@ grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* c
     }
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
+}
+
+uint32_t LedgerService::EntriesPageMax() const {
+  // The ledger's page bound (LedgerOptions::list_entries_max) is not exposed; ListEntries
+  // checks a limit before anything else, and a start past the end reads nothing, so the bound
+  // is found by bisection on calls that read nothing, once.
+  uint32_t max = entries_page_max_.load();
+  if (max != 0) return max;
+  uint32_t ok = 1, bad = UINT32_MAX;  // ListEntries accepts `ok` (and 0) and refuses `bad`
+  if (ledger_->ListEntries(UINT64_MAX, bad).ok()) {
+    ok = bad;
+  } else {
+    while (bad - ok > 1) {
+      const uint32_t mid = ok + (bad - ok) / 2;
+      (ledger_->ListEntries(UINT64_MAX, mid).ok() ? ok : bad) = mid;
+    }
+  }
+  entries_page_max_.store(ok);
+  return ok;
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListEntries(grpc::CallbackServerContext* ctx,
                                                      const veta::v1::ListEntriesRequest* request,
                                                      veta::v1::ListEntriesResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
-  if (auto caller = Authorize(ctx, Rpc::kListEntries); !caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
-  }
-  auto entries = ledger_->ListEntries(request->start(), request->limit());
-  if (entries.ok()) {
-    for (auto& bytes : *entries) FillEntry(std::move(bytes), response->add_entries());
-    response->set_next_start(request->start() + entries->size());
-  }
-  reactor->Finish(ToGrpc(entries.status()));
-  return reactor;
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
+  auto status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(ctx, Rpc::kListEntries).status());
+    // The ledger's own check of the limit, and its message (nothing is read).
+    RETURN_IF_ERROR(ledger_->ListEntries(UINT64_MAX, request->limit()).status());
+    const size_t limit = request->limit() == 0 ? EntriesPageMax() : request->limit();
+    uint64_t next = request->start();
+    size_t bytes = 0;
+    bool full = false;
+    while (!full && static_cast<size_t>(response->entries_size()) < limit) {
+      const size_t chunk = std::min(kPageChunk, limit - response->entries_size());
+      ASSIGN_OR_RETURN(auto entries, ledger_->ListEntries(next, static_cast<uint32_t>(chunk)));
+      for (auto& e : entries) {
+        if (bytes >= limits_.page_bytes_max) {
+          full = true;
+          break;
+        }
+        bytes += 2 * e.size();  // the bytes, and the decoded entry beside them
+        FillEntry(std::move(e), response->add_entries());
+        ++next;
+      }
+      if (entries.size() < chunk) break;
+    }
+    response->set_next_start(next);
+    return absl::OkStatus();
+  }();
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetCheckpoint(
-    grpc::CallbackServerContext* ctx, const veta::v1::GetCheckpointRequest* /*request*/,
+    grpc::CallbackServerContext* ctx, const veta::v1::GetCheckpointRequest* request,
     veta::v1::Checkpoint* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   *response = ledger_->LatestCheckpoint();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  reply->Send(response, absl::OkStatus());
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetInclusionProof(
     grpc::CallbackServerContext* ctx, const veta::v1::GetInclusionProofRequest* request,
     veta::v1::InclusionProof* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     const uint64_t size =
         request->tree_size() != 0 ? request->tree_size() : ledger_->LatestCheckpoint().tree_size();
@@ -483,14 +873,15 @@ grpc::ServerUnaryReactor* LedgerService::GetInclusionProof(
     for (const Hash& h : *proof) response->add_hashes(std::string(AsBytes(h)));
     return absl::OkStatus();
   }();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  reply->Send(response, status);
+  return reply;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetConsistencyProof(
     grpc::CallbackServerContext* ctx, const veta::v1::GetConsistencyProofRequest* request,
     veta::v1::ConsistencyProof* response) {
-  auto* reactor = ctx->DefaultReactor();
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
   const uint64_t second = request->second_size() != 0 ? request->second_size()
                                                       : ledger_->LatestCheckpoint().tree_size();
   auto proof = ledger_->ConsistencyProof(request->first_size(), second);
@@ -499,8 +890,8 @@ grpc::ServerUnaryReactor* LedgerService::GetConsistencyProof(
     response->set_second_size(second);
     for (const Hash& h : *proof) response->add_hashes(std::string(AsBytes(h)));
   }
-  reactor->Finish(ToGrpc(proof.status()));
-  return reactor;
+  reply->Send(response, proof.status());
+  return reply;
 }
 
 }  // namespace veta::server

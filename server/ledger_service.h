@@ -5,6 +5,8 @@
 #include "core/access.h"
 #include "core/ledger.h"
 
+#include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,10 +14,25 @@
 
 namespace veta::server {
 
+// Every queue a call or the whole server holds has a bound here, in envelopes and in bytes.
+// "Held bytes" are what the service keeps alive for callers: requests, envelopes handed to the
+// ledger and not yet answered, answers and responses not yet written to the wire (counted until
+// gRPC is done with them), estimated from their encoded sizes plus a fixed overhead per object.
+// gRPC's own transport buffers come on top: per stream, its HTTP/2 window (64 KiB unless
+// ServerOptions::bdp_probe), server-wide ServerOptions::grpc_memory_max.
+//
+// The ceiling, with these defaults: held bytes <= held_bytes_max (256 MiB) plus, at worst, the
+// last batch each open stream read (streams_max x gRPC's 4 MiB message bound); each stream
+// <= stream_held_bytes_max (4 MiB) plus its last batch.
 struct ServiceLimits {
-  // Most envelopes one SubmitStream may have waiting for their answers; the stream stops
-  // reading past it (flow control), so one client cannot queue without bound.
+  // Most envelopes one SubmitStream holds, from the read of their batch to the write of their
+  // answers (answered or not); past it the stream stops reading until its answers are written,
+  // so a caller that does not read its answers cannot make the server queue them.
   size_t stream_inflight_max = 4096;
+  // Most bytes one SubmitStream holds (its envelopes in the ledger, its answers not yet
+  // written); past it the stream stops reading until writes drain. A stream may go past either
+  // bound by the one batch it has just read.
+  size_t stream_held_bytes_max = 4 << 20;
   // Most envelopes in one SubmitBatch message.
   size_t batch_envelopes_max = 1024;
   // Most envelopes one SubmitStream may carry in its life; past it, each is refused with
@@ -24,6 +41,63 @@ struct ServiceLimits {
   // Most SubmitStreams one caller may have open at once (a caller: its registered key with
   // TLS, its address without).
   size_t streams_per_caller_max = 64;
+  // Most SubmitStreams open at once on the whole server; past it a new one is refused with
+  // RESOURCE_EXHAUSTED.
+  size_t streams_max = 256;
+  // Most bytes the whole server holds for all calls together. Past it, streams stop reading
+  // (they resume as answers are written or callers go away) and a new unary call is refused
+  // with RESOURCE_EXHAUSTED. The total can pass it by at most one batch per open stream.
+  size_t held_bytes_max = 256 << 20;
+  // Most bytes of entries or attempts in one ListEntries / ListAttempts / ListRecords page: a
+  // page stops early (at least one item) once it holds this much; continue from where it
+  // stopped (next_start, next_after_id, the last attempt's number + 1).
+  size_t page_bytes_max = 3 << 20;
+};
+
+// The bytes the service holds for callers, server-wide, against ServiceLimits::held_bytes_max.
+// Streams over the bound wait in a queue and are woken, outside this object's lock, as bytes
+// are given back. Thread-safe.
+class HeldBytes {
+ public:
+  // A stream waiting for room.
+  class Waiter {
+   public:
+    virtual void Wake() = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
+
+  explicit HeldBytes(size_t max) : max_(max) {}
+
+  // Takes `n` bytes if the total stays within the bound.
+  bool TryTake(size_t n);
+  // Takes `n` bytes whatever the total (bytes already received: they must be accounted).
+  void Take(size_t n);
+  // Gives `n` bytes back and wakes the waiting streams once the total is under the bound.
+  // Never call it while holding a lock a Waiter::Wake takes.
+  void Give(size_t n);
+  // If the total is at or over the bound, queues `w` (to be woken once by Give) and returns
+  // true; otherwise false.
+  bool WaitIfFull(Waiter* w);
+  // Takes `w` out of the queue; false if it was not there (being woken, or never queued).
+  bool Cancel(Waiter* w);
+
+  size_t held() const;
+  size_t peak() const;  // the most held at once since the start
+  size_t max() const { return max_; }
+
+ private:
+  // Memory is handed back to the system (malloc_trim) when the total falls to this after
+  // having reached kTrimAfterBytes since the last time.
+  static constexpr size_t kTrimBelowBytes = 1 << 20, kTrimAfterBytes = 16 << 20;
+
+  const size_t max_;
+  mutable std::mutex mu_;
+  size_t held_ = 0;              // GUARDED_BY(mu_)
+  size_t peak_ = 0;              // GUARDED_BY(mu_)
+  size_t peak_since_trim_ = 0;   // GUARDED_BY(mu_)
+  std::deque<Waiter*> waiters_;  // GUARDED_BY(mu_)
 };
 
 // The number of entries a read sees: all, those up to an entry, or those up to a time.
@@ -34,7 +108,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // With `roles`, callers are identified by their TLS client certificate and the matrix of
   // core/access.h applies; without, every caller is the local operator.
   LedgerService(veta::Ledger* ledger, ServiceLimits limits, bool roles = false)
-      : ledger_(ledger), limits_(limits), roles_(roles) {}
+      : ledger_(ledger), limits_(limits), roles_(roles), held_(limits.held_bytes_max) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const veta::v1::SubmitRequest* request,
@@ -88,7 +162,22 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
                                         const veta::v1::ExportEpcisRequest* request,
                                         veta::v1::ExportEpcisResponse* response) override;
 
+  // What the service holds now, for tests and operators.
+  const HeldBytes& held() const { return held_; }
+  size_t open_streams() const;
+  // SubmitStream reactors not yet deleted (a stream is deleted once gRPC is done with it and
+  // the ledger has answered all it submitted).
+  size_t live_streams() const { return live_streams_.load(); }
+
  private:
+  class Reply;  // a unary call whose request and response are counted in held_
+  // The reactor of a unary call, holding `request_bytes` (counted in held_) until gRPC is done
+  // with the call; null when the server holds too much to take them: answer with Full().
+  Reply* NewReply(size_t request_bytes);
+  grpc::ServerUnaryReactor* Full(grpc::CallbackServerContext* ctx) const;
+  // The most entries the ledger puts in one ListEntries page (found once, then cached).
+  uint32_t EntriesPageMax() const;
+
   // The caller of this call, and whether it may call `rpc` (UNAUTHENTICATED for the public,
   // PERMISSION_DENIED for a known role).
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const;
@@ -96,8 +185,12 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
   const bool roles_;
-  std::mutex streams_mu_;
+  HeldBytes held_;
+  std::atomic<size_t> live_streams_{0};
+  mutable std::atomic<uint32_t> entries_page_max_{0};
+  mutable std::mutex streams_mu_;
   std::map<std::string, size_t> open_streams_;  // GUARDED_BY(streams_mu_), by caller
+  size_t open_streams_total_ = 0;               // GUARDED_BY(streams_mu_)
 };
 
 }  // namespace veta::server

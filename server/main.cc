@@ -34,7 +34,15 @@ int main(int argc, char** argv) {
   std::string key_path;
   std::string port_file, tls_cert, tls_key;
   uint64_t verify_threads = 0, batch_max = 2048, checkpoint_ms = 250, queue_max = 100000;
-  uint64_t stream_inflight_max = 4096;
+  const veta::server::ServiceLimits defaults;
+  uint64_t stream_inflight_max = defaults.stream_inflight_max;
+  uint64_t stream_held_bytes_max = defaults.stream_held_bytes_max;
+  uint64_t streams_max = defaults.streams_max;
+  uint64_t streams_per_caller_max = defaults.streams_per_caller_max;
+  uint64_t held_bytes_max = defaults.held_bytes_max;
+  uint64_t page_bytes_max = defaults.page_bytes_max;
+  uint64_t grpc_memory_max = veta::server::ServerOptions().grpc_memory_max;
+  bool bdp_probe = veta::server::ServerOptions().bdp_probe;
   veta::Flags flags("veta-server [options]",
                     "Serves a Veta ledger over gRPC (veta.v1.Ledger, grpc.health.v1, reflection).\n"
                     "Create the ledger first with `veta init`. SIGTERM or Ctrl-C drains queued\n"
@@ -55,7 +63,29 @@ int main(int argc, char** argv) {
   flags.Uint("checkpoint-interval-ms", &checkpoint_ms,
              "Sign a checkpoint once new entries are this old (0: after every batch).");
   flags.Uint("stream-inflight-max", &stream_inflight_max,
-             "Most unanswered envelopes per SubmitStream before it stops reading.");
+             "Most envelopes one SubmitStream holds, from the read of their batch to the write "
+             "of their answers; past it the stream stops reading until its answers are written "
+             "(a caller that does not read its answers only stalls itself).");
+  flags.Uint("stream-held-bytes-max", &stream_held_bytes_max,
+             "Most bytes one SubmitStream holds (envelopes in the ledger, answers not yet "
+             "written) before it stops reading.");
+  flags.Uint("streams-max", &streams_max,
+             "Most SubmitStreams open at once on the server; past it RESOURCE_EXHAUSTED.");
+  flags.Uint("streams-per-caller-max", &streams_per_caller_max,
+             "Most SubmitStreams one caller (its key with TLS, its address without) has open.");
+  flags.Uint("held-bytes-max", &held_bytes_max,
+             "Most bytes the server holds for all calls together (envelopes in the ledger, "
+             "answers and responses not yet delivered); past it streams wait before reading "
+             "and new calls get RESOURCE_EXHAUSTED.");
+  flags.Uint("page-bytes-max", &page_bytes_max,
+             "Bytes after which a ListEntries, ListRecords or ListAttempts page stops early.");
+  flags.Uint("grpc-memory-max", &grpc_memory_max,
+             "gRPC's own buffers, as a ResourceQuota in bytes (0: none): under pressure gRPC "
+             "shrinks its flow-control windows, near it new calls are refused.");
+  flags.Bool("bdp-probe", &bdp_probe,
+             "Widen HTTP/2 windows to the link's bandwidth-delay product (faster on long, fast "
+             "links) instead of keeping them at 64 KiB per stream; a caller that does not read "
+             "can then park that much in the server's buffers per stream.");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -63,6 +93,16 @@ int main(int argc, char** argv) {
   }
   if (!flags.positional().empty()) {
     return Fail(absl::InvalidArgumentError("unexpected argument " + flags.positional()[0]));
+  }
+  for (auto [name, value] :
+       {std::pair{"stream-inflight-max", stream_inflight_max},
+        std::pair{"stream-held-bytes-max", stream_held_bytes_max},
+        std::pair{"streams-max", streams_max},
+        std::pair{"streams-per-caller-max", streams_per_caller_max},
+        std::pair{"held-bytes-max", held_bytes_max}, std::pair{"page-bytes-max", page_bytes_max}}) {
+    if (value == 0) {
+      return Fail(absl::InvalidArgumentError(veta::StrCat("--", name, " must be at least 1")));
+    }
   }
   if (key_path.empty()) key_path = veta::AuthorityKeyPath(data_dir);
   if (tls_cert.empty() && !veta::server::IsLoopback(listen)) {  // before touching the ledger
@@ -101,6 +141,13 @@ int main(int argc, char** argv) {
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
   server_options.limits.stream_inflight_max = stream_inflight_max;
+  server_options.limits.stream_held_bytes_max = stream_held_bytes_max;
+  server_options.limits.streams_max = streams_max;
+  server_options.limits.streams_per_caller_max = streams_per_caller_max;
+  server_options.limits.held_bytes_max = held_bytes_max;
+  server_options.limits.page_bytes_max = page_bytes_max;
+  server_options.grpc_memory_max = grpc_memory_max;
+  server_options.bdp_probe = bdp_probe;
   for (auto [path, target] : {std::pair{&tls_cert, &server_options.tls_cert_pem},
                               std::pair{&tls_key, &server_options.tls_key_pem}}) {
     if (path->empty()) continue;

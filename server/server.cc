@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -45,6 +46,12 @@ absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOpti
   builder.AddListeningPort(options.listen, credentials, &running.port);
   builder.RegisterService(running.service.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  if (options.grpc_memory_max > 0) {
+    grpc::ResourceQuota quota("veta-server");
+    quota.Resize(options.grpc_memory_max);
+    builder.SetResourceQuota(quota);
+  }
+  if (!options.bdp_probe) builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {
     return absl::UnavailableError(

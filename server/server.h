@@ -19,6 +19,16 @@ struct ServerOptions {
   ServiceLimits limits;
   // gRPC's own bound on one message (a SubmitBatch of many envelopes, or one large one).
   int max_receive_bytes = 4 * 1024 * 1024;
+  // gRPC's own memory (its transport buffers: messages received and not yet read, or
+  // written and not yet sent, within HTTP/2 flow-control windows), as a gRPC ResourceQuota:
+  // under pressure gRPC shrinks its windows and, near the bound, refuses new calls. 0: none.
+  size_t grpc_memory_max = 128 << 20;
+  // HTTP/2 BDP probing lets gRPC widen each stream's window to its estimate of the link's
+  // bandwidth-delay product (megabytes on a fast link), all of which a caller that does not
+  // read can leave in the server's buffers. Off, a stream's window stays at HTTP/2's 64 KiB:
+  // what one stream can park in the server is bounded, at the cost of throughput on long,
+  // fast links.
+  bool bdp_probe = false;
   // TLS (PEM). With TLS, callers are identified by their client certificate's key and the
   // role matrix of core/access.h applies; without it, only loopback is served, and the local
   // operator may do everything.

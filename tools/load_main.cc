@@ -5,6 +5,11 @@
 // clients and reports durably committed entries/s and latency percentiles, next to this
 // machine's verify rate for the same algorithm on 2 threads (what the server must do for
 // every entry), with the ratio of the two.
+//
+// --mode attack: C SubmitStream calls write batches without end and never read an answer
+// (issue 9), while the server's resident memory (/proc/PID/status, --server-pid) and the
+// latency of an honest client's calls are printed over time; then the attackers cancel and
+// the memory is watched a little longer.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -13,6 +18,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -38,6 +44,8 @@ struct Config {
   std::string workload = "memo";
   uint64_t entries = 20000, keys = 8, clients = 4, window = 256, rate = 0, batch = 64;
   bool json = false;
+  // Attack mode.
+  uint64_t server_pid = 0, seconds = 15, after_seconds = 5, sample_ms = 1000;
 };
 
 struct Presigned {
@@ -338,6 +346,124 @@ RunResult RunUnary(const Config& c, const std::shared_ptr<grpc::Channel>& channe
   return result;
 }
 
+// The resident memory of a process in KiB (VmRSS), or 0 when it cannot be read.
+uint64_t RssKib(uint64_t pid) {
+  std::ifstream in(StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+// Issue 9: C streams write batches of pre-signed envelopes (cycled: after the first pass the
+// server answers them ALREADY_EXISTS, which costs it little and the attacker nothing) and
+// never read. Meanwhile, every --sample-ms: the server's RSS, and the time an honest client
+// takes for a unary Submit (a fresh memo) and for one batch on a stream it reads. Returns
+// non-zero when an honest call failed or took longer than 5 s.
+int RunAttack(const Config& c, const std::shared_ptr<grpc::Channel>& channel, const Presigned& p,
+              const veta::PrivateKey& honest_key) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> batches_written{0};
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::thread> attackers;
+  for (uint64_t k = 0; k < c.clients; ++k) {
+    // A channel of its own per attacker: separate connections, as separate clients would be.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("veta.attacker", static_cast<int>(k));  // keeps the channels apart
+    auto own = grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
+    auto* ctx = contexts.emplace_back(std::make_unique<grpc::ClientContext>()).get();
+    attackers.emplace_back([&, own, ctx, k] {
+      auto stub = veta::v1::Ledger::NewStub(own);
+      auto stream = stub->SubmitStream(ctx);
+      size_t next = k * c.batch;
+      while (!stop.load()) {
+        veta::v1::SubmitBatch batch;
+        for (uint64_t j = 0; j < c.batch; ++j) {
+          batch.add_envelopes(p.envelopes[next++ % p.envelopes.size()]);
+        }
+        if (!stream->Write(batch)) break;  // blocks once the server stops reading
+        ++batches_written;
+      }
+      stream->Finish();  // after TryCancel: CANCELLED
+    });
+  }
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto stub = veta::v1::Ledger::NewStub(channel);
+  uint64_t nonce = std::random_device{}() * 7919ull, peak_kib = 0, bad = 0;
+  const uint64_t rss0 = RssKib(c.server_pid);
+  std::printf(
+      "attack: %llu streams, batches of %llu envelopes, never reading; server pid %llu,"
+      " RSS %.1f MiB at start\n",
+      (unsigned long long)c.clients, (unsigned long long)c.batch, (unsigned long long)c.server_pid,
+      static_cast<double>(rss0) / 1024);
+  std::printf("%7s %10s %14s %14s %16s\n", "t (s)", "RSS (MiB)", "batches sent", "Submit (ms)",
+              "stream batch (ms)");
+  auto honest = [&]() -> std::pair<double, double> {
+    veta::v1::Memo memo;
+    memo.set_subject("veta-load honest client");
+    memo.set_nonce(++nonce);
+    auto env = veta::SignEnvelope(veta::kMemoType, memo.SerializeAsString(), {honest_key});
+    veta::v1::SubmitRequest req;
+    req.set_envelope(env->SerializeAsString());
+    veta::v1::SubmitResponse resp;
+    grpc::ClientContext uctx;
+    uctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto t0 = Clock::now();
+    grpc::Status s = stub->Submit(&uctx, req, &resp);
+    const double unary_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!s.ok()) {
+      std::printf("  honest Submit: %s\n", s.error_message().c_str());
+      ++bad;
+    }
+    memo.set_nonce(++nonce);
+    env = veta::SignEnvelope(veta::kMemoType, memo.SerializeAsString(), {honest_key});
+    grpc::ClientContext sctx;
+    sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    t0 = Clock::now();
+    auto stream = stub->SubmitStream(&sctx);
+    veta::v1::SubmitBatch batch;
+    batch.add_envelopes(env->SerializeAsString());
+    veta::v1::SubmitBatchResponse answer;
+    const bool read = stream->Write(batch) && stream->WritesDone() && stream->Read(&answer);
+    while (stream->Read(&answer)) {
+    }
+    s = stream->Finish();
+    const double stream_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!read || !s.ok()) {
+      std::printf("  honest stream: %s\n", s.error_message().c_str());
+      ++bad;
+    }
+    return {unary_ms, stream_ms};
+  };
+  auto sample = [&](double until) {
+    while (elapsed() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(c.sample_ms));
+      const uint64_t rss = RssKib(c.server_pid);
+      peak_kib = std::max(peak_kib, rss);
+      auto [unary_ms, stream_ms] = honest();
+      std::printf("%7.1f %10.1f %14llu %14.1f %16.1f\n", elapsed(), static_cast<double>(rss) / 1024,
+                  (unsigned long long)batches_written.load(), unary_ms, stream_ms);
+      std::fflush(stdout);
+    }
+  };
+  sample(static_cast<double>(c.seconds));
+  stop = true;
+  for (auto& ctx : contexts) ctx->TryCancel();
+  for (auto& th : attackers) th.join();
+  std::printf("attackers cancelled at %.1f s\n", elapsed());
+  sample(static_cast<double>(c.seconds + c.after_seconds));
+  std::printf(
+      "server RSS: %.1f MiB at start, peak %.1f MiB (+%.1f MiB), %.1f MiB at the end;"
+      " %llu honest calls failed or were late\n",
+      static_cast<double>(rss0) / 1024, static_cast<double>(peak_kib) / 1024,
+      static_cast<double>(peak_kib - std::min(peak_kib, rss0)) / 1024,
+      static_cast<double>(RssKib(c.server_pid)) / 1024, (unsigned long long)bad);
+  return bad == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -348,11 +474,16 @@ int main(int argc, char** argv) {
       "pre-signs --entries memo envelopes, then submits them by stream and/or unary calls\n"
       "from --clients concurrent clients, and prints durably committed entries/s, p50/p99\n"
       "latency, and this machine's 2-thread verify rate for the same algorithm with the ratio.\n"
+      "--mode attack reproduces issue 9 against a running server: --clients streams write\n"
+      "batches of --batch envelopes for --seconds and never read their answers, while the\n"
+      "server's RSS (--server-pid) and an honest client's Submit and stream latencies are\n"
+      "printed every --sample-ms; then the attackers cancel and the RSS is followed for\n"
+      "--after-seconds more.\n"
       "Every run writes real entries: point it at a test ledger.");
   flags.String("server", &c.server, "Server address.");
   flags.String("authority-key", &c.authority_key, "The ledger's authority private key (PEM).");
   flags.String("algorithm", &c.algorithm, "Key algorithm for the clients: ed25519 or ecdsa-p256.");
-  flags.String("mode", &c.mode, "stream, unary or both.");
+  flags.String("mode", &c.mode, "stream, unary, both or attack.");
   flags.String("workload", &c.workload,
                "memo (signature and ledger only) or extraction (REINFO miners and units are "
                "registered first; every entry runs the origin rules).");
@@ -364,6 +495,10 @@ int main(int argc, char** argv) {
   flags.Uint("rate", &c.rate,
              "Pace stream submissions at this many entries/s (0: as fast as possible).");
   flags.Bool("json", &c.json, "Print the results as one JSON object.");
+  flags.Uint("server-pid", &c.server_pid, "Attack: the server's process id, to read its RSS.");
+  flags.Uint("seconds", &c.seconds, "Attack: how long the attackers write.");
+  flags.Uint("after-seconds", &c.after_seconds, "Attack: how long to watch after they cancel.");
+  flags.Uint("sample-ms", &c.sample_ms, "Attack: time between samples.");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "veta-load: %s\n", std::string(s.message()).c_str());
     return 2;
@@ -373,8 +508,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (c.authority_key.empty() || c.entries == 0 || c.keys == 0 || c.clients == 0 || c.batch == 0 ||
-      c.batch > 1024 || (c.mode != "stream" && c.mode != "unary" && c.mode != "both")) {
-    std::fprintf(stderr, "veta-load: need --authority-key, positive counts and a valid --mode\n");
+      c.batch > 1024 ||
+      (c.mode != "stream" && c.mode != "unary" && c.mode != "both" && c.mode != "attack") ||
+      (c.mode == "attack" && (c.server_pid == 0 || c.sample_ms == 0))) {
+    std::fprintf(stderr,
+                 "veta-load: need --authority-key, positive counts and a valid --mode (attack:"
+                 " --server-pid)\n");
     return 2;
   }
   auto pem = veta::ReadFile(c.authority_key);
@@ -393,6 +532,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   Presign(c, &presigned);
+  if (c.mode == "attack") return RunAttack(c, channel, presigned, presigned.keys[0]);
   const double verify_rate = VerifyRate(presigned);
   std::fprintf(stderr, "veta-load: %llu envelopes pre-signed with %llu %s keys\n",
                (unsigned long long)c.entries, (unsigned long long)c.keys, c.algorithm.c_str());
