@@ -10,7 +10,17 @@ trap cleanup EXIT
 cd "$work"
 checks=0
 pass() { checks=$((checks + 1)); }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# On failure, also say whether the server was still running and what it logged: a call that
+# "cannot reach" a live server is the client's doing.
+server_state() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    echo "server (pid $pid) still running; its log:" >&2
+  else
+    echo "server not running; its log:" >&2
+  fi
+  tail -n 20 server.log >&2 2>/dev/null || true
+}
+fail() { echo "FAIL: $*" >&2; server_state; exit 1; }
 expect_fail() {  # expect_fail "words in stderr" cmd...
   local words=$1; shift
   if "$@" >out.txt 2>err.txt; then fail "should have failed: $*"; fi

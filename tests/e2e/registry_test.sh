@@ -13,7 +13,17 @@ trap cleanup EXIT
 cd "$work"
 checks=0
 pass() { checks=$((checks + 1)); }
-fail() { echo "FAIL: $*" >&2; [[ -f out.txt ]] && cat out.txt err.txt >&2; exit 1; }
+# On failure, also say whether the server was still running and what it logged: a call that
+# "cannot reach" a live server is the client's doing (see server_state).
+server_state() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    echo "server (pid $pid) still running; its log:" >&2
+  else
+    echo "server not running; its log:" >&2
+  fi
+  tail -n 20 server.log >&2 2>/dev/null || true
+}
+fail() { echo "FAIL: $*" >&2; [[ -f out.txt ]] && cat out.txt err.txt >&2; server_state; exit 1; }
 ok() {  # ok "words in output" cmd...
   local words=$1; shift
   "$@" >out.txt 2>err.txt || fail "exit $? from: $*"
