@@ -5,6 +5,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "client/channel.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -55,7 +56,7 @@ std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
     }
     credentials = grpc::SslCredentials(ssl);
   }
-  return veta::v1::Ledger::NewStub(grpc::CreateCustomChannel(server, credentials, args));
+  return veta::v1::Ledger::NewStub(OpenChannel(server, credentials, args));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {

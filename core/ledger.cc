@@ -588,17 +588,8 @@ void Ledger::LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_
   attempt.set_unit_code(verdict.unit_code);
   attempt.set_ledger_size(tree_.size());
   const std::string bytes = attempt.SerializeAsString();
-  const std::string number = EncodeU64(attempt_count_);
-  wb->Put(store_->attempts(), number, bytes);
-  const std::string zero(1, '\0');
-  for (const auto& party : verdict.parties) {
-    wb->Put(store_->evidence(), StrCat("Ap", party, zero, number), "");
-  }
-  if (!verdict.unit_code.empty()) {
-    wb->Put(store_->evidence(), StrCat("Au", verdict.unit_code, zero, number), "");
-  }
-  wb->Put(store_->evidence(), StrCat("Ar", veta::v1::Refusal_Name(verdict.refusal), zero, number),
-          "");
+  wb->Put(store_->attempts(), EncodeU64(attempt_count_), bytes);
+  for (const auto& key : AttemptIndexKeys(attempt)) wb->Put(store_->evidence(), key, "");
   last_attempt_hash_ = Sha256Of(bytes);
   ++attempt_count_;
 }

@@ -427,6 +427,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
                               "write format marker"));
   } else {
     auto format = store->Get(store->meta(), kFormatKey);
+    if (format.ok() && format->rfind("veta-ledger-", 0) == 0 && *format != kFormatValue) {
+      return absl::FailedPreconditionError(StrCat(
+          path, " was written in format ", *format, "; this Veta reads ", kFormatValue,
+          " (a statement's identity and registry record versions changed). There is no "
+          "deployed ledger of the old format to convert: move its data folder away and create "
+          "a new ledger (README: 'An older ledger')"));
+    }
     if (!format.ok() || *format != kFormatValue) {
       return absl::FailedPreconditionError(
           StrCat(path, " is not a Veta ledger (format marker missing or unknown)"));

@@ -2,7 +2,7 @@
 // append is written in the same WriteBatch, so a crash leaves all of an entry or none of it.
 //
 //   column family  key                              value
-//   default        "format"                         "veta-ledger-v1"
+//   default        "format"                         "veta-ledger-v2"
 //                  "file/" name                     SHA-256 of a file RocksDB keeps no checksum
 //                                                   of (OPTIONS-*, IDENTITY), as RocksDB left it
 //                                                   at the last read-write open
@@ -48,7 +48,8 @@
 namespace veta {
 
 inline constexpr std::string_view kFormatKey = "format";
-inline constexpr std::string_view kFormatValue = "veta-ledger-v1";
+// v2: statements keyed by SHA-256(PAE) alone; registry records name the version they replace.
+inline constexpr std::string_view kFormatValue = "veta-ledger-v2";
 
 std::string EncodeU64(uint64_t v);
 // False unless exactly 8 bytes.

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 
+#include "client/channel.h"
 #include "client/records.h"
 #include "core/envelope.h"
 #include "core/flags.h"
@@ -189,7 +190,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "veta-demo: %s\n", std::string(authority.status().message()).c_str());
     return 1;
   }
-  Demo demo(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()), *authority);
+  Demo demo(veta::client::OpenChannel(server, grpc::InsecureChannelCredentials()), *authority);
 
   Say("Loading Peru's public geodata");
   const auto territories = read("peru_indigenous_territories_mining.geojson");

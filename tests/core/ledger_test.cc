@@ -233,6 +233,27 @@ TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
       merkle::VerifyConsistency(size, size + 1, root, *ledger_->RootAt(size + 1), *proof).ok());
 }
 
+// A ledger of the previous format is refused with what to do, not opened and misread.
+TEST_F(LedgerTest, OpenRefusesAnOlderFormatAndSaysWhatToDo) {
+  ledger_.reset();
+  {
+    auto store = Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)
+                    ->db()
+                    ->Put(rocksdb::WriteOptions(), (*store)->meta(), "format", "veta-ledger-v1")
+                    .ok());
+  }
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  auto opened = Ledger::Open(options, authority_);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(opened.status().message().find("was written in format veta-ledger-v1; this Veta "
+                                           "reads veta-ledger-v2"),
+            std::string::npos)
+      << opened.status();
+}
+
 TEST_F(LedgerTest, OpenRefusesAnotherCheckpointKey) {
   ledger_.reset();
   LedgerOptions options;
