@@ -466,6 +466,13 @@ LedgerService::Reply* LedgerService::NewReply(size_t request_bytes) {
   return new Reply(&held_, n);
 }
 
+grpc::ServerUnaryReactor* LedgerService::SendReply(Reply* reply,
+                                                   google::protobuf::MessageLite* response,
+                                                   const absl::Status& status) {
+  reply->Send(response, status);
+  return reply;
+}
+
 grpc::ServerUnaryReactor* LedgerService::Full(grpc::CallbackServerContext* ctx) const {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpc(FullStatus(held_, kCallBytes)));

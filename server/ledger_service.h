@@ -175,6 +175,9 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // with the call; null when the server holds too much to take them: answer with Full().
   Reply* NewReply(size_t request_bytes);
   grpc::ServerUnaryReactor* Full(grpc::CallbackServerContext* ctx) const;
+  // Finishes a counted call with its response (Reply::Send); returns it as the call's reactor.
+  static grpc::ServerUnaryReactor* SendReply(Reply* reply, google::protobuf::MessageLite* response,
+                                             const absl::Status& status);
   // The most entries the ledger puts in one ListEntries page (found once, then cached).
   uint32_t EntriesPageMax() const;
 
