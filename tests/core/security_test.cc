@@ -214,6 +214,33 @@ TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
   ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE);
 }
 
+// The attempts log keeps what registered keys signed, and not what anyone could make.
+TEST_F(SecurityTest, TheAttemptsLogKeepsSignedRefusalsOnly) {
+  // A key registration signed by a registered non-authority key: kept, with its code.
+  veta::v1::KeyRegistration reg;
+  const PrivateKey newcomer = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  *reg.mutable_key() = newcomer.public_key().ToProto();
+  reg.set_holder("regulator:OEFA");
+  uint64_t attempts = AttemptCount();
+  SubmitResult r = ledger_->SubmitAndWait(Sign(kKeyRegistrationType, reg, {trader_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::KEY_REGISTRATION_REFUSED) << r.status;
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(AttemptCount(), attempts + 1);
+  // An unknown key, a forged signature, bytes that do not decode: answered, not kept.
+  veta::v1::Memo memo;
+  memo.set_text("junk");
+  r = ledger_->SubmitAndWait(Sign(kMemoType, memo, {newcomer}));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition) << r.status;
+  veta::v1::Envelope forged;
+  ASSERT_TRUE(forged.ParseFromString(Sign(kMemoType, memo, {trader_key_})));
+  forged.mutable_signatures(0)->mutable_sig()->at(0) ^= 1;
+  r = ledger_->SubmitAndWait(forged.SerializeAsString());
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnauthenticated) << r.status;
+  r = ledger_->SubmitAndWait("not an envelope");
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument) << r.status;
+  EXPECT_EQ(AttemptCount(), attempts + 1);
+}
+
 // One key, one holder: a record may not list a key another holder's record holds.
 TEST_F(SecurityTest, AKeyIdentifiesOneHolder) {
   ExpectRefused(Registry(PartyRecord(Ruc("2069999991"), veta::v1::TRADER, key_a_)),
