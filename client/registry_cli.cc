@@ -26,8 +26,8 @@ void PrintJson(const google::protobuf::Message& m) {
 // Submits records signed by `key` on one stream, in batches; reports progress on stderr. Each
 // is signed as a new version of the record's current version on the server; a record whose
 // current version already says the same is skipped: imports resume.
-absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& all,
-                           const PrivateKey& key, const std::string& server) {
+absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& all, const PrivateKey& key,
+                           const std::string& server) {
   auto stub = Connect(server);
   ASSIGN_OR_RETURN(auto versioned, AgainstCurrentVersions(stub.get(), all));
   std::vector<veta::v1::RegistryRecord> records;

@@ -254,6 +254,12 @@ bool RuleContext::PartiesMayCorrect(const DecodedEnvelope& e) {
 std::optional<Verdict> RuleContext::RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const {
   const bool exported = lot.exported_at() != 0 && lot.export_voided_at() == 0;
   if (Original(lot) - Remaining(lot) <= 1e-9 && !exported) return std::nullopt;
+  if (RuleRegistrarSigned(false)) {
+    // Signed by the entry's parties: what became of the lot since is its holder's business.
+    return Refuse(veta::v1::CORRECTION_BLOCKED,
+                  StrCat("entry ", target, " created lot ", lot.lot_id(), ", which has moved on ",
+                         "since: correct what came after it first (a registrar sees what)"));
+  }
   std::string next;
   if (exported) {
     next = StrCat("it was exported by entry ", lot.exported_at());
@@ -310,6 +316,20 @@ Verdict RuleContext::EvaluateCorrection() const {
   if (!decoded.ok()) return Failure(decoded.status());
   const DecodedEnvelope& e = *decoded;
   const std::vector<std::string> parties = NeededParties(e);
+  // Who signed, before anything about the entry is told: a registrar, or a party the entry
+  // names (who may read it). Anyone else learns nothing of it (its kind, parties, state).
+  const bool by_registrar = !RuleRegistrarSigned(false).has_value();
+  bool by_a_party = false;
+  for (const auto& id : parties) {
+    auto person = FindPerson(id);
+    by_a_party = by_a_party || (person != nullptr &&
+                                !RuleSignedBy(*StandingOf(*person), d, veta::v1::SIGNER_NOT_PARTY));
+  }
+  if (!by_registrar && !by_a_party) {
+    return Refuse(veta::v1::CORRECTION_NOT_AUTHORIZED,
+                  StrCat("a correction of entry ", target, " is signed by an active registrar ",
+                         "or by the parties of that entry"));
+  }
   if (parties.empty()) {
     return Refuse(
         veta::v1::CORRECTION_TARGET_INVALID,
@@ -331,7 +351,7 @@ Verdict RuleContext::EvaluateCorrection() const {
       by_parties = false;
     }
   }
-  if (!by_parties && RuleRegistrarSigned(false)) {
+  if (!by_parties && !by_registrar) {
     return Refuse(
         veta::v1::CORRECTION_NOT_AUTHORIZED,
         PartiesMayCorrect(e)

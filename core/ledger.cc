@@ -509,8 +509,14 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       wb.Put(store_->keys(), new_key->key.keyid(), seq_key);
       pending_keys[new_key->key.keyid()] = seq;
       new_keys.push_back(new_key);
+      delta.keys.push_back(new_key);  // so that a record later in the batch cannot list it
     }
     registry_->Stage(verdict, seq, &delta, &wb);
+    // Keys a record of this batch lists: a key registration later in the batch cannot take
+    // them (one key, one holder, within a batch as across batches).
+    for (const auto& record : verdict.effects.records) {
+      for (const auto& k : RecordKeys(record->record)) pending_keys.emplace(k.keyid(), seq);
+    }
     batch_statements.emplace(statement, std::make_pair(seq, &d.bytes));
     last_leaf_ = leaf;
     last_time_micros_ = now;

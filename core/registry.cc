@@ -690,12 +690,12 @@ absl::Status Registry::Load() {
         !state->record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("registry column family holds a malformed record");
     }
-    if (state->record.has_unit()) {
-      ASSIGN_OR_RETURN(state->geometry,
-                       geo::Geometry::FromGeoJson(state->record.unit().geometry_geojson()));
-    } else if (state->record.has_zone()) {
-      ASSIGN_OR_RETURN(state->geometry,
-                       geo::Geometry::FromGeoJson(state->record.zone().geometry_geojson()));
+    if (state->record.has_unit() || state->record.has_zone()) {
+      ASSIGN_OR_RETURN(geo::Geometry g,
+                       geo::Geometry::FromGeoJson(state->record.has_unit()
+                                                      ? state->record.unit().geometry_geojson()
+                                                      : state->record.zone().geometry_geojson()));
+      state->geometry = std::make_shared<const geo::Geometry>(std::move(g));
     }
     records_[std::string(key.substr(0, key.size() - 9))] = std::move(state);
   }
@@ -935,9 +935,9 @@ Verdict RuleContext::EvaluateRecord() const {
   state->record = r;
   state->sequence = sequence;
   if (d.record_geometry != nullptr) {
-    state->geometry = *d.record_geometry;
-  } else {
-    state->geometry = std::move(geometry);
+    state->geometry = d.record_geometry;
+  } else if (geometry) {
+    state->geometry = std::make_shared<const geo::Geometry>(std::move(*geometry));
   }
   Verdict v;
   v.effects.records.push_back(std::move(state));

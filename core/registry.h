@@ -52,7 +52,8 @@ std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequ
 struct RecordState {
   veta::v1::RegistryRecord record;
   uint64_t sequence = 0;
-  std::optional<geo::Geometry> geometry;
+  // Shared with the envelope that carried it (parsed once, on the verification pool).
+  std::shared_ptr<const geo::Geometry> geometry;
 };
 
 // Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument

@@ -185,9 +185,11 @@ void Put(RulesWorld* w, veta::v1::RegistryRecord record, uint64_t seq) {
   veta::Verdict v;
   auto state = std::make_shared<veta::RecordState>();
   if (record.has_unit())
-    state->geometry = *veta::geo::Geometry::FromGeoJson(record.unit().geometry_geojson());
+    state->geometry = std::make_shared<const veta::geo::Geometry>(
+        *veta::geo::Geometry::FromGeoJson(record.unit().geometry_geojson()));
   if (record.has_zone())
-    state->geometry = *veta::geo::Geometry::FromGeoJson(record.zone().geometry_geojson());
+    state->geometry = std::make_shared<const veta::geo::Geometry>(
+        *veta::geo::Geometry::FromGeoJson(record.zone().geometry_geojson()));
   state->record = std::move(record);
   state->sequence = seq;
   v.effects.records.push_back(state);

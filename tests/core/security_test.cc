@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/access.h"
+#include "core/audit.h"
 #include "core/queries.h"
 #include "gtest/gtest.h"
 #include "tests/core/custody_fixture.h"
@@ -294,6 +295,59 @@ TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
   *p.mutable_time() = Now();
   ExpectRefused(Sign(kProcessingType, p, {plant_key_}), veta::v1::PLANT_DOES_NOT_HOLD_LOT,
                 StrCat("lot L1 is not held by ", plant_));
+}
+
+// A correction tells nothing of an entry to a signer who is neither a registrar nor one of
+// its parties (else any key could read every sale's parties, entry by entry, with Check).
+TEST_F(SecurityTest, ACorrectionBySomeoneElseTellsNothingOfTheEntry) {
+  Extract("L1", "UA", 1000, 8);
+  const uint64_t sale = Sell("L1", miner_a_, plant_, "P1", 400).sequence;
+  for (uint64_t target : {sale, uint64_t{1}}) {  // a sale, and a registry record
+    const SubmitResult r = ledger_->CheckAndWait(CorrectionEnvelope(target, {trader_key_}));
+    EXPECT_EQ(r.refusal, veta::v1::CORRECTION_NOT_AUTHORIZED) << r.status;
+    EXPECT_EQ(r.status.message(),
+              StrCat("[CORRECTION_NOT_AUTHORIZED] a correction of entry ", target,
+                     " is signed by an active registrar or by the parties of that entry"));
+  }
+  // The parties themselves: the plant's lot has moved on, but where to is the plant's to say.
+  Sell("P1", plant_, trader_, "T1", 100);
+  const SubmitResult r = ledger_->CheckAndWait(CorrectionEnvelope(sale, {key_a_, plant_key_}));
+  EXPECT_EQ(r.refusal, veta::v1::CORRECTION_BLOCKED) << r.status;
+  EXPECT_EQ(r.status.message().find("T1"), std::string::npos) << r.status;
+  EXPECT_EQ(r.status.message().find(trader_), std::string::npos) << r.status;
+}
+
+// One key, one holder within a batch, in both orders, and the audit agrees with the sequencer.
+TEST_F(SecurityTest, AKeyRegisteredAndListedInOneBatchHasOneHolder) {
+  const PrivateKey a = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  const PrivateKey b = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  auto registration = [&](const PrivateKey& key) {
+    veta::v1::KeyRegistration reg;
+    *reg.mutable_key() = key.public_key().ToProto();
+    reg.set_holder("regulator:SUNAT");
+    return Sign(kKeyRegistrationType, reg, {authority_});
+  };
+  std::vector<std::string> batch = {
+      registration(a), Registry(PartyRecord(Ruc("2069999995"), veta::v1::TRADER, a)),
+      Registry(PartyRecord(Ruc("2069999996"), veta::v1::TRADER, b)), registration(b)};
+  std::vector<std::future<SubmitResult>> answers;
+  for (auto& envelope : batch) {
+    auto p = std::make_shared<std::promise<SubmitResult>>();
+    answers.push_back(p->get_future());
+    ledger_->Submit(envelope, [p](SubmitResult r) { p->set_value(r); });
+  }
+  EXPECT_TRUE(answers[0].get().status.ok());
+  EXPECT_EQ(answers[1].get().refusal, veta::v1::REGISTRY_KEY_TAKEN);
+  EXPECT_TRUE(answers[2].get().status.ok());
+  EXPECT_EQ(answers[3].get().refusal, veta::v1::KEY_REGISTRATION_REFUSED);
+  EXPECT_EQ(ledger_->keys().Find(a.public_key().keyid())->holder, "regulator:SUNAT");
+  EXPECT_EQ(ledger_->keys().Find(b.public_key().keyid())->holder,
+            StrCat("party:", Ruc("2069999996")));
+  ledger_->Close();
+  const AuditReport report = AuditLedger(dir_.path());
+  EXPECT_TRUE(report.status.ok()) << report.status;
+  Reopen();
+  EXPECT_EQ(ledger_->keys().Find(a.public_key().keyid())->holder, "regulator:SUNAT");
 }
 
 // 6. Timestamps outside their range are refused at decode, naming the field.
