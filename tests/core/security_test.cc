@@ -126,6 +126,10 @@ TEST_F(SecurityTest, NoRecordKindCanBeRolledBack) {
   p->set_cash_flag_threshold_pen(5000);
   ExpectAccepted(Registry(params));
   ExpectReplayRefused(WithSignature(first, key_a_), first_seq);
+  ledger_->Close();
+  const AuditReport report = AuditLedger(dir_.path());
+  EXPECT_TRUE(report.status.ok()) << report.status;
+  Reopen();
   EXPECT_EQ(Current(RecordKind::kParameters, "").record.parameters().cash_flag_threshold_pen(),
             5000);
 }
@@ -210,9 +214,13 @@ TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
   ASSERT_TRUE(d.ok());
   EXPECT_TRUE(VerifySignatures(*d, ledger_->keys()).ok());
 
-  // The state survives a restart (the key ring is rebuilt from the store).
+  // The state survives a restart (the key ring is rebuilt from the store), and the audit's
+  // replay of the rules agrees with every decision.
   Reopen();
   ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE);
+  ledger_->Close();
+  const AuditReport report = AuditLedger(dir_.path());
+  EXPECT_TRUE(report.status.ok()) << report.status;
 }
 
 // The attempts log keeps what registered keys signed, and not what anyone could make.
