@@ -108,7 +108,34 @@ bool Check(const veta::v1::RegistryRecord& record, size_t line, ImportPlan* plan
     return false;
   }
   plan->records.push_back(record);
+  plan->record_lines.push_back(line);
   return true;
+}
+
+// One row per record, one holder per key: what the ledger would refuse halfway through the
+// import (RECORD_VERSION_STALE for a second version signed against the same current one,
+// REGISTRY_KEY_TAKEN), reported with the file's other errors before anything is sent.
+ImportPlan Finish(ImportPlan plan) {
+  std::map<std::string, size_t> ids;                              // kind || id -> line
+  std::map<std::string, std::pair<std::string, size_t>> holders;  // keyid -> (holder, line)
+  for (size_t i = 0; i < plan.records.size(); ++i) {
+    const auto [kind, id] = RecordKey(plan.records[i]);
+    const size_t line = plan.record_lines[i];
+    const std::string name = StrCat(RecordKindName(kind), " ", id);
+    if (auto [it, fresh] = ids.emplace(name, line); !fresh) {
+      plan.errors.push_back(
+          {line, StrCat(name, " is also on line ", it->second, ": one row per record")});
+    }
+    for (const auto& k : RecordKeys(plan.records[i])) {
+      auto [it, fresh] = holders.emplace(k.keyid(), std::make_pair(name, line));
+      if (!fresh && it->second.first != name) {
+        plan.errors.push_back(
+            {line, StrCat("the public key of ", name, " is also ", it->second.first, "'s (line ",
+                          it->second.second, "): a key identifies one holder")});
+      }
+    }
+  }
+  return plan;
 }
 
 }  // namespace
@@ -201,7 +228,7 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
     if (fresh && !Check(miner_record, csv_row.line, &plan)) continue;
     Check(unit_record, csv_row.line, &plan);
   }
-  return plan;
+  return Finish(std::move(plan));
 }
 
 ImportPlan PlanRepcoImport(std::string_view csv) {
@@ -246,7 +273,7 @@ ImportPlan PlanRepcoImport(std::string_view csv) {
     }
     Check(record, csv_row.line, &plan);
   }
-  return plan;
+  return Finish(std::move(plan));
 }
 
 ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& options) {
@@ -280,7 +307,7 @@ ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& opt
     z->set_in_force(true);
     Check(record, i + 1, &plan);
   }
-  return plan;
+  return Finish(std::move(plan));
 }
 
 }  // namespace veta

@@ -1,8 +1,9 @@
 // Bulk registration: REINFO and REPCO CSV files and GeoJSON zones become registry records.
-// Every row is checked (the same ValidateRecord the server runs) before anything is sent, so
-// a file with a bad row is reported whole and imported not at all. Submitting the records is
-// idempotent: a record already in the registry, unchanged, is refused as a duplicate, so an
-// interrupted import is resumed by running it again.
+// Every row is checked (the same ValidateRecord the server runs, one row per record, one
+// holder per key) before anything is sent, so a file with a bad row is reported whole and
+// imported not at all. Submitting the records is idempotent: each is signed as a new version
+// of its current one, and a record already in the registry unchanged is skipped (veta import),
+// so an interrupted import is resumed by running it again.
 #pragma once
 
 #include <string>
@@ -20,6 +21,7 @@ struct ImportError {
 
 struct ImportPlan {
   std::vector<veta::v1::RegistryRecord> records;
+  std::vector<size_t> record_lines;  // the line of each record
   std::vector<ImportError> errors;
   size_t rows = 0;
 };

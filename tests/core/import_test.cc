@@ -107,6 +107,22 @@ TEST(ImportTest, EveryBadRowIsReportedWithItsLine) {
   EXPECT_NE(missing.errors[0].reason.find("missing columns: size_class"), std::string::npos);
 }
 
+// What the ledger would refuse halfway through (a second version of a record, a key of two
+// holders) is reported with the file's other errors, before anything is sent.
+TEST(ImportTest, ARecordTwiceOrAKeyOfTwoHoldersIsReported) {
+  const std::string key = Key();
+  ImportPlan plan = PlanReinfoImport(StrCat(kReinfoHeader, ReinfoRow(Ruc("2060000001"), "U1", key),
+                                            ReinfoRow(Ruc("2060000002"), "U1", Key()),
+                                            ReinfoRow(Ruc("2060000003"), "U3", key)));
+  ASSERT_EQ(plan.errors.size(), 2u);
+  EXPECT_EQ(plan.errors[0].line, 3u);
+  EXPECT_EQ(plan.errors[0].reason, "unit U1 is also on line 2: one row per record");
+  EXPECT_EQ(plan.errors[1].line, 4u);
+  EXPECT_NE(plan.errors[1].reason.find(StrCat("is also miner ", Ruc("2060000001"))),
+            std::string::npos)
+      << plan.errors[1].reason;
+}
+
 TEST(ImportTest, RepcoAndArtisanalCapacity) {
   const std::string key = Key();
   ImportPlan plan = PlanRepcoImport(
