@@ -21,6 +21,7 @@
 
 #include "core/envelope.h"
 #include "core/flags.h"
+#include "core/ids.h"
 #include "core/keys.h"
 #include "core/ledger.h"
 #include "core/sha256.h"
@@ -39,15 +40,7 @@ namespace fs = std::filesystem;
 // (every memtable flushed: table files for every family); the last one ends as a killed server
 // does, after its last answered write, so that the WAL holds records too.
 
-std::string Ruc(const std::string& first10) {
-  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
-  int sum = 0;
-  for (int i = 0; i < 10; ++i) sum += (first10[static_cast<size_t>(i)] - '0') * kWeights[i];
-  int check = 11 - sum % 11;
-  if (check == 10) check = 0;
-  if (check == 11) check = 1;
-  return first10 + std::to_string(check);
-}
+std::string Ruc(const std::string& first10) { return veta::RucWithCheckDigit(first10); }
 
 google::protobuf::Timestamp Time(const std::string& rfc3339) {
   google::protobuf::Timestamp t;
