@@ -107,6 +107,8 @@ Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible) {
   Caller c;
   if (info == nullptr) return c;
   if (info->authority) return Caller{Role::kRegulator, "authority"};
+  // Revoked (by a key registration) as of the entries visible: the public's.
+  if (info->revoked_at != 0 && info->revoked_at < visible) return c;
   const std::string& holder = info->holder;
   const size_t colon = holder.find(':');
   if (colon == std::string::npos) return c;

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -70,6 +71,30 @@ absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence, c
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         StrCat("registered key is invalid: ", key.status().message()));
+  }
+  // "miner:RUC", "party:RUC"...: the holders of registry records' keys, whose keys are listed
+  // (and dropped) in the record itself.
+  if (const size_t colon = reg.holder().find(':');
+      colon != std::string::npos && ParseRecordKind(reg.holder().substr(0, colon)).ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("'", reg.holder(), "' names a registry record: its keys are listed in the ",
+               "record (a new version adds or drops them), not registered apart"));
+  }
+  if (reg.revoke()) {
+    auto existing = keys.Find(key->keyid());
+    if (existing == nullptr || existing->authority || existing->holder != reg.holder() ||
+        pending.count(key->keyid()) != 0) {
+      return absl::FailedPreconditionError(
+          StrCat("key ", key->keyid(), " is not a key registered to ", reg.holder(),
+                 " by a key registration (a record's keys are dropped by a new version)"));
+    }
+    if (existing->revoked_at != 0) {
+      return absl::FailedPreconditionError(
+          StrCat("key ", key->keyid(), " was already revoked by entry ", existing->revoked_at));
+    }
+    *new_key = std::make_shared<const KeyInfo>(
+        KeyInfo{*key, reg.holder(), false, existing->registered_at, sequence});
+    return absl::OkStatus();
   }
   if (auto existing = keys.Find(key->keyid()); existing != nullptr) {
     return absl::AlreadyExistsError(StrCat("key ", key->keyid(), " is already registered (entry ",

@@ -22,6 +22,7 @@ struct KeyInfo {
   std::string holder;
   bool authority = false;
   uint64_t registered_at = 0;  // sequence of the genesis or registration entry
+  uint64_t revoked_at = 0;     // the key registration that revoked it (0: in force)
 };
 
 class KeyRing {

@@ -175,9 +175,11 @@ absl::Status Ledger::Load() {
         keys_.Add(std::make_shared<const KeyInfo>(KeyInfo{key, "authority", true, 0}));
       }
     } else if (d.kind == PayloadKind::kKeyRegistration) {
+      // The row points at the registration, or at the revocation that followed it.
       ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(d.key_registration.key()));
-      keys_.Add(
-          std::make_shared<const KeyInfo>(KeyInfo{key, d.key_registration.holder(), false, seq}));
+      const bool revoked = d.key_registration.revoke();
+      keys_.Add(std::make_shared<const KeyInfo>(
+          KeyInfo{key, d.key_registration.holder(), false, revoked ? 0 : seq, revoked ? seq : 0}));
     } else if (d.kind == PayloadKind::kRegistry) {
       const auto [kind, id] = RecordKey(d.registry);
       for (const auto& proto : RecordKeys(d.registry)) {

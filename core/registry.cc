@@ -851,7 +851,16 @@ std::optional<Verdict> RuleContext::RuleRegistrarSigned(bool authority_needed) c
 std::optional<Verdict> RuleContext::RuleSignersInForce() const {
   for (const auto& sig : d.envelope.signatures()) {
     auto info = keys.Find(sig.keyid());
+    // A revocation earlier in the batch is staged, not yet in the key ring.
+    for (const auto& staged : delta.keys) {
+      if (staged->key.keyid() == sig.keyid()) info = staged;
+    }
     if (info == nullptr || info->authority) continue;
+    if (info->revoked_at != 0) {
+      return Refuse(veta::v1::KEY_NOT_IN_FORCE,
+                    StrCat("key ", sig.keyid().substr(0, 16), "... of ", info->holder,
+                           " was revoked by entry ", info->revoked_at, ": it signs nothing more"));
+    }
     const size_t colon = info->holder.find(':');
     auto kind = ParseRecordKind(info->holder.substr(0, colon));
     // Keys registered by a key registration (regulators) have no record to rotate them.

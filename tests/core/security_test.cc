@@ -250,6 +250,57 @@ TEST_F(SecurityTest, TheAttemptsLogKeepsSignedRefusalsOnly) {
   EXPECT_EQ(AttemptCount(), attempts + 1);
 }
 
+// A key registered by a key registration (a regulator's) is revoked by another one: from then
+// on it neither signs nor identifies; a record's key is dropped by the record instead.
+TEST_F(SecurityTest, ARegulatorsKeyIsRevokedAndThenNeitherSignsNorIdentifies) {
+  const PrivateKey regulator = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  auto registration = [&](bool revoke, const std::string& holder = "regulator:SUNAT") {
+    veta::v1::KeyRegistration reg;
+    *reg.mutable_key() = regulator.public_key().ToProto();
+    reg.set_holder(holder);
+    reg.set_revoke(revoke);
+    return Sign(kKeyRegistrationType, reg, {authority_});
+  };
+  ExpectAccepted(registration(false));
+  const uint64_t before = ledger_->size();
+  auto info = ledger_->keys().Find(regulator.public_key().keyid());
+  EXPECT_EQ(CallerForKey(info.get(), ledger_->store(), before).role, Role::kRegulator);
+  // Revocation and a memo by the revoked key, in one batch: the memo is refused.
+  veta::v1::Memo memo;
+  memo.set_text("after the revocation");
+  auto revoked = std::make_shared<std::promise<SubmitResult>>();
+  auto signed_after = std::make_shared<std::promise<SubmitResult>>();
+  ledger_->Submit(registration(true), [revoked](SubmitResult r) { revoked->set_value(r); });
+  ledger_->Submit(Sign(kMemoType, memo, {regulator}),
+                  [signed_after](SubmitResult r) { signed_after->set_value(r); });
+  const uint64_t revocation = revoked->get_future().get().sequence;
+  EXPECT_EQ(signed_after->get_future().get().refusal, veta::v1::KEY_NOT_IN_FORCE);
+  info = ledger_->keys().Find(regulator.public_key().keyid());
+  EXPECT_EQ(info->revoked_at, revocation);
+  EXPECT_EQ(CallerForKey(info.get(), ledger_->store(), ledger_->size()).role, Role::kPublic);
+  EXPECT_EQ(CallerForKey(info.get(), ledger_->store(), before).role, Role::kRegulator);
+  // Its registration again, or the revocation again: the same statements (no way back).
+  SubmitResult r = ledger_->SubmitAndWait(registration(false));
+  EXPECT_EQ(r.refusal, veta::v1::ENVELOPE_REPLAYED) << r.status;
+  r = ledger_->SubmitAndWait(registration(true));
+  EXPECT_EQ(r.refusal, veta::v1::ENVELOPE_REPLAYED) << r.status;
+  // A record's key, or a holder that names a record: refused.
+  veta::v1::KeyRegistration record_key;
+  *record_key.mutable_key() = trader_key_.public_key().ToProto();
+  record_key.set_holder(StrCat("party:", trader_));
+  record_key.set_revoke(true);
+  r = ledger_->SubmitAndWait(Sign(kKeyRegistrationType, record_key, {authority_}));
+  EXPECT_EQ(r.refusal, veta::v1::KEY_REGISTRATION_REFUSED) << r.status;
+  EXPECT_NE(r.status.message().find("names a registry record"), std::string::npos) << r.status;
+  // After a restart, and in the audit's replay, the same.
+  Reopen();
+  ExpectRefused(Sign(kMemoType, memo, {regulator}), veta::v1::KEY_NOT_IN_FORCE,
+                StrCat("was revoked by entry ", revocation));
+  ledger_->Close();
+  const AuditReport report = AuditLedger(dir_.path());
+  EXPECT_TRUE(report.status.ok()) << report.status;
+}
+
 // One key, one holder: a record may not list a key another holder's record holds.
 TEST_F(SecurityTest, AKeyIdentifiesOneHolder) {
   ExpectRefused(Registry(PartyRecord(Ruc("2069999991"), veta::v1::TRADER, key_a_)),
