@@ -225,6 +225,9 @@ absl::Status AttemptsCmd(int argc, char** argv) {
                 parties.c_str(), a.unit_code().c_str(), a.message().c_str(),
                 PayloadToJson(env.payload_type(), env.payload()).c_str());
   }
+  if (response.next_start() != 0) {
+    std::printf("(more: --start %llu)\n", static_cast<unsigned long long>(response.next_start()));
+  }
   return absl::OkStatus();
 }
 

@@ -684,7 +684,7 @@ grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContex
           StrCat("a page holds at most ", kPageMax, " items; ", limit, " were asked for"));
     }
     // Attempts keep the refused envelope: the page stops at page_bytes_max, and the caller
-    // continues from the last number + 1.
+    // continues from next_start.
     uint64_t start = request->start();
     size_t bytes = 0;
     bool full = false;
@@ -701,6 +701,9 @@ grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContex
         *response->add_attempts() = std::move(a);
       }
       if (attempts.size() < chunk) break;
+    }
+    if (full || static_cast<size_t>(response->attempts_size()) == limit) {
+      response->set_next_start(start);
     }
     return absl::OkStatus();
   }();

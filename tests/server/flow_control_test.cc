@@ -409,5 +409,35 @@ TEST_F(FlowControlTest, ListEntriesPagesStopAtTheirByteBound) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// Attempts carry their envelopes: a page stops at the byte bound, and next_start says where to
+// go on (0 at the end), so a client never takes a short page for the end.
+TEST_F(FlowControlTest, ListAttemptsPagesSayWhereToGoOn) {
+  ServiceLimits limits;
+  limits.page_bytes_max = 4 << 10;
+  Start(limits);
+  // Refused key registrations signed by a registered key: kept as attempts, about 1.2 KiB each.
+  for (int i = 0; i < 12; ++i) {
+    veta::v1::KeyRegistration reg;
+    *reg.mutable_key() = PrivateKey::Generate(KeyAlgorithm::kEd25519)->public_key().ToProto();
+    reg.set_holder(std::string(1000, 'x') + std::to_string(i));
+    veta::v1::SubmitResponse response;
+    EXPECT_FALSE(
+        Submit(Sign(kKeyRegistrationType, reg.SerializeAsString(), trader_), &response).ok());
+  }
+  uint64_t start = 0, seen = 0, pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    veta::v1::ListAttemptsRequest request;
+    request.set_start(start);
+    veta::v1::ListAttemptsResponse page;
+    ASSERT_TRUE(stub_->ListAttempts(&ctx, request, &page).ok());
+    for (const auto& a : page.attempts()) EXPECT_EQ(a.number(), seen++);
+    start = page.next_start();
+    ++pages;
+  } while (start != 0 && pages < 100);
+  EXPECT_EQ(seen, 12u);
+  EXPECT_GT(pages, 2u);
+}
+
 }  // namespace
 }  // namespace veta::server
