@@ -175,6 +175,31 @@ TEST_F(SecurityTest, EveryPayloadKindIsRecordedOnceWhoeverSigns) {
   ExpectReplayRefused(WithSignature(m, plant_key_), ms);
 }
 
+// Within one batch too: the copy with a signature added is refused and kept, the byte-for-byte
+// copy refused and not kept.
+TEST_F(SecurityTest, AReplayInTheSameBatchIsRefused) {
+  veta::v1::Memo memo;
+  memo.set_text("once");
+  const std::string original = Sign(kMemoType, memo, {trader_key_});
+  const uint64_t attempts = AttemptCount();
+  std::vector<std::future<SubmitResult>> answers;
+  for (const std::string& e : {original, WithSignature(original, plant_key_), original}) {
+    auto p = std::make_shared<std::promise<SubmitResult>>();
+    answers.push_back(p->get_future());
+    ledger_->Submit(e, [p](SubmitResult r) { p->set_value(r); });
+  }
+  const SubmitResult first = answers[0].get();
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  for (size_t i = 1; i < answers.size(); ++i) {
+    const SubmitResult r = answers[i].get();
+    EXPECT_EQ(r.refusal, veta::v1::ENVELOPE_REPLAYED) << r.status;
+    EXPECT_NE(r.status.message().find(StrCat("already recorded as entry ", first.sequence)),
+              std::string::npos)
+        << r.status;
+  }
+  EXPECT_EQ(AttemptCount(), attempts + 1);
+}
+
 // 3. A key dropped in a rotation neither signs for its holder nor identifies it over TLS; what
 // it signed before still stands.
 TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
