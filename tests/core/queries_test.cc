@@ -53,9 +53,9 @@ TEST_F(QueriesTest, RecordAsOfEntryAndTimeAcrossStatusChanges) {
 TEST_F(QueriesTest, ListRecordsFiltersAndPages) {
   for (int i = 0; i < 7; ++i) {
     // A key per miner: a key identifies one holder (REGISTRY_KEY_TAKEN).
-    ExpectAccepted(Registry(Miner(Ruc(StrCat("206000000", i)),
-                                  *PrivateKey::Generate(KeyAlgorithm::kEd25519),
-                                  i % 2 ? veta::v1::SUSPENDIDO : veta::v1::VIGENTE)));
+    ExpectAccepted(
+        Registry(Miner(Ruc(StrCat("206000000", i)), *PrivateKey::Generate(KeyAlgorithm::kEd25519),
+                       i % 2 ? veta::v1::SUSPENDIDO : veta::v1::VIGENTE)));
   }
   auto unit = Unit("U-LIMA", Ruc("2060000000"), -77.03, -12.05);
   unit.mutable_unit()->set_ubigeo("150101");
