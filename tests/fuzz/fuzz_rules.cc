@@ -299,9 +299,21 @@ class Rules {
     }
     VETA_FUZZ_CHECK_MSG(after == before, r.status.ToString());
     if (r.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
-      // A rule's refusal: FailedPrecondition, its code at the front of the message.
-      VETA_FUZZ_CHECK_MSG(r.status.code() == absl::StatusCode::kFailedPrecondition,
-                          r.status.ToString());
+      // A rule's refusal: FailedPrecondition, its code at the front of the message; a replay
+      // is AlreadyExists (the entry it already is), a refused key registration keeps its
+      // check's code.
+      const absl::StatusCode code = r.status.code();
+      if (r.refusal == veta::v1::ENVELOPE_REPLAYED) {
+        VETA_FUZZ_CHECK_MSG(code == absl::StatusCode::kAlreadyExists, r.status.ToString());
+      } else if (r.refusal == veta::v1::KEY_REGISTRATION_REFUSED) {
+        VETA_FUZZ_CHECK_MSG(code == absl::StatusCode::kPermissionDenied ||
+                                code == absl::StatusCode::kInvalidArgument ||
+                                code == absl::StatusCode::kAlreadyExists ||
+                                code == absl::StatusCode::kFailedPrecondition,
+                            r.status.ToString());
+      } else {
+        VETA_FUZZ_CHECK_MSG(code == absl::StatusCode::kFailedPrecondition, r.status.ToString());
+      }
       const std::string prefix = StrCat("[", veta::v1::Refusal_Name(r.refusal), "] ");
       VETA_FUZZ_CHECK_MSG(std::string(r.status.message()).rfind(prefix, 0) == 0,
                           r.status.ToString());
