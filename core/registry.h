@@ -62,8 +62,8 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
                             std::optional<geo::Geometry>* geometry = nullptr);
 
 // The stateless part of judging a registry record (ValidateRecord, the geometry parsed once),
-// done on the verification pool before the sequencer, so that a hostile record (a geometry of
-// thousands of nested lists, a million vertices) costs the sequencer nothing. The verdict's
+// done on the verification pool before the sequencer, so that a hostile record (thousands of
+// nested lists, hundreds of thousands of positions) costs the sequencer nothing. The verdict's
 // refusal keeps its place among the rules (after the registrar's signature is checked).
 // Idempotent; a no-op for other payloads.
 void PrevalidateRecord(DecodedEnvelope* envelope);
