@@ -511,7 +511,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       wb.Put(store_->keys(), new_key->key.keyid(), seq_key);
       pending_keys[new_key->key.keyid()] = seq;
       new_keys.push_back(new_key);
-      delta.keys.push_back(new_key);  // so that a record later in the batch cannot list it
+      delta.StageKey(new_key);  // so that a record later in the batch cannot list it
     }
     registry_->Stage(verdict, seq, &delta, &wb);
     // Keys a record of this batch lists: a key registration later in the batch cannot take

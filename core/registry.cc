@@ -850,11 +850,9 @@ std::optional<Verdict> RuleContext::RuleRegistrarSigned(bool authority_needed) c
 
 std::optional<Verdict> RuleContext::RuleSignersInForce() const {
   for (const auto& sig : d.envelope.signatures()) {
-    auto info = keys.Find(sig.keyid());
     // A revocation earlier in the batch is staged, not yet in the key ring.
-    for (const auto& staged : delta.keys) {
-      if (staged->key.keyid() == sig.keyid()) info = staged;
-    }
+    auto info = delta.StagedKey(sig.keyid());
+    if (info == nullptr) info = keys.Find(sig.keyid());
     if (info == nullptr || info->authority) continue;
     if (info->revoked_at != 0) {
       return Refuse(veta::v1::KEY_NOT_IN_FORCE,
@@ -907,9 +905,10 @@ std::optional<Verdict> RuleContext::RuleRecordKeysFree() const {
   const std::string holder = StrCat(RecordKindName(kind), ":", id);
   for (const auto& k : RecordKeys(d.registry)) {
     std::string other;
-    if (auto info = keys.Find(k.keyid())) other = info->holder;
-    for (const auto& staged : delta.keys) {
-      if (staged->key.keyid() == k.keyid()) other = staged->holder;
+    if (auto staged = delta.StagedKey(k.keyid())) {
+      other = staged->holder;
+    } else if (auto info = keys.Find(k.keyid())) {
+      other = info->holder;
     }
     if (!other.empty() && other != holder) {
       return Refuse(veta::v1::REGISTRY_KEY_TAKEN,
@@ -1286,8 +1285,7 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,
       auto key = PublicKey::FromProto(k);
       if (!key.ok()) continue;  // validated before: cannot happen
       batch->Put(store_->keys(), k.keyid(), EncodeU64(sequence));
-      delta->keys.push_back(
-          std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence}));
+      delta->StageKey(std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence}));
     }
   }
   for (const auto& lot : v.effects.lots) {
@@ -1326,7 +1324,7 @@ void Registry::Commit(Delta delta, KeyRing* keys) {
   for (auto& [key, state] : delta.records) records_[key] = std::move(state);
   for (auto& [key, kg] : delta.counters) counters_[key] = kg;
   for (auto& [seller, stats] : delta.seller_stats) seller_stats_[seller] = stats;
-  for (auto& k : delta.keys) {
+  for (auto& [keyid, k] : delta.keys) {
     if (keys->Find(k->key.keyid()) == nullptr) keys->Add(k);
   }
   if (delta.zones_changed) RebuildZoneIndex();

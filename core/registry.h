@@ -134,7 +134,17 @@ struct Delta {
   std::map<std::string, std::string> state;  // index rows staged by the batch
   std::map<std::string, double> counters;
   std::map<std::string, SellerStats> seller_stats;
-  std::vector<std::shared_ptr<const KeyInfo>> keys;
+  // Keys staged by the batch (registrations, revocations, records' keys), latest by key id:
+  // looked up per signature and per listed key, so indexed.
+  std::unordered_map<std::string, std::shared_ptr<const KeyInfo>> keys;
+  void StageKey(std::shared_ptr<const KeyInfo> info) {
+    const std::string keyid = info->key.keyid();
+    keys[keyid] = std::move(info);
+  }
+  std::shared_ptr<const KeyInfo> StagedKey(const std::string& keyid) const {
+    auto it = keys.find(keyid);
+    return it == keys.end() ? nullptr : it->second;
+  }
   bool zones_changed = false;
 };
 
