@@ -103,7 +103,7 @@ bool MayCall(Role role, Rpc rpc) {
   return false;
 }
 
-Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible) {
+Caller CallerForKey(const KeyInfo* info, const Reader& store, uint64_t visible) {
   Caller c;
   if (info == nullptr) return c;
   if (info->authority) return Caller{Role::kRegulator, "authority"};

@@ -32,7 +32,8 @@
 
 #include "core/envelope.h"
 #include "core/keyring.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 
 namespace veta {
 
@@ -81,7 +82,7 @@ bool MayCall(Role role, Rpc rpc);
 // Who holds this key: the caller it identifies (public when unknown, or when the key was
 // dropped from its holder's record by a rotation). `visible` bounds the registry versions
 // consulted.
-Caller CallerForKey(const KeyInfo* info, const Store& store, uint64_t visible);
+Caller CallerForKey(const KeyInfo* info, const Reader& store, uint64_t visible);
 
 // The parties an entry names (RUCs, DNIs), and whether it is a registry entry (public).
 struct EntryParties {

@@ -13,7 +13,9 @@
 #include "core/note.h"
 #include "core/registry.h"
 #include "core/status_macros.h"
-#include "core/store.h"
+#include "core/storage/rocks_store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
 
@@ -23,25 +25,24 @@ namespace {
 class Auditor {
  public:
   // `scratch` is an empty store in which the registry's state is rebuilt from the entries.
-  Auditor(const Store& store, Store* scratch, AuditReport* report)
+  Auditor(const Reader& store, Store* scratch, AuditReport* report)
       : store_(store), scratch_(scratch), registry_(scratch), report_(report) {}
 
   absl::Status Run(const std::function<void(uint64_t)>& progress) {
     RETURN_IF_ERROR(LoadCheckpoints());
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.entries()));
+    std::unique_ptr<Cursor> it = store_.NewCursor(Family::kEntries);
     uint64_t expect = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
       report_->bad_sequence = static_cast<int64_t>(expect);
       uint64_t seq = 0;
-      if (!DecodeU64(it->key().ToStringView(), &seq) || seq != expect) {
-        return absl::DataLossError(StrCat("entry ", expect, " is missing (next stored key is ",
-                                          ToHex(it->key().ToStringView()), ")"));
+      if (!DecodeU64(it->key(), &seq) || seq != expect) {
+        return absl::DataLossError(
+            StrCat("entry ", expect, " is missing (next stored key is ", ToHex(it->key()), ")"));
       }
-      RETURN_IF_ERROR(CheckEntry(seq, it->value().ToStringView()));
+      RETURN_IF_ERROR(CheckEntry(seq, it->value()));
       if (progress && (seq + 1) % 65536 == 0) progress(seq + 1);
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scan entries"));
+    RETURN_IF_ERROR(Annotate(it->status(), "scan entries"));
     report_->bad_sequence = -1;
     report_->entries = expect;
     if (expect == 0) return absl::DataLossError("the ledger has no entries (no genesis)");
@@ -61,7 +62,7 @@ class Auditor {
     RETURN_IF_ERROR(CheckAttempts());
     // Every family derived from the log, rebuilt in the scratch store, equals the stored one
     // row for row: none missing, none extra, none different.
-    for (const Family& f : Families()) {
+    for (const Derived& f : Families()) {
       RETURN_IF_ERROR(CompareFamily(f));
     }
     return absl::OkStatus();
@@ -73,36 +74,35 @@ class Auditor {
 
  private:
   // A family derived from the log: its stored and rebuilt handles, and how to name a row.
-  struct Family {
+  struct Derived {
     std::string_view family;  // the column family's name
     std::string_view what;    // what it holds, plural
-    rocksdb::ColumnFamilyHandle* stored;
-    rocksdb::ColumnFamilyHandle* rebuilt;
+    veta::Family id;
     // A readable name for a row's key, and the entry it belongs to (-1 when none).
     std::function<std::string(std::string_view key, std::string_view value, int64_t* seq)> name;
   };
 
-  std::vector<Family> Families() const {
+  std::vector<Derived> Families() const {
     auto seq_of = [](std::string_view bytes, int64_t* seq) {
       uint64_t v = 0;
       if (DecodeU64(bytes, &v)) *seq = static_cast<int64_t>(v);
     };
     return {
-        {"default", "format marker rows", store_.meta(), scratch_->meta(),
+        {"default", "format marker rows", veta::Family::kMeta,
          [](std::string_view key, std::string_view, int64_t*) {
            return StrCat("row '", Printable(key), "'");
          }},
-        {"leaves", "leaf index rows", store_.leaves(), scratch_->leaves(),
+        {"leaves", "leaf index rows", veta::Family::kLeaves,
          [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
            seq_of(value, seq);
            return StrCat("the row of leaf ", ToHex(key));
          }},
-        {"statements", "statement index rows", store_.statements(), scratch_->statements(),
+        {"statements", "statement index rows", veta::Family::kStatements,
          [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
            seq_of(value, seq);
            return StrCat("the row of statement ", ToHex(key));
          }},
-        {"tree", "Merkle tree nodes", store_.tree(), scratch_->tree(),
+        {"tree", "Merkle tree nodes", veta::Family::kTree,
          [](std::string_view key, std::string_view, int64_t* seq) {
            uint64_t end = 0;
            if (key.size() != 9 || !DecodeU64(key.substr(0, 8), &end)) {
@@ -113,21 +113,21 @@ class Auditor {
            *seq = static_cast<int64_t>(end - 1);
            return StrCat("node (level ", level, ", index ", (end >> level) - 1, ")");
          }},
-        {"keys", "signing keys", store_.keys(), scratch_->keys(),
+        {"keys", "signing keys", veta::Family::kKeys,
          [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
            seq_of(value, seq);
            return StrCat("key ", Printable(key));
          }},
-        {"registry", "registry record versions", store_.registry(), scratch_->registry(),
+        {"registry", "registry record versions", veta::Family::kRegistry,
          [seq_of](std::string_view key, std::string_view, int64_t* seq) {
            if (key.size() >= 10) seq_of(key.substr(key.size() - 8), seq);
            return StrCat("record version '", Printable(key), "'");
          }},
-        {"state", "lots and counters", store_.state(), scratch_->state(),
+        {"state", "lots and counters", veta::Family::kState,
          [](std::string_view key, std::string_view, int64_t*) {
            return StrCat("row '", Printable(key), "'");
          }},
-        {"evidence", "red flags and evidence indexes", store_.evidence(), scratch_->evidence(),
+        {"evidence", "red flags and evidence indexes", veta::Family::kEvidence,
          [seq_of](std::string_view key, std::string_view, int64_t* seq) {
            if (!key.empty() && key[0] == 'f' && key.size() == 10) seq_of(key.substr(1, 8), seq);
            return StrCat("row '", Printable(key), "'");
@@ -152,18 +152,17 @@ class Auditor {
   }
 
   absl::Status LoadCheckpoints() {
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.checkpoints()));
+    std::unique_ptr<Cursor> it = store_.NewCursor(Family::kCheckpoints);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t size = 0;
-      if (!DecodeU64(it->key().ToStringView(), &size)) {
+      if (!DecodeU64(it->key(), &size)) {
         return absl::DataLossError("a checkpoint has a malformed key");
       }
       if (size == 0) return absl::DataLossError("a checkpoint claims an empty tree");
-      checkpoints_[size] = it->value().ToString();
-      if (!own_note_.empty() && size == own_size_) own_stored_ = it->value().ToString();
+      checkpoints_[size] = std::string(it->value());
+      if (!own_note_.empty() && size == own_size_) own_stored_ = std::string(it->value());
     }
-    return FromRocks(it->status(), "scan checkpoints");
+    return Annotate(it->status(), "scan checkpoints");
   }
 
   // The ledger stores each checkpoint before it writes it to the latest-checkpoint file: the
@@ -231,28 +230,27 @@ class Auditor {
     }
     // Every row the ledger wrote with this entry, rebuilt in the scratch store in the same
     // order (Ledger::ProcessBatch), to be compared with the stored families at the end.
-    rocksdb::WriteBatch wb;
+    std::unique_ptr<Batch> batch = scratch_->NewBatch();
+    Batch& wb = *batch;
     const std::string seq_key = EncodeU64(seq);
     const Hash leaf = merkle::HashLeaf(bytes);
     // Corrections read the entry they void: the scratch store keeps the entries too.
-    wb.Put(scratch_->entries(), seq_key, bytes);
-    wb.Put(scratch_->leaves(), AsBytes(leaf), seq_key);
+    wb.Put(veta::Family::kEntries, seq_key, bytes);
+    wb.Put(veta::Family::kLeaves, AsBytes(leaf), seq_key);
     // The statements family is keyed by what DecodeEnvelope names the statement, whatever its
     // definition: never derived here.
-    wb.Put(scratch_->statements(), AsBytes(decoded->statement_hash), seq_key);
+    wb.Put(veta::Family::kStatements, AsBytes(decoded->statement_hash), seq_key);
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
-      wb.Put(scratch_->tree(), NodeKey(level, index), AsBytes(h));
+      wb.Put(veta::Family::kTree, NodeKey(level, index), AsBytes(h));
     });
     if (decoded->kind == PayloadKind::kGenesis) {
       for (const auto& k : decoded->genesis.authority_keys()) {
-        wb.Put(scratch_->keys(), k.keyid(), seq_key);
+        wb.Put(veta::Family::kKeys, k.keyid(), seq_key);
       }
     }
-    if (new_key != nullptr) wb.Put(scratch_->keys(), new_key->key.keyid(), seq_key);
+    if (new_key != nullptr) wb.Put(veta::Family::kKeys, new_key->key.keyid(), seq_key);
     registry_.Stage(verdict, seq, &delta, &wb);
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;  // a scratch store: nothing to recover
-    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(wo, &wb), "replay"));
+    RETURN_IF_ERROR(Annotate(scratch_->Write(wb, /*sync=*/false), "replay"));
     registry_.Commit(std::move(delta), &keys_);
     last_leaf_ = leaf;
     return CheckCheckpoint(tree_.size());
@@ -291,16 +289,14 @@ class Auditor {
   }
 
   // A stored family equals the one rebuilt from the log, row for row, in both directions.
-  absl::Status CompareFamily(const Family& f) {
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    std::unique_ptr<rocksdb::Iterator> a(store_.db()->NewIterator(ro, f.stored));
-    std::unique_ptr<rocksdb::Iterator> b(scratch_->db()->NewIterator(ro, f.rebuilt));
+  absl::Status CompareFamily(const Derived& f) {
+    std::unique_ptr<Cursor> a = store_.NewCursor(f.id);
+    std::unique_ptr<Cursor> b = scratch_->NewCursor(f.id);
     // The default family also holds file digests, which are the store's own (the scratch
     // store has digests of its own files): Store::VerifyStorage checks them.
-    const bool skip_digests = f.stored == store_.meta();
-    auto skip = [&](rocksdb::Iterator* it) {
-      while (skip_digests && it->Valid() && it->key().starts_with(std::string(kFileDigestPrefix))) {
+    const bool skip_digests = f.id == veta::Family::kMeta;
+    auto skip = [&](Cursor* it) {
+      while (skip_digests && it->Valid() && it->key().starts_with(kFileDigestPrefix)) {
         it->Next();
       }
     };
@@ -317,36 +313,33 @@ class Auditor {
       int64_t seq = -1;
       std::string what;
       if (order < 0) {
-        what = StrCat(f.name(a->key().ToStringView(), a->value().ToStringView(), &seq),
+        what = StrCat(f.name(a->key(), a->value(), &seq),
                       " is stored but nothing in the log makes it");
       } else if (order > 0) {
-        what =
-            StrCat(f.name(b->key().ToStringView(), b->value().ToStringView(), &seq), " is missing");
+        what = StrCat(f.name(b->key(), b->value(), &seq), " is missing");
       } else {
-        what = StrCat(f.name(b->key().ToStringView(), b->value().ToStringView(), &seq),
-                      " differs from the one the log makes");
+        what = StrCat(f.name(b->key(), b->value(), &seq), " differs from the one the log makes");
       }
       report_->bad_sequence = seq < static_cast<int64_t>(report_->entries) ? seq : -1;
       return absl::DataLossError(StrCat("the stored ", f.what,
                                         " differ from the ones the entries and attempts rebuild (",
                                         f.family, " family): ", what));
     }
-    RETURN_IF_ERROR(FromRocks(a->status(), StrCat("scan the stored ", f.family, " family")));
-    return FromRocks(b->status(), StrCat("scan the rebuilt ", f.family, " family"));
+    RETURN_IF_ERROR(Annotate(a->status(), StrCat("scan the stored ", f.family, " family")));
+    return Annotate(b->status(), StrCat("scan the rebuilt ", f.family, " family"));
   }
 
   // The attempts log: numbered from 0 without gaps, each linked to the previous by hash, each
   // refused at a ledger size the log had reached.
   absl::Status CheckAttempts() {
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.attempts()));
+    std::unique_ptr<Cursor> it = store_.NewCursor(Family::kAttempts);
     uint64_t expect = 0;
     Hash previous{};
-    rocksdb::WriteBatch wb;
+    std::unique_ptr<Batch> wb = scratch_->NewBatch();
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
       veta::v1::Attempt a;
       uint64_t number = 0;
-      if (!DecodeU64(it->key().ToStringView(), &number) || number != expect) {
+      if (!DecodeU64(it->key(), &number) || number != expect) {
         return absl::DataLossError(StrCat("attempt ", expect, " is missing from the attempts log"));
       }
       if (!a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
@@ -362,26 +355,24 @@ class Auditor {
         return absl::DataLossError(
             StrCat("attempt ", number, " claims a ledger of ", a.ledger_size(), " entries"));
       }
-      previous = Sha256Of(it->value().ToStringView());
+      previous = Sha256Of(it->value());
       // Its rows in the evidence index, as the ledger writes them.
-      for (const auto& key : AttemptIndexKeys(a)) wb.Put(scratch_->evidence(), key, "");
-      if (wb.Count() >= 4096) RETURN_IF_ERROR(WriteScratch(&wb));
+      for (const auto& key : AttemptIndexKeys(a)) wb->Put(veta::Family::kEvidence, key, "");
+      if (wb->Count() >= 4096) RETURN_IF_ERROR(WriteScratch(&wb));
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scan attempts"));
+    RETURN_IF_ERROR(Annotate(it->status(), "scan attempts"));
     RETURN_IF_ERROR(WriteScratch(&wb));
     report_->attempts = expect;
     return absl::OkStatus();
   }
 
-  absl::Status WriteScratch(rocksdb::WriteBatch* wb) {
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
-    RETURN_IF_ERROR(FromRocks(scratch_->db()->Write(wo, wb), "rebuild"));
-    wb->Clear();
+  absl::Status WriteScratch(std::unique_ptr<Batch>* wb) {
+    RETURN_IF_ERROR(Annotate(scratch_->Write(**wb, /*sync=*/false), "rebuild"));
+    *wb = scratch_->NewBatch();
     return absl::OkStatus();
   }
 
-  const Store& store_;
+  const Reader& store_;
   Store* scratch_;
   Registry registry_;
   AuditReport* report_;
@@ -430,10 +421,10 @@ AuditReport AuditLedger(const std::string& data_dir, const std::function<void(ui
   // Table files are checked before RocksDB reads them; every other byte right after the open:
   // what follows reads the data through RocksDB, which trusts it.
   if (std::filesystem::exists(DatabasePath(data_dir))) {
-    report.status = Store::PrecheckTableFiles(DatabasePath(data_dir), &report.storage);
+    report.status = RocksStore::PrecheckTableFiles(DatabasePath(data_dir), &report.storage);
     if (!report.status.ok()) return report;
   }
-  auto store = Store::Open(DatabasePath(data_dir), Store::Mode::kReadOnly);
+  auto store = RocksStore::Open(DatabasePath(data_dir), RocksStore::Mode::kReadOnly);
   if (!store.ok()) {
     report.status = store.status();
     return report;
@@ -448,7 +439,7 @@ AuditReport AuditLedger(const std::string& data_dir, const std::function<void(ui
   }
   std::string verifier_key;
   {
-    auto scratch = Store::Open(scratch_dir + "/db", Store::Mode::kCreate);
+    auto scratch = RocksStore::Open(scratch_dir + "/db", RocksStore::Mode::kCreate);
     if (!scratch.ok()) {
       report.status = scratch.status();
     } else {

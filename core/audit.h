@@ -20,7 +20,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 
 namespace veta {
 

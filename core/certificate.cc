@@ -43,10 +43,10 @@ std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>
 
 // The first red flag raised on entry `seq`, if any; `it` is an iterator over the evidence
 // family, reused for every lot of a lineage.
-absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(rocksdb::Iterator* it, uint64_t seq) {
-  const std::string prefix = StrCat("f", EncodeU64(seq));
+absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(Cursor* it, uint64_t seq) {
+  const std::string prefix = FlagsOfEntryPrefix(seq);
   it->Seek(prefix);
-  RETURN_IF_ERROR(FromRocks(it->status(), "read the red flags"));
+  RETURN_IF_ERROR(Annotate(it->status(), "read the red flags"));
   if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
   veta::v1::Flag f;
   if (!f.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -252,10 +252,9 @@ absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
                                  cp.root);
 }
 
-absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
+absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
                             std::string_view lot_id) {
-  std::unique_ptr<rocksdb::Iterator> flags(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
+  std::unique_ptr<Cursor> flags = store.NewCursor(Family::kEvidence);
   for (const auto& node : lineage.nodes()) {
     const std::string step = StrCat("entry ", node.sequence(), " (", LotSourceName(node.source()),
                                     " creating lot ", node.lot_id(), ")");
@@ -276,7 +275,7 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id) {
   const veta::v1::Checkpoint cp = ledger.LatestCheckpoint();
   const uint64_t n = cp.tree_size();
-  const Store& store = ledger.store();
+  const Reader& store = ledger.store();
   ASSIGN_OR_RETURN(const veta::v1::Lot lot, GetLot(store, lot_id));
   if (lot.created_at() >= n) {
     return absl::UnavailableError(StrCat("lot ", lot_id, " was created by entry ", lot.created_at(),

@@ -70,12 +70,12 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
                                                     const PublicKey& authority,
                                                     std::string_view expected_origin = "");
 
-class Store;
+class Reader;
 
 // OK when no lot of the lineage (a backward lineage, read whole) was voided and no entry that
 // created one raised a red flag; FailedPrecondition "[CERTIFICATE_REFUSED] lot X rests on
 // entry N (...)" naming the first that did.
-absl::Status LineageIsClean(const Store& store, const veta::v1::Lineage& lineage,
+absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
                             std::string_view lot_id);
 
 // Opens a checkpoint note with the authority's key (the origin is the note's first line).

@@ -115,7 +115,7 @@ Verdict RuleContext::EvaluateProcessing() const {
   }
   if (auto r = RuleMassBalance(fine_out, ore_fine, gold_fine, params)) return *r;
   const std::string day = PeruDay(t);
-  const std::string plant_counter = StrCat("P", x.plant_ruc(), "/", day);
+  const std::string plant_counter = PlantDayCounter(x.plant_ruc(), day);
   if (ore_kg > 0) {
     if (auto r =
             RuleDailyLimit(registry.Counter(plant_counter, delta), ore_kg,
@@ -266,11 +266,10 @@ std::optional<Verdict> RuleContext::RuleUntouched(const veta::v1::Lot& lot, uint
   } else {
     next = StrCat("only ", Amount(lot, Remaining(lot)), " of ", Amount(lot, Original(lot)),
                   " is left");
-    std::unique_ptr<rocksdb::Iterator> it(
-        registry.store_->db()->NewIterator(rocksdb::ReadOptions(), registry.store_->state()));
+    std::unique_ptr<Cursor> it = registry.store_->NewCursor(Family::kState);
     const std::string prefix = ChildEdgeKey(lot.lot_id(), "");
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      const std::string child = it->key().ToString().substr(prefix.size());
+      const std::string child = std::string(it->key()).substr(prefix.size());
       auto c = registry.FindLot(child, delta);
       if (!c.ok() || !c->has_value() || (*c)->voided_at() != 0) continue;
       next += StrCat(": lot ", child, " (entry ", (*c)->created_at(), ") came from it");
@@ -291,7 +290,7 @@ Verdict RuleContext::EvaluateCorrection() const {
     return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
                   "a correction states its reason (1-1000 bytes)");
   }
-  auto bytes = registry.store_->Get(registry.store_->entries(), EncodeU64(target));
+  auto bytes = registry.store_->Get(Family::kEntries, EncodeU64(target));
   if (target >= sequence) {
     return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
                   StrCat("entry ", target, " is not in the ledger"));
@@ -339,10 +338,10 @@ Verdict RuleContext::EvaluateCorrection() const {
   auto voided = registry.FindState(VoidedEntryKey(target), delta);
   if (!voided.ok()) return Failure(voided.status());
   if (voided->has_value()) {
-    uint64_t by = 0;
-    DecodeU64(**voided, &by);
+    auto by = DecodeSequence(**voided, "a voided-entry row");
+    if (!by.ok()) return Failure(by.status());
     return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
-                  StrCat("entry ", target, " was already voided by entry ", by));
+                  StrCat("entry ", target, " was already voided by entry ", *by));
   }
   bool by_parties = PartiesMayCorrect(e);
   for (const auto& id : parties) {
@@ -400,9 +399,10 @@ Verdict RuleContext::EvaluateCorrection() const {
       const auto& ex = e.extraction;
       if (auto r = void_lot(ex.lot_id())) return *r;
       const std::string day = PeruDay(Micros(ex.time()));
-      v.effects.counter_adds.emplace_back(StrCat("U", ex.unit_code(), "/", day), -ex.ore_kg());
+      v.effects.counter_adds.emplace_back(UnitDayCounter(ex.unit_code(), day), -ex.ore_kg());
       if (LooksLikeDni(ex.extractor_id())) {
-        v.effects.counter_adds.emplace_back(StrCat("S", ex.extractor_id(), "/", day), -ex.ore_kg());
+        v.effects.counter_adds.emplace_back(SelectorDayCounter(ex.extractor_id(), day),
+                                            -ex.ore_kg());
       }
       break;
     }
@@ -412,7 +412,7 @@ Verdict RuleContext::EvaluateCorrection() const {
       const bool gold = s.quantity_g() != 0;
       const double q = gold ? s.quantity_g() : s.quantity_kg();
       if (auto r = restore(s.lot_id(), q)) return *r;
-      const std::string key = StatsKey(s.seller_id(), gold);
+      const std::string key = SellerStatsName(s.seller_id(), gold);
       SellerStats stats = registry.Stats(key, delta);
       stats.sales = stats.sales > 0 ? stats.sales - 1 : 0;
       stats.total_kg = std::max(0.0, stats.total_kg - q);
@@ -433,7 +433,7 @@ Verdict RuleContext::EvaluateCorrection() const {
       }
       if (ore_kg > 0) {
         v.effects.counter_adds.emplace_back(
-            StrCat("P", pr.plant_ruc(), "/", PeruDay(Micros(pr.time()))), -ore_kg);
+            PlantDayCounter(pr.plant_ruc(), PeruDay(Micros(pr.time()))), -ore_kg);
       }
       break;
     }

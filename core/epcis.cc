@@ -273,7 +273,7 @@ bool Touches(const DecodedEnvelope& d, std::string_view lot) {
 
 class Mapper {
  public:
-  Mapper(const Store& store, Uris uris) : store_(store), u_(std::move(uris)) {}
+  Mapper(const Reader& store, Uris uris) : store_(store), u_(std::move(uris)) {}
 
   // The events of an entry, restricted to those that touch `lot` when it is not empty.
   absl::StatusOr<std::vector<Event>> EventsOf(const veta::v1::Entry& entry, std::string_view lot) {
@@ -426,7 +426,7 @@ class Mapper {
                                                       std::string_view lot) const {
     const uint64_t target = c.corrected_sequence();
     if (target >= entry.sequence()) return std::vector<Event>{};  // never accepted
-    auto bytes = store_.Get(store_.entries(), EncodeU64(target));
+    auto bytes = store_.Get(Family::kEntries, EncodeU64(target));
     if (absl::IsNotFound(bytes.status())) {
       return absl::DataLossError(
           StrCat("entry ", target, ", corrected by entry ", entry.sequence(), ", is missing"));
@@ -454,7 +454,7 @@ class Mapper {
     return events;
   }
 
-  const Store& store_;
+  const Reader& store_;
   const Uris u_;
 };
 
@@ -516,7 +516,7 @@ std::string JsonQuote(std::string_view s) {
   return out;
 }
 
-absl::StatusOr<EpcisResult> EpcisDocument(const Store& store, uint64_t visible,
+absl::StatusOr<EpcisResult> EpcisDocument(const Reader& store, uint64_t visible,
                                           const EpcisOptions& options) {
   if (options.limit > kEpcisEntriesMax) {
     return absl::InvalidArgumentError(StrCat("an EPCIS document reads at most ", kEpcisEntriesMax,
@@ -533,15 +533,12 @@ absl::StatusOr<EpcisResult> EpcisDocument(const Store& store, uint64_t visible,
   std::string events;
   if (start < end) {
     const std::string upper = EncodeU64(end);
-    const rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(read, store.entries()));
+    std::unique_ptr<Cursor> it = store.NewCursor(Family::kEntries);
     uint64_t expect = start;
     bool stopped = false;
-    for (it->Seek(EncodeU64(start)); it->Valid(); it->Next(), ++expect) {
+    for (it->Seek(EncodeU64(start)); it->Valid() && it->key() < upper; it->Next(), ++expect) {
       uint64_t seq = 0;
-      if (!DecodeU64(it->key().ToStringView(), &seq) || seq != expect) {
+      if (!DecodeU64(it->key(), &seq) || seq != expect) {
         return absl::DataLossError(StrCat("entry ", expect, " is missing"));
       }
       veta::v1::Entry entry;
@@ -564,7 +561,7 @@ absl::StatusOr<EpcisResult> EpcisDocument(const Store& store, uint64_t visible,
       result.events += mapped.size();
     }
     if (!stopped) {
-      RETURN_IF_ERROR(FromRocks(it->status(), "read entries"));
+      RETURN_IF_ERROR(Annotate(it->status(), "read entries"));
       if (expect != end) return absl::DataLossError(StrCat("entry ", expect, " is missing"));
     }
   }

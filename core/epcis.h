@@ -33,7 +33,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 
 namespace veta {
 
@@ -63,7 +64,7 @@ struct EpcisResult {
 // document (type EPCISDocument, schemaVersion "2.0") with the events of the transaction
 // entries among them. A start at or past `visible` gives an empty document and next_start =
 // start. DataLoss when an entry is missing or malformed.
-absl::StatusOr<EpcisResult> EpcisDocument(const Store& store, uint64_t visible,
+absl::StatusOr<EpcisResult> EpcisDocument(const Reader& store, uint64_t visible,
                                           const EpcisOptions& options);
 
 // `s` as a JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD.

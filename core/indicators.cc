@@ -21,7 +21,7 @@ absl::Status TooMany(std::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint64_t as_of) {
+absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint64_t as_of) {
   veta::v1::Indicators out;
   out.set_as_of(as_of);
   UnitDepartments units(store, as_of);
@@ -36,10 +36,9 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
     return d;
   };
 
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.state()));
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kState);
   uint64_t rows = 0, lineage_lots = 0;
-  for (it->Seek("L"); it->Valid() && it->key().starts_with("L"); it->Next()) {
+  for (it->Seek(kLotPrefix); it->Valid() && it->key().starts_with(kLotPrefix); it->Next()) {
     if (++rows > kIndicatorRowsMax) return TooMany("lots");
     veta::v1::Lot lot;
     if (!lot.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -77,13 +76,13 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
       out.set_exported_fine_g_traced(out.exported_fine_g_traced() + fine);
     }
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "scan lots"));
+  RETURN_IF_ERROR(Annotate(it->status(), "scan lots"));
   uint64_t corrections = 0;
-  for (it->Seek("V"); it->Valid() && it->key().starts_with("V"); it->Next()) {
+  for (it->Seek(kVoidedPrefix); it->Valid() && it->key().starts_with(kVoidedPrefix); it->Next()) {
     uint64_t by = 0;
-    if (DecodeU64(it->value().ToStringView(), &by) && by < as_of) ++corrections;
+    if (DecodeU64(it->value(), &by) && by < as_of) ++corrections;
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "scan corrections"));
+  RETURN_IF_ERROR(Annotate(it->status(), "scan corrections"));
   out.set_corrections(corrections);
   if (out.exported_fine_g() > 0) {
     out.set_traced_share(out.exported_fine_g_traced() / out.exported_fine_g());
@@ -91,8 +90,7 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
   for (auto& [code, d] : by_dept) *out.add_departments() = std::move(d);
 
   std::map<std::string, uint64_t> refusals, flags;
-  std::unique_ptr<rocksdb::Iterator> a(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.attempts()));
+  std::unique_ptr<Cursor> a = store.NewCursor(Family::kAttempts);
   rows = 0;
   for (a->SeekToFirst(); a->Valid(); a->Next()) {
     if (++rows > kIndicatorRowsMax) return TooMany("attempts");
@@ -103,11 +101,10 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
     if (attempt.ledger_size() > as_of) break;  // attempts are in ledger order
     ++refusals[veta::v1::Refusal_Name(attempt.refusal())];
   }
-  RETURN_IF_ERROR(FromRocks(a->status(), "scan attempts"));
-  std::unique_ptr<rocksdb::Iterator> f(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
+  RETURN_IF_ERROR(Annotate(a->status(), "scan attempts"));
+  std::unique_ptr<Cursor> f = store.NewCursor(Family::kEvidence);
   rows = 0;
-  for (f->Seek("f"); f->Valid() && f->key().starts_with("f"); f->Next()) {
+  for (f->Seek(kFlagPrefix); f->Valid() && f->key().starts_with(kFlagPrefix); f->Next()) {
     if (++rows > kIndicatorRowsMax) return TooMany("flags");
     veta::v1::Flag flag;
     if (!flag.ParseFromArray(f->value().data(), static_cast<int>(f->value().size()))) {
@@ -116,7 +113,7 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint6
     if (flag.sequence() >= as_of) break;  // flags are keyed by entry
     ++flags[veta::v1::RedFlag_Name(flag.flag())];
   }
-  RETURN_IF_ERROR(FromRocks(f->status(), "scan flags"));
+  RETURN_IF_ERROR(Annotate(f->status(), "scan flags"));
   for (const auto& [code, n] : refusals) {
     auto* c = out.add_refusals();
     c->set_code(code);

@@ -10,7 +10,8 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "veta/v1/custody.pb.h"
 
 namespace veta {
@@ -20,6 +21,6 @@ inline constexpr uint64_t kIndicatorRowsMax = 10'000'000;
 // Most lots read, in all, through the lineages of the exported lots.
 inline constexpr uint64_t kIndicatorLineageLotsMax = 5'000'000;
 
-absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Store& store, uint64_t as_of);
+absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint64_t as_of);
 
 }  // namespace veta

@@ -6,9 +6,9 @@
 
 #include "core/note.h"
 #include "core/status_macros.h"
+#include "core/storage/rocks_store.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
-#include "rocksdb/write_batch.h"
 
 namespace veta {
 
@@ -68,7 +68,7 @@ std::string AuthorityKeyPath(const std::string& data_dir) {
   return data_dir + "/authority-key.pem";
 }
 
-Ledger::Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key)
+Ledger::Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key)
     : options_(options),
       store_(std::move(store)),
       checkpoint_key_(std::move(key)),
@@ -90,6 +90,30 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
   if (std::filesystem::exists(DatabasePath(data_dir))) {
     return absl::AlreadyExistsError(StrCat("a ledger already exists in ", data_dir));
   }
+  if (write_key) {
+    RETURN_IF_ERROR(WriteFileAtomic(AuthorityKeyPath(data_dir), authority.ToPem(), 0600));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Store> store,
+                   RocksStore::Open(DatabasePath(data_dir), RocksStore::Mode::kCreate));
+  return CreateIn(std::move(store), data_dir, origin, authority, description);
+}
+
+absl::Status Ledger::Create(std::shared_ptr<Store> store, const std::string& origin,
+                            const PrivateKey& authority, const std::string& description) {
+  ASSIGN_OR_RETURN(const uint64_t count, store->EntryCount());
+  if (count != 0) return absl::AlreadyExistsError("the store already holds a ledger");
+  auto marker = store->NewBatch();
+  marker->Put(Family::kMeta, kFormatKey, kFormatValue);
+  RETURN_IF_ERROR(store->Write(*marker, /*sync=*/true));
+  return CreateIn(std::move(store), "", origin, authority, description);
+}
+
+absl::Status Ledger::CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
+                              const std::string& origin, const PrivateKey& authority,
+                              const std::string& description) {
+  if (authority.algorithm() != KeyAlgorithm::kEd25519) {
+    return absl::InvalidArgumentError("the authority key signs checkpoints: it must be Ed25519");
+  }
   veta::v1::Genesis genesis;
   genesis.set_origin(origin);
   *genesis.add_authority_keys() = authority.public_key().ToProto();
@@ -100,12 +124,8 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
   ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
                    SignEnvelope(kGenesisType, genesis.SerializeAsString(), {authority}));
 
-  if (write_key) {
-    RETURN_IF_ERROR(WriteFileAtomic(AuthorityKeyPath(data_dir), authority.ToPem(), 0600));
-  }
-  ASSIGN_OR_RETURN(auto store, Store::Open(DatabasePath(data_dir), Store::Mode::kCreate));
   LedgerOptions options;
-  options.data_dir = data_dir;
+  options.data_dir = data_dir;  // empty: the caller's store only, no file
   std::unique_ptr<Ledger> ledger(new Ledger(options, std::move(store), authority));
   ledger->origin_ = origin;
   ledger->verifier_key_ = verifier;
@@ -125,8 +145,17 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options,
                                                      const PrivateKey& checkpoint_key) {
-  ASSIGN_OR_RETURN(auto store, Store::Open(DatabasePath(options.data_dir), Store::Mode::kReadWrite,
-                                           options.env.get()));
+  std::shared_ptr<Store> store = options.store;
+  if (store == nullptr) {
+    ASSIGN_OR_RETURN(store, RocksStore::Open(DatabasePath(options.data_dir),
+                                             RocksStore::Mode::kReadWrite, options.env.get()));
+  } else {
+    ASSIGN_OR_RETURN(auto format, store->Get(Family::kMeta, kFormatKey));
+    if (format != kFormatValue) {
+      return absl::FailedPreconditionError(
+          StrCat("the store holds format ", format, "; this Veta reads ", kFormatValue));
+    }
+  }
   std::unique_ptr<Ledger> ledger(new Ledger(options, std::move(store), checkpoint_key));
   RETURN_IF_ERROR(ledger->Load());
   const int threads = options.verify_threads > 0
@@ -142,7 +171,7 @@ absl::Status Ledger::Load() {
   ASSIGN_OR_RETURN(const uint64_t count, store_->EntryCount());
   if (count == 0) return absl::DataLossError("the ledger has no genesis entry");
   // The genesis: origin, authority keys, checkpoint key.
-  ASSIGN_OR_RETURN(std::string first, store_->Get(store_->entries(), EncodeU64(0)));
+  ASSIGN_OR_RETURN(std::string first, store_->Get(Family::kEntries, EncodeU64(0)));
   ASSIGN_OR_RETURN(veta::v1::Entry genesis_entry, ParseEntry(first, 0));
   ASSIGN_OR_RETURN(DecodedEnvelope genesis, DecodeEnvelope(genesis_entry.envelope(), {}));
   if (genesis.kind != PayloadKind::kGenesis) {
@@ -157,17 +186,16 @@ absl::Status Ledger::Load() {
                                                 verifier_key_, ")"));
   }
   // Registered keys.
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->keys()));
+  std::unique_ptr<Cursor> it = store_->NewCursor(Family::kKeys);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     uint64_t seq = 0;
-    if (!DecodeU64(it->value().ToStringView(), &seq) || seq >= count) {
+    if (!DecodeU64(it->value(), &seq) || seq >= count) {
       return absl::DataLossError("keys column family holds a malformed record");
     }
-    ASSIGN_OR_RETURN(std::string bytes, store_->Get(store_->entries(), EncodeU64(seq)));
+    ASSIGN_OR_RETURN(std::string bytes, store_->Get(Family::kEntries, EncodeU64(seq)));
     ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, seq));
     ASSIGN_OR_RETURN(DecodedEnvelope d, DecodeEnvelope(entry.envelope(), {}));
-    const std::string keyid = it->key().ToString();
+    const std::string keyid = std::string(it->key());
     if (d.kind == PayloadKind::kGenesis) {
       for (const auto& proto : d.genesis.authority_keys()) {
         if (proto.keyid() != keyid) continue;
@@ -194,20 +222,19 @@ absl::Status Ledger::Load() {
           StrCat("key ", keyid, " points at entry ", seq, ", which does not register it"));
     }
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "scan keys"));
+  RETURN_IF_ERROR(Annotate(it->status(), "scan keys"));
 
   RETURN_IF_ERROR(registry_->Load());
   {
-    std::unique_ptr<rocksdb::Iterator> at(
-        store_->db()->NewIterator(rocksdb::ReadOptions(), store_->attempts()));
+    std::unique_ptr<Cursor> at = store_->NewCursor(Family::kAttempts);
     at->SeekToLast();
-    RETURN_IF_ERROR(FromRocks(at->status(), "scan attempts"));
+    RETURN_IF_ERROR(Annotate(at->status(), "scan attempts"));
     if (at->Valid()) {
-      if (!DecodeU64(at->key().ToStringView(), &attempt_count_)) {
+      if (!DecodeU64(at->key(), &attempt_count_)) {
         return absl::DataLossError("attempts column family holds a malformed key");
       }
       ++attempt_count_;
-      last_attempt_hash_ = Sha256Of(at->value().ToStringView());
+      last_attempt_hash_ = Sha256Of(at->value());
     }
   }
 
@@ -215,7 +242,7 @@ absl::Status Ledger::Load() {
   StoreNodeReader reader(*store_);
   ASSIGN_OR_RETURN(tree_, merkle::CompactTree::Load(count, reader));
   ASSIGN_OR_RETURN(last_leaf_, reader.GetNode(0, count - 1));
-  ASSIGN_OR_RETURN(std::string last, store_->Get(store_->entries(), EncodeU64(count - 1)));
+  ASSIGN_OR_RETURN(std::string last, store_->Get(Family::kEntries, EncodeU64(count - 1)));
   if (merkle::HashLeaf(last) != last_leaf_) {
     return absl::DataLossError(StrCat("entry ", count - 1, " does not match its leaf hash"));
   }
@@ -242,7 +269,10 @@ absl::Status Ledger::Load() {
   }
   // The newest checkpoint published, kept outside the database: a database restored from an
   // older copy is behind it.
-  if (auto published = ReadFile(LatestCheckpointPath(options_.data_dir)); published.ok()) {
+  auto published = options_.data_dir.empty()
+                       ? absl::StatusOr<std::string>(absl::NotFoundError("no data folder"))
+                       : ReadFile(LatestCheckpointPath(options_.data_dir));
+  if (published.ok()) {
     auto published_text = note::Open(*published, verifier_key_);
     if (!published_text.ok()) {
       return absl::DataLossError(StrCat(LatestCheckpointPath(options_.data_dir),
@@ -396,7 +426,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   const merkle::CompactTree tree_before = tree_;
   const Hash last_leaf_before = last_leaf_;
   const int64_t last_time_before = last_time_micros_;
-  rocksdb::WriteBatch wb;
+  std::unique_ptr<Batch> wb = store_->NewBatch();
   std::vector<SubmitResult> results(batch.size());
   std::unordered_map<std::string, uint64_t> pending_keys;
   std::vector<std::shared_ptr<const KeyInfo>> new_keys;
@@ -429,11 +459,14 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     if (auto it = batch_statements.find(statement); it != batch_statements.end()) {
       recorded = it->second.first;
       same_bytes = *it->second.second == d.bytes;
-    } else if (auto existing = store_->Get(store_->statements(), statement); existing.ok()) {
-      uint64_t original = 0;
-      DecodeU64(*existing, &original);
-      recorded = original;
-      auto entry = store_->Get(store_->entries(), *existing);
+    } else if (auto existing = store_->Get(Family::kStatements, statement); existing.ok()) {
+      auto original = DecodeSequence(*existing, "a statement row");
+      if (!original.ok()) {
+        results[i].status = original.status();
+        continue;
+      }
+      recorded = *original;
+      auto entry = store_->Get(Family::kEntries, *existing);
       if (!entry.ok()) {
         results[i].status = entry.status();
         continue;
@@ -454,7 +487,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       verdict.unit_code = std::move(involved.unit_code);
       results[i].status = absl::AlreadyExistsError(StrCat("[ENVELOPE_REPLAYED] ", verdict.message));
       results[i].refusal = verdict.refusal;
-      if (!p.dry_run && !same_bytes) LogAttempt(d, verdict, now, &wb);
+      if (!p.dry_run && !same_bytes) LogAttempt(d, verdict, now, wb.get());
       continue;
     }
     const uint64_t seq = tree_.size();
@@ -470,7 +503,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
         results[i].status =
             absl::Status(rules.code(), StrCat("[KEY_REGISTRATION_REFUSED] ", rules.message()));
         results[i].refusal = verdict.refusal;
-        if (!p.dry_run) LogAttempt(d, verdict, now, &wb);
+        if (!p.dry_run) LogAttempt(d, verdict, now, wb.get());
       }
       continue;
     }
@@ -483,7 +516,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     if (!verdict.ok()) {
       results[i].status = RefusalStatus(verdict);
       results[i].refusal = verdict.refusal;
-      if (!p.dry_run) LogAttempt(d, verdict, now, &wb);
+      if (!p.dry_run) LogAttempt(d, verdict, now, wb.get());
       continue;
     }
     if (p.dry_run) {
@@ -498,22 +531,22 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     const std::string bytes = entry.SerializeAsString();
     const Hash leaf = merkle::HashLeaf(bytes);
     const std::string seq_key = EncodeU64(seq);
-    wb.Put(store_->entries(), seq_key, bytes);
-    wb.Put(store_->leaves(), std::string(AsBytes(leaf)), seq_key);
-    wb.Put(store_->statements(), statement, seq_key);
+    wb->Put(Family::kEntries, seq_key, bytes);
+    wb->Put(Family::kLeaves, std::string(AsBytes(leaf)), seq_key);
+    wb->Put(Family::kStatements, statement, seq_key);
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
-      wb.Put(store_->tree(), NodeKey(level, index), std::string(AsBytes(h)));
+      wb->Put(Family::kTree, NodeKey(level, index), std::string(AsBytes(h)));
     });
     if (d.kind == PayloadKind::kGenesis) {
-      for (const auto& k : d.genesis.authority_keys()) wb.Put(store_->keys(), k.keyid(), seq_key);
+      for (const auto& k : d.genesis.authority_keys()) wb->Put(Family::kKeys, k.keyid(), seq_key);
     }
     if (new_key != nullptr) {
-      wb.Put(store_->keys(), new_key->key.keyid(), seq_key);
+      wb->Put(Family::kKeys, new_key->key.keyid(), seq_key);
       pending_keys[new_key->key.keyid()] = seq;
       new_keys.push_back(new_key);
       delta.StageKey(new_key);  // so that a record later in the batch cannot list it
     }
-    registry_->Stage(verdict, seq, &delta, &wb);
+    registry_->Stage(verdict, seq, &delta, wb.get());
     // Keys a record of this batch lists: a key registration later in the batch cannot take
     // them (one key, one holder, within a batch as across batches).
     for (const auto& record : verdict.effects.records) {
@@ -536,17 +569,13 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       (force_checkpoint || steady_now - oldest_unchecked_ >= options_.checkpoint_interval)) {
     auto signed_cp = SignCheckpoint(tree_.size(), tree_.Root());
     if (signed_cp.ok()) {
-      wb.Put(store_->checkpoints(), EncodeU64(tree_.size()), signed_cp->note());
+      wb->Put(Family::kCheckpoints, EncodeU64(tree_.size()), signed_cp->note());
       checkpoint = std::move(*signed_cp);
     } else {
       write_status = signed_cp.status();
     }
   }
-  if (write_status.ok() && wb.Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    write_status = FromRocks(store_->db()->Write(wo, &wb), "write to the ledger database");
-  }
+  if (write_status.ok() && wb->Count() > 0) write_status = store_->Write(*wb, /*sync=*/true);
   if (!write_status.ok()) {
     // Nothing of this batch is durable: forget it, and take no more writes.
     tree_ = tree_before;
@@ -571,7 +600,9 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
       if (absl::Status s =
-              WriteFileAtomic(LatestCheckpointPath(options_.data_dir), checkpoint->note());
+              options_.data_dir.empty()
+                  ? absl::OkStatus()
+                  : WriteFileAtomic(LatestCheckpointPath(options_.data_dir), checkpoint->note());
           !s.ok()) {
         std::fprintf(stderr, "veta: cannot record the latest checkpoint: %s\n",
                      std::string(s.message()).c_str());
@@ -583,8 +614,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
 }
 
-void Ledger::LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now,
-                        rocksdb::WriteBatch* wb) {
+void Ledger::LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb) {
   veta::v1::Attempt attempt;
   attempt.set_number(attempt_count_);
   *attempt.mutable_time() = TimestampOfMicros(now);
@@ -596,8 +626,8 @@ void Ledger::LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_
   attempt.set_unit_code(verdict.unit_code);
   attempt.set_ledger_size(tree_.size());
   const std::string bytes = attempt.SerializeAsString();
-  wb->Put(store_->attempts(), EncodeU64(attempt_count_), bytes);
-  for (const auto& key : AttemptIndexKeys(attempt)) wb->Put(store_->evidence(), key, "");
+  wb->Put(Family::kAttempts, EncodeU64(attempt_count_), bytes);
+  for (const auto& key : AttemptIndexKeys(attempt)) wb->Put(Family::kEvidence, key, "");
   last_attempt_hash_ = Sha256Of(bytes);
   ++attempt_count_;
 }
@@ -660,7 +690,7 @@ absl::StatusOr<std::string> Ledger::GetEntry(uint64_t sequence) const {
     return absl::OutOfRangeError(
         StrCat("entry ", sequence, " does not exist: the log has ", n, " entries"));
   }
-  auto bytes = store_->Get(store_->entries(), EncodeU64(sequence));
+  auto bytes = store_->Get(Family::kEntries, EncodeU64(sequence));
   if (absl::IsNotFound(bytes.status())) {
     return absl::DataLossError(StrCat("entry ", sequence, " is missing from the store"));
   }
@@ -677,23 +707,22 @@ absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start, uin
   const uint64_t n = size();
   if (start >= n) return out;
   const uint64_t end = start + std::min<uint64_t>(limit, n - start);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->entries()));
+  std::unique_ptr<Cursor> it = store_->NewCursor(Family::kEntries);
   uint64_t expect = start;
   for (it->Seek(EncodeU64(start)); it->Valid() && expect < end; it->Next(), ++expect) {
     uint64_t seq = 0;
-    if (!DecodeU64(it->key().ToStringView(), &seq) || seq != expect) {
+    if (!DecodeU64(it->key(), &seq) || seq != expect) {
       return absl::DataLossError(StrCat("entry ", expect, " is missing from the store"));
     }
-    out.push_back(it->value().ToString());
+    out.push_back(std::string(it->value()));
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "list entries"));
+  RETURN_IF_ERROR(Annotate(it->status(), "list entries"));
   if (expect != end) return absl::DataLossError("the store ends before the log does");
   return out;
 }
 
 absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
-  auto value = store_->Get(store_->leaves(), AsBytes(leaf_hash));
+  auto value = store_->Get(Family::kLeaves, AsBytes(leaf_hash));
   uint64_t seq = 0;
   if (absl::IsNotFound(value.status()) ||
       (value.ok() && DecodeU64(*value, &seq) && seq >= size())) {

@@ -43,8 +43,13 @@
 #include "core/keyring.h"
 #include "core/merkle.h"
 #include "core/registry.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "veta/v1/ledger.pb.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace veta {
 
@@ -65,6 +70,10 @@ struct LedgerOptions {
   uint32_t list_entries_max = 1000;
   // The storage RocksDB uses; null means the machine's. Tests inject disk faults with it.
   std::shared_ptr<rocksdb::Env> env;
+  // The store to keep the ledger in instead of data_dir/db: a MemoryStore for a ledger with no
+  // disk at all (then data_dir may be empty, and no file is read or written). The store's
+  // owner may open a Ledger on it again, as after a restart.
+  std::shared_ptr<Store> store;
 };
 
 struct SubmitResult {
@@ -95,6 +104,9 @@ class Ledger {
   static absl::Status Create(const std::string& data_dir, const std::string& origin,
                              const PrivateKey& authority, const std::string& description,
                              bool write_key = true);
+  // The same in an empty store of the caller's (e.g. a MemoryStore), with no file written.
+  static absl::Status Create(std::shared_ptr<Store> store, const std::string& origin,
+                             const PrivateKey& authority, const std::string& description);
 
   // Opens an existing ledger and checks it: the latest checkpoint verifies and matches the
   // stored tree, the last entry matches its leaf. FailedPrecondition / DataLoss otherwise:
@@ -143,7 +155,7 @@ class Ledger {
 
   // Read access for queries (registry versions, lots, attempts): the store is safe to read
   // from any thread; records at sequences >= size() are not yet visible.
-  const Store& store() const { return *store_; }
+  const Reader& store() const { return *store_; }
   // The signing keys the ledger knows (thread-safe).
   const KeyRing& keys() const { return keys_; }
   // The number of entries whose time is <= time_micros (so "as of" that time means "as of
@@ -152,11 +164,13 @@ class Ledger {
 
  private:
   struct Pending;
-  Ledger(const LedgerOptions& options, std::unique_ptr<Store> store, PrivateKey key);
+  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
+  static absl::Status CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
+                               const std::string& origin, const PrivateKey& authority,
+                               const std::string& description);
   void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
                std::chrono::system_clock::time_point deadline);
-  void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now,
-                  rocksdb::WriteBatch* wb);
+  void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);
   absl::Status Load();
   void VerifyLoop();
   void SequencerLoop();
@@ -165,7 +179,7 @@ class Ledger {
   absl::Status CheckTreeSize(uint64_t tree_size) const;
 
   const LedgerOptions options_;
-  std::unique_ptr<Store> store_;
+  std::shared_ptr<Store> store_;
   const PrivateKey checkpoint_key_;
   std::string origin_;
   std::string verifier_key_;

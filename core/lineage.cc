@@ -24,23 +24,21 @@ constexpr size_t kScanRowsMax = 1000000;
 // Reads lots and edges from one snapshot, seeing only what the first `as_of` entries wrote.
 class LotReader {
  public:
-  LotReader(const Store& store, uint64_t as_of)
-      : store_(store), as_of_(as_of), departments_(store, as_of) {
-    snapshot_ = store.db()->GetSnapshot();
-    options_.snapshot = snapshot_;
-  }
-  ~LotReader() { store_.db()->ReleaseSnapshot(snapshot_); }
+  LotReader(const Reader& store, uint64_t as_of)
+      : snapshot_(SnapshotOf(store)),
+        store_(snapshot_ ? *snapshot_ : store),
+        as_of_(as_of),
+        departments_(store_, as_of) {}
   LotReader(const LotReader&) = delete;
   LotReader& operator=(const LotReader&) = delete;
 
   // nullopt when the lot did not exist as of the query.
   absl::StatusOr<std::optional<Lot>> Get(std::string_view lot_id) const {
-    std::string bytes;
-    rocksdb::Status s = store_.db()->Get(options_, store_.state(), LotKey(lot_id), &bytes);
-    if (s.IsNotFound()) return std::nullopt;
-    RETURN_IF_ERROR(FromRocks(s, "read a lot"));
+    auto bytes = store_.Get(Family::kState, LotKey(lot_id));
+    if (absl::IsNotFound(bytes.status())) return std::nullopt;
+    RETURN_IF_ERROR(Annotate(bytes.status(), "read a lot"));
     Lot lot;
-    if (!lot.ParseFromString(bytes)) {
+    if (!lot.ParseFromString(*bytes)) {
       return absl::DataLossError(StrCat("the stored state of lot ", lot_id, " is malformed"));
     }
     if (lot.created_at() >= as_of_) return std::nullopt;
@@ -62,7 +60,7 @@ class LotReader {
   absl::StatusOr<Ids> Scan(const std::string& prefix, size_t max) const {
     Ids out;
     std::vector<std::string>& ids = out.ids;
-    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options_, store_.state()));
+    std::unique_ptr<Cursor> it = store_.NewCursor(Family::kState);
     size_t rows = 0;
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (++rows > kScanRowsMax) {
@@ -70,7 +68,7 @@ class LotReader {
         break;
       }
       uint64_t seq = 0;
-      if (!DecodeU64(it->value().ToStringView(), &seq)) {
+      if (!DecodeU64(it->value(), &seq)) {
         return absl::DataLossError(StrCat("a malformed index row under ", prefix.substr(0, 1)));
       }
       if (seq >= as_of_) continue;  // written after the point queried
@@ -78,9 +76,9 @@ class LotReader {
         out.more = true;
         break;
       }
-      ids.push_back(it->key().ToString().substr(prefix.size()));
+      ids.push_back(std::string(it->key()).substr(prefix.size()));
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "scan a lineage index"));
+    RETURN_IF_ERROR(Annotate(it->status(), "scan a lineage index"));
     return out;
   }
 
@@ -88,10 +86,14 @@ class LotReader {
   const std::string& Department(const std::string& unit) { return departments_.Of(unit); }
 
  private:
-  const Store& store_;
+  // A snapshot of the store when it is one, so that the whole traversal reads one state.
+  static std::unique_ptr<Reader> SnapshotOf(const Reader& store) {
+    const auto* whole = dynamic_cast<const Store*>(&store);
+    return whole != nullptr ? whole->Snapshot() : nullptr;
+  }
+  std::unique_ptr<Reader> snapshot_;
+  const Reader& store_;
   const uint64_t as_of_;
-  const rocksdb::Snapshot* snapshot_;
-  rocksdb::ReadOptions options_;
   UnitDepartments departments_;
 };
 
@@ -219,7 +221,7 @@ std::string LineageRootName(const LineageQuery& q) {
   return q.id;
 }
 
-absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const LineageQuery& q) {
+absl::StatusOr<veta::v1::Lineage> QueryLineage(const Reader& store, const LineageQuery& q) {
   RETURN_IF_ERROR(CheckQuery(q));
   LotReader reader(store, q.as_of);
   veta::v1::Lineage all;

@@ -14,7 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "veta/v1/custody.pb.h"
 
 namespace veta {
@@ -45,7 +46,7 @@ struct LineageQuery {
 
 // InvalidArgument for limits past the ceilings or a backward query from a unit or miner;
 // NotFound when the root did not exist as of `as_of`.
-absl::StatusOr<veta::v1::Lineage> QueryLineage(const Store& store, const LineageQuery& query);
+absl::StatusOr<veta::v1::Lineage> QueryLineage(const Reader& store, const LineageQuery& query);
 
 // "root" for error messages and answers: "lot:ID", "unit:CODE", "miner:ID".
 std::string LineageRootName(const LineageQuery& query);

@@ -42,30 +42,30 @@ bool Matches(const veta::v1::RegistryRecord& r, const RecordFilter& f) {
 
 }  // namespace
 
-absl::StatusOr<RecordVersion> GetRecordAsOf(const Store& store, RecordKind kind,
+absl::StatusOr<RecordVersion> GetRecordAsOf(const Reader& store, RecordKind kind,
                                             std::string_view id, uint64_t as_of) {
   const std::string not_found = StrCat(RecordKindName(kind), " ", id, " is not registered",
                                        as_of > 0 ? StrCat(" as of entry ", as_of - 1) : "");
   if (as_of == 0) return absl::NotFoundError(not_found);
   const std::string target = RecordVersionKey(kind, id, as_of - 1);
   const std::string_view prefix(target.data(), target.size() - 8);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.registry()));
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kRegistry);
   it->SeekForPrev(target);
-  RETURN_IF_ERROR(FromRocks(it->status(), "read the registry"));
-  if (!it->Valid() || !it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())) ||
-      it->key().size() != target.size()) {
+  RETURN_IF_ERROR(Annotate(it->status(), "read the registry"));
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != target.size()) {
     return absl::NotFoundError(not_found);
   }
   RecordVersion v;
-  DecodeU64(it->key().ToStringView().substr(prefix.size()), &v.sequence);
+  if (!DecodeU64(it->key().substr(prefix.size()), &v.sequence)) {
+    return absl::DataLossError(StrCat("registry record ", id, " has a malformed key"));
+  }
   if (!v.record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
     return absl::DataLossError(StrCat("registry record ", id, " is malformed"));
   }
   return v;
 }
 
-absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, RecordKind kind,
+absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Reader& store, RecordKind kind,
                                                        const RecordFilter& filter,
                                                        std::string_view after_id, size_t limit,
                                                        uint64_t as_of) {
@@ -78,8 +78,7 @@ absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, Recor
     start.append(after_id);
     start.push_back('\x01');  // past every version of after_id (its keys continue with 0x00)
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.registry()));
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kRegistry);
   std::string current_id;
   std::optional<RecordVersion> best;  // latest visible version of current_id
   auto flush = [&] {
@@ -93,11 +92,12 @@ absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, Recor
       return absl::ResourceExhaustedError(
           StrCat("the listing walked ", kScanMax, " versions; narrow it or page from the last id"));
     }
-    const std::string_view key = it->key().ToStringView();
+    const std::string_view key = it->key();
     if (key.size() < 10) return absl::DataLossError("malformed registry key");
     const std::string_view id = key.substr(1, key.size() - 10);
     uint64_t seq = 0;
-    DecodeU64(key.substr(key.size() - 8), &seq);
+    if (!DecodeU64(key.substr(key.size() - 8), &seq))
+      return absl::DataLossError("malformed registry key");
     if (id != current_id) {
       flush();
       current_id = std::string(id);
@@ -110,13 +110,13 @@ absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, Recor
     }
     best = std::move(v);
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "list the registry"));
+  RETURN_IF_ERROR(Annotate(it->status(), "list the registry"));
   if (out.size() < limit) flush();
   return out;
 }
 
-absl::StatusOr<veta::v1::Lot> GetLot(const Store& store, std::string_view lot_id) {
-  auto bytes = store.Get(store.state(), StrCat("L", lot_id));
+absl::StatusOr<veta::v1::Lot> GetLot(const Reader& store, std::string_view lot_id) {
+  auto bytes = store.Get(Family::kState, LotKey(lot_id));
   if (absl::IsNotFound(bytes.status())) {
     return absl::NotFoundError(StrCat("lot ", lot_id, " does not exist"));
   }
@@ -135,14 +135,14 @@ const std::string& UnitDepartments::Of(const std::string& unit) {
   return it->second;
 }
 
-absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Store& store,
+absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Reader& store,
                                                             const EvidenceFilter& filter,
                                                             uint64_t start, size_t limit) {
   RETURN_IF_ERROR(CheckLimit(limit));
   if (limit == 0) limit = 100;
   std::vector<veta::v1::Attempt> out;
   auto load = [&](uint64_t number) -> absl::Status {
-    auto bytes = store.Get(store.attempts(), EncodeU64(number));
+    auto bytes = store.Get(Family::kAttempts, EncodeU64(number));
     RETURN_IF_ERROR(bytes.status());
     veta::v1::Attempt a;
     if (!a.ParseFromString(*bytes)) return absl::DataLossError("malformed attempt");
@@ -150,12 +150,11 @@ absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Store& store,
     return absl::OkStatus();
   };
   std::string prefix;
-  if (!filter.party.empty()) prefix = StrCat("Ap", filter.party, std::string(1, '\0'));
-  if (!filter.unit.empty()) prefix = StrCat("Au", filter.unit, std::string(1, '\0'));
-  if (!filter.refusal.empty()) prefix = StrCat("Ar", filter.refusal, std::string(1, '\0'));
+  if (!filter.party.empty()) prefix = AttemptsByPartyPrefix(filter.party);
+  if (!filter.unit.empty()) prefix = AttemptsByUnitPrefix(filter.unit);
+  if (!filter.refusal.empty()) prefix = AttemptsByRefusalPrefix(filter.refusal);
   if (prefix.empty()) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        store.db()->NewIterator(rocksdb::ReadOptions(), store.attempts()));
+    std::unique_ptr<Cursor> it = store.NewCursor(Family::kAttempts);
     for (it->Seek(EncodeU64(start)); it->Valid() && out.size() < limit; it->Next()) {
       veta::v1::Attempt a;
       if (!a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -163,54 +162,52 @@ absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Store& store,
       }
       out.push_back(std::move(a));
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "list attempts"));
+    RETURN_IF_ERROR(Annotate(it->status(), "list attempts"));
     return out;
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kEvidence);
   for (it->Seek(prefix + EncodeU64(start));
        it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Next()) {
     uint64_t number = 0;
-    if (!DecodeU64(it->key().ToStringView().substr(prefix.size()), &number)) {
+    if (!DecodeU64(it->key().substr(prefix.size()), &number)) {
       return absl::DataLossError("malformed attempt index");
     }
     RETURN_IF_ERROR(load(number));
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "list attempts"));
+  RETURN_IF_ERROR(Annotate(it->status(), "list attempts"));
   return out;
 }
 
-absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Store& store,
+absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Reader& store,
                                                       const EvidenceFilter& filter,
                                                       uint64_t start_sequence, size_t limit,
                                                       uint64_t visible) {
   RETURN_IF_ERROR(CheckLimit(limit));
   if (limit == 0) limit = 100;
   std::vector<veta::v1::Flag> out;
-  std::string prefix = "f";
-  if (!filter.party.empty()) prefix = StrCat("Fp", filter.party, std::string(1, '\0'));
-  if (!filter.unit.empty()) prefix = StrCat("Fu", filter.unit, std::string(1, '\0'));
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.evidence()));
+  std::string prefix(kFlagPrefix);
+  if (!filter.party.empty()) prefix = FlagsByPartyPrefix(filter.party);
+  if (!filter.unit.empty()) prefix = FlagsByUnitPrefix(filter.unit);
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kEvidence);
   for (it->Seek(prefix + EncodeU64(start_sequence));
        it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Next()) {
-    const std::string_view id = it->key().ToStringView().substr(prefix.size());
+    const std::string_view id = it->key().substr(prefix.size());
     uint64_t seq = 0;
     if (id.size() != 9 || !DecodeU64(id.substr(0, 8), &seq)) {
       return absl::DataLossError("malformed flag key");
     }
     if (seq >= visible) break;
     std::string bytes;
-    if (prefix == "f") {
-      bytes = it->value().ToString();
+    if (prefix == kFlagPrefix) {
+      bytes = std::string(it->value());
     } else {
-      ASSIGN_OR_RETURN(bytes, store.Get(store.evidence(), StrCat("f", id)));
+      ASSIGN_OR_RETURN(bytes, store.Get(Family::kEvidence, FlagKey(id)));
     }
     veta::v1::Flag flag;
     if (!flag.ParseFromString(bytes)) return absl::DataLossError("malformed flag");
     out.push_back(std::move(flag));
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "list flags"));
+  RETURN_IF_ERROR(Annotate(it->status(), "list flags"));
   return out;
 }
 

@@ -11,7 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "core/registry.h"
-#include "core/store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 
 namespace veta {
 
@@ -22,7 +23,7 @@ struct RecordVersion {
 
 // The version of record (kind, id) in force after the first `as_of` entries. NotFound when it
 // did not exist then.
-absl::StatusOr<RecordVersion> GetRecordAsOf(const Store& store, RecordKind kind,
+absl::StatusOr<RecordVersion> GetRecordAsOf(const Reader& store, RecordKind kind,
                                             std::string_view id, uint64_t as_of);
 
 struct RecordFilter {
@@ -34,22 +35,22 @@ struct RecordFilter {
 inline constexpr size_t kPageMax = 1000;
 
 // Up to `limit` records of a kind, as of `as_of`, with ids after `after_id`, in id order.
-absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Store& store, RecordKind kind,
+absl::StatusOr<std::vector<RecordVersion>> ListRecords(const Reader& store, RecordKind kind,
                                                        const RecordFilter& filter,
                                                        std::string_view after_id, size_t limit,
                                                        uint64_t as_of);
 
-absl::StatusOr<veta::v1::Lot> GetLot(const Store& store, std::string_view lot_id);
+absl::StatusOr<veta::v1::Lot> GetLot(const Reader& store, std::string_view lot_id);
 
 // The department (2-digit ubigeo) of units, from their registry versions as of the first
 // `as_of` entries, each read once; "" for a unit not registered then.
 class UnitDepartments {
  public:
-  UnitDepartments(const Store& store, uint64_t as_of) : store_(store), as_of_(as_of) {}
+  UnitDepartments(const Reader& store, uint64_t as_of) : store_(store), as_of_(as_of) {}
   const std::string& Of(const std::string& unit);
 
  private:
-  const Store& store_;
+  const Reader& store_;
   const uint64_t as_of_;
   std::map<std::string, std::string> cache_;
 };
@@ -61,12 +62,12 @@ struct EvidenceFilter {
 };
 
 // Refused attempts from number `start`, at most `limit`, matching one filter (or all).
-absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Store& store,
+absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Reader& store,
                                                             const EvidenceFilter& filter,
                                                             uint64_t start, size_t limit);
 
 // Red flags raised on entries from `start_sequence`, at most `limit`, matching the filter.
-absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Store& store,
+absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Reader& store,
                                                       const EvidenceFilter& filter,
                                                       uint64_t start_sequence, size_t limit,
                                                       uint64_t visible);

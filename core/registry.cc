@@ -67,10 +67,6 @@ std::string Num(double d) {
   return buf;
 }
 
-std::string StatsKey(std::string_view seller, bool gold) {
-  return gold ? StrCat("g:", seller) : std::string(seller);
-}
-
 std::string MapKey(RecordKind kind, std::string_view id) {
   std::string key(1, static_cast<char>(kind));
   key.append(id);
@@ -384,29 +380,6 @@ std::pair<RecordKind, std::string> RecordKey(const veta::v1::RegistryRecord& r) 
   }
 }
 
-std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequence) {
-  std::string key = MapKey(kind, id);
-  key.push_back('\0');
-  key += EncodeU64(sequence);
-  return key;
-}
-
-std::string LotKey(std::string_view lot_id) { return StrCat("L", lot_id); }
-
-std::string ChildEdgeKey(std::string_view parent_lot, std::string_view child_lot) {
-  return StrCat("D", parent_lot, std::string(1, '\0'), child_lot);
-}
-
-std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id) {
-  return StrCat("N", unit_code, std::string(1, '\0'), lot_id);
-}
-
-std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id) {
-  return StrCat("H", holder_id, std::string(1, '\0'), lot_id);
-}
-
-std::string VoidedEntryKey(uint64_t sequence) { return StrCat("V", EncodeU64(sequence)); }
-
 bool IsGold(const veta::v1::Lot& lot) { return lot.kind() == veta::v1::GOLD; }
 
 const char* LotSourceName(veta::v1::LotSource s) {
@@ -681,11 +654,10 @@ absl::Status RefusalStatus(const Verdict& v) {
 
 absl::Status Registry::Load() {
   records_.clear();
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->registry()));
+  std::unique_ptr<Cursor> it = store_->NewCursor(Family::kRegistry);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto state = std::make_shared<RecordState>();
-    const std::string_view key = it->key().ToStringView();
+    const std::string_view key = it->key();
     if (key.size() < 10 || !DecodeU64(key.substr(key.size() - 8), &state->sequence) ||
         !state->record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("registry column family holds a malformed record");
@@ -699,22 +671,22 @@ absl::Status Registry::Load() {
     }
     records_[std::string(key.substr(0, key.size() - 9))] = std::move(state);
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "load the registry"));
-  std::unique_ptr<rocksdb::Iterator> st(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->state()));
-  for (st->Seek("C"); st->Valid() && st->key().starts_with("C"); st->Next()) {
+  RETURN_IF_ERROR(Annotate(it->status(), "load the registry"));
+  std::unique_ptr<Cursor> st = store_->NewCursor(Family::kState);
+  for (st->Seek(kCounterPrefix); st->Valid() && st->key().starts_with(kCounterPrefix); st->Next()) {
     double kg = 0;
     if (st->value().size() != sizeof(kg)) return absl::DataLossError("malformed counter");
     std::memcpy(&kg, st->value().data(), sizeof(kg));
-    counters_[st->key().ToString().substr(1)] = kg;
+    counters_[std::string(st->key()).substr(1)] = kg;
   }
-  for (st->Seek("T"); st->Valid() && st->key().starts_with("T"); st->Next()) {
+  for (st->Seek(kSellerStatsPrefix); st->Valid() && st->key().starts_with(kSellerStatsPrefix);
+       st->Next()) {
     SellerStats s;
     if (st->value().size() != sizeof(s)) return absl::DataLossError("malformed seller stats");
     std::memcpy(&s, st->value().data(), sizeof(s));
-    seller_stats_[st->key().ToString().substr(1)] = s;
+    seller_stats_[std::string(st->key()).substr(1)] = s;
   }
-  RETURN_IF_ERROR(FromRocks(st->status(), "load the registry state"));
+  RETURN_IF_ERROR(Annotate(st->status(), "load the registry state"));
   RebuildZoneIndex();
   return absl::OkStatus();
 }
@@ -747,7 +719,7 @@ std::shared_ptr<const RecordState> Registry::Find(RecordKind kind, std::string_v
 absl::StatusOr<std::optional<veta::v1::Lot>> Registry::FindLot(std::string_view lot_id,
                                                                const Delta& delta) const {
   if (auto it = delta.lots.find(std::string(lot_id)); it != delta.lots.end()) return it->second;
-  auto bytes = store_->Get(store_->state(), LotKey(lot_id));
+  auto bytes = store_->Get(Family::kState, LotKey(lot_id));
   if (absl::IsNotFound(bytes.status())) return std::nullopt;
   if (!bytes.ok()) return bytes.status();
   veta::v1::Lot lot;
@@ -777,7 +749,7 @@ const veta::v1::Parameters& Registry::parameters(const Delta& delta) const {
 absl::StatusOr<std::optional<std::string>> Registry::FindState(const std::string& key,
                                                                const Delta& delta) const {
   if (auto it = delta.state.find(key); it != delta.state.end()) return it->second;
-  auto bytes = store_->Get(store_->state(), key);
+  auto bytes = store_->Get(Family::kState, key);
   if (absl::IsNotFound(bytes.status())) return std::nullopt;
   if (!bytes.ok()) return bytes.status();
   return std::move(*bytes);
@@ -1007,7 +979,7 @@ Verdict RuleContext::EvaluateExtraction() const {
   if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
   const std::string day = PeruDay(t);  // YYYYMMDD, in keys
   const std::string shown_day = StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
-  const std::string unit_counter = StrCat("U", u.concession_code(), "/", day);
+  const std::string unit_counter = UnitDayCounter(u.concession_code(), day);
   if (auto v = RuleDailyLimit(registry.Counter(unit_counter, delta), x.ore_kg(),
                               u.capacity_tonnes_per_day() * 1000, veta::v1::UNIT_CAPACITY_EXCEEDED,
                               StrCat("unit ", u.concession_code()), shown_day)) {
@@ -1017,7 +989,7 @@ Verdict RuleContext::EvaluateExtraction() const {
   v.parties = {x.extractor_id()};
   v.unit_code = u.concession_code();
   if (extractor->record.has_selector()) {
-    const std::string sel_counter = StrCat("S", x.extractor_id(), "/", day);
+    const std::string sel_counter = SelectorDayCounter(x.extractor_id(), day);
     if (auto r = RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_kg(),
                                 params.selector_daily_limit_kg(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
                                 StrCat("selector ", x.extractor_id()), shown_day)) {
@@ -1161,7 +1133,7 @@ Verdict RuleContext::EvaluateSale() const {
   v.effects.state_puts.emplace_back(HolderLotKey(x.buyer_ruc(), x.buyer_lot_id()),
                                     EncodeU64(sequence));
   // Sales of gold are counted apart from sales of ore: an average mixes no units.
-  const std::string stats_key = StatsKey(x.seller_id(), IsGold(*lot));
+  const std::string stats_key = SellerStatsName(x.seller_id(), IsGold(*lot));
   SellerStats stats = registry.Stats(stats_key, delta);
   auto flag = [&](veta::v1::RedFlag kind, std::string message) {
     veta::v1::Flag f;
@@ -1272,11 +1244,10 @@ Registry::Involved Registry::InvolvedIn(const DecodedEnvelope& d, const Delta& d
   return out;
 }
 
-void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,
-                     rocksdb::WriteBatch* batch) const {
+void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* batch) const {
   for (const auto& state : v.effects.records) {
     const auto [kind, id] = RecordKey(state->record);
-    batch->Put(store_->registry(), RecordVersionKey(kind, id, sequence),
+    batch->Put(Family::kRegistry, RecordVersionKey(kind, id, sequence),
                state->record.SerializeAsString());
     delta->records[MapKey(kind, id)] = state;
     if (kind == RecordKind::kZone) delta->zones_changed = true;
@@ -1284,39 +1255,34 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta,
     for (const auto& k : RecordKeys(state->record)) {
       auto key = PublicKey::FromProto(k);
       if (!key.ok()) continue;  // validated before: cannot happen
-      batch->Put(store_->keys(), k.keyid(), EncodeU64(sequence));
+      batch->Put(Family::kKeys, k.keyid(), EncodeU64(sequence));
       delta->StageKey(std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence}));
     }
   }
   for (const auto& lot : v.effects.lots) {
-    batch->Put(store_->state(), LotKey(lot.lot_id()), lot.SerializeAsString());
+    batch->Put(Family::kState, LotKey(lot.lot_id()), lot.SerializeAsString());
     delta->lots[lot.lot_id()] = lot;
   }
   for (const auto& [key, value] : v.effects.state_puts) {
-    batch->Put(store_->state(), key, value);
+    batch->Put(Family::kState, key, value);
     delta->state[key] = value;
   }
   for (const auto& [key, kg] : v.effects.counter_adds) {
     const double total = Counter(key, *delta) + kg;
     delta->counters[key] = total;
-    batch->Put(store_->state(), StrCat("C", key),
+    batch->Put(Family::kState, CounterKey(key),
                std::string(reinterpret_cast<const char*>(&total), sizeof(total)));
   }
   for (const auto& [seller, stats] : v.effects.seller_stats) {
     delta->seller_stats[seller] = stats;
-    batch->Put(store_->state(), StrCat("T", seller),
+    batch->Put(Family::kState, SellerStatsKey(seller),
                std::string(reinterpret_cast<const char*>(&stats), sizeof(stats)));
   }
   for (size_t i = 0; i < v.effects.flags.size(); ++i) {
     const auto& f = v.effects.flags[i];
-    const std::string id = EncodeU64(sequence) + static_cast<char>(i);
-    batch->Put(store_->evidence(), "f" + id, f.SerializeAsString());
-    for (const auto& party : f.parties()) {
-      batch->Put(store_->evidence(), StrCat("Fp", party, std::string(1, '\0'), id), "");
-    }
-    if (!f.unit_code().empty()) {
-      batch->Put(store_->evidence(), StrCat("Fu", f.unit_code(), std::string(1, '\0'), id), "");
-    }
+    const std::string id = FlagId(sequence, i);
+    batch->Put(Family::kEvidence, FlagKey(id), f.SerializeAsString());
+    for (const auto& key : FlagIndexKeys(f, id)) batch->Put(Family::kEvidence, key, "");
   }
 }
 

@@ -23,8 +23,8 @@
 #include "core/envelope.h"
 #include "core/geo.h"
 #include "core/keyring.h"
-#include "core/store.h"
-#include "rocksdb/write_batch.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "veta/v1/registry.pb.h"
 
 namespace veta {
@@ -44,8 +44,10 @@ std::string_view RecordKindName(RecordKind kind);
 absl::StatusOr<RecordKind> ParseRecordKind(std::string_view name);
 // The kind and id of a record ("" for parameters, which are one record).
 std::pair<RecordKind, std::string> RecordKey(const veta::v1::RegistryRecord& record);
-// Key of a record version in the `registry` column family: kind || id || 0x00 || seq (BE).
-std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequence);
+// Key of a record version in the `registry` family (schema.h).
+inline std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64_t sequence) {
+  return RecordVersionKey(static_cast<char>(kind), id, sequence);
+}
 
 // A record as the registry holds it: the version and the entry that wrote it, with its
 // geometry parsed once.
@@ -78,13 +80,6 @@ inline constexpr size_t kProcessingInputsMax = 1000;
 inline constexpr size_t kProcessingOutputsMax = 16;
 // Most distinct units in a lot's origin mix.
 inline constexpr size_t kOriginUnitsMax = 4096;
-
-// Keys of the custody indexes in the `state` column family (see store.h).
-std::string LotKey(std::string_view lot_id);
-std::string ChildEdgeKey(std::string_view parent_lot, std::string_view child_lot);
-std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
-std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
-std::string VoidedEntryKey(uint64_t sequence);
 
 // "extraction", "sale" or "processing": the kind of entry that creates such a lot.
 const char* LotSourceName(veta::v1::LotSource source);
@@ -150,7 +145,7 @@ struct Delta {
 
 class Registry {
  public:
-  explicit Registry(const Store* store) : store_(store) {}
+  explicit Registry(const Reader* store) : store_(store) {}
 
   // Rebuilds the committed state from the store (latest version of every record, counters).
   absl::Status Load();
@@ -162,8 +157,7 @@ class Registry {
                    const KeyRing& keys, const Delta& delta, bool dry_run) const;
 
   // Records an accepted verdict's effects in the delta and in the write batch.
-  void Stage(const Verdict& verdict, uint64_t sequence, Delta* delta,
-             rocksdb::WriteBatch* batch) const;
+  void Stage(const Verdict& verdict, uint64_t sequence, Delta* delta, Batch* batch) const;
   // Makes a batch's delta the committed state, after its write is durable.
   void Commit(Delta delta, KeyRing* keys);
 
@@ -192,7 +186,7 @@ class Registry {
   SellerStats Stats(const std::string& seller, const Delta& delta) const;
   void RebuildZoneIndex();
 
-  const Store* store_;
+  const Reader* store_;
   std::unordered_map<std::string, std::shared_ptr<const RecordState>> records_;  // kind || id
   std::unordered_map<std::string, double> counters_;
   std::unordered_map<std::string, SellerStats> seller_stats_;

@@ -22,8 +22,6 @@ int64_t Micros(const google::protobuf::Timestamp& t);
 // YYYYMMDD of the day in Peru (UTC-5): the key of daily counters.
 std::string PeruDay(int64_t micros);
 std::string Num(double d);
-// Seller statistics are kept per seller and per kind of lot sold.
-std::string StatsKey(std::string_view seller, bool gold);
 
 // A verdict that could not be reached (the store could not be read), and a refusal.
 Verdict Failure(absl::Status error);

@@ -56,7 +56,7 @@ absl::StatusOr<LineageQuery> ToQuery(const veta::v1::GetLineageRequest& r, uint6
 
 // The party a lineage or certificate is about, for the "own records" check: the holder of the
 // root lot, the miner, or the unit's holder.
-absl::StatusOr<std::string> Owner(const Store& store, const LineageQuery& q) {
+absl::StatusOr<std::string> Owner(const Reader& store, const LineageQuery& q) {
   switch (q.root) {
     case LineageQuery::Root::kMiner:
       return q.id;

@@ -13,9 +13,10 @@
 #include "core/keys.h"
 #include "core/merkle.h"
 #include "core/registry.h"
-#include "core/store.h"
+#include "core/storage/rocks_store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "core/strings.h"
-#include "rocksdb/write_batch.h"
 
 namespace {
 
@@ -92,22 +93,21 @@ const veta::Store& TreeStore() {
   static const veta::Store* store = [] {
     const std::string dir = (std::filesystem::temp_directory_path() / "veta-bench-tree").string();
     std::filesystem::remove_all(dir);
-    auto opened = veta::Store::Open(dir, veta::Store::Mode::kCreate);
+    auto opened = veta::RocksStore::Open(dir, veta::RocksStore::Mode::kCreate);
     if (!opened.ok()) std::abort();
     veta::merkle::CompactTree tree;
-    rocksdb::WriteBatch wb;
+    auto wb = (*opened)->NewBatch();
     for (uint64_t i = 0; i < kLeaves; ++i) {
-      tree.Append(veta::merkle::HashLeaf(std::to_string(i)), [&](uint32_t level, uint64_t index,
-                                                                 const veta::Hash& h) {
-        wb.Put((*opened)->tree(), veta::NodeKey(level, index), std::string(veta::AsBytes(h)));
-      });
-      if (wb.Count() > 100000) {
-        (*opened)->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
-        wb.Clear();
+      tree.Append(veta::merkle::HashLeaf(std::to_string(i)),
+                  [&](uint32_t level, uint64_t index, const veta::Hash& h) {
+                    wb->Put(veta::Family::kTree, veta::NodeKey(level, index), veta::AsBytes(h));
+                  });
+      if (wb->Count() > 100000) {
+        if (!(*opened)->Write(*wb, false).ok()) std::abort();
+        wb = (*opened)->NewBatch();
       }
     }
-    (*opened)->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
-    (*opened)->db()->Flush(rocksdb::FlushOptions(), (*opened)->tree()).PermitUncheckedError();
+    if (!(*opened)->Write(*wb, false).ok() || !(*opened)->FlushAll().ok()) std::abort();
     return opened->release();
   }();
   return *store;
@@ -194,9 +194,9 @@ void Put(RulesWorld* w, veta::v1::RegistryRecord record, uint64_t seq) {
   state->sequence = seq;
   v.effects.records.push_back(state);
   veta::Delta delta;
-  rocksdb::WriteBatch wb;
-  w->registry->Stage(v, seq, &delta, &wb);
-  w->store->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
+  auto wb = w->store->NewBatch();
+  w->registry->Stage(v, seq, &delta, wb.get());
+  if (!w->store->Write(*wb, false).ok()) std::abort();
   w->registry->Commit(std::move(delta), &w->keys);
 }
 
@@ -205,7 +205,7 @@ RulesWorld& World() {
     auto* w = new RulesWorld;
     const std::string dir = (std::filesystem::temp_directory_path() / "veta-bench-rules").string();
     std::filesystem::remove_all(dir);
-    w->store = std::move(*veta::Store::Open(dir, veta::Store::Mode::kCreate));
+    w->store = std::move(*veta::RocksStore::Open(dir, veta::RocksStore::Mode::kCreate));
     w->registry = std::make_unique<veta::Registry>(w->store.get());
     const double lon = -70.59, lat = -13.04;
     auto miner_key = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
@@ -266,9 +266,9 @@ RulesWorld& World() {
     veta::Verdict v =
         w->registry->Evaluate(w->extraction, 200, 1790000000000000, w->keys, delta, false);
     if (!v.ok()) std::abort();
-    rocksdb::WriteBatch wb;
-    w->registry->Stage(v, 200, &delta, &wb);
-    w->store->db()->Write(rocksdb::WriteOptions(), &wb).PermitUncheckedError();
+    auto wb = w->store->NewBatch();
+    w->registry->Stage(v, 200, &delta, wb.get());
+    if (!w->store->Write(*wb, false).ok()) std::abort();
     w->registry->Commit(std::move(delta), &w->keys);
     veta::v1::Sale s;
     s.set_lot_id("LOT-1");

@@ -25,6 +25,7 @@
 #include "core/ids.h"
 #include "core/ledger.h"
 #include "core/lineage.h"
+#include "core/storage/rocks_store.h"
 #include "core/strings.h"
 
 namespace {
@@ -172,7 +173,7 @@ void Percentiles(const char* what, std::vector<double> ms) {
 }
 
 // Times the backward lineage of lot ROOT over the first `as_of` entries.
-int TimeLineage(const veta::Store& store, uint64_t as_of, uint64_t queries) {
+int TimeLineage(const veta::Reader& store, uint64_t as_of, uint64_t queries) {
   veta::LineageQuery q;
   q.id = "ROOT";
   q.as_of = as_of;
@@ -220,7 +221,7 @@ int main(int argc, char** argv) {
     return s.ok() ? 0 : 2;
   }
   if (lineage_only) {
-    auto store = veta::Store::Open(veta::DatabasePath(dir), veta::Store::Mode::kReadOnly);
+    auto store = veta::RocksStore::Open(veta::DatabasePath(dir), veta::RocksStore::Mode::kReadOnly);
     if (!store.ok()) {
       std::fprintf(stderr, "veta-lineage-bench: %s\n",
                    std::string(store.status().message()).c_str());

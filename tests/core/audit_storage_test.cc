@@ -14,7 +14,8 @@
 #include "core/keys.h"
 #include "core/ledger.h"
 #include "core/registry.h"
-#include "core/store.h"
+#include "core/storage/rocks_store.h"
+#include "core/storage/store.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -84,14 +85,14 @@ class AuditStorageTest : public ::testing::Test {
   std::string db() const { return DatabasePath(data()); }
 
   // Edits the stopped ledger through RocksDB (checksums stay valid).
-  void Edit(const std::function<void(Store&)>& edit) {
-    auto store = Store::Open(db(), Store::Mode::kReadWrite);
+  void Edit(const std::function<void(RocksStore&)>& edit) {
+    auto store = RocksStore::Open(db(), RocksStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();
     edit(**store);
   }
 
   // The rows of a family whose key starts with `prefix`.
-  std::vector<std::pair<std::string, std::string>> Rows(const Store& store,
+  std::vector<std::pair<std::string, std::string>> Rows(const RocksStore& store,
                                                         rocksdb::ColumnFamilyHandle* cf,
                                                         const std::string& prefix = "") {
     std::vector<std::pair<std::string, std::string>> rows;
@@ -114,7 +115,7 @@ class AuditStorageTest : public ::testing::Test {
 
   // A table file of `family` (the largest).
   std::string TableOf(const std::string& family) {
-    auto store = Store::Open(db(), Store::Mode::kReadOnly);
+    auto store = RocksStore::Open(db(), RocksStore::Mode::kReadOnly);
     EXPECT_TRUE(store.ok()) << store.status();
     std::vector<rocksdb::LiveFileMetaData> files;
     (*store)->db()->GetLiveFilesMetaData(&files);
@@ -217,18 +218,18 @@ TEST_F(AuditStorageTest, TheUntouchedLedgerIsCleanAndEveryByteWasRead) {
 }
 
 TEST_F(AuditStorageTest, AttemptIndexKeysAreTheRowsTheLedgerWrote) {
-  auto store = Store::Open(db(), Store::Mode::kReadOnly);
+  auto store = RocksStore::Open(db(), RocksStore::Mode::kReadOnly);
   ASSERT_TRUE(store.ok()) << store.status();
   std::set<std::string> derived;
   size_t attempts = 0;
-  for (const auto& [key, value] : Rows(**store, (*store)->attempts())) {
+  for (const auto& [key, value] : Rows(**store, (*store)->handle(Family::kAttempts))) {
     veta::v1::Attempt a;
     ASSERT_TRUE(a.ParseFromString(value));
     for (auto& k : AttemptIndexKeys(a)) derived.insert(std::move(k));
     ++attempts;
   }
   std::set<std::string> stored;
-  for (const auto& [key, value] : Rows(**store, (*store)->evidence(), "A")) {
+  for (const auto& [key, value] : Rows(**store, (*store)->handle(Family::kEvidence), "A")) {
     EXPECT_EQ(value, "");
     stored.insert(key);
   }
@@ -240,117 +241,124 @@ TEST_F(AuditStorageTest, AttemptIndexKeysAreTheRowsTheLedgerWrote) {
 // --- one row of each derived family, edited consistently ---------------------------------------
 
 TEST_F(AuditStorageTest, AKeyPointedAtAnotherEntryIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.keys());
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kKeys));
     ASSERT_GT(rows.size(), 3u);
     uint64_t seq = 0;
     ASSERT_TRUE(DecodeU64(rows[2].second, &seq));
-    ASSERT_TRUE(s.db()->Put({}, s.keys(), rows[2].first, EncodeU64(seq + 1)).ok());
+    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kKeys), rows[2].first, EncodeU64(seq + 1)).ok());
   });
   ExpectCaught({"keys family", "differs from the one the log makes"});
 }
 
 TEST_F(AuditStorageTest, AMissingKeyIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.keys());
-    ASSERT_TRUE(s.db()->Delete({}, s.keys(), rows.back().first).ok());
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kKeys));
+    ASSERT_TRUE(s.db()->Delete({}, s.handle(Family::kKeys), rows.back().first).ok());
   });
   ExpectCaught({"keys family", "is missing"});
 }
 
 TEST_F(AuditStorageTest, AnExtraKeyIsCaught) {
-  Edit([&](Store& s) {
+  Edit([&](RocksStore& s) {
     const std::string keyid =
         PrivateKey::Generate(KeyAlgorithm::kEd25519)->public_key().ToProto().keyid();
-    ASSERT_TRUE(s.db()->Put({}, s.keys(), keyid, EncodeU64(1)).ok());
+    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kKeys), keyid, EncodeU64(1)).ok());
   });
   ExpectCaught({"keys family", "nothing in the log makes it"});
 }
 
 TEST_F(AuditStorageTest, AnExtraLeafIsCaught) {
-  Edit([&](Store& s) {
-    ASSERT_TRUE(s.db()->Put({}, s.leaves(), std::string(32, '\x5a'), EncodeU64(3)).ok());
+  Edit([&](RocksStore& s) {
+    ASSERT_TRUE(
+        s.db()->Put({}, s.handle(Family::kLeaves), std::string(32, '\x5a'), EncodeU64(3)).ok());
   });
   ExpectCaught({"leaves family", "nothing in the log makes it"});
 }
 
 TEST_F(AuditStorageTest, AMissingStatementIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.statements());
-    ASSERT_TRUE(s.db()->Delete({}, s.statements(), rows[rows.size() / 2].first).ok());
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kStatements));
+    ASSERT_TRUE(
+        s.db()->Delete({}, s.handle(Family::kStatements), rows[rows.size() / 2].first).ok());
   });
   ExpectCaught({"statements family", "is missing"});
 }
 
 TEST_F(AuditStorageTest, AnExtraTreeNodeIsCaught) {
   uint64_t size = 0;
-  Edit([&](Store& s) {
+  Edit([&](RocksStore& s) {
     size = *s.EntryCount();
     // A node past the end of the tree: nothing reads it, only the audit.
-    ASSERT_TRUE(s.db()->Put({}, s.tree(), NodeKey(0, size + 5), std::string(32, '\x11')).ok());
+    ASSERT_TRUE(
+        s.db()
+            ->Put({}, s.handle(Family::kTree), NodeKey(0, size + 5), std::string(32, '\x11'))
+            .ok());
   });
   ExpectCaught({"tree family", "nothing in the log makes it"});
 }
 
 TEST_F(AuditStorageTest, AChangedRegistryVersionIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.registry(), "U");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kRegistry), "U");
     ASSERT_FALSE(rows.empty());
     veta::v1::RegistryRecord r;
     ASSERT_TRUE(r.ParseFromString(rows[0].second));
     r.mutable_unit()->set_capacity_tonnes_per_day(r.unit().capacity_tonnes_per_day() * 10);
-    ASSERT_TRUE(s.db()->Put({}, s.registry(), rows[0].first, r.SerializeAsString()).ok());
+    ASSERT_TRUE(
+        s.db()->Put({}, s.handle(Family::kRegistry), rows[0].first, r.SerializeAsString()).ok());
   });
   ExpectCaught({"registry family", "differs from the one the log makes"});
 }
 
 TEST_F(AuditStorageTest, AChangedLotIsCaught) {
-  Edit([&](Store& s) {
+  Edit([&](RocksStore& s) {
     const std::string key = LotKey("G1");
     veta::v1::Lot lot;
-    ASSERT_TRUE(lot.ParseFromString(*s.Get(s.state(), key)));
+    ASSERT_TRUE(lot.ParseFromString(*s.Get(Family::kState, key)));
     lot.set_remaining_g(lot.remaining_g() + 1);
-    ASSERT_TRUE(s.db()->Put({}, s.state(), key, lot.SerializeAsString()).ok());
+    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kState), key, lot.SerializeAsString()).ok());
   });
   ExpectCaught({"state family", "LG1", "differs"});
 }
 
 TEST_F(AuditStorageTest, AChangedCounterIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.state(), "C");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kState), "C");
     ASSERT_FALSE(rows.empty());
     double kg = 0;
     std::memcpy(&kg, rows[0].second.data(), sizeof(kg));
     kg -= 100;
-    ASSERT_TRUE(
-        s.db()
-            ->Put({}, s.state(), rows[0].first, std::string(reinterpret_cast<char*>(&kg), 8))
-            .ok());
+    ASSERT_TRUE(s.db()
+                    ->Put({}, s.handle(Family::kState), rows[0].first,
+                          std::string(reinterpret_cast<char*>(&kg), 8))
+                    .ok());
   });
   ExpectCaught({"state family", "differs"});
 }
 
 TEST_F(AuditStorageTest, AnExtraLineageEdgeIsCaught) {
-  Edit([&](Store& s) {
-    ASSERT_TRUE(s.db()->Put({}, s.state(), ChildEdgeKey("LC", "G1"), EncodeU64(20)).ok());
+  Edit([&](RocksStore& s) {
+    ASSERT_TRUE(
+        s.db()->Put({}, s.handle(Family::kState), ChildEdgeKey("LC", "G1"), EncodeU64(20)).ok());
   });
   ExpectCaught({"state family", "nothing in the log makes it"});
 }
 
 TEST_F(AuditStorageTest, AMissingHolderIndexRowIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.state(), "H");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kState), "H");
     ASSERT_FALSE(rows.empty());
-    ASSERT_TRUE(s.db()->Delete({}, s.state(), rows[0].first).ok());
+    ASSERT_TRUE(s.db()->Delete({}, s.handle(Family::kState), rows[0].first).ok());
   });
   ExpectCaught({"state family", "is missing"});
 }
 
 TEST_F(AuditStorageTest, AMissingAttemptIndexRowIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.evidence(), "Ap");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kEvidence), "Ap");
     ASSERT_FALSE(rows.empty());
-    ASSERT_TRUE(s.db()->Delete({}, s.evidence(), rows[0].first).ok());
+    ASSERT_TRUE(s.db()->Delete({}, s.handle(Family::kEvidence), rows[0].first).ok());
   });
   ExpectCaught({"evidence family", "Ap", "is missing"});
 }
@@ -358,46 +366,47 @@ TEST_F(AuditStorageTest, AMissingAttemptIndexRowIsCaught) {
 TEST_F(AuditStorageTest, AnAttemptIndexedUnderAnotherPartyIsCaught) {
   // A consistent edit: the row moves from one party to another, so that ListAttempts by party
   // answers without an error, and wrongly.
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.evidence(), "Ap");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kEvidence), "Ap");
     ASSERT_FALSE(rows.empty());
     const std::string& key = rows[0].first;
     const std::string moved = "Ap" + veta::testing::Ruc("2070000099") + key.substr(key.find('\0'));
     rocksdb::WriteBatch wb;
-    ASSERT_TRUE(wb.Delete(s.evidence(), key).ok());
-    ASSERT_TRUE(wb.Put(s.evidence(), moved, "").ok());
+    ASSERT_TRUE(wb.Delete(s.handle(Family::kEvidence), key).ok());
+    ASSERT_TRUE(wb.Put(s.handle(Family::kEvidence), moved, "").ok());
     ASSERT_TRUE(s.db()->Write({}, &wb).ok());
   });
   ExpectCaught({"evidence family", "Ap"});
 }
 
 TEST_F(AuditStorageTest, AChangedRefusalIndexRowIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.evidence(), "Ar");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kEvidence), "Ar");
     ASSERT_FALSE(rows.empty());
-    ASSERT_TRUE(s.db()->Put({}, s.evidence(), rows[0].first, "x").ok());
+    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kEvidence), rows[0].first, "x").ok());
   });
   ExpectCaught({"evidence family", "Ar", "differs"});
 }
 
 TEST_F(AuditStorageTest, AChangedFlagIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.evidence(), "f");
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kEvidence), "f");
     ASSERT_EQ(rows.size(), 2u);  // the scar and the cash sale
     veta::v1::Flag flag;
     ASSERT_TRUE(flag.ParseFromString(rows[0].second));
     flag.set_message("nothing to see");
-    ASSERT_TRUE(s.db()->Put({}, s.evidence(), rows[0].first, flag.SerializeAsString()).ok());
+    ASSERT_TRUE(
+        s.db()->Put({}, s.handle(Family::kEvidence), rows[0].first, flag.SerializeAsString()).ok());
   });
   ExpectCaught({"evidence family", "differs"});
 }
 
 TEST_F(AuditStorageTest, AFlagRemovedWithItsIndexRowsIsCaught) {
-  Edit([&](Store& s) {
+  Edit([&](RocksStore& s) {
     rocksdb::WriteBatch wb;
     for (const auto& prefix : {"f", "Fp", "Fu"}) {
-      for (const auto& [key, value] : Rows(s, s.evidence(), prefix)) {
-        ASSERT_TRUE(wb.Delete(s.evidence(), key).ok());
+      for (const auto& [key, value] : Rows(s, s.handle(Family::kEvidence), prefix)) {
+        ASSERT_TRUE(wb.Delete(s.handle(Family::kEvidence), key).ok());
       }
     }
     ASSERT_TRUE(s.db()->Write({}, &wb).ok());
@@ -406,14 +415,16 @@ TEST_F(AuditStorageTest, AFlagRemovedWithItsIndexRowsIsCaught) {
 }
 
 TEST_F(AuditStorageTest, AnExtraMetaRowIsCaught) {
-  Edit([&](Store& s) { ASSERT_TRUE(s.db()->Put({}, s.meta(), "owner", "someone").ok()); });
+  Edit([&](RocksStore& s) {
+    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kMeta), "owner", "someone").ok());
+  });
   ExpectCaught({"default family", "nothing in the log makes it"});
 }
 
 TEST_F(AuditStorageTest, TheLatestCheckpointDeletedFromTheStoreIsCaught) {
-  Edit([&](Store& s) {
-    auto rows = Rows(s, s.checkpoints());
-    ASSERT_TRUE(s.db()->Delete({}, s.checkpoints(), rows.back().first).ok());
+  Edit([&](RocksStore& s) {
+    auto rows = Rows(s, s.handle(Family::kCheckpoints));
+    ASSERT_TRUE(s.db()->Delete({}, s.handle(Family::kCheckpoints), rows.back().first).ok());
   });
   ExpectCaught({"latest checkpoint beside the database", "not in the store"});
 }

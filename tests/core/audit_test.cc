@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include "core/ledger.h"
-#include "core/store.h"
+#include "core/storage/rocks_store.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/core/test_util.h"
@@ -45,8 +47,8 @@ class AuditTest : public ::testing::Test {
   }
 
   // Opens the raw store to tamper with it.
-  std::unique_ptr<Store> Raw() {
-    return std::move(*Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite));
+  std::unique_ptr<RocksStore> Raw() {
+    return std::move(*RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite));
   }
 
   TempDir dir_;
@@ -63,9 +65,9 @@ TEST_F(AuditTest, CleanLedgerPasses) {
 TEST_F(AuditTest, OneChangedByteIsNamed) {
   {
     auto store = Raw();
-    std::string entry = *store->Get(store->entries(), EncodeU64(5));
+    std::string entry = *store->Get(Family::kEntries, EncodeU64(5));
     entry[entry.size() - 3] ^= 0x01;
-    ASSERT_TRUE(store->db()->Put({}, store->entries(), EncodeU64(5), entry).ok());
+    ASSERT_TRUE(PutRow(*store, Family::kEntries, EncodeU64(5), entry).ok());
   }
   AuditReport report = AuditLedger(dir_.path());
   EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss);
@@ -75,7 +77,7 @@ TEST_F(AuditTest, OneChangedByteIsNamed) {
 TEST_F(AuditTest, DeletedEntryIsNamed) {
   {
     auto store = Raw();
-    ASSERT_TRUE(store->db()->Delete({}, store->entries(), EncodeU64(7)).ok());
+    ASSERT_TRUE(DeleteRow(*store, Family::kEntries, EncodeU64(7)).ok());
   }
   AuditReport report = AuditLedger(dir_.path());
   EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss);
@@ -87,10 +89,10 @@ TEST_F(AuditTest, DeletedEntryIsNamed) {
 TEST_F(AuditTest, SwappedEntriesAreNamed) {
   {
     auto store = Raw();
-    std::string a = *store->Get(store->entries(), EncodeU64(3));
-    std::string b = *store->Get(store->entries(), EncodeU64(4));
-    ASSERT_TRUE(store->db()->Put({}, store->entries(), EncodeU64(3), b).ok());
-    ASSERT_TRUE(store->db()->Put({}, store->entries(), EncodeU64(4), a).ok());
+    std::string a = *store->Get(Family::kEntries, EncodeU64(3));
+    std::string b = *store->Get(Family::kEntries, EncodeU64(4));
+    ASSERT_TRUE(PutRow(*store, Family::kEntries, EncodeU64(3), b).ok());
+    ASSERT_TRUE(PutRow(*store, Family::kEntries, EncodeU64(4), a).ok());
   }
   AuditReport report = AuditLedger(dir_.path());
   EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss);
@@ -100,7 +102,7 @@ TEST_F(AuditTest, SwappedEntriesAreNamed) {
 TEST_F(AuditTest, TruncatedTailBelowACheckpointIsNamed) {
   {
     auto store = Raw();
-    ASSERT_TRUE(store->db()->Delete({}, store->entries(), EncodeU64(11)).ok());
+    ASSERT_TRUE(DeleteRow(*store, Family::kEntries, EncodeU64(11)).ok());
   }
   AuditReport report = AuditLedger(dir_.path());
   EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss);
@@ -111,7 +113,7 @@ TEST_F(AuditTest, TruncatedTailBelowACheckpointIsNamed) {
 TEST_F(AuditTest, ServerRefusesToOpenATamperedStore) {
   {
     auto store = Raw();
-    ASSERT_TRUE(store->db()->Delete({}, store->entries(), EncodeU64(11)).ok());
+    ASSERT_TRUE(DeleteRow(*store, Family::kEntries, EncodeU64(11)).ok());
   }
   LedgerOptions options;
   options.data_dir = dir_.path();

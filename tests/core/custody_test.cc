@@ -7,6 +7,7 @@
 
 #include "core/audit.h"
 #include "core/registry.h"
+#include "core/storage/rocks_store.h"
 #include "tests/core/custody_fixture.h"
 
 namespace veta {
@@ -221,7 +222,7 @@ TEST_F(CustodyTest, AuditNamesAForgedLineageEdgeOrARewrittenOrigin) {
   ASSERT_TRUE(AuditLedger(dir_.path()).status.ok());
   auto tamper = [&](const std::function<void(Store&)>& edit) {
     {
-      auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+      auto store = *RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
       edit(*store);
     }
     AuditReport r = AuditLedger(dir_.path());
@@ -230,20 +231,20 @@ TEST_F(CustodyTest, AuditNamesAForgedLineageEdgeOrARewrittenOrigin) {
   };
   // Someone with disk access makes ore of another unit look like G1's input...
   tamper([](Store& s) {
-    ASSERT_TRUE(s.db()->Put({}, s.state(), ChildEdgeKey("LB", "G1"), EncodeU64(1)).ok());
+    ASSERT_TRUE(PutRow(s, Family::kState, ChildEdgeKey("LB", "G1"), EncodeU64(1)).ok());
   });
   {
-    auto s = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
-    ASSERT_TRUE(s->db()->Delete({}, s->state(), ChildEdgeKey("LB", "G1")).ok());
+    auto s = *RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
+    ASSERT_TRUE(DeleteRow(*s, Family::kState, ChildEdgeKey("LB", "G1")).ok());
   }
   ASSERT_TRUE(AuditLedger(dir_.path()).status.ok());
   // ... or rewrites the blend's origin in UA's favour.
   tamper([](Store& s) {
     veta::v1::Lot lot;
-    ASSERT_TRUE(lot.ParseFromString(*s.Get(s.state(), LotKey("G1"))));
+    ASSERT_TRUE(lot.ParseFromString(*s.Get(Family::kState, LotKey("G1"))));
     lot.mutable_origin(0)->set_share(0.9);
     lot.mutable_origin(1)->set_share(0.1);
-    ASSERT_TRUE(s.db()->Put({}, s.state(), LotKey("G1"), lot.SerializeAsString()).ok());
+    ASSERT_TRUE(PutRow(s, Family::kState, LotKey("G1"), lot.SerializeAsString()).ok());
   });
 }
 

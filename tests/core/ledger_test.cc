@@ -1,4 +1,5 @@
 #include "core/ledger.h"
+#include "core/storage/rocks_store.h"
 
 #include <google/protobuf/unknown_field_set.h>
 
@@ -237,12 +238,9 @@ TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
 TEST_F(LedgerTest, OpenRefusesAnOlderFormatAndSaysWhatToDo) {
   ledger_.reset();
   {
-    auto store = Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    auto store = RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)
-                    ->db()
-                    ->Put(rocksdb::WriteOptions(), (*store)->meta(), "format", "veta-ledger-v1")
-                    .ok());
+    ASSERT_TRUE(PutRow(**store, Family::kMeta, "format", "veta-ledger-v1").ok());
   }
   LedgerOptions options;
   options.data_dir = dir_.path();

@@ -11,7 +11,7 @@ using testing::Ruc;
 
 class QueriesTest : public testing::RegistryFixture {
  protected:
-  const Store& store() { return ledger_->store(); }
+  const Reader& store() { return ledger_->store(); }
   PrivateKey key_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
 };
 

@@ -94,7 +94,7 @@ class RegistryFixture : public ::testing::Test {
   }
 
   std::optional<veta::v1::Lot> Find(const std::string& lot_id) {
-    auto bytes = ledger_->store().Get(ledger_->store().state(), StrCat("L", lot_id));
+    auto bytes = ledger_->store().Get(Family::kState, StrCat("L", lot_id));
     if (!bytes.ok()) return std::nullopt;
     veta::v1::Lot lot;
     EXPECT_TRUE(lot.ParseFromString(*bytes));
@@ -102,8 +102,7 @@ class RegistryFixture : public ::testing::Test {
   }
 
   uint64_t AttemptCount() {
-    std::unique_ptr<rocksdb::Iterator> it(
-        ledger_->store().db()->NewIterator(rocksdb::ReadOptions(), ledger_->store().attempts()));
+    std::unique_ptr<Cursor> it = ledger_->store().NewCursor(Family::kAttempts);
     uint64_t n = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
     return n;

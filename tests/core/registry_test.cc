@@ -1,6 +1,7 @@
 // Every origin rule: the legal case accepted, each illegal case refused with its exact code,
 // the ledger unchanged and the attempt logged.
 #include "core/registry.h"
+#include "core/storage/rocks_store.h"
 
 #include <cmath>
 
@@ -288,8 +289,7 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
     ASSERT_TRUE(e.ParseFromString(*ledger_->GetEntry(seq)));
     items.push_back({seq, e.envelope(), true});
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger_->store().db()->NewIterator(rocksdb::ReadOptions(), ledger_->store().attempts()));
+  std::unique_ptr<Cursor> it = ledger_->store().NewCursor(Family::kAttempts);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     veta::v1::Attempt a;
     ASSERT_TRUE(a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())));
@@ -309,7 +309,7 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
   EXPECT_EQ(replica->size(), ledger_->size());
   for (const char* lot : {"L1", "P1"}) {
     auto a = Find(lot);
-    auto b = replica->store().Get(replica->store().state(), StrCat("L", lot));
+    auto b = replica->store().Get(Family::kState, StrCat("L", lot));
     ASSERT_TRUE(a && b.ok());
     EXPECT_EQ(a->SerializeAsString(), *b) << lot;
   }
@@ -332,11 +332,11 @@ TEST_F(RulesTest, AuditReplaysTheRulesAndComparesTheState) {
   ASSERT_TRUE(clean.status.ok()) << clean.status;
   {
     // Someone with disk access gives the miner back 400 kg.
-    auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
+    auto store = *RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
     veta::v1::Lot lot;
-    ASSERT_TRUE(lot.ParseFromString(*store->Get(store->state(), "LL1")));
+    ASSERT_TRUE(lot.ParseFromString(*store->Get(Family::kState, "LL1")));
     lot.set_remaining_kg(1000);
-    ASSERT_TRUE(store->db()->Put({}, store->state(), "LL1", lot.SerializeAsString()).ok());
+    ASSERT_TRUE(PutRow(*store, Family::kState, "LL1", lot.SerializeAsString()).ok());
   }
   AuditReport tampered = AuditLedger(dir_.path());
   EXPECT_EQ(tampered.status.code(), absl::StatusCode::kDataLoss);
@@ -357,8 +357,8 @@ TEST_F(RulesTest, AuditChecksTheAttemptsChain) {
   EXPECT_EQ(clean.attempts, 3u);
   {
     // Someone erases the evidence of the second attempt.
-    auto store = *Store::Open(DatabasePath(dir_.path()), Store::Mode::kReadWrite);
-    ASSERT_TRUE(store->db()->Delete({}, store->attempts(), EncodeU64(1)).ok());
+    auto store = *RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
+    ASSERT_TRUE(DeleteRow(*store, Family::kAttempts, EncodeU64(1)).ok());
   }
   AuditReport erased = AuditLedger(dir_.path());
   EXPECT_EQ(erased.status.code(), absl::StatusCode::kDataLoss);

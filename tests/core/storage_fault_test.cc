@@ -5,6 +5,7 @@
 
 #include "core/audit.h"
 #include "core/ledger.h"
+#include "core/storage/rocks_store.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/storage/store.h"
 #include "core/strings.h"
 #include "gtest/gtest.h"
 
@@ -49,3 +50,20 @@ class TempDir {
 };
 
 }  // namespace veta::testing
+
+namespace veta {
+
+// One row written or deleted, as someone with disk access would (the tamper tests).
+inline absl::Status PutRow(Store& store, Family family, std::string_view key,
+                           std::string_view value) {
+  auto batch = store.NewBatch();
+  batch->Put(family, key, value);
+  return store.Write(*batch, /*sync=*/true);
+}
+inline absl::Status DeleteRow(Store& store, Family family, std::string_view key) {
+  auto batch = store.NewBatch();
+  batch->Delete(family, key);
+  return store.Write(*batch, /*sync=*/true);
+}
+
+}  // namespace veta

@@ -1,4 +1,4 @@
-#include "core/store.h"
+#include "core/storage/rocks_store.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,9 @@
 
 #include "core/sha256.h"
 #include "core/status_macros.h"
+#include "core/storage/schema.h"
 #include "core/strings.h"
+#include "rocksdb/db.h"
 #include "rocksdb/file_checksum.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
@@ -295,17 +297,11 @@ bool IsLogFile(std::string_view name) {
 }
 
 const std::vector<std::string>& FamilyNames() {
-  static const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
-                                                 "entries",
-                                                 "leaves",
-                                                 "statements",
-                                                 "tree",
-                                                 "checkpoints",
-                                                 "keys",
-                                                 "registry",
-                                                 "state",
-                                                 "attempts",
-                                                 "evidence"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (size_t i = 0; i < kFamilyCount; ++i) n.emplace_back(FamilyName(static_cast<Family>(i)));
+    return n;
+  }();
   return names;
 }
 
@@ -321,7 +317,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   // crc32c block checksums (RocksDB 7.8 defaults to XXH3): the audit checks the footer and
-  // meta blocks of every table file itself before RocksDB opens them (Store::PrecheckTableFiles).
+  // meta blocks of every table file itself before RocksDB opens them
+  // (RocksStore::PrecheckTableFiles).
   table.checksum = rocksdb::kCRC32c;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (name == "leaves" || name == "statements") {
@@ -340,44 +337,6 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
 
 }  // namespace
 
-std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-bool DecodeU64(std::string_view bytes, uint64_t* v) {
-  if (bytes.size() != 8) return false;
-  uint64_t out = 0;
-  for (unsigned char c : bytes) out = (out << 8) | c;
-  *v = out;
-  return true;
-}
-
-std::vector<std::string> AttemptIndexKeys(const veta::v1::Attempt& attempt) {
-  const std::string number = EncodeU64(attempt.number());
-  const std::string zero(1, '\0');
-  std::vector<std::string> keys;
-  for (const auto& party : attempt.parties()) keys.push_back(StrCat("Ap", party, zero, number));
-  if (!attempt.unit_code().empty()) {
-    keys.push_back(StrCat("Au", attempt.unit_code(), zero, number));
-  }
-  keys.push_back(StrCat("Ar", veta::v1::Refusal_Name(attempt.refusal()), zero, number));
-  return keys;
-}
-
-std::string NodeKey(uint32_t level, uint64_t index) {
-  // Keyed by the end of the node's leaf range, then level: every node an append creates has
-  // the same end (the new tree size), so keys arrive in ascending order and RocksDB's
-  // memtable inserts them at its cached position instead of searching the skiplist.
-  std::string key = EncodeU64((index + 1) << level);
-  key.push_back(static_cast<char>(level));
-  return key;
-}
-
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = StrCat(what, ": ", s.ToString());
@@ -387,8 +346,8 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::UnavailableError(msg);
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode,
-                                                   rocksdb::Env* env) {
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path, Mode mode,
+                                                             rocksdb::Env* env) {
   rocksdb::DBOptions options;
   if (env != nullptr) options.env = env;
   options.create_if_missing = mode == Mode::kCreate;
@@ -404,7 +363,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const auto& name : FamilyNames()) families.emplace_back(name, FamilyOptions(name, cache));
 
-  std::unique_ptr<Store> store(new Store());
+  std::unique_ptr<RocksStore> store(new RocksStore());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       mode == Mode::kReadOnly
@@ -422,11 +381,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
   store->env_ = options.env != nullptr ? options.env : rocksdb::Env::Default();
   if (store->handles_.size() != FamilyNames().size()) std::abort();  // accessors index it
   if (mode == Mode::kCreate) {
-    RETURN_IF_ERROR(FromRocks(store->db_->Put(rocksdb::WriteOptions(), store->meta(),
+    RETURN_IF_ERROR(FromRocks(store->db_->Put(rocksdb::WriteOptions(), store->handle(Family::kMeta),
                                               std::string(kFormatKey), std::string(kFormatValue)),
                               "write format marker"));
   } else {
-    auto format = store->Get(store->meta(), kFormatKey);
+    auto format = store->Get(Family::kMeta, kFormatKey);
     if (format.ok() && format->rfind("veta-ledger-", 0) == 0 && *format != kFormatValue) {
       return absl::FailedPreconditionError(StrCat(
           path, " was written in format ", *format, "; this Veta reads ", kFormatValue,
@@ -443,7 +402,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
   return store;
 }
 
-absl::Status Store::RecordFileDigests() {
+absl::Status RocksStore::RecordFileDigests() {
   std::vector<std::string> children;
   RETURN_IF_ERROR(FromRocks(env_->GetChildren(path_, &children), "list the database folder"));
   rocksdb::WriteBatch wb;
@@ -454,15 +413,16 @@ absl::Status Store::RecordFileDigests() {
     RETURN_IF_ERROR(FromRocks(rocksdb::ReadFileToString(env_, StrCat(path_, "/", name), &bytes),
                               StrCat("read ", name)));
     const std::string key = StrCat(kFileDigestPrefix, name);
-    RETURN_IF_ERROR(
-        FromRocks(wb.Put(meta(), key, std::string(AsBytes(Sha256Of(bytes)))), "digest"));
+    RETURN_IF_ERROR(FromRocks(
+        wb.Put(handle(Family::kMeta), key, std::string(AsBytes(Sha256Of(bytes)))), "digest"));
     present.insert(key);
   }
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Family::kMeta)));
   for (it->Seek(std::string(kFileDigestPrefix));
        it->Valid() && it->key().starts_with(std::string(kFileDigestPrefix)); it->Next()) {
     if (present.count(it->key().ToString()) == 0) {
-      RETURN_IF_ERROR(FromRocks(wb.Delete(meta(), it->key()), "digest"));
+      RETURN_IF_ERROR(FromRocks(wb.Delete(handle(Family::kMeta), it->key()), "digest"));
     }
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scan file digests"));
@@ -471,7 +431,7 @@ absl::Status Store::RecordFileDigests() {
   return FromRocks(db_->Write(wo, &wb), "record file digests");
 }
 
-absl::Status Store::PrecheckTableFiles(const std::string& path, StorageReport* report) {
+absl::Status RocksStore::PrecheckTableFiles(const std::string& path, StorageReport* report) {
   rocksdb::Env* env = rocksdb::Env::Default();
   std::vector<std::string> children;
   RETURN_IF_ERROR(FromRocks(env->GetChildren(path, &children), StrCat("list ", path)));
@@ -484,7 +444,7 @@ absl::Status Store::PrecheckTableFiles(const std::string& path, StorageReport* r
   return absl::OkStatus();
 }
 
-absl::Status Store::VerifyStorage(StorageReport* report) const {
+absl::Status RocksStore::VerifyStorage(StorageReport* report) const {
   // Table files: every block (data, index, filter, properties, metaindex) against its checksum,
   // then every file whole against the crc32c the MANIFEST recorded when it was written.
   RETURN_IF_ERROR(FromRocks(db_->VerifyChecksum(rocksdb::ReadOptions()),
@@ -508,7 +468,8 @@ absl::Status Store::VerifyStorage(StorageReport* report) const {
   // OPTIONS and IDENTITY, which RocksDB writes without a checksum, against the digests taken
   // when it wrote them. A ledger never opened for writing by this version has none.
   std::map<std::string, std::string> digests;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle(Family::kMeta)));
   for (it->Seek(std::string(kFileDigestPrefix));
        it->Valid() && it->key().starts_with(std::string(kFileDigestPrefix)); it->Next()) {
     digests[it->key().ToString().substr(kFileDigestPrefix.size())] = it->value().ToString();
@@ -538,62 +499,124 @@ absl::Status Store::VerifyStorage(StorageReport* report) const {
   return absl::OkStatus();
 }
 
-Store::~Store() {
+RocksStore::~RocksStore() {
   for (auto* h : handles_) {
     if (db_) db_->DestroyColumnFamilyHandle(h);
   }
   if (db_) db_->Close().PermitUncheckedError();
 }
 
-absl::StatusOr<std::string> Store::Get(rocksdb::ColumnFamilyHandle* cf,
-                                       std::string_view key) const {
+namespace {
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class RocksCursor final : public Cursor {
+ public:
+  // `snapshot` keeps the snapshot a cursor reads alive (null: the store as it stands).
+  RocksCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snap,
+              std::shared_ptr<const void> keep)
+      : keep_(std::move(keep)) {
+    rocksdb::ReadOptions options;
+    options.snapshot = snap;
+    it_.reset(db->NewIterator(options, cf));
+  }
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  void SeekForPrev(std::string_view key) override { it_->SeekForPrev(ToSlice(key)); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  bool Valid() const override { return it_->Valid(); }
+  std::string_view key() const override { return it_->key().ToStringView(); }
+  std::string_view value() const override { return it_->value().ToStringView(); }
+  absl::Status status() const override { return FromRocks(it_->status(), "read the ledger"); }
+
+ private:
+  std::shared_ptr<const void> keep_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class RocksBatch final : public Batch {
+ public:
+  explicit RocksBatch(const RocksStore* store) : store_(store) {}
+  void Put(Family family, std::string_view key, std::string_view value) override {
+    batch.Put(store_->handle(family), ToSlice(key), ToSlice(value)).PermitUncheckedError();
+  }
+  void Delete(Family family, std::string_view key) override {
+    batch.Delete(store_->handle(family), ToSlice(key)).PermitUncheckedError();
+  }
+  size_t Count() const override { return batch.Count(); }
+
+  const RocksStore* store_;
+  rocksdb::WriteBatch batch;
+};
+
+absl::StatusOr<std::string> GetFrom(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                    const rocksdb::Snapshot* snapshot, std::string_view key) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db->Get(options, cf, ToSlice(key), &value);
   if (s.IsNotFound()) return absl::NotFoundError("not found");
   RETURN_IF_ERROR(FromRocks(s, "read"));
   return value;
 }
 
-absl::StatusOr<uint64_t> Store::EntryCount() const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries()));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocks(it->status(), "scan entries"));
-  if (!it->Valid()) return 0;
-  uint64_t last = 0;
-  if (!DecodeU64(it->key().ToStringView(), &last)) {
-    return absl::DataLossError("entries column family holds a malformed key");
+// A RocksDB snapshot, released when the last reader of it (cursors included) is gone.
+struct SnapshotHold {
+  SnapshotHold(rocksdb::DB* d) : db(d), snapshot(d->GetSnapshot()) {}
+  ~SnapshotHold() { db->ReleaseSnapshot(snapshot); }
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snapshot;
+};
+
+class RocksSnapshot final : public Reader {
+ public:
+  explicit RocksSnapshot(const RocksStore* store)
+      : store_(store), hold_(std::make_shared<SnapshotHold>(store->db())) {}
+  absl::StatusOr<std::string> Get(Family family, std::string_view key) const override {
+    return GetFrom(store_->db(), store_->handle(family), hold_->snapshot, key);
   }
-  return last + 1;
+  std::unique_ptr<Cursor> NewCursor(Family family) const override {
+    return std::make_unique<RocksCursor>(store_->db(), store_->handle(family), hold_->snapshot,
+                                         hold_);
+  }
+
+ private:
+  const RocksStore* store_;
+  std::shared_ptr<SnapshotHold> hold_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> RocksStore::Get(Family family, std::string_view key) const {
+  return GetFrom(db_.get(), handle(family), nullptr, key);
 }
 
-absl::Status Store::FlushAll() {
+std::unique_ptr<Cursor> RocksStore::NewCursor(Family family) const {
+  return std::make_unique<RocksCursor>(db_.get(), handle(family), nullptr, nullptr);
+}
+
+std::unique_ptr<Batch> RocksStore::NewBatch() const { return std::make_unique<RocksBatch>(this); }
+
+absl::Status RocksStore::Write(Batch& batch, bool sync) {
+  auto* rocks = dynamic_cast<RocksBatch*>(&batch);
+  if (rocks == nullptr || rocks->store_ != this) {
+    return absl::InternalError("a batch was written to a store that did not make it");
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocks(db_->Write(options, &rocks->batch), "write to the ledger database");
+}
+
+std::unique_ptr<Reader> RocksStore::Snapshot() const {
+  return std::make_unique<RocksSnapshot>(this);
+}
+
+absl::Status RocksStore::FlushAll() {
   rocksdb::FlushOptions options;
   options.wait = true;
   return FromRocks(db_->Flush(options, handles_), "flush");
-}
-
-absl::StatusOr<std::string> Store::LatestCheckpointNote() const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints()));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocks(it->status(), "scan checkpoints"));
-  if (!it->Valid()) return absl::NotFoundError("the ledger has no checkpoint");
-  return it->value().ToString();
-}
-
-absl::StatusOr<Hash> StoreNodeReader::GetNode(uint32_t level, uint64_t index) const {
-  auto value = store_.Get(store_.tree(), NodeKey(level, index));
-  if (absl::IsNotFound(value.status())) {
-    return absl::DataLossError(
-        StrCat("tree node (level ", level, ", index ", index, ") is missing"));
-  }
-  RETURN_IF_ERROR(value.status());
-  Hash h;
-  if (!HashFromBytes(*value, &h)) {
-    return absl::DataLossError(
-        StrCat("tree node (level ", level, ", index ", index, ") is not 32 bytes"));
-  }
-  return h;
 }
 
 }  // namespace veta

@@ -1,0 +1,108 @@
+// The ledger's schema: every key and value of every family, in one place. Nothing else spells
+// a key by hand. Numbers are big-endian, so that byte order is numeric order; a value of the
+// wrong size decodes to an error, never to a silent zero.
+//
+//   family       key                              value
+//   default      "format"                         kFormatValue (the schema's version)
+//                "file/" name                     SHA-256 of a file RocksDB keeps no checksum
+//                                                 of (OPTIONS-*, IDENTITY), as RocksDB left it
+//                                                 at the last read-write open
+//   entries      sequence (8)                     the entry bytes (veta.v1.Entry)
+//   leaves       leaf hash (32)                   sequence (8): the entry of a leaf
+//   statements   SHA-256(PAE) (32)                sequence (8): refuses a replayed envelope
+//   tree         end leaf (8) || level (1)        node hash (32); end = (index+1) << level
+//   checkpoints  tree size (8)                    the signed note
+//   keys         key id (64 hex chars)            sequence (8) of the entry that registered it
+//                                                 (or revoked it, for a key registration)
+//   registry     kind (1) || id || 0 || seq (8)   a registry record version (RegistryRecord)
+//   state        "L" lot id                       the lot as it stands (Lot), with its inputs
+//                "C" counter name                 a daily counter (CounterName): U unit,
+//                                                 S selector, P plant (ore processed that day)
+//                "T" seller ("g:" for gold)       the seller's sale count and quantity
+//                "D" parent lot 0 child lot       creating entry (8): lineage edges
+//                "N" unit 0 lot                   extraction entry (8): the lots of a unit
+//                "H" holder 0 lot                 creating entry (8): the lots of a party
+//                "V" corrected entry (8)          the correction (8) that voided it
+//   attempts     attempt number (8)               a refused submission (Attempt), hash-chained
+//   evidence     "A" p|u|r key 0 number (8)       indexes of attempts by party, unit, refusal
+//                                                 (empty values)
+//                "f" seq (8) || i (1)             a red flag raised on entry seq (Flag)
+//                "F" p|u key 0 seq (8) || i (1)   indexes of flags by party and unit (empty)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "veta/v1/ledger.pb.h"
+#include "veta/v1/registry.pb.h"
+
+namespace veta {
+
+// --- The schema's version ---
+inline constexpr std::string_view kFormatKey = "format";
+// v2: statements keyed by SHA-256(PAE) alone; registry records name the version they replace.
+inline constexpr std::string_view kFormatValue = "veta-ledger-v2";
+// Rows of the default family that hold file digests ("file/" name).
+inline constexpr std::string_view kFileDigestPrefix = "file/";
+
+// --- Numbers ---
+std::string EncodeU64(uint64_t v);
+// False unless exactly 8 bytes.
+[[nodiscard]] bool DecodeU64(std::string_view bytes, uint64_t* v);
+// A sequence stored as a value; DataLoss naming `what` unless exactly 8 bytes.
+[[nodiscard]] absl::StatusOr<uint64_t> DecodeSequence(std::string_view bytes,
+                                                      std::string_view what);
+
+// --- tree ---
+std::string NodeKey(uint32_t level, uint64_t index);
+
+// --- registry ---
+// kind (one byte, RecordKind's value) || id || 0x00 || sequence.
+std::string RecordVersionKey(char kind, std::string_view id, uint64_t sequence);
+// kind || id || 0x00: every version of one record.
+std::string RecordVersionPrefix(char kind, std::string_view id);
+
+// --- state ---
+std::string LotKey(std::string_view lot_id);
+inline constexpr std::string_view kLotPrefix = "L";
+std::string ChildEdgeKey(std::string_view parent_lot, std::string_view child_lot);
+std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
+std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
+std::string VoidedEntryKey(uint64_t sequence);
+inline constexpr std::string_view kVoidedPrefix = "V";
+// Daily counters, by name: the ore a unit, a selector or a plant moved on a day (YYYYMMDD in
+// Peru). The name is what the rules and corrections share; CounterKey is its row.
+std::string UnitDayCounter(std::string_view unit_code, std::string_view day);
+std::string SelectorDayCounter(std::string_view dni, std::string_view day);
+std::string PlantDayCounter(std::string_view ruc, std::string_view day);
+std::string CounterKey(std::string_view counter_name);
+inline constexpr std::string_view kCounterPrefix = "C";
+// Seller statistics are kept per seller and per kind of lot sold.
+std::string SellerStatsName(std::string_view seller, bool gold);
+std::string SellerStatsKey(std::string_view stats_name);
+inline constexpr std::string_view kSellerStatsPrefix = "T";
+
+// --- evidence ---
+// The rows that index a refused attempt (empty values): "Ap" party 0 number for each party,
+// "Au" unit 0 number when it names a unit, "Ar" refusal name 0 number. A key may repeat when
+// a party is named twice.
+std::vector<std::string> AttemptIndexKeys(const veta::v1::Attempt& attempt);
+// The prefixes a listing of attempts by party, unit or refusal code scans.
+std::string AttemptsByPartyPrefix(std::string_view party);
+std::string AttemptsByUnitPrefix(std::string_view unit);
+std::string AttemptsByRefusalPrefix(std::string_view refusal_name);
+// A red flag's id: the entry's sequence and the flag's place among the entry's flags.
+std::string FlagId(uint64_t sequence, size_t index);
+std::string FlagKey(std::string_view flag_id);
+// Every flag of entry `sequence` starts with this.
+std::string FlagsOfEntryPrefix(uint64_t sequence);
+inline constexpr std::string_view kFlagPrefix = "f";
+std::string FlagsByPartyPrefix(std::string_view party);
+std::string FlagsByUnitPrefix(std::string_view unit);
+// The rows a flag writes: its own row and its index rows (empty values).
+std::vector<std::string> FlagIndexKeys(const veta::v1::Flag& flag, std::string_view flag_id);
+
+}  // namespace veta

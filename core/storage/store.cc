@@ -1,0 +1,56 @@
+#include "core/storage/store.h"
+
+#include "core/status_macros.h"
+#include "core/storage/schema.h"
+#include "core/strings.h"
+
+namespace veta {
+
+std::string_view FamilyName(Family family) {
+  static constexpr std::string_view kNames[kFamilyCount] = {
+      "default", "entries",  "leaves", "statements", "tree",    "checkpoints",
+      "keys",    "registry", "state",  "attempts",   "evidence"};
+  return kNames[static_cast<size_t>(family)];
+}
+
+absl::Status Annotate(const absl::Status& status, std::string_view what) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), StrCat(what, ": ", status.message()));
+}
+
+absl::StatusOr<uint64_t> Reader::EntryCount() const {
+  auto it = NewCursor(Family::kEntries);
+  it->SeekToLast();
+  RETURN_IF_ERROR(Annotate(it->status(), "scan entries"));
+  if (!it->Valid()) return 0;
+  uint64_t last = 0;
+  if (!DecodeU64(it->key(), &last)) {
+    return absl::DataLossError("entries column family holds a malformed key");
+  }
+  return last + 1;
+}
+
+absl::StatusOr<std::string> Reader::LatestCheckpointNote() const {
+  auto it = NewCursor(Family::kCheckpoints);
+  it->SeekToLast();
+  RETURN_IF_ERROR(Annotate(it->status(), "scan checkpoints"));
+  if (!it->Valid()) return absl::NotFoundError("the ledger has no checkpoint");
+  return std::string(it->value());
+}
+
+absl::StatusOr<Hash> StoreNodeReader::GetNode(uint32_t level, uint64_t index) const {
+  auto value = store_.Get(Family::kTree, NodeKey(level, index));
+  if (absl::IsNotFound(value.status())) {
+    return absl::DataLossError(
+        StrCat("tree node (level ", level, ", index ", index, ") is missing"));
+  }
+  RETURN_IF_ERROR(value.status());
+  Hash h;
+  if (!HashFromBytes(*value, &h)) {
+    return absl::DataLossError(
+        StrCat("tree node (level ", level, ", index ", index, ") is not 32 bytes"));
+  }
+  return h;
+}
+
+}  // namespace veta

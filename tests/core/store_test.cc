@@ -1,0 +1,143 @@
+// The storage layer's contract, held by both stores: what the rules and the read side rely on
+// (order, prefixes, atomic batches, snapshots), on RocksDB and in memory alike.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/storage/memory_store.h"
+#include "core/storage/rocks_store.h"
+#include "core/storage/schema.h"
+#include "gtest/gtest.h"
+#include "tests/core/test_util.h"
+
+namespace veta {
+namespace {
+
+class StoreContractTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      auto opened = RocksStore::Open(dir_.Sub("db"), RocksStore::Mode::kCreate);
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      store_ = std::move(*opened);
+    } else {
+      store_ = std::make_unique<MemoryStore>();
+    }
+  }
+
+  std::vector<std::string> Keys(const Reader& r, Family f) {
+    std::vector<std::string> out;
+    auto it = r.NewCursor(f);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key());
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContractTest, ABatchIsAppliedWholeAndFamiliesAreApart) {
+  auto batch = store_->NewBatch();
+  batch->Put(Family::kState, "b", "2");
+  batch->Put(Family::kState, "a", "1");
+  batch->Put(Family::kEvidence, "a", "other family");
+  EXPECT_EQ(batch->Count(), 3u);
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(Family::kState, "a").status()));  // not yet written
+  ASSERT_TRUE(store_->Write(*batch, true).ok());
+  EXPECT_EQ(*store_->Get(Family::kState, "a"), "1");
+  EXPECT_EQ(*store_->Get(Family::kEvidence, "a"), "other family");
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(Family::kEntries, "a").status()));
+  EXPECT_EQ(Keys(*store_, Family::kState), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_P(StoreContractTest, CursorsSeekInByteOrderBothWays) {
+  auto batch = store_->NewBatch();
+  for (uint64_t v : {5u, 1u, 300u, 42u}) batch->Put(Family::kEntries, EncodeU64(v), "x");
+  ASSERT_TRUE(store_->Write(*batch, false).ok());
+  auto it = store_->NewCursor(Family::kEntries);
+  uint64_t v = 0;
+  it->Seek(EncodeU64(6));
+  ASSERT_TRUE(it->Valid() && DecodeU64(it->key(), &v));
+  EXPECT_EQ(v, 42u);  // big-endian keys: byte order is numeric order
+  it->SeekForPrev(EncodeU64(41));
+  ASSERT_TRUE(it->Valid() && DecodeU64(it->key(), &v));
+  EXPECT_EQ(v, 5u);
+  it->Prev();
+  ASSERT_TRUE(it->Valid() && DecodeU64(it->key(), &v));
+  EXPECT_EQ(v, 1u);
+  it->Prev();
+  EXPECT_FALSE(it->Valid());
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid() && DecodeU64(it->key(), &v));
+  EXPECT_EQ(v, 300u);
+  it->Next();
+  EXPECT_FALSE(it->Valid());
+  it->Seek(EncodeU64(301));
+  EXPECT_FALSE(it->Valid());
+  EXPECT_EQ(*store_->EntryCount(), 301u);
+}
+
+TEST_P(StoreContractTest, ASnapshotDoesNotSeeLaterWrites) {
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "L1", "old").ok());
+  auto snapshot = store_->Snapshot();
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "L1", "new").ok());
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "L2", "later").ok());
+  ASSERT_TRUE(DeleteRow(*store_, Family::kState, "L1").ok());
+  EXPECT_EQ(*snapshot->Get(Family::kState, "L1"), "old");
+  EXPECT_TRUE(absl::IsNotFound(snapshot->Get(Family::kState, "L2").status()));
+  EXPECT_EQ(Keys(*snapshot, Family::kState), (std::vector<std::string>{"L1"}));
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(Family::kState, "L1").status()));
+  EXPECT_EQ(Keys(*store_, Family::kState), (std::vector<std::string>{"L2"}));
+}
+
+TEST_P(StoreContractTest, ACursorOutlivesWritesAroundIt) {
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "a", "1").ok());
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "c", "3").ok());
+  auto it = store_->NewCursor(Family::kState);
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "a");
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "b", "2").ok());
+  it->Next();  // either order is a consistent read; it must not crash or skip "c"
+  ASSERT_TRUE(it->Valid());
+  if (it->key() == "b") it->Next();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "c");
+  EXPECT_EQ(it->value(), "3");
+}
+
+TEST_P(StoreContractTest, ABatchOfAnotherStoreIsRefused) {
+  MemoryStore other;
+  auto foreign = other.NewBatch();
+  foreign->Put(Family::kState, "a", "1");
+  EXPECT_EQ(store_->Write(*foreign, false).code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(Family::kState, "a").status()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "RocksDB" : "Memory";
+                         });
+
+TEST(SchemaTest, ASequenceOfTheWrongSizeIsDataLoss) {
+  EXPECT_EQ(*DecodeSequence(EncodeU64(7), "a row"), 7u);
+  auto bad = DecodeSequence("1234567", "the statement row");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(bad.status().message()).find("the statement row holds 7 bytes"),
+            std::string::npos);
+}
+
+TEST(SchemaTest, IndexPrefixesDoNotCaptureLongerNames) {
+  // A party "2012" must not list the attempts of party "20123".
+  veta::v1::Attempt a;
+  a.set_number(3);
+  a.add_parties("20123");
+  for (const auto& key : AttemptIndexKeys(a)) {
+    EXPECT_FALSE(key.starts_with(AttemptsByPartyPrefix("2012"))) << key;
+  }
+  EXPECT_TRUE(AttemptIndexKeys(a)[0].starts_with(AttemptsByPartyPrefix("20123")));
+}
+
+}  // namespace
+}  // namespace veta
