@@ -12,6 +12,7 @@
 #include "core/ledger.h"
 #include "core/note.h"
 #include "core/registry.h"
+#include "core/rules/apply.h"
 #include "core/status_macros.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
@@ -114,8 +115,11 @@ class Auditor {
            return StrCat("node (level ", level, ", index ", (end >> level) - 1, ")");
          }},
         {"keys", "signing keys", veta::Family::kKeys,
-         [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
-           seq_of(value, seq);
+         [](std::string_view key, std::string_view value, int64_t* seq) {
+           veta::v1::KeyRecord row;
+           if (row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+             *seq = static_cast<int64_t>(std::max(row.registered_at(), row.revoked_at()));
+           }
            return StrCat("key ", Printable(key));
          }},
         {"registry", "registry record versions", veta::Family::kRegistry,
@@ -205,33 +209,26 @@ class Auditor {
       return absl::DataLossError(StrCat("entry ", seq, ": ", s.message()));
     }
     report_->signatures += static_cast<uint64_t>(decoded->envelope.signatures_size());
-    std::shared_ptr<const KeyInfo> new_key;
-    if (absl::Status s = CheckRules(*decoded, seq, keys_, {}, &new_key); !s.ok()) {
-      return absl::DataLossError(StrCat("entry ", seq, " breaks a rule: ", s.message()));
-    }
     if (!statements_.insert(std::string(AsBytes(decoded->statement_hash))).second) {
       return absl::DataLossError(StrCat("entry ", seq, " repeats an earlier envelope"));
     }
-    if (decoded->kind == PayloadKind::kGenesis) {
-      for (const auto& proto : decoded->genesis.authority_keys()) {
-        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
-        keys_.Add(std::make_shared<const KeyInfo>(KeyInfo{key, "authority", true, 0}));
-      }
-    }
-    if (new_key != nullptr) keys_.Add(new_key);
-    // The origin rules, replayed against the state rebuilt so far: every entry must pass.
+    // The entry, applied as the sequencer applied it, against the state rebuilt so far: every
+    // entry must pass, and its rows are rebuilt in the scratch store in the same order, to be
+    // compared with the stored families at the end.
+    std::unique_ptr<Batch> batch = scratch_->NewBatch();
+    Batch& wb = *batch;
     Delta delta;
-    const Verdict verdict = registry_.Evaluate(*decoded, seq, micros, keys_, delta, false);
+    const Verdict verdict = ApplyEntry(*decoded, seq, micros, registry_, keys_, &delta, &wb);
     RETURN_IF_ERROR(verdict.error);
+    if (!verdict.invalid.ok()) {
+      return absl::DataLossError(
+          StrCat("entry ", seq, " breaks a rule: ", verdict.invalid.message()));
+    }
     if (!verdict.ok()) {
       return absl::DataLossError(StrCat("entry ", seq, " breaks an origin rule: [",
                                         veta::v1::Refusal_Name(verdict.refusal), "] ",
                                         verdict.message));
     }
-    // Every row the ledger wrote with this entry, rebuilt in the scratch store in the same
-    // order (Ledger::ProcessBatch), to be compared with the stored families at the end.
-    std::unique_ptr<Batch> batch = scratch_->NewBatch();
-    Batch& wb = *batch;
     const std::string seq_key = EncodeU64(seq);
     const Hash leaf = merkle::HashLeaf(bytes);
     // Corrections read the entry they void: the scratch store keeps the entries too.
@@ -243,13 +240,7 @@ class Auditor {
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
       wb.Put(veta::Family::kTree, NodeKey(level, index), AsBytes(h));
     });
-    if (decoded->kind == PayloadKind::kGenesis) {
-      for (const auto& k : decoded->genesis.authority_keys()) {
-        wb.Put(veta::Family::kKeys, k.keyid(), seq_key);
-      }
-    }
-    if (new_key != nullptr) wb.Put(veta::Family::kKeys, new_key->key.keyid(), seq_key);
-    registry_.Stage(verdict, seq, &delta, &wb);
+    wb.Put(veta::Family::kMeta, kAppliedKey, EncodeU64(seq + 1));
     RETURN_IF_ERROR(Annotate(scratch_->Write(wb, /*sync=*/false), "replay"));
     registry_.Commit(std::move(delta), &keys_);
     last_leaf_ = leaf;

@@ -142,4 +142,30 @@ absl::Status CheckRules(const DecodedEnvelope& d, uint64_t sequence, const KeyRi
   return absl::InternalError("unknown payload kind");
 }
 
+std::string EncodeKeyRow(const KeyInfo& info) {
+  veta::v1::KeyRecord row;
+  *row.mutable_key() = info.key.ToProto();
+  row.set_holder(info.holder);
+  row.set_authority(info.authority);
+  row.set_registered_at(info.registered_at);
+  row.set_revoked_at(info.revoked_at);
+  return row.SerializeAsString();
+}
+
+absl::StatusOr<std::shared_ptr<const KeyInfo>> DecodeKeyRow(std::string_view keyid,
+                                                            std::string_view bytes) {
+  veta::v1::KeyRecord row;
+  if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      row.key().keyid() != keyid) {
+    return absl::DataLossError(StrCat("the stored row of key ", keyid, " is malformed"));
+  }
+  auto key = PublicKey::FromProto(row.key());
+  if (!key.ok()) {
+    return absl::DataLossError(
+        StrCat("the stored key ", keyid, " is not a valid key: ", key.status().message()));
+  }
+  return std::make_shared<const KeyInfo>(
+      KeyInfo{*key, row.holder(), row.authority(), row.registered_at(), row.revoked_at()});
+}
+
 }  // namespace veta

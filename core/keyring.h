@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/envelope.h"
 #include "core/keys.h"
 
@@ -24,6 +25,12 @@ struct KeyInfo {
   uint64_t registered_at = 0;  // sequence of the genesis or registration entry
   uint64_t revoked_at = 0;     // the key registration that revoked it (0: in force)
 };
+
+// The `keys` family's row of a key (veta.v1.KeyRecord), and back: what start-up loads. DataLoss
+// naming the key when malformed.
+std::string EncodeKeyRow(const KeyInfo& info);
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const KeyInfo>> DecodeKeyRow(std::string_view keyid,
+                                                                          std::string_view row);
 
 class KeyRing {
  public:

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/note.h"
+#include "core/rules/apply.h"
 #include "core/status_macros.h"
 #include "core/storage/rocks_store.h"
 #include "core/strings.h"
@@ -185,46 +186,15 @@ absl::Status Ledger::Load() {
                                                 ") is not the one this ledger's genesis names (",
                                                 verifier_key_, ")"));
   }
-  // Registered keys.
+  // Registered keys: rows ApplyEntry wrote.
   std::unique_ptr<Cursor> it = store_->NewCursor(Family::kKeys);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t seq = 0;
-    if (!DecodeU64(it->value(), &seq) || seq >= count) {
-      return absl::DataLossError("keys column family holds a malformed record");
-    }
-    ASSIGN_OR_RETURN(std::string bytes, store_->Get(Family::kEntries, EncodeU64(seq)));
-    ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, seq));
-    ASSIGN_OR_RETURN(DecodedEnvelope d, DecodeEnvelope(entry.envelope(), {}));
-    const std::string keyid = std::string(it->key());
-    if (d.kind == PayloadKind::kGenesis) {
-      for (const auto& proto : d.genesis.authority_keys()) {
-        if (proto.keyid() != keyid) continue;
-        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
-        keys_.Add(std::make_shared<const KeyInfo>(KeyInfo{key, "authority", true, 0}));
-      }
-    } else if (d.kind == PayloadKind::kKeyRegistration) {
-      // The row points at the registration, or at the revocation that followed it.
-      ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(d.key_registration.key()));
-      const bool revoked = d.key_registration.revoke();
-      keys_.Add(std::make_shared<const KeyInfo>(
-          KeyInfo{key, d.key_registration.holder(), false, revoked ? 0 : seq, revoked ? seq : 0}));
-    } else if (d.kind == PayloadKind::kRegistry) {
-      const auto [kind, id] = RecordKey(d.registry);
-      for (const auto& proto : RecordKeys(d.registry)) {
-        if (proto.keyid() != keyid) continue;
-        ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromProto(proto));
-        keys_.Add(std::make_shared<const KeyInfo>(
-            KeyInfo{key, StrCat(RecordKindName(kind), ":", id), false, seq}));
-      }
-    }
-    if (keys_.Find(keyid) == nullptr) {
-      return absl::DataLossError(
-          StrCat("key ", keyid, " points at entry ", seq, ", which does not register it"));
-    }
+    ASSIGN_OR_RETURN(auto info, DecodeKeyRow(it->key(), it->value()));
+    keys_.Add(std::move(info));
   }
   RETURN_IF_ERROR(Annotate(it->status(), "scan keys"));
-
   RETURN_IF_ERROR(registry_->Load());
+  RETURN_IF_ERROR(ApplyPending(count));
   {
     std::unique_ptr<Cursor> at = store_->NewCursor(Family::kAttempts);
     at->SeekToLast();
@@ -300,6 +270,55 @@ absl::Status Ledger::Load() {
   checkpointed_size_ = cp.size;
   if (cp.size < count) oldest_unchecked_ = std::chrono::steady_clock::now();
   size_.store(count, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplyPending(uint64_t count) {
+  auto marker = store_->Get(Family::kMeta, kAppliedKey);
+  if (absl::IsNotFound(marker.status())) {
+    return absl::DataLossError("the ledger does not record how many entries its state applies");
+  }
+  RETURN_IF_ERROR(marker.status());
+  ASSIGN_OR_RETURN(uint64_t applied, DecodeSequence(*marker, "the applied-entries marker"));
+  if (applied > count) {
+    return absl::DataLossError(StrCat("the state applies ", applied, " entries but the log has ",
+                                      count, ": entries were lost"));
+  }
+  if (applied < count) {
+    std::fprintf(stderr, "veta: applying entries %llu to %llu to the state\n",
+                 static_cast<unsigned long long>(applied),
+                 static_cast<unsigned long long>(count - 1));
+  }
+  constexpr uint64_t kChunk = 1024;
+  while (applied < count) {
+    const uint64_t end = std::min(count, applied + kChunk);
+    Delta delta;
+    std::unique_ptr<Batch> wb = store_->NewBatch();
+    for (uint64_t seq = applied; seq < end; ++seq) {
+      ASSIGN_OR_RETURN(std::string bytes, store_->Get(Family::kEntries, EncodeU64(seq)));
+      ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, seq));
+      auto d = DecodeEnvelope(entry.envelope(), {});
+      if (!d.ok()) {
+        return absl::DataLossError(StrCat("entry ", seq, ": ", d.status().message()));
+      }
+      if (absl::Status s = VerifySignatures(*d, keys_); !s.ok()) {
+        return absl::DataLossError(StrCat("entry ", seq, ": ", s.message()));
+      }
+      const Verdict v =
+          ApplyEntry(*d, seq, MicrosOf(entry.time()), *registry_, keys_, &delta, wb.get());
+      RETURN_IF_ERROR(v.error);
+      if (!v.ok()) {
+        return absl::DataLossError(
+            StrCat("entry ", seq, " is in the log but the rules refuse it: ",
+                   v.invalid.ok() ? StrCat("[", veta::v1::Refusal_Name(v.refusal), "] ", v.message)
+                                  : std::string(v.invalid.message())));
+      }
+    }
+    wb->Put(Family::kMeta, kAppliedKey, EncodeU64(end));
+    RETURN_IF_ERROR(store_->Write(*wb, /*sync=*/true));
+    registry_->Commit(std::move(delta), &keys_);
+    applied = end;
+  }
   return absl::OkStatus();
 }
 
@@ -428,8 +447,6 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   const int64_t last_time_before = last_time_micros_;
   std::unique_ptr<Batch> wb = store_->NewBatch();
   std::vector<SubmitResult> results(batch.size());
-  std::unordered_map<std::string, uint64_t> pending_keys;
-  std::vector<std::shared_ptr<const KeyInfo>> new_keys;
   // Statements written by this batch: their sequence and envelope bytes.
   std::unordered_map<std::string, std::pair<uint64_t, const std::string*>> batch_statements;
   Delta delta;
@@ -491,26 +508,15 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       continue;
     }
     const uint64_t seq = tree_.size();
-    std::shared_ptr<const KeyInfo> new_key;
-    absl::Status rules = CheckRules(d, seq, keys_, pending_keys, &new_key);
-    if (!rules.ok()) {
-      results[i].status = rules;
-      if (d.kind == PayloadKind::kKeyRegistration) {
-        // Signed by registered keys, refused: evidence like any other refusal.
-        Verdict verdict;
-        verdict.refusal = veta::v1::KEY_REGISTRATION_REFUSED;
-        verdict.message = std::string(rules.message());
-        results[i].status =
-            absl::Status(rules.code(), StrCat("[KEY_REGISTRATION_REFUSED] ", rules.message()));
-        results[i].refusal = verdict.refusal;
-        if (!p.dry_run) LogAttempt(d, verdict, now, wb.get());
-      }
-      continue;
-    }
-    Verdict verdict = registry_->Evaluate(d, seq, now, keys_, delta, p.dry_run);
+    Verdict verdict =
+        ApplyEntry(d, seq, now, *registry_, keys_, &delta, p.dry_run ? nullptr : wb.get());
     if (!verdict.error.ok()) {
       results[i].status = absl::UnavailableError(
           StrCat("the entry could not be judged: ", verdict.error.message()));
+      continue;
+    }
+    if (!verdict.invalid.ok()) {
+      results[i].status = verdict.invalid;
       continue;
     }
     if (!verdict.ok()) {
@@ -537,21 +543,6 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
       wb->Put(Family::kTree, NodeKey(level, index), std::string(AsBytes(h)));
     });
-    if (d.kind == PayloadKind::kGenesis) {
-      for (const auto& k : d.genesis.authority_keys()) wb->Put(Family::kKeys, k.keyid(), seq_key);
-    }
-    if (new_key != nullptr) {
-      wb->Put(Family::kKeys, new_key->key.keyid(), seq_key);
-      pending_keys[new_key->key.keyid()] = seq;
-      new_keys.push_back(new_key);
-      delta.StageKey(new_key);  // so that a record later in the batch cannot list it
-    }
-    registry_->Stage(verdict, seq, &delta, wb.get());
-    // Keys a record of this batch lists: a key registration later in the batch cannot take
-    // them (one key, one holder, within a batch as across batches).
-    for (const auto& record : verdict.effects.records) {
-      for (const auto& k : RecordKeys(record->record)) pending_keys.emplace(k.keyid(), seq);
-    }
     batch_statements.emplace(statement, std::make_pair(seq, &d.bytes));
     last_leaf_ = leaf;
     last_time_micros_ = now;
@@ -559,6 +550,9 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     results[i].flags = std::move(verdict.effects.flags);
   }
 
+  if (tree_.size() > tree_before.size()) {
+    wb->Put(Family::kMeta, kAppliedKey, EncodeU64(tree_.size()));  // the state is of them all
+  }
   const auto steady_now = std::chrono::steady_clock::now();
   if (tree_.size() > tree_before.size() && tree_before.size() == checkpointed_size_) {
     oldest_unchecked_ = steady_now;
@@ -594,7 +588,6 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       if (r.status.ok()) r = MakeResult(failure);
     }
   } else {
-    for (auto& k : new_keys) keys_.Add(k);
     registry_->Commit(std::move(delta), &keys_);
     size_.store(tree_.size(), std::memory_order_release);
     if (checkpoint) {

@@ -172,6 +172,9 @@ class Ledger {
                std::chrono::system_clock::time_point deadline);
   void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);
   absl::Status Load();
+  // Applies to the state, through ApplyEntry, the entries [applied, count) of a log whose state
+  // is behind it (a state rebuilt, a follower catching up); a no-op after a normal run.
+  absl::Status ApplyPending(uint64_t count);
   void VerifyLoop();
   void SequencerLoop();
   void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint);

@@ -646,8 +646,8 @@ void PrevalidateRecord(DecodedEnvelope* d) {
 }
 
 absl::Status RefusalStatus(const Verdict& v) {
-  return absl::FailedPreconditionError(
-      StrCat("[", veta::v1::Refusal_Name(v.refusal), "] ", v.message));
+  return absl::Status(v.status_code,
+                      StrCat("[", veta::v1::Refusal_Name(v.refusal), "] ", v.message));
 }
 
 // --- State ---
@@ -1255,8 +1255,10 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* b
     for (const auto& k : RecordKeys(state->record)) {
       auto key = PublicKey::FromProto(k);
       if (!key.ok()) continue;  // validated before: cannot happen
-      batch->Put(Family::kKeys, k.keyid(), EncodeU64(sequence));
-      delta->StageKey(std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence}));
+      auto info = std::make_shared<const KeyInfo>(KeyInfo{*key, holder, false, sequence});
+      batch->Put(Family::kKeys, k.keyid(), EncodeKeyRow(*info));
+      delta->StageKey(std::move(info));
+      delta->pending_keys.emplace(k.keyid(), sequence);
     }
   }
   for (const auto& lot : v.effects.lots) {
@@ -1290,9 +1292,7 @@ void Registry::Commit(Delta delta, KeyRing* keys) {
   for (auto& [key, state] : delta.records) records_[key] = std::move(state);
   for (auto& [key, kg] : delta.counters) counters_[key] = kg;
   for (auto& [seller, stats] : delta.seller_stats) seller_stats_[seller] = stats;
-  for (auto& [keyid, k] : delta.keys) {
-    if (keys->Find(k->key.keyid()) == nullptr) keys->Add(k);
-  }
+  for (auto& [keyid, k] : delta.keys) keys->Add(k);
   if (delta.zones_changed) RebuildZoneIndex();
 }
 

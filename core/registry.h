@@ -119,7 +119,12 @@ struct Verdict {
   // Set when the entry could not be judged (the store could not be read): no verdict, no
   // attempt logged; the submitter gets this status and may retry.
   absl::Status error;
-  bool ok() const { return refusal == veta::v1::REFUSAL_UNSPECIFIED && error.ok(); }
+  // Set when no rule can judge the entry (a second genesis): refused with this status, not
+  // logged as an attempt.
+  absl::Status invalid;
+  // The status code a refusal is answered with (a refused key registration keeps its check's).
+  absl::StatusCode status_code = absl::StatusCode::kFailedPrecondition;
+  bool ok() const { return refusal == veta::v1::REFUSAL_UNSPECIFIED && error.ok() && invalid.ok(); }
 };
 
 // Changes made by the entries of one batch, not yet committed.
@@ -140,6 +145,9 @@ struct Delta {
     auto it = keys.find(keyid);
     return it == keys.end() ? nullptr : it->second;
   }
+  // Keys taken by the batch (registered, revoked, or listed by a record), by key id: the
+  // entry that took them. One key, one holder, within a batch as across batches.
+  std::unordered_map<std::string, uint64_t> pending_keys;
   bool zones_changed = false;
 };
 

@@ -4,6 +4,7 @@
 //
 //   family       key                              value
 //   default      "format"                         kFormatValue (the schema's version)
+//                "applied"                        entries the state has applied (8)
 //                "file/" name                     SHA-256 of a file RocksDB keeps no checksum
 //                                                 of (OPTIONS-*, IDENTITY), as RocksDB left it
 //                                                 at the last read-write open
@@ -45,6 +46,9 @@ namespace veta {
 inline constexpr std::string_view kFormatKey = "format";
 // v2: statements keyed by SHA-256(PAE) alone; registry records name the version they replace.
 inline constexpr std::string_view kFormatValue = "veta-ledger-v2";
+// The number of entries whose effects the state holds (8 bytes): written with every batch, so
+// equal to the log's size except while start-up applies entries to a state rebuilt.
+inline constexpr std::string_view kAppliedKey = "applied";
 // Rows of the default family that hold file digests ("file/" name).
 inline constexpr std::string_view kFileDigestPrefix = "file/";
 

@@ -244,9 +244,10 @@ TEST_F(AuditStorageTest, AKeyPointedAtAnotherEntryIsCaught) {
   Edit([&](RocksStore& s) {
     auto rows = Rows(s, s.handle(Family::kKeys));
     ASSERT_GT(rows.size(), 3u);
-    uint64_t seq = 0;
-    ASSERT_TRUE(DecodeU64(rows[2].second, &seq));
-    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kKeys), rows[2].first, EncodeU64(seq + 1)).ok());
+    veta::v1::KeyRecord key;
+    ASSERT_TRUE(key.ParseFromString(rows[2].second));
+    key.set_registered_at(key.registered_at() + 1);
+    ASSERT_TRUE(PutRow(s, Family::kKeys, rows[2].first, key.SerializeAsString()).ok());
   });
   ExpectCaught({"keys family", "differs from the one the log makes"});
 }
