@@ -14,6 +14,7 @@
 #include "core/registry.h"
 #include "core/rules/apply.h"
 #include "core/status_macros.h"
+#include "core/storage/memory_store.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
@@ -405,6 +406,29 @@ absl::Status CheckAuthorityKey(const std::string& data_dir, const std::string& o
 }
 
 }  // namespace
+
+AuditReport AuditStore(const Reader& store, const std::vector<std::string>& published) {
+  AuditReport report;
+  MemoryStore scratch;
+  {
+    auto marker = scratch.NewBatch();
+    marker->Put(Family::kMeta, kFormatKey, kFormatValue);
+    report.status = scratch.Write(*marker, false);
+    if (!report.status.ok()) return report;
+  }
+  Auditor auditor(store, &scratch, &report);
+  for (const auto& n : published) {
+    const auto lines = Split(n, '\n');
+    uint64_t size = 0;
+    if (lines.size() < 2 || !ParseU64(lines[1], &size)) {
+      report.status = absl::InvalidArgumentError("a published checkpoint is not a checkpoint note");
+      return report;
+    }
+    auditor.published_.emplace(size, n);
+  }
+  report.status = auditor.Run(nullptr);
+  return report;
+}
 
 AuditReport AuditLedger(const std::string& data_dir, const std::function<void(uint64_t)>& progress,
                         const std::vector<std::string>& published) {

@@ -48,4 +48,8 @@ AuditReport AuditLedger(const std::string& data_dir,
                         const std::function<void(uint64_t)>& progress = nullptr,
                         const std::vector<std::string>& published = {});
 
+// The same replay and comparisons for a store of any kind (a MemoryStore in the rules' tests),
+// rebuilt in memory: no storage check, no file beside the store.
+AuditReport AuditStore(const Reader& store, const std::vector<std::string>& published = {});
+
 }  // namespace veta

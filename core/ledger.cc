@@ -289,12 +289,15 @@ absl::Status Ledger::ApplyPending(uint64_t count) {
                  static_cast<unsigned long long>(applied),
                  static_cast<unsigned long long>(count - 1));
   }
+  // In chunks of up to 1,024 entries, each one write; a chunk ends after an entry that adds
+  // keys, which the next entries' signatures may need.
   constexpr uint64_t kChunk = 1024;
   while (applied < count) {
-    const uint64_t end = std::min(count, applied + kChunk);
     Delta delta;
     std::unique_ptr<Batch> wb = store_->NewBatch();
-    for (uint64_t seq = applied; seq < end; ++seq) {
+    uint64_t end = applied;
+    while (end < count && end - applied < kChunk && delta.keys.empty()) {
+      const uint64_t seq = end++;
       ASSIGN_OR_RETURN(std::string bytes, store_->Get(Family::kEntries, EncodeU64(seq)));
       ASSIGN_OR_RETURN(veta::v1::Entry entry, ParseEntry(bytes, seq));
       auto d = DecodeEnvelope(entry.envelope(), {});

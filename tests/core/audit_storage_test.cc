@@ -33,6 +33,7 @@ using veta::testing::TempDir;
 // refused attempts naming parties and units; then stops it.
 class GoldenLedger : public veta::testing::CustodyFixture {
  public:
+  GoldenLedger() { on_disk_ = true; }  // copied as files, then edited through RocksDB
   void TestBody() override {}
 
   void Build(const std::string& to) {

@@ -153,8 +153,7 @@ TEST_F(CertificateTest, ARepeatedDepartmentLineFails) {
 TEST_F(CertificateTest, ALotChangedAfterTheCheckpointIsAskedAgainLater) {
   // Checkpoints far apart: the export is not in one yet.
   ledger_.reset();
-  LedgerOptions options;
-  options.data_dir = dir_.path();
+  LedgerOptions options = BaseOptions();
   options.checkpoint_interval = std::chrono::hours(1);
   ledger_ = std::move(*Ledger::Open(options, authority_));
   ExpectAccepted(ExportEnvelope("E1"));

@@ -5,8 +5,10 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <thread>
+#include "core/audit.h"
 #include "core/ledger.h"
 #include "core/queries.h"
+#include "core/storage/memory_store.h"
 #include "gtest/gtest.h"
 
 #include "tests/core/test_util.h"
@@ -41,10 +43,17 @@ inline std::string Square(double lon, double lat, double d) {
                 lon - d, ",", lat - d, "]]]}");
 }
 
+// The ledger is kept in memory (a MemoryStore: the rules' tests need no disk) unless a test's
+// fixture sets on_disk_ in its constructor (tests that open the RocksDB files themselves).
 class RegistryFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Ledger::Create(dir_.path(), "veta.test/registry", authority_, "").ok());
+    if (on_disk_) {
+      ASSERT_TRUE(Ledger::Create(dir_.path(), "veta.test/registry", authority_, "").ok());
+    } else {
+      store_ = std::make_shared<MemoryStore>();
+      ASSERT_TRUE(Ledger::Create(store_, "veta.test/registry", authority_, "").ok());
+    }
     Reopen();
     veta::v1::RegistryRecord r;
     auto* registrar = r.mutable_registrar();
@@ -57,8 +66,7 @@ class RegistryFixture : public ::testing::Test {
 
   void Reopen() {
     ledger_.reset();
-    LedgerOptions options;
-    options.data_dir = dir_.path();
+    LedgerOptions options = BaseOptions();
     options.checkpoint_interval = std::chrono::milliseconds(0);
     auto opened = Ledger::Open(options, authority_);
     ASSERT_TRUE(opened.ok()) << opened.status();
@@ -214,7 +222,27 @@ class RegistryFixture : public ::testing::Test {
     return s;
   }
 
+  // Where the ledger is kept: the memory store, or the folder.
+  LedgerOptions BaseOptions() const {
+    LedgerOptions options;
+    if (on_disk_) {
+      options.data_dir = dir_.path();
+    } else {
+      options.store = store_;
+    }
+    return options;
+  }
+
+  // The audit of the ledger as it stands (closed first when on disk: the audit opens its files).
+  AuditReport Audit() {
+    if (!on_disk_) return AuditStore(*store_);
+    ledger_->Close();
+    return AuditLedger(dir_.path());
+  }
+
+  bool on_disk_ = false;
   TempDir dir_;
+  std::shared_ptr<MemoryStore> store_;
   PrivateKey authority_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
   PrivateKey registrar_ = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
   std::unique_ptr<Ledger> ledger_;

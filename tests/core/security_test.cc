@@ -127,7 +127,7 @@ TEST_F(SecurityTest, NoRecordKindCanBeRolledBack) {
   ExpectAccepted(Registry(params));
   ExpectReplayRefused(WithSignature(first, key_a_), first_seq);
   ledger_->Close();
-  const AuditReport report = AuditLedger(dir_.path());
+  const AuditReport report = Audit();
   EXPECT_TRUE(report.status.ok()) << report.status;
   Reopen();
   EXPECT_EQ(Current(RecordKind::kParameters, "").record.parameters().cash_flag_threshold_pen(),
@@ -244,7 +244,7 @@ TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
   Reopen();
   ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE);
   ledger_->Close();
-  const AuditReport report = AuditLedger(dir_.path());
+  const AuditReport report = Audit();
   EXPECT_TRUE(report.status.ok()) << report.status;
 }
 
@@ -322,7 +322,7 @@ TEST_F(SecurityTest, ARegulatorsKeyIsRevokedAndThenNeitherSignsNorIdentifies) {
   ExpectRefused(Sign(kMemoType, memo, {regulator}), veta::v1::KEY_NOT_IN_FORCE,
                 StrCat("was revoked by entry ", revocation));
   ledger_->Close();
-  const AuditReport report = AuditLedger(dir_.path());
+  const AuditReport report = Audit();
   EXPECT_TRUE(report.status.ok()) << report.status;
 }
 
@@ -428,7 +428,7 @@ TEST_F(SecurityTest, AKeyRegisteredAndListedInOneBatchHasOneHolder) {
   EXPECT_EQ(ledger_->keys().Find(b.public_key().keyid())->holder,
             StrCat("party:", Ruc("2069999996")));
   ledger_->Close();
-  const AuditReport report = AuditLedger(dir_.path());
+  const AuditReport report = Audit();
   EXPECT_TRUE(report.status.ok()) << report.status;
   Reopen();
   EXPECT_EQ(ledger_->keys().Find(a.public_key().keyid())->holder, "regulator:SUNAT");
