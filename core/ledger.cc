@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/check.h"
 #include "core/note.h"
 #include "core/rules/apply.h"
 #include "core/status_macros.h"
@@ -211,6 +212,7 @@ absl::Status Ledger::Load() {
   // The tree's right edge, and the last entry against its leaf.
   StoreNodeReader reader(*store_);
   ASSIGN_OR_RETURN(tree_, merkle::CompactTree::Load(count, reader));
+  VETA_CHECK(tree_.size() == count, "the tree loaded covers the entries stored");
   ASSIGN_OR_RETURN(last_leaf_, reader.GetNode(0, count - 1));
   ASSIGN_OR_RETURN(std::string last, store_->Get(Family::kEntries, EncodeU64(count - 1)));
   if (merkle::HashLeaf(last) != last_leaf_) {
@@ -317,6 +319,7 @@ absl::Status Ledger::ApplyPending(uint64_t count) {
                                   : std::string(v.invalid.message())));
       }
     }
+    VETA_CHECK(end > applied && end <= count, "each chunk applies entries of the log");
     wb->Put(Family::kMeta, kAppliedKey, EncodeU64(end));
     RETURN_IF_ERROR(store_->Write(*wb, /*sync=*/true));
     registry_->Commit(std::move(delta), &keys_);
@@ -546,6 +549,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
       wb->Put(Family::kTree, NodeKey(level, index), std::string(AsBytes(h)));
     });
+    VETA_CHECK(tree_.size() == seq + 1, "an accepted entry takes the next sequence");
     batch_statements.emplace(statement, std::make_pair(seq, &d.bytes));
     last_leaf_ = leaf;
     last_time_micros_ = now;
@@ -553,6 +557,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     results[i].flags = std::move(verdict.effects.flags);
   }
 
+  VETA_CHECK(last_time_micros_ >= last_time_before, "entry times never go backwards");
   if (tree_.size() > tree_before.size()) {
     wb->Put(Family::kMeta, kAppliedKey, EncodeU64(tree_.size()));  // the state is of them all
   }

@@ -1,5 +1,7 @@
 #include "core/storage/memory_store.h"
 
+#include "core/check.h"
+
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -164,6 +166,8 @@ absl::Status MemoryStore::Write(Batch& batch, bool) {
   const uint64_t version = ++rows_->version;
   for (auto& op : mine->ops) {
     auto& versions = rows_->families[static_cast<size_t>(op.family)][op.key];
+    VETA_CHECK(versions.empty() || versions.back().first <= version,
+               "a row's versions are in write order");
     if (!versions.empty() && versions.back().first == version) {
       versions.back().second = std::move(op.value);  // the same row twice in one batch
     } else {

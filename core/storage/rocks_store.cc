@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "core/check.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
 #include "core/storage/schema.h"
@@ -379,7 +380,8 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   store->db_.reset(raw);
   store->path_ = path;
   store->env_ = options.env != nullptr ? options.env : rocksdb::Env::Default();
-  if (store->handles_.size() != FamilyNames().size()) std::abort();  // accessors index it
+  VETA_CHECK(store->handles_.size() == kFamilyCount,
+             "one handle per family: handle() indexes them");
   if (mode == Mode::kCreate) {
     RETURN_IF_ERROR(FromRocks(store->db_->Put(rocksdb::WriteOptions(), store->handle(Family::kMeta),
                                               std::string(kFormatKey), std::string(kFormatValue)),

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check.h"
 #include "core/storage/memory_store.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
@@ -137,6 +138,21 @@ TEST(SchemaTest, IndexPrefixesDoNotCaptureLongerNames) {
     EXPECT_FALSE(key.starts_with(AttemptsByPartyPrefix("2012"))) << key;
   }
   EXPECT_TRUE(AttemptIndexKeys(a)[0].starts_with(AttemptsByPartyPrefix("20123")));
+}
+
+}  // namespace
+}  // namespace veta
+
+namespace veta {
+namespace {
+
+// An invariant stays checked in a release build, and says where and what.
+TEST(CheckDeathTest, ABrokenInvariantStopsTheProcessAndSaysWhy) {
+  const int written = 2;
+  EXPECT_DEATH(VETA_CHECK(written == 1, "one entry per sequence"),
+               "invariant broken at .*store_test.cc:[0-9]+: written == 1 \\(one entry per "
+               "sequence\\)");
+  VETA_CHECK(written == 2, "not reached");  // holds: nothing happens
 }
 
 }  // namespace
