@@ -357,6 +357,31 @@ bool DecodeU64(std::string_view bytes, uint64_t* v) {
   return true;
 }
 
+std::string EncodeI64(int64_t v) { return EncodeU64(static_cast<uint64_t>(v)); }
+
+absl::StatusOr<int64_t> DecodeI64(std::string_view bytes, std::string_view what) {
+  uint64_t u = 0;
+  if (!DecodeU64(bytes, &u)) {
+    return absl::DataLossError(
+        StrCat(what, " is ", bytes.size(), " bytes, not 8 (a big-endian signed integer)"));
+  }
+  return static_cast<int64_t>(u);
+}
+
+std::string EncodeSellerStats(int64_t sales, int64_t quantity) {
+  return EncodeI64(sales) + EncodeI64(quantity);
+}
+
+absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales, int64_t* quantity) {
+  if (bytes.size() != 16) {
+    return absl::DataLossError(
+        StrCat("seller statistics are ", bytes.size(), " bytes, not 16 (two 8-byte integers)"));
+  }
+  *sales = *DecodeI64(bytes.substr(0, 8));
+  *quantity = *DecodeI64(bytes.substr(8));
+  return absl::OkStatus();
+}
+
 std::vector<std::string> AttemptIndexKeys(const veta::v1::Attempt& attempt) {
   const std::string number = EncodeU64(attempt.number());
   const std::string zero(1, '\0');
@@ -430,7 +455,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode
     if (format.ok() && format->rfind("veta-ledger-", 0) == 0 && *format != kFormatValue) {
       return absl::FailedPreconditionError(StrCat(
           path, " was written in format ", *format, "; this Veta reads ", kFormatValue,
-          " (a statement's identity and registry record versions changed). There is no "
+          " (v2: a statement's identity and registry record versions changed; v3: quantities "
+          "are integers: grams of ore, milligrams of gold). There is no "
           "deployed ledger of the old format to convert: move its data folder away and create "
           "a new ledger (README: 'An older ledger')"));
     }

@@ -2,7 +2,7 @@
 // append is written in the same WriteBatch, so a crash leaves all of an entry or none of it.
 //
 //   column family  key                              value
-//   default        "format"                         "veta-ledger-v2"
+//   default        "format"                         "veta-ledger-v3"
 //                  "file/" name                     SHA-256 of a file RocksDB keeps no checksum
 //                                                   of (OPTIONS-*, IDENTITY), as RocksDB left it
 //                                                   at the last read-write open
@@ -14,9 +14,10 @@
 //   keys           key id (64 hex chars)            sequence of its registration (8, BE)
 //   registry       kind (1) || id || 0 || seq (BE)  a registry record version (RegistryRecord)
 //   state          "L" lot id                       the lot as it stands (Lot), with its inputs
-//                  "C" kind id "/" day              kg that day (double): U unit, S selector,
-//                                                   P plant (ore processed)
-//                  "T" seller id ("g:" for gold)    the seller's sale count and quantity
+//                  "C" kind id "/" day              grams of ore that day (EncodeI64): U unit,
+//                                                   S selector, P plant (ore processed)
+//                  "T" seller id ("g:" for gold)    the seller's sale count and quantity sold
+//                                                   (g of ore, mg of gold): EncodeSellerStats
 //                  "D" parent lot 0 child lot       creating entry (8, BE): lineage edges
 //                  "N" unit 0 lot                   extraction entry: the lots of a unit
 //                  "H" holder 0 lot                 creating entry: the lots of a party
@@ -49,11 +50,21 @@ namespace veta {
 
 inline constexpr std::string_view kFormatKey = "format";
 // v2: statements keyed by SHA-256(PAE) alone; registry records name the version they replace.
-inline constexpr std::string_view kFormatValue = "veta-ledger-v2";
+// v3: integer units (grams of ore, milligrams of gold, ppb grades, céntimos); counters in a
+// fixed byte order.
+inline constexpr std::string_view kFormatValue = "veta-ledger-v3";
 
 std::string EncodeU64(uint64_t v);
 // False unless exactly 8 bytes.
 bool DecodeU64(std::string_view bytes, uint64_t* v);
+// A signed counter: 8 bytes, big-endian two's complement.
+std::string EncodeI64(int64_t v);
+// DataLoss unless exactly 8 bytes; `what` names the value in the message.
+absl::StatusOr<int64_t> DecodeI64(std::string_view bytes, std::string_view what = "a counter");
+// A seller's statistics: the number of sales and the quantity sold, two EncodeI64 (16 bytes).
+std::string EncodeSellerStats(int64_t sales, int64_t quantity);
+// DataLoss unless exactly 16 bytes.
+absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales, int64_t* quantity);
 std::string NodeKey(uint32_t level, uint64_t index);
 
 // The `evidence` rows that index a refused attempt (empty values): "Ap" party 0 number for
