@@ -5,9 +5,11 @@
 #include "core/certificate.h"
 
 #include <map>
+#include <set>
 
 #include "core/indicators.h"
 #include "core/note.h"
+#include "core/queries.h"
 #include "core/registry.h"
 #include "tests/core/custody_fixture.h"
 
@@ -152,6 +154,39 @@ TEST_F(CertificateTest, ARepeatedDepartmentLineFails) {
   veta::v1::Certificate forged = cert;
   *forged.mutable_note() = *note::Sign(text, ledger_->origin(), authority_);
   EXPECT_EQ(Verify(forged).code(), absl::StatusCode::kDataLoss);
+}
+
+// A part's milligrams are apportioned from what its lot had left: the certificate carries the
+// earlier takes from each lot of the lineage (and the corrections that gave one back), so that
+// the offline check recomputes them exactly.
+TEST_F(CertificateTest, CarriesTheEarlierTakesItsApportionmentRestsOn) {
+  // G1 (9 g fine: 6.3 g UA, 2.7 g UB) has given 4 g to E1; now 1.111 g to T1, voided, then
+  // 2.222 g to T2 and 1.333 g to T3: odd parts, whose per-unit milligrams round.
+  const uint64_t t1 = Sell("G1", plant_, trader_, "T1", 1.111_g, true).sequence;
+  const uint64_t fix = ExpectAccepted(CorrectionEnvelope(t1, {registrar_})).sequence;
+  const uint64_t t2 = Sell("G1", plant_, trader_, "T2", 2.222_g, true).sequence;
+  Sell("G1", plant_, trader_, "T3", 1.333_g, true);
+  const veta::v1::Certificate cert = Issue("T3");
+  auto claims = VerifyCertificate(cert, authority_.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  const std::set<uint64_t> entries(claims->entries.begin(), claims->entries.end());
+  EXPECT_EQ(entries.count(t1), 1u) << "an earlier take from G1";
+  EXPECT_EQ(entries.count(fix), 1u) << "the correction that gave it back";
+  EXPECT_EQ(entries.count(t2), 1u);
+  // The claims are the ledger's own numbers, exactly.
+  auto lot = GetLot(ledger_->store(), "T3");
+  ASSERT_TRUE(lot.ok());
+  EXPECT_EQ(claims->fine_mg, lot->original_fine_mg());
+  int64_t sum = 0;
+  for (const auto& u : claims->units) {
+    for (const auto& s : OriginOf(*lot)) {
+      if (s.unit_code() == u.unit_code()) {
+        EXPECT_EQ(u.fine_mg(), s.fine_mg()) << u.unit_code();
+      }
+    }
+    sum += u.fine_mg();
+  }
+  EXPECT_EQ(sum, claims->fine_mg);
 }
 
 TEST_F(CertificateTest, ALotChangedAfterTheCheckpointIsAskedAgainLater) {

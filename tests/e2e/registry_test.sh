@@ -95,6 +95,11 @@ extraction() {
 extraction LOT-1 -70.59 -13.04 1500 >x1.json
 "$veta" sign --type extraction --key miner.pem x1.json >x1.env.json
 ok "recorded as entry" "$veta" submit $s x1.env.json
+# Quantities typed in kg are read exactly, to the gram: a fourth decimal is refused, not rounded.
+extraction LOT-9 -70.59 -13.04 1.0005 >x9.json
+refused "oreKg: '1.0005' has 4 decimals; at most 3 are counted" "$veta" sign --type extraction --key miner.pem x9.json
+extraction LOT-9 -70.59 -13.04 1e3 >x9.json
+refused "oreKg: '1e3' is not a decimal number" "$veta" sign --type extraction --key miner.pem x9.json
 extraction LOT-2 -70.50 -13.04 100 >x2.json
 "$veta" sign --type extraction --key miner.pem x2.json >x2.env.json
 refused "\[POINT_OUTSIDE_UNIT\]" "$veta" submit $s x2.env.json
