@@ -20,31 +20,30 @@
 #include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta::client {
 namespace {
 
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, v);
-  return buf;
+// A lot's original quantity, and what moved along an edge, in human units.
+std::string Quantity(const veta::v1::LineageNode& n) {
+  return n.kind() == veta::v1::GOLD ? units::GoldGrams(n.gold_mg()) : units::OreKg(n.ore_g());
 }
-
-std::string Quantity(const veta::v1::LineageNode& n, double q) {
-  return n.kind() == veta::v1::GOLD ? Fmt("%.3f g", q) : Fmt("%.1f kg", q);
+std::string Quantity(const veta::v1::LineageEdge& e) {
+  return e.gold_mg() != 0 ? units::GoldGrams(e.gold_mg()) : units::OreKg(e.ore_g());
 }
 
 // One line about a lot: what it is, who holds it, the entry that made it, what became of it.
-std::string Describe(const veta::v1::LineageNode& n, bool forward) {
-  std::string s =
-      StrCat("lot ", n.lot_id(), "  ", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
-             Quantity(n, n.quantity()), " (", Fmt("%.3f", n.fine_g()), " g fine)", "  held by ",
-             n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
+std::string Describe(const veta::v1::LineageNode& n, const veta::v1::Lineage& l) {
+  const bool forward = l.forward();
+  std::string s = StrCat("lot ", n.lot_id(), "  ", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
+                         Quantity(n), " (", units::GoldGrams(n.fine_mg()), " fine)", "  held by ",
+                         n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
   if (n.source() == veta::v1::EXTRACTED) {
     s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
   }
   s += "]";
-  if (!forward) s += Fmt("  %.1f%%", n.share() * 100);
+  if (!forward) s += StrCat("  ", units::SharePercent(n.root_fine_mg(), l.fine_mg()));
   if (n.voided_at() != 0) s += StrCat("  VOIDED by entry ", n.voided_at());
   if (n.exported_at() != 0) {
     s += StrCat("  EXPORTED to ", n.export_destination(), " (entry ", n.exported_at(), ")");
@@ -65,33 +64,34 @@ void PrintTree(const veta::v1::Lineage& l) {
           const bool last = i + 1 == n.edges_size();
           auto it = by_id.find(e.lot_id());
           std::string line = StrCat(indent, last ? "└─ " : "├─ ");
-          const std::string moved = it == by_id.end()
-                                        ? Fmt("%g", e.quantity())
-                                        : Quantity(l.forward() ? n : *it->second, e.quantity());
+          const std::string moved = Quantity(e);
           line += StrCat(moved, l.forward() ? " into " : " from ");
           if (it == by_id.end()) {
             std::printf("%slot %s (not followed: limit)\n", line.c_str(), e.lot_id().c_str());
           } else if (printed.count(e.lot_id()) > 0) {
             std::printf("%slot %s (shown above)\n", line.c_str(), e.lot_id().c_str());
           } else {
-            std::printf("%s%s\n", line.c_str(), Describe(*it->second, l.forward()).c_str());
+            std::printf("%s%s\n", line.c_str(), Describe(*it->second, l).c_str());
             walk(*it->second, indent + (last ? "   " : "│  "));
           }
         }
       };
   for (const auto& n : l.nodes()) {
     if (n.depth() != 0) continue;
-    std::printf("%s\n", Describe(n, l.forward()).c_str());
+    std::printf("%s\n", Describe(n, l).c_str());
     walk(n, "");
   }
   if (!l.forward() && l.units_size() > 0) {
-    std::printf("\norigin of the fine gold:\n");
+    std::printf("\norigin of the fine gold (%s):\n", units::GoldGrams(l.fine_mg()).c_str());
     for (const auto& u : l.units()) {
-      std::printf("  unit %-20s dept %-3s %6.2f%%  %.3f g\n", u.unit_code().c_str(),
-                  u.department().c_str(), u.share() * 100, u.fine_g());
+      std::printf("  unit %-20s dept %-3s %9s  %s\n", u.unit_code().c_str(), u.department().c_str(),
+                  units::SharePercent(u.fine_mg(), l.fine_mg()).c_str(),
+                  units::GoldGrams(u.fine_mg()).c_str());
     }
     for (const auto& d : l.departments()) {
-      std::printf("  department %-3s %6.2f%%\n", d.department().c_str(), d.share() * 100);
+      std::printf("  department %-3s %9s  %s\n", d.department().c_str(),
+                  units::SharePercent(d.fine_mg(), l.fine_mg()).c_str(),
+                  units::GoldGrams(d.fine_mg()).c_str());
     }
   }
   if (l.forward()) {
@@ -136,10 +136,12 @@ std::string Dot(const veta::v1::Lineage& l) {
   for (const auto& n : l.nodes()) {
     std::string label =
         StrCat(DotText(n.lot_id()), "\\n", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
-               Quantity(n, n.quantity()), "\\nheld by ", DotText(n.holder_id()), "\\nentry ",
-               n.sequence(), " (", LotSourceName(n.source()), ")");
+               Quantity(n), "\\nheld by ", DotText(n.holder_id()), "\\nentry ", n.sequence(), " (",
+               LotSourceName(n.source()), ")");
     if (n.source() == veta::v1::EXTRACTED) label += StrCat("\\nunit ", DotText(n.unit_code()));
-    if (!l.forward()) label += Fmt("\\nshare %.1f%%", n.share() * 100);
+    if (!l.forward()) {
+      label += StrCat("\\nshare ", units::SharePercent(n.root_fine_mg(), l.fine_mg()));
+    }
     std::string style = n.kind() == veta::v1::GOLD ? "filled\", fillcolor=\"gold" : "rounded";
     if (n.voided_at() != 0) {
       label += StrCat("\\nVOIDED (entry ", n.voided_at(), ")");
@@ -153,8 +155,8 @@ std::string Dot(const veta::v1::Lineage& l) {
       if (by_id.count(e.lot_id()) == 0) continue;
       const auto& from = l.forward() ? n : *by_id[e.lot_id()];
       out += StrCat("  ", DotQuote(from.lot_id()), " -> ",
-                    DotQuote(l.forward() ? e.lot_id() : n.lot_id()), " [label=\"",
-                    Quantity(from, e.quantity()), "\\nentry ", e.sequence(), "\"];\n");
+                    DotQuote(l.forward() ? e.lot_id() : n.lot_id()), " [label=\"", Quantity(e),
+                    "\\nentry ", e.sequence(), "\"];\n");
     }
   }
   return out + "}\n";
@@ -317,7 +319,8 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   Flags flags("veta verify-certificate --authority PUBLIC_KEY.pem FILE",
               "Checks a certificate offline, trusting only the authority's public key: the\n"
               "statement's and the checkpoint's signatures, every entry's inclusion proof, and\n"
-              "the fine grams and origin shares recomputed from the entries themselves.");
+              "the fine milligrams and origin by unit recomputed from the entries themselves,\n"
+              "exactly.");
   flags.String("authority", &authority, "The registry authority's public key (PEM).");
   flags.String("origin", &origin, "The log it must come from (e.g. veta.gob.pe/ledger).");
   flags.Bool("json", &json, "Print the verified claims as JSON.");
@@ -340,30 +343,34 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   if (json) {
     std::string units;
     for (const auto& u : claims->units) {
-      units += StrCat(units.empty() ? "" : ",", "{\"unit\":", JsonQuote(u.unit_code()),
-                      ",\"department\":", JsonQuote(u.department()),
-                      ",\"share\":", Fmt("%.9f", u.share()), "}");
+      units +=
+          StrCat(units.empty() ? "" : ",", "{\"unit\":", JsonQuote(u.unit_code()),
+                 ",\"department\":", JsonQuote(u.department()), ",\"fine_mg\":", u.fine_mg(), "}");
     }
     std::printf(
-        "{\"verified\":true,\"lot\":%s,\"holder\":%s,\"fine_g\":%s,\"units\":[%s],"
+        "{\"verified\":true,\"lot\":%s,\"holder\":%s,\"fine_mg\":%s,\"units\":[%s],"
         "\"checkpoint_size\":%llu,\"entries\":%zu}\n",
         JsonQuote(claims->lot_id).c_str(), JsonQuote(claims->holder).c_str(),
-        Fmt("%.6f", claims->fine_g).c_str(), units.c_str(),
+        std::to_string(claims->fine_mg).c_str(), units.c_str(),
         static_cast<unsigned long long>(claims->checkpoint.size), claims->entries.size());
     return absl::OkStatus();
   }
-  std::printf("verified: Oro formal certificate of lot %s (held by %s)\n  %.6f g of fine gold\n",
-              claims->lot_id.c_str(), claims->holder.c_str(), claims->fine_g);
+  std::printf("verified: Oro formal certificate of lot %s (held by %s)\n  %s of fine gold\n",
+              claims->lot_id.c_str(), claims->holder.c_str(),
+              units::GoldGrams(claims->fine_mg).c_str());
   for (const auto& u : claims->units) {
-    std::printf("  %6.2f%% from unit %s (department %s)\n", u.share() * 100, u.unit_code().c_str(),
+    std::printf("  %9s (%s) from unit %s (department %s)\n",
+                units::SharePercent(u.fine_mg(), claims->fine_mg).c_str(),
+                units::GoldGrams(u.fine_mg()).c_str(), u.unit_code().c_str(),
                 u.department().c_str());
   }
   if (!claims->exported_to.empty()) {
-    std::printf("  exported to %s by entry %llu (%.3f g)\n", claims->exported_to.c_str(),
-                static_cast<unsigned long long>(claims->exported_at), claims->remaining_g);
+    std::printf("  exported to %s by entry %llu (%s)\n", claims->exported_to.c_str(),
+                static_cast<unsigned long long>(claims->exported_at),
+                units::GoldGrams(claims->remaining_mg).c_str());
   } else {
-    std::printf("  %.3f g of the lot remained with its holder when it was issued\n",
-                claims->remaining_g);
+    std::printf("  %s of the lot remained with its holder when it was issued\n",
+                units::GoldGrams(claims->remaining_mg).c_str());
   }
   std::printf("  proven against checkpoint %llu of %s, resting on %zu entries\n",
               static_cast<unsigned long long>(claims->checkpoint.size),
@@ -478,17 +485,20 @@ absl::Status ReportCmd(int argc, char** argv) {
   }
   std::printf("Traceability indicators as of entry %llu\n\n",
               static_cast<unsigned long long>(r.as_of() == 0 ? 0 : r.as_of() - 1));
-  std::printf("  exports: %llu, %.3f g of fine gold\n",
-              static_cast<unsigned long long>(r.exports()), r.exported_fine_g());
-  std::printf("  traced in full to registered units: %.3f g = %.1f%% (policy target 2030: 35%%)\n",
-              r.exported_fine_g_traced(), r.traced_share() * 100);
+  std::printf("  exports: %llu, %s of fine gold\n", static_cast<unsigned long long>(r.exports()),
+              units::GoldGrams(r.exported_fine_mg()).c_str());
+  std::printf("  traced in full to registered units: %s = %s (policy target 2030: 35%%)\n",
+              units::GoldGrams(r.exported_fine_mg_traced()).c_str(),
+              units::SharePercent(r.exported_fine_mg_traced(), r.exported_fine_mg()).c_str());
   std::printf("  lots: %llu, corrections: %llu\n\n", static_cast<unsigned long long>(r.lots()),
               static_cast<unsigned long long>(r.corrections()));
-  std::printf("  %-10s %16s %16s %16s\n", "department", "ore extracted kg", "gold in ore g",
-              "exported fine g");
+  std::printf("  %-10s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
+              "exported fine gold");
   for (const auto& d : r.departments()) {
-    std::printf("  %-10s %16.1f %16.3f %16.3f\n", d.department().c_str(), d.extracted_ore_kg(),
-                d.extracted_fine_g(), d.exported_fine_g());
+    std::printf("  %-10s %20s %20s %20s\n", d.department().c_str(),
+                units::OreKg(d.extracted_ore_g()).c_str(),
+                units::GoldGrams(d.extracted_fine_mg()).c_str(),
+                units::GoldGrams(d.exported_fine_mg()).c_str());
   }
   std::printf("\n  refused attempts by code:\n");
   for (const auto& x : r.refusals()) {

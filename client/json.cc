@@ -4,7 +4,9 @@
 
 #include "core/epcis.h"
 #include "core/merkle.h"
+#include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta::client {
 namespace {
@@ -35,7 +37,101 @@ std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_t
   return nullptr;
 }
 
+struct HumanUnit {
+  std::string_view human;
+  std::string_view integer;
+  int scale;
+};
+
+constexpr HumanUnit kHumanUnits[] = {
+    {"oreKg", "oreG", units::kKgDigits},
+    {"quantityKg", "quantityOreG", units::kKgDigits},
+    {"goldG", "goldMg", units::kGramDigits},
+    {"quantityG", "quantityMg", units::kGramDigits},
+    {"gradeGPerT", "gradePpb", units::kGradeDigits},
+    {"fineness", "finenessPpb", units::kPerMilleDigits},
+    {"pricePen", "priceCents", units::kSolDigits},
+    {"capacityTonnesPerDay", "capacityOreGPerDay", units::kTonneDigits},
+    {"processingCapacityTonnesPerDay", "processingCapacityOreGPerDay", units::kTonneDigits},
+    {"selectorDailyLimitKg", "selectorDailyLimitG", units::kKgDigits},
+    {"cashFlagThresholdPen", "cashFlagThresholdCents", units::kSolDigits},
+    {"ore_kg", "ore_g", units::kKgDigits},
+    {"quantity_kg", "quantity_ore_g", units::kKgDigits},
+    {"gold_g", "gold_mg", units::kGramDigits},
+    {"quantity_g", "quantity_mg", units::kGramDigits},
+    {"grade_g_per_t", "grade_ppb", units::kGradeDigits},
+    {"price_pen", "price_cents", units::kSolDigits},
+    {"capacity_tonnes_per_day", "capacity_ore_g_per_day", units::kTonneDigits},
+    {"processing_capacity_tonnes_per_day", "processing_capacity_ore_g_per_day",
+     units::kTonneDigits},
+    {"selector_daily_limit_kg", "selector_daily_limit_g", units::kKgDigits},
+    {"cash_flag_threshold_pen", "cash_flag_threshold_cents", units::kSolDigits},
+};
+
+// The end of the JSON string starting at `i` (a '"'): the index past its closing quote.
+size_t StringEnd(std::string_view json, size_t i) {
+  for (++i; i < json.size(); ++i) {
+    if (json[i] == '\\') {
+      ++i;
+    } else if (json[i] == '"') {
+      return i + 1;
+    }
+  }
+  return json.size();
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> HumanUnitsToIntegers(std::string_view json) {
+  auto space = [&](size_t i) {
+    while (i < json.size() &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) {
+      ++i;
+    }
+    return i;
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < json.size()) {
+    if (json[i] != '"') {
+      out += json[i++];
+      continue;
+    }
+    const size_t end = StringEnd(json, i);
+    const std::string_view token = json.substr(i, end - i);
+    const size_t colon = space(end);
+    const HumanUnit* unit = nullptr;
+    if (colon < json.size() && json[colon] == ':' && token.size() >= 2) {
+      const std::string_view name = token.substr(1, token.size() - 2);
+      for (const auto& u : kHumanUnits) {
+        if (u.human == name) unit = &u;
+      }
+    }
+    if (unit == nullptr) {
+      out.append(token);
+      i = end;
+      continue;
+    }
+    // The member's value: a number token, or a string without escapes.
+    size_t v = space(colon + 1), v_end = v;
+    std::string_view text;
+    if (v < json.size() && json[v] == '"') {
+      v_end = StringEnd(json, v);
+      text = json.substr(v + 1, v_end - v - 2);
+    } else {
+      while (v_end < json.size() &&
+             std::string_view("0123456789.-+eE").find(json[v_end]) != std::string_view::npos) {
+        ++v_end;
+      }
+      text = json.substr(v, v_end - v);
+    }
+    auto value = units::ParseDecimal(text, unit->scale, unit->human);
+    if (!value.ok()) return value.status();
+    out += StrCat("\"", unit->integer, "\":\"", *value, "\"");
+    i = v_end;
+  }
+  return out;
+}
 
 absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
   if (name == "genesis") return kGenesisType;
@@ -79,7 +175,8 @@ absl::Status MessageFromJson(std::string_view json, google::protobuf::Message* m
 absl::StatusOr<std::string> PayloadFromJson(std::string_view payload_type, std::string_view json) {
   auto message = NewPayload(payload_type);
   if (message == nullptr) return PayloadKindOf(payload_type).status();
-  if (absl::Status s = MessageFromJson(json, message.get()); !s.ok()) return s;
+  ASSIGN_OR_RETURN(const std::string integers, HumanUnitsToIntegers(json));
+  if (absl::Status s = MessageFromJson(integers, message.get()); !s.ok()) return s;
   return message->SerializeAsString();
 }
 

@@ -136,7 +136,12 @@ absl::Status Sign(int argc, char** argv) {
               "A registry record names the version it replaces: \"replaces\": the entry of the\n"
               "record's current version (`veta record KIND ID` shows it), or 0 for a new record;\n"
               "anything else is refused as RECORD_VERSION_STALE, so that an old version can\n"
-              "never be submitted again.");
+              "never be submitted again.\n"
+              "Quantities are integers (grams of ore: oreG, quantityOreG; milligrams of gold:\n"
+              "goldMg, quantityMg; ppb: gradePpb, finenessPpb; priceCents); they may be typed\n"
+              "in human units instead, read exactly: oreKg, quantityKg (kg, 3 decimals),\n"
+              "goldG, quantityG (g, 3), gradeGPerT (g/t, 3), fineness (per mille, 6),\n"
+              "pricePen (soles, 2), e.g. {\"oreKg\": 1250.5, \"gradeGPerT\": \"8.5\"}.");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
   flags.String("type", &type,
                "Payload type: registry, extraction, sale, processing, export, correction, memo,\n"

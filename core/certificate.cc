@@ -14,18 +14,12 @@
 #include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta {
 namespace {
 
-constexpr std::string_view kTitle = "oro-formal certificate v1";
-constexpr double kShareTolerance = 1e-9;
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
+constexpr std::string_view kTitle = "oro-formal certificate v2";
 
 absl::Status Refused(std::string message) {
   return absl::FailedPreconditionError(StrCat("[CERTIFICATE_REFUSED] ", message));
@@ -57,52 +51,76 @@ absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(Cursor* it, uint64_t seq) {
 
 // --- Recomputing the claims from the entries' payloads ---
 
-struct LotFacts {
-  std::string holder;
-  double original = 0;       // kg or g
-  double fine_per_unit = 0;  // fine grams per kg or per g
-  std::map<std::string, double> origin;
-};
-
+// Replays the lots' arithmetic (core/lots.h, the rules' own) over the certificate's entries,
+// in log order: the lineage's extractions, sales and processing, and the earlier takes from
+// the same lots with their corrections, which decide how a later part was apportioned.
 class Recomputer {
  public:
   absl::Status Add(uint64_t seq, const DecodedEnvelope& d) {
     switch (d.kind) {
       case PayloadKind::kExtraction: {
-        LotFacts f;
-        f.holder = d.extraction.extractor_id();
-        f.original = d.extraction.ore_kg();
-        f.fine_per_unit = d.extraction.grade_g_per_t() / 1000;
-        f.origin[d.extraction.unit_code()] = 1;
-        return Put(seq, d.extraction.lot_id(), std::move(f));
+        const auto& x = d.extraction;
+        return Put(seq, NewOreLot(x.lot_id(), x.extractor_id(), x.unit_code(), "", x.ore_g(),
+                                  x.grade_ppb(), seq));
       }
       case PayloadKind::kSale: {
-        ASSIGN_OR_RETURN(const LotFacts* parent, Get(seq, d.sale.lot_id()));
-        LotFacts f = *parent;
-        f.holder = d.sale.buyer_ruc();
-        f.original = d.sale.quantity_g() != 0 ? d.sale.quantity_g() : d.sale.quantity_kg();
-        return Put(seq, d.sale.buyer_lot_id(), std::move(f));
+        const auto& x = d.sale;
+        ASSIGN_OR_RETURN(veta::v1::Lot * parent, Get(seq, x.lot_id()));
+        const int64_t q = x.quantity_mg() != 0 ? x.quantity_mg() : x.quantity_ore_g();
+        RETURN_IF_ERROR(CheckEnough(seq, *parent, q));
+        veta::v1::Lot part = SplitOff(parent, q);
+        part.set_lot_id(x.buyer_lot_id());
+        part.set_holder_id(x.buyer_ruc());
+        part.set_created_at(seq);
+        takes_[seq].emplace_back(x.lot_id(), Taken{q, part.original_fine_mg(), OriginOf(part)});
+        return Put(seq, std::move(part));
       }
       case PayloadKind::kProcessing: {
-        std::map<std::string, double> mix;
-        double total = 0;
-        for (const auto& in : d.processing.inputs()) {
-          ASSIGN_OR_RETURN(const LotFacts* parent, Get(seq, in.lot_id()));
-          const double q = in.gold_g() != 0 ? in.gold_g() : in.ore_kg();
-          const double fine = q * parent->fine_per_unit;
-          total += fine;
-          for (const auto& [unit, share] : parent->origin) mix[unit] += fine * share;
+        const auto& x = d.processing;
+        std::vector<veta::v1::Lot*> inputs;
+        std::vector<int64_t> quantities;
+        for (const auto& in : x.inputs()) {
+          auto it = lots_.find(in.lot_id());
+          const int64_t q = in.gold_mg() != 0 ? in.gold_mg() : in.ore_g();
+          if (it == lots_.end()) continue;  // an earlier take from a lot we follow: only ours
+          RETURN_IF_ERROR(CheckEnough(seq, it->second, q));
+          inputs.push_back(&it->second);
+          quantities.push_back(q);
         }
-        if (!(total > 0)) return absl::DataLossError(StrCat("entry ", seq, " brings no gold"));
-        for (auto& [unit, fine] : mix) fine /= total;
-        for (const auto& out : d.processing.outputs()) {
-          LotFacts f;
-          f.holder = d.processing.plant_ruc();
-          f.original = out.gold_g();
-          f.fine_per_unit = out.fineness() / 1000;
-          f.origin = mix;
-          RETURN_IF_ERROR(Put(seq, out.lot_id(), std::move(f)));
+        if (inputs.empty()) {
+          return absl::DataLossError(StrCat(
+              "entry ", seq, " takes from no lot whose creating entry the certificate holds"));
         }
+        if (inputs.size() < static_cast<size_t>(x.inputs_size())) {
+          for (size_t i = 0; i < inputs.size(); ++i) {
+            takes_[seq].emplace_back(inputs[i]->lot_id(), TakeFrom(inputs[i], quantities[i]));
+          }
+          return absl::OkStatus();
+        }
+        std::vector<BlendOutput> outputs;
+        for (const auto& out : x.outputs()) {
+          outputs.push_back({out.lot_id(), out.gold_mg(), out.fineness_ppb()});
+        }
+        std::vector<veta::v1::LotInput> taken;
+        std::vector<veta::v1::Lot> made = Blend(inputs, quantities, outputs, &taken);
+        for (const auto& in : taken) takes_[seq].emplace_back(in.lot_id(), TakenBy(in));
+        for (auto& lot : made) {
+          lot.set_holder_id(x.plant_ruc());
+          lot.set_created_at(seq);
+          RETURN_IF_ERROR(Put(seq, std::move(lot)));
+        }
+        return absl::OkStatus();
+      }
+      case PayloadKind::kCorrection: {
+        // A correction of an earlier take gives back exactly what it took.
+        auto it = takes_.find(d.correction.corrected_sequence());
+        if (it == takes_.end()) {
+          return absl::DataLossError(StrCat("correction entry ", seq, " voids entry ",
+                                            d.correction.corrected_sequence(),
+                                            ", which the certificate does not carry"));
+        }
+        for (const auto& [id, taken] : it->second) GiveBack(&lots_.at(id), taken);
+        takes_.erase(it);
         return absl::OkStatus();
       }
       case PayloadKind::kRegistry:
@@ -112,11 +130,11 @@ class Recomputer {
         }
         return absl::OkStatus();
       default:
-        return absl::OkStatus();  // exports and others move no gold between lots
+        return absl::OkStatus();  // an export gives back all it took when voided: no change
     }
   }
 
-  absl::StatusOr<const LotFacts*> Lot(const std::string& id) const {
+  absl::StatusOr<const veta::v1::Lot*> Lot(const std::string& id) const {
     auto it = lots_.find(id);
     if (it == lots_.end()) {
       return absl::DataLossError(StrCat("no entry of the certificate creates lot ", id));
@@ -132,13 +150,14 @@ class Recomputer {
   }
 
  private:
-  absl::Status Put(uint64_t seq, const std::string& id, LotFacts f) {
-    if (!lots_.emplace(id, std::move(f)).second) {
+  absl::Status Put(uint64_t seq, veta::v1::Lot lot) {
+    const std::string id = lot.lot_id();
+    if (!lots_.emplace(id, std::move(lot)).second) {
       return absl::DataLossError(StrCat("entry ", seq, " creates lot ", id, " a second time"));
     }
     return absl::OkStatus();
   }
-  absl::StatusOr<const LotFacts*> Get(uint64_t seq, const std::string& id) const {
+  absl::StatusOr<veta::v1::Lot*> Get(uint64_t seq, const std::string& id) {
     auto it = lots_.find(id);
     if (it == lots_.end()) {
       return absl::DataLossError(StrCat("entry ", seq, " takes from lot ", id,
@@ -146,17 +165,25 @@ class Recomputer {
     }
     return &it->second;
   }
+  static absl::Status CheckEnough(uint64_t seq, const veta::v1::Lot& lot, int64_t q) {
+    if (q > 0 && q <= Remaining(lot)) return absl::OkStatus();
+    return absl::DataLossError(StrCat("entry ", seq, " takes ", Amount(lot, q), " of lot ",
+                                      lot.lot_id(), ", which has ", Amount(lot, Remaining(lot)),
+                                      " left by the certificate's entries"));
+  }
 
-  std::map<std::string, LotFacts> lots_;
+  std::map<std::string, veta::v1::Lot> lots_;
+  // What each entry took, by lot: what its correction gives back.
+  std::map<uint64_t, std::vector<std::pair<std::string, Taken>>> takes_;
   std::map<std::string, std::string> departments_;
 };
 
-// A finite decimal number, the whole field.
-bool ParseNumber(std::string_view s, double* out) {
-  const std::string text(s);
-  char* end = nullptr;
-  *out = std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size() && std::isfinite(*out);
+// A milligram count, the whole field.
+bool ParseMg(std::string_view s, int64_t* out) {
+  auto v = units::ParseDecimal(s, 0);
+  if (!v.ok()) return false;
+  *out = *v;
+  return true;
 }
 
 absl::StatusOr<CertificateClaims> ParseClaims(std::string_view text) {
@@ -167,7 +194,7 @@ absl::StatusOr<CertificateClaims> ParseClaims(std::string_view text) {
         StrCat("certificate: malformed line '", std::string(line.substr(0, 80)), "'"));
   };
   if (lines.size() < 4 || lines[1] != kTitle) {
-    return absl::InvalidArgumentError("not an oro-formal certificate v1");
+    return absl::InvalidArgumentError("not an oro-formal certificate v2");
   }
   c.origin = std::string(lines[0]);
   for (size_t i = 2; i < lines.size(); ++i) {
@@ -178,27 +205,27 @@ absl::StatusOr<CertificateClaims> ParseClaims(std::string_view text) {
       c.lot_id = std::string(f[1]);
     } else if (key == "holder" && f.size() == 2) {
       c.holder = std::string(f[1]);
-    } else if (key == "fine-g" && f.size() == 2) {
-      if (!ParseNumber(f[1], &c.fine_g)) return bad(lines[i]);
-    } else if (key == "remaining-g" && f.size() == 2) {
-      if (!ParseNumber(f[1], &c.remaining_g)) return bad(lines[i]);
+    } else if (key == "fine-mg" && f.size() == 2) {
+      if (!ParseMg(f[1], &c.fine_mg)) return bad(lines[i]);
+    } else if (key == "remaining-mg" && f.size() == 2) {
+      if (!ParseMg(f[1], &c.remaining_mg)) return bad(lines[i]);
     } else if (key == "exported" && f.size() == 3) {
       c.exported_to = std::string(f[1]);
       if (!ParseU64(f[2], &c.exported_at)) return bad(lines[i]);
     } else if (key == "unit" && f.size() == 4) {
       veta::v1::UnitShare u;
-      double share = 0;
-      if (!ParseNumber(f[3], &share)) return bad(lines[i]);
+      int64_t mg = 0;
+      if (!ParseMg(f[3], &mg)) return bad(lines[i]);
       u.set_unit_code(std::string(f[1]));
       u.set_department(std::string(f[2]));
-      u.set_share(share);
+      u.set_fine_mg(mg);
       c.units.push_back(std::move(u));
     } else if (key == "department" && f.size() == 3) {
       veta::v1::DepartmentShare d;
-      double share = 0;
-      if (!ParseNumber(f[2], &share)) return bad(lines[i]);
+      int64_t mg = 0;
+      if (!ParseMg(f[2], &mg)) return bad(lines[i]);
       d.set_department(std::string(f[1]));
-      d.set_share(share);
+      d.set_fine_mg(mg);
       c.departments.push_back(std::move(d));
     } else if (key == "checkpoint" && f.size() == 3) {
       std::string root;
@@ -271,6 +298,40 @@ absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineag
   return absl::OkStatus();
 }
 
+namespace {
+
+// The entries a lineage's apportionment rests on besides its own: for each lot the lineage
+// takes from, every earlier take from that lot (its other children, sales or processing,
+// created before the lineage's take) and the corrections that voided one of those before it.
+absl::Status AddEarlierTakes(const Reader& store, const veta::v1::Lineage& lineage,
+                             std::set<uint64_t>* entries) {
+  std::map<std::string, uint64_t> taken_at;  // lot -> the lineage's latest take from it
+  for (const auto& node : lineage.nodes()) {
+    for (const auto& e : node.edges()) {
+      uint64_t& at = taken_at[e.lot_id()];
+      at = std::max(at, node.sequence());
+    }
+  }
+  std::unique_ptr<Cursor> it = store.NewCursor(Family::kState);
+  for (const auto& [parent, before] : taken_at) {
+    const std::string prefix = ChildEdgeKey(parent, "");
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t seq = 0;
+      if (!DecodeU64(it->value(), &seq)) {
+        return absl::DataLossError(StrCat("a malformed lineage edge of lot ", parent));
+      }
+      if (seq >= before) continue;
+      entries->insert(seq);
+      ASSIGN_OR_RETURN(veta::v1::Lot child, GetLot(store, it->key().substr(prefix.size())));
+      if (child.voided_at() != 0 && child.voided_at() < before) entries->insert(child.voided_at());
+    }
+    RETURN_IF_ERROR(Annotate(it->status(), "read the lineage edges"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id) {
   const veta::v1::Checkpoint cp = ledger.LatestCheckpoint();
@@ -292,7 +353,7 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                " entries): ", "retry once the next checkpoint is signed"));
   }
   const bool exported = ExportedAsOf(lot, n);
-  if (!exported && !(lot.remaining_g() > 0)) {
+  if (!exported && !(lot.remaining_gold_mg() > 0)) {
     return Refused(StrCat("lot ", lot_id, " has nothing left: its gold was sold on or ",
                           "processed (veta lineage --forward ", lot_id, "); ask for the ",
                           "certificate of the lot that holds it now"));
@@ -311,10 +372,10 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
   RETURN_IF_ERROR(LineageIsClean(store, lineage, lot_id));
   std::set<uint64_t> entries;
   for (const auto& node : lineage.nodes()) entries.insert(node.sequence());
-  std::string text =
-      StrCat(ledger.origin(), "\n", kTitle, "\nlot ", lot_id, "\nholder ", lot.holder_id(),
-             "\nfine-g ", Fixed(lineage.nodes(0).fine_g(), 6), "\nremaining-g ",
-             Fixed(exported ? lot.exported_g() : lot.remaining_g(), 6), "\n");
+  RETURN_IF_ERROR(AddEarlierTakes(store, lineage, &entries));
+  std::string text = StrCat(ledger.origin(), "\n", kTitle, "\nlot ", lot_id, "\nholder ",
+                            lot.holder_id(), "\nfine-mg ", lineage.fine_mg(), "\nremaining-mg ",
+                            exported ? lot.exported_gold_mg() : lot.remaining_gold_mg(), "\n");
   if (exported) text += StrCat("exported ", lot.export_destination(), " ", lot.exported_at(), "\n");
   for (const auto& u : lineage.units()) {
     if (u.department().empty() || u.unit_code().find(' ') != std::string::npos) {
@@ -323,10 +384,10 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
     auto version = GetRecordAsOf(store, RecordKind::kUnit, u.unit_code(), n);
     RETURN_IF_ERROR(version.status());
     entries.insert(version->sequence);
-    text += StrCat("unit ", u.unit_code(), " ", u.department(), " ", Fixed(u.share(), 9), "\n");
+    text += StrCat("unit ", u.unit_code(), " ", u.department(), " ", u.fine_mg(), "\n");
   }
   for (const auto& d : lineage.departments()) {
-    text += StrCat("department ", d.department(), " ", Fixed(d.share(), 9), "\n");
+    text += StrCat("department ", d.department(), " ", d.fine_mg(), "\n");
   }
   text += StrCat("checkpoint ", n, " ", Base64Encode(cp.root_hash()), "\nentries");
   for (uint64_t seq : entries) text += StrCat(" ", seq);
@@ -394,32 +455,33 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
   }
   Recomputer r;
   for (const auto& [seq, d] : decoded) RETURN_IF_ERROR(r.Add(seq, d));
-  ASSIGN_OR_RETURN(const LotFacts* lot, r.Lot(claims.lot_id));
-  const double fine = lot->original * lot->fine_per_unit;
-  if (std::fabs(fine - claims.fine_g) > 1e-6 * std::max(1.0, fine)) {
-    return absl::DataLossError(StrCat("the certificate claims ", Fixed(claims.fine_g, 6),
-                                      " fine grams; its entries show ", Fixed(fine, 6)));
+  ASSIGN_OR_RETURN(const veta::v1::Lot* lot, r.Lot(claims.lot_id));
+  if (lot->original_fine_mg() != claims.fine_mg) {
+    return absl::DataLossError(StrCat("the certificate claims ", claims.fine_mg,
+                                      " fine mg; its entries show ", lot->original_fine_mg()));
   }
-  if (lot->holder != claims.holder) {
-    return absl::DataLossError(
-        StrCat("the certificate names holder ", claims.holder, "; its entries show ", lot->holder));
+  if (lot->holder_id() != claims.holder) {
+    return absl::DataLossError(StrCat("the certificate names holder ", claims.holder,
+                                      "; its entries show ", lot->holder_id()));
   }
-  if (claims.units.size() != lot->origin.size()) {
+  std::map<std::string, int64_t> origin;
+  for (const auto& s : OriginOf(*lot)) origin[s.unit_code()] = s.fine_mg();
+  if (claims.units.size() != origin.size()) {
     return absl::DataLossError(StrCat("the certificate names ", claims.units.size(),
-                                      " units of origin; its entries show ", lot->origin.size()));
+                                      " units of origin; its entries show ", origin.size()));
   }
-  std::map<std::string, double> by_department;
+  std::map<std::string, int64_t> by_department;
   std::set<std::string> named;
   for (const auto& u : claims.units) {
     if (!named.insert(u.unit_code()).second) {
       return absl::InvalidArgumentError(
           StrCat("the certificate names unit ", u.unit_code(), " twice"));
     }
-    auto it = lot->origin.find(u.unit_code());
-    if (it == lot->origin.end() || std::fabs(it->second - u.share()) > kShareTolerance) {
-      return absl::DataLossError(StrCat("the certificate gives unit ", u.unit_code(), " a share ",
-                                        "of ", Fixed(u.share(), 9), "; its entries show ",
-                                        Fixed(it == lot->origin.end() ? 0 : it->second, 9)));
+    auto it = origin.find(u.unit_code());
+    if (it == origin.end() || it->second != u.fine_mg()) {
+      return absl::DataLossError(StrCat("the certificate gives unit ", u.unit_code(), " ",
+                                        u.fine_mg(), " fine mg; its entries show ",
+                                        it == origin.end() ? 0 : it->second));
     }
     ASSIGN_OR_RETURN(std::string dept, r.Department(u.unit_code()));
     if (dept != u.department()) {
@@ -436,7 +498,7 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
   }
   for (const auto& d : claims.departments) {
     auto it = by_department.find(d.department());
-    if (it == by_department.end() || std::fabs(it->second - d.share()) > kShareTolerance) {
+    if (it == by_department.end() || it->second != d.fine_mg()) {
       return absl::DataLossError(
           StrCat("the share of department ", d.department(), " does not add up"));
     }

@@ -6,21 +6,27 @@
 // verifier key opens it:
 //
 //   <origin>
-//   oro-formal certificate v1
+//   oro-formal certificate v2
 //   lot <lot id>
 //   holder <RUC>
-//   fine-g <fine grams of the lot as created>             recomputed by the verifier
-//   remaining-g <grams>                                  the authority's word, at issue
+//   fine-mg <fine milligrams of the lot as created>      recomputed by the verifier
+//   remaining-mg <milligrams of gold>                    the authority's word, at issue
 //   exported <country> <entry>                           when it was exported
-//   unit <concession code> <department> <share>        one line per unit of origin
-//   department <department> <share>                    one line per department
+//   unit <concession code> <department> <fine mg>       one line per unit of origin
+//   department <department> <fine mg>                   one line per department
 //   checkpoint <tree size> <base64 root hash>
 //   entries <seq> <seq> ...                            every entry it rests on
 //
+// Shares are integers: a unit's or department's fine mg over the lot's fine-mg (they sum to
+// it exactly); a reader rounds them only to show them.
+//
 // VerifyCertificate checks it offline with only the authority's public key: both signatures,
-// each entry's inclusion proof against the checkpoint, and then recomputes the fine grams and
-// the shares from the entries' own payloads (extractions, sales, processing, the units'
-// registry records), so that a certificate cannot claim an origin its entries do not show.
+// each entry's inclusion proof against the checkpoint, and then replays the lots' arithmetic
+// (core/lots.h, the rules' own) over the entries' payloads (extractions, sales, processing,
+// corrections, the units' registry records) and compares exactly, so that a certificate
+// cannot claim an origin its entries do not show. Because a part's milligrams are
+// apportioned from what its lot had left, the entries include, for every lot of the lineage,
+// the earlier takes from it (and their corrections), not only the lineage's own steps.
 #pragma once
 
 #include <string>
@@ -52,8 +58,8 @@ struct CertificateClaims {
   std::string origin;
   std::string lot_id;
   std::string holder;
-  double fine_g = 0;
-  double remaining_g = 0;  // stated by the authority, not recomputed (later entries decide it)
+  int64_t fine_mg = 0;
+  int64_t remaining_mg = 0;  // stated by the authority, not recomputed (later entries decide it)
   std::string exported_to;
   uint64_t exported_at = 0;
   std::vector<veta::v1::UnitShare> units;

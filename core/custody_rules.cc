@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "core/rules_internal.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta {
 
@@ -41,7 +42,7 @@ Verdict RuleContext::EvaluateProcessing() const {
     return *v;
   }
   std::set<std::string> ids;
-  double fine_out = 0;
+  std::vector<BlendOutput> outputs;
   for (const auto& out : x.outputs()) {
     if (auto v = RuleLotIdValid(out.lot_id(), "output lot id")) return *v;
     if (!ids.insert(out.lot_id()).second) {
@@ -53,20 +54,27 @@ Verdict RuleContext::EvaluateProcessing() const {
     if (taken->has_value()) {
       return Refuse(veta::v1::LOT_ID_TAKEN, StrCat("lot id ", out.lot_id(), " is already in use"));
     }
-    if (auto v = RuleQuantityPositive(out.gold_g(), StrCat("output ", out.lot_id()), "grams")) {
+    if (auto v = RuleQuantityPositive(out.gold_mg(), StrCat("output ", out.lot_id()),
+                                      "milligrams (gold_mg)")) {
       return *v;
     }
-    if (!(out.fineness() > 0 && out.fineness() <= 1000)) {
+    if (out.gold_mg() > kGoldMgMax) {
       return Refuse(veta::v1::PROCESSING_INVALID,
-                    StrCat("output ", out.lot_id(), ": fineness is in parts per thousand, in ",
-                           "(0, 1000], not ", Num(out.fineness())));
+                    StrCat("output ", out.lot_id(), ": at most ", units::GoldGrams(kGoldMgMax),
+                           " of gold in one lot, not ", units::GoldGrams(out.gold_mg())));
     }
-    fine_out += out.gold_g() * out.fineness() / 1000;
+    if (!(out.fineness_ppb() > 0 && out.fineness_ppb() <= units::kPpbWhole)) {
+      return Refuse(veta::v1::PROCESSING_INVALID,
+                    StrCat("output ", out.lot_id(), ": fineness is in parts per billion, in ",
+                           "(0, 1000000000], not ", out.fineness_ppb()));
+    }
+    outputs.push_back({out.lot_id(), out.gold_mg(), out.fineness_ppb()});
   }
   Verdict v;
-  double ore_kg = 0, ore_fine = 0, gold_fine = 0;
-  std::map<std::string, double> mix;  // unit -> fine grams
-  std::vector<veta::v1::LotInput> inputs;
+  int64_t ore_g = 0;
+  std::vector<veta::v1::Lot> consumed;
+  std::vector<int64_t> quantities;
+  consumed.reserve(static_cast<size_t>(x.inputs_size()));
   for (const auto& in : x.inputs()) {
     if (!ids.insert(in.lot_id()).second) {
       return Refuse(veta::v1::PROCESSING_INVALID,
@@ -78,86 +86,68 @@ Verdict RuleContext::EvaluateProcessing() const {
       return Refuse(veta::v1::LOT_UNKNOWN, StrCat("input lot ", in.lot_id(), " does not exist"));
     }
     const veta::v1::Lot& lot = **found;
-    const bool by_gram = in.gold_g() != 0;
-    if (by_gram && in.ore_kg() != 0) {
+    const bool by_mg = in.gold_mg() != 0;
+    if (by_mg && in.ore_g() != 0) {
       return Refuse(veta::v1::LOT_KIND_MISMATCH,
-                    StrCat("input ", in.lot_id(), " gives kg and grams: one only"));
+                    StrCat("input ", in.lot_id(), " gives grams of ore and milligrams: one only"));
     }
-    const double q = by_gram ? in.gold_g() : in.ore_kg();
-    if (auto r = RuleQuantityPositive(q, StrCat("input ", in.lot_id()), by_gram ? "grams" : "kg")) {
+    const int64_t q = by_mg ? in.gold_mg() : in.ore_g();
+    if (auto r = RuleQuantityPositive(q, StrCat("input ", in.lot_id()),
+                                      by_mg ? "milligrams" : "grams")) {
       return *r;
     }
     if (auto r = RuleLotHeldBy(lot, x.plant_ruc(), veta::v1::PLANT_DOES_NOT_HOLD_LOT)) return *r;
-    if (auto r = RuleQuantityInLotUnit(lot, by_gram, "ore_kg", "gold_g")) return *r;
+    if (auto r = RuleQuantityInLotUnit(lot, by_mg, "ore_g", "gold_mg")) return *r;
     if (auto r = RuleLotMovable(lot)) return *r;
     if (auto r = RuleLotHeldWithEnough(lot, x.plant_ruc(), q, veta::v1::PLANT_DOES_NOT_HOLD_LOT,
                                        "the processing")) {
       return *r;
     }
-    const double fine = q * FinePerUnit(lot);
-    (IsGold(lot) ? gold_fine : ore_fine) += fine;
-    if (!IsGold(lot)) ore_kg += q;
-    for (const auto& share : OriginOf(lot)) mix[share.unit_code()] += fine * share.share();
-    veta::v1::LotInput li;
-    li.set_lot_id(lot.lot_id());
-    (IsGold(lot) ? li.set_gold_g(q) : li.set_ore_kg(q));
-    li.set_fine_g(fine);
-    inputs.push_back(std::move(li));
-    veta::v1::Lot consumed = lot;
-    (IsGold(lot) ? consumed.set_remaining_g(lot.remaining_g() - q)
-                 : consumed.set_remaining_kg(lot.remaining_kg() - q));
-    v.effects.lots.push_back(std::move(consumed));
+    if (!IsGold(lot)) ore_g += q;  // each at most its lot's grams: no overflow in 1,000
+    consumed.push_back(lot);
+    quantities.push_back(q);
   }
-  if (mix.size() > kOriginUnitsMax) {
+  // The lots' arithmetic (core/lots.h): what each input gives, the blend's origin by unit.
+  std::vector<veta::v1::Lot*> input_lots;
+  for (auto& lot : consumed) input_lots.push_back(&lot);
+  std::vector<veta::v1::LotInput> inputs;
+  std::vector<veta::v1::Lot> made = Blend(input_lots, quantities, outputs, &inputs);
+  int64_t ore_fine = 0, gold_fine = 0, fine_out = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    (IsGold(consumed[i]) ? gold_fine : ore_fine) += inputs[i].fine_mg();
+  }
+  for (const auto& lot : made) fine_out += lot.original_fine_mg();
+  const size_t mix_units = made.front().origin_size();
+  if (mix_units > kOriginUnitsMax) {
     return Refuse(veta::v1::PROCESSING_INVALID,
-                  StrCat("the inputs come from ", mix.size(), " units; a lot's origin names at ",
+                  StrCat("the inputs come from ", mix_units, " units; a lot's origin names at ",
                          "most ", kOriginUnitsMax));
   }
   if (auto r = RuleMassBalance(fine_out, ore_fine, gold_fine, params)) return *r;
   const std::string day = PeruDay(t);
   const std::string plant_counter = PlantDayCounter(x.plant_ruc(), day);
-  if (ore_kg > 0) {
+  if (ore_g > 0) {
     if (auto r =
-            RuleDailyLimit(registry.Counter(plant_counter, delta), ore_kg,
-                           plant->record.party().processing_capacity_tonnes_per_day() * 1000,
+            RuleDailyLimit(registry.Counter(plant_counter, delta), ore_g,
+                           plant->record.party().processing_capacity_ore_g_per_day(),
                            veta::v1::PLANT_CAPACITY_EXCEEDED, StrCat("plant ", x.plant_ruc()),
                            StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6)))) {
       return *r;
     }
-    v.effects.counter_adds.emplace_back(plant_counter, ore_kg);
+    v.effects.counter_adds.emplace_back(plant_counter, ore_g);
   }
-  // The origin mix: each unit's share of the fine gold the inputs bring.
-  const double fine_in = ore_fine + gold_fine;
-  std::vector<veta::v1::OriginShare> origin;
-  std::string main_unit;
-  double main_share = -1;
-  for (const auto& [unit, fine] : mix) {
-    veta::v1::OriginShare s;
-    s.set_unit_code(unit);
-    s.set_share(fine / fine_in);
-    if (s.share() > main_share) main_share = s.share(), main_unit = unit;
-    origin.push_back(std::move(s));
-  }
-  for (const auto& out : x.outputs()) {
-    veta::v1::Lot lot;
-    lot.set_lot_id(out.lot_id());
+  for (auto& lot : consumed) v.effects.lots.push_back(std::move(lot));
+  const std::string main_unit = made.front().unit_code();
+  for (auto& lot : made) {
     lot.set_holder_id(x.plant_ruc());
-    lot.set_kind(veta::v1::GOLD);
-    lot.set_original_g(out.gold_g());
-    lot.set_remaining_g(out.gold_g());
-    lot.set_fineness(out.fineness());
-    lot.set_unit_code(main_unit);
     lot.set_created_at(sequence);
-    lot.set_source(veta::v1::PROCESSED);
-    for (const auto& in : inputs) *lot.add_inputs() = in;
-    for (const auto& s : origin) *lot.add_origin() = s;
-    v.effects.lots.push_back(std::move(lot));
     for (const auto& in : inputs) {
-      v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), out.lot_id()),
+      v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), lot.lot_id()),
                                         EncodeU64(sequence));
     }
-    v.effects.state_puts.emplace_back(HolderLotKey(x.plant_ruc(), out.lot_id()),
+    v.effects.state_puts.emplace_back(HolderLotKey(x.plant_ruc(), lot.lot_id()),
                                       EncodeU64(sequence));
+    v.effects.lots.push_back(std::move(lot));
   }
   v.parties = {x.plant_ruc()};
   v.unit_code = main_unit;
@@ -212,16 +202,15 @@ Verdict RuleContext::EvaluateExport() const {
                                      "the export")) {
     return *v;
   }
-  if (!(lot.remaining_g() > 0)) {
+  if (!(lot.remaining_gold_mg() > 0)) {
     return Refuse(veta::v1::EXPORT_INVALID, StrCat("lot ", lot.lot_id(), " has nothing left"));
   }
   Verdict v;
   veta::v1::Lot exported = lot;
   exported.set_exported_at(sequence);
   exported.set_export_voided_at(0);
-  exported.set_exported_g(lot.remaining_g());
+  ExportAll(&exported);
   exported.set_export_destination(c);
-  exported.set_remaining_g(0);
   v.effects.lots.push_back(std::move(exported));
   v.parties = {x.exporter_ruc()};
   v.unit_code = lot.unit_code();
@@ -253,7 +242,7 @@ bool RuleContext::PartiesMayCorrect(const DecodedEnvelope& e) {
 // A lot the corrected entry created has not moved on: nothing consumed, not exported.
 std::optional<Verdict> RuleContext::RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const {
   const bool exported = lot.exported_at() != 0 && lot.export_voided_at() == 0;
-  if (Original(lot) - Remaining(lot) <= 1e-9 && !exported) return std::nullopt;
+  if (Original(lot) == Remaining(lot) && !exported) return std::nullopt;
   if (RuleRegistrarSigned(false)) {
     // Signed by the entry's parties: what became of the lot since is its holder's business.
     return Refuse(veta::v1::CORRECTION_BLOCKED,
@@ -379,7 +368,7 @@ Verdict RuleContext::EvaluateCorrection() const {
     v.effects.lots.push_back(std::move(*lot));
     return std::nullopt;
   };
-  auto restore = [&](const std::string& id, double quantity) -> std::optional<Verdict> {
+  auto restore = [&](const std::string& id, const Taken& taken) -> std::optional<Verdict> {
     auto lot = lot_of(id);
     if (!lot.ok()) return Failure(lot.status());
     // What it consumed goes back only to a lot that can still hold it.
@@ -388,8 +377,7 @@ Verdict RuleContext::EvaluateCorrection() const {
                     StrCat("entry ", target, " took from lot ", id, ", which cannot take it ",
                            "back: ", r->message, ": correct that first"));
     }
-    (IsGold(*lot) ? lot->set_remaining_g(lot->remaining_g() + quantity)
-                  : lot->set_remaining_kg(lot->remaining_kg() + quantity));
+    GiveBack(&*lot, taken);
     std::erase_if(v.effects.lots, [&](const veta::v1::Lot& l) { return l.lot_id() == id; });
     v.effects.lots.push_back(std::move(*lot));
     return std::nullopt;
@@ -399,41 +387,47 @@ Verdict RuleContext::EvaluateCorrection() const {
       const auto& ex = e.extraction;
       if (auto r = void_lot(ex.lot_id())) return *r;
       const std::string day = PeruDay(Micros(ex.time()));
-      v.effects.counter_adds.emplace_back(UnitDayCounter(ex.unit_code(), day), -ex.ore_kg());
+      v.effects.counter_adds.emplace_back(UnitDayCounter(ex.unit_code(), day), -ex.ore_g());
       if (LooksLikeDni(ex.extractor_id())) {
         v.effects.counter_adds.emplace_back(SelectorDayCounter(ex.extractor_id(), day),
-                                            -ex.ore_kg());
+                                            -ex.ore_g());
       }
       break;
     }
     case PayloadKind::kSale: {
       const auto& s = e.sale;
+      // What the sale took is the buyer's lot as created (untouched since, or refused).
+      auto bought = lot_of(s.buyer_lot_id());
+      if (!bought.ok()) return Failure(bought.status());
+      const Taken taken{Original(*bought), bought->original_fine_mg(), OriginOf(*bought)};
       if (auto r = void_lot(s.buyer_lot_id())) return *r;
-      const bool gold = s.quantity_g() != 0;
-      const double q = gold ? s.quantity_g() : s.quantity_kg();
-      if (auto r = restore(s.lot_id(), q)) return *r;
+      const bool gold = s.quantity_mg() != 0;
+      const int64_t q = gold ? s.quantity_mg() : s.quantity_ore_g();
+      if (auto r = restore(s.lot_id(), taken)) return *r;
       const std::string key = SellerStatsName(s.seller_id(), gold);
       SellerStats stats = registry.Stats(key, delta);
       stats.sales = stats.sales > 0 ? stats.sales - 1 : 0;
-      stats.total_kg = std::max(0.0, stats.total_kg - q);
+      stats.quantity = std::max<int64_t>(0, stats.quantity - q);
       v.effects.seller_stats.emplace_back(key, stats);
       break;
     }
     case PayloadKind::kProcessing: {
       const auto& pr = e.processing;
+      // What each input took is kept on the first output (core/lots.h).
+      auto first = lot_of(pr.outputs(0).lot_id());
+      if (!first.ok()) return Failure(first.status());
+      const veta::v1::Lot recorded = *first;
       for (const auto& out : pr.outputs()) {
         if (auto r = void_lot(out.lot_id())) return *r;
       }
-      double ore_kg = 0;
-      for (const auto& in : pr.inputs()) {
-        if (auto r = restore(in.lot_id(), in.gold_g() != 0 ? in.gold_g() : in.ore_kg())) {
-          return *r;
-        }
-        ore_kg += in.ore_kg();
+      int64_t ore_g = 0;
+      for (const auto& in : recorded.inputs()) {
+        if (auto r = restore(in.lot_id(), TakenBy(in))) return *r;
+        ore_g += in.ore_g();
       }
-      if (ore_kg > 0) {
+      if (ore_g > 0) {
         v.effects.counter_adds.emplace_back(
-            PlantDayCounter(pr.plant_ruc(), PeruDay(Micros(pr.time()))), -ore_kg);
+            PlantDayCounter(pr.plant_ruc(), PeruDay(Micros(pr.time()))), -ore_g);
       }
       break;
     }
@@ -441,7 +435,7 @@ Verdict RuleContext::EvaluateCorrection() const {
       auto lot = lot_of(e.export_.lot_id());
       if (!lot.ok()) return Failure(lot.status());
       lot->set_export_voided_at(sequence);
-      lot->set_remaining_g(lot->exported_g());
+      UnexportAll(&*lot);
       v.unit_code = lot->unit_code();
       v.effects.lots.push_back(std::move(*lot));
       break;

@@ -52,13 +52,6 @@ size_t Utf8SequenceAt(std::string_view s, size_t i) {
   return n;
 }
 
-// A finite number as JSON: the shortest form that reads back the same double.
-std::string JsonNumber(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
 // Members of a JSON object, in the order they are added.
 class JsonObject {
  public:
@@ -75,9 +68,8 @@ class JsonObject {
   JsonObject& Unsigned(std::string_view key, uint64_t value) {
     return Raw(key, std::to_string(value));
   }
-  // JSON has no NaN or infinity: a non-finite number is left out.
-  JsonObject& Number(std::string_view key, double value) {
-    return std::isfinite(value) ? Raw(key, JsonNumber(value)) : *this;
+  JsonObject& Integer(std::string_view key, int64_t value) {
+    return Raw(key, std::to_string(value));
   }
   // Appends another object's members.
   JsonObject& Merge(const JsonObject& other) {
@@ -208,11 +200,16 @@ std::optional<std::string> GeoUri(const veta::v1::GeoPoint& p) {
 std::string IdObject(std::string_view uri) { return JsonObject().String("id", uri).Json(); }
 
 // A quantityElement; the quantity and its unit are left out when the quantity is unknown.
-std::string Quantity(const Uris& u, std::string_view lot, std::optional<double> quantity,
+// Quantities are integers in the ledger's units: grams of ore (UN/CEFACT GRM), milligrams of
+// gold (MGM).
+constexpr std::string_view kOreUom = "GRM";
+constexpr std::string_view kGoldUom = "MGM";
+
+std::string Quantity(const Uris& u, std::string_view lot, std::optional<int64_t> quantity,
                      std::string_view uom) {
   JsonObject o;
   o.String("epcClass", u.Lot(lot));
-  if (quantity && std::isfinite(*quantity)) o.Number("quantity", *quantity).String("uom", uom);
+  if (quantity) o.Integer("quantity", *quantity).String("uom", uom);
   return o.Json();
 }
 
@@ -329,7 +326,7 @@ class Mapper {
   Event Extraction(const veta::v1::Entry& entry, const veta::v1::Extraction& x) const {
     Event e = Base("ObjectEvent", entry, x.time());
     e.body.String("action", "ADD")
-        .Raw("quantityList", JsonArray({Quantity(u_, x.lot_id(), x.ore_kg(), "KGM")}))
+        .Raw("quantityList", JsonArray({Quantity(u_, x.lot_id(), x.ore_g(), kOreUom)}))
         .String("bizStep", "commissioning")
         .String("disposition", "active");
     if (x.has_point()) {
@@ -338,15 +335,15 @@ class Mapper {
     e.body.Raw("bizLocation", IdObject(u_.Unit(x.unit_code())));
     e.body.Raw("ilmd", JsonObject()
                            .String("veta:extractor", u_.Party(x.extractor_id()))
-                           .Number("veta:gradeGramsPerTonne", x.grade_g_per_t())
+                           .Integer("veta:gradePpb", x.grade_ppb())
                            .Json());
     return e;
   }
 
   std::vector<Event> Sale(const veta::v1::Entry& entry, const veta::v1::Sale& s) const {
-    const bool gold = s.quantity_g() != 0;
-    const double quantity = gold ? s.quantity_g() : s.quantity_kg();
-    const std::string_view uom = gold ? "GRM" : "KGM";
+    const bool gold = s.quantity_mg() != 0;
+    const int64_t quantity = gold ? s.quantity_mg() : s.quantity_ore_g();
+    const std::string_view uom = gold ? kGoldUom : kOreUom;
     const std::string transactions = BizTransactions("inv", u_.Entry(entry.sequence()));
     const std::string sources = Ends("source", "owning_party", u_.Party(s.seller_id()));
     const std::string destinations = Ends("destination", "owning_party", u_.Party(s.buyer_ruc()));
@@ -376,15 +373,15 @@ class Mapper {
   Event Processing(const veta::v1::Entry& entry, const veta::v1::Processing& p) const {
     std::vector<std::string> inputs, outputs, fineness;
     for (const auto& in : p.inputs()) {
-      const bool gold = in.gold_g() != 0;
+      const bool gold = in.gold_mg() != 0;
       inputs.push_back(
-          Quantity(u_, in.lot_id(), gold ? in.gold_g() : in.ore_kg(), gold ? "GRM" : "KGM"));
+          Quantity(u_, in.lot_id(), gold ? in.gold_mg() : in.ore_g(), gold ? kGoldUom : kOreUom));
     }
     for (const auto& out : p.outputs()) {
-      outputs.push_back(Quantity(u_, out.lot_id(), out.gold_g(), "GRM"));
+      outputs.push_back(Quantity(u_, out.lot_id(), out.gold_mg(), kGoldUom));
       fineness.push_back(JsonObject()
                              .String("veta:lot", u_.Lot(out.lot_id()))
-                             .Number("veta:finenessPerMille", out.fineness())
+                             .Integer("veta:finenessPpb", out.fineness_ppb())
                              .Json());
     }
     Event e = Base("TransformationEvent", entry, p.time());
@@ -398,18 +395,18 @@ class Mapper {
   }
 
   absl::StatusOr<Event> Export(const veta::v1::Entry& entry, const veta::v1::Export& x) const {
-    // The payload names the lot, not the grams: the whole lot leaves, and the lot's state
+    // The payload names the lot, not the milligrams: the whole lot leaves, and the lot's state
     // keeps how much that was while this export is its latest.
-    std::optional<double> grams;
+    std::optional<int64_t> mg;
     auto lot = GetLot(store_, x.lot_id());
     if (lot.ok() && lot->exported_at() == entry.sequence()) {
-      grams = lot->exported_g();
+      mg = lot->exported_gold_mg();
     } else if (!lot.ok() && !absl::IsNotFound(lot.status())) {
       return lot.status();
     }
     Event e = Base("ObjectEvent", entry, x.time());
     e.body.String("action", "OBSERVE")
-        .Raw("quantityList", JsonArray({Quantity(u_, x.lot_id(), grams, "GRM")}))
+        .Raw("quantityList", JsonArray({Quantity(u_, x.lot_id(), mg, kGoldUom)}))
         .String("bizStep", "departing")
         .String("disposition", "in_transit")
         .Raw("bizTransactionList", BizTransactions("desadv", u_.Customs(x.customs_declaration())))

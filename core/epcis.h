@@ -3,25 +3,26 @@
 // that anyone can fetch its inclusion proof. Every document validates against GS1's JSON schema.
 //
 // Mapping (identifiers are URIs under `base_uri`; ids are percent-encoded):
-//   extraction  ObjectEvent ADD, commissioning, active; quantityList = the new lot (ore_kg,
-//               KGM); readPoint = the point as "geo:lat,lon"; bizLocation = /unit/<code>; ilmd
-//               veta:extractor and veta:gradeGramsPerTonne.
+//   extraction  ObjectEvent ADD, commissioning, active; quantityList = the new lot (ore_g,
+//               GRM); readPoint = the point as "geo:lat,lon"; bizLocation = /unit/<code>; ilmd
+//               veta:extractor and veta:gradePpb.
 //   sale        two ObjectEvents OBSERVE: "#ship" (shipping, in_transit, the seller's lot) and
 //               "#receive" (receiving, in_progress, the buyer's new lot, veta:fromLot = the
 //               seller's lot); both with bizTransaction inv = /entry/<seq>, source and
-//               destination owning_party = /party/<seller> and /party/<buyer>; quantity_kg (KGM)
-//               for ore or quantity_g (GRM) for gold.
-//   processing  TransformationEvent, commissioning, active: inputQuantityList (ore_kg KGM or
-//               gold_g GRM), outputQuantityList (gold_g GRM); bizLocation = /party/<plant>; ilmd
-//               veta:outputs = each output lot's fineness (per mille).
-//   export      ObjectEvent OBSERVE, departing, in_transit: the lot with the grams exported
-//               (GRM; no quantity when the lot's state no longer says), bizTransaction desadv
+//               destination owning_party = /party/<seller> and /party/<buyer>; quantity_ore_g
+//               (GRM) for ore or quantity_mg (MGM) for gold.
+//   processing  TransformationEvent, commissioning, active: inputQuantityList (ore_g GRM or
+//               gold_mg MGM), outputQuantityList (gold_mg MGM); bizLocation = /party/<plant>;
+//               ilmd veta:outputs = each output lot's fineness (veta:finenessPpb).
+//   export      ObjectEvent OBSERVE, departing, in_transit: the lot with the milligrams exported
+//               (MGM; no quantity when the lot's state no longer says), bizTransaction desadv
 //               = /customs/<declaration>, source owning_party = /party/<exporter>,
 //               destination location = /country/<ISO code>.
 //   correction  the corrected entry's events restated, same eventIDs (as EPCIS asks of an error
 //               declaration), recordTime of the correction, errorDeclaration {declarationTime,
 //               reason did_not_occur, veta:reason = the stated reason}, veta:correctedEntry.
 //   other entries (genesis, keys, memos, registry records) give no event.
+// Quantities are integers in the ledger's units (UN/CEFACT codes GRM: gram, MGM: milligram).
 // Every event: eventID /entry/<seq> (+ "#ship" / "#receive"), eventTime from the payload with
 // eventTimeZoneOffset "-05:00" (Peru), recordTime = the entry's time, veta:sequence = <seq>.
 // The "veta" prefix is <base_uri>/ns/epcis# in @context; the document also carries veta:start

@@ -9,6 +9,7 @@
 #include "core/keys.h"
 #include "core/registry.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta {
 namespace {
@@ -198,18 +199,17 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
       continue;
     }
     u->set_activity(activity);
-    double tpd = 0;
-    try {
-      tpd = std::stod(r.Get("capacity_tpd"));
-    } catch (...) {
-      plan.errors.push_back(
-          {csv_row.line, StrCat("capacity_tpd '", r.Get("capacity_tpd"), "' is not a number")});
+    // Tonnes a day as typed (up to 6 decimals: grams), held in grams of ore a day.
+    auto capacity = units::ParseDecimal(r.Get("capacity_tpd"), units::kTonneDigits, "capacity_tpd");
+    if (!capacity.ok()) {
+      plan.errors.push_back({csv_row.line, std::string(capacity.status().message())});
       continue;
     }
-    u->set_capacity_tonnes_per_day(tpd);
-    if (size == veta::v1::ARTISANAL && tpd > 25) {
-      plan.errors.push_back({csv_row.line, StrCat("unit ", u->concession_code(), ": ", tpd,
-                                                  " t/day is above an artisanal producer's 25")});
+    u->set_capacity_ore_g_per_day(*capacity);
+    if (size == veta::v1::ARTISANAL && *capacity > 25 * units::kGramsPerTonne) {
+      plan.errors.push_back(
+          {csv_row.line, StrCat("unit ", u->concession_code(), ": ", units::TonnesPerDay(*capacity),
+                                " is above an artisanal producer's 25")});
       continue;
     }
     const std::string allowed_miners = r.Get("allowed_miners");  // Split's views point into it
@@ -258,12 +258,13 @@ ImportPlan PlanRepcoImport(std::string_view csv) {
     }
     p->set_kind(kind);
     if (!r.Get("processing_capacity_tpd").empty()) {
-      try {
-        p->set_processing_capacity_tonnes_per_day(std::stod(r.Get("processing_capacity_tpd")));
-      } catch (...) {
-        plan.errors.push_back({csv_row.line, "processing_capacity_tpd is not a number"});
+      auto capacity = units::ParseDecimal(r.Get("processing_capacity_tpd"), units::kTonneDigits,
+                                          "processing_capacity_tpd");
+      if (!capacity.ok()) {
+        plan.errors.push_back({csv_row.line, std::string(capacity.status().message())});
         continue;
       }
+      p->set_processing_capacity_ore_g_per_day(*capacity);
     }
     if (std::string problem = Standing(r, p->mutable_status(), p->mutable_valid_from(),
                                        p->mutable_valid_until(), p->add_keys());

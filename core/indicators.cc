@@ -49,16 +49,21 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint
     if (VoidedAsOf(lot, as_of)) continue;
     if (lot.source() == veta::v1::EXTRACTED) {
       auto& d = dept(department(lot.unit_code()));
-      d.set_extracted_ore_kg(d.extracted_ore_kg() + lot.original_kg());
-      d.set_extracted_fine_g(d.extracted_fine_g() + lot.original_kg() * FinePerUnit(lot));
+      d.set_extracted_ore_g(d.extracted_ore_g() + lot.original_ore_g());
+      d.set_extracted_fine_mg(d.extracted_fine_mg() + lot.original_fine_mg());
     }
     if (!ExportedAsOf(lot, as_of)) continue;
-    const double fine = lot.exported_g() * FinePerUnit(lot);
+    // What the export took, by unit of origin (exactly: core/lots.h).
+    const int64_t fine = lot.exported_fine_mg();
     out.set_exports(out.exports() + 1);
-    out.set_exported_fine_g(out.exported_fine_g() + fine);
-    for (const auto& share : OriginOf(lot)) {
+    out.set_exported_fine_mg(out.exported_fine_mg() + fine);
+    if (lot.exported_origin_size() == 0) {
+      auto& d = dept(department(lot.unit_code()));
+      d.set_exported_fine_mg(d.exported_fine_mg() + fine);
+    }
+    for (const auto& share : lot.exported_origin()) {
       auto& d = dept(department(share.unit_code()));
-      d.set_exported_fine_g(d.exported_fine_g() + fine * share.share());
+      d.set_exported_fine_mg(d.exported_fine_mg() + share.fine_mg());
     }
     LineageQuery q;
     q.id = lot.lot_id();
@@ -69,11 +74,11 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint
     ASSIGN_OR_RETURN(veta::v1::Lineage lineage, QueryLineage(store, q));
     lineage_lots += static_cast<uint64_t>(lineage.nodes_size());
     if (lineage_lots > kIndicatorLineageLotsMax) return TooMany("lots of export lineages");
-    double reached = 0;
-    for (const auto& u : lineage.units()) reached += u.share();
-    if (!lineage.truncated() && reached > 1 - 1e-9 &&
+    int64_t reached = 0;
+    for (const auto& u : lineage.units()) reached += u.fine_mg();
+    if (!lineage.truncated() && reached == lineage.fine_mg() &&
         LineageIsClean(store, lineage, lot.lot_id()).ok()) {
-      out.set_exported_fine_g_traced(out.exported_fine_g_traced() + fine);
+      out.set_exported_fine_mg_traced(out.exported_fine_mg_traced() + fine);
     }
   }
   RETURN_IF_ERROR(Annotate(it->status(), "scan lots"));
@@ -84,9 +89,6 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint
   }
   RETURN_IF_ERROR(Annotate(it->status(), "scan corrections"));
   out.set_corrections(corrections);
-  if (out.exported_fine_g() > 0) {
-    out.set_traced_share(out.exported_fine_g_traced() / out.exported_fine_g());
-  }
   for (auto& [code, d] : by_dept) *out.add_departments() = std::move(d);
 
   std::map<std::string, uint64_t> refusals, flags;

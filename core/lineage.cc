@@ -13,6 +13,7 @@
 #include "core/registry.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace veta {
 namespace {
@@ -104,8 +105,8 @@ veta::v1::LineageNode NodeOf(const Lot& lot, uint32_t depth, uint64_t as_of) {
   n.set_holder_id(lot.holder_id());
   n.set_source(lot.source());
   n.set_sequence(lot.created_at());
-  n.set_quantity(Original(lot));
-  n.set_fine_g(Original(lot) * FinePerUnit(lot));
+  (IsGold(lot) ? n.set_gold_mg(Original(lot)) : n.set_ore_g(Original(lot)));
+  n.set_fine_mg(lot.original_fine_mg());
   n.set_unit_code(lot.unit_code());
   n.set_depth(depth);
   if (VoidedAsOf(lot, as_of)) n.set_voided_at(lot.voided_at());
@@ -121,25 +122,32 @@ void BackwardEdges(const Lot& lot, veta::v1::LineageNode* n) {
   if (lot.source() == veta::v1::BOUGHT) {
     auto* e = n->add_edges();
     e->set_lot_id(lot.parent_lot_id());
-    e->set_quantity(Original(lot));
+    (IsGold(lot) ? e->set_gold_mg(Original(lot)) : e->set_ore_g(Original(lot)));
     e->set_sequence(lot.created_at());
   } else if (lot.source() == veta::v1::PROCESSED) {
     for (const auto& in : lot.inputs()) {
       auto* e = n->add_edges();
       e->set_lot_id(in.lot_id());
-      e->set_quantity(in.gold_g() != 0 ? in.gold_g() : in.ore_kg());
+      e->set_ore_g(in.ore_g());
+      e->set_gold_mg(in.gold_mg());
       e->set_sequence(lot.created_at());
     }
   }
 }
 
-// What moved from `parent` into `child`, in the parent's unit.
-double QuantityFrom(const Lot& child, std::string_view parent) {
-  if (child.source() == veta::v1::BOUGHT) return Original(child);
-  for (const auto& in : child.inputs()) {
-    if (in.lot_id() == parent) return in.gold_g() != 0 ? in.gold_g() : in.ore_kg();
+// What moved from `parent` into `child`, in the parent's unit, onto the edge.
+void QuantityFrom(const Lot& child, std::string_view parent, veta::v1::LineageEdge* e) {
+  if (child.source() == veta::v1::BOUGHT) {
+    (IsGold(child) ? e->set_gold_mg(Original(child)) : e->set_ore_g(Original(child)));
+    return;
   }
-  return 0;
+  for (const auto& in : child.inputs()) {
+    if (in.lot_id() == parent) {
+      e->set_ore_g(in.ore_g());
+      e->set_gold_mg(in.gold_mg());
+      return;
+    }
+  }
 }
 
 absl::Status CheckQuery(const LineageQuery& q) {
@@ -158,52 +166,51 @@ absl::Status CheckQuery(const LineageQuery& q) {
   return absl::OkStatus();
 }
 
-// Each node's share of the root's fine gold, carried down the edges in creation order
-// (a lot is always created after the lots it comes from), then summed by unit of extraction.
+// Backward: the root's origin by unit and department, exactly as the ledger keeps it (the
+// root lot's origin in fine mg, core/lots.h), and each node's part of the root's fine mg,
+// carried down the edges in creation order (a lot is always created after the lots it comes
+// from): all of it to a bought lot's parent, and along a processing's inputs by the fine mg
+// each brought (largest remainder, in the inputs' order).
 void ComputeShares(veta::v1::Lineage* out, const std::unordered_map<std::string, size_t>& index,
-                   const std::vector<Lot>& lots) {
+                   const std::vector<Lot>& lots, LotReader* reader) {
   const size_t n = lots.size();
-  std::vector<double> share(n, 0);
-  share[0] = 1;
+  std::vector<int64_t> part(n, 0);
+  part[0] = lots[0].original_fine_mg();
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return lots[a].created_at() > lots[b].created_at(); });
-  std::map<std::string, double> by_unit;
-  std::map<std::string, std::string> unit_department;
   for (size_t i : order) {
     const Lot& lot = lots[i];
-    if (lot.source() == veta::v1::EXTRACTED) {
-      by_unit[lot.unit_code()] += share[i];
-      unit_department[lot.unit_code()] = out->nodes(static_cast<int>(i)).department();
-    } else if (lot.source() == veta::v1::BOUGHT) {
+    if (lot.source() == veta::v1::BOUGHT) {
       if (auto it = index.find(lot.parent_lot_id()); it != index.end()) {
-        share[it->second] += share[i];
+        part[it->second] += part[i];
       }
-    } else {
-      double total = 0;
-      for (const auto& in : lot.inputs()) total += in.fine_g();
-      for (const auto& in : lot.inputs()) {
-        auto it = index.find(in.lot_id());
-        if (it != index.end() && total > 0) share[it->second] += share[i] * in.fine_g() / total;
+    } else if (lot.source() == veta::v1::PROCESSED) {
+      std::vector<int64_t> weights;
+      for (const auto& in : lot.inputs()) weights.push_back(in.fine_mg());
+      const std::vector<int64_t> parts = units::Apportion(part[i], weights);
+      for (int k = 0; k < lot.inputs_size(); ++k) {
+        auto it = index.find(lot.inputs(k).lot_id());
+        if (it != index.end()) part[it->second] += parts[static_cast<size_t>(k)];
       }
     }
   }
-  for (size_t i = 0; i < n; ++i) out->mutable_nodes(static_cast<int>(i))->set_share(share[i]);
-  const double root_fine = out->nodes(0).fine_g();
-  std::map<std::string, double> by_department;
-  for (const auto& [unit, s] : by_unit) {
+  for (size_t i = 0; i < n; ++i) out->mutable_nodes(static_cast<int>(i))->set_root_fine_mg(part[i]);
+  out->set_fine_mg(lots[0].original_fine_mg());
+  std::map<std::string, int64_t> by_department;
+  for (const auto& share : OriginOf(lots[0])) {
     auto* u = out->add_units();
-    u->set_unit_code(unit);
-    u->set_department(unit_department[unit]);
-    u->set_share(s);
-    u->set_fine_g(s * root_fine);
-    by_department[u->department()] += s;
+    u->set_unit_code(share.unit_code());
+    u->set_department(share.department().empty() ? reader->Department(share.unit_code())
+                                                 : share.department());
+    u->set_fine_mg(share.fine_mg());
+    by_department[u->department()] += share.fine_mg();
   }
-  for (const auto& [dept, s] : by_department) {
+  for (const auto& [dept, mg] : by_department) {
     auto* d = out->add_departments();
     d->set_department(dept);
-    d->set_share(s);
+    d->set_fine_mg(mg);
   }
 }
 
@@ -289,7 +296,7 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Reader& store, const Lineag
         if (!child) continue;
         auto* e = node->add_edges();
         e->set_lot_id(c);
-        e->set_quantity(QuantityFrom(*child, id));
+        QuantityFrom(*child, id, e);
         e->set_sequence(child->created_at());
       }
     } else {
@@ -313,7 +320,7 @@ absl::StatusOr<veta::v1::Lineage> QueryLineage(const Reader& store, const Lineag
       queue.emplace_back(e.lot_id(), depth + 1);
     }
   }
-  if (!q.forward && !lots.empty()) ComputeShares(&all, index, lots);
+  if (!q.forward && !lots.empty()) ComputeShares(&all, index, lots, &reader);
   if (q.forward) {
     for (const auto& h : holders) all.add_holders(h);
   }

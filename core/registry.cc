@@ -12,15 +12,23 @@
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
+#include "core/units.h"
 
 namespace veta {
 namespace rules {
 
 constexpr int64_t kClockSkewMicros = 5 * 60 * 1000000LL;  // how far ahead a declared time may be
 constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
-constexpr double kArtisanalTpdMax = 25;  // installed capacity of an artisanal producer's unit
-constexpr double kSmallTpdMax = 350;     // installed capacity of any unit, t/day
-constexpr double kPlantTpdMax = 100000;  // a plant's daily capacity: far above any in Peru
+// Installed capacities, grams of ore a day.
+constexpr int64_t kArtisanalGPerDayMax =
+    25 * units::kGramsPerTonne;                                    // an artisanal producer's unit
+constexpr int64_t kSmallGPerDayMax = 350 * units::kGramsPerTonne;  // any unit
+constexpr int64_t kPlantGPerDayMax =
+    100000 * units::kGramsPerTonne;  // a plant: far above any in Peru
+// Parameters' ceilings: a selector's daily limit (a unit's), a cash threshold (S/ 1e12).
+constexpr int64_t kSelectorGPerDayMax = kSmallGPerDayMax;
+constexpr int64_t kCentsMax = 100000000000000;
+constexpr int64_t kMassBalanceTolerancePpmDefault = 20000;  // 2%
 constexpr size_t kNameBytesMax = 300;
 constexpr size_t kTextBytesMax = 2000;  // a note or a status reason: a paragraph
 constexpr int kListMax = 1000;          // allowed miners of a unit, allowed units of a selector
@@ -40,25 +48,6 @@ std::string PeruDay(int64_t micros) {
   std::string d = Date(micros + kPeruUtcOffsetMicros);
   d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
   return d;
-}
-
-std::string Kg(double kg) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f kg", kg);
-  return buf;
-}
-
-std::string Grams(double g) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f g", g);
-  return buf;
-}
-
-// Fine gold to 0.1 mg, so that a refusal at the boundary shows the difference.
-std::string Fine(double g) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.4f g", g);
-  return buf;
 }
 
 std::string Num(double d) {
@@ -197,11 +186,11 @@ std::optional<Verdict> RuleLotIdValid(std::string_view id, std::string_view what
                        "A-Z a-z 0-9 . _ : / # -"));
 }
 
-std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
+std::optional<Verdict> RuleQuantityPositive(int64_t q, std::string_view what,
                                             std::string_view unit) {
-  if (!(q > 0) || !std::isfinite(q)) {
+  if (q <= 0) {
     return Refuse(veta::v1::QUANTITY_NOT_POSITIVE,
-                  StrCat(what, " must be a positive number of ", unit, ", not ", Num(q)));
+                  StrCat(what, " must be a positive number of ", unit, ", not ", q));
   }
   return std::nullopt;
 }
@@ -233,24 +222,28 @@ std::optional<Verdict> RulePointInUnit(geo::Point p, const RecordState& unit) {
                        unit.record.unit().concession_code(), " (entry ", unit.sequence, ")"));
 }
 
-std::optional<Verdict> RuleGrade(double grade, const veta::v1::Parameters& params,
+std::optional<Verdict> RuleGrade(int64_t grade_ppb, const veta::v1::Parameters& params,
                                  const std::string& department) {
-  auto it = params.grade_by_department().find(department);
+  auto it = params.grade_ppb_by_department().find(department);
   const veta::v1::Bounds& b =
-      it != params.grade_by_department().end() ? it->second : params.grade_default();
-  if (grade >= b.min() && grade <= b.max()) return std::nullopt;
+      it != params.grade_ppb_by_department().end() ? it->second : params.grade_ppb_default();
+  if (grade_ppb >= b.min() && grade_ppb <= b.max()) return std::nullopt;
   return Refuse(veta::v1::GRADE_OUT_OF_BOUNDS,
-                StrCat("declared grade ", Num(grade), " g/t is outside ", Num(b.min()), "-",
-                       Num(b.max()), " g/t for department ", department));
+                StrCat("declared grade ", units::GradeGramsPerTonne(grade_ppb), " is outside ",
+                       units::GradeGramsPerTonne(b.min()), " to ",
+                       units::GradeGramsPerTonne(b.max()), " for department ", department));
 }
 
-std::optional<Verdict> RuleDailyLimit(double so_far_kg, double add_kg, double limit_kg,
+std::optional<Verdict> RuleDailyLimit(int64_t so_far_g, int64_t add_g, int64_t limit_g,
                                       Refusal code, const std::string& what,
                                       const std::string& day) {
-  if (so_far_kg + add_kg <= limit_kg + 1e-9) return std::nullopt;
-  return Refuse(
-      code, StrCat(what, " would reach ", Kg(so_far_kg + add_kg), " on ", day, " (", Kg(so_far_kg),
-                   " already), above its limit of ", Kg(limit_kg), " per day"));
+  // so_far_g is at most a limit (accepted sums only); add_g any positive int64: no overflow
+  // when compared as a difference.
+  if (add_g <= limit_g - so_far_g) return std::nullopt;
+  const int64_t total = add_g > INT64_MAX - so_far_g ? INT64_MAX : so_far_g + add_g;
+  return Refuse(code, StrCat(what, " would reach ", units::OreKg(total), " on ", day, " (",
+                             units::OreKg(so_far_g), " already), above its limit of ",
+                             units::OreKg(limit_g), " per day"));
 }
 
 std::optional<Verdict> RuleBuyerMayBuyOre(const veta::v1::Party& buyer) {
@@ -285,10 +278,10 @@ std::optional<Verdict> RuleLotHeldBy(const veta::v1::Lot& lot, std::string_view 
 // `who` holds the lot, and it has at least `quantity` (in its unit) left for `what`. What
 // remains is told only when `show_remaining` (the holder signed the envelope).
 std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
-                                             double quantity, Refusal not_held,
+                                             int64_t quantity, Refusal not_held,
                                              std::string_view what, bool show_remaining) {
   if (auto v = RuleLotHeldBy(lot, who, not_held)) return v;
-  if (quantity > Remaining(lot) + 1e-9) {
+  if (quantity > Remaining(lot)) {
     return Refuse(veta::v1::QUANTITY_EXCEEDS_LOT,
                   show_remaining
                       ? StrCat("lot ", lot.lot_id(), " has ", Amount(lot, Remaining(lot)),
@@ -299,31 +292,41 @@ std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::stri
   return std::nullopt;
 }
 
-// The quantity is in the lot's own unit: kg of ore, grams of gold.
-std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_gram,
-                                             std::string_view field_kg, std::string_view field_g) {
-  if (IsGold(lot) == by_gram) return std::nullopt;
-  return Refuse(
-      veta::v1::LOT_KIND_MISMATCH,
-      IsGold(lot)
-          ? StrCat("lot ", lot.lot_id(), " is a gold lot: give grams (", field_g, "), not kg")
-          : StrCat("lot ", lot.lot_id(), " is an ore lot: give kg (", field_kg, "), not grams"));
+// The quantity is in the lot's own unit: grams of ore, milligrams of gold.
+std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_mg,
+                                             std::string_view field_ore_g,
+                                             std::string_view field_gold_mg) {
+  if (IsGold(lot) == by_mg) return std::nullopt;
+  return Refuse(veta::v1::LOT_KIND_MISMATCH,
+                IsGold(lot) ? StrCat("lot ", lot.lot_id(), " is a gold lot: give milligrams (",
+                                     field_gold_mg, "), not grams of ore")
+                            : StrCat("lot ", lot.lot_id(), " is an ore lot: give grams (",
+                                     field_ore_g, "), not milligrams of gold"));
 }
 
 // Fine gold out within what the inputs can hold: the ore's gold content times the highest
-// recovery, plus the fine gold of gold inputs, plus the assay tolerance.
-std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double gold_fine,
+// recovery, plus the assay tolerance, plus the fine gold of gold inputs; in milligrams,
+// rounded down: floor(ore_fine * recovery_ppm * (1e6 + tolerance_ppm) / 1e12) + gold_fine.
+std::optional<Verdict> RuleMassBalance(int64_t fine_out, int64_t ore_fine, int64_t gold_fine,
                                        const veta::v1::Parameters& params) {
-  const double tolerance =
-      params.mass_balance_tolerance() > 0 ? params.mass_balance_tolerance() : 0.02;
+  __extension__ typedef __int128 int128;
+  const int64_t tolerance_ppm = params.mass_balance_tolerance_ppm() > 0
+                                    ? params.mass_balance_tolerance_ppm()
+                                    : kMassBalanceTolerancePpmDefault;
   // The tolerance covers the ore's assay only: re-melting gold adds no gold.
-  const double limit = ore_fine * params.recovery().max() * (1 + tolerance) + gold_fine;
-  if (fine_out <= limit + 1e-9) return std::nullopt;
+  const int128 limit = static_cast<int128>(ore_fine) * params.recovery_ppm().max() *
+                           (units::kPpmWhole + tolerance_ppm) /
+                           (static_cast<int128>(units::kPpmWhole) * units::kPpmWhole) +
+                       gold_fine;
+  if (fine_out <= limit) return std::nullopt;
   return Refuse(
       veta::v1::MASS_BALANCE_EXCEEDED,
-      StrCat("the outputs hold ", Fine(fine_out), " of fine gold; the inputs allow at most ",
-             Fine(limit), " (ore ", Grams(ore_fine), " x recovery ", Num(params.recovery().max()),
-             " +", Num(tolerance * 100), "% assay tolerance, + gold ", Grams(gold_fine), ")"));
+      StrCat("the outputs hold ", units::GoldGrams(fine_out),
+             " of fine gold; the inputs allow at most ",
+             units::GoldGrams(static_cast<int64_t>(limit)), " (ore ", units::GoldGrams(ore_fine),
+             " x recovery ", units::PercentOfPpm(params.recovery_ppm().max()), " +",
+             units::PercentOfPpm(tolerance_ppm), " assay tolerance, + gold ",
+             units::GoldGrams(gold_fine), ")"));
 }
 
 }  // namespace rules
@@ -380,8 +383,6 @@ std::pair<RecordKind, std::string> RecordKey(const veta::v1::RegistryRecord& r) 
   }
 }
 
-bool IsGold(const veta::v1::Lot& lot) { return lot.kind() == veta::v1::GOLD; }
-
 const char* LotSourceName(veta::v1::LotSource s) {
   switch (s) {
     case veta::v1::EXTRACTED:
@@ -393,30 +394,6 @@ const char* LotSourceName(veta::v1::LotSource s) {
     default:
       return "entry";
   }
-}
-
-double Remaining(const veta::v1::Lot& lot) {
-  return IsGold(lot) ? lot.remaining_g() : lot.remaining_kg();
-}
-
-double Original(const veta::v1::Lot& lot) {
-  return IsGold(lot) ? lot.original_g() : lot.original_kg();
-}
-
-double FinePerUnit(const veta::v1::Lot& lot) {
-  return IsGold(lot) ? lot.fineness() / 1000 : lot.grade_g_per_t() / 1000;
-}
-
-std::string Amount(const veta::v1::Lot& lot, double quantity) {
-  return IsGold(lot) ? Grams(quantity) : Kg(quantity);
-}
-
-std::vector<veta::v1::OriginShare> OriginOf(const veta::v1::Lot& lot) {
-  if (lot.origin_size() > 0) return {lot.origin().begin(), lot.origin().end()};
-  veta::v1::OriginShare one;
-  one.set_unit_code(lot.unit_code());
-  one.set_share(1);
-  return {one};
 }
 
 bool VoidedAsOf(const veta::v1::Lot& lot, uint64_t as_of) {
@@ -543,9 +520,9 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
       if (x.activity() == veta::v1::UNIT_ACTIVITY_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat(what, " needs an activity"));
       }
-      if (!(x.capacity_tonnes_per_day() > 0) || x.capacity_tonnes_per_day() > kSmallTpdMax) {
-        return absl::InvalidArgumentError(
-            StrCat(what, ": installed capacity must be in (0, 350] t/day"));
+      if (!(x.capacity_ore_g_per_day() > 0) || x.capacity_ore_g_per_day() > kSmallGPerDayMax) {
+        return absl::InvalidArgumentError(StrCat(
+            what, ": installed capacity must be in (0, 350,000,000] grams of ore a day (350 t)"));
       }
       if (x.allowed_miners_size() > kListMax) {
         return absl::InvalidArgumentError(StrCat(what, ": at most ", kListMax, " allowed miners"));
@@ -562,10 +539,11 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
         return absl::InvalidArgumentError(StrCat(what, " needs a kind (TRADER, PLANT, EXPORTER)"));
       }
       if (x.kind() == veta::v1::PLANT &&
-          !(x.processing_capacity_tonnes_per_day() > 0 &&
-            x.processing_capacity_tonnes_per_day() <= kPlantTpdMax)) {
+          !(x.processing_capacity_ore_g_per_day() > 0 &&
+            x.processing_capacity_ore_g_per_day() <= kPlantGPerDayMax)) {
         return absl::InvalidArgumentError(
-            StrCat(what, ": a plant needs its processing capacity, in (0, 100000] t/day"));
+            StrCat(what, ": a plant needs its processing capacity, in (0, 100,000,000,000] ",
+                   "grams of ore a day (100,000 t)"));
       }
       RETURN_IF_ERROR(
           CheckStatusAndValidity(what, x.status(), x.valid_from(), x.valid_until(), true));
@@ -604,29 +582,31 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
     }
     case veta::v1::RegistryRecord::kParameters: {
       const auto& x = r.parameters();
-      auto bad = [](const veta::v1::Bounds& b) {
-        return !(b.min() >= 0 && b.max() > b.min() && std::isfinite(b.max()));
+      // Grades and recovery are ppb and ppm of a whole: at most the whole.
+      auto bad = [](const veta::v1::Bounds& b, int64_t whole) {
+        return !(b.min() >= 0 && b.max() > b.min() && b.max() <= whole);
       };
-      if (bad(x.grade_default()) || bad(x.recovery()) || x.recovery().max() > 1) {
+      if (bad(x.grade_ppb_default(), units::kPpbWhole) || bad(x.recovery_ppm(), units::kPpmWhole)) {
         return absl::InvalidArgumentError(
-            "parameters need grade and recovery bounds (0 <= min < max)");
+            "parameters need grade bounds in ppb (0 <= min < max <= 1,000,000,000) and recovery "
+            "bounds in ppm (0 <= min < max <= 1,000,000)");
       }
-      for (const auto& [dept, b] : x.grade_by_department()) {
-        if (bad(b))
+      for (const auto& [dept, b] : x.grade_ppb_by_department()) {
+        if (bad(b, units::kPpbWhole))
           return absl::InvalidArgumentError(StrCat("grade bounds of ", dept, " are invalid"));
       }
-      if (!(x.mass_balance_tolerance() >= 0 && x.mass_balance_tolerance() <= 0.2) ||
+      if (!(x.mass_balance_tolerance_ppm() >= 0 && x.mass_balance_tolerance_ppm() <= 200000) ||
           x.declaration_window_days() > 3650) {
         return absl::InvalidArgumentError(
-            "parameters: the mass-balance tolerance is a fraction in [0, 0.2]; the declaration "
-            "window at most 3650 days");
+            "parameters: the mass-balance tolerance is in [0, 200,000] ppm (20%); the "
+            "declaration window at most 3650 days");
       }
-      if (!(x.selector_daily_limit_kg() > 0) || !(x.cash_flag_threshold_pen() > 0) ||
-          !(x.volume_jump_factor() > 1) || !std::isfinite(x.selector_daily_limit_kg()) ||
-          !std::isfinite(x.cash_flag_threshold_pen()) || !std::isfinite(x.volume_jump_factor())) {
+      if (!(x.selector_daily_limit_g() > 0 && x.selector_daily_limit_g() <= kSelectorGPerDayMax) ||
+          !(x.cash_flag_threshold_cents() > 0 && x.cash_flag_threshold_cents() <= kCentsMax) ||
+          !(x.volume_jump_percent() > 100 && x.volume_jump_percent() <= 1000000)) {
         return absl::InvalidArgumentError(
-            "parameters need a selector limit > 0, a cash threshold > 0 and a volume factor > 1, "
-            "all finite");
+            "parameters need a selector limit in (0, 350,000,000] grams a day, a cash threshold "
+            "in (0, 1e14] céntimos and a volume jump in (100, 1,000,000] percent");
       }
       return absl::OkStatus();
     }
@@ -674,17 +654,14 @@ absl::Status Registry::Load() {
   RETURN_IF_ERROR(Annotate(it->status(), "load the registry"));
   std::unique_ptr<Cursor> st = store_->NewCursor(Family::kState);
   for (st->Seek(kCounterPrefix); st->Valid() && st->key().starts_with(kCounterPrefix); st->Next()) {
-    double kg = 0;
-    if (st->value().size() != sizeof(kg)) return absl::DataLossError("malformed counter");
-    std::memcpy(&kg, st->value().data(), sizeof(kg));
-    counters_[std::string(st->key()).substr(1)] = kg;
+    ASSIGN_OR_RETURN(counters_[std::string(st->key().substr(1))],
+                     DecodeI64(st->value(), "a stored daily counter"));
   }
   for (st->Seek(kSellerStatsPrefix); st->Valid() && st->key().starts_with(kSellerStatsPrefix);
        st->Next()) {
     SellerStats s;
-    if (st->value().size() != sizeof(s)) return absl::DataLossError("malformed seller stats");
-    std::memcpy(&s, st->value().data(), sizeof(s));
-    seller_stats_[std::string(st->key()).substr(1)] = s;
+    RETURN_IF_ERROR(DecodeSellerStats(st->value(), &s.sales, &s.quantity));
+    seller_stats_[std::string(st->key().substr(1))] = s;
   }
   RETURN_IF_ERROR(Annotate(st->status(), "load the registry state"));
   RebuildZoneIndex();
@@ -732,13 +709,13 @@ absl::StatusOr<std::optional<veta::v1::Lot>> Registry::FindLot(std::string_view 
 const veta::v1::Parameters& Registry::parameters(const Delta& delta) const {
   static const veta::v1::Parameters* defaults = [] {
     auto* p = new veta::v1::Parameters();
-    p->mutable_grade_default()->set_min(0.5);
-    p->mutable_grade_default()->set_max(60);
-    p->mutable_recovery()->set_min(0.3);
-    p->mutable_recovery()->set_max(0.95);
-    p->set_selector_daily_limit_kg(200);
-    p->set_cash_flag_threshold_pen(30000);
-    p->set_volume_jump_factor(5);
+    p->mutable_grade_ppb_default()->set_min(500);    // 0.5 g/t
+    p->mutable_grade_ppb_default()->set_max(60000);  // 60 g/t
+    p->mutable_recovery_ppm()->set_min(300000);      // 30%
+    p->mutable_recovery_ppm()->set_max(950000);      // 95%
+    p->set_selector_daily_limit_g(200000);           // 200 kg
+    p->set_cash_flag_threshold_cents(3000000);       // S/ 30,000
+    p->set_volume_jump_percent(500);                 // five times the average
     p->set_volume_history_min(3);
     return p;
   }();
@@ -755,7 +732,7 @@ absl::StatusOr<std::optional<std::string>> Registry::FindState(const std::string
   return std::move(*bytes);
 }
 
-double Registry::Counter(const std::string& key, const Delta& delta) const {
+int64_t Registry::Counter(const std::string& key, const Delta& delta) const {
   if (auto it = delta.counters.find(key); it != delta.counters.end()) return it->second;
   auto it = counters_.find(key);
   return it == counters_.end() ? 0 : it->second;
@@ -904,11 +881,12 @@ Verdict RuleContext::EvaluateRecord() const {
     // A unit worked by an artisanal producer cannot be installed beyond 25 t/day.
     auto holder = registry.Find(RecordKind::kMiner, r.unit().holder_ruc(), delta);
     if (holder != nullptr && holder->record.miner().size_class() == veta::v1::ARTISANAL &&
-        r.unit().capacity_tonnes_per_day() > kArtisanalTpdMax) {
+        r.unit().capacity_ore_g_per_day() > kArtisanalGPerDayMax) {
       return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
                     StrCat("unit ", r.unit().concession_code(), ": ",
-                           Num(r.unit().capacity_tonnes_per_day()), " t/day is above the 25 ",
-                           "an artisanal producer (", r.unit().holder_ruc(), ") may install"));
+                           units::TonnesPerDay(r.unit().capacity_ore_g_per_day()),
+                           " is above the 25 t/day an artisanal producer (", r.unit().holder_ruc(),
+                           ") may install"));
     }
   }
   auto state = std::make_shared<RecordState>();
@@ -930,7 +908,7 @@ Verdict RuleContext::EvaluateExtraction() const {
   const int64_t t = Micros(x.time());
   if (auto v = RuleTimeNotInFuture(t, now)) return *v;
   if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
-  if (auto v = RuleQuantityPositive(x.ore_kg(), "the extracted ore")) return *v;
+  if (auto v = RuleQuantityPositive(x.ore_g(), "the extracted ore", "grams (ore_g)")) return *v;
   if (auto v = RuleLotIdValid(x.lot_id(), "the new lot id")) return *v;
   auto taken = registry.FindLot(x.lot_id(), delta);
   if (!taken.ok()) return Failure(taken.status());
@@ -976,12 +954,12 @@ Verdict RuleContext::EvaluateExtraction() const {
                z->record.zone().name(), "' (", veta::v1::ZoneKind_Name(z->record.zone().kind()),
                ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
   }
-  if (auto v = RuleGrade(x.grade_g_per_t(), params, u.ubigeo().substr(0, 2))) return *v;
+  if (auto v = RuleGrade(x.grade_ppb(), params, u.ubigeo().substr(0, 2))) return *v;
   const std::string day = PeruDay(t);  // YYYYMMDD, in keys
   const std::string shown_day = StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
   const std::string unit_counter = UnitDayCounter(u.concession_code(), day);
-  if (auto v = RuleDailyLimit(registry.Counter(unit_counter, delta), x.ore_kg(),
-                              u.capacity_tonnes_per_day() * 1000, veta::v1::UNIT_CAPACITY_EXCEEDED,
+  if (auto v = RuleDailyLimit(registry.Counter(unit_counter, delta), x.ore_g(),
+                              u.capacity_ore_g_per_day(), veta::v1::UNIT_CAPACITY_EXCEEDED,
                               StrCat("unit ", u.concession_code()), shown_day)) {
     return *v;
   }
@@ -990,24 +968,16 @@ Verdict RuleContext::EvaluateExtraction() const {
   v.unit_code = u.concession_code();
   if (extractor->record.has_selector()) {
     const std::string sel_counter = SelectorDayCounter(x.extractor_id(), day);
-    if (auto r = RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_kg(),
-                                params.selector_daily_limit_kg(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
+    if (auto r = RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_g(),
+                                params.selector_daily_limit_g(), veta::v1::SELECTOR_LIMIT_EXCEEDED,
                                 StrCat("selector ", x.extractor_id()), shown_day)) {
       return *r;
     }
-    v.effects.counter_adds.emplace_back(sel_counter, x.ore_kg());
+    v.effects.counter_adds.emplace_back(sel_counter, x.ore_g());
   }
-  v.effects.counter_adds.emplace_back(unit_counter, x.ore_kg());
-  veta::v1::Lot lot;
-  lot.set_lot_id(x.lot_id());
-  lot.set_holder_id(x.extractor_id());
-  lot.set_original_kg(x.ore_kg());
-  lot.set_remaining_kg(x.ore_kg());
-  lot.set_unit_code(u.concession_code());
-  lot.set_created_at(sequence);
-  lot.set_grade_g_per_t(x.grade_g_per_t());
-  lot.set_department(u.ubigeo().substr(0, 2));
-  v.effects.lots.push_back(std::move(lot));
+  v.effects.counter_adds.emplace_back(unit_counter, x.ore_g());
+  v.effects.lots.push_back(NewOreLot(x.lot_id(), x.extractor_id(), u.concession_code(),
+                                     u.ubigeo().substr(0, 2), x.ore_g(), x.grade_ppb(), sequence));
   v.effects.state_puts.emplace_back(UnitLotKey(u.concession_code(), x.lot_id()),
                                     EncodeU64(sequence));
   v.effects.state_puts.emplace_back(HolderLotKey(x.extractor_id(), x.lot_id()),
@@ -1041,20 +1011,21 @@ Verdict RuleContext::EvaluateSale() const {
   const int64_t t = Micros(x.time());
   if (auto v = RuleTimeNotInFuture(t, now)) return *v;
   if (auto v = RuleTimeNotTooOld(t, now, params)) return *v;
-  const bool by_gram = x.quantity_g() != 0;
-  if (by_gram && x.quantity_kg() != 0) {
+  const bool by_mg = x.quantity_mg() != 0;
+  if (by_mg && x.quantity_ore_g() != 0) {
     return Refuse(veta::v1::LOT_KIND_MISMATCH,
-                  "a sale gives kg (an ore lot) or grams (a gold lot), not both");
+                  "a sale gives grams of ore (an ore lot) or milligrams (a gold lot), not both");
   }
-  const double quantity = by_gram ? x.quantity_g() : x.quantity_kg();
-  if (auto v = RuleQuantityPositive(
-          quantity, "the quantity sold",
-          by_gram ? "grams (quantity_g)" : "kg (quantity_kg; grams of gold: quantity_g)")) {
+  const int64_t quantity = by_mg ? x.quantity_mg() : x.quantity_ore_g();
+  if (auto v = RuleQuantityPositive(quantity, "the quantity sold",
+                                    by_mg ? "milligrams (quantity_mg)"
+                                          : "grams (quantity_ore_g; milligrams of gold: "
+                                            "quantity_mg)")) {
     return *v;
   }
-  if (!(x.price_pen() >= 0) || !std::isfinite(x.price_pen())) {
+  if (x.price_cents() < 0) {
     return Refuse(veta::v1::PRICE_INVALID,
-                  StrCat("the price is a number of soles, 0 or more, not ", Num(x.price_pen())));
+                  StrCat("the price is a number of céntimos, 0 or more, not ", x.price_cents()));
   }
   // The parties and their signatures before anything about the lot: what a refusal says of a
   // lot goes only to an envelope its seller or its buyer signed.
@@ -1079,7 +1050,7 @@ Verdict RuleContext::EvaluateSale() const {
   const std::optional<veta::v1::Lot>& lot = *found;
   if (!lot) return Refuse(veta::v1::LOT_UNKNOWN, StrCat("lot ", x.lot_id(), " does not exist"));
   if (auto v = RuleLotHeldBy(*lot, x.seller_id(), veta::v1::SELLER_DOES_NOT_HOLD_LOT)) return *v;
-  if (auto v = RuleQuantityInLotUnit(*lot, by_gram, "quantity_kg", "quantity_g")) return *v;
+  if (auto v = RuleQuantityInLotUnit(*lot, by_mg, "quantity_ore_g", "quantity_mg")) return *v;
   auto buyer_lot = registry.FindLot(x.buyer_lot_id(), delta);
   if (!buyer_lot.ok()) return Failure(buyer_lot.status());
   if (auto v = RuleLotIdValid(x.buyer_lot_id(), "the buyer's lot id")) return *v;
@@ -1105,28 +1076,11 @@ Verdict RuleContext::EvaluateSale() const {
   v.parties = {x.seller_id(), x.buyer_ruc()};
   v.unit_code = lot->unit_code();
   veta::v1::Lot remaining = *lot;
-  veta::v1::Lot bought;
+  veta::v1::Lot bought = SplitOff(&remaining, quantity);
   bought.set_lot_id(x.buyer_lot_id());
   bought.set_holder_id(x.buyer_ruc());
-  bought.set_kind(lot->kind());
-  if (IsGold(*lot)) {
-    remaining.set_remaining_g(lot->remaining_g() - quantity);
-    bought.set_original_g(quantity);
-    bought.set_remaining_g(quantity);
-    bought.set_fineness(lot->fineness());
-  } else {
-    remaining.set_remaining_kg(lot->remaining_kg() - quantity);
-    bought.set_original_kg(quantity);
-    bought.set_remaining_kg(quantity);
-    bought.set_grade_g_per_t(lot->grade_g_per_t());
-  }
-  v.effects.lots.push_back(remaining);
-  bought.set_unit_code(lot->unit_code());
   bought.set_created_at(sequence);
-  bought.set_parent_lot_id(lot->lot_id());
-  bought.set_source(veta::v1::BOUGHT);
-  bought.set_department(lot->department());
-  *bought.mutable_origin() = lot->origin();
+  v.effects.lots.push_back(std::move(remaining));
   v.effects.lots.push_back(std::move(bought));
   v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
                                     EncodeU64(sequence));
@@ -1145,26 +1099,31 @@ Verdict RuleContext::EvaluateSale() const {
     f.set_unit_code(lot->unit_code());
     v.effects.flags.push_back(std::move(f));
   };
-  if (x.payment() == veta::v1::CASH && x.price_pen() > params.cash_flag_threshold_pen()) {
+  if (x.payment() == veta::v1::CASH && x.price_cents() > params.cash_flag_threshold_cents()) {
     flag(veta::v1::CASH_ABOVE_THRESHOLD,
-         StrCat("paid in cash: S/ ", Num(x.price_pen()), ", above the threshold of S/ ",
-                Num(params.cash_flag_threshold_pen())));
+         StrCat("paid in cash: ", units::Soles(x.price_cents()), ", above the threshold of ",
+                units::Soles(params.cash_flag_threshold_cents())));
   }
-  if (stats.sales >= params.volume_history_min()) {
-    const double average = stats.total_kg / static_cast<double>(stats.sales);
-    if (quantity > params.volume_jump_factor() * average) {
+  if (stats.sales > 0 && stats.sales >= static_cast<int64_t>(params.volume_history_min())) {
+    // quantity > percent/100 x total/sales, compared as quantity x sales x 100 > percent x
+    // total (128-bit: no rounding, no overflow).
+    __extension__ typedef __int128 int128;
+    if (static_cast<int128>(quantity) * stats.sales * 100 >
+        static_cast<int128>(params.volume_jump_percent()) * stats.quantity) {
       // The seller's history is the seller's: a buyer's own check is told the flag, not it.
+      const std::string times = StrCat(units::FormatDecimal(params.volume_jump_percent(), 2), "x");
       flag(veta::v1::VOLUME_JUMP,
            seller_unsigned
                ? StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
-                        Num(params.volume_jump_factor()), "x its average sale")
+                        times, " its average sale")
                : StrCat("seller ", x.seller_id(), " sells ", Amount(*lot, quantity), ", over ",
-                        Num(params.volume_jump_factor()), "x its average of ",
-                        Amount(*lot, average), " in ", stats.sales, " earlier sales"));
+                        times, " its average of ", Amount(*lot, stats.quantity / stats.sales),
+                        " in ", stats.sales, " earlier sales"));
     }
   }
   stats.sales += 1;
-  stats.total_kg += quantity;
+  // Saturates rather than wraps (a seller's total past 9e18 g or mg is not a real one).
+  stats.quantity = quantity > INT64_MAX - stats.quantity ? INT64_MAX : stats.quantity + quantity;
   v.effects.seller_stats.emplace_back(stats_key, stats);
   return v;
 }
@@ -1269,16 +1228,15 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* b
     batch->Put(Family::kState, key, value);
     delta->state[key] = value;
   }
-  for (const auto& [key, kg] : v.effects.counter_adds) {
-    const double total = Counter(key, *delta) + kg;
+  for (const auto& [key, grams] : v.effects.counter_adds) {
+    const int64_t total = Counter(key, *delta) + grams;
     delta->counters[key] = total;
-    batch->Put(Family::kState, CounterKey(key),
-               std::string(reinterpret_cast<const char*>(&total), sizeof(total)));
+    batch->Put(Family::kState, CounterKey(key), EncodeI64(total));
   }
   for (const auto& [seller, stats] : v.effects.seller_stats) {
     delta->seller_stats[seller] = stats;
     batch->Put(Family::kState, SellerStatsKey(seller),
-               std::string(reinterpret_cast<const char*>(&stats), sizeof(stats)));
+               EncodeSellerStats(stats.sales, stats.quantity));
   }
   for (size_t i = 0; i < v.effects.flags.size(); ++i) {
     const auto& f = v.effects.flags[i];
@@ -1290,7 +1248,7 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* b
 
 void Registry::Commit(Delta delta, KeyRing* keys) {
   for (auto& [key, state] : delta.records) records_[key] = std::move(state);
-  for (auto& [key, kg] : delta.counters) counters_[key] = kg;
+  for (auto& [key, grams] : delta.counters) counters_[key] = grams;
   for (auto& [seller, stats] : delta.seller_stats) seller_stats_[seller] = stats;
   for (auto& [keyid, k] : delta.keys) keys->Add(k);
   if (delta.zones_changed) RebuildZoneIndex();

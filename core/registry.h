@@ -23,6 +23,7 @@
 #include "core/envelope.h"
 #include "core/geo.h"
 #include "core/keyring.h"
+#include "core/lots.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
 #include "veta/v1/registry.pb.h"
@@ -70,31 +71,26 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
 // Idempotent; a no-op for other payloads.
 void PrevalidateRecord(DecodedEnvelope* envelope);
 
+// A seller's sales of one kind of lot: how many, and the quantity (grams of ore or
+// milligrams of gold). Stored as EncodeSellerStats.
 struct SellerStats {
-  uint64_t sales = 0;
-  double total_kg = 0;
+  int64_t sales = 0;
+  int64_t quantity = 0;
 };
 
 // Limits of custody transactions.
 inline constexpr size_t kProcessingInputsMax = 1000;
 inline constexpr size_t kProcessingOutputsMax = 16;
+// Most gold in one processing output: 1,000 t, in milligrams (so that sums of 16 outputs'
+// fine gold stay far inside int64).
+inline constexpr int64_t kGoldMgMax = 1000000000000;
 // Most distinct units in a lot's origin mix.
 inline constexpr size_t kOriginUnitsMax = 4096;
 
 // "extraction", "sale" or "processing": the kind of entry that creates such a lot.
 const char* LotSourceName(veta::v1::LotSource source);
 
-// A lot's quantity in its own unit: kg for ore, grams for gold.
-bool IsGold(const veta::v1::Lot& lot);
-double Remaining(const veta::v1::Lot& lot);
-double Original(const veta::v1::Lot& lot);
-// Fine gold (g) per unit of the lot's quantity: grade / 1000 per kg of ore, fineness / 1000 per
-// gram of gold.
-double FinePerUnit(const veta::v1::Lot& lot);
-// "12.5 kg" or "3.250 g".
-std::string Amount(const veta::v1::Lot& lot, double quantity);
-// The lot's origin by unit (one share of 1 for a lot with an implicit origin).
-std::vector<veta::v1::OriginShare> OriginOf(const veta::v1::Lot& lot);
+// A lot's quantities, fine gold and origin: core/lots.h.
 // Voided, or exported, as of the first `as_of` entries (as_of past the end: now).
 bool VoidedAsOf(const veta::v1::Lot& lot, uint64_t as_of);
 bool ExportedAsOf(const veta::v1::Lot& lot, uint64_t as_of);
@@ -105,7 +101,7 @@ struct Effects {
   std::vector<veta::v1::Lot> lots;
   // Index rows of the `state` column family (lineage edges, lot indexes, voided entries).
   std::vector<std::pair<std::string, std::string>> state_puts;
-  std::vector<std::pair<std::string, double>> counter_adds;  // daily tonnage counters
+  std::vector<std::pair<std::string, int64_t>> counter_adds;  // daily grams of ore
   std::vector<std::pair<std::string, SellerStats>> seller_stats;
   std::vector<veta::v1::Flag> flags;
 };
@@ -132,7 +128,7 @@ struct Delta {
   std::map<std::string, std::shared_ptr<const RecordState>> records;  // by kind || id
   std::map<std::string, veta::v1::Lot> lots;
   std::map<std::string, std::string> state;  // index rows staged by the batch
-  std::map<std::string, double> counters;
+  std::map<std::string, int64_t> counters;
   std::map<std::string, SellerStats> seller_stats;
   // Keys staged by the batch (registrations, revocations, records' keys), latest by key id:
   // looked up per signature and per listed key, so indexed.
@@ -190,13 +186,13 @@ class Registry {
 
  private:
   friend struct RuleContext;
-  double Counter(const std::string& key, const Delta& delta) const;
+  int64_t Counter(const std::string& key, const Delta& delta) const;
   SellerStats Stats(const std::string& seller, const Delta& delta) const;
   void RebuildZoneIndex();
 
   const Reader* store_;
   std::unordered_map<std::string, std::shared_ptr<const RecordState>> records_;  // kind || id
-  std::unordered_map<std::string, double> counters_;
+  std::unordered_map<std::string, int64_t> counters_;
   std::unordered_map<std::string, SellerStats> seller_stats_;
   geo::GeometryIndex prohibited_;
   geo::GeometryIndex scars_;

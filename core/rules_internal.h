@@ -21,6 +21,7 @@ inline constexpr size_t kIdBytesMax = 64;
 int64_t Micros(const google::protobuf::Timestamp& t);
 // YYYYMMDD of the day in Peru (UTC-5): the key of daily counters.
 std::string PeruDay(int64_t micros);
+// A coordinate, for messages (quantities are shown by core/units.h).
 std::string Num(double d);
 
 // A verdict that could not be reached (the store could not be read), and a refusal.
@@ -47,22 +48,25 @@ std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now);
 std::optional<Verdict> RuleTimeNotTooOld(int64_t t, int64_t now,
                                          const veta::v1::Parameters& params);
 std::optional<Verdict> RuleLotIdValid(std::string_view id, std::string_view what);
-std::optional<Verdict> RuleQuantityPositive(double q, std::string_view what,
-                                            std::string_view unit = "kg");
-std::optional<Verdict> RuleDailyLimit(double so_far_kg, double add_kg, double limit_kg,
+std::optional<Verdict> RuleQuantityPositive(int64_t q, std::string_view what,
+                                            std::string_view unit = "grams of ore");
+// Grams of ore in a day: so far plus this, against the limit.
+std::optional<Verdict> RuleDailyLimit(int64_t so_far_g, int64_t add_g, int64_t limit_g,
                                       Refusal code, const std::string& what,
                                       const std::string& day);
 std::optional<Verdict> RuleLotMovable(const veta::v1::Lot& lot);
 std::optional<Verdict> RuleLotHeldBy(const veta::v1::Lot& lot, std::string_view who,
                                      Refusal not_held);
 std::optional<Verdict> RuleLotHeldWithEnough(const veta::v1::Lot& lot, std::string_view who,
-                                             double quantity,
+                                             int64_t quantity,
                                              Refusal not_held = veta::v1::SELLER_DOES_NOT_HOLD_LOT,
                                              std::string_view what = "the sale",
                                              bool show_remaining = true);
-std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_gram,
-                                             std::string_view field_kg, std::string_view field_g);
-std::optional<Verdict> RuleMassBalance(double fine_out, double ore_fine, double gold_fine,
+std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_mg,
+                                             std::string_view field_ore_g,
+                                             std::string_view field_gold_mg);
+// Fine milligrams out against what the inputs allow.
+std::optional<Verdict> RuleMassBalance(int64_t fine_out, int64_t ore_fine, int64_t gold_fine,
                                        const veta::v1::Parameters& params);
 
 }  // namespace rules

@@ -17,6 +17,7 @@
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace {
 
@@ -125,7 +126,7 @@ void BM_PrevalidateHostileGeometry(benchmark::State& state) {
   u->set_holder_ruc("20600000005");
   u->set_ubigeo("170101");
   u->set_activity(veta::v1::EXTRACTION);
-  u->set_capacity_tonnes_per_day(1);
+  u->set_capacity_ore_g_per_day(1000000);  // 1 t/day
   u->mutable_status()->set_status(veta::v1::VIGENTE);
   u->set_geometry_geojson(std::string(half, '[') + std::string(half, ']'));
   for (auto _ : state) {
@@ -236,7 +237,7 @@ RulesWorld& World() {
     u.mutable_unit()->set_ubigeo("170301");
     u.mutable_unit()->set_geometry_geojson(Circle(lon, lat, 0.02, 999));  // 1,000 positions
     u.mutable_unit()->set_activity(veta::v1::EXTRACTION);
-    u.mutable_unit()->set_capacity_tonnes_per_day(350);
+    u.mutable_unit()->set_capacity_ore_g_per_day(350000000);  // 350 t/day
     u.mutable_unit()->mutable_status()->set_status(veta::v1::VIGENTE);
     Put(w, u, 3);
     for (int i = 0; i < 100; ++i) {  // zones all around, within a degree, none over the point
@@ -255,8 +256,8 @@ RulesWorld& World() {
     x.mutable_point()->set_longitude(lon + 0.003);
     x.mutable_point()->set_latitude(lat - 0.002);
     x.mutable_time()->set_seconds(1790000000);
-    x.set_ore_kg(1000);
-    x.set_grade_g_per_t(8);
+    x.set_ore_g(1000000);   // 1,000 kg
+    x.set_grade_ppb(8000);  // 8 g/t
     w->extraction = *veta::DecodeEnvelope(
         veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {miner_key})
             ->SerializeAsString(),
@@ -275,8 +276,8 @@ RulesWorld& World() {
     s.set_seller_id(miner);
     s.set_buyer_ruc(plant);
     s.set_buyer_lot_id("P-1");
-    s.set_quantity_kg(500);
-    s.set_price_pen(10000);
+    s.set_quantity_ore_g(500000);  // 500 kg
+    s.set_price_cents(1000000);    // S/ 10,000
     s.set_payment(veta::v1::BANK_TRANSFER);
     s.mutable_time()->set_seconds(1790000100);
     w->sale = *veta::DecodeEnvelope(

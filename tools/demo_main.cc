@@ -23,6 +23,7 @@
 #include "core/keys.h"
 #include "core/sha256.h"
 #include "core/strings.h"
+#include "core/units.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace {
@@ -311,7 +312,7 @@ int main(int argc, char** argv) {
       y->set_ubigeo(chosen[i].ubigeo);
       y->set_geometry_geojson(Square(chosen[i].point.lon, chosen[i].point.lat, kUnitHalfSide));
       y->set_activity(veta::v1::EXTRACTION);
-      y->set_capacity_tonnes_per_day(i == 1 ? 5 : 25);
+      y->set_capacity_ore_g_per_day((i == 1 ? 5 : 25) * veta::units::kGramsPerTonne);
       y->mutable_status()->set_status(veta::v1::VIGENTE);
       records.push_back(u);
       miners.push_back(std::move(m));
@@ -332,7 +333,9 @@ int main(int argc, char** argv) {
     *p->mutable_valid_from() = from;
     *p->mutable_valid_until() = until;
     *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(150);
+    if (kind == veta::v1::PLANT) {
+      p->set_processing_capacity_ore_g_per_day(150 * veta::units::kGramsPerTonne);
+    }
     return r;
   };
   const std::string plant_ruc = veta::RucWithCheckDigit("2060000017");
@@ -348,7 +351,7 @@ int main(int argc, char** argv) {
                     registrar));
 
   const std::string run = std::to_string(now.seconds());
-  auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, double kg) {
+  auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, int64_t kg) {
     veta::v1::Extraction x;
     x.set_lot_id(lot);
     x.set_extractor_id(m.ruc);
@@ -356,20 +359,20 @@ int main(int argc, char** argv) {
     x.mutable_point()->set_longitude(p.lon);
     x.mutable_point()->set_latitude(p.lat);
     *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_kg(kg);
-    x.set_grade_g_per_t(9.5);
+    x.set_ore_g(kg * 1000);
+    x.set_grade_ppb(9500);  // 9.5 g/t
     return x;
   };
   auto sale = [&](const std::string& lot, const std::string& seller, const std::string& buyer,
-                  const std::string& buyer_lot, double kg, double price,
+                  const std::string& buyer_lot, int64_t kg, int64_t soles,
                   veta::v1::PaymentMethod payment) {
     veta::v1::Sale s;
     s.set_lot_id(lot);
     s.set_seller_id(seller);
     s.set_buyer_ruc(buyer);
     s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_kg(kg);
-    s.set_price_pen(price);
+    s.set_quantity_ore_g(kg * 1000);
+    s.set_price_cents(soles * 100);
     s.set_payment(payment);
     *s.mutable_time() = TimeUtil::GetCurrentTime();
     return s;
@@ -455,19 +458,19 @@ int main(int argc, char** argv) {
   Show(demo.Submit(veta::kSaleType,
                    sale(lot_d, d.ruc, plant_ruc, lot_d + "-P", 600, 11000, veta::v1::BANK_TRANSFER),
                    {d.key, plant}));
-  auto processing = [&](std::vector<std::pair<std::string, double>> inputs, const std::string& out,
-                        double grams) {
+  auto processing = [&](std::vector<std::pair<std::string, int64_t>> inputs, const std::string& out,
+                        int64_t grams) {
     veta::v1::Processing p;
     p.set_plant_ruc(plant_ruc);
     for (const auto& [lot, kg] : inputs) {
       auto* in = p.add_inputs();
       in->set_lot_id(lot);
-      in->set_ore_kg(kg);
+      in->set_ore_g(kg * 1000);
     }
     auto* o = p.add_outputs();
     o->set_lot_id(out);
-    o->set_gold_g(grams);
-    o->set_fineness(900);
+    o->set_gold_mg(grams * 1000);
+    o->set_fineness_ppb(900 * veta::units::kPpbPerPerMille);
     *p.mutable_time() = TimeUtil::GetCurrentTime();
     return p;
   };
@@ -483,7 +486,8 @@ int main(int argc, char** argv) {
   Say("8. The plant sells the gold to the exporter, who exports it to Switzerland");
   veta::v1::Sale gold =
       sale(lot_a + "-AU", plant_ruc, exporter_ruc, lot_a + "-X", 0, 4100, veta::v1::BANK_TRANSFER);
-  gold.set_quantity_g(16);
+  gold.set_quantity_ore_g(0);
+  gold.set_quantity_mg(16000);
   Show(demo.Submit(veta::kSaleType, gold, {plant, exporter}));
   {
     veta::v1::Export x;
@@ -497,7 +501,8 @@ int main(int argc, char** argv) {
   std::printf("  once exported, the lot cannot move again:\n");
   gold =
       sale(lot_a + "-X", exporter_ruc, trader_ruc, lot_a + "-Y", 0, 100, veta::v1::BANK_TRANSFER);
-  gold.set_quantity_g(1);
+  gold.set_quantity_ore_g(0);
+  gold.set_quantity_mg(1000);
   Show(demo.Submit(veta::kSaleType, gold, {exporter, trader}));
 
   Say("9. The flagged ore (the cash sale) is processed too: its gold will get no certificate");

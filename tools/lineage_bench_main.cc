@@ -27,6 +27,7 @@
 #include "core/lineage.h"
 #include "core/storage/rocks_store.h"
 #include "core/strings.h"
+#include "core/units.h"
 
 namespace {
 
@@ -100,7 +101,7 @@ struct Bench {
     TimeUtil::FromString("2025-01-01T00:00:00Z", p->mutable_valid_from());
     TimeUtil::FromString("2035-01-01T00:00:00Z", p->mutable_valid_until());
     *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(350);
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(350000000);
     return r;
   }
 
@@ -127,20 +128,20 @@ struct Bench {
     y->set_ubigeo("170101");
     y->set_geometry_geojson(Square(lon, lat, 0.001));
     y->set_activity(veta::v1::EXTRACTION);
-    y->set_capacity_tonnes_per_day(350);
+    y->set_capacity_ore_g_per_day(350000000);  // 350 t/day
     y->mutable_status()->set_status(veta::v1::VIGENTE);
     return {m, u};
   }
 
   veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std::string& buyer,
-                      const std::string& buyer_lot, double kg) {
+                      const std::string& buyer_lot, int64_t ore_g) {
     veta::v1::Sale s;
     s.set_lot_id(lot);
     s.set_seller_id(seller);
     s.set_buyer_ruc(buyer);
     s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_kg(kg);
-    s.set_price_pen(kg * 20);
+    s.set_quantity_ore_g(ore_g);
+    s.set_price_cents(ore_g * 2);  // S/ 20 a kg
     s.set_payment(veta::v1::BANK_TRANSFER);
     *s.mutable_time() = TimeUtil::GetCurrentTime();
     s.set_nonce(++nonce);
@@ -148,7 +149,7 @@ struct Bench {
   }
 
   veta::v1::Extraction Extraction(const std::string& lot, const std::string& miner,
-                                  const std::string& unit, double lon, double lat, double kg) {
+                                  const std::string& unit, double lon, double lat, int64_t kg) {
     veta::v1::Extraction x;
     x.set_lot_id(lot);
     x.set_extractor_id(miner);
@@ -156,8 +157,8 @@ struct Bench {
     x.mutable_point()->set_longitude(lon);
     x.mutable_point()->set_latitude(lat);
     *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_kg(kg);
-    x.set_grade_g_per_t(8);
+    x.set_ore_g(kg * 1000);
+    x.set_grade_ppb(8000);  // 8 g/t
     x.set_nonce(++nonce);
     return x;
   }
@@ -290,7 +291,7 @@ int main(int argc, char** argv) {
     std::vector<double> ms;
     for (int i = 0; i < 200; ++i) {
       const std::string env = b.Envelope(
-          veta::kSaleType, b.Sale("BIG", big_miner, trader_ruc, StrCat("CHK", i), 0.01), {trader});
+          veta::kSaleType, b.Sale("BIG", big_miner, trader_ruc, StrCat("CHK", i), 10), {trader});
       const auto t0 = Clock::now();
       veta::SubmitResult r = b.ledger->CheckAndWait(env);
       ms.push_back(Ms(Clock::now() - t0));
@@ -310,7 +311,7 @@ int main(int argc, char** argv) {
     batch.reserve(chunk);
     for (uint64_t i = 0; i < chunk; ++i) {
       batch.push_back(b.Envelope(veta::kSaleType,
-                                 b.Sale("BIG", big_miner, trader_ruc, StrCat("F", sold + i), 0.01),
+                                 b.Sale("BIG", big_miner, trader_ruc, StrCat("F", sold + i), 10),
                                  {miner_keys[leaves], trader}));
     }
     b.SubmitAll(std::move(batch));
@@ -342,15 +343,15 @@ int main(int argc, char** argv) {
   level.clear();
   for (uint64_t i = 0; i < leaves; ++i) {
     level.push_back(b.Envelope(
-        veta::kSaleType, b.Sale(StrCat("E", i), Ruc(100 + i), trader_ruc, StrCat("T", i), 100),
+        veta::kSaleType, b.Sale(StrCat("E", i), Ruc(100 + i), trader_ruc, StrCat("T", i), 100000),
         {miner_keys[i], trader}));
   }
   b.SubmitAll(std::move(level));
   level.clear();
   for (uint64_t i = 0; i < leaves; ++i) {
-    level.push_back(b.Envelope(veta::kSaleType,
-                               b.Sale(StrCat("T", i), trader_ruc, plant_ruc, StrCat("P", i), 100),
-                               {trader, plant}));
+    level.push_back(b.Envelope(
+        veta::kSaleType, b.Sale(StrCat("T", i), trader_ruc, plant_ruc, StrCat("P", i), 100000),
+        {trader, plant}));
   }
   b.SubmitAll(std::move(level));
   level.clear();
@@ -360,12 +361,12 @@ int main(int argc, char** argv) {
     for (uint64_t i = g * 10; i < g * 10 + 10; ++i) {
       auto* in = p.add_inputs();
       in->set_lot_id(StrCat("P", i));
-      in->set_ore_kg(100);
+      in->set_ore_g(100000);  // 100 kg
     }
     auto* out = p.add_outputs();
     out->set_lot_id(StrCat("G", g));
-    out->set_gold_g(8);  // 1,000 kg at 8 g/t: 8 g of gold in the ore, 7.2 g fine out
-    out->set_fineness(900);
+    out->set_gold_mg(8000);  // 1,000 kg at 8 g/t: 8 g of gold in the ore, 7.2 g fine out
+    out->set_fineness_ppb(900000000);
     *p.mutable_time() = TimeUtil::GetCurrentTime();
     p.set_nonce(++b.nonce);
     level.push_back(b.Envelope(veta::kProcessingType, p, {plant}));
@@ -377,17 +378,17 @@ int main(int argc, char** argv) {
     for (uint64_t g = 0; g < groups; ++g) {
       auto* in = p.add_inputs();
       in->set_lot_id(StrCat("G", g));
-      in->set_gold_g(8);
+      in->set_gold_mg(8000);
     }
     auto* out = p.add_outputs();
     out->set_lot_id("BLEND");
-    out->set_gold_g(7.0 * static_cast<double>(groups));
-    out->set_fineness(990);
+    out->set_gold_mg(7000 * static_cast<int64_t>(groups));
+    out->set_fineness_ppb(990000000);
     *p.mutable_time() = TimeUtil::GetCurrentTime();
     p.set_nonce(++b.nonce);
     b.MustAccept(b.Envelope(veta::kProcessingType, p, {plant}), "the blend");
     veta::v1::Sale s = b.Sale("BLEND", plant_ruc, exporter_ruc, "ROOT", 0);
-    s.set_quantity_g(out->gold_g());
+    s.set_quantity_mg(out->gold_mg());
     b.MustAccept(b.Envelope(veta::kSaleType, s, {plant, exporter}), "the gold sale");
   }
   if (int rc = TimeLineage(b.ledger->store(), b.ledger->size(), queries); rc != 0) return rc;

@@ -135,7 +135,7 @@ absl::Status RegisterMiner(veta::v1::Ledger::Stub* stub, const veta::PrivateKey&
       center.lon + d, ",", center.lat - d, "],[", center.lon + d, ",", center.lat + d, "],[",
       center.lon - d, ",", center.lat + d, "],[", center.lon - d, ",", center.lat - d, "]]]}"));
   y->set_activity(veta::v1::EXTRACTION);
-  y->set_capacity_tonnes_per_day(350);
+  y->set_capacity_ore_g_per_day(350000000);  // 350 t/day
   y->mutable_status()->set_status(veta::v1::VIGENTE);
   RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, u, registrar));
   out->rucs.push_back(ruc);
@@ -185,8 +185,8 @@ void Presign(const Config& c, Presigned* p) {
           x.mutable_point()->set_longitude(p->points[k].lon + 0.001);
           x.mutable_point()->set_latitude(p->points[k].lat - 0.001);
           x.mutable_time()->set_seconds(std::time(nullptr));
-          x.set_ore_kg(1.5);
-          x.set_grade_g_per_t(8.4);
+          x.set_ore_g(1500);      // 1.5 kg
+          x.set_grade_ppb(8400);  // 8.4 g/t
           x.set_nonce(base + i);
           env = *veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {key});
         } else {

@@ -157,7 +157,7 @@ class Builder {
     // A cash sale above the threshold (a red flag), an ordinary one.
     veta::v1::Sale cash = SaleOf("LA", miner_a_, plant_, "PA", 1000);
     cash.set_payment(veta::v1::CASH);
-    cash.set_price_pen(45000);
+    cash.set_price_cents(4500000);  // S/ 45,000
     RETURN_IF_ERROR(Accept(Sign(kSaleType, cash, {K("miner-a"), K("plant")})));
     RETURN_IF_ERROR(Accept(Sale("LB", miner_b_, plant_, "PB", 1000, {K("miner-b"), K("plant")})));
     // Processing the blend into gold, a gold sale, an export.
@@ -166,18 +166,18 @@ class Builder {
     for (const char* lot : {"PA", "PB"}) {
       auto* in = p.add_inputs();
       in->set_lot_id(lot);
-      in->set_ore_kg(1000);
+      in->set_ore_g(1000000);  // 1,000 kg
     }
     auto* out = p.add_outputs();
     out->set_lot_id("G1");
-    out->set_gold_g(10);
-    out->set_fineness(900);
+    out->set_gold_mg(10000);  // 10 g
+    out->set_fineness_ppb(900000000);
     *p.mutable_time() = Now();
     p.set_nonce(++nonce_);
     RETURN_IF_ERROR(Accept(Sign(kProcessingType, p, {K("plant")})));
     veta::v1::Sale gold = SaleOf("G1", plant_, exporter_, "E1", 0);
-    gold.set_quantity_g(4);
-    gold.set_price_pen(1200);
+    gold.set_quantity_mg(4000);
+    gold.set_price_cents(120000);
     RETURN_IF_ERROR(Accept(Sign(kSaleType, gold, {K("plant"), K("exporter")})));
     veta::v1::Export e;
     e.set_lot_id("E1");
@@ -270,7 +270,7 @@ class Builder {
     u->set_ubigeo("170101");  // Tambopata, Madre de Dios
     u->set_geometry_geojson(Square(lon, kLat, 0.01));
     u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_tonnes_per_day(10);
+    u->set_capacity_ore_g_per_day(10000000);  // 10 t/day
     u->mutable_status()->set_status(veta::v1::VIGENTE);
     return r;
   }
@@ -286,7 +286,7 @@ class Builder {
     *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
     *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
     *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(100);
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100000000);
     return r;
   }
 
@@ -304,8 +304,8 @@ class Builder {
   }
 
   std::string Extraction(const std::string& lot, const std::string& extractor,
-                         const std::string& unit, double lon, double lat, double kg,
-                         const PrivateKey& key, double grade) {
+                         const std::string& unit, double lon, double lat, int64_t kg,
+                         const PrivateKey& key, int64_t grade_g_per_t) {
     veta::v1::Extraction x;
     x.set_lot_id(lot);
     x.set_extractor_id(extractor);
@@ -313,21 +313,21 @@ class Builder {
     x.mutable_point()->set_longitude(lon);
     x.mutable_point()->set_latitude(lat);
     *x.mutable_time() = Now();
-    x.set_ore_kg(kg);
-    x.set_grade_g_per_t(grade);
+    x.set_ore_g(kg * 1000);
+    x.set_grade_ppb(grade_g_per_t * 1000);
     x.set_nonce(++nonce_);
     return Sign(kExtractionType, x, {key});
   }
 
   veta::v1::Sale SaleOf(const std::string& lot, const std::string& seller, const std::string& buyer,
-                        const std::string& buyer_lot, double kg) {
+                        const std::string& buyer_lot, int64_t kg) {
     veta::v1::Sale s;
     s.set_lot_id(lot);
     s.set_seller_id(seller);
     s.set_buyer_ruc(buyer);
     s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_kg(kg);
-    s.set_price_pen(kg * 20);
+    s.set_quantity_ore_g(kg * 1000);
+    s.set_price_cents(kg * 2000);  // S/ 20 a kg
     s.set_payment(veta::v1::BANK_TRANSFER);
     *s.mutable_time() = Now();
     s.set_nonce(++nonce_);
@@ -335,7 +335,7 @@ class Builder {
   }
 
   std::string Sale(const std::string& lot, const std::string& seller, const std::string& buyer,
-                   const std::string& buyer_lot, double kg, const std::vector<PrivateKey>& keys) {
+                   const std::string& buyer_lot, int64_t kg, const std::vector<PrivateKey>& keys) {
     return Sign(kSaleType, SaleOf(lot, seller, buyer, buyer_lot, kg), keys);
   }
 

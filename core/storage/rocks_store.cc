@@ -391,7 +391,8 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
     if (format.ok() && format->rfind("veta-ledger-", 0) == 0 && *format != kFormatValue) {
       return absl::FailedPreconditionError(StrCat(
           path, " was written in format ", *format, "; this Veta reads ", kFormatValue,
-          " (a statement's identity and registry record versions changed). There is no "
+          " (v2: a statement's identity and registry record versions changed; v3: quantities "
+          "are integers: grams of ore, milligrams of gold). There is no "
           "deployed ledger of the old format to convert: move its data folder away and create "
           "a new ledger (README: 'An older ledger')"));
     }

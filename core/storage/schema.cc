@@ -38,6 +38,31 @@ absl::StatusOr<uint64_t> DecodeSequence(std::string_view bytes, std::string_view
   return v;
 }
 
+std::string EncodeI64(int64_t v) { return EncodeU64(static_cast<uint64_t>(v)); }
+
+absl::StatusOr<int64_t> DecodeI64(std::string_view bytes, std::string_view what) {
+  uint64_t u = 0;
+  if (!DecodeU64(bytes, &u)) {
+    return absl::DataLossError(
+        StrCat(what, " is ", bytes.size(), " bytes, not 8 (a big-endian signed integer)"));
+  }
+  return static_cast<int64_t>(u);
+}
+
+std::string EncodeSellerStats(int64_t sales, int64_t quantity) {
+  return EncodeI64(sales) + EncodeI64(quantity);
+}
+
+absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales, int64_t* quantity) {
+  if (bytes.size() != 16) {
+    return absl::DataLossError(
+        StrCat("seller statistics are ", bytes.size(), " bytes, not 16 (two 8-byte integers)"));
+  }
+  *sales = static_cast<int64_t>(*DecodeI64(bytes.substr(0, 8)));
+  *quantity = static_cast<int64_t>(*DecodeI64(bytes.substr(8)));
+  return absl::OkStatus();
+}
+
 std::string NodeKey(uint32_t level, uint64_t index) {
   // Keyed by the end of the node's leaf range, then level: every node an append creates has
   // the same end (the new tree size), so keys arrive in ascending order and RocksDB's

@@ -13,13 +13,14 @@
 //   statements   SHA-256(PAE) (32)                sequence (8): refuses a replayed envelope
 //   tree         end leaf (8) || level (1)        node hash (32); end = (index+1) << level
 //   checkpoints  tree size (8)                    the signed note
-//   keys         key id (64 hex chars)            sequence (8) of the entry that registered it
-//                                                 (or revoked it, for a key registration)
+//   keys         key id (64 hex chars)            the key, its holder and the entries that
+//                                                 registered and revoked it (KeyRecord)
 //   registry     kind (1) || id || 0 || seq (8)   a registry record version (RegistryRecord)
 //   state        "L" lot id                       the lot as it stands (Lot), with its inputs
-//                "C" counter name                 a daily counter (CounterName): U unit,
-//                                                 S selector, P plant (ore processed that day)
-//                "T" seller ("g:" for gold)       the seller's sale count and quantity
+//                "C" counter name                 grams of ore that day (EncodeI64): U unit,
+//                                                 S selector, P plant (ore processed)
+//                "T" seller ("g:" for gold)       the seller's sale count and quantity sold
+//                                                 (g of ore, mg of gold): EncodeSellerStats
 //                "D" parent lot 0 child lot       creating entry (8): lineage edges
 //                "N" unit 0 lot                   extraction entry (8): the lots of a unit
 //                "H" holder 0 lot                 creating entry (8): the lots of a party
@@ -45,7 +46,9 @@ namespace veta {
 // --- The schema's version ---
 inline constexpr std::string_view kFormatKey = "format";
 // v2: statements keyed by SHA-256(PAE) alone; registry records name the version they replace.
-inline constexpr std::string_view kFormatValue = "veta-ledger-v2";
+// v3: integer units (grams of ore, milligrams of gold, ppb grades, céntimos); counters in a
+// fixed byte order; keys as KeyRecord rows; the applied-entries marker.
+inline constexpr std::string_view kFormatValue = "veta-ledger-v3";
 // The number of entries whose effects the state holds (8 bytes): written with every batch, so
 // equal to the log's size except while start-up applies entries to a state rebuilt.
 inline constexpr std::string_view kAppliedKey = "applied";
@@ -59,6 +62,17 @@ std::string EncodeU64(uint64_t v);
 // A sequence stored as a value; DataLoss naming `what` unless exactly 8 bytes.
 [[nodiscard]] absl::StatusOr<uint64_t> DecodeSequence(std::string_view bytes,
                                                       std::string_view what);
+
+// A signed counter: 8 bytes, big-endian two's complement.
+std::string EncodeI64(int64_t v);
+// DataLoss unless exactly 8 bytes; `what` names the value in the message.
+[[nodiscard]] absl::StatusOr<int64_t> DecodeI64(std::string_view bytes,
+                                                std::string_view what = "a counter");
+// A seller's statistics: the number of sales and the quantity sold, two EncodeI64 (16 bytes).
+std::string EncodeSellerStats(int64_t sales, int64_t quantity);
+// DataLoss unless exactly 16 bytes.
+[[nodiscard]] absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales,
+                                             int64_t* quantity);
 
 // --- tree ---
 std::string NodeKey(uint32_t level, uint64_t index);

@@ -44,21 +44,21 @@ class GoldenLedger : public veta::testing::CustodyFixture {
     ExpectAccepted(Registry(ZoneRecord("SCAR-1", veta::v1::DETECTED_MINING_SCAR,
                                        veta::testing::Square(kLonA - 0.01, kLatA - 0.01, 0.003))));
     BlendTwoUnits();
-    ExpectAccepted(Extraction("LS", miner_a_, "UA", kLonA - 0.009, kLatA - 0.009, 10, key_a_));
-    Extract("LC", "UC", 500, 5);
-    veta::v1::Sale cash = SaleOf("LC", miner_b_, trader_, "TC", 400);
+    ExpectAccepted(Extraction("LS", miner_a_, "UA", kLonA - 0.009, kLatA - 0.009, 10_kg, key_a_));
+    Extract("LC", "UC", 500_kg, 5_gpt);
+    veta::v1::Sale cash = SaleOf("LC", miner_b_, trader_, "TC", 400_kg);
     cash.set_payment(veta::v1::CASH);
-    cash.set_price_pen(45000);
+    cash.set_price_cents(45000_soles);
     SubmitResult flagged = ExpectAccepted(Sign(kSaleType, cash, {key_b_, trader_key_}));
     EXPECT_EQ(flagged.flags.size(), 1u);
     ExpectAccepted(ExportEnvelope("E1"));
-    SubmitResult voided = Extract("LX", "UB", 50, 3);
+    SubmitResult voided = Extract("LX", "UB", 50_kg, 3_gpt);
     ExpectAccepted(CorrectionEnvelope(voided.sequence, {registrar_}));
-    ExpectRefused(Extraction("X1", miner_b_, "UB", kLonB + 0.008, kLatB + 0.008, 10, key_b_),
+    ExpectRefused(Extraction("X1", miner_b_, "UB", kLonB + 0.008, kLatB + 0.008, 10_kg, key_b_),
                   veta::v1::POINT_IN_PROHIBITED_ZONE);
-    ExpectRefused(SellEnvelope("LC", miner_b_, trader_, "TD", 1000),
+    ExpectRefused(SellEnvelope("LC", miner_b_, trader_, "TD", 1000_kg),
                   veta::v1::QUANTITY_EXCEEDS_LOT);
-    ExpectRefused(Extraction("X2", miner_a_, "UA", kLonA, kLatA, 50000, key_a_),
+    ExpectRefused(Extraction("X2", miner_a_, "UA", kLonA, kLatA, 50000_kg, key_a_),
                   veta::v1::UNIT_CAPACITY_EXCEEDED);
     ledger_.reset();  // a clean stop: every family flushed to table files
     fs::copy(dir_.path(), to, fs::copy_options::recursive);
@@ -306,9 +306,8 @@ TEST_F(AuditStorageTest, AChangedRegistryVersionIsCaught) {
     ASSERT_FALSE(rows.empty());
     veta::v1::RegistryRecord r;
     ASSERT_TRUE(r.ParseFromString(rows[0].second));
-    r.mutable_unit()->set_capacity_tonnes_per_day(r.unit().capacity_tonnes_per_day() * 10);
-    ASSERT_TRUE(
-        s.db()->Put({}, s.handle(Family::kRegistry), rows[0].first, r.SerializeAsString()).ok());
+    r.mutable_unit()->set_capacity_ore_g_per_day(r.unit().capacity_ore_g_per_day() * 10);
+    ASSERT_TRUE(PutRow(s, Family::kRegistry, rows[0].first, r.SerializeAsString()).ok());
   });
   ExpectCaught({"registry family", "differs from the one the log makes"});
 }
@@ -318,8 +317,8 @@ TEST_F(AuditStorageTest, AChangedLotIsCaught) {
     const std::string key = LotKey("G1");
     veta::v1::Lot lot;
     ASSERT_TRUE(lot.ParseFromString(*s.Get(Family::kState, key)));
-    lot.set_remaining_g(lot.remaining_g() + 1);
-    ASSERT_TRUE(s.db()->Put({}, s.handle(Family::kState), key, lot.SerializeAsString()).ok());
+    lot.set_remaining_gold_mg(lot.remaining_gold_mg() + 1);
+    ASSERT_TRUE(PutRow(s, Family::kState, key, lot.SerializeAsString()).ok());
   });
   ExpectCaught({"state family", "LG1", "differs"});
 }
@@ -328,13 +327,9 @@ TEST_F(AuditStorageTest, AChangedCounterIsCaught) {
   Edit([&](RocksStore& s) {
     auto rows = Rows(s, s.handle(Family::kState), "C");
     ASSERT_FALSE(rows.empty());
-    double kg = 0;
-    std::memcpy(&kg, rows[0].second.data(), sizeof(kg));
-    kg -= 100;
-    ASSERT_TRUE(s.db()
-                    ->Put({}, s.handle(Family::kState), rows[0].first,
-                          std::string(reinterpret_cast<char*>(&kg), 8))
-                    .ok());
+    auto grams = DecodeI64(rows[0].second);
+    ASSERT_TRUE(grams.ok()) << grams.status();
+    ASSERT_TRUE(PutRow(s, Family::kState, rows[0].first, EncodeI64(*grams - 100_kg)).ok());
   });
   ExpectCaught({"state family", "differs"});
 }

@@ -5,9 +5,11 @@
 #include "core/certificate.h"
 
 #include <map>
+#include <set>
 
 #include "core/indicators.h"
 #include "core/note.h"
+#include "core/queries.h"
 #include "core/registry.h"
 #include "tests/core/custody_fixture.h"
 
@@ -38,19 +40,21 @@ TEST_F(CertificateTest, IssuedForACleanLotAndVerifiedOffline) {
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->lot_id, "E1");
   EXPECT_EQ(claims->holder, exporter_);
-  EXPECT_NEAR(claims->fine_g, 3.6, 1e-9);  // 4 g at 900
+  EXPECT_EQ(claims->fine_mg, 3.6_g);  // 4 g at 900
   ASSERT_EQ(claims->units.size(), 2u);
   EXPECT_EQ(claims->units[0].unit_code(), "UA");
   EXPECT_EQ(claims->units[0].department(), "17");
-  EXPECT_NEAR(claims->units[0].share(), 0.7, 1e-9);
-  EXPECT_NEAR(claims->units[1].share(), 0.3, 1e-9);
+  EXPECT_EQ(claims->units[0].fine_mg(), 2.52_g);  // 70%
+  EXPECT_EQ(claims->units[1].fine_mg(), 1.08_g);  // 30%
   ASSERT_EQ(claims->departments.size(), 1u);
-  EXPECT_NEAR(claims->departments[0].share(), 1, 1e-9);
+  EXPECT_EQ(claims->departments[0].fine_mg(), 3.6_g);  // all of it
   EXPECT_EQ(claims->checkpoint.size, cert.checkpoint().tree_size());
   // Six transactions (two extractions, two sales, a processing, a sale) and two unit records.
   EXPECT_EQ(claims->entries.size(), 8u);
   EXPECT_EQ(cert.entries_size(), 8);
-  EXPECT_NE(cert.note().find("oro-formal certificate v1\nlot E1\n"), std::string::npos);
+  EXPECT_NE(cert.note().find("oro-formal certificate v2\nlot E1\n"), std::string::npos);
+  EXPECT_NE(cert.note().find("\nfine-mg 3600\nremaining-mg 4000\n"), std::string::npos)
+      << cert.note();
 }
 
 TEST_F(CertificateTest, AnyAlteredByteOfTheStatementFailsVerification) {
@@ -93,15 +97,14 @@ TEST_F(CertificateTest, ASignedClaimTheEntriesDoNotShowFails) {
   const veta::v1::Certificate cert = Issue("E1");
   // Even signed by the authority, a statement must match its entries.
   std::string text = *note::Open(cert.note(), ledger_->verifier_key());
-  const size_t at = text.find("UA 17 0.700000000");
+  const size_t at = text.find("UA 17 2520\n");
   ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, 17, "UA 17 0.800000000");
+  text.replace(at, 11, "UA 17 2521\n");  // one milligram more
   veta::v1::Certificate forged = cert;
   *forged.mutable_note() = *note::Sign(text, ledger_->origin(), authority_);
   auto r = VerifyCertificate(forged, authority_.public_key());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(std::string(r.status().message()).find("its entries show 0.700000000"),
-            std::string::npos)
+  EXPECT_NE(std::string(r.status().message()).find("its entries show 2520"), std::string::npos)
       << r.status();
 }
 
@@ -117,13 +120,15 @@ TEST_F(CertificateTest, SignedClaimsMustBeWellFormedAndComplete) {
     *f.mutable_note() = *note::Sign(t, ledger_->origin(), authority_);
     return VerifyCertificate(f, authority_.public_key()).status();
   };
-  EXPECT_EQ(forge("fine-g 3.600000", "fine-g nan").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(forge("UA 17 0.700000000", "UA 17 nan").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(forge("unit UB 17 0.300000000", "unit UA 17 0.700000000").code(),
-            absl::StatusCode::kInvalidArgument)
+  EXPECT_EQ(forge("fine-mg 3600", "fine-mg nan").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("fine-mg 3600", "fine-mg 3600.0").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("fine-mg 3600", "fine-mg 3601").code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(forge("UA 17 2520", "UA 17 nan").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("UA 17 2520", "UA 17 -2520").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(forge("unit UB 17 1080", "unit UA 17 2520").code(), absl::StatusCode::kInvalidArgument)
       << "a unit named twice";
   EXPECT_EQ(forge("holder " + exporter_, "holder " + trader_).code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(forge("department 17 1.000000000\n", "").code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(forge("department 17 3600\n", "").code(), absl::StatusCode::kDataLoss);
   // The log it comes from can be pinned: the same key may sign for another log.
   EXPECT_TRUE(VerifyCertificate(cert, authority_.public_key(), ledger_->origin()).ok());
   EXPECT_EQ(VerifyCertificate(cert, authority_.public_key(), "veta.gob.pe/other").status().code(),
@@ -131,9 +136,10 @@ TEST_F(CertificateTest, SignedClaimsMustBeWellFormedAndComplete) {
 }
 
 TEST_F(CertificateTest, ARepeatedDepartmentLineFails) {
-  Extract("LC", "UC", 1000, 10);  // Cusco (08)
-  Sell("LC", miner_b_, plant_, "PC", 1000);
-  Process({{"G1", 0, 6}, {"PC", 1000}}, {{"G3", 10, 900}});  // 5.4 g from 17, 10 g from 08
+  Extract("LC", "UC", 1000_kg, 10_gpt);  // Cusco (08)
+  Sell("LC", miner_b_, plant_, "PC", 1000_kg);
+  Process({{"G1", 0_kg, 6_g}, {"PC", 1000_kg}},
+          {{"G3", 10_g, 900_permille}});  // 5.4 g from 17, 10 g from 08
   const veta::v1::Certificate cert = Issue("G3");
   ASSERT_TRUE(Verify(cert).ok());
   std::string text = *note::Open(cert.note(), ledger_->verifier_key());
@@ -148,6 +154,39 @@ TEST_F(CertificateTest, ARepeatedDepartmentLineFails) {
   veta::v1::Certificate forged = cert;
   *forged.mutable_note() = *note::Sign(text, ledger_->origin(), authority_);
   EXPECT_EQ(Verify(forged).code(), absl::StatusCode::kDataLoss);
+}
+
+// A part's milligrams are apportioned from what its lot had left: the certificate carries the
+// earlier takes from each lot of the lineage (and the corrections that gave one back), so that
+// the offline check recomputes them exactly.
+TEST_F(CertificateTest, CarriesTheEarlierTakesItsApportionmentRestsOn) {
+  // G1 (9 g fine: 6.3 g UA, 2.7 g UB) has given 4 g to E1; now 1.111 g to T1, voided, then
+  // 2.222 g to T2 and 1.333 g to T3: odd parts, whose per-unit milligrams round.
+  const uint64_t t1 = Sell("G1", plant_, trader_, "T1", 1.111_g, true).sequence;
+  const uint64_t fix = ExpectAccepted(CorrectionEnvelope(t1, {registrar_})).sequence;
+  const uint64_t t2 = Sell("G1", plant_, trader_, "T2", 2.222_g, true).sequence;
+  Sell("G1", plant_, trader_, "T3", 1.333_g, true);
+  const veta::v1::Certificate cert = Issue("T3");
+  auto claims = VerifyCertificate(cert, authority_.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  const std::set<uint64_t> entries(claims->entries.begin(), claims->entries.end());
+  EXPECT_EQ(entries.count(t1), 1u) << "an earlier take from G1";
+  EXPECT_EQ(entries.count(fix), 1u) << "the correction that gave it back";
+  EXPECT_EQ(entries.count(t2), 1u);
+  // The claims are the ledger's own numbers, exactly.
+  auto lot = GetLot(ledger_->store(), "T3");
+  ASSERT_TRUE(lot.ok());
+  EXPECT_EQ(claims->fine_mg, lot->original_fine_mg());
+  int64_t sum = 0;
+  for (const auto& u : claims->units) {
+    for (const auto& s : OriginOf(*lot)) {
+      if (s.unit_code() == u.unit_code()) {
+        EXPECT_EQ(u.fine_mg(), s.fine_mg()) << u.unit_code();
+      }
+    }
+    sum += u.fine_mg();
+  }
+  EXPECT_EQ(sum, claims->fine_mg);
 }
 
 TEST_F(CertificateTest, ALotChangedAfterTheCheckpointIsAskedAgainLater) {
@@ -168,8 +207,8 @@ TEST_F(CertificateTest, ALotChangedAfterTheCheckpointIsAskedAgainLater) {
 TEST_F(CertificateTest, StatesWhatRemainsAndIsRefusedOnceTheGoldMovedOn) {
   auto claims = VerifyCertificate(Issue("G1"), authority_.public_key());
   ASSERT_TRUE(claims.ok()) << claims.status();
-  EXPECT_NEAR(claims->remaining_g, 6, 1e-9);  // 10 g, of which 4 g were sold
-  Sell("G1", plant_, trader_, "T1", 6, true);
+  EXPECT_EQ(claims->remaining_mg, 6_g);  // 10 g, of which 4 g were sold
+  Sell("G1", plant_, trader_, "T1", 6_g, true);
   auto r = IssueCertificate(*ledger_, "G1");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(r.status().message()).find("has nothing left"), std::string::npos)
@@ -179,17 +218,17 @@ TEST_F(CertificateTest, StatesWhatRemainsAndIsRefusedOnceTheGoldMovedOn) {
   claims = VerifyCertificate(Issue("E1"), authority_.public_key());
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->exported_to, "CH");
-  EXPECT_NEAR(claims->remaining_g, 4, 1e-9);
+  EXPECT_EQ(claims->remaining_mg, 4_g);
 }
 
 TEST_F(CertificateTest, RefusedForALotWithAFlaggedInput) {
-  Extract("LC", "UC", 1000, 4);
-  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000);
+  Extract("LC", "UC", 1000_kg, 4_gpt);
+  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000_kg);
   cash.set_payment(veta::v1::CASH);
-  cash.set_price_pen(90000);  // above the S/ 30,000 threshold
+  cash.set_price_cents(90000_soles);  // above the S/ 30,000 threshold
   const SubmitResult flagged = ExpectAccepted(Sign(kSaleType, cash, {key_b_, plant_key_}));
   ASSERT_EQ(flagged.flags.size(), 1u);
-  Process({{"PC", 1000}, {"G1", 0, 2}}, {{"G2", 5, 900}});
+  Process({{"PC", 1000_kg}, {"G1", 0_kg, 2_g}}, {{"G2", 5_g, 900_permille}});
   auto r = IssueCertificate(*ledger_, "G2");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   const std::string message(r.status().message());
@@ -203,9 +242,9 @@ TEST_F(CertificateTest, RefusedForALotWithAFlaggedInput) {
 }
 
 TEST_F(CertificateTest, RefusedForAVoidedLotAnOreLotAndAnUnknownLot) {
-  Extract("LD", "UA", 1000, 8);
-  Sell("LD", miner_a_, plant_, "PD", 1000);
-  const uint64_t processing = Process({{"PD", 1000}}, {{"GD", 8, 900}}).sequence;
+  Extract("LD", "UA", 1000_kg, 8_gpt);
+  Sell("LD", miner_a_, plant_, "PD", 1000_kg);
+  const uint64_t processing = Process({{"PD", 1000_kg}}, {{"GD", 8_g, 900_permille}}).sequence;
   const uint64_t fix = ExpectAccepted(CorrectionEnvelope(processing, {plant_key_})).sequence;
   auto r = IssueCertificate(*ledger_, "GD");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -221,28 +260,28 @@ TEST_F(CertificateTest, RefusedForAVoidedLotAnOreLotAndAnUnknownLot) {
 TEST_F(CertificateTest, IndicatorsMeasureTheShareOfExportedGoldTracedInFull) {
   const uint64_t before = ledger_->size();
   ExpectAccepted(ExportEnvelope("E1"));  // 4 g at 900: 3.6 g fine, clean
-  Extract("LC", "UC", 1000, 4);
-  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000);
+  Extract("LC", "UC", 1000_kg, 4_gpt);
+  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 1000_kg);
   cash.set_payment(veta::v1::CASH);
-  cash.set_price_pen(90000);
+  cash.set_price_cents(90000_soles);
   ExpectAccepted(Sign(kSaleType, cash, {key_b_, plant_key_}));
-  Process({{"PC", 1000}}, {{"G2", 4, 900}});  // 3.6 g fine from a flagged sale
-  Sell("G2", plant_, exporter_, "E2", 4, true);
+  Process({{"PC", 1000_kg}}, {{"G2", 4_g, 900_permille}});  // 3.6 g fine from a flagged sale
+  Sell("G2", plant_, exporter_, "E2", 4_g, true);
   ExpectAccepted(ExportEnvelope("E2", "AE", "DAM-2"));
-  ExpectRefused(Extraction("X", miner_a_, "U9", kLonA, kLatA, 10, key_a_), veta::v1::UNIT_UNKNOWN);
+  ExpectRefused(Extraction("X", miner_a_, "U9", kLonA, kLatA, 10_kg, key_a_),
+                veta::v1::UNIT_UNKNOWN);
 
   auto r = ComputeIndicators(ledger_->store(), ledger_->size());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exports(), 2u);
-  EXPECT_NEAR(r->exported_fine_g(), 7.2, 1e-9);
-  EXPECT_NEAR(r->exported_fine_g_traced(), 3.6, 1e-9);
-  EXPECT_NEAR(r->traced_share(), 0.5, 1e-9);
+  EXPECT_EQ(r->exported_fine_mg(), 7.2_g);
+  EXPECT_EQ(r->exported_fine_mg_traced(), 3.6_g);  // half
   std::map<std::string, veta::v1::DepartmentVolume> d;
   for (const auto& v : r->departments()) d[v.department()] = v;
-  EXPECT_DOUBLE_EQ(d["17"].extracted_ore_kg(), 2000);
-  EXPECT_DOUBLE_EQ(d["08"].extracted_ore_kg(), 1000);
-  EXPECT_NEAR(d["08"].exported_fine_g(), 3.6, 1e-9);
-  EXPECT_NEAR(d["17"].exported_fine_g(), 3.6, 1e-9);
+  EXPECT_EQ(d["17"].extracted_ore_g(), 2000_kg);
+  EXPECT_EQ(d["08"].extracted_ore_g(), 1000_kg);
+  EXPECT_EQ(d["08"].exported_fine_mg(), 3.6_g);
+  EXPECT_EQ(d["17"].exported_fine_mg(), 3.6_g);
   ASSERT_EQ(r->flags_size(), 1);
   EXPECT_EQ(r->flags(0).code(), "CASH_ABOVE_THRESHOLD");
   ASSERT_EQ(r->refusals_size(), 1);

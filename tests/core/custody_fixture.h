@@ -32,12 +32,14 @@ class CustodyFixture : public RegistryFixture {
     ExpectAccepted(Registry(PartyRecord(exporter_, veta::v1::EXPORTER, exporter_key_)));
   }
 
-  // Extracts `kg` at `grade` g/t into `lot` at unit UA (miner A), UB or UC (miner B).
-  SubmitResult Extract(const std::string& lot, const std::string& unit, double kg, double grade) {
+  // Extracts `ore_g` at `grade_ppb` into `lot` at unit UA (miner A), UB or UC (miner B).
+  SubmitResult Extract(const std::string& lot, const std::string& unit, int64_t ore_g,
+                       int64_t grade_ppb) {
     if (unit == "UA")
-      return ExpectAccepted(Extraction(lot, miner_a_, unit, kLonA, kLatA, kg, key_a_, grade));
+      return ExpectAccepted(
+          Extraction(lot, miner_a_, unit, kLonA, kLatA, ore_g, key_a_, grade_ppb));
     const double lon = unit == "UB" ? kLonB : kLonC;
-    return ExpectAccepted(Extraction(lot, miner_b_, unit, lon, kLatB, kg, key_b_, grade));
+    return ExpectAccepted(Extraction(lot, miner_b_, unit, lon, kLatB, ore_g, key_b_, grade_ppb));
   }
 
   const PrivateKey& KeyOf(const std::string& party) const {
@@ -48,28 +50,29 @@ class CustodyFixture : public RegistryFixture {
     return exporter_key_;
   }
 
-  // A sale signed by both parties; `grams` sells a gold lot.
+  // A sale signed by both parties: `quantity` grams of ore, or, with `gold`, milligrams of a
+  // gold lot.
   std::string SellEnvelope(const std::string& lot, const std::string& seller,
-                           const std::string& buyer, const std::string& buyer_lot, double quantity,
-                           bool grams = false) {
-    veta::v1::Sale s = SaleOf(lot, seller, buyer, buyer_lot, grams ? 0 : quantity);
-    if (grams) s.set_quantity_g(quantity);
+                           const std::string& buyer, const std::string& buyer_lot, int64_t quantity,
+                           bool gold = false) {
+    veta::v1::Sale s = SaleOf(lot, seller, buyer, buyer_lot, gold ? 0 : quantity);
+    if (gold) s.set_quantity_mg(quantity);
     return Sign(kSaleType, s, {KeyOf(seller), KeyOf(buyer)});
   }
   SubmitResult Sell(const std::string& lot, const std::string& seller, const std::string& buyer,
-                    const std::string& buyer_lot, double quantity, bool grams = false) {
-    return ExpectAccepted(SellEnvelope(lot, seller, buyer, buyer_lot, quantity, grams));
+                    const std::string& buyer_lot, int64_t quantity, bool gold = false) {
+    return ExpectAccepted(SellEnvelope(lot, seller, buyer, buyer_lot, quantity, gold));
   }
 
   struct In {
     std::string lot;
-    double ore_kg = 0;
-    double gold_g = 0;
+    int64_t ore_g = 0;
+    int64_t gold_mg = 0;
   };
   struct Out {
     std::string lot;
-    double gold_g = 0;
-    double fineness = 0;
+    int64_t gold_mg = 0;
+    int64_t fineness_ppb = 0;
   };
   veta::v1::Processing ProcessingOf(const std::vector<In>& inputs,
                                     const std::vector<Out>& outputs) {
@@ -78,14 +81,14 @@ class CustodyFixture : public RegistryFixture {
     for (const auto& in : inputs) {
       auto* i = p.add_inputs();
       i->set_lot_id(in.lot);
-      i->set_ore_kg(in.ore_kg);
-      i->set_gold_g(in.gold_g);
+      i->set_ore_g(in.ore_g);
+      i->set_gold_mg(in.gold_mg);
     }
     for (const auto& out : outputs) {
       auto* o = p.add_outputs();
       o->set_lot_id(out.lot);
-      o->set_gold_g(out.gold_g);
-      o->set_fineness(out.fineness);
+      o->set_gold_mg(out.gold_mg);
+      o->set_fineness_ppb(out.fineness_ppb);
     }
     *p.mutable_time() = Now();
     p.set_nonce(++nonce_);
@@ -102,12 +105,12 @@ class CustodyFixture : public RegistryFixture {
   // plant (PA, PB) and processed into G1 (10 g at 900), of which 4 g are sold to the exporter
   // (E1).
   void BlendTwoUnits() {
-    Extract("LA", "UA", 1000, 7);
-    Extract("LB", "UB", 1000, 3);
-    Sell("LA", miner_a_, plant_, "PA", 1000);
-    Sell("LB", miner_b_, plant_, "PB", 1000);
-    Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}});
-    Sell("G1", plant_, exporter_, "E1", 4, true);
+    Extract("LA", "UA", 1000_kg, 7_gpt);
+    Extract("LB", "UB", 1000_kg, 3_gpt);
+    Sell("LA", miner_a_, plant_, "PA", 1000_kg);
+    Sell("LB", miner_b_, plant_, "PB", 1000_kg);
+    Process({{"PA", 1000_kg}, {"PB", 1000_kg}}, {{"G1", 10_g, 900_permille}});
+    Sell("G1", plant_, exporter_, "E1", 4_g, true);
   }
 
   std::string ExportEnvelope(const std::string& lot, const std::string& country = "CH",

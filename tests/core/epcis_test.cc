@@ -101,27 +101,27 @@ class EpcisTest : public testing::RegistryFixture {
   // -> an unrelated extraction -> correction of the export.
   void BuildChain() {
     extraction_ = ExpectAccepted(Extraction(std::string(kOreLot), miner_, "MD-0001", kLon, kLat,
-                                            1000, miner_key_))
+                                            1000_kg, miner_key_))
                       .sequence;
-    veta::v1::Sale ore = SaleOf(std::string(kOreLot), miner_, plant_, "P-ORE-1", 1000);
+    veta::v1::Sale ore = SaleOf(std::string(kOreLot), miner_, plant_, "P-ORE-1", 1000_kg);
     ore_sale_ = ExpectAccepted(Sign(kSaleType, ore, {miner_key_, plant_key_})).sequence;
 
     veta::v1::Processing p;
     p.set_plant_ruc(plant_);
     auto* in = p.add_inputs();
     in->set_lot_id("P-ORE-1");
-    in->set_ore_kg(1000);
+    in->set_ore_g(1000_kg);
     auto* out = p.add_outputs();
     out->set_lot_id("GOLD-1");
-    out->set_gold_g(8);  // 7.2 g fine: within 1000 kg * 8 g/t * 0.95 * 1.02
-    out->set_fineness(900);
+    out->set_gold_mg(8_g);  // 7.2 g fine: within 1000 kg * 8 g/t * 0.95 * 1.02
+    out->set_fineness_ppb(900_permille);
     *p.mutable_time() = testing::Now();
     p.set_nonce(++nonce_);
     processing_ = ExpectAccepted(Sign(kProcessingType, p, {plant_key_})).sequence;
 
-    veta::v1::Sale gold = SaleOf("GOLD-1", plant_, exporter_, "X-1", 0);
-    gold.set_quantity_g(8);
-    gold.set_price_pen(2000);
+    veta::v1::Sale gold = SaleOf("GOLD-1", plant_, exporter_, "X-1", 0_kg);
+    gold.set_quantity_mg(8_g);
+    gold.set_price_cents(2000_soles);
     gold_sale_ = ExpectAccepted(Sign(kSaleType, gold, {plant_key_, exporter_key_})).sequence;
 
     veta::v1::Export e;
@@ -133,7 +133,7 @@ class EpcisTest : public testing::RegistryFixture {
     e.set_nonce(++nonce_);
     export_ = ExpectAccepted(Sign(kExportType, e, {exporter_key_})).sequence;
 
-    other_ = ExpectAccepted(Extraction("ORE-2", miner_, "MD-0001", kLon, kLat, 200, miner_key_))
+    other_ = ExpectAccepted(Extraction("ORE-2", miner_, "MD-0001", kLon, kLat, 200_kg, miner_key_))
                  .sequence;
 
     veta::v1::Correction c;
@@ -243,16 +243,16 @@ TEST_F(EpcisTest, ChainValidatesAgainstGs1Schema) {
            std::string_view("\"eventTimeZoneOffset\":\"-05:00\""),
            std::string_view("\"readPoint\":{\"id\":\"geo:-12.6,-69.9\"}"),
            std::string_view("\"bizLocation\":{\"id\":\"https://veta.gob.pe/unit/MD-0001\"}"),
-           std::string_view("\"quantity\":1000,\"uom\":\"KGM\""),
-           std::string_view("\"epcClass\":\"https://veta.gob.pe/lot/GOLD-1\",\"quantity\":8,"
-                            "\"uom\":\"GRM\""),
+           std::string_view("\"quantity\":1000000,\"uom\":\"GRM\""),  // 1,000 kg of ore
+           std::string_view("\"epcClass\":\"https://veta.gob.pe/lot/GOLD-1\",\"quantity\":8000,"
+                            "\"uom\":\"MGM\""),  // 8 g of gold
            std::string_view("\"destinationList\":[{\"type\":\"location\",\"destination\":"
                             "\"https://veta.gob.pe/country/CH\"}]"),
            std::string_view("{\"type\":\"desadv\",\"bizTransaction\":"
                             "\"https://veta.gob.pe/customs/DAM-1\"}"),
            std::string_view("\"reason\":\"did_not_occur\",\"veta:reason\":\"declared "
                             "\\\"in error\\\"\\nby the exporter\""),
-           std::string_view("\"veta:finenessPerMille\":900"),
+           std::string_view("\"veta:finenessPpb\":900000000"),
        }) {
     EXPECT_NE(j.find(want), std::string::npos) << want << "\n" << j;
   }
@@ -284,8 +284,8 @@ TEST_F(EpcisTest, BrokenDocumentsFailTheSchema) {
        "entry 6"},
       {"no eventTimeZoneOffset", ReplaceFirst(j, "\"eventTimeZoneOffset\":\"-05:00\",", ""),
        "eventTimeZoneOffset"},
-      {"a quantity as a string", ReplaceFirst(j, "\"quantity\":1000,", "\"quantity\":\"1000\","),
-       "1000"},
+      {"a quantity as a string",
+       ReplaceFirst(j, "\"quantity\":1000000,", "\"quantity\":\"1000000\","), "1000000"},
       {"a date that is no date",
        ReplaceFirst(j, creation.substr(0, creation.find('"', 16) + 1),
                     "\"creationDate\":\"2026-13-45T00:00:00Z\""),

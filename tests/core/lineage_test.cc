@@ -17,13 +17,14 @@ class LineageTest : public testing::CustodyFixture {
   // processed into G1 (10 g at 900), of which 5 g are sold to the exporter (E1) and exported.
   void SetUp() override {
     CustodyFixture::SetUp();
-    Extract("LA", "UA", 1000, 7);
-    Extract("LB", "UB", 1000, 3);
-    Sell("LA", miner_a_, plant_, "PA", 1000);
-    Sell("LB", miner_b_, trader_, "TB", 1000);
-    Sell("TB", trader_, plant_, "PB", 1000);
-    processing_ = Process({{"PA", 1000}, {"PB", 1000}}, {{"G1", 10, 900}}).sequence;
-    sale_ = Sell("G1", plant_, exporter_, "E1", 5, true).sequence;
+    Extract("LA", "UA", 1000_kg, 7_gpt);
+    Extract("LB", "UB", 1000_kg, 3_gpt);
+    Sell("LA", miner_a_, plant_, "PA", 1000_kg);
+    Sell("LB", miner_b_, trader_, "TB", 1000_kg);
+    Sell("TB", trader_, plant_, "PB", 1000_kg);
+    processing_ =
+        Process({{"PA", 1000_kg}, {"PB", 1000_kg}}, {{"G1", 10_g, 900_permille}}).sequence;
+    sale_ = Sell("G1", plant_, exporter_, "E1", 5_g, true).sequence;
     export_ = ExpectAccepted(ExportEnvelope("E1")).sequence;
   }
 
@@ -71,47 +72,50 @@ TEST_F(LineageTest, BackwardReachesEveryExtractionWithItsShare) {
   EXPECT_EQ(n["LA"].source(), veta::v1::EXTRACTED);
   EXPECT_EQ(n["LA"].unit_code(), "UA");
   EXPECT_EQ(n["LA"].department(), "17");
-  EXPECT_NEAR(n["G1"].share(), 1, 1e-12);
-  EXPECT_NEAR(n["PA"].share(), 0.7, 1e-12);
-  EXPECT_NEAR(n["TB"].share(), 0.3, 1e-12);
-  EXPECT_NEAR(n["LB"].share(), 0.3, 1e-12);
+  // Shares are fine mg of the root's 4.5 g: all of it through G1, 70/30 through the inputs.
+  EXPECT_EQ(l.fine_mg(), 4.5_g);
+  EXPECT_EQ(n["G1"].root_fine_mg(), 4.5_g);
+  EXPECT_EQ(n["PA"].root_fine_mg(), 3.15_g);
+  EXPECT_EQ(n["TB"].root_fine_mg(), 1.35_g);
+  EXPECT_EQ(n["LB"].root_fine_mg(), 1.35_g);
   // Each step names the entry that moved the gold, with what moved.
   ASSERT_EQ(n["G1"].edges_size(), 2);
   EXPECT_EQ(n["G1"].edges(0).lot_id(), "PA");
-  EXPECT_DOUBLE_EQ(n["G1"].edges(0).quantity(), 1000);
+  EXPECT_EQ(n["G1"].edges(0).ore_g(), 1000_kg);
   EXPECT_EQ(n["G1"].edges(0).sequence(), processing_);
   ASSERT_EQ(n["E1"].edges_size(), 1);
-  EXPECT_DOUBLE_EQ(n["E1"].edges(0).quantity(), 5);
-  EXPECT_DOUBLE_EQ(n["E1"].fine_g(), 4.5);
+  EXPECT_EQ(n["E1"].edges(0).gold_mg(), 5_g);
+  EXPECT_EQ(n["E1"].fine_mg(), 4.5_g);
   ASSERT_EQ(l.units_size(), 2);
   EXPECT_EQ(l.units(0).unit_code(), "UA");
-  EXPECT_NEAR(l.units(0).share(), 0.7, 1e-12);
-  EXPECT_NEAR(l.units(0).fine_g(), 3.15, 1e-12);
-  EXPECT_NEAR(l.units(1).share(), 0.3, 1e-12);
+  EXPECT_EQ(l.units(0).fine_mg(), 3.15_g);  // 70% of 4.5 g
+  EXPECT_EQ(l.units(1).fine_mg(), 1.35_g);  // 30%
   ASSERT_EQ(l.departments_size(), 1);
   EXPECT_EQ(l.departments(0).department(), "17");
-  EXPECT_NEAR(l.departments(0).share(), 1, 1e-12);
+  EXPECT_EQ(l.departments(0).fine_mg(), 4.5_g);
 }
 
 TEST_F(LineageTest, BackwardSharesEqualTheOriginStoredWithTheLot) {
   // A second blend: G1's remaining 5 g with ore from UC (Cusco), then a split.
-  Extract("LC", "UC", 1000, 4.5);
-  Sell("LC", miner_b_, plant_, "PC", 1000);
-  Process({{"G1", 0, 5}, {"PC", 1000}}, {{"G2", 8, 990}});
-  Sell("G2", plant_, trader_, "T2", 2, true);
+  Extract("LC", "UC", 1000_kg, 4.5_gpt);
+  Sell("LC", miner_b_, plant_, "PC", 1000_kg);
+  Process({{"G1", 0_kg, 5_g}, {"PC", 1000_kg}}, {{"G2", 8_g, 990_permille}});
+  Sell("G2", plant_, trader_, "T2", 2_g, true);
   const veta::v1::Lineage l = Query(Backward("T2"));
-  std::map<std::string, double> units;
-  for (const auto& u : l.units()) units[u.unit_code()] = u.share();
-  EXPECT_NEAR(units["UA"], 0.35, 1e-12);
-  EXPECT_NEAR(units["UB"], 0.15, 1e-12);
-  EXPECT_NEAR(units["UC"], 0.5, 1e-12);
+  // T2: 2 g of G2's 8 g at 990 is 1.98 g fine: 35% UA, 15% UB, 50% UC, exactly.
+  EXPECT_EQ(l.fine_mg(), 1.98_g);
+  std::map<std::string, int64_t> units;
+  for (const auto& u : l.units()) units[u.unit_code()] = u.fine_mg();
+  EXPECT_EQ(units["UA"], 0.693_g);
+  EXPECT_EQ(units["UB"], 0.297_g);
+  EXPECT_EQ(units["UC"], 0.99_g);
   auto lot = Find("T2");
   ASSERT_TRUE(lot.has_value());
-  for (const auto& s : OriginOf(*lot)) EXPECT_NEAR(units[s.unit_code()], s.share(), 1e-12);
-  std::map<std::string, double> departments;
-  for (const auto& d : l.departments()) departments[d.department()] = d.share();
-  EXPECT_NEAR(departments["17"], 0.5, 1e-12);
-  EXPECT_NEAR(departments["08"], 0.5, 1e-12);
+  for (const auto& s : OriginOf(*lot)) EXPECT_EQ(units[s.unit_code()], s.fine_mg());
+  std::map<std::string, int64_t> departments;
+  for (const auto& d : l.departments()) departments[d.department()] = d.fine_mg();
+  EXPECT_EQ(departments["17"], 0.99_g);
+  EXPECT_EQ(departments["08"], 0.99_g);
 }
 
 TEST_F(LineageTest, ForwardFromAUnitAMinerAndALot) {
@@ -123,7 +127,7 @@ TEST_F(LineageTest, ForwardFromAUnitAMinerAndALot) {
   ASSERT_EQ(n["PB"].edges_size(), 1);
   EXPECT_EQ(n["PB"].edges(0).lot_id(), "G1");
   EXPECT_EQ(n["PB"].edges(0).sequence(), processing_);
-  EXPECT_DOUBLE_EQ(n["PB"].edges(0).quantity(), 1000);
+  EXPECT_EQ(n["PB"].edges(0).ore_g(), 1000_kg);
   std::vector<std::string> holders(u.holders().begin(), u.holders().end());
   EXPECT_EQ(holders.size(), 4u);  // miner B, trader, plant, exporter
   const veta::v1::Lineage m = Query(Forward(LineageQuery::Root::kMiner, miner_a_));
@@ -136,8 +140,8 @@ TEST_F(LineageTest, ForwardFromAUnitAMinerAndALot) {
 }
 
 TEST_F(LineageTest, AsOfBeforeAndAfterACorrection) {
-  Extract("LC", "UC", 1000, 4.5);
-  const uint64_t sale = Sell("LC", miner_b_, trader_, "TC", 400).sequence;
+  Extract("LC", "UC", 1000_kg, 4.5_gpt);
+  const uint64_t sale = Sell("LC", miner_b_, trader_, "TC", 400_kg).sequence;
   const uint64_t fix = ExpectAccepted(CorrectionEnvelope(sale, {registrar_})).sequence;
   LineageQuery q = Forward(LineageQuery::Root::kUnit, "UC");
   q.as_of = sale;  // before the sale

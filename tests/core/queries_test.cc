@@ -94,12 +94,13 @@ TEST_F(QueriesTest, AttemptsAndFlagsByPartyUnitAndCode) {
   ExpectAccepted(Registry(Miner(ruc, key_)));
   ExpectAccepted(Registry(Unit("U1", ruc, -69.9, -12.6)));
   ExpectAccepted(Registry(PartyRecord(plant, veta::v1::PLANT, plant_key)));
-  ExpectRefused(Extraction("X1", ruc, "U1", -69.0, -12.6, 10, key_), veta::v1::POINT_OUTSIDE_UNIT);
-  ExpectRefused(Extraction("X2", ruc, "U9", -69.9, -12.6, 10, key_), veta::v1::UNIT_UNKNOWN);
-  ExpectAccepted(Extraction("L1", ruc, "U1", -69.9, -12.6, 100, key_));
-  auto cash = SaleOf("L1", ruc, plant, "P1", 50);
+  ExpectRefused(Extraction("X1", ruc, "U1", -69.0, -12.6, 10_kg, key_),
+                veta::v1::POINT_OUTSIDE_UNIT);
+  ExpectRefused(Extraction("X2", ruc, "U9", -69.9, -12.6, 10_kg, key_), veta::v1::UNIT_UNKNOWN);
+  ExpectAccepted(Extraction("L1", ruc, "U1", -69.9, -12.6, 100_kg, key_));
+  auto cash = SaleOf("L1", ruc, plant, "P1", 50_kg);
   cash.set_payment(veta::v1::CASH);
-  cash.set_price_pen(99999);
+  cash.set_price_cents(99999_soles);
   ExpectAccepted(Sign(kSaleType, cash, {key_, plant_key}));
 
   auto by_party = ListAttempts(store(), {ruc, "", ""}, 0, 100);

@@ -11,6 +11,7 @@
 #include "core/storage/memory_store.h"
 #include "gtest/gtest.h"
 
+#include "tests/core/test_units.h"
 #include "tests/core/test_util.h"
 
 namespace veta::testing {
@@ -148,8 +149,9 @@ class RegistryFixture : public ::testing::Test {
     return r;
   }
 
+  // `capacity`: grams of ore a day.
   veta::v1::RegistryRecord Unit(const std::string& code, const std::string& holder, double lon,
-                                double lat, double tpd = 10) {
+                                double lat, int64_t capacity = 10_tpd) {
     veta::v1::RegistryRecord r;
     auto* u = r.mutable_unit();
     u->set_concession_code(code);
@@ -158,7 +160,7 @@ class RegistryFixture : public ::testing::Test {
     u->set_ubigeo("170101");  // Tambopata, Madre de Dios
     u->set_geometry_geojson(Square(lon, lat, 0.01));
     u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_tonnes_per_day(tpd);
+    u->set_capacity_ore_g_per_day(capacity);
     u->mutable_status()->set_status(veta::v1::VIGENTE);
     return r;
   }
@@ -174,7 +176,7 @@ class RegistryFixture : public ::testing::Test {
     *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
     *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
     *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(100);
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100_tpd);
     return r;
   }
 
@@ -191,9 +193,10 @@ class RegistryFixture : public ::testing::Test {
     return r;
   }
 
+  // `ore_g` grams at `grade_ppb`.
   std::string Extraction(const std::string& lot, const std::string& extractor,
-                         const std::string& unit, double lon, double lat, double kg,
-                         const PrivateKey& key, double grade = 8) {
+                         const std::string& unit, double lon, double lat, int64_t ore_g,
+                         const PrivateKey& key, int64_t grade_ppb = 8_gpt) {
     veta::v1::Extraction x;
     x.set_lot_id(lot);
     x.set_extractor_id(extractor);
@@ -201,21 +204,21 @@ class RegistryFixture : public ::testing::Test {
     x.mutable_point()->set_longitude(lon);
     x.mutable_point()->set_latitude(lat);
     *x.mutable_time() = Now();
-    x.set_ore_kg(kg);
-    x.set_grade_g_per_t(grade);
+    x.set_ore_g(ore_g);
+    x.set_grade_ppb(grade_ppb);
     x.set_nonce(++nonce_);
     return Sign(kExtractionType, x, {key});
   }
 
   veta::v1::Sale SaleOf(const std::string& lot, const std::string& seller, const std::string& buyer,
-                        const std::string& buyer_lot, double kg) {
+                        const std::string& buyer_lot, int64_t ore_g) {
     veta::v1::Sale s;
     s.set_lot_id(lot);
     s.set_seller_id(seller);
     s.set_buyer_ruc(buyer);
     s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_kg(kg);
-    s.set_price_pen(kg * 20);
+    s.set_quantity_ore_g(ore_g);
+    s.set_price_cents(ore_g * 2);  // S/ 20 a kg
     s.set_payment(veta::v1::BANK_TRANSFER);
     *s.mutable_time() = Now();
     s.set_nonce(++nonce_);

@@ -49,9 +49,9 @@ class RulesTest : public testing::RegistryFixture {
     return Sign(kSaleType, s, keys);
   }
 
-  // An accepted extraction of `kg` into lot `lot` by the miner.
-  void Extract(const std::string& lot, double kg) {
-    ExpectAccepted(Extraction(lot, miner_ruc_, "U1", kLon, kLat, kg, miner_));
+  // An accepted extraction of `ore_g` grams into lot `lot` by the miner.
+  void Extract(const std::string& lot, int64_t ore_g) {
+    ExpectAccepted(Extraction(lot, miner_ruc_, "U1", kLon, kLat, ore_g, miner_));
   }
 
   const std::string miner_ruc_ = Ruc("2060000001"), other_ruc_ = Ruc("1040000002");
@@ -66,40 +66,43 @@ class RulesTest : public testing::RegistryFixture {
 };
 
 TEST_F(RulesTest, LegalExtractionCreatesALot) {
-  SubmitResult r = ExpectAccepted(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 1250.5, miner_));
+  SubmitResult r =
+      ExpectAccepted(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 1250.5_kg, miner_));
   EXPECT_TRUE(r.flags.empty());
   testing::RegistryFixture::Reopen();  // the lot survives a restart
   auto lot = Find("L1");
   ASSERT_TRUE(lot.has_value());
   EXPECT_EQ(lot->holder_id(), miner_ruc_);
-  EXPECT_DOUBLE_EQ(lot->remaining_kg(), 1250.5);
+  EXPECT_EQ(lot->remaining_ore_g(), 1250.5_kg);
   EXPECT_EQ(lot->unit_code(), "U1");
 }
 
 TEST_F(RulesTest, ExtractionRefusals) {
-  ExpectRefused(Extraction("X", Ruc("2099999999"), "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", Ruc("2099999999"), "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::EXTRACTOR_UNKNOWN);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, other_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, other_),
                 veta::v1::SIGNER_NOT_PARTY, "did not sign");
-  ExpectRefused(Extraction("X", miner_ruc_, "U9", kLon, kLat, 100, miner_), veta::v1::UNIT_UNKNOWN);
-  ExpectRefused(Extraction("X", other_ruc_, "U1", kLon, kLat, 100, other_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U9", kLon, kLat, 100_kg, miner_),
+                veta::v1::UNIT_UNKNOWN);
+  ExpectRefused(Extraction("X", other_ruc_, "U1", kLon, kLat, 100_kg, other_),
                 veta::v1::EXTRACTOR_NOT_ALLOWED_ON_UNIT);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100_kg, miner_),
                 veta::v1::POINT_OUTSIDE_UNIT, "lies outside unit U1");
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.008, kLat + 0.008, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.008, kLat + 0.008, 100_kg, miner_),
                 veta::v1::POINT_IN_PROHIBITED_ZONE,
                 "prohibited zone 'Zona CN-1' (PROHIBITED_INDIGENOUS_TERRITORY, Ley 28736");
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", std::nan(""), kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", std::nan(""), kLat, 100_kg, miner_),
                 veta::v1::POINT_INVALID);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, -95, 100, miner_), veta::v1::POINT_INVALID);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 0, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, -95, 100_kg, miner_),
+                veta::v1::POINT_INVALID);
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 0_kg, miner_),
                 veta::v1::QUANTITY_NOT_POSITIVE);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, -5, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, -5_kg, miner_),
                 veta::v1::QUANTITY_NOT_POSITIVE);
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_, 500),
-                veta::v1::GRADE_OUT_OF_BOUNDS, "500 g/t");
-  Extract("L1", 100);
-  ExpectRefused(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_, 500_gpt),
+                veta::v1::GRADE_OUT_OF_BOUNDS, "500.000 g/t is outside 0.500 g/t to 60.000 g/t");
+  Extract("L1", 100_kg);
+  ExpectRefused(Extraction("L1", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::LOT_ID_TAKEN);
   veta::v1::Extraction future;
   future.set_lot_id("F");
@@ -108,119 +111,119 @@ TEST_F(RulesTest, ExtractionRefusals) {
   future.mutable_point()->set_longitude(kLon);
   future.mutable_point()->set_latitude(kLat);
   *future.mutable_time() = Time("2099-01-01T00:00:00Z");
-  future.set_ore_kg(10);
-  future.set_grade_g_per_t(5);
+  future.set_ore_g(10_kg);
+  future.set_grade_ppb(5_gpt);
   ExpectRefused(Sign(kExtractionType, future, {miner_}), veta::v1::TIME_IN_FUTURE);
 }
 
 TEST_F(RulesTest, PointOnTheUnitBoundaryIsInside) {
-  Extract("edge-0", 1);
-  ExpectAccepted(Extraction("edge", miner_ruc_, "U1", kLon - 0.01, kLat, 1, miner_));
+  Extract("edge-0", 1_kg);
+  ExpectAccepted(Extraction("edge", miner_ruc_, "U1", kLon - 0.01, kLat, 1_kg, miner_));
 }
 
 TEST_F(RulesTest, SuspendedAndExpiredExtractorsAreRefused) {
   ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::EXTRACTOR_NOT_ACTIVE,
                 StrCat("miner ", miner_ruc_, " is SUSPENDIDO since 2025-01-01 (entry "));
   auto expired = Miner(miner_ruc_, miner_);
   *expired.mutable_miner()->mutable_valid_until() = Time("2026-01-01T00:00:00Z");
   ExpectAccepted(Registry(expired));
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::EXTRACTOR_EXPIRED, "until 2026-01-01");
   ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::EXCLUIDO)));
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::EXTRACTOR_NOT_ACTIVE, "is EXCLUIDO");
 }
 
 TEST_F(RulesTest, DailyCapacityOfTheUnit) {
-  Extract("A", 6000);
-  Extract("B", 3999);
-  ExpectRefused(Extraction("C", miner_ruc_, "U1", kLon, kLat, 2, miner_),
-                veta::v1::UNIT_CAPACITY_EXCEEDED, "above its limit of 10000.0 kg per day");
-  Extract("C", 1);                     // exactly at capacity
+  Extract("A", 6000_kg);
+  Extract("B", 3999_kg);
+  ExpectRefused(Extraction("C", miner_ruc_, "U1", kLon, kLat, 2_kg, miner_),
+                veta::v1::UNIT_CAPACITY_EXCEEDED, "above its limit of 10000.000 kg per day");
+  Extract("C", 1_kg);                  // exactly at capacity
   testing::RegistryFixture::Reopen();  // the day's total survives a restart
-  ExpectRefused(Extraction("D", miner_ruc_, "U1", kLon, kLat, 1, miner_),
+  ExpectRefused(Extraction("D", miner_ruc_, "U1", kLon, kLat, 1_kg, miner_),
                 veta::v1::UNIT_CAPACITY_EXCEEDED);
 }
 
 TEST_F(RulesTest, SelectorSellsWithinHerDailyLimit) {
-  ExpectAccepted(Extraction("S1", "45678912", "U1", kLon, kLat, 150, selector_));
-  ExpectRefused(Extraction("S2", "45678912", "U1", kLon, kLat, 60, selector_),
-                veta::v1::SELECTOR_LIMIT_EXCEEDED, "limit of 200.0 kg");
-  ExpectAccepted(Sale(SaleOf("S1", "45678912", plant_ruc_, "P-S1", 150), {selector_, plant_}));
+  ExpectAccepted(Extraction("S1", "45678912", "U1", kLon, kLat, 150_kg, selector_));
+  ExpectRefused(Extraction("S2", "45678912", "U1", kLon, kLat, 60_kg, selector_),
+                veta::v1::SELECTOR_LIMIT_EXCEEDED, "limit of 200.000 kg");
+  ExpectAccepted(Sale(SaleOf("S1", "45678912", plant_ruc_, "P-S1", 150_kg), {selector_, plant_}));
 }
 
 TEST_F(RulesTest, LegalSaleSplitsTheLot) {
-  Extract("L1", 1000);
+  Extract("L1", 1000_kg);
   SubmitResult r =
-      ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
+      ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400_kg), {miner_, plant_}));
   EXPECT_TRUE(r.flags.empty());
-  EXPECT_DOUBLE_EQ(Find("L1")->remaining_kg(), 600);
+  EXPECT_EQ(Find("L1")->remaining_ore_g(), 600_kg);
   EXPECT_EQ(Find("P1")->holder_id(), plant_ruc_);
   EXPECT_EQ(Find("P1")->parent_lot_id(), "L1");
-  EXPECT_DOUBLE_EQ(Find("P1")->remaining_kg(), 400);
+  EXPECT_EQ(Find("P1")->remaining_ore_g(), 400_kg);
   // The plant sells on to a trader.
-  ExpectAccepted(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T1", 400), {plant_, trader_}));
+  ExpectAccepted(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T1", 400_kg), {plant_, trader_}));
 }
 
 TEST_F(RulesTest, SaleRefusals) {
-  Extract("L1", 1000);
-  ExpectRefused(Sale(SaleOf("L9", miner_ruc_, plant_ruc_, "P1", 10), {miner_, plant_}),
+  Extract("L1", 1000_kg);
+  ExpectRefused(Sale(SaleOf("L9", miner_ruc_, plant_ruc_, "P1", 10_kg), {miner_, plant_}),
                 veta::v1::LOT_UNKNOWN);
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 1000.5), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 1000.5_kg), {miner_, plant_}),
                 veta::v1::QUANTITY_EXCEEDS_LOT,
-                "lot L1 has 1000.0 kg left; the sale asks for 1000.5 kg");
-  ExpectRefused(Sale(SaleOf("L1", other_ruc_, plant_ruc_, "P1", 10), {other_, plant_}),
+                "lot L1 has 1000.000 kg left; the sale asks for 1000.500 kg");
+  ExpectRefused(Sale(SaleOf("L1", other_ruc_, plant_ruc_, "P1", 10_kg), {other_, plant_}),
                 veta::v1::SELLER_DOES_NOT_HOLD_LOT);
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, Ruc("2088888888"), "P1", 10), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, Ruc("2088888888"), "P1", 10_kg), {miner_, plant_}),
                 veta::v1::BUYER_UNKNOWN);
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, exporter_ruc_, "E1", 10), {miner_, exporter_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, exporter_ruc_, "E1", 10_kg), {miner_, exporter_}),
                 veta::v1::BUYER_MAY_NOT_BUY_ORE, "only processing plants and traders");
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {miner_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10_kg), {miner_}),
                 veta::v1::SIGNER_NOT_PARTY, "processing plant");
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10_kg), {plant_}),
                 veta::v1::SIGNER_NOT_PARTY);
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 0), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 0_kg), {miner_, plant_}),
                 veta::v1::QUANTITY_NOT_POSITIVE);
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "L1", 10), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "L1", 10_kg), {miner_, plant_}),
                 veta::v1::LOT_ID_TAKEN);
   // Sold twice: the second sale asks for more than remains.
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 700), {miner_, plant_}));
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 700), {miner_, trader_}),
-                veta::v1::QUANTITY_EXCEEDS_LOT, "has 300.0 kg left");
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 700_kg), {miner_, plant_}));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 700_kg), {miner_, trader_}),
+                veta::v1::QUANTITY_EXCEEDS_LOT, "has 300.000 kg left");
   // A seller suspended after extracting cannot sell; a buyer suspended cannot buy.
   ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10), {miner_, trader_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10_kg), {miner_, trader_}),
                 veta::v1::SELLER_NOT_ACTIVE, "is SUSPENDIDO");
   auto suspended_plant = PartyRecord(plant_ruc_, veta::v1::PLANT, plant_);
   suspended_plant.mutable_party()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
   suspended_plant.mutable_party()->mutable_status()->set_reason("inspection");
   ExpectAccepted(Registry(suspended_plant));
-  ExpectRefused(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T2", 10), {plant_, trader_}),
+  ExpectRefused(Sale(SaleOf("P1", plant_ruc_, trader_ruc_, "T2", 10_kg), {plant_, trader_}),
                 veta::v1::SELLER_NOT_ACTIVE);
 }
 
 TEST_F(RulesTest, RedFlagsAcceptButFlag) {
-  Extract("L1", 5000);
-  auto cash = SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 100);
+  Extract("L1", 5000_kg);
+  auto cash = SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 100_kg);
   cash.set_payment(veta::v1::CASH);
-  cash.set_price_pen(45000);
+  cash.set_price_cents(45000_soles);
   SubmitResult r = ExpectAccepted(Sale(cash, {miner_, plant_}));
   ASSERT_EQ(r.flags.size(), 1u);
   EXPECT_EQ(r.flags[0].flag(), veta::v1::CASH_ABOVE_THRESHOLD);
   // Three ordinary sales of 100 kg, then one of 1,000: a volume jump.
   for (int i = 2; i <= 3; ++i) {
     ExpectAccepted(
-        Sale(SaleOf("L1", miner_ruc_, plant_ruc_, StrCat("P", i), 100), {miner_, plant_}));
+        Sale(SaleOf("L1", miner_ruc_, plant_ruc_, StrCat("P", i), 100_kg), {miner_, plant_}));
   }
-  r = ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P4", 1000), {miner_, plant_}));
+  r = ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P4", 1000_kg), {miner_, plant_}));
   ASSERT_EQ(r.flags.size(), 1u);
   EXPECT_EQ(r.flags[0].flag(), veta::v1::VOLUME_JUMP);
   // A detected scar reaching outside the unit, over its south-west corner.
   ExpectAccepted(Registry(ZoneRecord("SCAR-1", veta::v1::DETECTED_MINING_SCAR,
                                      Square(kLon - 0.01, kLat - 0.01, 0.003))));
-  r = ExpectAccepted(Extraction("L2", miner_ruc_, "U1", kLon - 0.009, kLat - 0.009, 10, miner_));
+  r = ExpectAccepted(Extraction("L2", miner_ruc_, "U1", kLon - 0.009, kLat - 0.009, 10_kg, miner_));
   ASSERT_EQ(r.flags.size(), 1u);
   EXPECT_EQ(r.flags[0].flag(), veta::v1::POINT_IN_DETECTED_SCAR);
 }
@@ -244,8 +247,8 @@ TEST_F(RulesTest, RegistryChangesNeedARegistrarAndValidRecords) {
   no_validity.mutable_miner()->clear_valid_until();
   ExpectRefused(Registry(no_validity), veta::v1::REGISTRY_RECORD_INVALID, "registrations expire");
   // The miner is an artisanal producer: its units stay within 25 t/day.
-  ExpectRefused(Registry(Unit("U3", miner_ruc_, kLon, kLat, 30)), veta::v1::REGISTRY_RECORD_INVALID,
-                "above the 25");
+  ExpectRefused(Registry(Unit("U3", miner_ruc_, kLon, kLat, 30_tpd)),
+                veta::v1::REGISTRY_RECORD_INVALID, "above the 25");
   auto open_ring = Unit("U2", miner_ruc_, kLon, kLat);
   open_ring.mutable_unit()->set_geometry_geojson(
       "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}");
@@ -253,15 +256,15 @@ TEST_F(RulesTest, RegistryChangesNeedARegistrarAndValidRecords) {
 }
 
 TEST_F(RulesTest, PrePurchaseCheckIsADryRun) {
-  Extract("L1", 1000);
+  Extract("L1", 1000_kg);
   const uint64_t size = ledger_->size(), attempts = AttemptCount();
   // The buyer checks before the seller signs: OK, nothing written.
   SubmitResult ok =
-      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 500), {plant_}));
+      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 500_kg), {plant_}));
   EXPECT_TRUE(ok.status.ok()) << ok.status;
   // The same codes as a real submission.
   SubmitResult refused =
-      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 5000), {plant_}));
+      ledger_->CheckAndWait(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 5000_kg), {plant_}));
   EXPECT_EQ(refused.refusal, veta::v1::QUANTITY_EXCEEDS_LOT);
   EXPECT_EQ(ledger_->size(), size);
   EXPECT_EQ(AttemptCount(), attempts);
@@ -269,12 +272,12 @@ TEST_F(RulesTest, PrePurchaseCheckIsADryRun) {
 }
 
 TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
-  Extract("L1", 1000);
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P2", 700), {miner_, plant_}),
+  Extract("L1", 1000_kg);
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400_kg), {miner_, plant_}));
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P2", 700_kg), {miner_, plant_}),
                 veta::v1::QUANTITY_EXCEEDS_LOT);
   ExpectAccepted(Registry(Miner(miner_ruc_, miner_, veta::v1::SUSPENDIDO)));
-  ExpectRefused(Extraction("L2", miner_ruc_, "U1", kLon, kLat, 5, miner_),
+  ExpectRefused(Extraction("L2", miner_ruc_, "U1", kLon, kLat, 5_kg, miner_),
                 veta::v1::EXTRACTOR_NOT_ACTIVE);
 
   // A second ledger under the same authority, fed every entry (after the genesis) and every
@@ -341,9 +344,10 @@ std::map<std::string, std::string> DerivedRows(const Store& store) {
 // changed): start-up applies every entry through ApplyEntry and gets the state the sequencer
 // wrote, row for row; then the ledger goes on as before.
 TEST_F(RulesTest, StartUpAppliesTheEntriesTheStateDoesNotHold) {
-  Extract("L1", 1000);
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 400), {miner_, trader_}));
-  ExpectRefused(Extraction("X", miner_ruc_, "U9", kLon, kLat, 100, miner_), veta::v1::UNIT_UNKNOWN);
+  Extract("L1", 1000_kg);
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 400_kg), {miner_, trader_}));
+  ExpectRefused(Extraction("X", miner_ruc_, "U9", kLon, kLat, 100_kg, miner_),
+                veta::v1::UNIT_UNKNOWN);
   ledger_->Close();
   const auto before = DerivedRows(*store_);
   ASSERT_GT(before.size(), 20u);
@@ -364,9 +368,9 @@ TEST_F(RulesTest, StartUpAppliesTheEntriesTheStateDoesNotHold) {
   EXPECT_TRUE(Audit().status.ok());
   Reopen();
   // The rebuilt state judges as the old one did: what remains of L1 is 600 kg.
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T2", 700), {miner_, trader_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T2", 700_kg), {miner_, trader_}),
                 veta::v1::QUANTITY_EXCEEDS_LOT);
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T2", 600), {miner_, trader_}));
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T2", 600_kg), {miner_, trader_}));
 }
 
 // An applied-entries marker past the log (entries lost from under the state) stops start-up.
@@ -385,9 +389,9 @@ class RulesOnDiskTest : public RulesTest {
 };
 
 TEST_F(RulesOnDiskTest, AuditReplaysTheRulesAndComparesTheState) {
-  Extract("L1", 1000);
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400), {miner_, plant_}));
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100, miner_),
+  Extract("L1", 1000_kg);
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 400_kg), {miner_, plant_}));
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon + 0.05, kLat, 100_kg, miner_),
                 veta::v1::POINT_OUTSIDE_UNIT);
   ledger_->Close();
   ledger_.reset();
@@ -398,7 +402,7 @@ TEST_F(RulesOnDiskTest, AuditReplaysTheRulesAndComparesTheState) {
     auto store = *RocksStore::Open(DatabasePath(dir_.path()), RocksStore::Mode::kReadWrite);
     veta::v1::Lot lot;
     ASSERT_TRUE(lot.ParseFromString(*store->Get(Family::kState, "LL1")));
-    lot.set_remaining_kg(1000);
+    lot.set_remaining_ore_g(1000_kg);
     ASSERT_TRUE(PutRow(*store, Family::kState, "LL1", lot.SerializeAsString()).ok());
   }
   AuditReport tampered = AuditLedger(dir_.path());
@@ -410,7 +414,7 @@ TEST_F(RulesOnDiskTest, AuditReplaysTheRulesAndComparesTheState) {
 
 TEST_F(RulesOnDiskTest, AuditChecksTheAttemptsChain) {
   for (int i = 0; i < 3; ++i) {
-    ExpectRefused(Extraction(StrCat("X", i), miner_ruc_, "U9", kLon, kLat, 100, miner_),
+    ExpectRefused(Extraction(StrCat("X", i), miner_ruc_, "U9", kLon, kLat, 100_kg, miner_),
                   veta::v1::UNIT_UNKNOWN);
   }
   ledger_->Close();
@@ -436,23 +440,23 @@ namespace veta {
 namespace {
 
 TEST_F(RulesTest, InactiveUnitUnknownSellerAndInactiveBuyer) {
-  Extract("L1", 100);
+  Extract("L1", 100_kg);
   auto closed = Unit("U1", miner_ruc_, kLon, kLat);
   closed.mutable_unit()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
   closed.mutable_unit()->mutable_status()->set_reason("mercury found");
   ExpectAccepted(Registry(closed));
-  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100, miner_),
+  ExpectRefused(Extraction("X", miner_ruc_, "U1", kLon, kLat, 100_kg, miner_),
                 veta::v1::UNIT_NOT_ACTIVE, "unit U1 is SUSPENDIDO");
-  ExpectRefused(Sale(SaleOf("L1", Ruc("1099999999"), plant_ruc_, "P1", 10), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", Ruc("1099999999"), plant_ruc_, "P1", 10_kg), {miner_, plant_}),
                 veta::v1::SELLER_UNKNOWN);
   auto suspended = PartyRecord(plant_ruc_, veta::v1::PLANT, plant_);
   suspended.mutable_party()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
   suspended.mutable_party()->mutable_status()->set_reason("no environmental permit");
   ExpectAccepted(Registry(suspended));
-  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10), {miner_, plant_}),
+  ExpectRefused(Sale(SaleOf("L1", miner_ruc_, plant_ruc_, "P1", 10_kg), {miner_, plant_}),
                 veta::v1::BUYER_NOT_ACTIVE, "no environmental permit");
   // Another buyer is fine: the lot itself is clean.
-  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10), {miner_, trader_}));
+  ExpectAccepted(Sale(SaleOf("L1", miner_ruc_, trader_ruc_, "T1", 10_kg), {miner_, trader_}));
 }
 
 }  // namespace

@@ -114,37 +114,38 @@ TEST_F(SecurityTest, NoRecordKindCanBeRolledBack) {
   // The parameters are a record like any other.
   veta::v1::RegistryRecord params;
   auto* p = params.mutable_parameters();
-  p->mutable_grade_default()->set_min(1);
-  p->mutable_grade_default()->set_max(100);
-  p->mutable_recovery()->set_min(0.5);
-  p->mutable_recovery()->set_max(0.95);
-  p->set_selector_daily_limit_kg(200);
-  p->set_cash_flag_threshold_pen(1000);
-  p->set_volume_jump_factor(5);
+  p->mutable_grade_ppb_default()->set_min(1_gpt);
+  p->mutable_grade_ppb_default()->set_max(100_gpt);
+  p->mutable_recovery_ppm()->set_min(50_pct);
+  p->mutable_recovery_ppm()->set_max(95_pct);
+  p->set_selector_daily_limit_g(200_kg);
+  p->set_cash_flag_threshold_cents(1000_soles);
+  p->set_volume_jump_percent(500);
   const std::string first = Registry(params);
   const uint64_t first_seq = ExpectAccepted(first).sequence;
-  p->set_cash_flag_threshold_pen(5000);
+  p->set_cash_flag_threshold_cents(5000_soles);
   ExpectAccepted(Registry(params));
   ExpectReplayRefused(WithSignature(first, key_a_), first_seq);
   ledger_->Close();
   const AuditReport report = Audit();
   EXPECT_TRUE(report.status.ok()) << report.status;
   Reopen();
-  EXPECT_EQ(Current(RecordKind::kParameters, "").record.parameters().cash_flag_threshold_pen(),
-            5000);
+  EXPECT_EQ(Current(RecordKind::kParameters, "").record.parameters().cash_flag_threshold_cents(),
+            5000_soles);
 }
 
 // Every payload kind: the same statement with a signature added is the same entry.
 TEST_F(SecurityTest, EveryPayloadKindIsRecordedOnceWhoeverSigns) {
-  const std::string extraction = Extraction("L1", miner_a_, "UA", kLonA, kLatA, 1000, key_a_);
+  const std::string extraction = Extraction("L1", miner_a_, "UA", kLonA, kLatA, 1000_kg, key_a_);
   const uint64_t x = ExpectAccepted(extraction).sequence;
   ExpectReplayRefused(WithSignature(extraction, trader_key_), x);
 
-  const std::string sale = SellEnvelope("L1", miner_a_, plant_, "P1", 400);
+  const std::string sale = SellEnvelope("L1", miner_a_, plant_, "P1", 400_kg);
   const uint64_t s = ExpectAccepted(sale).sequence;
   ExpectReplayRefused(WithSignature(sale, registrar_), s);
 
-  const std::string processing = ProcessEnvelope({{"P1", 400, 0}}, {{"G1", 2.0, 900}});
+  const std::string processing =
+      ProcessEnvelope({{"P1", 400_kg, 0_g}}, {{"G1", 2.0_g, 900_permille}});
   const uint64_t pr = ExpectAccepted(processing).sequence;
   ExpectReplayRefused(WithSignature(processing, trader_key_), pr);
 
@@ -203,8 +204,8 @@ TEST_F(SecurityTest, AReplayInTheSameBatchIsRefused) {
 // 3. A key dropped in a rotation neither signs for its holder nor identifies it over TLS; what
 // it signed before still stands.
 TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
-  Extract("L1", "UA", 1000, 8);
-  const uint64_t sold = Sell("L1", miner_a_, trader_, "T1", 100).sequence;
+  Extract("L1", "UA", 1000_kg, 8_gpt);
+  const uint64_t sold = Sell("L1", miner_a_, trader_, "T1", 100_kg).sequence;
   auto old_info = ledger_->keys().Find(trader_key_.public_key().keyid());
   ASSERT_NE(old_info, nullptr);
   EXPECT_EQ(CallerForKey(old_info.get(), ledger_->store(), ledger_->size()).role, Role::kTrader);
@@ -227,7 +228,7 @@ TEST_F(SecurityTest, AKeyDroppedInARotationNoLongerSignsOrIdentifies) {
   memo.set_text("still me");
   ExpectRefused(Sign(kMemoType, memo, {trader_key_}), veta::v1::KEY_NOT_IN_FORCE,
                 StrCat("no longer signs for party:", trader_));
-  veta::v1::Sale resale = SaleOf("T1", trader_, plant_, "P9", 10);
+  veta::v1::Sale resale = SaleOf("T1", trader_, plant_, "P9", 10_kg);
   ExpectRefused(Sign(kSaleType, resale, {trader_key_, plant_key_}), veta::v1::KEY_NOT_IN_FORCE);
   ExpectAccepted(Sign(kSaleType, resale, {rotated, plant_key_}));
   // What the old key signed stays verifiable: the sale entry still verifies.
@@ -344,9 +345,9 @@ TEST_F(SecurityTest, AKeyIdentifiesOneHolder) {
 
 // 5. A pre-purchase check tells nothing the caller's role could not read with GetLot.
 TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
-  Extract("L1", "UA", 1000, 8);  // held by miner A
+  Extract("L1", "UA", 1000_kg, 8_gpt);  // held by miner A
   // The trader claims to sell miner A's lot: refused without naming the holder.
-  veta::v1::Sale s = SaleOf("L1", trader_, plant_, "P1", 10);
+  veta::v1::Sale s = SaleOf("L1", trader_, plant_, "P1", 10_kg);
   SubmitResult r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader_key_}));
   EXPECT_EQ(r.refusal, veta::v1::SELLER_DOES_NOT_HOLD_LOT) << r.status;
   EXPECT_EQ(r.status.message().find(miner_a_), std::string::npos) << r.status;
@@ -355,14 +356,14 @@ TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
   // Submitted for real, the same: and the attempt names no unit of someone else's lot.
   ExpectRefused(Sign(kSaleType, s, {trader_key_}), veta::v1::SIGNER_NOT_PARTY);
   s.set_seller_id(miner_a_);
-  s.set_quantity_kg(5000);
+  s.set_quantity_ore_g(5000_kg);
   // The buyer's own check: the lot has less than asked, but how much is the seller's to say.
   r = ledger_->CheckAndWait(Sign(kSaleType, s, {plant_key_}));
   EXPECT_EQ(r.refusal, veta::v1::QUANTITY_EXCEEDS_LOT) << r.status;
   EXPECT_EQ(r.status.message().find("1000"), std::string::npos) << r.status;
   // The seller's check tells it.
   r = ledger_->CheckAndWait(Sign(kSaleType, s, {key_a_}));
-  EXPECT_NE(r.status.message().find("1000.0 kg left"), std::string::npos) << r.status;
+  EXPECT_NE(r.status.message().find("1000.000 kg left"), std::string::npos) << r.status;
   // A check signed by neither party is refused before anything about the lot.
   r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader_key_}));
   EXPECT_EQ(r.refusal, veta::v1::SIGNER_NOT_PARTY) << r.status;
@@ -371,11 +372,11 @@ TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
   p.set_plant_ruc(plant_);
   auto* in = p.add_inputs();
   in->set_lot_id("L1");
-  in->set_gold_g(1);  // the wrong unit: the kind would tell it is ore
+  in->set_gold_mg(1_g);  // the wrong unit: the kind would tell it is ore
   auto* out = p.add_outputs();
   out->set_lot_id("G1");
-  out->set_gold_g(1);
-  out->set_fineness(900);
+  out->set_gold_mg(1_g);
+  out->set_fineness_ppb(900_permille);
   *p.mutable_time() = Now();
   ExpectRefused(Sign(kProcessingType, p, {plant_key_}), veta::v1::PLANT_DOES_NOT_HOLD_LOT,
                 StrCat("lot L1 is not held by ", plant_));
@@ -384,8 +385,8 @@ TEST_F(SecurityTest, RefusalsDoNotTellWhatGetLotHides) {
 // A correction tells nothing of an entry to a signer who is neither a registrar nor one of
 // its parties (else any key could read every sale's parties, entry by entry, with Check).
 TEST_F(SecurityTest, ACorrectionBySomeoneElseTellsNothingOfTheEntry) {
-  Extract("L1", "UA", 1000, 8);
-  const uint64_t sale = Sell("L1", miner_a_, plant_, "P1", 400).sequence;
+  Extract("L1", "UA", 1000_kg, 8_gpt);
+  const uint64_t sale = Sell("L1", miner_a_, plant_, "P1", 400_kg).sequence;
   for (uint64_t target : {sale, uint64_t{1}}) {  // a sale, and a registry record
     const SubmitResult r = ledger_->CheckAndWait(CorrectionEnvelope(target, {trader_key_}));
     EXPECT_EQ(r.refusal, veta::v1::CORRECTION_NOT_AUTHORIZED) << r.status;
@@ -394,7 +395,7 @@ TEST_F(SecurityTest, ACorrectionBySomeoneElseTellsNothingOfTheEntry) {
                      " is signed by an active registrar or by the parties of that entry"));
   }
   // The parties themselves: the plant's lot has moved on, but where to is the plant's to say.
-  Sell("P1", plant_, trader_, "T1", 100);
+  Sell("P1", plant_, trader_, "T1", 100_kg);
   const SubmitResult r = ledger_->CheckAndWait(CorrectionEnvelope(sale, {key_a_, plant_key_}));
   EXPECT_EQ(r.refusal, veta::v1::CORRECTION_BLOCKED) << r.status;
   EXPECT_EQ(r.status.message().find("T1"), std::string::npos) << r.status;
@@ -444,8 +445,8 @@ TEST_F(SecurityTest, TimestampsOutOfRangeAreRefusedAndChangeNothing) {
   x.mutable_point()->set_latitude(kLatA);
   *x.mutable_time() = Now();
   x.mutable_time()->set_nanos(-999999999);
-  x.set_ore_kg(10);
-  x.set_grade_g_per_t(8);
+  x.set_ore_g(10_kg);
+  x.set_grade_ppb(8_gpt);
   const uint64_t size = ledger_->size();
   SubmitResult r = ledger_->SubmitAndWait(Sign(kExtractionType, x, {key_a_}));
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
@@ -465,27 +466,36 @@ TEST_F(SecurityTest, TimestampsOutOfRangeAreRefusedAndChangeNothing) {
   EXPECT_EQ(ledger_->size(), size);
 }
 
-// Numbers out of range: an infinite threshold would never flag, an infinite capacity never
-// refuse.
-TEST_F(SecurityTest, InfiniteNumbersInRecordsAreRefused) {
+// Numbers out of range: a threshold no sale reaches would never flag, a capacity no day fills
+// never refuse (integers now: the largest int64 stands for the infinities of old).
+TEST_F(SecurityTest, OutOfRangeNumbersInRecordsAreRefused) {
   auto plant = PartyRecord(Ruc("2069999994"), veta::v1::PLANT,
                            *PrivateKey::Generate(KeyAlgorithm::kEd25519));
-  plant.mutable_party()->set_processing_capacity_tonnes_per_day(
-      std::numeric_limits<double>::infinity());
+  plant.mutable_party()->set_processing_capacity_ore_g_per_day(std::numeric_limits<int64_t>::max());
+  ExpectRefused(Registry(plant), veta::v1::REGISTRY_RECORD_INVALID, "processing capacity");
+  plant.mutable_party()->set_processing_capacity_ore_g_per_day(-1);
   ExpectRefused(Registry(plant), veta::v1::REGISTRY_RECORD_INVALID, "processing capacity");
   veta::v1::RegistryRecord params;
   auto* p = params.mutable_parameters();
-  p->mutable_grade_default()->set_min(1);
-  p->mutable_grade_default()->set_max(std::numeric_limits<double>::infinity());
-  p->mutable_recovery()->set_min(0.5);
-  p->mutable_recovery()->set_max(0.95);
-  p->set_selector_daily_limit_kg(200);
-  p->set_cash_flag_threshold_pen(1000);
-  p->set_volume_jump_factor(5);
-  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "grade and recovery");
-  p->mutable_grade_default()->set_max(100);
-  p->set_cash_flag_threshold_pen(std::numeric_limits<double>::infinity());
-  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "all finite");
+  p->mutable_grade_ppb_default()->set_min(1_gpt);
+  p->mutable_grade_ppb_default()->set_max(std::numeric_limits<int64_t>::max());
+  p->mutable_recovery_ppm()->set_min(50_pct);
+  p->mutable_recovery_ppm()->set_max(95_pct);
+  p->set_selector_daily_limit_g(200_kg);
+  p->set_cash_flag_threshold_cents(1000_soles);
+  p->set_volume_jump_percent(500);
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "grade bounds in ppb");
+  p->mutable_grade_ppb_default()->set_max(100_gpt);
+  p->mutable_recovery_ppm()->set_max(100.0001_pct);  // a recovery above the whole
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "recovery");
+  p->mutable_recovery_ppm()->set_max(95_pct);
+  p->set_cash_flag_threshold_cents(std::numeric_limits<int64_t>::max());
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "cash threshold");
+  p->set_cash_flag_threshold_cents(1000_soles);
+  p->set_volume_jump_percent(100);  // a sale of the average is no jump
+  ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "volume jump");
+  p->set_volume_jump_percent(500);
+  ExpectAccepted(Registry(params));
 }
 
 // 4. A hostile record is refused on the verification pool, and ordinary traffic goes on.

@@ -95,6 +95,11 @@ extraction() {
 extraction LOT-1 -70.59 -13.04 1500 >x1.json
 "$veta" sign --type extraction --key miner.pem x1.json >x1.env.json
 ok "recorded as entry" "$veta" submit $s x1.env.json
+# Quantities typed in kg are read exactly, to the gram: a fourth decimal is refused, not rounded.
+extraction LOT-9 -70.59 -13.04 1.0005 >x9.json
+refused "oreKg: '1.0005' has 4 decimals; at most 3 are counted" "$veta" sign --type extraction --key miner.pem x9.json
+extraction LOT-9 -70.59 -13.04 1e3 >x9.json
+refused "oreKg: '1e3' is not a decimal number" "$veta" sign --type extraction --key miner.pem x9.json
 extraction LOT-2 -70.50 -13.04 100 >x2.json
 "$veta" sign --type extraction --key miner.pem x2.json >x2.env.json
 refused "\[POINT_OUTSIDE_UNIT\]" "$veta" submit $s x2.env.json
@@ -112,7 +117,9 @@ refused "QUANTITY_EXCEEDS_LOT" "$veta" check $s sale_big.plant.json
 refused "SIGNER_NOT_PARTY" "$veta" submit $s sale.plant.json
 "$veta" sign --add-to sale.plant.json --key miner.pem >sale.both.json
 ok "recorded as entry" "$veta" submit $s sale.both.json
-ok '"remainingKg":500' "$veta" lot $s LOT-1
+# People type kg and g/t; the ledger holds grams (int64, a string in JSON).
+ok '"remainingOreG":"500000"' "$veta" lot $s LOT-1
+ok '"gradePpb":"8500"' "$veta" lot $s LOT-1
 ok '"holderId":"'"$plant_ruc"'"' "$veta" lot $s P-1
 
 # Queries: records now and as of before the import; listings; the attempts log by code.
@@ -134,7 +141,8 @@ refused "MASS_BALANCE_EXCEEDED" "$veta" submit $s proc_big.env.json
 sed 's/"goldG":9.5/"goldG":8/' proc_big.json >proc.json
 "$veta" sign --type processing --key plant.pem proc.json >proc.env.json
 ok "recorded as entry" "$veta" submit $s proc.env.json
-echo "{\"lotId\":\"AU-1\",\"sellerId\":\"$plant_ruc\",\"buyerRuc\":\"$exporter_ruc\",\"buyerLotId\":\"X-1\",\"quantityG\":8,\"pricePen\":2000,\"payment\":\"BANK_TRANSFER\",\"time\":\"$now\"}" >gold.json
+# The integer fields may be given as they are, too: 8,000 mg, S/ 2,000.00.
+echo "{\"lotId\":\"AU-1\",\"sellerId\":\"$plant_ruc\",\"buyerRuc\":\"$exporter_ruc\",\"buyerLotId\":\"X-1\",\"quantityMg\":\"8000\",\"priceCents\":200000,\"payment\":\"BANK_TRANSFER\",\"time\":\"$now\"}" >gold.json
 "$veta" sign --type sale --key plant.pem gold.json >gold.1.json
 "$veta" sign --add-to gold.1.json --key exporter.pem >gold.env.json
 ok "recorded as entry" "$veta" submit $s gold.env.json
@@ -143,7 +151,7 @@ echo "{\"lotId\":\"X-1\",\"exporterRuc\":\"$exporter_ruc\",\"destinationCountry\
 ok "recorded as entry" "$veta" submit $s export.env.json
 ok "extraction at unit CM-0042 dept 17" "$veta" lineage $s X-1
 grep -q "EXPORTED to CH" out.txt || fail "lineage shows the export"
-grep -q "unit CM-0042.*100.00%" out.txt || fail "lineage shows the unit's share"
+grep -q "unit CM-0042.*100.0000%  7.200 g" out.txt || fail "lineage shows the unit's share"
 ok "X-1" "$veta" lineage $s --unit CM-0042
 ok "digraph lineage" "$veta" lineage $s X-1 --format dot
 if command -v dot >/dev/null; then
@@ -152,7 +160,7 @@ fi
 refused "give one root" "$veta" lineage $s X-1 --unit CM-0042
 ok "saved to cert.json" "$veta" certificate $s --out cert.json X-1
 ok "verified: Oro formal certificate of lot X-1" "$veta" verify-certificate --authority data/authority.pub.pem cert.json
-grep -q "100.00% from unit CM-0042 (department 17)" out.txt || fail "certificate origin"
+grep -q "100.0000% (7.200 g) from unit CM-0042 (department 17)" out.txt || fail "certificate origin"
 sed 's/X-1/X-2/' cert.json >forged.json
 refused "NOT VERIFIED" "$veta" verify-certificate --authority data/authority.pub.pem forged.json
 refused "CERTIFICATE_REFUSED" "$veta" certificate $s --out ore.json LOT-1
@@ -165,10 +173,10 @@ ok "recorded as entry" "$veta" submit $s sale2.env.json
 sale2=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
 refused "CORRECTION_NOT_AUTHORIZED" "$veta" correct $s "$sale2" --reason "wrong buyer" --key miner.pem
 ok "entry $sale2 voided by correction entry" "$veta" correct $s "$sale2" --reason "wrong buyer" --key dgfm.pem
-ok '"remainingKg":500' "$veta" lot $s LOT-1
+ok '"remainingOreG":"500000"' "$veta" lot $s LOT-1
 ok '"EPCISDocument"' "$veta" export epcis $s
 ok "TransformationEvent" "$veta" export epcis $s --lot AU-1
-ok "traced in full to registered units: 7.200 g = 100.0%" "$veta" report indicators $s
+ok "traced in full to registered units: 7.200 g = 100.0000%" "$veta" report indicators $s
 ok "MASS_BALANCE_EXCEEDED" "$veta" report indicators $s
 
 kill -TERM "$pid"; wait "$pid"; pid=

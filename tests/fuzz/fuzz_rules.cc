@@ -120,8 +120,8 @@ class Rules {
     x.mutable_point()->set_longitude(fz::kUnitLon);
     x.mutable_point()->set_latitude(fz::kUnitLat);
     *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_kg(100000);
-    x.set_grade_g_per_t(8);
+    x.set_ore_g(fz::kSeedLotOreG);
+    x.set_grade_ppb(fz::kSeedLotGradePpb);
     x.set_nonce(1);
     VETA_FUZZ_CHECK(Accept(Sign(veta::kExtractionType, x.SerializeAsString(), {miner_})) ==
                     fz::kSeedLotEntry);
@@ -132,8 +132,8 @@ class Rules {
     ore.set_seller_id(fz::MinerRuc());
     ore.set_buyer_ruc(fz::PlantRuc());
     ore.set_buyer_lot_id(std::string(fz::kPlantLot));
-    ore.set_quantity_kg(fz::kPlantLotKg);
-    ore.set_price_pen(fz::kPlantLotKg * 20);
+    ore.set_quantity_ore_g(fz::kPlantLotOreG);
+    ore.set_price_cents(fz::kPlantLotOreG * 2);  // S/ 20 a kg
     ore.set_payment(veta::v1::BANK_TRANSFER);
     *ore.mutable_time() = TimeUtil::GetCurrentTime();
     ore.set_nonce(2);
@@ -143,11 +143,11 @@ class Rules {
     p.set_plant_ruc(fz::PlantRuc());
     auto* in = p.add_inputs();
     in->set_lot_id(std::string(fz::kPlantLot));
-    in->set_ore_kg(fz::kProcessedKg);
+    in->set_ore_g(fz::kProcessedOreG);
     auto* out = p.add_outputs();
     out->set_lot_id(std::string(fz::kGoldLot));
-    out->set_gold_g(fz::kGoldLotG);
-    out->set_fineness(fz::kGoldFineness);
+    out->set_gold_mg(fz::kGoldLotMg);
+    out->set_fineness_ppb(fz::kGoldFinenessPpb);
     *p.mutable_time() = TimeUtil::GetCurrentTime();
     p.set_nonce(3);
     VETA_FUZZ_CHECK(Accept(Sign(veta::kProcessingType, p.SerializeAsString(), {plant_})) ==
@@ -157,8 +157,8 @@ class Rules {
     gold.set_seller_id(fz::PlantRuc());
     gold.set_buyer_ruc(fz::ExporterRuc());
     gold.set_buyer_lot_id(std::string(fz::kExportLot));
-    gold.set_quantity_g(fz::kExportLotG);
-    gold.set_price_pen(fz::kExportLotG * 300);
+    gold.set_quantity_mg(fz::kExportLotMg);
+    gold.set_price_cents(fz::kExportLotMg * 30);  // S/ 300 a gram
     gold.set_payment(veta::v1::BANK_TRANSFER);
     *gold.mutable_time() = TimeUtil::GetCurrentTime();
     gold.set_nonce(4);
@@ -367,7 +367,7 @@ class Rules {
     u->set_ubigeo("170101");  // Tambopata, Madre de Dios
     u->set_geometry_geojson(Square(fz::kUnitLon, fz::kUnitLat, 0.01));
     u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_tonnes_per_day(350);
+    u->set_capacity_ore_g_per_day(350000000);  // 350 t/day
     u->mutable_status()->set_status(veta::v1::VIGENTE);
     return r;
   }
@@ -383,7 +383,7 @@ class Rules {
     *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
     *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
     *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_tonnes_per_day(100);
+    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100000000);  // 100 t
     return r;
   }
 

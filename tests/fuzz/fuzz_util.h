@@ -43,15 +43,18 @@ inline constexpr double kUnitLon = -69.9, kUnitLat = -12.6;  // unit U1: 0.02-de
 inline constexpr std::string_view kUnitCode = "U1";
 inline constexpr std::string_view kSelectorDni = "45678912";
 inline constexpr std::string_view kSeedLot = "L0";  // extracted at start-up, 100 t at 8 g/t
-// Then, at start-up: the miner sells kPlantLotKg of kSeedLot to the plant (kPlantLot); the plant
-// processes kProcessedKg of it into kGoldLotG of gold at kGoldFineness (kGoldLot; the mass
-// balance allows 5,000 kg x 8 g/t x 0.95 x 1.02 = 38.76 g fine, this is 36 g); and sells
-// kExportLotG of that gold to the exporter (kExportLot), which may export it.
+// Then, at start-up: the miner sells kPlantLotOreG of kSeedLot to the plant (kPlantLot); the
+// plant processes kProcessedOreG of it into kGoldLotMg of gold at kGoldFinenessPpb (kGoldLot;
+// the mass balance allows 5,000 kg x 8 g/t x 0.95 x 1.02 = 38.76 g fine, this is 36 g); and
+// sells kExportLotMg of that gold to the exporter (kExportLot), which may export it.
 inline constexpr std::string_view kPlantLot = "PL0";
 inline constexpr std::string_view kGoldLot = "AU0";
 inline constexpr std::string_view kExportLot = "XU0";
-inline constexpr double kPlantLotKg = 20000, kProcessedKg = 5000;
-inline constexpr double kGoldLotG = 40, kGoldFineness = 900, kExportLotG = 30;
+// Grams of ore, milligrams of gold, ppb (core/units.h).
+inline constexpr int64_t kPlantLotOreG = 20000000, kProcessedOreG = 5000000;  // 20 t, 5 t
+inline constexpr int64_t kGoldLotMg = 40000, kGoldFinenessPpb = 900000000;    // 40 g at 900
+inline constexpr int64_t kExportLotMg = 30000;                                // 30 g
+inline constexpr int64_t kSeedLotOreG = 100000000, kSeedLotGradePpb = 8000;   // 100 t, 8 g/t
 // The entries fuzz_rules' start-up writes (0 is the genesis; 1-8 the registry records), which
 // correction seeds name.
 inline constexpr uint64_t kRegistrarEntry = 1;

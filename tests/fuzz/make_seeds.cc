@@ -15,6 +15,7 @@
 #include "core/note.h"
 #include "core/sha256.h"
 #include "core/strings.h"
+#include "tests/core/test_units.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "veta/v1/ledger.pb.h"
 
@@ -62,7 +63,7 @@ std::string CsvQuote(std::string_view s) {
 }
 
 veta::v1::Extraction Extraction(const std::string& lot, const std::string& extractor, double lon,
-                                double lat, double kg) {
+                                double lat, int64_t ore_g) {
   veta::v1::Extraction x;
   x.set_lot_id(lot);
   x.set_extractor_id(extractor);
@@ -70,21 +71,21 @@ veta::v1::Extraction Extraction(const std::string& lot, const std::string& extra
   x.mutable_point()->set_longitude(lon);
   x.mutable_point()->set_latitude(lat);
   google::protobuf::util::TimeUtil::FromString("2026-06-01T15:00:00Z", x.mutable_time());
-  x.set_ore_kg(kg);
-  x.set_grade_g_per_t(8);
+  x.set_ore_g(ore_g);
+  x.set_grade_ppb(8_gpt);
   x.set_nonce(7);
   return x;
 }
 
 veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std::string& buyer,
-                    const std::string& buyer_lot, double kg, veta::v1::PaymentMethod payment) {
+                    const std::string& buyer_lot, int64_t ore_g, veta::v1::PaymentMethod payment) {
   veta::v1::Sale s;
   s.set_lot_id(lot);
   s.set_seller_id(seller);
   s.set_buyer_ruc(buyer);
   s.set_buyer_lot_id(buyer_lot);
-  s.set_quantity_kg(kg);
-  s.set_price_pen(kg * 20);
+  s.set_quantity_ore_g(ore_g);
+  s.set_price_cents(ore_g * 2);  // S/ 20 a kg
   s.set_payment(payment);
   google::protobuf::util::TimeUtil::FromString("2026-06-01T16:00:00Z", s.mutable_time());
   s.set_nonce(8);
@@ -93,13 +94,13 @@ veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std
 
 struct ProcessingIn {
   std::string lot;
-  double ore_kg = 0;
-  double gold_g = 0;
+  int64_t ore_g = 0;
+  int64_t gold_mg = 0;
 };
 struct ProcessingOut {
   std::string lot;
-  double gold_g = 0;
-  double fineness = 0;
+  int64_t gold_mg = 0;
+  int64_t fineness_ppb = 0;
 };
 veta::v1::Processing Processing(const std::vector<ProcessingIn>& inputs,
                                 const std::vector<ProcessingOut>& outputs) {
@@ -108,14 +109,14 @@ veta::v1::Processing Processing(const std::vector<ProcessingIn>& inputs,
   for (const auto& in : inputs) {
     auto* i = p.add_inputs();
     i->set_lot_id(in.lot);
-    i->set_ore_kg(in.ore_kg);
-    i->set_gold_g(in.gold_g);
+    i->set_ore_g(in.ore_g);
+    i->set_gold_mg(in.gold_mg);
   }
   for (const auto& out : outputs) {
     auto* o = p.add_outputs();
     o->set_lot_id(out.lot);
-    o->set_gold_g(out.gold_g);
-    o->set_fineness(out.fineness);
+    o->set_gold_mg(out.gold_mg);
+    o->set_fineness_ppb(out.fineness_ppb);
   }
   google::protobuf::util::TimeUtil::FromString("2026-06-01T17:00:00Z", p.mutable_time());
   p.set_nonce(9);
@@ -166,9 +167,10 @@ int main(int argc, char** argv) {
   memo.set_text("a memo for the fuzzers");
   memo.set_nonce(1);
   const std::string memo_env = Envelope(veta::kMemoType, memo, {alice});
-  const auto extraction = Extraction("L1", fz::MinerRuc(), fz::kUnitLon, fz::kUnitLat, 1000);
+  const auto extraction = Extraction("L1", fz::MinerRuc(), fz::kUnitLon, fz::kUnitLat, 1000_kg);
   const std::string extraction_env = Envelope(veta::kExtractionType, extraction, {*ecdsa});
-  const auto sale = Sale("L1", fz::MinerRuc(), fz::PlantRuc(), "P1", 400, veta::v1::BANK_TRANSFER);
+  const auto sale =
+      Sale("L1", fz::MinerRuc(), fz::PlantRuc(), "P1", 400_kg, veta::v1::BANK_TRANSFER);
   const std::string sale_env = Envelope(veta::kSaleType, sale, {alice, bob});
   veta::v1::RegistryRecord record;
   auto* z = record.mutable_zone();
@@ -275,31 +277,31 @@ int main(int argc, char** argv) {
   const std::string dni(fz::kSelectorDni);
   Write("fuzz_rules", "extraction",
         Rules(RulesHeader(false, fz::kSignParties, true, true),
-              Extraction("X", miner, fz::kUnitLon, fz::kUnitLat, 1000)));
+              Extraction("X", miner, fz::kUnitLon, fz::kUnitLat, 1000_kg)));
   Write("fuzz_rules", "extraction-selector",
         Rules(RulesHeader(false, fz::kSignParties, true, true),
-              Extraction("S", dni, fz::kUnitLon + 0.005, fz::kUnitLat - 0.005, 20)));
+              Extraction("S", dni, fz::kUnitLon + 0.005, fz::kUnitLat - 0.005, 20_kg)));
   Write("fuzz_rules", "extraction-in-zone",
         Rules(RulesHeader(false, fz::kSignParties, true, true),
-              Extraction("Z", miner, fz::kUnitLon + 0.008, fz::kUnitLat + 0.008, 10)));
+              Extraction("Z", miner, fz::kUnitLon + 0.008, fz::kUnitLat + 0.008, 10_kg)));
   Write("fuzz_rules", "extraction-stranger",
         Rules(RulesHeader(false, fz::kSignStranger, true, true),
-              Extraction("Q", miner, fz::kUnitLon, fz::kUnitLat, 10)));
+              Extraction("Q", miner, fz::kUnitLon, fz::kUnitLat, 10_kg)));
   Write("fuzz_rules", "extraction-old-time",
         Rules(RulesHeader(false, fz::kSignMiner, false, false),
-              Extraction("T", miner, fz::kUnitLon, fz::kUnitLat, 10)));
+              Extraction("T", miner, fz::kUnitLon, fz::kUnitLat, 10_kg)));
   Write("fuzz_rules", "sale-to-plant",
         Rules(RulesHeader(true, fz::kSignParties, true, true),
-              Sale(std::string(fz::kSeedLot), miner, plant, "P", 100, veta::v1::BANK_TRANSFER)));
+              Sale(std::string(fz::kSeedLot), miner, plant, "P", 100_kg, veta::v1::BANK_TRANSFER)));
   Write("fuzz_rules", "sale-cash",
         Rules(RulesHeader(true, fz::kSignMinerPlant, true, true),
-              Sale(std::string(fz::kSeedLot), miner, plant, "C", 5000, veta::v1::CASH)));
+              Sale(std::string(fz::kSeedLot), miner, plant, "C", 5000_kg, veta::v1::CASH)));
   Write("fuzz_rules", "sale-to-trader",
         Rules(RulesHeader(true, fz::kSignParties, true, true),
-              Sale(std::string(fz::kSeedLot), miner, trader, "T", 10, veta::v1::BANK_TRANSFER)));
+              Sale(std::string(fz::kSeedLot), miner, trader, "T", 10_kg, veta::v1::BANK_TRANSFER)));
   Write("fuzz_rules", "sale-miner-only",
         Rules(RulesHeader(true, fz::kSignMiner, true, true),
-              Sale(std::string(fz::kSeedLot), miner, plant, "M", 10, veta::v1::BANK_TRANSFER)));
+              Sale(std::string(fz::kSeedLot), miner, plant, "M", 10_kg, veta::v1::BANK_TRANSFER)));
   // Custody (header bits 5-6): processing, export and correction, naming the lots and entries
   // fuzz_rules' start-up writes (kPlantLot, kGoldLot, kExportLot; fuzz_util.h).
   using fz::CustodyHeader;
@@ -307,26 +309,28 @@ int main(int argc, char** argv) {
   // 1,000 kg at 8 g/t allow 7.752 g fine: 7 g at 900 is 6.3 g, 9 g at 900 is 8.1 g.
   Write("fuzz_rules", "processing",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{plant_lot, 1000}}, {{"AU", 7, 900}})));
+              Processing({{plant_lot, 1000_kg}}, {{"AU", 7_g, 900_permille}})));
   Write("fuzz_rules", "processing-two-outputs",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{plant_lot, 500}}, {{"AU", 2, 900}, {"AG", 1.5, 990}})));
+              Processing({{plant_lot, 500_kg}},
+                         {{"AU", 2_g, 900_permille}, {"AG", 1.5_g, 990_permille}})));
   Write("fuzz_rules", "processing-mass-balance",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{plant_lot, 1000}}, {{"AU", 9, 900}})));
+              Processing({{plant_lot, 1000_kg}}, {{"AU", 9_g, 900_permille}})));
   Write("fuzz_rules", "processing-not-held",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{std::string(fz::kSeedLot), 1000}}, {{"AU", 1, 900}})));
+              Processing({{std::string(fz::kSeedLot), 1000_kg}}, {{"AU", 1_g, 900_permille}})));
   // Re-melting gold, and blending it with ore.
   Write("fuzz_rules", "processing-remelt",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{gold_lot, 0, 2}}, {{"AU", 1.9, 940}})));
-  Write("fuzz_rules", "processing-blend",
-        Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
-              Processing({{gold_lot, 0, 1}, {plant_lot, 200}}, {{"AU", 2, 950}})));
+              Processing({{gold_lot, 0_kg, 2_g}}, {{"AU", 1.9_g, 940_permille}})));
+  Write(
+      "fuzz_rules", "processing-blend",
+      Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignParties, true, true),
+            Processing({{gold_lot, 0_kg, 1_g}, {plant_lot, 200_kg}}, {{"AU", 2_g, 950_permille}})));
   Write("fuzz_rules", "processing-miner-signs",
         Rules(CustodyHeader(fz::kCustodyProcessing, fz::kSignMiner, true, true),
-              Processing({{plant_lot, 100}}, {{"AU", 0.5, 900}})));
+              Processing({{plant_lot, 100_kg}}, {{"AU", 0.5_g, 900_permille}})));
   Write("fuzz_rules", "export",
         Rules(CustodyHeader(fz::kCustodyExport, fz::kSignParties, true, false),
               Export(export_lot, "CH", "DAM-2026-0001")));
@@ -357,21 +361,21 @@ int main(int argc, char** argv) {
         Rules(CustodyHeader(fz::kCustodyCorrection, fz::kSignParties, true, false),
               Correction(1'000'000, "no such entry")));
   // Gold sold by the gram: to the exporter, and to the trader.
-  auto gold_sale = [&](const std::string& buyer, const std::string& buyer_lot, double grams) {
-    auto s = Sale(gold_lot, plant, buyer, buyer_lot, 0, veta::v1::BANK_TRANSFER);
-    s.set_quantity_g(grams);
-    s.set_price_pen(grams * 300);
+  auto gold_sale = [&](const std::string& buyer, const std::string& buyer_lot, int64_t mg) {
+    auto s = Sale(gold_lot, plant, buyer, buyer_lot, 0_kg, veta::v1::BANK_TRANSFER);
+    s.set_quantity_mg(mg);
+    s.set_price_cents(mg * 30);  // S/ 300 a gram
     return s;
   };
   Write("fuzz_rules", "sale-gold-to-exporter",
         Rules(RulesHeader(true, fz::kSignParties, true, true),
-              gold_sale(fz::ExporterRuc(), "XG", 2)));
+              gold_sale(fz::ExporterRuc(), "XG", 2_g)));
   Write("fuzz_rules", "sale-gold-to-trader",
-        Rules(RulesHeader(true, fz::kSignParties, true, true), gold_sale(trader, "TG", 1)));
+        Rules(RulesHeader(true, fz::kSignParties, true, true), gold_sale(trader, "TG", 1_g)));
   // Regressions: times far outside google.protobuf.Timestamp's range (their microseconds
   // overflowed int64 in the rules).
   for (const int64_t seconds : {int64_t{1'000'000'000'000'000}, int64_t{-1'000'000'000'000'000}}) {
-    auto x = Extraction("W", miner, fz::kUnitLon, fz::kUnitLat, 10);
+    auto x = Extraction("W", miner, fz::kUnitLon, fz::kUnitLat, 10_kg);
     x.mutable_time()->set_seconds(seconds);
     Write("fuzz_rules", seconds > 0 ? "extraction-time-far-future" : "extraction-time-far-past",
           Rules(RulesHeader(false, fz::kSignParties, false, true), x));

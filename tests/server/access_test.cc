@@ -50,9 +50,9 @@ class AccessTest : public testing::RegistryFixture {
     ExpectAccepted(Sign(kKeyRegistrationType, regulator, {authority_}));
     // The miner's lot, and one refused attempt.
     extraction_entry_ =
-        ExpectAccepted(Extraction("L1", miner_ruc_, "U1", -69.9, -12.6, 100, keys_.at("miner")))
+        ExpectAccepted(Extraction("L1", miner_ruc_, "U1", -69.9, -12.6, 100_kg, keys_.at("miner")))
             .sequence;
-    ExpectRefused(Extraction("L2", miner_ruc_, "U9", -69.9, -12.6, 100, keys_.at("miner")),
+    ExpectRefused(Extraction("L2", miner_ruc_, "U9", -69.9, -12.6, 100_kg, keys_.at("miner")),
                   veta::v1::UNIT_UNKNOWN);
 
     const PrivateKey server_key = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
