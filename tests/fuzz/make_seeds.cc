@@ -24,6 +24,7 @@ namespace {
 using veta::PrivateKey;
 using veta::StrCat;
 namespace fz = veta::fuzz;
+using namespace veta::test_unit_literals;  // NOLINT: 1000_kg, 8_gpt, 7_g, 900_permille
 
 std::filesystem::path root;
 
