@@ -48,12 +48,4 @@ class KeyRing {
 // (Unauthenticated otherwise). A genesis envelope is checked against the keys it names.
 absl::Status VerifySignatures(const DecodedEnvelope& envelope, const KeyRing& keys);
 
-// Stage 2, in the sequencer, against the state as it stands after every earlier entry:
-// whether `envelope` may become entry `sequence`. `pending` holds the keys registered by
-// earlier entries of the same batch (not yet in `keys`). On success, a key registration's
-// new key is returned in `*new_key`.
-absl::Status CheckRules(const DecodedEnvelope& envelope, uint64_t sequence, const KeyRing& keys,
-                        const std::unordered_map<std::string, uint64_t>& pending,
-                        std::shared_ptr<const KeyInfo>* new_key);
-
 }  // namespace veta

@@ -9,6 +9,7 @@
 #include "core/envelope.h"
 #include "core/keyring.h"
 #include "core/registry.h"
+#include "core/rules/key_registrations.h"
 #include "core/storage/store.h"
 
 namespace veta {

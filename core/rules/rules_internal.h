@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "core/units.h"
 
 namespace veta {
 namespace rules {
@@ -17,6 +18,25 @@ namespace rules {
 using veta::v1::Refusal;
 
 inline constexpr size_t kIdBytesMax = 64;
+inline constexpr int64_t kClockSkewMicros =
+    5 * 60 * 1000000LL;  // how far ahead a declared time may be
+inline constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)
+// Installed capacities, grams of ore a day.
+inline constexpr int64_t kArtisanalGPerDayMax =
+    25 * units::kGramsPerTonne;  // an artisanal producer's unit
+inline constexpr int64_t kSmallGPerDayMax = 350 * units::kGramsPerTonne;  // any unit
+inline constexpr int64_t kPlantGPerDayMax =
+    100000 * units::kGramsPerTonne;  // a plant: far above any in Peru
+// Parameters' ceilings: a selector's daily limit (a unit's), a cash threshold (S/ 1e12).
+inline constexpr int64_t kSelectorGPerDayMax = kSmallGPerDayMax;
+inline constexpr int64_t kCentsMax = 100000000000000;
+inline constexpr int64_t kMassBalanceTolerancePpmDefault = 20000;  // 2%
+inline constexpr size_t kNameBytesMax = 300;
+inline constexpr size_t kTextBytesMax = 2000;  // a note or a status reason: a paragraph
+inline constexpr int kListMax = 1000;  // allowed miners of a unit, allowed units of a selector
+
+// Registry map key: kind || id.
+std::string MapKey(RecordKind kind, std::string_view id);
 
 int64_t Micros(const google::protobuf::Timestamp& t);
 // YYYYMMDD of the day in Peru (UTC-5): the key of daily counters.
@@ -66,6 +86,15 @@ std::optional<Verdict> RuleQuantityInLotUnit(const veta::v1::Lot& lot, bool by_m
                                              std::string_view field_ore_g,
                                              std::string_view field_gold_mg);
 // Fine milligrams out against what the inputs allow.
+// "2026-03-01" (Peru's date of an instant), and a party kind in words.
+std::string Date(int64_t micros);
+const char* PartyKindName(veta::v1::PartyKind kind);
+std::optional<Verdict> RuleExtractorOnUnit(const RecordState& extractor,
+                                           const veta::v1::MiningUnit& unit);
+std::optional<Verdict> RulePointInUnit(geo::Point p, const RecordState& unit);
+std::optional<Verdict> RuleGrade(int64_t grade_ppb, const veta::v1::Parameters& params,
+                                 const std::string& department);
+std::optional<Verdict> RuleBuyerMayBuyOre(const veta::v1::Party& buyer);
 std::optional<Verdict> RuleMassBalance(int64_t fine_out, int64_t ore_fine, int64_t gold_fine,
                                        const veta::v1::Parameters& params);
 
