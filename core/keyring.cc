@@ -1,25 +1,23 @@
 #include "core/keyring.h"
 
-#include <mutex>
-
 #include "core/status_macros.h"
 #include "core/strings.h"
 
 namespace veta {
 
 std::shared_ptr<const KeyInfo> KeyRing::Find(std::string_view keyid) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = keys_.find(std::string(keyid));
   return it == keys_.end() ? nullptr : it->second;
 }
 
 void KeyRing::Add(std::shared_ptr<const KeyInfo> info) {
-  std::unique_lock lock(mu_);
+  absl::WriterMutexLock lock(&mu_);
   keys_[info->key.keyid()] = std::move(info);
 }
 
 size_t KeyRing::size() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return keys_.size();
 }
 

@@ -6,13 +6,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/envelope.h"
 #include "core/keys.h"
 
@@ -34,13 +35,13 @@ std::string EncodeKeyRow(const KeyInfo& info);
 
 class KeyRing {
  public:
-  std::shared_ptr<const KeyInfo> Find(std::string_view keyid) const;
-  void Add(std::shared_ptr<const KeyInfo> info);
-  size_t size() const;
+  std::shared_ptr<const KeyInfo> Find(std::string_view keyid) const ABSL_LOCKS_EXCLUDED(mu_);
+  void Add(std::shared_ptr<const KeyInfo> info) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const KeyInfo>> keys_;  // GUARDED_BY(mu_)
+  mutable absl::Mutex mu_;  // readers share it
+  std::unordered_map<std::string, std::shared_ptr<const KeyInfo>> keys_ ABSL_GUARDED_BY(mu_);
 };
 
 // Stage 1 of the write path, run in parallel: every signature is by a key the ledger knows

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "absl/time/time.h"
 #include "core/check.h"
 #include "core/note.h"
 #include "core/rules/apply.h"
@@ -20,7 +21,8 @@ struct Ledger::Pending {
   absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not verified");
   bool dry_run = false;
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
-  bool ready = false;  // GUARDED_BY(Ledger::mu_)
+  // Guarded by Ledger::mu_ (not annotated: the analysis cannot name another object's mutex).
+  bool ready = false;
 };
 
 namespace {
@@ -141,7 +143,10 @@ absl::Status Ledger::CreateIn(std::shared_ptr<Store> store, const std::string& d
   absl::Status result = absl::UnknownError("genesis not written");
   pending->done = [&result](SubmitResult r) { result = r.status; };
   ledger->ProcessBatch({pending}, /*force_checkpoint=*/true);
-  ledger->closing_ = true;  // no threads were started: nothing to drain
+  {
+    absl::MutexLock lock(&ledger->mu_);
+    ledger->closing_ = true;  // no threads were started: nothing to drain
+  }
   return result;
 }
 
@@ -265,10 +270,13 @@ absl::Status Ledger::Load() {
   } else if (!absl::IsNotFound(published.status())) {
     return published.status();
   }
-  checkpoint_.set_origin(cp.origin);
-  checkpoint_.set_tree_size(cp.size);
-  checkpoint_.set_root_hash(std::string(AsBytes(cp.root)));
-  checkpoint_.set_note(note_text);
+  {
+    absl::MutexLock lock(&checkpoint_mu_);
+    checkpoint_.set_origin(cp.origin);
+    checkpoint_.set_tree_size(cp.size);
+    checkpoint_.set_root_hash(std::string(AsBytes(cp.root)));
+    checkpoint_.set_note(note_text);
+  }
   checkpointed_size_ = cp.size;
   if (cp.size < count) oldest_unchecked_ = std::chrono::steady_clock::now();
   size_.store(count, std::memory_order_release);
@@ -354,7 +362,7 @@ void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_r
   pending->deadline = deadline;
   absl::Status refused;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closing_) {
       refused = absl::UnavailableError("the ledger is shutting down; submit again after restart");
     } else if (!write_failure_.ok()) {
@@ -371,7 +379,7 @@ void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_r
     pending->done(MakeResult(refused));
     return;
   }
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 SubmitResult Ledger::SubmitAndWait(std::string envelope_bytes) {
@@ -386,8 +394,8 @@ void Ledger::VerifyLoop() {
   while (true) {
     work.clear();
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return closing_ || !to_verify_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!closing_ && to_verify_.empty()) work_cv_.Wait(&mu_);
       if (to_verify_.empty()) return;  // closing, and nothing left
       const size_t share = to_verify_.size() / workers_.size() + 1;
       while (!to_verify_.empty() && work.size() < std::min(share, kVerifyTakeMax)) {
@@ -408,42 +416,51 @@ void Ledger::VerifyLoop() {
       p->decoded = std::move(decoded);
     }
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       for (auto& p : work) p->ready = true;
     }
-    ready_cv_.notify_one();
+    ready_cv_.Signal();
   }
 }
 
+bool Ledger::FrontReadyLocked() const { return !order_.empty() && order_.front()->ready; }
+
 void Ledger::SequencerLoop() {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (true) {
-    auto front_ready = [&] { return !order_.empty() && order_.front()->ready; };
-    if (!front_ready()) {
+    if (!FrontReadyLocked()) {
       if (closing_ && order_.empty()) break;
       const bool unchecked = tree_.size() > checkpointed_size_;
       if (!unchecked) {
-        ready_cv_.wait(lock, [&] { return front_ready() || (closing_ && order_.empty()); });
+        while (!FrontReadyLocked() && !(closing_ && order_.empty())) ready_cv_.Wait(&mu_);
         continue;
       }
+      // Until the front is ready, the ledger closes, or the checkpoint is due (steady clock).
       const auto due = oldest_unchecked_ + options_.checkpoint_interval;
-      if (!ready_cv_.wait_until(lock, due, [&] { return front_ready() || closing_; })) {
-        lock.unlock();
+      bool woken = FrontReadyLocked() || closing_;
+      while (!woken) {
+        const auto left = due - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) break;
+        ready_cv_.WaitWithTimeout(&mu_, absl::FromChrono(left));
+        woken = FrontReadyLocked() || closing_;
+      }
+      if (!woken) {
+        mu_.Unlock();
         ProcessBatch({}, /*force_checkpoint=*/true);
-        lock.lock();
+        mu_.Lock();
       }
       continue;
     }
     std::vector<std::shared_ptr<Pending>> batch;
-    while (front_ready() && batch.size() < options_.batch_entries_max) {
+    while (FrontReadyLocked() && batch.size() < options_.batch_entries_max) {
       batch.push_back(std::move(order_.front()));
       order_.pop_front();
     }
-    lock.unlock();
+    mu_.Unlock();
     ProcessBatch(std::move(batch), /*force_checkpoint=*/false);
-    lock.lock();
+    mu_.Lock();
   }
-  lock.unlock();
+  mu_.Unlock();
   if (tree_.size() > checkpointed_size_) ProcessBatch({}, /*force_checkpoint=*/true);
 }
 
@@ -589,7 +606,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
         "the ledger stopped accepting writes after a storage error: ", write_status.message()));
     std::fprintf(stderr, "veta: %s\n", std::string(failure.message()).c_str());
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       write_failure_ = failure;
     }
     for (auto& r : results) {
@@ -608,7 +625,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
         std::fprintf(stderr, "veta: cannot record the latest checkpoint: %s\n",
                      std::string(s.message()).c_str());
       }
-      std::lock_guard lock(checkpoint_mu_);
+      absl::MutexLock lock(&checkpoint_mu_);
       checkpoint_ = std::move(*checkpoint);
     }
   }
@@ -667,11 +684,11 @@ absl::StatusOr<std::string> Ledger::SignNote(std::string_view text) const {
 void Ledger::Close() {
   std::call_once(close_once_, [this] {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       closing_ = true;
     }
-    work_cv_.notify_all();
-    ready_cv_.notify_all();
+    work_cv_.SignalAll();
+    ready_cv_.SignalAll();
     for (auto& w : workers_) w.join();
     if (sequencer_.joinable()) sequencer_.join();
     // Everything is already durable in the WAL; flushing the memtables now makes the next
@@ -735,7 +752,7 @@ absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
 }
 
 veta::v1::Checkpoint Ledger::LatestCheckpoint() const {
-  std::lock_guard lock(checkpoint_mu_);
+  absl::MutexLock lock(&checkpoint_mu_);
   return checkpoint_;
 }
 

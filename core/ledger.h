@@ -26,19 +26,20 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::once_flag
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/envelope.h"
 #include "core/keyring.h"
 #include "core/merkle.h"
@@ -132,7 +133,7 @@ class Ledger {
 
   // Refuses new submissions, finishes those already queued, signs a final checkpoint,
   // syncs and closes. Idempotent.
-  void Close();
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Entries durably committed (the tree size).
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
@@ -145,7 +146,7 @@ class Ledger {
   absl::StatusOr<std::vector<std::string>> ListEntries(uint64_t start, uint32_t limit) const;
   // The sequence of the entry with this leaf hash; NotFound if none.
   absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
-  veta::v1::Checkpoint LatestCheckpoint() const;
+  veta::v1::Checkpoint LatestCheckpoint() const ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
@@ -169,15 +170,18 @@ class Ledger {
                                const std::string& origin, const PrivateKey& authority,
                                const std::string& description);
   void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
-               std::chrono::system_clock::time_point deadline);
+               std::chrono::system_clock::time_point deadline) ABSL_LOCKS_EXCLUDED(mu_);
   void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);
   absl::Status Load();
   // Applies to the state, through ApplyEntry, the entries [applied, count) of a log whose state
   // is behind it (a state rebuilt, a follower catching up); a no-op after a normal run.
   absl::Status ApplyPending(uint64_t count);
-  void VerifyLoop();
-  void SequencerLoop();
-  void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint);
+  void VerifyLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void SequencerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the oldest submission is verified and may be sequenced.
+  bool FrontReadyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint)
+      ABSL_LOCKS_EXCLUDED(mu_, checkpoint_mu_);
   absl::StatusOr<veta::v1::Checkpoint> SignCheckpoint(uint64_t size, const Hash& root) const;
   absl::Status CheckTreeSize(uint64_t tree_size) const;
 
@@ -199,17 +203,17 @@ class Ledger {
   std::chrono::steady_clock::time_point oldest_unchecked_{};
 
   std::atomic<uint64_t> size_{0};
-  mutable std::mutex checkpoint_mu_;
-  veta::v1::Checkpoint checkpoint_;  // GUARDED_BY(checkpoint_mu_)
+  mutable absl::Mutex checkpoint_mu_;
+  veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;             // verify workers wait for work
-  std::condition_variable ready_cv_;            // the sequencer waits for the front to be verified
-  std::deque<std::shared_ptr<Pending>> order_;  // GUARDED_BY(mu_), submission order
-  std::deque<std::shared_ptr<Pending>> to_verify_;  // GUARDED_BY(mu_)
-  bool closing_ = false;                            // GUARDED_BY(mu_)
-  bool workers_done_ = false;                       // GUARDED_BY(mu_)
-  absl::Status write_failure_;                      // GUARDED_BY(mu_)
+  absl::Mutex mu_;
+  absl::CondVar work_cv_;   // verify workers wait for work
+  absl::CondVar ready_cv_;  // the sequencer waits for the front to be verified
+  std::deque<std::shared_ptr<Pending>> order_ ABSL_GUARDED_BY(mu_);  // submission order
+  std::deque<std::shared_ptr<Pending>> to_verify_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool workers_done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status write_failure_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
   std::thread sequencer_;
   std::once_flag close_once_;

@@ -8,7 +8,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include "core/queries.h"
 #include "core/status_macros.h"
@@ -87,13 +86,13 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
                       std::atomic<size_t>* live, std::function<void()> on_done)
       : ledger_(ledger), limits_(limits), held_(held), live_(live), on_done_(std::move(on_done)) {
     ++*live_;
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     MaybeReadLocked();
   }
   ~SubmitStreamReactor() { --*live_; }
 
-  void OnReadDone(bool ok) override {
-    std::unique_lock lock(mu_);
+  void OnReadDone(bool ok) ABSL_LOCKS_EXCLUDED(mu_) override {
+    absl::ReleasableMutexLock lock(&mu_);
     reading_ = false;
     if (!ok) {
       reads_done_ = true;
@@ -159,24 +158,24 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     // No read starts while this batch goes to the ledger: the next batch's envelopes must
     // follow this one's.
     submitting_ = true;
-    lock.unlock();
+    lock.Release();
     for (int i = 0; i < n; ++i) {
       const size_t k = static_cast<size_t>(i);
       ledger_->Submit(
           std::move(envelopes[k]),
           [this, slot, i, charge = charges[k]](SubmitResult r) { OnResult(slot, i, charge, r); });
     }
-    lock.lock();
+    absl::MutexLock relock(&mu_);
     submitting_ = false;
     MaybeWriteLocked();  // an empty batch is answered at once
     MaybeReadLocked();
     MaybeFinishLocked();
   }
 
-  void OnWriteDone(bool ok) override {
+  void OnWriteDone(bool ok) ABSL_LOCKS_EXCLUDED(mu_) override {
     size_t give;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       writing_ = false;
       SubmitBatchResponse().Swap(&current_);  // frees the answers (Clear would keep them)
       ReleaseLocked(current_bytes_, current_envelopes_);
@@ -190,10 +189,10 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     held_->Give(give);
   }
 
-  void OnCancel() override {
+  void OnCancel() ABSL_LOCKS_EXCLUDED(mu_) override {
     size_t give;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       broken_ = true;  // nothing more is written: unsent answers are dropped
       if (waiting_ && held_->Cancel(this)) {
         waiting_ = false;
@@ -207,13 +206,13 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     held_->Give(give);
   }
 
-  void OnDone() override {
+  void OnDone() ABSL_LOCKS_EXCLUDED(mu_) override {
     on_done_();  // the stream counts
     HeldBytes* const held = held_;
     size_t give;
     bool last;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       done_ = true;
       broken_ = true;
       if (waiting_ && held_->Cancel(this)) {
@@ -229,10 +228,10 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
   }
 
   // HeldBytes has room again (called once per WaitIfFull that returned true).
-  void Wake() override {
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_) override {
     bool last;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       waiting_ = false;
       --outstanding_;
       MaybeReadLocked();
@@ -250,12 +249,13 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     SubmitBatchResponse response;
   };
 
-  void OnResult(const std::shared_ptr<Slot>& slot, int i, size_t in_ledger, const SubmitResult& r) {
+  void OnResult(const std::shared_ptr<Slot>& slot, int i, size_t in_ledger, const SubmitResult& r)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     HeldBytes* const held = held_;
     size_t give;
     bool last;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       SubmitResponse* a = slot->response.mutable_answers(i);
       FillAnswer(r, a);
       const size_t take = AnswerBytes(*a) - kEmptyAnswerBytes;
@@ -277,13 +277,13 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
   }
 
   // Counts what a batch brings (the server-wide total too: it is already in memory).
-  void HoldLocked(size_t bytes, size_t envelopes) {
+  void HoldLocked(size_t bytes, size_t envelopes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     held_bytes_ += bytes;
     held_envelopes_ += envelopes;
     held_->Take(bytes);
   }
   // Stops counting; the bytes go back to HeldBytes once the lock is released (give_back_).
-  void ReleaseLocked(size_t bytes, size_t envelopes) {
+  void ReleaseLocked(size_t bytes, size_t envelopes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     held_bytes_ -= bytes;
     held_envelopes_ -= envelopes;
     give_back_ += bytes;
@@ -291,7 +291,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
 
   // Starts the next read unless one is in flight, the stream holds its fill, or the server
   // does (then it waits to be woken).
-  void MaybeReadLocked() {
+  void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reading_ || reads_done_ || submitting_ || waiting_ || done_) return;
     if (held_envelopes_ >= limits_.stream_inflight_max ||
         held_bytes_ >= limits_.stream_held_bytes_max) {
@@ -306,7 +306,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     StartRead(&request_);
   }
 
-  void MaybeWriteLocked() {
+  void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (!writing_ && !slots_.empty() && slots_.front()->remaining == 0) {
       auto slot = std::move(slots_.front());
       slots_.pop_front();
@@ -322,7 +322,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
     }
   }
 
-  void MaybeFinishLocked() {
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reads_done_ && slots_.empty() && !writing_ && !finished_ && !done_) {
       finished_ = true;
       Finish(end_);
@@ -334,19 +334,26 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<SubmitBatch, Su
   HeldBytes* const held_;
   std::atomic<size_t>* const live_;
   const std::function<void()> on_done_;
-  std::mutex mu_;
-  uint64_t carried_ = 0;         // GUARDED_BY(mu_): envelopes this stream has taken
-  SubmitBatch request_;          // GUARDED_BY(mu_)
-  grpc::Status end_;             // GUARDED_BY(mu_): the status the stream finishes with
-  SubmitBatchResponse current_;  // GUARDED_BY(mu_), the write in flight
-  size_t current_bytes_ = 0, current_envelopes_ = 0;  // GUARDED_BY(mu_), its share
-  std::deque<std::shared_ptr<Slot>> slots_;           // GUARDED_BY(mu_), batches in arrival order
-  size_t held_envelopes_ = 0;  // GUARDED_BY(mu_): read, their answers not yet written
-  size_t held_bytes_ = 0;      // GUARDED_BY(mu_): what they hold, in the ledger or here
-  size_t give_back_ = 0;       // GUARDED_BY(mu_): released, to give to HeldBytes after unlock
-  size_t outstanding_ = 0;     // GUARDED_BY(mu_): ledger callbacks and a HeldBytes wait
-  bool reading_ = false, writing_ = false, submitting_ = false, waiting_ = false;
-  bool reads_done_ = false, broken_ = false, finished_ = false, done_ = false;
+  absl::Mutex mu_;
+  uint64_t carried_ ABSL_GUARDED_BY(mu_) = 0;  // envelopes this stream has taken
+  SubmitBatch request_ ABSL_GUARDED_BY(mu_);
+  grpc::Status end_ ABSL_GUARDED_BY(mu_);             // the status the stream finishes with
+  SubmitBatchResponse current_ ABSL_GUARDED_BY(mu_);  // the write in flight
+  size_t current_bytes_ ABSL_GUARDED_BY(mu_) = 0;     // its share
+  size_t current_envelopes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);  // batches in arrival order
+  size_t held_envelopes_ ABSL_GUARDED_BY(mu_) = 0;  // read, their answers not yet written
+  size_t held_bytes_ ABSL_GUARDED_BY(mu_) = 0;      // what they hold, in the ledger or here
+  size_t give_back_ ABSL_GUARDED_BY(mu_) = 0;       // released, to give to HeldBytes after unlock
+  size_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;     // ledger callbacks and a HeldBytes wait
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool submitting_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A stream refused before it starts.
@@ -359,7 +366,7 @@ class DeniedStream final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBat
 }  // namespace
 
 bool HeldBytes::TryTake(size_t n) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (held_ + n > max_) return false;
   held_ += n;
   peak_ = std::max(peak_, held_);
@@ -368,7 +375,7 @@ bool HeldBytes::TryTake(size_t n) {
 }
 
 void HeldBytes::Take(size_t n) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   held_ += n;
   peak_ = std::max(peak_, held_);
   peak_since_trim_ = std::max(peak_since_trim_, held_);
@@ -379,7 +386,7 @@ void HeldBytes::Give(size_t n) {
   std::deque<Waiter*> wake;
   bool trim = false;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     held_ -= std::min(n, held_);
     if (held_ < max_) wake.swap(waiters_);
     // Once what was held has drained, hand the freed memory back to the system: glibc keeps
@@ -399,14 +406,14 @@ void HeldBytes::Give(size_t n) {
 }
 
 bool HeldBytes::WaitIfFull(Waiter* w) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (held_ < max_) return false;
   waiters_.push_back(w);
   return true;
 }
 
 bool HeldBytes::Cancel(Waiter* w) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = std::find(waiters_.begin(), waiters_.end(), w);
   if (it == waiters_.end()) return false;
   waiters_.erase(it);
@@ -414,12 +421,12 @@ bool HeldBytes::Cancel(Waiter* w) {
 }
 
 size_t HeldBytes::held() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return held_;
 }
 
 size_t HeldBytes::peak() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return peak_;
 }
 
@@ -480,7 +487,7 @@ grpc::ServerUnaryReactor* LedgerService::Full(grpc::CallbackServerContext* ctx) 
 }
 
 size_t LedgerService::open_streams() const {
-  std::lock_guard lock(streams_mu_);
+  absl::MutexLock lock(&streams_mu_);
   return open_streams_total_;
 }
 
@@ -746,7 +753,7 @@ grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::Submit
   const size_t colon = who.rfind(':');
   if (!roles_ && colon != std::string::npos) who.resize(colon);  // the address, not the port
   {
-    std::lock_guard lock(streams_mu_);
+    absl::MutexLock lock(&streams_mu_);
     if (open_streams_total_ >= limits_.streams_max) {
       return new DeniedStream(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -764,7 +771,7 @@ grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::Submit
     ++open_streams_total_;
   }
   return new SubmitStreamReactor(ledger_, limits_, &held_, &live_streams_, [this, who] {
-    std::lock_guard lock(streams_mu_);
+    absl::MutexLock lock(&streams_mu_);
     --open_streams_total_;
     if (--open_streams_[who] == 0) open_streams_.erase(who);
   });

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::server {
@@ -71,20 +73,20 @@ class HeldBytes {
   explicit HeldBytes(size_t max) : max_(max) {}
 
   // Takes `n` bytes if the total stays within the bound.
-  bool TryTake(size_t n);
+  bool TryTake(size_t n) ABSL_LOCKS_EXCLUDED(mu_);
   // Takes `n` bytes whatever the total (bytes already received: they must be accounted).
-  void Take(size_t n);
+  void Take(size_t n) ABSL_LOCKS_EXCLUDED(mu_);
   // Gives `n` bytes back and wakes the waiting streams once the total is under the bound.
   // Never call it while holding a lock a Waiter::Wake takes.
-  void Give(size_t n);
+  void Give(size_t n) ABSL_LOCKS_EXCLUDED(mu_);
   // If the total is at or over the bound, queues `w` (to be woken once by Give) and returns
   // true; otherwise false.
-  bool WaitIfFull(Waiter* w);
+  bool WaitIfFull(Waiter* w) ABSL_LOCKS_EXCLUDED(mu_);
   // Takes `w` out of the queue; false if it was not there (being woken, or never queued).
-  bool Cancel(Waiter* w);
+  bool Cancel(Waiter* w) ABSL_LOCKS_EXCLUDED(mu_);
 
-  size_t held() const;
-  size_t peak() const;  // the most held at once since the start
+  size_t held() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t peak() const ABSL_LOCKS_EXCLUDED(mu_);  // the most held at once since the start
   size_t max() const { return max_; }
 
  private:
@@ -93,11 +95,11 @@ class HeldBytes {
   static constexpr size_t kTrimBelowBytes = 1 << 20, kTrimAfterBytes = 16 << 20;
 
   const size_t max_;
-  mutable std::mutex mu_;
-  size_t held_ = 0;              // GUARDED_BY(mu_)
-  size_t peak_ = 0;              // GUARDED_BY(mu_)
-  size_t peak_since_trim_ = 0;   // GUARDED_BY(mu_)
-  std::deque<Waiter*> waiters_;  // GUARDED_BY(mu_)
+  mutable absl::Mutex mu_;
+  size_t held_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t peak_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t peak_since_trim_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 // The number of entries a read sees: all, those up to an entry, or those up to a time.
@@ -164,7 +166,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
 
   // What the service holds now, for tests and operators.
   const HeldBytes& held() const { return held_; }
-  size_t open_streams() const;
+  size_t open_streams() const ABSL_LOCKS_EXCLUDED(streams_mu_);
   // SubmitStream reactors not yet deleted (a stream is deleted once gRPC is done with it and
   // the ledger has answered all it submitted).
   size_t live_streams() const { return live_streams_.load(); }
@@ -191,9 +193,9 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   HeldBytes held_;
   std::atomic<size_t> live_streams_{0};
   mutable std::atomic<uint32_t> entries_page_max_{0};
-  mutable std::mutex streams_mu_;
-  std::map<std::string, size_t> open_streams_;  // GUARDED_BY(streams_mu_), by caller
-  size_t open_streams_total_ = 0;               // GUARDED_BY(streams_mu_)
+  mutable absl::Mutex streams_mu_;
+  std::map<std::string, size_t> open_streams_ ABSL_GUARDED_BY(streams_mu_);  // by caller
+  size_t open_streams_total_ ABSL_GUARDED_BY(streams_mu_) = 0;
 };
 
 }  // namespace veta::server

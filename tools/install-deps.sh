@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Veta builds with, only those missing.
-# Usage: tools/install-deps.sh [--tests]   (--tests adds what the test suite needs)
+# Usage: tools/install-deps.sh [--tests] [--clang]
+#   --tests  adds what the test suite needs
+#   --clang  adds clang (clang, clang++), for the thread-safety build (tools/test.sh --thread-safety)
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libgrpc++-dev librocksdb-dev libssl-dev libsodium-dev libabsl-dev
   graphviz)  # graphviz: `veta lineage --format svg`
-if [[ "${1:-}" == "--tests" ]]; then
-  # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
-    python3-jsonschema python3-rfc3987)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --tests)
+      # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
+      packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
+        python3-jsonschema python3-rfc3987) ;;
+    --clang) packages+=(clang) ;;
+    *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, runs every test (ctest).
-# Usage: tools/test.sh [--sanitize]   (--sanitize: build and test under ASan + UBSan)
+# Usage: tools/test.sh [--sanitize | --thread-safety]
+#   --sanitize       build and test under ASan + UBSan
+#   --thread-safety  build the libraries and programs with clang's thread-safety analysis
+#                    (VETA_THREAD_SAFETY: a guarded member used without its lock does not
+#                    compile) in build-tsa; no tests are built or run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--thread-safety" ]]; then
+  bash tools/install-deps.sh --clang
+  # The analysis is in the front end: no optimisation, no debug info, to keep the build cheap.
+  CC=clang CXX=clang++ cmake -S . -B build-tsa -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DVETA_THREAD_SAFETY=ON -DVETA_WERROR=ON -DVETA_BUILD_TESTS=OFF \
+    -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build build-tsa -j "$(nproc)"
+  exit 0
+fi
 
 bash tools/install-deps.sh --tests
 dir=build-test

@@ -3,18 +3,20 @@
 #include "core/check.h"
 
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace veta {
 
 // Every version of every row: a version is the write that put it (nullopt: deleted).
 struct MemoryStore::Rows {
   using Versions = std::vector<std::pair<uint64_t, std::optional<std::string>>>;
-  mutable std::shared_mutex mu;
-  std::map<std::string, Versions, std::less<>> families[kFamilyCount];  // GUARDED_BY(mu)
-  uint64_t version = 0;                                                 // GUARDED_BY(mu)
+  mutable absl::Mutex mu;  // readers share it
+  std::map<std::string, Versions, std::less<>> families[kFamilyCount] ABSL_GUARDED_BY(mu);
+  uint64_t version ABSL_GUARDED_BY(mu) = 0;
 
   // The value of `versions` as of `at` (nullptr when absent then).
   static const std::string* At(const Versions& versions, uint64_t at) {
@@ -63,7 +65,7 @@ class MemoryCursor final : public Cursor {
 
   void Find(std::string_view key, bool forward, bool inclusive) {
     valid_ = false;
-    std::shared_lock lock(rows_->mu);
+    absl::ReaderMutexLock lock(&rows_->mu);
     const auto& rows = rows_->families[family_];
     if (forward) {
       auto it = inclusive ? rows.lower_bound(key) : rows.upper_bound(key);
@@ -81,7 +83,7 @@ class MemoryCursor final : public Cursor {
 
   void FindLast() {
     valid_ = false;
-    std::shared_lock lock(rows_->mu);
+    absl::ReaderMutexLock lock(&rows_->mu);
     const auto& rows = rows_->families[family_];
     for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
       if (Take(it->first, it->second)) return;
@@ -98,7 +100,7 @@ class MemoryCursor final : public Cursor {
 
 absl::StatusOr<std::string> GetAt(const MemoryStore::Rows& rows, Family family,
                                   std::string_view key, uint64_t at) {
-  std::shared_lock lock(rows.mu);
+  absl::ReaderMutexLock lock(&rows.mu);
   const auto& f = rows.families[static_cast<size_t>(family)];
   auto it = f.find(key);
   const std::string* v = it == f.end() ? nullptr : MemoryStore::Rows::At(it->second, at);
@@ -162,7 +164,7 @@ absl::Status MemoryStore::Write(Batch& batch, bool) {
   if (mine == nullptr || mine->store != this) {
     return absl::InternalError("a batch was written to a store that did not make it");
   }
-  std::unique_lock lock(rows_->mu);
+  absl::WriterMutexLock lock(&rows_->mu);
   const uint64_t version = ++rows_->version;
   for (auto& op : mine->ops) {
     auto& versions = rows_->families[static_cast<size_t>(op.family)][op.key];
@@ -181,7 +183,7 @@ absl::Status MemoryStore::Write(Batch& batch, bool) {
 std::unique_ptr<Reader> MemoryStore::Snapshot() const {
   uint64_t at = 0;
   {
-    std::shared_lock lock(rows_->mu);
+    absl::ReaderMutexLock lock(&rows_->mu);
     at = rows_->version;
   }
   return std::make_unique<MemorySnapshot>(rows_, at);
