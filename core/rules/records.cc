@@ -242,6 +242,14 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
     }
     case veta::v1::RegistryRecord::kParameters: {
       const auto& x = r.parameters();
+      if (x.rules_version() > kRulesVersionLatest) {
+        return absl::InvalidArgumentError(
+            StrCat("the parameters put rules version ", x.rules_version(),
+                   " in force, but this server "
+                   "has the rules up to version ",
+                   kRulesVersionLatest,
+                   ": it cannot judge entries by rules it does not have (upgrade it first)"));
+      }
       // Grades and recovery are ppb and ppm of a whole: at most the whole.
       auto bad = [](const veta::v1::Bounds& b, int64_t whole) {
         return !(b.min() >= 0 && b.max() > b.min() && b.max() <= whole);
@@ -332,7 +340,21 @@ Verdict RuleContext::EvaluateRecord() const {
   // Normally done on the verification pool; here for callers that judge an envelope directly.
   std::optional<geo::Geometry> geometry;
   const absl::Status valid = d.prevalidated ? d.record_status : ValidateRecord(r, &geometry);
-  if (!valid.ok()) return Refuse(veta::v1::REGISTRY_RECORD_INVALID, std::string(valid.message()));
+  if (!valid.ok()) {
+    const bool version = r.has_parameters() && r.parameters().rules_version() > kRulesVersionLatest;
+    return Refuse(version ? veta::v1::RULES_VERSION_INVALID : veta::v1::REGISTRY_RECORD_INVALID,
+                  std::string(valid.message()));
+  }
+  if (r.has_parameters()) {
+    const uint32_t now_in_force = RulesVersion(registry.parameters(delta));
+    if (RulesVersion(r.parameters()) < now_in_force) {
+      return Refuse(veta::v1::RULES_VERSION_INVALID,
+                    StrCat("rules version ", now_in_force,
+                           " is in force; parameters may keep or "
+                           "raise it, never lower it (they name version ",
+                           RulesVersion(r.parameters()), ")"));
+    }
+  }
   if (auto v = RuleRecordVersion()) return *v;
   if (auto v = RuleRecordKeysFree()) return *v;
   if (r.has_unit()) {

@@ -18,6 +18,12 @@ namespace rules {
 using veta::v1::Refusal;
 
 inline constexpr size_t kIdBytesMax = 64;
+// The newest rules this server has (Parameters.rules_version: what each version adds).
+inline constexpr uint32_t kRulesVersionLatest = 2;
+// The rules version the parameters put in force (0 means 1).
+inline uint32_t RulesVersion(const veta::v1::Parameters& p) {
+  return p.rules_version() == 0 ? 1 : p.rules_version();
+}
 inline constexpr int64_t kClockSkewMicros =
     5 * 60 * 1000000LL;  // how far ahead a declared time may be
 inline constexpr int64_t kPeruUtcOffsetMicros = -5 * 3600 * 1000000LL;  // days are Peru's (UTC-5)

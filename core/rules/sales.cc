@@ -30,6 +30,12 @@ Verdict RuleContext::EvaluateSale() const {
     return Refuse(veta::v1::PRICE_INVALID,
                   StrCat("the price is a number of céntimos, 0 or more, not ", x.price_cents()));
   }
+  // Rules v2: how it was paid is part of the sale (cash above the threshold is a red flag).
+  if (RulesVersion(params) >= 2 && x.payment() == veta::v1::PAYMENT_METHOD_UNSPECIFIED) {
+    return Refuse(veta::v1::PAYMENT_METHOD_MISSING,
+                  "under rules version 2 a sale states its payment method (BANK_TRANSFER, CASH "
+                  "or CHECK)");
+  }
   // The parties and their signatures before anything about the lot: what a refusal says of a
   // lot goes only to an envelope its seller or its buyer signed.
   auto seller = FindPerson(x.seller_id());

@@ -461,3 +461,62 @@ TEST_F(RulesTest, InactiveUnitUnknownSellerAndInactiveBuyer) {
 
 }  // namespace
 }  // namespace veta
+
+namespace veta {
+namespace {
+
+class RulesVersionTest : public testing::RegistryFixture {
+ protected:
+  veta::v1::RegistryRecord Parameters(uint32_t version) {
+    veta::v1::RegistryRecord r;
+    auto* p = r.mutable_parameters();
+    p->mutable_grade_ppb_default()->set_min(1_gpt);
+    p->mutable_grade_ppb_default()->set_max(100_gpt);
+    p->mutable_recovery_ppm()->set_min(50_pct);
+    p->mutable_recovery_ppm()->set_max(95_pct);
+    p->set_selector_daily_limit_g(200_kg);
+    p->set_cash_flag_threshold_cents(30000_soles);
+    p->set_volume_jump_percent(500);
+    p->set_rules_version(version);
+    return r;
+  }
+};
+
+// A ledger written under earlier rules replays under them: the rules in force are those the
+// parameters named when an entry was sequenced, and the audit judges each entry by those.
+TEST_F(RulesVersionTest, EntriesAreJudgedByTheRulesInForceWhenTheyWereSequenced) {
+  const std::string miner = Ruc("2060000001"), trader = Ruc("2070000004");
+  auto miner_key = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  auto trader_key = *PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  ExpectAccepted(Registry(Miner(miner, miner_key)));
+  ExpectAccepted(Registry(Unit("U1", miner, kLon, kLat)));
+  ExpectAccepted(Registry(PartyRecord(trader, veta::v1::TRADER, trader_key)));
+  ExpectAccepted(Extraction("L1", miner, "U1", kLon, kLat, 1000_kg, miner_key));
+  // Version 1 (no parameters say otherwise): a sale need not state how it was paid.
+  veta::v1::Sale unpaid = SaleOf("L1", miner, trader, "T1", 100_kg);
+  unpaid.set_payment(veta::v1::PAYMENT_METHOD_UNSPECIFIED);
+  ExpectAccepted(Sign(kSaleType, unpaid, {miner_key, trader_key}));
+  // Version 2 from the entry that records it.
+  ExpectAccepted(Registry(Parameters(2)));
+  unpaid = SaleOf("L1", miner, trader, "T2", 100_kg);
+  unpaid.set_payment(veta::v1::PAYMENT_METHOD_UNSPECIFIED);
+  ExpectRefused(Sign(kSaleType, unpaid, {miner_key, trader_key}), veta::v1::PAYMENT_METHOD_MISSING,
+                "rules version 2");
+  ExpectAccepted(
+      Sign(kSaleType, SaleOf("L1", miner, trader, "T2", 100_kg), {miner_key, trader_key}));
+  // Never lowered; never past what this server has.
+  ExpectRefused(Registry(Parameters(1)), veta::v1::RULES_VERSION_INVALID, "never lower it");
+  ExpectRefused(Registry(Parameters(0)), veta::v1::RULES_VERSION_INVALID, "never lower it");
+  ExpectRefused(Registry(Parameters(3)), veta::v1::RULES_VERSION_INVALID,
+                "has the rules up to version 2");
+  // The replay judges T1 by version 1 and T2 by version 2: the whole log is clean, and a
+  // restart (which applies nothing new) keeps version 2 in force.
+  const AuditReport report = Audit();
+  EXPECT_TRUE(report.status.ok()) << report.status;
+  Reopen();
+  unpaid.set_buyer_lot_id("T3");
+  ExpectRefused(Sign(kSaleType, unpaid, {miner_key, trader_key}), veta::v1::PAYMENT_METHOD_MISSING);
+}
+
+}  // namespace
+}  // namespace veta
