@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "client/address.h"
 #include "core/flags.h"
 #include "core/ledger.h"
 #include "core/strings.h"
@@ -30,7 +31,7 @@ int Fail(const absl::Status& s) {
 
 int main(int argc, char** argv) {
   std::string data_dir = DefaultDataDir();
-  std::string listen = "127.0.0.1:7480";
+  std::string listen = veta::kDefaultServer;
   std::string key_path;
   std::string port_file, tls_cert, tls_key;
   uint64_t verify_threads = 0, batch_max = 2048, checkpoint_ms = 250, queue_max = 100000;
