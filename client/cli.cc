@@ -5,7 +5,6 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include "client/channel.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -16,47 +15,6 @@ std::string DefaultDataDir() {
   if (xdg != nullptr && *xdg != '\0') return StrCat(xdg, "/veta");
   const char* home = std::getenv("HOME");
   return StrCat(home != nullptr ? home : ".", "/.local/share/veta");
-}
-
-absl::Status FromGrpc(const grpc::Status& s, std::string_view server) {
-  if (s.ok()) return absl::OkStatus();
-  // gRPC's own UNAVAILABLE (no connection) has no message of ours; the server's carry one.
-  const bool unreachable = s.error_message().find("connect") != std::string::npos ||
-                           s.error_message().find("DNS") != std::string::npos ||
-                           s.error_message().find("Socket") != std::string::npos;
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE && unreachable) {
-    return absl::UnavailableError(StrCat("cannot reach the server at ", server, ": ",
-                                         s.error_message(), " (is veta-server running?)"));
-  }
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
-
-std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  // TLS when VETA_TLS_CA names the server's certificate (or its CA); VETA_TLS_CERT and
-  // VETA_TLS_KEY present a client certificate, whose key is the caller's identity.
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (const char* ca = std::getenv("VETA_TLS_CA"); ca != nullptr && *ca != '\0') {
-    grpc::SslCredentialsOptions ssl;
-    auto read = [](const char* path) {
-      auto pem = ReadFile(path);
-      if (!pem.ok()) {
-        std::fprintf(stderr, "veta: %s\n", std::string(pem.status().message()).c_str());
-        std::exit(1);
-      }
-      return *pem;
-    };
-    ssl.pem_root_certs = read(ca);
-    const char* cert = std::getenv("VETA_TLS_CERT");
-    const char* key = std::getenv("VETA_TLS_KEY");
-    if (cert != nullptr && *cert != '\0' && key != nullptr && *key != '\0') {
-      ssl.pem_cert_chain = read(cert);
-      ssl.pem_private_key = read(key);
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
-  return veta::v1::Ledger::NewStub(OpenChannel(server, credentials, args));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {

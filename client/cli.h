@@ -9,19 +9,15 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "client/connection.h"
 #include "core/flags.h"
 #include "core/keys.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::client {
 
-inline constexpr char kDefaultServer[] = "127.0.0.1:7480";
-
 // $XDG_DATA_HOME/veta, else ~/.local/share/veta.
 std::string DefaultDataDir();
-// A gRPC status as an absl::Status; UNAVAILABLE says which server could not be reached.
-absl::Status FromGrpc(const grpc::Status& s, std::string_view server);
-std::unique_ptr<veta::v1::Ledger::Stub> Connect(const std::string& server);
 // A client context with a deadline.
 std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
 // A file's contents, or standard input for "-".
@@ -37,8 +33,8 @@ absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf*
 // The authority's public key from a PEM file (a private key's public half is taken too).
 absl::StatusOr<PublicKey> LoadAuthority(const std::string& path);
 
-struct Common {
-  std::string server = kDefaultServer;
+// What a command that calls the server takes: the connection (AddConnectionFlags) and --json.
+struct Common : ConnectionOptions {
   bool json = false;
 };
 

@@ -199,7 +199,7 @@ absl::Status LineageCmd(int argc, char** argv) {
               "or, with --forward, where a lot's, a unit's or a miner's gold went: every lot,\n"
               "holder and export downstream. Each step names its entry: `veta prove N` proves it.\n"
               "Formats: tree (readable), json, dot (Graphviz), svg (needs graphviz).");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("unit", &unit, "Forward from a mining unit (concession code).");
   flags.String("miner", &miner, "Forward from a miner's (RUC) or selector's (DNI) lots.");
   flags.Bool("forward", &forward, "Downstream instead of upstream.");
@@ -233,7 +233,7 @@ absl::Status LineageCmd(int argc, char** argv) {
   request.set_depth_max(static_cast<uint32_t>(std::min<uint64_t>(depth, UINT32_MAX)));
   request.set_fanout_max(static_cast<uint32_t>(std::min<uint64_t>(fanout, UINT32_MAX)));
   request.set_nodes_max(static_cast<uint32_t>(std::min<uint64_t>(lots, UINT32_MAX)));
-  auto stub = Connect(c.server);
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
   // Every page, into one lineage.
   veta::v1::Lineage all;
   for (;;) {
@@ -281,7 +281,7 @@ absl::Status CertificateCmd(int argc, char** argv) {
               "names the entry that is the problem). The file holds the signed statement, the\n"
               "checkpoint and every entry it rests on with its inclusion proof: anyone checks it\n"
               "offline with `veta verify-certificate --authority KEY FILE`.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("out", &out, "Where to save the certificate (JSON); '-' for standard output.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
@@ -291,7 +291,7 @@ absl::Status CertificateCmd(int argc, char** argv) {
   veta::v1::GetCertificateRequest request;
   request.set_lot_id(flags.positional()[0]);
   veta::v1::Certificate cert;
-  auto stub = Connect(c.server);
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
   // A lot newer than the latest checkpoint is UNAVAILABLE until the next one is signed.
   for (int attempt = 0;; ++attempt) {
     auto ctx = Context();
@@ -387,7 +387,7 @@ absl::Status CorrectCmd(int argc, char** argv) {
               "what it consumed. Signed by an active registrar, or by every party the entry\n"
               "needed (the seller and the buyer of a sale; an export: a registrar only). An entry\n"
               "whose lots have moved on is refused: correct what came after it first.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("reason", &reason, "Why the entry is void (recorded with the correction).");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
   bool help;
@@ -416,7 +416,8 @@ absl::Status CorrectCmd(int argc, char** argv) {
   request.set_envelope(envelope.SerializeAsString());
   veta::v1::SubmitResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->Submit(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
   std::printf("entry %llu voided by correction entry %llu\n",
               static_cast<unsigned long long>(entry),
               static_cast<unsigned long long>(response.sequence()));
@@ -432,7 +433,7 @@ absl::Status ExportCmd(int argc, char** argv) {
               "(commissioning), sales (shipping and receiving), processing (transformation),\n"
               "exports (departing), corrections (error declarations). Pages of up to 10,000\n"
               "entries: the next page starts where this one says (stderr).");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("out", &out, "Output file ('-' or empty: standard output).");
   flags.String("lot", &lot, "Only the events that create, consume or export this lot.");
   flags.Uint("start", &start, "First entry to read.");
@@ -447,8 +448,8 @@ absl::Status ExportCmd(int argc, char** argv) {
   request.set_lot_id(lot);
   veta::v1::ExportEpcisResponse response;
   auto ctx = Context(120);
-  RETURN_IF_ERROR(
-      FromGrpc(Connect(c.server)->ExportEpcis(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->ExportEpcis(ctx.get(), request, &response), c.server));
   RETURN_IF_ERROR(WriteOutput(out, response.document() + "\n"));
   std::fprintf(stderr, "%u events; next page: --start %llu\n", response.events(),
                static_cast<unsigned long long>(response.next_start()));
@@ -463,7 +464,7 @@ absl::Status ReportCmd(int argc, char** argv) {
               "The national ASGM policy's traceability indicators, for regulators: the share of\n"
               "exported fine gold whose lineage reaches registered units in full (accepted,\n"
               "unflagged, uncorrected), volumes by department, refusals and red flags by code.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print JSON.");
   flags.Uint("as-of", &as_of, "As of this entry.");
   flags.String("as-of-time", &as_of_time, "As of this time (RFC 3339).");
@@ -477,7 +478,8 @@ absl::Status ReportCmd(int argc, char** argv) {
   RETURN_IF_ERROR(SetAsOf(as_of, as_of_time, request.mutable_as_of()));
   veta::v1::Indicators r;
   auto ctx = Context(120);
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetIndicators(ctx.get(), request, &r), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->GetIndicators(ctx.get(), request, &r), c.server));
   if (c.json) {
     ASSIGN_OR_RETURN(std::string json, MessageToJson(r));
     std::printf("%s\n", json.c_str());

@@ -74,8 +74,9 @@ absl::Status Certgen(int argc, char** argv) {
               "Makes a self-signed TLS certificate for a key. For a client, use the party's\n"
               "registered signing key: the server knows the caller by that key (no CA needed).\n"
               "For the server, give --alt-name for each host name or IP clients connect to.\n"
-              "Clients use TLS when VETA_TLS_CA names the server's certificate, and present\n"
-              "VETA_TLS_CERT with VETA_TLS_KEY.");
+              "Clients use TLS with --tls-ca SERVER.crt (or VETA_TLS_CA), and present their\n"
+              "certificate with --tls-cert CERT.pem --tls-key KEY.pem (or VETA_TLS_CERT,\n"
+              "VETA_TLS_KEY).");
   flags.String("key", &key_path, "The private key (PEM).");
   flags.String("out", &out, "Where to write the certificate.");
   flags.String("name", &name, "Common name.");
@@ -180,7 +181,7 @@ absl::Status Submit(int argc, char** argv) {
               "Submits signed envelopes. One file goes by a unary call, several by one stream;\n"
               "each answer (sequence number and leaf hash, or the refusal) means the entry is on\n"
               "disk. Exits non-zero if any envelope was refused.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print one JSON object per answer.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
@@ -194,7 +195,7 @@ absl::Status Submit(int argc, char** argv) {
     if (!parsed.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", parsed.message()));
     requests.emplace_back().set_envelope(envelope.SerializeAsString());
   }
-  auto stub = Connect(c.server);
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
   std::vector<veta::v1::SubmitResponse> responses;
   if (requests.size() == 1) {
     auto ctx = Context();
@@ -258,7 +259,7 @@ absl::Status Get(int argc, char** argv) {
   Common c;
   Flags flags("veta get [--server HOST:PORT] SEQUENCE",
               "Prints one entry as JSON: its envelope, payload, signatures and hashes.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -270,7 +271,8 @@ absl::Status Get(int argc, char** argv) {
   request.set_sequence(seq);
   veta::v1::GetEntryResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetEntry(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->GetEntry(ctx.get(), request, &response), c.server));
   std::printf("%s\n", EntryToJson(response.entry_bytes()).c_str());
   return absl::OkStatus();
 }
@@ -279,7 +281,7 @@ absl::Status List(int argc, char** argv) {
   Common c;
   uint64_t start = 0, limit = 20;
   Flags flags("veta list [--start N] [--limit N]", "Prints entries as JSON, one per line.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.Uint("start", &start, "First sequence number.");
   flags.Uint("limit", &limit, "How many (the server caps a page).");
   bool help;
@@ -290,8 +292,8 @@ absl::Status List(int argc, char** argv) {
   request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
   veta::v1::ListEntriesResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(
-      FromGrpc(Connect(c.server)->ListEntries(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->ListEntries(ctx.get(), request, &response), c.server));
   for (const auto& e : response.entries())
     std::printf("%s\n", EntryToJson(e.entry_bytes()).c_str());
   return absl::OkStatus();
@@ -303,7 +305,7 @@ absl::Status CheckpointCmd(int argc, char** argv) {
   Flags flags("veta checkpoint [--authority AUTHORITY.pub.pem] [--out FILE]",
               "Prints the latest signed checkpoint (C2SP tlog-checkpoint note). With --authority,\n"
               "verifies its signature first.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("authority", &authority_path, "The authority's public key.");
   flags.String("out", &out, "Also save the note to this file.");
   flags.Bool("json", &c.json, "Print size, root and note as JSON.");
@@ -312,9 +314,9 @@ absl::Status CheckpointCmd(int argc, char** argv) {
   if (help) return absl::OkStatus();
   veta::v1::Checkpoint cp;
   auto ctx = Context();
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
   RETURN_IF_ERROR(
-      FromGrpc(Connect(c.server)->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(), &cp),
-               c.server));
+      FromGrpc(stub->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(), &cp), c.server));
   if (!authority_path.empty()) {
     ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
     ASSIGN_OR_RETURN(note::Checkpoint parsed, OpenCheckpointNote(cp.note(), authority));
@@ -340,7 +342,7 @@ absl::Status Prove(int argc, char** argv) {
               "Fetches the latest checkpoint, the entry and its inclusion proof, and checks them\n"
               "trusting only the authority's public key. Waits for a checkpoint that covers the\n"
               "entry. --out saves entry, proof and checkpoint for `veta verify` (offline).");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("authority", &authority_path, "The authority's public key.");
   flags.String("out", &out, "Save the proof bundle (JSON) here.");
   flags.Uint("wait-ms", &wait_ms, "How long to wait for a checkpoint covering the entry.");
@@ -353,7 +355,7 @@ absl::Status Prove(int argc, char** argv) {
     return absl::InvalidArgumentError("give one SEQUENCE number");
   }
   ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
-  auto stub = Connect(c.server);
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
   veta::v1::ProofBundle bundle;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   while (true) {
@@ -475,7 +477,10 @@ void Usage(FILE* out) {
   for (const auto& [name, command] : Commands()) {
     std::fprintf(out, "  %-19s %s\n", name.c_str(), command.second.c_str());
   }
-  std::fprintf(out, "\n`veta COMMAND --help` tells more. The server defaults to %s.\n",
+  std::fprintf(out,
+               "\n`veta COMMAND --help` tells more. The server defaults to %s.\n"
+               "Over TLS: --tls-ca, --tls-cert, --tls-key (or VETA_TLS_CA, VETA_TLS_CERT,\n"
+               "VETA_TLS_KEY).\n",
                kDefaultServer);
 }
 

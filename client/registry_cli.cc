@@ -27,8 +27,8 @@ void PrintJson(const google::protobuf::Message& m) {
 // is signed as a new version of the record's current version on the server; a record whose
 // current version already says the same is skipped: imports resume.
 absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& all, const PrivateKey& key,
-                           const std::string& server) {
-  auto stub = Connect(server);
+                           const ConnectionOptions& connection) {
+  ASSIGN_OR_RETURN(auto stub, Connect(connection));
   ASSIGN_OR_RETURN(auto versioned, AgainstCurrentVersions(stub.get(), all));
   std::vector<veta::v1::RegistryRecord> records;
   size_t unchanged = 0;
@@ -77,7 +77,7 @@ absl::Status SubmitRecords(const std::vector<veta::v1::RegistryRecord>& all, con
   }
   writer.join();
   if (tty) std::fprintf(stderr, "\n");
-  RETURN_IF_ERROR(FromGrpc(stream->Finish(), server));
+  RETURN_IF_ERROR(FromGrpc(stream->Finish(), connection.server));
   std::printf("%zu records: %zu registered, %zu already registered unchanged, %zu refused\n",
               all.size(), added, present + unchanged, refused.size());
   for (const auto& r : refused) std::printf("  refused %s\n", r.c_str());
@@ -101,7 +101,7 @@ absl::Status RecordCmd(int argc, char** argv) {
               "Shows a registry record (registrar, miner, unit, party, selector, zone or\n"
               "parameters) as it is now, or as it was after an entry or at a time, with the\n"
               "entry that wrote that version. For parameters, ID is \"\".");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.Uint("as-of", &as_of, "Read the registry as it was right after this entry.");
   flags.String("as-of-time", &as_of_time, "Read the registry as it was at this time.");
   bool help;
@@ -116,7 +116,8 @@ absl::Status RecordCmd(int argc, char** argv) {
   RETURN_IF_ERROR(SetAsOf(as_of, as_of_time, request.mutable_as_of()));
   veta::v1::RecordVersion response;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetRecord(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->GetRecord(ctx.get(), request, &response), c.server));
   PrintJson(response);
   return absl::OkStatus();
 }
@@ -128,7 +129,7 @@ absl::Status RecordsCmd(int argc, char** argv) {
   Flags flags("veta records KIND [--status S] [--department DD] [--party-kind K] [--after ID]",
               "Lists registry records of a kind in id order, one JSON object per line, with\n"
               "filters; page with --after (the last id printed).");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("status", &status, "VIGENTE, SUSPENDIDO or EXCLUIDO.");
   flags.String("department", &department, "2-digit ubigeo department (units).");
   flags.String("party-kind", &party_kind, "TRADER, PLANT or EXPORTER (parties).");
@@ -161,8 +162,8 @@ absl::Status RecordsCmd(int argc, char** argv) {
   RETURN_IF_ERROR(SetAsOf(as_of, "", request.mutable_as_of()));
   veta::v1::ListRecordsResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(
-      FromGrpc(Connect(c.server)->ListRecords(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->ListRecords(ctx.get(), request, &response), c.server));
   for (const auto& r : response.records()) PrintJson(r);
   if (!response.next_after_id().empty()) {
     std::fprintf(stderr, "more: --after %s\n", response.next_after_id().c_str());
@@ -173,7 +174,7 @@ absl::Status RecordsCmd(int argc, char** argv) {
 absl::Status LotCmd(int argc, char** argv) {
   Common c;
   Flags flags("veta lot LOT_ID", "Shows a lot: holder, remaining kg, unit of origin, parent.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -182,7 +183,8 @@ absl::Status LotCmd(int argc, char** argv) {
   request.set_lot_id(flags.positional()[0]);
   veta::v1::Lot lot;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->GetLot(ctx.get(), request, &lot), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->GetLot(ctx.get(), request, &lot), c.server));
   PrintJson(lot);
   return absl::OkStatus();
 }
@@ -194,7 +196,7 @@ absl::Status AttemptsCmd(int argc, char** argv) {
   Flags flags("veta attempts [--party ID | --unit CODE | --refusal CODE] [--start N]",
               "Lists refused submissions (the attempts log: evidence for investigators), each\n"
               "with its refusal code, message, parties and the envelope's payload.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("party", &party, "A RUC or DNI.");
   flags.String("unit", &unit, "A concession code.");
   flags.String("refusal", &refusal, "A refusal code, e.g. POINT_IN_PROHIBITED_ZONE.");
@@ -211,8 +213,8 @@ absl::Status AttemptsCmd(int argc, char** argv) {
   request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
   veta::v1::ListAttemptsResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(
-      FromGrpc(Connect(c.server)->ListAttempts(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->ListAttempts(ctx.get(), request, &response), c.server));
   for (const auto& a : response.attempts()) {
     veta::v1::Envelope env;
     env.ParseFromString(a.envelope());
@@ -238,7 +240,7 @@ absl::Status FlagsCmd(int argc, char** argv) {
   Flags flags("veta flags [--party ID | --unit CODE] [--start SEQUENCE]",
               "Lists red flags raised on accepted entries (cash above the threshold, volume\n"
               "jumps, extraction in a satellite-detected mining scar).");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("party", &party, "A RUC or DNI.");
   flags.String("unit", &unit, "A concession code.");
   flags.Uint("start", &start, "First entry sequence.");
@@ -253,7 +255,8 @@ absl::Status FlagsCmd(int argc, char** argv) {
   request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
   veta::v1::ListFlagsResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->ListFlags(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->ListFlags(ctx.get(), request, &response), c.server));
   for (const auto& f : response.flags()) PrintJson(f);
   return absl::OkStatus();
 }
@@ -264,7 +267,7 @@ absl::Status CheckCmd(int argc, char** argv) {
               "The pre-purchase check: would this envelope (a sale signed by the buyer alone is\n"
               "enough) be accepted now? Runs the same rules as submit; writes nothing. Exits 0\n"
               "when it would be accepted, 1 with the refusal code and the facts otherwise.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print the answer as JSON.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
@@ -277,7 +280,8 @@ absl::Status CheckCmd(int argc, char** argv) {
   request.set_envelope(envelope.SerializeAsString());
   veta::v1::SubmitResponse response;
   auto ctx = Context();
-  RETURN_IF_ERROR(FromGrpc(Connect(c.server)->Check(ctx.get(), request, &response), c.server));
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->Check(ctx.get(), request, &response), c.server));
   if (c.json) {
     PrintJson(response);
   } else if (response.code() == 0) {
@@ -303,7 +307,7 @@ absl::Status ImportCmd(int argc, char** argv) {
       "a file with any bad row is reported (line and reason) and nothing is imported. Running\n"
       "an import again is safe: unchanged records are skipped, so an interrupted import\n"
       "resumes. Column lists: core/import.h.");
-  flags.String("server", &c.server, "Server address.");
+  AddConnectionFlags(flags, &c);
   flags.String("key", &key_path, "The registrar's private key.");
   flags.Bool("dry-run", &dry_run, "Check the file only.");
   flags.String("kind", &kind,
@@ -346,7 +350,7 @@ absl::Status ImportCmd(int argc, char** argv) {
   if (dry_run) return absl::OkStatus();
   if (key_path.empty()) return absl::InvalidArgumentError("--key REGISTRAR.pem is required");
   ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(key_path));
-  return SubmitRecords(plan.records, key, c.server);
+  return SubmitRecords(plan.records, key, c);
 }
 
 }  // namespace veta::client

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "client/address.h"
 #include "core/flags.h"
 #include "core/ledger.h"
 #include "core/strings.h"
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   // not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string data_dir = DefaultDataDir();
-  std::string listen = "127.0.0.1:7480";
+  std::string listen = veta::kDefaultServer;
   std::string key_path;
   std::string port_file, tls_cert, tls_key;
   uint64_t verify_threads = 0, batch_max = 2048, checkpoint_ms = 250, queue_max = 100000;

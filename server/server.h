@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/address.h"
 #include "core/ledger.h"
 #include "server/ledger_service.h"
 
@@ -15,7 +16,7 @@ namespace veta::server {
 
 struct ServerOptions {
   // host:port; port 0 picks a free one.
-  std::string listen = "127.0.0.1:7480";
+  std::string listen = kDefaultServer;
   ServiceLimits limits;
   // gRPC's own bound on one message (a SubmitBatch of many envelopes, or one large one).
   int max_receive_bytes = 4 * 1024 * 1024;

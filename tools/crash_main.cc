@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "client/connection.h"
 #include "core/audit.h"
 #include "core/envelope.h"
 #include "core/flags.h"
@@ -150,8 +151,11 @@ int main(int argc, char** argv) {
     ServerProcess server(server_bin, data_dir);
     if (!server.up())
       return Fail(StrCat("round ", round, ": the server did not start after a crash"));
-    auto stub = veta::v1::Ledger::NewStub(
-        grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+    veta::client::ConnectionOptions connection;  // plaintext: the campaign's own loopback server
+    connection.server = server.address();
+    auto connected = veta::client::Connect(connection);
+    if (!connected.ok()) return Fail(std::string(connected.status().message()));
+    auto stub = std::move(*connected);
     // 1. The entries answered before the last crash survived it, byte for byte; after the
     //    last round, every entry answered in the whole campaign is checked again.
     const size_t check_from = round == rounds ? 0 : checked;

@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <map>
 
-#include "client/channel.h"
+#include "client/connection.h"
 #include "client/records.h"
 #include "core/envelope.h"
 #include "core/flags.h"
@@ -153,14 +153,15 @@ struct Site {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = "127.0.0.1:7480", authority_path, data = "data";
+  veta::client::ConnectionOptions connection;
+  std::string authority_path, data = "data";
   uint64_t miners_max = 60;
   veta::Flags flags(
       "veta-demo --authority-key KEY.pem [--geodata DIR]",
       "Builds a registry from Peru's public geodata (gold-mining sites, districts,\n"
       "indigenous territories, satellite-detected mining scars) and plays a story of\n"
       "accepted, refused and flagged transactions. Safe to run again.");
-  flags.String("server", &server, "Server address.");
+  veta::client::AddConnectionFlags(flags, &connection);
   flags.String("authority-key", &authority_path, "The ledger's authority private key.");
   flags.String("geodata", &data, "Folder of the GeoJSON files (the repository's data/).");
   flags.Uint("miners", &miners_max, "How many miners and units to register.");
@@ -191,7 +192,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "veta-demo: %s\n", std::string(authority.status().message()).c_str());
     return 1;
   }
-  Demo demo(veta::client::OpenChannel(server, grpc::InsecureChannelCredentials()), *authority);
+  auto channel = veta::client::OpenChannel(connection);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "veta-demo: %s\n", std::string(channel.status().message()).c_str());
+    return channel.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  Demo demo(*channel, *authority);
 
   Say("Loading Peru's public geodata");
   const auto territories = read("peru_indigenous_territories_mining.geojson");

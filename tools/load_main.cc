@@ -23,6 +23,7 @@
 #include <random>
 #include <thread>
 
+#include "client/connection.h"
 #include "core/envelope.h"
 #include "core/flags.h"
 #include "core/geo.h"
@@ -37,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 using veta::StrCat;
 
 struct Config {
-  std::string server = "127.0.0.1:7480";
+  veta::client::ConnectionOptions connection;
   std::string authority_key;
   std::string algorithm = "ed25519";
   std::string mode = "both";
@@ -361,7 +362,8 @@ uint64_t RssKib(uint64_t pid) {
 // never read. Meanwhile, every --sample-ms: the server's RSS, and the time an honest client
 // takes for a unary Submit (a fresh memo) and for one batch on a stream it reads. Returns
 // non-zero when an honest call failed or took longer than 5 s.
-int RunAttack(const Config& c, const std::shared_ptr<grpc::Channel>& channel, const Presigned& p,
+int RunAttack(const Config& c, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+              const std::shared_ptr<grpc::Channel>& channel, const Presigned& p,
               const veta::PrivateKey& honest_key) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> batches_written{0};
@@ -372,7 +374,7 @@ int RunAttack(const Config& c, const std::shared_ptr<grpc::Channel>& channel, co
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("veta.attacker", static_cast<int>(k));  // keeps the channels apart
-    auto own = grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
+    auto own = veta::client::OpenChannel(c.connection.server, credentials, args);
     auto* ctx = contexts.emplace_back(std::make_unique<grpc::ClientContext>()).get();
     attackers.emplace_back([&, own, ctx, k] {
       auto stub = veta::v1::Ledger::NewStub(own);
@@ -480,7 +482,7 @@ int main(int argc, char** argv) {
       "printed every --sample-ms; then the attackers cancel and the RSS is followed for\n"
       "--after-seconds more.\n"
       "Every run writes real entries: point it at a test ledger.");
-  flags.String("server", &c.server, "Server address.");
+  veta::client::AddConnectionFlags(flags, &c.connection);
   flags.String("authority-key", &c.authority_key, "The ledger's authority private key (PEM).");
   flags.String("algorithm", &c.algorithm, "Key algorithm for the clients: ed25519 or ecdsa-p256.");
   flags.String("mode", &c.mode, "stream, unary, both or attack.");
@@ -522,9 +524,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "veta-load: %s\n", std::string(authority.status().message()).c_str());
     return 1;
   }
+  auto credentials = veta::client::Credentials(c.connection);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "veta-load: %s\n", std::string(credentials.status().message()).c_str());
+    return credentials.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
+  auto channel = veta::client::OpenChannel(c.connection.server, *credentials, args);
   auto stub = veta::v1::Ledger::NewStub(channel);
   Presigned presigned;
   if (auto s = Register(stub.get(), *authority, &presigned, c); !s.ok()) {
@@ -532,7 +539,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   Presign(c, &presigned);
-  if (c.mode == "attack") return RunAttack(c, channel, presigned, presigned.keys[0]);
+  if (c.mode == "attack") return RunAttack(c, *credentials, channel, presigned, presigned.keys[0]);
   const double verify_rate = VerifyRate(presigned);
   std::fprintf(stderr, "veta-load: %llu envelopes pre-signed with %llu %s keys\n",
                (unsigned long long)c.entries, (unsigned long long)c.keys, c.algorithm.c_str());

@@ -2,7 +2,8 @@
 # The README's run command: installs what is missing, builds (Release), creates a ledger on
 # first run, starts veta-server on 127.0.0.1 and walks through a first signed submission.
 # Usage: tools/run.sh [--detach]   (--detach: leave the server running in the background)
-# Environment: VETA_DATA_DIR (default ~/.local/share/veta), VETA_LISTEN (127.0.0.1:7480).
+# Environment: VETA_DATA_DIR (default ~/.local/share/veta), VETA_LISTEN (default: the address
+# the server and the clients default to, client/address.h).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,7 +16,8 @@ cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit v
 bin=$root/build-release
 veta=$bin/client/veta
 data=${VETA_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/veta}
-listen=${VETA_LISTEN:-127.0.0.1:7480}
+listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^ ]*\)\.$/\1/p')}
+[[ -n "$listen" ]] || { echo "run.sh: no default address in veta --help; set VETA_LISTEN"; exit 1; }
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
 log=$data/server.log

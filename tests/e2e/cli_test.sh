@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end: the real veta-server on a loopback port, driven only through the veta CLI.
-# Usage: cli_test.sh VETA VETA_SERVER VETA_AUDIT [GO_VERIFIER]
+# Usage: cli_test.sh VETA VETA_SERVER VETA_AUDIT VETA_LOAD [GO_VERIFIER]
 set -euo pipefail
-veta=$1 server=$2 audit=$3 goverify=${4:-}
+veta=$1 server=$2 audit=$3 load=$4 goverify=${5:-}
 work=$(mktemp -d)
 pid=
 cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
@@ -112,6 +112,11 @@ kill -TERM "$pid"; wait "$pid"; pid=
 sed 's/"holder":"sunat"/"holder":"regulator:SUNAT"/' sunat.registration.json >sunat.reg.json
 "$veta" sign --type key-registration --key data/authority-key.pem sunat.reg.json >sunat.env.json
 "$veta" certgen --key sunat.pem --out sunat.crt >/dev/null
+# A registrar, who may submit over TLS (the tools' test below).
+"$veta" keygen --out dgfm >/dev/null
+echo "{\"registrar\":{\"registrarId\":\"DGFM\",\"name\":\"DGFM\",\"status\":\"VIGENTE\",\"keys\":[$(cat dgfm.pubkey.json)]}}" >registrar.json
+"$veta" sign --type registry --key data/authority-key.pem registrar.json >registrar.env.json
+"$veta" certgen --key dgfm.pem --out dgfm.crt >/dev/null
 rm -f port
 "$server" --data-dir data --listen 127.0.0.1:0 --port-file port --tls-cert server.crt --tls-key server.pem 2>>server.log &
 pid=$!
@@ -121,6 +126,7 @@ expect_fail "UNAUTHENTICATED\|client certificate" env VETA_TLS_CA=server.crt "$v
 kill -TERM "$pid"; wait "$pid"; pid=
 start  # plain loopback: the local operator registers the regulator's key
 "$veta" submit --server "$addr" sunat.env.json >/dev/null && pass || fail "register the regulator"
+"$veta" submit --server "$addr" registrar.env.json >/dev/null && pass || fail "register the registrar"
 kill -TERM "$pid"; wait "$pid"; pid=
 rm -f port
 "$server" --data-dir data --listen 127.0.0.1:0 --port-file port --tls-cert server.crt --tls-key server.pem 2>>server.log &
@@ -132,6 +138,20 @@ VETA_TLS_CA=server.crt "$veta" checkpoint $tls --authority data/authority.pub.pe
 expect_fail "ListEntries needs a client certificate" env VETA_TLS_CA=server.crt "$veta" list $tls
 VETA_TLS_CA=server.crt VETA_TLS_CERT=sunat.crt VETA_TLS_KEY=sunat.pem "$veta" list $tls --limit 2 |
   grep -q '"sequence":1' && pass || fail "the regulator lists entries over TLS"
+# The same connection flags as the CLI's: --tls-ca, --tls-cert, --tls-key.
+"$veta" list $tls --tls-ca server.crt --tls-cert sunat.crt --tls-key sunat.pem --limit 2 |
+  grep -q '"sequence":1' && pass || fail "the regulator lists entries over TLS, by flags"
+expect_fail "go together" "$veta" list $tls --tls-ca server.crt --tls-cert sunat.crt
+# The tools connect as the CLI does: veta-load over mutual TLS as the registrar (who may
+# submit: its key registrations and memos are recorded), refused without a client certificate.
+"$load" $tls --tls-ca server.crt --tls-cert dgfm.crt --tls-key dgfm.pem \
+  --authority-key data/authority-key.pem --entries 20 --keys 2 --clients 1 --mode both >load.txt 2>&1 &&
+  grep -q "^stream *20 committed" load.txt && grep -q "^unary *20 committed" load.txt &&
+  pass || { cat load.txt; fail "veta-load over mutual TLS"; }
+expect_fail "Submit needs a client certificate" "$load" $tls --tls-ca server.crt \
+  --authority-key data/authority-key.pem --entries 2 --keys 1 --clients 1
+expect_fail "a client certificate needs TLS" "$load" $tls --tls-cert dgfm.crt --tls-key dgfm.pem \
+  --authority-key data/authority-key.pem
 expect_fail "refusing to listen on 0.0.0.0" "$server" --data-dir data --listen 0.0.0.0:0
 kill -TERM "$pid"; wait "$pid"; pid=
 
