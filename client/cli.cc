@@ -5,8 +5,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
 
 namespace veta::client {
 

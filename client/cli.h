@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "client/connection.h"
-#include "core/flags.h"
-#include "core/keys.h"
+#include "core/base/flags.h"
+#include "core/verify/keys.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::client {

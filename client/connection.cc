@@ -2,9 +2,9 @@
 
 #include <cstdlib>
 
-#include "core/keys.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/verify/keys.h"
 
 namespace veta::client {
 namespace {

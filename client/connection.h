@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/address.h"
-#include "core/flags.h"
+#include "core/base/flags.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace veta::client {

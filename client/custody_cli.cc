@@ -13,14 +13,14 @@
 
 #include "client/cli.h"
 #include "client/json.h"
-#include "core/certificate.h"
-#include "core/envelope.h"
-#include "core/epcis.h"
-#include "core/lineage.h"
-#include "core/registry.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
-#include "core/units.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
+#include "core/read/epcis.h"
+#include "core/read/lineage.h"
+#include "core/rules/registry.h"
+#include "core/verify/certificate_verify.h"
+#include "core/verify/envelope.h"
 
 namespace veta::client {
 namespace {

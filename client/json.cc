@@ -2,11 +2,11 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "core/epcis.h"
-#include "core/merkle.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
-#include "core/units.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
+#include "core/read/epcis.h"
+#include "core/verify/merkle.h"
 
 namespace veta::client {
 namespace {

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "core/envelope.h"
+#include "core/verify/envelope.h"
 #include "veta/v1/ledger.pb.h"
 
 namespace veta::client {

@@ -5,8 +5,8 @@
 
 #include <chrono>
 
-#include "core/registry.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/rules/registry.h"
 
 namespace veta::client {
 

@@ -9,11 +9,11 @@
 #include "client/cli.h"
 #include "client/json.h"
 #include "client/records.h"
-#include "core/envelope.h"
-#include "core/import.h"
-#include "core/registry.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/read/import.h"
+#include "core/rules/registry.h"
+#include "core/verify/envelope.h"
 
 namespace veta::client {
 namespace {

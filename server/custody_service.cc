@@ -1,13 +1,13 @@
 // The custody reads of veta.v1.Ledger: lineage, certificates, indicators, EPCIS. Thin: each
 // translates the request, checks who may read what (core/access.h) and calls core.
-#include "core/certificate.h"
-#include "core/epcis.h"
-#include "core/indicators.h"
-#include "core/lineage.h"
-#include "core/queries.h"
-#include "core/registry.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/read/certificate.h"
+#include "core/read/epcis.h"
+#include "core/read/indicators.h"
+#include "core/read/lineage.h"
+#include "core/read/queries.h"
+#include "core/rules/registry.h"
 #include "server/grpc_status.h"
 #include "server/ledger_service.h"
 

@@ -9,11 +9,11 @@
 #include <functional>
 #include <memory>
 
-#include "core/queries.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
-#include "core/timestamp.h"
-#include "core/x509.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/base/timestamp.h"
+#include "core/read/queries.h"
+#include "core/verify/x509.h"
 #include "server/grpc_status.h"
 
 namespace veta::server {

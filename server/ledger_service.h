@@ -2,8 +2,8 @@
 // on gRPC's callback API. No decision is made here.
 #pragma once
 
-#include "core/access.h"
-#include "core/ledger.h"
+#include "core/log/ledger.h"
+#include "core/read/access.h"
 
 #include <atomic>
 #include <deque>

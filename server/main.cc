@@ -9,9 +9,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "client/address.h"
-#include "core/flags.h"
-#include "core/ledger.h"
-#include "core/strings.h"
+#include "core/base/flags.h"
+#include "core/base/strings.h"
+#include "core/log/ledger.h"
 #include "server/server.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
-#include "core/strings.h"
+#include "core/base/strings.h"
 
 namespace veta::server {
 

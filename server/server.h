@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/address.h"
-#include "core/ledger.h"
+#include "core/log/ledger.h"
 #include "server/ledger_service.h"
 
 namespace veta::server {

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 
-#include "core/audit.h"
-#include "core/flags.h"
-#include "core/keys.h"
+#include "core/base/flags.h"
+#include "core/read/audit.h"
+#include "core/verify/keys.h"
 
 namespace {
 

@@ -7,17 +7,17 @@
 #include <filesystem>
 #include <random>
 
-#include "core/envelope.h"
-#include "core/geo.h"
-#include "core/ids.h"
-#include "core/keys.h"
-#include "core/merkle.h"
-#include "core/registry.h"
+#include "core/base/ids.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
+#include "core/rules/geo.h"
+#include "core/rules/registry.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
-#include "core/strings.h"
-#include "core/units.h"
+#include "core/verify/envelope.h"
+#include "core/verify/keys.h"
+#include "core/verify/merkle.h"
 
 namespace {
 

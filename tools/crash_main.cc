@@ -18,13 +18,13 @@
 #include <thread>
 
 #include "client/connection.h"
-#include "core/audit.h"
-#include "core/envelope.h"
-#include "core/flags.h"
-#include "core/ledger.h"
-#include "core/merkle.h"
-#include "core/note.h"
-#include "core/strings.h"
+#include "core/base/flags.h"
+#include "core/base/strings.h"
+#include "core/log/ledger.h"
+#include "core/read/audit.h"
+#include "core/verify/envelope.h"
+#include "core/verify/merkle.h"
+#include "core/verify/note.h"
 #include "veta/v1/service.grpc.pb.h"
 
 extern char** environ;

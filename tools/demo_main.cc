@@ -16,14 +16,14 @@
 
 #include "client/connection.h"
 #include "client/records.h"
-#include "core/envelope.h"
-#include "core/flags.h"
-#include "core/geo.h"
-#include "core/ids.h"
-#include "core/keys.h"
-#include "core/sha256.h"
-#include "core/strings.h"
-#include "core/units.h"
+#include "core/base/flags.h"
+#include "core/base/ids.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
+#include "core/rules/geo.h"
+#include "core/verify/envelope.h"
+#include "core/verify/keys.h"
+#include "core/verify/sha256.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace {

@@ -21,14 +21,14 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/synchronization/mutex.h"
-#include "core/envelope.h"
-#include "core/flags.h"
-#include "core/ids.h"
-#include "core/ledger.h"
-#include "core/lineage.h"
+#include "core/base/flags.h"
+#include "core/base/ids.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
+#include "core/log/ledger.h"
+#include "core/read/lineage.h"
 #include "core/storage/rocks_store.h"
-#include "core/strings.h"
-#include "core/units.h"
+#include "core/verify/envelope.h"
 
 namespace {
 

@@ -24,12 +24,12 @@
 #include <thread>
 
 #include "client/connection.h"
-#include "core/envelope.h"
-#include "core/flags.h"
-#include "core/geo.h"
-#include "core/ids.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/flags.h"
+#include "core/base/ids.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/rules/geo.h"
+#include "core/verify/envelope.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace {

@@ -19,14 +19,14 @@
 #include <map>
 #include <random>
 
-#include "core/envelope.h"
-#include "core/flags.h"
-#include "core/ids.h"
-#include "core/keys.h"
-#include "core/ledger.h"
-#include "core/sha256.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/flags.h"
+#include "core/base/ids.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/log/ledger.h"
+#include "core/verify/envelope.h"
+#include "core/verify/keys.h"
+#include "core/verify/sha256.h"
 
 extern char** environ;
 

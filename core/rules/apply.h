@@ -6,11 +6,11 @@
 
 #include <cstdint>
 
-#include "core/envelope.h"
-#include "core/keyring.h"
-#include "core/registry.h"
+#include "core/log/keyring.h"
 #include "core/rules/key_registrations.h"
+#include "core/rules/registry.h"
 #include "core/storage/store.h"
+#include "core/verify/envelope.h"
 
 namespace veta {
 

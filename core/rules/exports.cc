@@ -3,10 +3,10 @@
 #include <map>
 #include <set>
 
-#include "core/ids.h"
+#include "core/base/ids.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
 #include "core/rules/rules_internal.h"
-#include "core/strings.h"
-#include "core/units.h"
 
 namespace veta {
 

@@ -1,8 +1,8 @@
 // Extractions: ore taken from a registered unit by a registered miner or selector.
-#include "core/ids.h"
+#include "core/base/ids.h"
+#include "core/base/strings.h"
+#include "core/base/units.h"
 #include "core/rules/rules_internal.h"
-#include "core/strings.h"
-#include "core/units.h"
 
 namespace veta {
 

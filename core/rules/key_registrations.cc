@@ -2,9 +2,9 @@
 // KEY_REGISTRATION_REFUSED (ApplyEntry), logged as an attempt with the check's status code.
 #include "core/rules/key_registrations.h"
 
-#include "core/registry.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/rules/registry.h"
 
 namespace veta {
 

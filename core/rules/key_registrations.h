@@ -8,8 +8,8 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
-#include "core/envelope.h"
-#include "core/keyring.h"
+#include "core/log/keyring.h"
+#include "core/verify/envelope.h"
 
 namespace veta {
 

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <set>
 
-#include "core/ids.h"
+#include "core/base/ids.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+#include "core/base/timestamp.h"
+#include "core/base/units.h"
 #include "core/rules/rules_internal.h"
-#include "core/status_macros.h"
-#include "core/strings.h"
-#include "core/timestamp.h"
-#include "core/units.h"
 
 namespace veta {
 

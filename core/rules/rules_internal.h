@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/registry.h"
-#include "core/units.h"
+#include "core/base/units.h"
+#include "core/rules/registry.h"
 
 namespace veta {
 namespace rules {

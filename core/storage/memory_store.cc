@@ -1,6 +1,6 @@
 #include "core/storage/memory_store.h"
 
-#include "core/check.h"
+#include "core/base/check.h"
 
 #include <limits>
 #include <optional>

@@ -5,11 +5,11 @@
 #include <map>
 #include <set>
 
-#include "core/check.h"
-#include "core/sha256.h"
-#include "core/status_macros.h"
+#include "core/base/check.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
 #include "core/storage/schema.h"
-#include "core/strings.h"
+#include "core/verify/sha256.h"
 #include "rocksdb/db.h"
 #include "rocksdb/file_checksum.h"
 #include "rocksdb/filter_policy.h"

@@ -1,6 +1,6 @@
 #include "core/storage/schema.h"
 
-#include "core/strings.h"
+#include "core/base/strings.h"
 
 namespace veta {
 namespace {

@@ -1,8 +1,8 @@
 #include "core/storage/store.h"
 
-#include "core/status_macros.h"
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
 #include "core/storage/schema.h"
-#include "core/strings.h"
 
 namespace veta {
 

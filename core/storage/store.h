@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/merkle.h"
+#include "core/verify/merkle.h"
 
 namespace veta {
 

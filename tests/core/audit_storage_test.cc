@@ -10,12 +10,12 @@
 #include <map>
 #include <set>
 
-#include "core/audit.h"
-#include "core/keys.h"
-#include "core/ledger.h"
-#include "core/registry.h"
+#include "core/log/ledger.h"
+#include "core/read/audit.h"
+#include "core/rules/registry.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/store.h"
+#include "core/verify/keys.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"

@@ -1,8 +1,8 @@
-#include "core/audit.h"
+#include "core/read/audit.h"
 
 #include <filesystem>
 
-#include "core/ledger.h"
+#include "core/log/ledger.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"

@@ -2,15 +2,15 @@
 // authority's key; refused for a lineage with a flagged or voided step; any altered byte of
 // the statement, an entry or a proof fails verification; a signed claim that the entries do
 // not support fails too.
-#include "core/certificate.h"
+#include "core/read/certificate.h"
 
 #include <map>
 #include <set>
 
-#include "core/indicators.h"
-#include "core/note.h"
-#include "core/queries.h"
-#include "core/registry.h"
+#include "core/read/indicators.h"
+#include "core/read/queries.h"
+#include "core/rules/registry.h"
+#include "core/verify/note.h"
 #include "tests/core/custody_fixture.h"
 
 namespace veta {

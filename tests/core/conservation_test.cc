@@ -9,9 +9,9 @@
 #include <random>
 #include <set>
 
-#include "core/audit.h"
-#include "core/lots.h"
-#include "core/registry.h"
+#include "core/read/audit.h"
+#include "core/rules/registry.h"
+#include "core/verify/lots.h"
 #include "tests/core/custody_fixture.h"
 
 namespace veta {

@@ -5,8 +5,8 @@
 #include <future>
 #include <memory>
 
-#include "core/audit.h"
-#include "core/registry.h"
+#include "core/read/audit.h"
+#include "core/rules/registry.h"
 #include "core/storage/rocks_store.h"
 #include "tests/core/custody_fixture.h"
 

@@ -55,9 +55,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/keys.h"
-#include "core/sha256.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/keys.h"
+#include "core/verify/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 

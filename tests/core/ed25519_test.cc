@@ -17,9 +17,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/keys.h"
-#include "core/sha256.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/keys.h"
+#include "core/verify/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 

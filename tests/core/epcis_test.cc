@@ -1,7 +1,7 @@
 // The EPCIS 2.0 export: a custody chain (extraction, sale to a plant, processing, sale of the
 // gold to an exporter, export, correction) as one document, validated by GS1's JSON schema
 // (with Python's jsonschema, formats checked); broken documents must fail the same validator.
-#include "core/epcis.h"
+#include "core/read/epcis.h"
 
 #include <sys/wait.h>
 

@@ -21,9 +21,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/geo.h"
-#include "core/keys.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/rules/geo.h"
+#include "core/verify/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/keys.h"
-#include "core/merkle.h"
-#include "core/note.h"
-#include "core/sha256.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/keys.h"
+#include "core/verify/merkle.h"
+#include "core/verify/note.h"
+#include "core/verify/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 

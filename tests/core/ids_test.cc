@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "core/ids.h"
+#include "core/base/ids.h"
 #include "gtest/gtest.h"
 
 namespace veta {

@@ -1,9 +1,9 @@
 // CSV parsing and the REINFO/REPCO/zones import plans: good rows become records, every bad
 // row is reported with its line number and reason.
-#include "core/import.h"
+#include "core/read/import.h"
 
-#include "core/csv.h"
-#include "core/strings.h"
+#include "core/base/csv.h"
+#include "core/base/strings.h"
 #include "tests/core/registry_fixture.h"
 
 namespace veta {

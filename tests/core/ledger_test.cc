@@ -1,12 +1,12 @@
-#include "core/ledger.h"
+#include "core/log/ledger.h"
 #include "core/storage/rocks_store.h"
 
 #include <google/protobuf/unknown_field_set.h>
 
 #include <thread>
 
-#include "core/note.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/note.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 

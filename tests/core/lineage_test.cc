@@ -1,11 +1,11 @@
 // Lineage on a multi-level chain: backward to every extraction with each unit's share of the
 // fine gold, forward from a unit, a miner and a lot; "as of" before and after a correction;
 // the limits and paging.
-#include "core/lineage.h"
+#include "core/read/lineage.h"
 
 #include <map>
 
-#include "core/registry.h"
+#include "core/rules/registry.h"
 #include "tests/core/custody_fixture.h"
 
 namespace veta {

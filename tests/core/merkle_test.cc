@@ -12,7 +12,7 @@
 //     are turned into hashes here with NodeHashes.
 // Everything else is cross-checked against a naive recursive implementation of MTH, PATH and
 // PROOF/SUBPROOF written straight from RFC 6962 section 2.1 (Ref* below).
-#include "core/merkle.h"
+#include "core/verify/merkle.h"
 
 #include <bit>
 #include <cstdint>
@@ -25,7 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "core/sha256.h"
+#include "core/verify/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 

@@ -1,6 +1,6 @@
 // "As of" reads across status changes, listings with filters and paging, attempts and flags
 // by party, unit and refusal.
-#include "core/queries.h"
+#include "core/read/queries.h"
 
 #include "tests/core/registry_fixture.h"
 

@@ -5,9 +5,9 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <thread>
-#include "core/audit.h"
-#include "core/ledger.h"
-#include "core/queries.h"
+#include "core/log/ledger.h"
+#include "core/read/audit.h"
+#include "core/read/queries.h"
 #include "core/storage/memory_store.h"
 #include "gtest/gtest.h"
 

@@ -1,12 +1,12 @@
 // Every origin rule: the legal case accepted, each illegal case refused with its exact code,
 // the ledger unchanged and the attempt logged.
-#include "core/registry.h"
+#include "core/rules/registry.h"
 #include "core/storage/rocks_store.h"
 
 #include <cmath>
 #include <map>
 
-#include "core/audit.h"
+#include "core/read/audit.h"
 
 #include "tests/core/registry_fixture.h"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/access.h"
-#include "core/audit.h"
-#include "core/queries.h"
+#include "core/read/access.h"
+#include "core/read/audit.h"
+#include "core/read/queries.h"
 #include "gtest/gtest.h"
 #include "tests/core/custody_fixture.h"
 

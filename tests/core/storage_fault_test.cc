@@ -3,8 +3,8 @@
 // served, before or after a restart.
 #include <atomic>
 
-#include "core/audit.h"
-#include "core/ledger.h"
+#include "core/log/ledger.h"
+#include "core/read/audit.h"
 #include "core/storage/rocks_store.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"

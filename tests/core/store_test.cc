@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/check.h"
+#include "core/base/check.h"
 #include "core/storage/memory_store.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/strings.h"
 #include "core/storage/store.h"
-#include "core/strings.h"
 #include "gtest/gtest.h"
 
 namespace veta::testing {

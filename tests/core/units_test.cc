@@ -1,12 +1,12 @@
 // Integer units: the decimal parser and the formatters (core/units.h), the largest-remainder
 // method, the lots' exact arithmetic (core/lots.h), and the counter codecs (core/store.h).
-#include "core/units.h"
+#include "core/base/units.h"
 
 #include <limits>
 
-#include "core/lots.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
+#include "core/verify/lots.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_units.h"
 

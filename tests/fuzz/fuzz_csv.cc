@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/csv.h"
-#include "core/import.h"
-#include "core/registry.h"
+#include "core/base/csv.h"
+#include "core/read/import.h"
+#include "core/rules/registry.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

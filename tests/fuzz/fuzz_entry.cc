@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/envelope.h"
-#include "core/merkle.h"
-#include "core/sha256.h"
+#include "core/verify/envelope.h"
+#include "core/verify/merkle.h"
+#include "core/verify/sha256.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "veta/v1/ledger.pb.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/envelope.h"
+#include "core/verify/envelope.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using veta::fuzz::AsText;

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/geo.h"
+#include "core/rules/geo.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/keys.h"
-#include "core/note.h"
+#include "core/verify/keys.h"
+#include "core/verify/note.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

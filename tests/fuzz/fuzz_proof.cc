@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/merkle.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/merkle.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

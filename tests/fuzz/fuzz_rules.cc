@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "core/envelope.h"
-#include "core/ledger.h"
-#include "core/merkle.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/log/ledger.h"
+#include "core/verify/envelope.h"
+#include "core/verify/merkle.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

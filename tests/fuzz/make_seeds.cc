@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/envelope.h"
-#include "core/keys.h"
-#include "core/note.h"
-#include "core/sha256.h"
-#include "core/strings.h"
+#include "core/base/strings.h"
+#include "core/verify/envelope.h"
+#include "core/verify/keys.h"
+#include "core/verify/note.h"
+#include "core/verify/sha256.h"
 #include "tests/core/test_units.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "veta/v1/ledger.pb.h"

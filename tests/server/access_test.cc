@@ -4,8 +4,8 @@
 
 #include <map>
 
-#include "core/ledger.h"
-#include "core/x509.h"
+#include "core/log/ledger.h"
+#include "core/verify/x509.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "tests/core/registry_fixture.h"

@@ -8,9 +8,9 @@
 
 #include <cstdlib>
 
-#include "core/keys.h"
-#include "core/ledger.h"
-#include "core/x509.h"
+#include "core/log/ledger.h"
+#include "core/verify/keys.h"
+#include "core/verify/x509.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "tests/core/test_util.h"

@@ -3,7 +3,7 @@
 // that verify offline, EPCIS and indicators limits.
 #include <grpcpp/grpcpp.h>
 
-#include "core/certificate.h"
+#include "core/read/certificate.h"
 #include "server/server.h"
 #include "tests/core/custody_fixture.h"
 #include "veta/v1/service.grpc.pb.h"

@@ -12,7 +12,7 @@
 #include <functional>
 #include <thread>
 
-#include "core/ledger.h"
+#include "core/log/ledger.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "tests/core/test_util.h"

@@ -4,7 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include "core/ledger.h"
+#include "core/log/ledger.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "tests/core/test_util.h"

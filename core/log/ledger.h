@@ -1,0 +1,222 @@
+// The ledger: an append-only log of signed envelopes on RocksDB, hash-chained, in an RFC 9162
+// Merkle tree, with signed checkpoints.
+//
+// Write path (group commit):
+//   Submit() -> [verify pool: decode, look up keys, verify signatures, in parallel]
+//            -> [sequencer thread: takes the verified envelopes in submission order, applies
+//                the rules to each against the state after the previous ones, assigns
+//                sequence numbers, hashes, and writes the whole batch in ONE synced
+//                WriteBatch] -> callbacks, only after the sync.
+// An answer with OK means the entry is on disk. A refused envelope changes nothing but the
+// attempts log.
+//
+// The attempts log (evidence) keeps a refusal when the envelope decoded and every signature on
+// it verified with a key the ledger knows, i.e. when registered signers can be held to it: a
+// rule's refusal (a stable Refusal code), a key no longer in force, a refused key
+// registration, a replay whose bytes differ from the recorded entry's (a signature added to a
+// statement already recorded). It does not keep bytes that do not decode, unknown keys or
+// signatures that do not verify (anyone can make those: they prove nothing about any
+// registered party, and keeping them would let anyone fill the log), the same bytes again (a
+// client's retry, answered with the entry it already is), dry runs (Check), nor entries that
+// could not be judged (storage errors, answered UNAVAILABLE).
+//
+// Thread-safety: every public method may be called from any thread. Callbacks run on the
+// ledger's threads and must not block for long.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>  // std::once_flag
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/log/keyring.h"
+#include "core/rules/registry.h"
+#include "core/storage/schema.h"
+#include "core/storage/store.h"
+#include "core/verify/envelope.h"
+#include "core/verify/merkle.h"
+#include "veta/v1/ledger.pb.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace veta {
+
+struct LedgerOptions {
+  // Holds db/ (RocksDB) and authority-key.pem.
+  std::string data_dir;
+  EnvelopeLimits limits;
+  // Most entries written by one synced WriteBatch.
+  size_t batch_entries_max = 2048;
+  // Most submissions waiting (verifying or sequencing); past it Submit answers
+  // ResourceExhausted instead of queueing without bound.
+  size_t queue_entries_max = 100000;
+  // Signature verification threads; 0 means one per core.
+  int verify_threads = 0;
+  // A checkpoint is signed once new entries are this old (0: after every batch).
+  std::chrono::milliseconds checkpoint_interval{250};
+  // Ledger pages and proof sizes.
+  uint32_t list_entries_max = 1000;
+  // The storage RocksDB uses; null means the machine's. Tests inject disk faults with it.
+  std::shared_ptr<rocksdb::Env> env;
+  // The store to keep the ledger in instead of data_dir/db: a MemoryStore for a ledger with no
+  // disk at all (then data_dir may be empty, and no file is read or written). The store's
+  // owner may open a Ledger on it again, as after a restart.
+  std::shared_ptr<Store> store;
+};
+
+struct SubmitResult {
+  absl::Status status;
+  uint64_t sequence = 0;
+  Hash leaf_hash{};
+  // When an origin rule refused it: the stable code (also at the front of the message).
+  veta::v1::Refusal refusal = veta::v1::REFUSAL_UNSPECIFIED;
+  // Red flags raised on the accepted entry.
+  std::vector<veta::v1::Flag> flags;
+};
+
+using SubmitCallback = std::function<void(SubmitResult)>;
+
+// File names inside the data folder.
+std::string DatabasePath(const std::string& data_dir);
+std::string AuthorityKeyPath(const std::string& data_dir);
+// The newest checkpoint the server has published, kept beside the database (not in it), so
+// that a database rolled back to an older copy is noticed at start-up.
+std::string LatestCheckpointPath(const std::string& data_dir);
+
+class Ledger {
+ public:
+  // Creates a new ledger in `data_dir` (which must not hold one): the genesis entry, naming
+  // `authority` (Ed25519) as the authority and checkpoint key, and the first checkpoint.
+  // Writes the authority's private key to data_dir/authority-key.pem (mode 0600) unless
+  // `write_key` is false.
+  static absl::Status Create(const std::string& data_dir, const std::string& origin,
+                             const PrivateKey& authority, const std::string& description,
+                             bool write_key = true);
+  // The same in an empty store of the caller's (e.g. a MemoryStore), with no file written.
+  static absl::Status Create(std::shared_ptr<Store> store, const std::string& origin,
+                             const PrivateKey& authority, const std::string& description);
+
+  // Opens an existing ledger and checks it: the latest checkpoint verifies and matches the
+  // stored tree, the last entry matches its leaf. FailedPrecondition / DataLoss otherwise:
+  // a store that fails its own check is never written to.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options,
+                                                      const PrivateKey& checkpoint_key);
+  ~Ledger();
+
+  // Queues an envelope; `done` is called exactly once, after the entry is durable or with
+  // the reason it was refused.
+  // `deadline`: if the entry is not sequenced by then, it is not written and the answer is
+  // DeadlineExceeded (a client that has given up is not answered "written" late).
+  void Submit(std::string envelope_bytes, SubmitCallback done,
+              std::chrono::system_clock::time_point deadline =
+                  std::chrono::system_clock::time_point::max());
+  SubmitResult SubmitAndWait(std::string envelope_bytes);
+  // A dry run: the same checks and rules, in sequence with the writes, against the state as it
+  // stands, but nothing is written and no attempt is logged. For a sale, the counterpart's
+  // signature may be missing (a buyer checking a seller before paying). OK means it would be
+  // accepted now.
+  void Check(std::string envelope_bytes, SubmitCallback done);
+  SubmitResult CheckAndWait(std::string envelope_bytes);
+
+  // Refuses new submissions, finishes those already queued, signs a final checkpoint,
+  // syncs and closes. Idempotent.
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Entries durably committed (the tree size).
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  const std::string& origin() const { return origin_; }
+  const std::string& verifier_key() const { return verifier_key_; }
+
+  // The stored bytes of an entry. OutOfRange past the end of the log.
+  absl::StatusOr<std::string> GetEntry(uint64_t sequence) const;
+  // Up to `limit` (0: list_entries_max) entries from `start`. InvalidArgument past the max.
+  absl::StatusOr<std::vector<std::string>> ListEntries(uint64_t start, uint32_t limit) const;
+  // The sequence of the entry with this leaf hash; NotFound if none.
+  absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
+  veta::v1::Checkpoint LatestCheckpoint() const ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
+  absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
+  // Signs a statement (a C2SP signed note's text) with the checkpoint key, under the origin:
+  // certificates are opened with the checkpoints' verifier key.
+  absl::StatusOr<std::string> SignNote(std::string_view text) const;
+
+  // Read access for queries (registry versions, lots, attempts): the store is safe to read
+  // from any thread; records at sequences >= size() are not yet visible.
+  const Reader& store() const { return *store_; }
+  // The signing keys the ledger knows (thread-safe).
+  const KeyRing& keys() const { return keys_; }
+  // The number of entries whose time is <= time_micros (so "as of" that time means "as of
+  // entries [0, result)"). Entry times never decrease.
+  absl::StatusOr<uint64_t> SizeAtTime(int64_t time_micros) const;
+
+ private:
+  struct Pending;
+  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
+  static absl::Status CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
+                               const std::string& origin, const PrivateKey& authority,
+                               const std::string& description);
+  void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
+               std::chrono::system_clock::time_point deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);
+  absl::Status Load();
+  // Applies to the state, through ApplyEntry, the entries [applied, count) of a log whose state
+  // is behind it (a state rebuilt, a follower catching up); a no-op after a normal run.
+  absl::Status ApplyPending(uint64_t count);
+  void VerifyLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void SequencerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the oldest submission is verified and may be sequenced.
+  bool FrontReadyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint)
+      ABSL_LOCKS_EXCLUDED(mu_, checkpoint_mu_);
+  absl::StatusOr<veta::v1::Checkpoint> SignCheckpoint(uint64_t size, const Hash& root) const;
+  absl::Status CheckTreeSize(uint64_t tree_size) const;
+
+  const LedgerOptions options_;
+  std::shared_ptr<Store> store_;
+  const PrivateKey checkpoint_key_;
+  std::string origin_;
+  std::string verifier_key_;
+  KeyRing keys_;
+
+  // Sequencer-owned (only the sequencer thread touches these after Load).
+  merkle::CompactTree tree_;
+  Hash last_leaf_{};
+  int64_t last_time_micros_ = 0;  // entry times never go backwards
+  std::unique_ptr<Registry> registry_;
+  uint64_t attempt_count_ = 0;
+  Hash last_attempt_hash_{};
+  uint64_t checkpointed_size_ = 0;
+  std::chrono::steady_clock::time_point oldest_unchecked_{};
+
+  std::atomic<uint64_t> size_{0};
+  mutable absl::Mutex checkpoint_mu_;
+  veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
+
+  absl::Mutex mu_;
+  absl::CondVar work_cv_;   // verify workers wait for work
+  absl::CondVar ready_cv_;  // the sequencer waits for the front to be verified
+  std::deque<std::shared_ptr<Pending>> order_ ABSL_GUARDED_BY(mu_);  // submission order
+  std::deque<std::shared_ptr<Pending>> to_verify_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool workers_done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status write_failure_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> workers_;
+  std::thread sequencer_;
+  std::once_flag close_once_;
+};
+
+}  // namespace veta

@@ -1,0 +1,198 @@
+#include "core/verify/envelope.h"
+
+#include <set>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include "core/base/status_macros.h"
+#include "core/base/strings.h"
+
+namespace veta {
+namespace {
+
+constexpr size_t kKeyIdHexChars = 64;
+constexpr size_t kSignatureBytesMax = 512;
+
+// Anything the schema does not define, at any depth: bytes no reader would show, which a
+// signer could be induced to sign without seeing.
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  const auto* reflection = m.GetReflection();
+  if (!reflection->GetUnknownFields(m).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+        if (HasUnknownFields(reflection->GetRepeatedMessage(m, f, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(m, f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// google.protobuf.Timestamp's own range (0001-01-01 to 9999-12-31, nanos in [0, 1e9)): a
+// value outside it is not a time, and no reader could print the entry.
+constexpr int64_t kTimestampSecondsMin = -62135596800;
+constexpr int64_t kTimestampSecondsMax = 253402300799;
+
+// Every Timestamp in the message, at any depth, is in range; the first that is not is named.
+absl::Status CheckTimestamps(const google::protobuf::Message& m, std::string_view path) {
+  const auto* reflection = m.GetReflection();
+  if (m.GetDescriptor()->full_name() == "google.protobuf.Timestamp") {
+    const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
+    if (t.seconds() < kTimestampSecondsMin || t.seconds() > kTimestampSecondsMax || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      return absl::InvalidArgumentError(
+          StrCat(path, " is not a time: seconds ", t.seconds(), ", nanos ", t.nanos(),
+                 " (seconds within years 1-9999, nanos 0 to 999999999)"));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string name = StrCat(path, ".", f->name());
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+        RETURN_IF_ERROR(
+            CheckTimestamps(reflection->GetRepeatedMessage(m, f, i), StrCat(name, "[", i, "]")));
+      }
+    } else {
+      RETURN_IF_ERROR(CheckTimestamps(reflection->GetMessage(m, f), name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParsePayload(DecodedEnvelope* d) {
+  google::protobuf::Message* message = nullptr;
+  switch (d->kind) {
+    case PayloadKind::kGenesis:
+      message = &d->genesis;
+      break;
+    case PayloadKind::kKeyRegistration:
+      message = &d->key_registration;
+      break;
+    case PayloadKind::kMemo:
+      message = &d->memo;
+      break;
+    case PayloadKind::kRegistry:
+      message = &d->registry;
+      break;
+    case PayloadKind::kExtraction:
+      message = &d->extraction;
+      break;
+    case PayloadKind::kSale:
+      message = &d->sale;
+      break;
+    case PayloadKind::kProcessing:
+      message = &d->processing;
+      break;
+    case PayloadKind::kExport:
+      message = &d->export_;
+      break;
+    case PayloadKind::kCorrection:
+      message = &d->correction;
+      break;
+  }
+  if (!message->ParseFromString(d->envelope.payload())) {
+    return absl::InvalidArgumentError(StrCat(
+        "payload does not parse as ", d->envelope.payload_type(), " (binary protobuf expected)"));
+  }
+  if (HasUnknownFields(*message)) {
+    return absl::InvalidArgumentError(StrCat(
+        "payload has fields that ", message->GetDescriptor()->full_name(), " does not define"));
+  }
+  return CheckTimestamps(*message, message->GetDescriptor()->name());
+}
+
+}  // namespace
+
+std::string Pae(std::string_view payload_type, std::string_view payload) {
+  return StrCat("DSSEv1 ", payload_type.size(), " ", payload_type, " ", payload.size(), " ",
+                payload);
+}
+
+absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
+  if (payload_type == kGenesisType) return PayloadKind::kGenesis;
+  if (payload_type == kKeyRegistrationType) return PayloadKind::kKeyRegistration;
+  if (payload_type == kMemoType) return PayloadKind::kMemo;
+  if (payload_type == kRegistryType) return PayloadKind::kRegistry;
+  if (payload_type == kExtractionType) return PayloadKind::kExtraction;
+  if (payload_type == kSaleType) return PayloadKind::kSale;
+  if (payload_type == kProcessingType) return PayloadKind::kProcessing;
+  if (payload_type == kExportType) return PayloadKind::kExport;
+  if (payload_type == kCorrectionType) return PayloadKind::kCorrection;
+  return absl::InvalidArgumentError(StrCat(
+      "unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType, ", ",
+      kKeyRegistrationType, ", ", kMemoType, ", ", kRegistryType, ", ", kExtractionType, ", ",
+      kSaleType, ", ", kProcessingType, ", ", kExportType, ", ", kCorrectionType));
+}
+
+absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {
+  if (bytes.empty()) return absl::InvalidArgumentError("envelope is empty");
+  if (bytes.size() > limits.envelope_bytes_max) {
+    return absl::InvalidArgumentError(
+        StrCat("envelope is ", bytes.size(), " bytes; the limit is ", limits.envelope_bytes_max));
+  }
+  DecodedEnvelope d;
+  d.bytes = std::move(bytes);
+  if (!d.envelope.ParseFromString(d.bytes)) {
+    return absl::InvalidArgumentError("envelope is not a serialized veta.v1.Envelope");
+  }
+  if (HasUnknownFields(d.envelope)) {
+    return absl::InvalidArgumentError("envelope has fields that veta.v1.Envelope does not define");
+  }
+  const auto& env = d.envelope;
+  if (env.payload().empty()) return absl::InvalidArgumentError("envelope payload is empty");
+  ASSIGN_OR_RETURN(d.kind, PayloadKindOf(env.payload_type()));
+  if (env.signatures().empty()) return absl::InvalidArgumentError("envelope is not signed");
+  if (static_cast<size_t>(env.signatures_size()) > limits.signatures_max) {
+    return absl::InvalidArgumentError(StrCat("envelope has ", env.signatures_size(),
+                                             " signatures; the limit is ", limits.signatures_max));
+  }
+  std::set<std::string_view> seen;
+  for (int i = 0; i < env.signatures_size(); ++i) {
+    const auto& sig = env.signatures(i);
+    if (sig.keyid().size() != kKeyIdHexChars) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": key id must be 64 hex digits (SHA-256 of the key)"));
+    }
+    if (sig.sig().empty() || sig.sig().size() > kSignatureBytesMax) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": ", sig.sig().size(), " bytes is not a signature"));
+    }
+    if (!seen.insert(sig.keyid()).second) {
+      return absl::InvalidArgumentError(
+          StrCat("signature ", i, ": key ", sig.keyid(), " signed twice"));
+    }
+  }
+  RETURN_IF_ERROR(ParsePayload(&d));
+  d.statement_hash = Sha256Of(Pae(env.payload_type(), env.payload()));
+  return d;
+}
+
+absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key) {
+  ASSIGN_OR_RETURN(std::string sig, key.Sign(Pae(envelope->payload_type(), envelope->payload())));
+  auto* s = envelope->add_signatures();
+  s->set_sig(std::move(sig));
+  s->set_keyid(key.public_key().keyid());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type, std::string payload,
+                                                const std::vector<PrivateKey>& keys) {
+  veta::v1::Envelope envelope;
+  envelope.set_payload_type(std::string(payload_type));
+  envelope.set_payload(std::move(payload));
+  for (const PrivateKey& key : keys) RETURN_IF_ERROR(AddSignature(&envelope, key));
+  return envelope;
+}
+
+}  // namespace veta
