@@ -23,7 +23,7 @@ absl::StatusOr<std::string> PayloadFromJson(std::string_view payload_type, std::
 std::string PayloadToJson(std::string_view payload_type, std::string_view payload);
 
 // People type decimals in human units; the payload holds integers. Rewrites each member
-// named in a human unit into the integer field, exactly (core/units.h ParseDecimal, never a
+// named in a human unit into the integer field, exactly (core/base/units.h ParseDecimal, never a
 // double), its value a JSON number or string:
 //   oreKg, quantityKg (kg of ore)    -> oreG, quantityOreG (grams)
 //   goldG, quantityG (g of gold)     -> goldMg, quantityMg (milligrams)

@@ -306,7 +306,7 @@ absl::Status ImportCmd(int argc, char** argv) {
       "or the zones of a GeoJSON file, signed by a registrar key. Every row is checked first;\n"
       "a file with any bad row is reported (line and reason) and nothing is imported. Running\n"
       "an import again is safe: unchanged records are skipped, so an interrupted import\n"
-      "resumes. Column lists: core/import.h.");
+      "resumes. Column lists: core/read/import.h.");
   AddConnectionFlags(flags, &c);
   flags.String("key", &key_path, "The registrar's private key.");
   flags.Bool("dry-run", &dry_run, "Check the file only.");

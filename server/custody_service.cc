@@ -1,5 +1,5 @@
 // The custody reads of veta.v1.Ledger: lineage, certificates, indicators, EPCIS. Thin: each
-// translates the request, checks who may read what (core/access.h) and calls core.
+// translates the request, checks who may read what (core/read/access.h) and calls core.
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/read/certificate.h"

@@ -108,7 +108,7 @@ absl::StatusOr<uint64_t> VisibleEntries(const veta::Ledger& ledger, const veta::
 class LedgerService final : public veta::v1::Ledger::CallbackService {
  public:
   // With `roles`, callers are identified by their TLS client certificate and the matrix of
-  // core/access.h applies; without, every caller is the local operator.
+  // core/read/access.h applies; without, every caller is the local operator.
   LedgerService(veta::Ledger* ledger, ServiceLimits limits, bool roles = false)
       : ledger_(ledger), limits_(limits), roles_(roles), held_(limits.held_bytes_max) {}
 

@@ -38,7 +38,7 @@ absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOpti
   if (tls) {
     grpc::SslServerCredentialsOptions ssl(
         // Client certificates are optional and checked against the key ring, not a CA: the
-        // registry is the trust anchor (core/access.h, core/x509.h).
+        // registry is the trust anchor (core/read/access.h, core/verify/x509.h).
         GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
     ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
     credentials = grpc::SslServerCredentials(ssl);

@@ -31,7 +31,7 @@ struct ServerOptions {
   // fast links.
   bool bdp_probe = false;
   // TLS (PEM). With TLS, callers are identified by their client certificate's key and the
-  // role matrix of core/access.h applies; without it, only loopback is served, and the local
+  // role matrix of core/read/access.h applies; without it, only loopback is served, and the local
   // operator may do everything.
   std::string tls_cert_pem, tls_key_pem;
 };

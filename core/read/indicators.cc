@@ -53,7 +53,7 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint
       d.set_extracted_fine_mg(d.extracted_fine_mg() + lot.original_fine_mg());
     }
     if (!ExportedAsOf(lot, as_of)) continue;
-    // What the export took, by unit of origin (exactly: core/lots.h).
+    // What the export took, by unit of origin (exactly: core/verify/lots.h).
     const int64_t fine = lot.exported_fine_mg();
     out.set_exports(out.exports() + 1);
     out.set_exported_fine_mg(out.exported_fine_mg() + fine);

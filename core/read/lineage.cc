@@ -167,7 +167,7 @@ absl::Status CheckQuery(const LineageQuery& q) {
 }
 
 // Backward: the root's origin by unit and department, exactly as the ledger keeps it (the
-// root lot's origin in fine mg, core/lots.h), and each node's part of the root's fine mg,
+// root lot's origin in fine mg, core/verify/lots.h), and each node's part of the root's fine mg,
 // carried down the edges in creation order (a lot is always created after the lots it comes
 // from): all of it to a bought lot's parent, and along a processing's inputs by the fine mg
 // each brought (largest remainder, in the inputs' order).

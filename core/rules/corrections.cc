@@ -208,7 +208,7 @@ Verdict RuleContext::EvaluateCorrection() const {
     }
     case PayloadKind::kProcessing: {
       const auto& pr = e.processing;
-      // What each input took is kept on the first output (core/lots.h).
+      // What each input took is kept on the first output (core/verify/lots.h).
       auto first = lot_of(pr.outputs(0).lot_id());
       if (!first.ok()) return Failure(first.status());
       const veta::v1::Lot recorded = *first;

@@ -105,7 +105,7 @@ Verdict RuleContext::EvaluateProcessing() const {
     consumed.push_back(lot);
     quantities.push_back(q);
   }
-  // The lots' arithmetic (core/lots.h): what each input gives, the blend's origin by unit.
+  // The lots' arithmetic (core/verify/lots.h): what each input gives, the blend's origin by unit.
   std::vector<veta::v1::Lot*> input_lots;
   for (auto& lot : consumed) input_lots.push_back(&lot);
   std::vector<veta::v1::LotInput> inputs;

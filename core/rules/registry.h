@@ -90,7 +90,7 @@ inline constexpr size_t kOriginUnitsMax = 4096;
 // "extraction", "sale" or "processing": the kind of entry that creates such a lot.
 const char* LotSourceName(veta::v1::LotSource source);
 
-// A lot's quantities, fine gold and origin: core/lots.h.
+// A lot's quantities, fine gold and origin: core/verify/lots.h.
 // Voided, or exported, as of the first `as_of` entries (as_of past the end: now).
 bool VoidedAsOf(const veta::v1::Lot& lot, uint64_t as_of);
 bool ExportedAsOf(const veta::v1::Lot& lot, uint64_t as_of);

@@ -47,7 +47,7 @@ std::string MapKey(RecordKind kind, std::string_view id);
 int64_t Micros(const google::protobuf::Timestamp& t);
 // YYYYMMDD of the day in Peru (UTC-5): the key of daily counters.
 std::string PeruDay(int64_t micros);
-// A coordinate, for messages (quantities are shown by core/units.h).
+// A coordinate, for messages (quantities are shown by core/base/units.h).
 std::string Num(double d);
 
 // A verdict that could not be reached (the store could not be read), and a refusal.

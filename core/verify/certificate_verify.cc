@@ -31,7 +31,7 @@ std::vector<Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>
 
 // --- Recomputing the claims from the entries' payloads ---
 
-// Replays the lots' arithmetic (core/lots.h, the rules' own) over the certificate's entries,
+// Replays the lots' arithmetic (core/verify/lots.h, the rules' own) over the certificate's entries,
 // in log order: the lineage's extractions, sales and processing, and the earlier takes from
 // the same lots with their corrections, which decide how a later part was apportioned.
 class Recomputer {

@@ -22,7 +22,7 @@
 //
 // VerifyCertificate checks it offline with only the authority's public key: both signatures,
 // each entry's inclusion proof against the checkpoint, and then replays the lots' arithmetic
-// (core/lots.h, the rules' own) over the entries' payloads (extractions, sales, processing,
+// (core/verify/lots.h, the rules' own) over the entries' payloads (extractions, sales, processing,
 // corrections, the units' registry records) and compares exactly, so that a certificate
 // cannot claim an origin its entries do not show. Because a part's milligrams are
 // apportioned from what its lot had left, the entries include, for every lot of the lineage,

@@ -1,4 +1,4 @@
-// Known-answer tests of the signing keys (core/keys.h).
+// Known-answer tests of the signing keys (core/verify/keys.h).
 //
 // Ed25519: the test vectors of RFC 8032 section 7.1 (TEST 1, TEST 2, TEST 3, TEST 1024 and
 // TEST SHA(abc)), copied from the RFC text (https://www.rfc-editor.org/rfc/rfc8032#section-7.1),

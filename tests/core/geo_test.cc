@@ -1,4 +1,4 @@
-// Tests of core/geo.h: point-in-polygon with the boundary counted as inside, holes,
+// Tests of core/rules/geo.h: point-in-polygon with the boundary counted as inside, holes,
 // MultiPolygons, bounding boxes, FeatureCollections and the grid index.
 //
 // Synthetic shapes have exact expectations. The real-data tests use the public GeoJSON files of
@@ -83,7 +83,7 @@ absl::StatusOr<std::vector<Feature>> LoadFeatures(std::string_view name) {
 }
 
 // The raw coordinates of every feature's geometry (polygons -> rings -> positions), read with
-// protobuf's JSON parser independently of core/geo.cc. Empty for a null or Point geometry.
+// protobuf's JSON parser independently of core/rules/geo.cc. Empty for a null or Point geometry.
 using RawPolygons = std::vector<std::vector<std::vector<Point>>>;
 
 std::vector<RawPolygons> RawGeometries(const std::string& text) {

@@ -1,5 +1,5 @@
 // Interoperability of Veta's checkpoints and proofs with the Go reference code: every signed
-// checkpoint, inclusion proof and consistency proof made here by core/merkle.h and core/note.h
+// checkpoint, inclusion proof and consistency proof made here by core/verify/merkle.h and core/verify/note.h
 // is handed to tests/go/vetaverify, which checks it with golang.org/x/mod/sumdb/note and
 // golang.org/x/mod/sumdb/tlog (see that file). Tampered proofs and notes must be refused.
 //

@@ -1,4 +1,4 @@
-// Tests of core/ids.h: RUC (with SUNAT's modulo-11 check digit), DNI and ubigeo.
+// Tests of core/base/ids.h: RUC (with SUNAT's modulo-11 check digit), DNI and ubigeo.
 //
 // The check digit of a RUC: weights 5,4,3,2,7,6,5,4,3,2 over its first 10 digits; check =
 // 11 - sum % 11, where 10 becomes 0 and 11 becomes 1. The expected digits below were computed

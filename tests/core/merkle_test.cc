@@ -1,4 +1,4 @@
-// Known-answer and property tests of the RFC 6962 / RFC 9162 Merkle tree (core/merkle.h).
+// Known-answer and property tests of the RFC 6962 / RFC 9162 Merkle tree (core/verify/merkle.h).
 //
 // Published vectors come from github.com/transparency-dev/merkle:
 //   - testonly/constants.go (commit 582a6ad190b6848f1d26f8bf08ddef29955d9db1): LeafInputs,

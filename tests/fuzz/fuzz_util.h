@@ -50,7 +50,7 @@ inline constexpr std::string_view kSeedLot = "L0";  // extracted at start-up, 10
 inline constexpr std::string_view kPlantLot = "PL0";
 inline constexpr std::string_view kGoldLot = "AU0";
 inline constexpr std::string_view kExportLot = "XU0";
-// Grams of ore, milligrams of gold, ppb (core/units.h).
+// Grams of ore, milligrams of gold, ppb (core/base/units.h).
 inline constexpr int64_t kPlantLotOreG = 20000000, kProcessedOreG = 5000000;  // 20 t, 5 t
 inline constexpr int64_t kGoldLotMg = 40000, kGoldFinenessPpb = 900000000;    // 40 g at 900
 inline constexpr int64_t kExportLotMg = 30000;                                // 30 g

@@ -1,4 +1,4 @@
-// The role matrix of core/access.h, cell by cell, over real TLS on a loopback port: each role
+// The role matrix of core/read/access.h, cell by cell, over real TLS on a loopback port: each role
 // is a client certificate carrying a key the registry knows (the public presents none).
 #include <grpcpp/grpcpp.h>
 
