@@ -23,13 +23,13 @@ std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
 // A file's contents, or standard input for "-".
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 // To a file (atomically), or to standard output for "" and "-".
-absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644);
+[[nodiscard]] absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644);
 absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path);
 // Parses a command's flags (from argv[2]); prints --help and sets *help when asked.
-absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help);
+[[nodiscard]] absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help);
 
 // Sets an AsOf from --as-of (UINT64_MAX: not given) or --as-of-time (RFC 3339).
-absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of);
+[[nodiscard]] absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of);
 // The authority's public key from a PEM file (a private key's public half is taken too).
 absl::StatusOr<PublicKey> LoadAuthority(const std::string& path);
 
@@ -41,20 +41,20 @@ struct Common : ConnectionOptions {
 using Command = std::function<absl::Status(int argc, char** argv)>;
 
 // Registry commands (registry_cli.cc).
-absl::Status RecordCmd(int argc, char** argv);
-absl::Status RecordsCmd(int argc, char** argv);
-absl::Status LotCmd(int argc, char** argv);
-absl::Status AttemptsCmd(int argc, char** argv);
-absl::Status FlagsCmd(int argc, char** argv);
-absl::Status CheckCmd(int argc, char** argv);
-absl::Status ImportCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RecordCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RecordsCmd(int argc, char** argv);
+[[nodiscard]] absl::Status LotCmd(int argc, char** argv);
+[[nodiscard]] absl::Status AttemptsCmd(int argc, char** argv);
+[[nodiscard]] absl::Status FlagsCmd(int argc, char** argv);
+[[nodiscard]] absl::Status CheckCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ImportCmd(int argc, char** argv);
 
 // Custody commands (custody_cli.cc).
-absl::Status LineageCmd(int argc, char** argv);
-absl::Status CertificateCmd(int argc, char** argv);
-absl::Status VerifyCertificateCmd(int argc, char** argv);
-absl::Status CorrectCmd(int argc, char** argv);
-absl::Status ExportCmd(int argc, char** argv);
-absl::Status ReportCmd(int argc, char** argv);
+[[nodiscard]] absl::Status LineageCmd(int argc, char** argv);
+[[nodiscard]] absl::Status CertificateCmd(int argc, char** argv);
+[[nodiscard]] absl::Status VerifyCertificateCmd(int argc, char** argv);
+[[nodiscard]] absl::Status CorrectCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ExportCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ReportCmd(int argc, char** argv);
 
 }  // namespace veta::client

@@ -190,7 +190,10 @@ int main(int argc, char** argv) {
       veta::v1::ConsistencyProof proof;
       if (!stub->GetConsistencyProof(&pctx, preq, &proof).ok()) return Fail("no consistency proof");
       std::vector<veta::Hash> hashes;
-      for (const auto& h : proof.hashes()) veta::HashFromBytes(h, &hashes.emplace_back());
+      for (const auto& h : proof.hashes()) {
+        if (!veta::HashFromBytes(h, &hashes.emplace_back()))
+          return Fail("a proof hash is not 32 bytes");
+      }
       if (!veta::merkle::VerifyConsistency(last_seen.size, now.size, last_seen.root, now.root,
                                            hashes)
                .ok()) {

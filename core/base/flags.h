@@ -23,7 +23,7 @@ class Flags {
   void Strings(std::string name, std::vector<std::string>* target, std::string help);
 
   // Parses argv[first..argc). OK with *help_requested set when --help/-h was given.
-  absl::Status Parse(int argc, char** argv, int first = 1);
+  [[nodiscard]] absl::Status Parse(int argc, char** argv, int first = 1);
   bool help_requested() const { return help_requested_; }
   const std::vector<std::string>& positional() const { return positional_; }
   std::string Help() const;
@@ -37,7 +37,7 @@ class Flags {
     std::string help;
     std::string default_text;
   };
-  absl::Status Set(const Flag& flag, std::string_view value);
+  [[nodiscard]] absl::Status Set(const Flag& flag, std::string_view value);
 
   std::string usage_, description_;
   std::vector<Flag> flags_;

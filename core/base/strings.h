@@ -57,6 +57,6 @@ std::string Base64Encode(std::string_view bytes);
 bool Base64Decode(std::string_view text, std::string* out);
 
 // A decimal number without sign, leading zeros (except "0") or spaces.
-bool ParseU64(std::string_view s, uint64_t* out);
+[[nodiscard]] bool ParseU64(std::string_view s, uint64_t* out);
 
 }  // namespace veta

@@ -47,6 +47,6 @@ class KeyRing {
 // Stage 1 of the write path, run in parallel: every signature is by a key the ledger knows
 // (FailedPrecondition naming the key id otherwise) and verifies over PAE(type, payload)
 // (Unauthenticated otherwise). A genesis envelope is checked against the keys it names.
-absl::Status VerifySignatures(const DecodedEnvelope& envelope, const KeyRing& keys);
+[[nodiscard]] absl::Status VerifySignatures(const DecodedEnvelope& envelope, const KeyRing& keys);
 
 }  // namespace veta

@@ -102,11 +102,11 @@ class Ledger {
   // `authority` (Ed25519) as the authority and checkpoint key, and the first checkpoint.
   // Writes the authority's private key to data_dir/authority-key.pem (mode 0600) unless
   // `write_key` is false.
-  static absl::Status Create(const std::string& data_dir, const std::string& origin,
+  [[nodiscard]] static absl::Status Create(const std::string& data_dir, const std::string& origin,
                              const PrivateKey& authority, const std::string& description,
                              bool write_key = true);
   // The same in an empty store of the caller's (e.g. a MemoryStore), with no file written.
-  static absl::Status Create(std::shared_ptr<Store> store, const std::string& origin,
+  [[nodiscard]] static absl::Status Create(std::shared_ptr<Store> store, const std::string& origin,
                              const PrivateKey& authority, const std::string& description);
 
   // Opens an existing ledger and checks it: the latest checkpoint verifies and matches the
@@ -166,16 +166,16 @@ class Ledger {
  private:
   struct Pending;
   Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
-  static absl::Status CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
+  [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
                                const std::string& origin, const PrivateKey& authority,
                                const std::string& description);
   void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
                std::chrono::system_clock::time_point deadline) ABSL_LOCKS_EXCLUDED(mu_);
   void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);
-  absl::Status Load();
+  [[nodiscard]] absl::Status Load();
   // Applies to the state, through ApplyEntry, the entries [applied, count) of a log whose state
   // is behind it (a state rebuilt, a follower catching up); a no-op after a normal run.
-  absl::Status ApplyPending(uint64_t count);
+  [[nodiscard]] absl::Status ApplyPending(uint64_t count);
   void VerifyLoop() ABSL_LOCKS_EXCLUDED(mu_);
   void SequencerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   // Whether the oldest submission is verified and may be sequenced.
@@ -183,7 +183,7 @@ class Ledger {
   void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint)
       ABSL_LOCKS_EXCLUDED(mu_, checkpoint_mu_);
   absl::StatusOr<veta::v1::Checkpoint> SignCheckpoint(uint64_t size, const Hash& root) const;
-  absl::Status CheckTreeSize(uint64_t tree_size) const;
+  [[nodiscard]] absl::Status CheckTreeSize(uint64_t tree_size) const;
 
   const LedgerOptions options_;
   std::shared_ptr<Store> store_;

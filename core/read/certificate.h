@@ -23,7 +23,7 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
 // OK when no lot of the lineage (a backward lineage, read whole) was voided and no entry that
 // created one raised a red flag; FailedPrecondition "[CERTIFICATE_REFUSED] lot X rests on
 // entry N (...)" naming the first that did.
-absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
+[[nodiscard]] absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
                             std::string_view lot_id);
 
 }  // namespace veta

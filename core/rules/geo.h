@@ -44,7 +44,7 @@ struct BBox {
 };
 
 // Checks a point's range: longitude in [-180, 180], latitude in [-90, 90], both finite.
-absl::Status CheckPoint(Point p);
+[[nodiscard]] absl::Status CheckPoint(Point p);
 
 // A Polygon or MultiPolygon. Rings are closed (first point == last point), the first ring of
 // each polygon is its outer boundary and the others its holes.

@@ -61,7 +61,7 @@ struct RecordState {
 
 // Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument
 // naming the field. `geometry` (may be null) receives a unit's or zone's parsed geometry.
-absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
+[[nodiscard]] absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
                             std::optional<geo::Geometry>* geometry = nullptr);
 
 // The stateless part of judging a registry record (ValidateRecord, the geometry parsed once),
@@ -152,7 +152,7 @@ class Registry {
   explicit Registry(const Reader* store) : store_(store) {}
 
   // Rebuilds the committed state from the store (latest version of every record, counters).
-  absl::Status Load();
+  [[nodiscard]] absl::Status Load();
 
   // The verdict on an entry at `sequence`, at entry time `now_micros`. Registry records,
   // extractions and sales are judged; other payloads pass. `dry_run` waives the signature of
@@ -203,6 +203,6 @@ class Registry {
 std::vector<veta::v1::PublicKey> RecordKeys(const veta::v1::RegistryRecord& record);
 
 // "[POINT_IN_PROHIBITED_ZONE] message": how a refusal travels as a status message.
-absl::Status RefusalStatus(const Verdict& verdict);
+[[nodiscard]] absl::Status RefusalStatus(const Verdict& verdict);
 
 }  // namespace veta

@@ -22,11 +22,11 @@ class MemoryStore final : public Store {
   absl::StatusOr<std::string> Get(Family family, std::string_view key) const override;
   std::unique_ptr<Cursor> NewCursor(Family family) const override;
   std::unique_ptr<Batch> NewBatch() const override;
-  absl::Status Write(Batch& batch, bool sync) override;
+  [[nodiscard]] absl::Status Write(Batch& batch, bool sync) override;
   std::unique_ptr<Reader> Snapshot() const override;
-  absl::Status FlushAll() override { return absl::OkStatus(); }
+  [[nodiscard]] absl::Status FlushAll() override { return absl::OkStatus(); }
   // Nothing to check: no bytes were kept outside this process.
-  absl::Status VerifyStorage(StorageReport*) const override { return absl::OkStatus(); }
+  [[nodiscard]] absl::Status VerifyStorage(StorageReport*) const override { return absl::OkStatus(); }
 
   struct Rows;
 

@@ -25,7 +25,7 @@ class Status;
 namespace veta {
 
 // Turns a RocksDB status into an absl::Status with context.
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
 class RocksStore final : public Store {
  public:
@@ -38,16 +38,16 @@ class RocksStore final : public Store {
   absl::StatusOr<std::string> Get(Family family, std::string_view key) const override;
   std::unique_ptr<Cursor> NewCursor(Family family) const override;
   std::unique_ptr<Batch> NewBatch() const override;
-  absl::Status Write(Batch& batch, bool sync) override;
+  [[nodiscard]] absl::Status Write(Batch& batch, bool sync) override;
   std::unique_ptr<Reader> Snapshot() const override;
-  absl::Status FlushAll() override;
+  [[nodiscard]] absl::Status FlushAll() override;
 
   // Checks every byte of the database's files that RocksDB would otherwise trust or skip:
   // every block checksum of every table file (filters, indexes, properties included), the
   // whole-file checksums the MANIFEST records (footer padding included), every record of the
   // MANIFEST and WAL files (checksums, lengths, padding), and OPTIONS and IDENTITY against
   // the digests recorded at the last read-write open. DataLoss naming the file otherwise.
-  absl::Status VerifyStorage(StorageReport* report) const override;
+  [[nodiscard]] absl::Status VerifyStorage(StorageReport* report) const override;
 
   // Before a database is opened: the footer, index block and meta blocks (filters, properties)
   // of every table file in the folder `path`, against their crc32c, because RocksDB parses a
@@ -65,7 +65,7 @@ class RocksStore final : public Store {
  private:
   RocksStore() = default;
   // Records the digests of the files RocksDB wrote at open without a checksum.
-  absl::Status RecordFileDigests();
+  [[nodiscard]] absl::Status RecordFileDigests();
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

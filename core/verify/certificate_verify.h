@@ -49,7 +49,7 @@ inline constexpr uint32_t kCertificateLotsMax = 10000;
 inline constexpr size_t kCertificateBytesMax = 16 << 20;
 
 // FailedPrecondition "[CERTIFICATE_REFUSED] message".
-absl::Status CertificateRefused(std::string message);
+[[nodiscard]] absl::Status CertificateRefused(std::string message);
 
 struct CertificateClaims {
   std::string origin;
@@ -77,7 +77,7 @@ absl::StatusOr<CertificateClaims> VerifyCertificate(const veta::v1::Certificate&
 absl::StatusOr<note::Checkpoint> OpenCheckpointNote(const std::string& note_text,
                                                     const PublicKey& authority);
 // An entry's inclusion proof against a checkpoint already opened.
-absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
+[[nodiscard]] absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
                                    const note::Checkpoint& checkpoint);
 
 }  // namespace veta

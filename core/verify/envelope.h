@@ -89,7 +89,7 @@ absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const Envelope
 absl::StatusOr<veta::v1::Envelope> SignEnvelope(std::string_view payload_type, std::string payload,
                                                 const std::vector<PrivateKey>& keys);
 // Adds one more signature to an envelope.
-absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key);
+[[nodiscard]] absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key);
 
 // The message type that a payload type carries, for JSON conversion in tools.
 absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type);

@@ -46,7 +46,7 @@ class PublicKey {
   veta::v1::PublicKey ToProto() const;
 
   // OK, or Unauthenticated("signature does not verify ...") / InvalidArgument (malformed).
-  absl::Status Verify(std::string_view message, std::string_view signature) const;
+  [[nodiscard]] absl::Status Verify(std::string_view message, std::string_view signature) const;
 
   struct Impl;  // opaque: the parsed key, defined in keys.cc
 
@@ -80,6 +80,6 @@ class PrivateKey {
 // Reads a whole (small) file; NotFound / PermissionDenied with the path in the message.
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = 1 << 20);
 // Writes a file atomically (temporary + rename + fsync), with the given mode.
-absl::Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
+[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
 
 }  // namespace veta

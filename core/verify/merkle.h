@@ -78,10 +78,10 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(const NodeReader& nodes, uint
 absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size, const Hash& leaf_hash,
                                             std::span<const Hash> proof);
 // OK iff the proof shows `leaf_hash` at `index` in the tree of `size` leaves and root `root`.
-absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
+[[nodiscard]] absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
                              std::span<const Hash> proof, const Hash& root);
 // RFC 9162 2.1.4.2. OK iff the proof shows root1 (size `first`) is a prefix of root2.
-absl::Status VerifyConsistency(uint64_t first, uint64_t second, const Hash& root1,
+[[nodiscard]] absl::Status VerifyConsistency(uint64_t first, uint64_t second, const Hash& root1,
                                const Hash& root2, std::span<const Hash> proof);
 
 }  // namespace veta::merkle

@@ -32,8 +32,8 @@ std::string_view AsBytes(const Hash& hash);
 std::string ToHex(std::string_view bytes);
 inline std::string ToHex(const Hash& hash) { return ToHex(AsBytes(hash)); }
 // Parses 64 hex digits; false on anything else.
-bool HashFromHex(std::string_view hex, Hash* out);
+[[nodiscard]] bool HashFromHex(std::string_view hex, Hash* out);
 // Copies exactly 32 bytes; false on any other length.
-bool HashFromBytes(std::string_view bytes, Hash* out);
+[[nodiscard]] bool HashFromBytes(std::string_view bytes, Hash* out);
 
 }  // namespace veta

@@ -298,10 +298,10 @@ TEST_F(ServiceTest, InclusionProofByLeafHashVerifiesAgainstTheCheckpoint) {
   EXPECT_EQ(proof.leaf_index(), response.sequence());
   EXPECT_EQ(proof.tree_size(), cp.tree_size());
   std::vector<Hash> hashes;
-  for (const auto& h : proof.hashes()) HashFromBytes(h, &hashes.emplace_back());
+  for (const auto& h : proof.hashes()) ASSERT_TRUE(HashFromBytes(h, &hashes.emplace_back()));
   Hash leaf, root;
-  HashFromBytes(response.leaf_hash(), &leaf);
-  HashFromBytes(cp.root_hash(), &root);
+  ASSERT_TRUE(HashFromBytes(response.leaf_hash(), &leaf));
+  ASSERT_TRUE(HashFromBytes(cp.root_hash(), &root));
   EXPECT_TRUE(
       merkle::VerifyInclusion(proof.leaf_index(), proof.tree_size(), leaf, hashes, root).ok());
 }
