@@ -1,13 +1,13 @@
 // Microbenchmarks of the write and proof paths (Google Benchmark). Figures go in the issue
 // notes; nothing here is a pass/fail test.
 #include <benchmark/benchmark.h>
+#include <google/protobuf/util/time_util.h>
 #include <openssl/evp.h>
 
 #include <cmath>
 #include <filesystem>
 #include <random>
 
-#include "core/base/ids.h"
 #include "core/base/strings.h"
 #include "core/base/units.h"
 #include "core/rules/geo.h"
@@ -18,8 +18,11 @@
 #include "core/verify/envelope.h"
 #include "core/verify/keys.h"
 #include "core/verify/merkle.h"
+#include "tests/support/payloads.h"
 
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 std::string Message() { return veta::Pae(veta::kMemoType, std::string(120, 'm')); }
 
@@ -211,57 +214,28 @@ RulesWorld& World() {
     const double lon = -70.59, lat = -13.04;
     auto miner_key = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
     auto plant_key = *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
-    const std::string miner = veta::RucWithCheckDigit("1045678901");
-    const std::string plant = veta::RucWithCheckDigit("2061234567");
-    google::protobuf::Timestamp from, until;
-    from.set_seconds(1735689600);   // 2025-01-01
-    until.set_seconds(1893456000);  // 2030-01-01
-    veta::v1::RegistryRecord m;
-    m.mutable_miner()->set_ruc(miner);
-    m.mutable_miner()->mutable_status()->set_status(veta::v1::VIGENTE);
-    *m.mutable_miner()->mutable_valid_from() = from;
-    *m.mutable_miner()->mutable_valid_until() = until;
-    *m.mutable_miner()->add_keys() = miner_key.public_key().ToProto();
-    Put(w, m, 1);
-    veta::v1::RegistryRecord p;
-    p.mutable_party()->set_ruc(plant);
-    p.mutable_party()->set_kind(veta::v1::PLANT);
-    p.mutable_party()->mutable_status()->set_status(veta::v1::VIGENTE);
-    *p.mutable_party()->mutable_valid_from() = from;
-    *p.mutable_party()->mutable_valid_until() = until;
-    *p.mutable_party()->add_keys() = plant_key.public_key().ToProto();
-    Put(w, p, 2);
-    veta::v1::RegistryRecord u;
-    u.mutable_unit()->set_concession_code("CM-1");
-    u.mutable_unit()->set_holder_ruc(miner);
-    u.mutable_unit()->set_ubigeo("170301");
-    u.mutable_unit()->set_geometry_geojson(Circle(lon, lat, 0.02, 999));  // 1,000 positions
-    u.mutable_unit()->set_activity(veta::v1::EXTRACTION);
-    u.mutable_unit()->set_capacity_ore_g_per_day(350000000);  // 350 t/day
-    u.mutable_unit()->mutable_status()->set_status(veta::v1::VIGENTE);
+    namespace pl = veta::payloads;
+    const std::string miner = pl::Ruc("1045678901");
+    const std::string plant = pl::Ruc("2061234567");
+    // Records valid 2025-2030; the unit a polygon of 1,000 positions, installed for 350 t/day.
+    Put(w, pl::Miner(miner, miner_key.public_key(), veta::v1::VIGENTE, veta::v1::SMALL), 1);
+    Put(w, pl::PartyRecord(plant, veta::v1::PLANT, plant_key.public_key()), 2);
+    veta::v1::RegistryRecord u =
+        pl::Unit("CM-1", miner, lon, lat, 350 * veta::units::kGramsPerTonne);
+    u.mutable_unit()->set_geometry_geojson(Circle(lon, lat, 0.02, 999));
     Put(w, u, 3);
     for (int i = 0; i < 100; ++i) {  // zones all around, within a degree, none over the point
-      veta::v1::RegistryRecord z;
-      z.mutable_zone()->set_zone_id(veta::StrCat("Z", i));
-      z.mutable_zone()->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
-      z.mutable_zone()->set_geometry_geojson(
-          Circle(lon + 0.05 + 0.01 * (i % 10), lat + 0.05 + 0.01 * (i / 10), 0.004, 63));
-      z.mutable_zone()->set_in_force(true);
-      Put(w, z, 4 + static_cast<uint64_t>(i));
+      Put(w,
+          pl::ZoneRecord(
+              veta::StrCat("Z", i), veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
+              Circle(lon + 0.05 + 0.01 * (i % 10), lat + 0.05 + 0.01 * (i / 10), 0.004, 63)),
+          4 + static_cast<uint64_t>(i));
     }
-    veta::v1::Extraction x;
-    x.set_lot_id("LOT-1");
-    x.set_extractor_id(miner);
-    x.set_unit_code("CM-1");
-    x.mutable_point()->set_longitude(lon + 0.003);
-    x.mutable_point()->set_latitude(lat - 0.002);
-    x.mutable_time()->set_seconds(1790000000);
-    x.set_ore_g(1000000);   // 1,000 kg
-    x.set_grade_ppb(8000);  // 8 g/t
-    w->extraction = *veta::DecodeEnvelope(
-        veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {miner_key})
-            ->SerializeAsString(),
-        {});
+    // 1,000 kg at 8 g/t.
+    veta::v1::Extraction x =
+        pl::ExtractionOf("LOT-1", miner, "CM-1", lon + 0.003, lat - 0.002, 1000000, 8000);
+    *x.mutable_time() = TimeUtil::SecondsToTimestamp(1790000000);
+    w->extraction = *veta::DecodeEnvelope(pl::Sign(veta::kExtractionType, x, {miner_key}), {});
     // Record the lot, so that a sale can be judged.
     veta::Delta delta;
     veta::Verdict v =
@@ -271,19 +245,9 @@ RulesWorld& World() {
     w->registry->Stage(v, 200, &delta, wb.get());
     if (!w->store->Write(*wb, false).ok()) std::abort();
     w->registry->Commit(std::move(delta), &w->keys);
-    veta::v1::Sale s;
-    s.set_lot_id("LOT-1");
-    s.set_seller_id(miner);
-    s.set_buyer_ruc(plant);
-    s.set_buyer_lot_id("P-1");
-    s.set_quantity_ore_g(500000);  // 500 kg
-    s.set_price_cents(1000000);    // S/ 10,000
-    s.set_payment(veta::v1::BANK_TRANSFER);
-    s.mutable_time()->set_seconds(1790000100);
-    w->sale = *veta::DecodeEnvelope(
-        veta::SignEnvelope(veta::kSaleType, s.SerializeAsString(), {miner_key, plant_key})
-            ->SerializeAsString(),
-        {});
+    veta::v1::Sale s = pl::SaleOf("LOT-1", miner, plant, "P-1", 500000);  // 500 kg, S/ 10,000
+    *s.mutable_time() = TimeUtil::SecondsToTimestamp(1790000100);
+    w->sale = *veta::DecodeEnvelope(pl::Sign(veta::kSaleType, s, {miner_key, plant_key}), {});
     return w;
   }();
   return *world;

@@ -24,29 +24,20 @@
 #include "core/verify/envelope.h"
 #include "core/verify/keys.h"
 #include "core/verify/sha256.h"
+#include "tests/support/payloads.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace {
 
 using google::protobuf::util::TimeUtil;
 using veta::StrCat;
+namespace pl = veta::payloads;
 
 constexpr double kUnitHalfSide = 0.004;  // degrees: units of about 0.9 x 0.9 km (~80 ha)
 
 veta::PrivateKey DemoKey(const std::string& who) {
   const veta::Hash seed = veta::Sha256Of("veta-demo/" + who);
   return *veta::PrivateKey::FromEd25519Seed(veta::AsBytes(seed));
-}
-
-std::string Square(double lon, double lat, double d) {
-  auto n = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.6f", v);
-    return std::string(buf);
-  };
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", n(lon - d), ",", n(lat - d), "],[",
-                n(lon + d), ",", n(lat - d), "],[", n(lon + d), ",", n(lat + d), "],[", n(lon - d),
-                ",", n(lat + d), "],[", n(lon - d), ",", n(lat - d), "]]]}");
 }
 
 class Demo {
@@ -236,12 +227,8 @@ int main(int argc, char** argv) {
   Say("The authority registers the formalization directorate (DGFM) as registrar");
   const veta::PrivateKey registrar = DemoKey("registrar/DGFM");
   {
-    veta::v1::RegistryRecord r;
-    auto* x = r.mutable_registrar();
-    x->set_registrar_id("DGFM");
-    x->set_name("Direccion General de Formalizacion Minera (MINEM)");
-    *x->add_keys() = registrar.public_key().ToProto();
-    x->set_status(veta::v1::VIGENTE);
+    const auto r = pl::RegistrarRecord("DGFM", registrar.public_key(),
+                                       "Direccion General de Formalizacion Minera (MINEM)");
     std::printf("  %zu new\n", demo.Register({r}, *authority));
   }
 
@@ -281,6 +268,18 @@ int main(int argc, char** argv) {
   TimeUtil::FromString("2025-01-01T05:00:00Z", &from);
   TimeUtil::FromString("2030-01-01T05:00:00Z", &until);
   TimeUtil::FromString("2026-03-01T05:00:00Z", &excluded_since);
+  // The shared builders (tests/support/payloads.h), with the data's names and the fixed dates.
+  auto miner = [&](const std::string& ruc, const veta::PrivateKey& key,
+                   veta::v1::RegistryStatus status, const google::protobuf::Timestamp& since,
+                   const std::string& name) {
+    veta::v1::RegistryRecord r = pl::Miner(ruc, key.public_key(), status);
+    auto* x = r.mutable_miner();
+    x->set_name(name);
+    *x->mutable_status()->mutable_since() = since;
+    *x->mutable_valid_from() = from;
+    *x->mutable_valid_until() = until;
+    return r;
+  };
   struct Miner {
     std::string ruc, unit;
     veta::PrivateKey key;
@@ -297,29 +296,14 @@ int main(int argc, char** argv) {
       std::snprintf(digits, sizeof(digits), "10%08zu", 40000000 + i);
       Miner m{veta::RucWithCheckDigit(digits), StrCat("REINFO-", chosen[i].ubigeo, "-", i),
               DemoKey(StrCat("miner/", i)), chosen[i]};
-      veta::v1::RegistryRecord r;
-      auto* x = r.mutable_miner();
-      x->set_ruc(m.ruc);
-      x->set_name(StrCat("Productor minero artesanal ", i + 1, " (", chosen[i].region, ")"));
-      x->set_person_type(veta::v1::NATURAL_PERSON);
-      x->set_size_class(veta::v1::ARTISANAL);
-      x->set_category(veta::v1::CATEGORY_II);
-      x->mutable_status()->set_status(veta::v1::VIGENTE);
-      *x->mutable_status()->mutable_since() = from;
-      *x->mutable_valid_from() = from;
-      *x->mutable_valid_until() = until;
-      *x->add_keys() = m.key.public_key().ToProto();
-      records.push_back(r);
-      veta::v1::RegistryRecord u;
-      auto* y = u.mutable_unit();
-      y->set_concession_code(m.unit);
-      y->set_name(StrCat("Concesion ", i + 1));
-      y->set_holder_ruc(m.ruc);
-      y->set_ubigeo(chosen[i].ubigeo);
-      y->set_geometry_geojson(Square(chosen[i].point.lon, chosen[i].point.lat, kUnitHalfSide));
-      y->set_activity(veta::v1::EXTRACTION);
-      y->set_capacity_ore_g_per_day((i == 1 ? 5 : 25) * veta::units::kGramsPerTonne);
-      y->mutable_status()->set_status(veta::v1::VIGENTE);
+      records.push_back(
+          miner(m.ruc, m.key, veta::v1::VIGENTE, from,
+                StrCat("Productor minero artesanal ", i + 1, " (", chosen[i].region, ")")));
+      veta::v1::RegistryRecord u =
+          pl::Unit(m.unit, m.ruc, chosen[i].point.lon, chosen[i].point.lat,
+                   (i == 1 ? 5 : 25) * veta::units::kGramsPerTonne, kUnitHalfSide);
+      u.mutable_unit()->set_name(StrCat("Concesion ", i + 1));
+      u.mutable_unit()->set_ubigeo(chosen[i].ubigeo);
       records.push_back(u);
       miners.push_back(std::move(m));
     }
@@ -330,15 +314,11 @@ int main(int argc, char** argv) {
   Say("DGFM registers a processing plant, a trader and an exporter (REPCO)");
   auto party = [&](const std::string& ruc, veta::v1::PartyKind kind, const std::string& name,
                    const veta::PrivateKey& key) {
-    veta::v1::RegistryRecord r;
+    veta::v1::RegistryRecord r = pl::PartyRecord(ruc, kind, key.public_key());
     auto* p = r.mutable_party();
-    p->set_ruc(ruc);
     p->set_name(name);
-    p->set_kind(kind);
-    p->mutable_status()->set_status(veta::v1::VIGENTE);
     *p->mutable_valid_from() = from;
     *p->mutable_valid_until() = until;
-    *p->add_keys() = key.public_key().ToProto();
     if (kind == veta::v1::PLANT) {
       p->set_processing_capacity_ore_g_per_day(150 * veta::units::kGramsPerTonne);
     }
@@ -358,29 +338,14 @@ int main(int argc, char** argv) {
 
   const std::string run = std::to_string(now.seconds());
   auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, int64_t kg) {
-    veta::v1::Extraction x;
-    x.set_lot_id(lot);
-    x.set_extractor_id(m.ruc);
-    x.set_unit_code(m.unit);
-    x.mutable_point()->set_longitude(p.lon);
-    x.mutable_point()->set_latitude(p.lat);
-    *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_g(kg * 1000);
-    x.set_grade_ppb(9500);  // 9.5 g/t
-    return x;
+    return pl::ExtractionOf(lot, m.ruc, m.unit, p.lon, p.lat, kg * 1000, 9500);  // 9.5 g/t
   };
   auto sale = [&](const std::string& lot, const std::string& seller, const std::string& buyer,
                   const std::string& buyer_lot, int64_t kg, int64_t soles,
                   veta::v1::PaymentMethod payment) {
-    veta::v1::Sale s;
-    s.set_lot_id(lot);
-    s.set_seller_id(seller);
-    s.set_buyer_ruc(buyer);
-    s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_ore_g(kg * 1000);
+    veta::v1::Sale s = pl::SaleOf(lot, seller, buyer, buyer_lot, kg * 1000);
     s.set_price_cents(soles * 100);
     s.set_payment(payment);
-    *s.mutable_time() = TimeUtil::GetCurrentTime();
     return s;
   };
 
@@ -414,19 +379,11 @@ int main(int argc, char** argv) {
   const Miner& excluded = miners[2];
   Say(StrCat("4. DGFM excludes miner ", excluded.ruc, "; then the miner tries to declare ore"));
   {
-    veta::v1::RegistryRecord r;
-    auto* x = r.mutable_miner();
-    x->set_ruc(excluded.ruc);
-    x->set_name("Productor minero artesanal 3 (" + excluded.site.region + ")");
-    x->set_person_type(veta::v1::NATURAL_PERSON);
-    x->set_size_class(veta::v1::ARTISANAL);
-    x->set_category(veta::v1::CATEGORY_II);
-    x->mutable_status()->set_status(veta::v1::EXCLUIDO);
-    *x->mutable_status()->mutable_since() = excluded_since;
-    x->mutable_status()->set_reason("excluded from REINFO: no progress in formalization");
-    *x->mutable_valid_from() = from;
-    *x->mutable_valid_until() = until;
-    *x->add_keys() = excluded.key.public_key().ToProto();
+    veta::v1::RegistryRecord r =
+        miner(excluded.ruc, excluded.key, veta::v1::EXCLUIDO, excluded_since,
+              "Productor minero artesanal 3 (" + excluded.site.region + ")");
+    r.mutable_miner()->mutable_status()->set_reason(
+        "excluded from REINFO: no progress in formalization");
     demo.Register({r}, registrar);
   }
   Show(demo.Submit(veta::kExtractionType,
@@ -466,19 +423,10 @@ int main(int argc, char** argv) {
                    {d.key, plant}));
   auto processing = [&](std::vector<std::pair<std::string, int64_t>> inputs, const std::string& out,
                         int64_t grams) {
-    veta::v1::Processing p;
-    p.set_plant_ruc(plant_ruc);
-    for (const auto& [lot, kg] : inputs) {
-      auto* in = p.add_inputs();
-      in->set_lot_id(lot);
-      in->set_ore_g(kg * 1000);
-    }
-    auto* o = p.add_outputs();
-    o->set_lot_id(out);
-    o->set_gold_mg(grams * 1000);
-    o->set_fineness_ppb(900 * veta::units::kPpbPerPerMille);
-    *p.mutable_time() = TimeUtil::GetCurrentTime();
-    return p;
+    std::vector<pl::ProcessingIn> ore;
+    for (const auto& [lot, kg] : inputs) ore.push_back({lot, kg * 1000});
+    return pl::ProcessingOf(plant_ruc, ore,
+                            {{out, grams * 1000, 900 * veta::units::kPpbPerPerMille}});
   };
   // 1,600 kg at 9.5 g/t hold 15.2 g of gold: at most 15.2 x 0.95 (+2%) = 14.73 g fine out.
   std::printf("  declaring 17 g of dore at 900 (15.3 g fine) from that ore:\n");
@@ -490,25 +438,17 @@ int main(int argc, char** argv) {
                    processing({{lot_a + "-P", 1000}, {lot_d + "-P", 600}}, lot_a + "-AU", 16),
                    {plant}));
   Say("8. The plant sells the gold to the exporter, who exports it to Switzerland");
-  veta::v1::Sale gold =
-      sale(lot_a + "-AU", plant_ruc, exporter_ruc, lot_a + "-X", 0, 4100, veta::v1::BANK_TRANSFER);
-  gold.set_quantity_ore_g(0);
-  gold.set_quantity_mg(16000);
+  veta::v1::Sale gold = pl::GoldSaleOf(lot_a + "-AU", plant_ruc, exporter_ruc, lot_a + "-X", 16000);
+  gold.set_price_cents(4100 * 100);
   Show(demo.Submit(veta::kSaleType, gold, {plant, exporter}));
   {
-    veta::v1::Export x;
-    x.set_lot_id(lot_a + "-X");
-    x.set_exporter_ruc(exporter_ruc);
-    x.set_destination_country("CH");
-    x.set_customs_declaration(StrCat("DAM-", run));
-    *x.mutable_time() = TimeUtil::GetCurrentTime();
-    Show(demo.Submit(veta::kExportType, x, {exporter}));
+    Show(demo.Submit(veta::kExportType,
+                     pl::ExportOf(lot_a + "-X", exporter_ruc, "CH", StrCat("DAM-", run)),
+                     {exporter}));
   }
   std::printf("  once exported, the lot cannot move again:\n");
-  gold =
-      sale(lot_a + "-X", exporter_ruc, trader_ruc, lot_a + "-Y", 0, 100, veta::v1::BANK_TRANSFER);
-  gold.set_quantity_ore_g(0);
-  gold.set_quantity_mg(1000);
+  gold = pl::GoldSaleOf(lot_a + "-X", exporter_ruc, trader_ruc, lot_a + "-Y", 1000);
+  gold.set_price_cents(100 * 100);
   Show(demo.Submit(veta::kSaleType, gold, {exporter, trader}));
 
   Say("9. The flagged ore (the cash sale) is processed too: its gold will get no certificate");

@@ -18,34 +18,26 @@
 
 #include <unistd.h>
 
-#include <google/protobuf/util/time_util.h>
-
 #include "absl/synchronization/mutex.h"
 #include "core/base/flags.h"
-#include "core/base/ids.h"
 #include "core/base/strings.h"
 #include "core/base/units.h"
 #include "core/log/ledger.h"
 #include "core/read/lineage.h"
 #include "core/storage/rocks_store.h"
 #include "core/verify/envelope.h"
+#include "tests/support/payloads.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using google::protobuf::util::TimeUtil;
 using veta::StrCat;
+namespace pl = veta::payloads;
 
 std::string Ruc(uint64_t n) {
   char digits[16];
   std::snprintf(digits, sizeof(digits), "20%08llu", static_cast<unsigned long long>(n));
-  return veta::RucWithCheckDigit(digits);
-}
-
-std::string Square(double lon, double lat, double d) {
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
-                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
-                lon - d, ",", lat - d, "]]]}");
+  return veta::payloads::Ruc(digits);
 }
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -57,7 +49,7 @@ struct Bench {
 
   std::string Envelope(std::string_view type, const google::protobuf::Message& m,
                        const std::vector<veta::PrivateKey>& keys) {
-    return veta::SignEnvelope(type, m.SerializeAsString(), keys)->SerializeAsString();
+    return pl::Sign(type, m, keys);
   }
 
   void MustAccept(const std::string& envelope, std::string_view what) {
@@ -91,18 +83,18 @@ struct Bench {
     }
   }
 
+  // The builders of tests/support/payloads.h; records valid until 2035, units and the plant of
+  // 350 t/day (the most a unit may be installed for: its miner is a small producer).
+  static void ValidUntil2035(google::protobuf::Timestamp* until) {
+    *until = pl::Time("2035-01-01T00:00:00Z");
+  }
+
   veta::v1::RegistryRecord Party(const std::string& ruc, veta::v1::PartyKind kind,
                                  const veta::PrivateKey& key) {
-    veta::v1::RegistryRecord r;
-    auto* p = r.mutable_party();
-    p->set_ruc(ruc);
-    p->set_name("Empresa " + ruc);
-    p->set_kind(kind);
-    p->mutable_status()->set_status(veta::v1::VIGENTE);
-    TimeUtil::FromString("2025-01-01T00:00:00Z", p->mutable_valid_from());
-    TimeUtil::FromString("2035-01-01T00:00:00Z", p->mutable_valid_until());
-    *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(350000000);
+    veta::v1::RegistryRecord r = pl::PartyRecord(ruc, kind, key.public_key());
+    ValidUntil2035(r.mutable_party()->mutable_valid_until());
+    if (kind == veta::v1::PLANT)
+      r.mutable_party()->set_processing_capacity_ore_g_per_day(kUnitCapacity);
     return r;
   }
 
@@ -110,59 +102,23 @@ struct Bench {
   std::vector<veta::v1::RegistryRecord> MinerAndUnit(const std::string& ruc,
                                                      const std::string& unit, double lon,
                                                      double lat, const veta::PrivateKey& key) {
-    veta::v1::RegistryRecord m;
-    auto* x = m.mutable_miner();
-    x->set_ruc(ruc);
-    x->set_name("Minera " + ruc);
-    x->set_person_type(veta::v1::COMPANY);
-    x->set_size_class(veta::v1::SMALL);
-    x->set_category(veta::v1::CATEGORY_I);
-    x->mutable_status()->set_status(veta::v1::VIGENTE);
-    TimeUtil::FromString("2025-01-01T00:00:00Z", x->mutable_valid_from());
-    TimeUtil::FromString("2035-01-01T00:00:00Z", x->mutable_valid_until());
-    *x->add_keys() = key.public_key().ToProto();
-    veta::v1::RegistryRecord u;
-    auto* y = u.mutable_unit();
-    y->set_concession_code(unit);
-    y->set_name("Concesion " + unit);
-    y->set_holder_ruc(ruc);
-    y->set_ubigeo("170101");
-    y->set_geometry_geojson(Square(lon, lat, 0.001));
-    y->set_activity(veta::v1::EXTRACTION);
-    y->set_capacity_ore_g_per_day(350000000);  // 350 t/day
-    y->mutable_status()->set_status(veta::v1::VIGENTE);
-    return {m, u};
+    veta::v1::RegistryRecord m =
+        pl::Miner(ruc, key.public_key(), veta::v1::VIGENTE, veta::v1::SMALL);
+    ValidUntil2035(m.mutable_miner()->mutable_valid_until());
+    return {m, pl::Unit(unit, ruc, lon, lat, kUnitCapacity, 0.001)};
   }
 
   veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std::string& buyer,
                       const std::string& buyer_lot, int64_t ore_g) {
-    veta::v1::Sale s;
-    s.set_lot_id(lot);
-    s.set_seller_id(seller);
-    s.set_buyer_ruc(buyer);
-    s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_ore_g(ore_g);
-    s.set_price_cents(ore_g * 2);  // S/ 20 a kg
-    s.set_payment(veta::v1::BANK_TRANSFER);
-    *s.mutable_time() = TimeUtil::GetCurrentTime();
-    s.set_nonce(++nonce);
-    return s;
+    return pl::SaleOf(lot, seller, buyer, buyer_lot, ore_g, ++nonce);
   }
 
   veta::v1::Extraction Extraction(const std::string& lot, const std::string& miner,
                                   const std::string& unit, double lon, double lat, int64_t kg) {
-    veta::v1::Extraction x;
-    x.set_lot_id(lot);
-    x.set_extractor_id(miner);
-    x.set_unit_code(unit);
-    x.mutable_point()->set_longitude(lon);
-    x.mutable_point()->set_latitude(lat);
-    *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_g(kg * 1000);
-    x.set_grade_ppb(8000);  // 8 g/t
-    x.set_nonce(++nonce);
-    return x;
+    return pl::ExtractionOf(lot, miner, unit, lon, lat, kg * 1000, 8000, ++nonce);  // 8 g/t
   }
+
+  static constexpr int64_t kUnitCapacity = 350 * veta::units::kGramsPerTonne;
 };
 
 void Percentiles(const char* what, std::vector<double> ms) {
@@ -247,13 +203,10 @@ int main(int argc, char** argv) {
   options.data_dir = dir;
   b.ledger = std::move(*veta::Ledger::Open(options, authority));
   {
-    veta::v1::RegistryRecord r;
-    auto* reg = r.mutable_registrar();
-    reg->set_registrar_id("DGFM");
-    reg->set_name("DGFM");
-    *reg->add_keys() = b.registrar.public_key().ToProto();
-    reg->set_status(veta::v1::VIGENTE);
-    b.MustAccept(b.Envelope(veta::kRegistryType, r, {authority}), "registrar");
+    b.MustAccept(
+        b.Envelope(veta::kRegistryType,
+                   pl::RegistrarRecord("DGFM", b.registrar.public_key(), "DGFM"), {authority}),
+        "registrar");
   }
   const auto key = [](std::string_view) {
     return *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
@@ -359,40 +312,29 @@ int main(int argc, char** argv) {
   b.SubmitAll(std::move(level));
   level.clear();
   for (uint64_t g = 0; g < groups; ++g) {
-    veta::v1::Processing p;
-    p.set_plant_ruc(plant_ruc);
-    for (uint64_t i = g * 10; i < g * 10 + 10; ++i) {
-      auto* in = p.add_inputs();
-      in->set_lot_id(StrCat("P", i));
-      in->set_ore_g(100000);  // 100 kg
-    }
-    auto* out = p.add_outputs();
-    out->set_lot_id(StrCat("G", g));
-    out->set_gold_mg(8000);  // 1,000 kg at 8 g/t: 8 g of gold in the ore, 7.2 g fine out
-    out->set_fineness_ppb(900000000);
-    *p.mutable_time() = TimeUtil::GetCurrentTime();
-    p.set_nonce(++b.nonce);
-    level.push_back(b.Envelope(veta::kProcessingType, p, {plant}));
+    std::vector<pl::ProcessingIn> inputs;
+    for (uint64_t i = g * 10; i < g * 10 + 10; ++i) inputs.push_back({StrCat("P", i), 100000});
+    // 1,000 kg at 8 g/t: 8 g of gold in the ore, 7.2 g fine out.
+    level.push_back(b.Envelope(
+        veta::kProcessingType,
+        pl::ProcessingOf(plant_ruc, inputs, {{StrCat("G", g), 8000, 900000000}}, ++b.nonce),
+        {plant}));
   }
   b.SubmitAll(std::move(level));
   {
-    veta::v1::Processing p;
-    p.set_plant_ruc(plant_ruc);
-    for (uint64_t g = 0; g < groups; ++g) {
-      auto* in = p.add_inputs();
-      in->set_lot_id(StrCat("G", g));
-      in->set_gold_mg(8000);
-    }
-    auto* out = p.add_outputs();
-    out->set_lot_id("BLEND");
-    out->set_gold_mg(7000 * static_cast<int64_t>(groups));
-    out->set_fineness_ppb(990000000);
-    *p.mutable_time() = TimeUtil::GetCurrentTime();
-    p.set_nonce(++b.nonce);
-    b.MustAccept(b.Envelope(veta::kProcessingType, p, {plant}), "the blend");
-    veta::v1::Sale s = b.Sale("BLEND", plant_ruc, exporter_ruc, "ROOT", 0);
-    s.set_quantity_mg(out->gold_mg());
-    b.MustAccept(b.Envelope(veta::kSaleType, s, {plant, exporter}), "the gold sale");
+    std::vector<pl::ProcessingIn> inputs;
+    for (uint64_t g = 0; g < groups; ++g) inputs.push_back({StrCat("G", g), 0, 8000});
+    const int64_t blend_mg = 7000 * static_cast<int64_t>(groups);
+    b.MustAccept(
+        b.Envelope(veta::kProcessingType,
+                   pl::ProcessingOf(plant_ruc, inputs, {{"BLEND", blend_mg, 990000000}}, ++b.nonce),
+                   {plant}),
+        "the blend");
+    b.MustAccept(
+        b.Envelope(veta::kSaleType,
+                   pl::GoldSaleOf("BLEND", plant_ruc, exporter_ruc, "ROOT", blend_mg, ++b.nonce),
+                   {plant, exporter}),
+        "the gold sale");
   }
   if (int rc = TimeLineage(b.ledger->store(), b.ledger->size(), queries); rc != 0) return rc;
   b.ledger->Close();

@@ -10,6 +10,7 @@
 // (issue 9), while the server's resident memory (/proc/PID/status, --server-pid) and the
 // latency of an honest client's calls are printed over time; then the attackers cancel and
 // the memory is watched a little longer.
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -25,17 +26,19 @@
 
 #include "client/connection.h"
 #include "core/base/flags.h"
-#include "core/base/ids.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/rules/geo.h"
 #include "core/verify/envelope.h"
+#include "tests/support/payloads.h"
 #include "veta/v1/service.grpc.pb.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using google::protobuf::util::TimeUtil;
 using veta::StrCat;
+namespace pl = veta::payloads;
 
 struct Config {
   veta::client::ConnectionOptions connection;
@@ -75,10 +78,8 @@ double Percentile(std::vector<double>& v, double p) {
 
 absl::Status SubmitOne(veta::v1::Ledger::Stub* stub, std::string_view type,
                        const google::protobuf::Message& payload, const veta::PrivateKey& key) {
-  auto env = veta::SignEnvelope(type, payload.SerializeAsString(), {key});
-  if (!env.ok()) return env.status();
   veta::v1::SubmitRequest req;
-  req.set_envelope(env->SerializeAsString());
+  req.set_envelope(pl::Sign(type, payload, {key}));
   veta::v1::SubmitResponse resp;
   grpc::ClientContext ctx;
   grpc::Status s = stub->Submit(&ctx, req, &resp);
@@ -95,49 +96,26 @@ absl::Status RegisterMiner(veta::v1::Ledger::Stub* stub, const veta::PrivateKey&
   static const veta::PrivateKey registrar =
       *veta::PrivateKey::Generate(veta::KeyAlgorithm::kEd25519);
   static const uint64_t run = std::random_device{}() % 90000000;
-  google::protobuf::Timestamp from, until;
-  from.set_seconds(1735689600);   // 2025-01-01
-  until.set_seconds(4102444800);  // 2100-01-01
   if (i == 0) {
-    veta::v1::RegistryRecord r;
-    r.mutable_registrar()->set_registrar_id(StrCat("LOAD-", run));
-    r.mutable_registrar()->set_name("veta-load registrar");
-    r.mutable_registrar()->set_status(veta::v1::VIGENTE);
-    *r.mutable_registrar()->add_keys() = registrar.public_key().ToProto();
-    RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, r, authority));
+    RETURN_IF_ERROR(SubmitOne(
+        stub, veta::kRegistryType,
+        pl::RegistrarRecord(StrCat("LOAD-", run), registrar.public_key(), "veta-load registrar"),
+        authority));
   }
   char digits[16];
   std::snprintf(digits, sizeof(digits), "10%08llu", static_cast<unsigned long long>(run + i));
-  const std::string ruc = veta::RucWithCheckDigit(digits);
+  const std::string ruc = pl::Ruc(digits);
   const std::string unit = StrCat("LOAD-", run, "-", i);
   const veta::geo::Point center{-70.9 + 0.05 * static_cast<double>(i % 20),
                                 -13.2 + 0.05 * static_cast<double>(i / 20)};
-  veta::v1::RegistryRecord m;
-  auto* x = m.mutable_miner();
-  x->set_ruc(ruc);
-  x->set_name(StrCat("veta-load miner ", i));
-  x->set_person_type(veta::v1::NATURAL_PERSON);
-  x->set_size_class(veta::v1::SMALL);
-  x->set_category(veta::v1::CATEGORY_I);
-  x->mutable_status()->set_status(veta::v1::VIGENTE);
-  *x->mutable_valid_from() = from;
-  *x->mutable_valid_until() = until;
-  *x->add_keys() = key.public_key().ToProto();
+  // A small producer (its unit is installed for 350 t/day), registered until 2100.
+  veta::v1::RegistryRecord m = pl::Miner(ruc, key.public_key(), veta::v1::VIGENTE, veta::v1::SMALL);
+  m.mutable_miner()->set_name(StrCat("veta-load miner ", i));
+  *m.mutable_miner()->mutable_valid_until() = pl::Time("2100-01-01T00:00:00Z");
   RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, m, registrar));
-  veta::v1::RegistryRecord u;
-  auto* y = u.mutable_unit();
-  y->set_concession_code(unit);
-  y->set_name(unit);
-  y->set_holder_ruc(ruc);
-  y->set_ubigeo("170301");
-  const double d = 0.01;
-  y->set_geometry_geojson(StrCat(
-      "{\"type\":\"Polygon\",\"coordinates\":[[[", center.lon - d, ",", center.lat - d, "],[",
-      center.lon + d, ",", center.lat - d, "],[", center.lon + d, ",", center.lat + d, "],[",
-      center.lon - d, ",", center.lat + d, "],[", center.lon - d, ",", center.lat - d, "]]]}"));
-  y->set_activity(veta::v1::EXTRACTION);
-  y->set_capacity_ore_g_per_day(350000000);  // 350 t/day
-  y->mutable_status()->set_status(veta::v1::VIGENTE);
+  veta::v1::RegistryRecord u =
+      pl::Unit(unit, ruc, center.lon, center.lat, 350 * veta::units::kGramsPerTonne);
+  u.mutable_unit()->set_ubigeo("170301");
   RETURN_IF_ERROR(SubmitOne(stub, veta::kRegistryType, u, registrar));
   out->rucs.push_back(ruc);
   out->units.push_back(unit);
@@ -155,10 +133,9 @@ absl::Status Register(veta::v1::Ledger::Stub* stub, const veta::PrivateKey& auth
     if (c.workload == "extraction") {
       RETURN_IF_ERROR(RegisterMiner(stub, authority, *key, i, out));
     } else {
-      veta::v1::KeyRegistration reg;
-      *reg.mutable_key() = key->public_key().ToProto();
-      reg.set_holder(StrCat("veta-load client ", i));
-      RETURN_IF_ERROR(SubmitOne(stub, veta::kKeyRegistrationType, reg, authority));
+      RETURN_IF_ERROR(SubmitOne(
+          stub, veta::kKeyRegistrationType,
+          pl::KeyRegistrationOf(key->public_key(), StrCat("veta-load client ", i)), authority));
     }
     out->keys.push_back(*key);
   }
@@ -179,22 +156,16 @@ void Presign(const Config& c, Presigned* p) {
         const auto& key = p->keys[k];
         veta::v1::Envelope env;
         if (c.workload == "extraction") {
-          veta::v1::Extraction x;
-          x.set_lot_id(StrCat("LOAD-", base, "-", i));
-          x.set_extractor_id(p->rucs[k]);
-          x.set_unit_code(p->units[k]);
-          x.mutable_point()->set_longitude(p->points[k].lon + 0.001);
-          x.mutable_point()->set_latitude(p->points[k].lat - 0.001);
-          x.mutable_time()->set_seconds(std::time(nullptr));
-          x.set_ore_g(1500);      // 1.5 kg
-          x.set_grade_ppb(8400);  // 8.4 g/t
-          x.set_nonce(base + i);
+          // 1.5 kg at 8.4 g/t, stamped to the second.
+          veta::v1::Extraction x = pl::ExtractionOf(StrCat("LOAD-", base, "-", i), p->rucs[k],
+                                                    p->units[k], p->points[k].lon + 0.001,
+                                                    p->points[k].lat - 0.001, 1500, 8400, base + i);
+          *x.mutable_time() = TimeUtil::SecondsToTimestamp(std::time(nullptr));
           env = *veta::SignEnvelope(veta::kExtractionType, x.SerializeAsString(), {key});
         } else {
-          veta::v1::Memo memo;
-          memo.set_subject("veta-load");
-          memo.set_text(StrCat("lote ", i, ": 1250.5 kg of ore, 8.4 g/t, unit CM-", i % 97));
-          memo.set_nonce(base + i);
+          const veta::v1::Memo memo =
+              pl::MemoOf(StrCat("lote ", i, ": 1250.5 kg of ore, 8.4 g/t, unit CM-", i % 97),
+                         "veta-load", base + i);
           env = *veta::SignEnvelope(veta::kMemoType, memo.SerializeAsString(), {key});
         }
         p->paes[i] = veta::Pae(env.payload_type(), env.payload());

@@ -5,7 +5,6 @@
 // latest-checkpoint file beside the database), runs veta-audit, restores the byte, and counts
 // the flips the audit caught. Exit 0 when every flip was caught.
 #include <fcntl.h>
-#include <google/protobuf/util/time_util.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,13 +19,14 @@
 #include <random>
 
 #include "core/base/flags.h"
-#include "core/base/ids.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
+#include "core/base/units.h"
 #include "core/log/ledger.h"
 #include "core/verify/envelope.h"
 #include "core/verify/keys.h"
 #include "core/verify/sha256.h"
+#include "tests/support/payloads.h"
 
 extern char** environ;
 
@@ -40,21 +40,13 @@ namespace fs = std::filesystem;
 // (every memtable flushed: table files for every family); the last one ends as a killed server
 // does, after its last answered write, so that the WAL holds records too.
 
-std::string Ruc(const std::string& first10) { return veta::RucWithCheckDigit(first10); }
-
-google::protobuf::Timestamp Time(const std::string& rfc3339) {
-  google::protobuf::Timestamp t;
-  google::protobuf::util::TimeUtil::FromString(rfc3339, &t);
-  return t;
-}
-
-google::protobuf::Timestamp Now() { return google::protobuf::util::TimeUtil::GetCurrentTime(); }
-
-std::string Square(double lon, double lat, double d) {
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
-                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
-                lon - d, ",", lat - d, "]]]}");
-}
+// The shared builders (tests/support/payloads.h).
+using payloads::PartyRecord;
+using payloads::Ruc;
+using payloads::Sign;
+using payloads::Square;
+using payloads::Unit;
+using payloads::ZoneRecord;
 
 class Builder {
  public:
@@ -101,44 +93,31 @@ class Builder {
   }
 
   absl::Status Phase1() {
-    veta::v1::RegistryRecord r;
-    auto* registrar = r.mutable_registrar();
-    registrar->set_registrar_id("DGFM");
-    registrar->set_name("Direccion General de Formalizacion Minera");
-    *registrar->add_keys() = K("registrar").public_key().ToProto();
-    registrar->set_status(veta::v1::VIGENTE);
-    RETURN_IF_ERROR(Accept(Sign(kRegistryType, r, {K("authority")})));
-    veta::v1::KeyRegistration reg;
-    *reg.mutable_key() = K("memo").public_key().ToProto();
-    reg.set_holder("Notaria de Puerto Maldonado");
-    RETURN_IF_ERROR(Accept(Sign(kKeyRegistrationType, reg, {K("authority")})));
+    RETURN_IF_ERROR(
+        Accept(Sign(kRegistryType, payloads::RegistrarRecord("DGFM", K("registrar").public_key()),
+                    {K("authority")})));
+    RETURN_IF_ERROR(Accept(
+        Sign(kKeyRegistrationType,
+             payloads::KeyRegistrationOf(K("memo").public_key(), "Notaria de Puerto Maldonado"),
+             {K("authority")})));
     RETURN_IF_ERROR(Memos(150, "phase 1"));
     RETURN_IF_ERROR(Accept(Registry(Miner(miner_a_, K("miner-a"), veta::v1::VIGENTE))));
     RETURN_IF_ERROR(Accept(Registry(Miner(miner_b_, K("miner-b"), veta::v1::VIGENTE))));
     RETURN_IF_ERROR(Accept(Registry(Miner(miner_c_, K("miner-c"), veta::v1::EXCLUIDO))));
-    RETURN_IF_ERROR(Accept(Registry(Unit("UA", miner_a_, kLonA))));
-    RETURN_IF_ERROR(Accept(Registry(Unit("UB", miner_b_, kLonB))));
-    RETURN_IF_ERROR(Accept(Registry(Unit("UC", miner_c_, kLonC))));
+    RETURN_IF_ERROR(Accept(Registry(Unit("UA", miner_a_, kLonA, kLat))));
+    RETURN_IF_ERROR(Accept(Registry(Unit("UB", miner_b_, kLonB, kLat))));
+    RETURN_IF_ERROR(Accept(Registry(Unit("UC", miner_c_, kLonC, kLat))));
     RETURN_IF_ERROR(Accept(Registry(Party(plant_, veta::v1::PLANT, K("plant")))));
     RETURN_IF_ERROR(Accept(Registry(Party(trader_, veta::v1::TRADER, K("trader")))));
     RETURN_IF_ERROR(Accept(Registry(Party(exporter_, veta::v1::EXPORTER, K("exporter")))));
-    veta::v1::RegistryRecord sel;
-    auto* s = sel.mutable_selector();
-    s->set_dni("45678912");
-    s->set_name("Maria Quispe");
-    s->set_association("Asociacion de Pallaqueras");
-    s->mutable_status()->set_status(veta::v1::VIGENTE);
-    *s->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *s->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *s->add_keys() = PrivateKey::Generate(KeyAlgorithm::kEd25519)->public_key().ToProto();
-    s->add_allowed_units("UA");
-    RETURN_IF_ERROR(Accept(Registry(sel)));
+    RETURN_IF_ERROR(Accept(Registry(payloads::SelectorRecord(
+        "45678912", PrivateKey::Generate(KeyAlgorithm::kEd25519)->public_key(), {"UA"}))));
     // An indigenous territory over UA's north-east corner; a detected scar over its south-west
     // corner, reaching outside it.
-    RETURN_IF_ERROR(Accept(Registry(Zone("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
-                                         Square(kLonA + 0.008, kLat + 0.008, 0.004)))));
-    RETURN_IF_ERROR(Accept(Registry(
-        Zone("SCAR-1", veta::v1::DETECTED_MINING_SCAR, Square(kLonA - 0.01, kLat - 0.01, 0.003)))));
+    RETURN_IF_ERROR(Accept(Registry(ZoneRecord("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
+                                               Square(kLonA + 0.008, kLat + 0.008, 0.004)))));
+    RETURN_IF_ERROR(Accept(Registry(ZoneRecord("SCAR-1", veta::v1::DETECTED_MINING_SCAR,
+                                               Square(kLonA - 0.01, kLat - 0.01, 0.003)))));
     return absl::OkStatus();
   }
 
@@ -161,40 +140,22 @@ class Builder {
     RETURN_IF_ERROR(Accept(Sign(kSaleType, cash, {K("miner-a"), K("plant")})));
     RETURN_IF_ERROR(Accept(Sale("LB", miner_b_, plant_, "PB", 1000, {K("miner-b"), K("plant")})));
     // Processing the blend into gold, a gold sale, an export.
-    veta::v1::Processing p;
-    p.set_plant_ruc(plant_);
-    for (const char* lot : {"PA", "PB"}) {
-      auto* in = p.add_inputs();
-      in->set_lot_id(lot);
-      in->set_ore_g(1000000);  // 1,000 kg
-    }
-    auto* out = p.add_outputs();
-    out->set_lot_id("G1");
-    out->set_gold_mg(10000);  // 10 g
-    out->set_fineness_ppb(900000000);
-    *p.mutable_time() = Now();
-    p.set_nonce(++nonce_);
-    RETURN_IF_ERROR(Accept(Sign(kProcessingType, p, {K("plant")})));
-    veta::v1::Sale gold = SaleOf("G1", plant_, exporter_, "E1", 0);
-    gold.set_quantity_mg(4000);
-    gold.set_price_cents(120000);
-    RETURN_IF_ERROR(Accept(Sign(kSaleType, gold, {K("plant"), K("exporter")})));
-    veta::v1::Export e;
-    e.set_lot_id("E1");
-    e.set_exporter_ruc(exporter_);
-    e.set_destination_country("CH");
-    e.set_customs_declaration("DAM-2026-0001");
-    *e.mutable_time() = Now();
-    e.set_nonce(++nonce_);
-    RETURN_IF_ERROR(Accept(Sign(kExportType, e, {K("exporter")})));
+    // 1,000 kg each into 10 g at 900; 4 g of it sold (S/ 300 a gram) and exported.
+    RETURN_IF_ERROR(Accept(Sign(kProcessingType,
+                                payloads::ProcessingOf(plant_, {{"PA", 1000000}, {"PB", 1000000}},
+                                                       {{"G1", 10000, 900000000}}, ++nonce_),
+                                {K("plant")})));
+    RETURN_IF_ERROR(
+        Accept(Sign(kSaleType, payloads::GoldSaleOf("G1", plant_, exporter_, "E1", 4000, ++nonce_),
+                    {K("plant"), K("exporter")})));
+    RETURN_IF_ERROR(Accept(
+        Sign(kExportType, payloads::ExportOf("E1", exporter_, "CH", "DAM-2026-0001", ++nonce_),
+             {K("exporter")})));
     // An extraction declared in error, voided by a correction.
     RETURN_IF_ERROR(Accept(Extraction("LX", miner_b_, "UB", kLonB, kLat, 50, K("miner-b"), 3)));
-    veta::v1::Correction c;
-    c.set_corrected_sequence(last_sequence_);
-    c.set_reason("declared in error");
-    *c.mutable_time() = Now();
-    c.set_nonce(++nonce_);
-    RETURN_IF_ERROR(Accept(Sign(kCorrectionType, c, {K("registrar")})));
+    RETURN_IF_ERROR(Accept(
+        Sign(kCorrectionType, payloads::CorrectionOf(last_sequence_, "declared in error", ++nonce_),
+             {K("registrar")})));
     return Memos(100, "phase 2");
   }
 
@@ -209,11 +170,6 @@ class Builder {
 
  private:
   static constexpr double kLonA = -69.90, kLonB = -69.80, kLonC = -69.70, kLat = -12.60;
-
-  static std::string Sign(std::string_view type, const google::protobuf::Message& payload,
-                          const std::vector<PrivateKey>& keys) {
-    return SignEnvelope(type, payload.SerializeAsString(), keys)->SerializeAsString();
-  }
 
   absl::Status Accept(const std::string& envelope) {
     SubmitResult r = ledger_->SubmitAndWait(envelope);
@@ -232,9 +188,9 @@ class Builder {
 
   absl::Status Memos(int n, const std::string& what) {
     for (int i = 0; i < n; ++i) {
-      veta::v1::Memo memo;
-      memo.set_text(StrCat(what, ": lot sheet ", i, " of ", n, ", ", ++nonce_));
-      RETURN_IF_ERROR(Accept(Sign(kMemoType, memo, {K("memo")})));
+      RETURN_IF_ERROR(Accept(Sign(
+          kMemoType, payloads::MemoOf(StrCat(what, ": lot sheet ", i, " of ", n, ", ", ++nonce_)),
+          {K("memo")})));
     }
     return absl::OkStatus();
   }
@@ -243,95 +199,29 @@ class Builder {
     return Sign(kRegistryType, r, {K("registrar")});
   }
 
+  // The campaign's quantities are whole kg of ore and g/t.
   veta::v1::RegistryRecord Miner(const std::string& ruc, const PrivateKey& key,
                                  veta::v1::RegistryStatus status) {
-    veta::v1::RegistryRecord r;
-    auto* m = r.mutable_miner();
-    m->set_ruc(ruc);
-    m->set_name("Minera " + ruc);
-    m->set_person_type(ruc.substr(0, 2) == "20" ? veta::v1::COMPANY : veta::v1::NATURAL_PERSON);
-    m->set_size_class(veta::v1::ARTISANAL);
-    m->set_category(veta::v1::CATEGORY_II);
-    m->mutable_status()->set_status(status);
-    *m->mutable_status()->mutable_since() = Time("2025-01-01T00:00:00Z");
-    if (status != veta::v1::VIGENTE) m->mutable_status()->set_reason("sanction");
-    *m->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *m->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *m->add_keys() = key.public_key().ToProto();
-    return r;
-  }
-
-  veta::v1::RegistryRecord Unit(const std::string& code, const std::string& holder, double lon) {
-    veta::v1::RegistryRecord r;
-    auto* u = r.mutable_unit();
-    u->set_concession_code(code);
-    u->set_name("Concesion " + code);
-    u->set_holder_ruc(holder);
-    u->set_ubigeo("170101");  // Tambopata, Madre de Dios
-    u->set_geometry_geojson(Square(lon, kLat, 0.01));
-    u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_ore_g_per_day(10000000);  // 10 t/day
-    u->mutable_status()->set_status(veta::v1::VIGENTE);
-    return r;
+    return payloads::Miner(ruc, key.public_key(), status);
   }
 
   veta::v1::RegistryRecord Party(const std::string& ruc, veta::v1::PartyKind kind,
                                  const PrivateKey& key) {
-    veta::v1::RegistryRecord r;
-    auto* p = r.mutable_party();
-    p->set_ruc(ruc);
-    p->set_name("Empresa " + ruc);
-    p->set_kind(kind);
-    p->mutable_status()->set_status(veta::v1::VIGENTE);
-    *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100000000);
-    return r;
-  }
-
-  veta::v1::RegistryRecord Zone(const std::string& id, veta::v1::ZoneKind kind,
-                                const std::string& geojson) {
-    veta::v1::RegistryRecord r;
-    auto* z = r.mutable_zone();
-    z->set_zone_id(id);
-    z->set_kind(kind);
-    z->set_name("Zona " + id);
-    z->set_legal_reference("Ley 28736");
-    z->set_geometry_geojson(geojson);
-    z->set_in_force(true);
-    return r;
+    return PartyRecord(ruc, kind, key.public_key());
   }
 
   std::string Extraction(const std::string& lot, const std::string& extractor,
                          const std::string& unit, double lon, double lat, int64_t kg,
                          const PrivateKey& key, int64_t grade_g_per_t) {
-    veta::v1::Extraction x;
-    x.set_lot_id(lot);
-    x.set_extractor_id(extractor);
-    x.set_unit_code(unit);
-    x.mutable_point()->set_longitude(lon);
-    x.mutable_point()->set_latitude(lat);
-    *x.mutable_time() = Now();
-    x.set_ore_g(kg * 1000);
-    x.set_grade_ppb(grade_g_per_t * 1000);
-    x.set_nonce(++nonce_);
-    return Sign(kExtractionType, x, {key});
+    return Sign(kExtractionType,
+                payloads::ExtractionOf(lot, extractor, unit, lon, lat, kg * 1000,
+                                       grade_g_per_t * units::kPpbPerGramPerTonne, ++nonce_),
+                {key});
   }
 
   veta::v1::Sale SaleOf(const std::string& lot, const std::string& seller, const std::string& buyer,
                         const std::string& buyer_lot, int64_t kg) {
-    veta::v1::Sale s;
-    s.set_lot_id(lot);
-    s.set_seller_id(seller);
-    s.set_buyer_ruc(buyer);
-    s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_ore_g(kg * 1000);
-    s.set_price_cents(kg * 2000);  // S/ 20 a kg
-    s.set_payment(veta::v1::BANK_TRANSFER);
-    *s.mutable_time() = Now();
-    s.set_nonce(++nonce_);
-    return s;
+    return payloads::SaleOf(lot, seller, buyer, buyer_lot, kg * 1000, ++nonce_);
   }
 
   std::string Sale(const std::string& lot, const std::string& seller, const std::string& buyer,

@@ -64,35 +64,11 @@ class CustodyFixture : public RegistryFixture {
     return ExpectAccepted(SellEnvelope(lot, seller, buyer, buyer_lot, quantity, gold));
   }
 
-  struct In {
-    std::string lot;
-    int64_t ore_g = 0;
-    int64_t gold_mg = 0;
-  };
-  struct Out {
-    std::string lot;
-    int64_t gold_mg = 0;
-    int64_t fineness_ppb = 0;
-  };
+  using In = payloads::ProcessingIn;
+  using Out = payloads::ProcessingOut;
   veta::v1::Processing ProcessingOf(const std::vector<In>& inputs,
                                     const std::vector<Out>& outputs) {
-    veta::v1::Processing p;
-    p.set_plant_ruc(plant_);
-    for (const auto& in : inputs) {
-      auto* i = p.add_inputs();
-      i->set_lot_id(in.lot);
-      i->set_ore_g(in.ore_g);
-      i->set_gold_mg(in.gold_mg);
-    }
-    for (const auto& out : outputs) {
-      auto* o = p.add_outputs();
-      o->set_lot_id(out.lot);
-      o->set_gold_mg(out.gold_mg);
-      o->set_fineness_ppb(out.fineness_ppb);
-    }
-    *p.mutable_time() = Now();
-    p.set_nonce(++nonce_);
-    return p;
+    return payloads::ProcessingOf(plant_, inputs, outputs, ++nonce_);
   }
   std::string ProcessEnvelope(const std::vector<In>& inputs, const std::vector<Out>& outputs) {
     return Sign(kProcessingType, ProcessingOf(inputs, outputs), {plant_key_});
@@ -115,24 +91,13 @@ class CustodyFixture : public RegistryFixture {
 
   std::string ExportEnvelope(const std::string& lot, const std::string& country = "CH",
                              const std::string& dam = "DAM-2026-0001") {
-    veta::v1::Export e;
-    e.set_lot_id(lot);
-    e.set_exporter_ruc(exporter_);
-    e.set_destination_country(country);
-    e.set_customs_declaration(dam);
-    *e.mutable_time() = Now();
-    e.set_nonce(++nonce_);
-    return Sign(kExportType, e, {exporter_key_});
+    return Sign(kExportType, payloads::ExportOf(lot, exporter_, country, dam, ++nonce_),
+                {exporter_key_});
   }
 
   std::string CorrectionEnvelope(uint64_t sequence, const std::vector<PrivateKey>& keys,
                                  const std::string& reason = "declared in error") {
-    veta::v1::Correction c;
-    c.set_corrected_sequence(sequence);
-    c.set_reason(reason);
-    *c.mutable_time() = Now();
-    c.set_nonce(++nonce_);
-    return Sign(kCorrectionType, c, keys);
+    return Sign(kCorrectionType, payloads::CorrectionOf(sequence, reason, ++nonce_), keys);
   }
 
   const std::string miner_a_ = Ruc("1040000011"), miner_b_ = Ruc("2060000012");

@@ -112,15 +112,8 @@ TEST_F(CustodyTest, ReMeltingGoldAddsNoGold) {
 }
 
 TEST_F(CustodyTest, ParametersBoundTheToleranceAndTheWindow) {
-  veta::v1::RegistryRecord r;
+  veta::v1::RegistryRecord r = payloads::ParametersRecord();
   auto* p = r.mutable_parameters();
-  p->mutable_grade_ppb_default()->set_min(0.5_gpt);
-  p->mutable_grade_ppb_default()->set_max(60_gpt);
-  p->mutable_recovery_ppm()->set_min(30_pct);
-  p->mutable_recovery_ppm()->set_max(95_pct);
-  p->set_selector_daily_limit_g(200_kg);
-  p->set_cash_flag_threshold_cents(30000_soles);
-  p->set_volume_jump_percent(500);
   p->set_mass_balance_tolerance_ppm(50_pct);
   ExpectRefused(Registry(r), veta::v1::REGISTRY_RECORD_INVALID, "tolerance");
   p->set_mass_balance_tolerance_ppm(1_pct);

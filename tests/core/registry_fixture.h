@@ -2,8 +2,6 @@
 // parties, selectors and zones and to sign extractions and sales. Shared by the registry tests.
 #pragma once
 
-#include <google/protobuf/util/time_util.h>
-
 #include <thread>
 #include "core/log/ledger.h"
 #include "core/read/audit.h"
@@ -13,36 +11,15 @@
 
 #include "tests/core/test_units.h"
 #include "tests/core/test_util.h"
+#include "tests/support/payloads.h"
 
 namespace veta::testing {
 
-// A valid RUC: the 10 given digits and SUNAT's check digit.
-inline std::string Ruc(const std::string& first10) {
-  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
-  int sum = 0;
-  for (int i = 0; i < 10; ++i) sum += (first10[static_cast<size_t>(i)] - '0') * kWeights[i];
-  int check = 11 - sum % 11;
-  if (check == 10) check = 0;
-  if (check == 11) check = 1;
-  return first10 + std::to_string(check);
-}
-
-inline google::protobuf::Timestamp Time(const std::string& rfc3339) {
-  google::protobuf::Timestamp t;
-  EXPECT_TRUE(google::protobuf::util::TimeUtil::FromString(rfc3339, &t)) << rfc3339;
-  return t;
-}
-
-inline google::protobuf::Timestamp Now() {
-  return google::protobuf::util::TimeUtil::GetCurrentTime();
-}
-
-// A closed square ring around (lon, lat) with half-side d degrees, as a GeoJSON Polygon.
-inline std::string Square(double lon, double lat, double d) {
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
-                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
-                lon - d, ",", lat - d, "]]]}");
-}
+// The shared payload builders (tests/support/payloads.h), under the names the tests use.
+using payloads::Now;
+using payloads::Ruc;
+using payloads::Square;
+using payloads::Time;
 
 // The ledger is kept in memory (a MemoryStore: the rules' tests need no disk) unless a test's
 // fixture sets on_disk_ in its constructor (tests that open the RocksDB files themselves).
@@ -56,13 +33,8 @@ class RegistryFixture : public ::testing::Test {
       ASSERT_TRUE(Ledger::Create(store_, "veta.test/registry", authority_, "").ok());
     }
     Reopen();
-    veta::v1::RegistryRecord r;
-    auto* registrar = r.mutable_registrar();
-    registrar->set_registrar_id("DGFM");
-    registrar->set_name("Direccion General de Formalizacion Minera");
-    *registrar->add_keys() = registrar_.public_key().ToProto();
-    registrar->set_status(veta::v1::VIGENTE);
-    ExpectAccepted(Sign(kRegistryType, r, {authority_}));
+    ExpectAccepted(Sign(kRegistryType, payloads::RegistrarRecord("DGFM", registrar_.public_key()),
+                        {authority_}));
   }
 
   void Reopen() {
@@ -76,7 +48,7 @@ class RegistryFixture : public ::testing::Test {
 
   static std::string Sign(std::string_view type, const google::protobuf::Message& payload,
                           const std::vector<PrivateKey>& keys) {
-    return SignEnvelope(type, payload.SerializeAsString(), keys)->SerializeAsString();
+    return payloads::Sign(type, payload, keys);
   }
 
   SubmitResult ExpectAccepted(const std::string& envelope) {
@@ -131,98 +103,37 @@ class RegistryFixture : public ::testing::Test {
     return Sign(kRegistryType, r, {registrar_});
   }
 
-  veta::v1::RegistryRecord Miner(const std::string& ruc, const PrivateKey& key,
-                                 veta::v1::RegistryStatus status = veta::v1::VIGENTE) {
-    veta::v1::RegistryRecord r;
-    auto* m = r.mutable_miner();
-    m->set_ruc(ruc);
-    m->set_name("Minera Test " + ruc);
-    m->set_person_type(ruc.substr(0, 2) == "20" ? veta::v1::COMPANY : veta::v1::NATURAL_PERSON);
-    m->set_size_class(veta::v1::ARTISANAL);
-    m->set_category(veta::v1::CATEGORY_II);
-    m->mutable_status()->set_status(status);
-    *m->mutable_status()->mutable_since() = Time("2025-01-01T00:00:00Z");
-    if (status != veta::v1::VIGENTE) m->mutable_status()->set_reason("test");
-    *m->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *m->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *m->add_keys() = key.public_key().ToProto();
-    return r;
+  // The builders of tests/support/payloads.h, with the fixture's nonces.
+  static veta::v1::RegistryRecord Miner(const std::string& ruc, const PrivateKey& key,
+                                        veta::v1::RegistryStatus status = veta::v1::VIGENTE) {
+    return payloads::Miner(ruc, key.public_key(), status);
   }
-
   // `capacity`: grams of ore a day.
-  veta::v1::RegistryRecord Unit(const std::string& code, const std::string& holder, double lon,
-                                double lat, int64_t capacity = 10_tpd) {
-    veta::v1::RegistryRecord r;
-    auto* u = r.mutable_unit();
-    u->set_concession_code(code);
-    u->set_name("Concesion " + code);
-    u->set_holder_ruc(holder);
-    u->set_ubigeo("170101");  // Tambopata, Madre de Dios
-    u->set_geometry_geojson(Square(lon, lat, 0.01));
-    u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_ore_g_per_day(capacity);
-    u->mutable_status()->set_status(veta::v1::VIGENTE);
-    return r;
+  static veta::v1::RegistryRecord Unit(const std::string& code, const std::string& holder,
+                                       double lon, double lat, int64_t capacity = 10_tpd) {
+    return payloads::Unit(code, holder, lon, lat, capacity);
+  }
+  static veta::v1::RegistryRecord PartyRecord(const std::string& ruc, veta::v1::PartyKind kind,
+                                              const PrivateKey& key) {
+    return payloads::PartyRecord(ruc, kind, key.public_key());
+  }
+  static veta::v1::RegistryRecord ZoneRecord(const std::string& id, veta::v1::ZoneKind kind,
+                                             const std::string& geojson) {
+    return payloads::ZoneRecord(id, kind, geojson);
   }
 
-  veta::v1::RegistryRecord PartyRecord(const std::string& ruc, veta::v1::PartyKind kind,
-                                       const PrivateKey& key) {
-    veta::v1::RegistryRecord r;
-    auto* p = r.mutable_party();
-    p->set_ruc(ruc);
-    p->set_name("Empresa " + ruc);
-    p->set_kind(kind);
-    p->mutable_status()->set_status(veta::v1::VIGENTE);
-    *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100_tpd);
-    return r;
-  }
-
-  veta::v1::RegistryRecord ZoneRecord(const std::string& id, veta::v1::ZoneKind kind,
-                                      const std::string& geojson) {
-    veta::v1::RegistryRecord r;
-    auto* z = r.mutable_zone();
-    z->set_zone_id(id);
-    z->set_kind(kind);
-    z->set_name("Zona " + id);
-    z->set_legal_reference("Ley 28736");
-    z->set_geometry_geojson(geojson);
-    z->set_in_force(true);
-    return r;
-  }
-
-  // `ore_g` grams at `grade_ppb`.
+  // `ore_g` grams at `grade_ppb`, signed by `key`.
   std::string Extraction(const std::string& lot, const std::string& extractor,
                          const std::string& unit, double lon, double lat, int64_t ore_g,
                          const PrivateKey& key, int64_t grade_ppb = 8_gpt) {
-    veta::v1::Extraction x;
-    x.set_lot_id(lot);
-    x.set_extractor_id(extractor);
-    x.set_unit_code(unit);
-    x.mutable_point()->set_longitude(lon);
-    x.mutable_point()->set_latitude(lat);
-    *x.mutable_time() = Now();
-    x.set_ore_g(ore_g);
-    x.set_grade_ppb(grade_ppb);
-    x.set_nonce(++nonce_);
-    return Sign(kExtractionType, x, {key});
+    return Sign(kExtractionType,
+                payloads::ExtractionOf(lot, extractor, unit, lon, lat, ore_g, grade_ppb, ++nonce_),
+                {key});
   }
 
   veta::v1::Sale SaleOf(const std::string& lot, const std::string& seller, const std::string& buyer,
                         const std::string& buyer_lot, int64_t ore_g) {
-    veta::v1::Sale s;
-    s.set_lot_id(lot);
-    s.set_seller_id(seller);
-    s.set_buyer_ruc(buyer);
-    s.set_buyer_lot_id(buyer_lot);
-    s.set_quantity_ore_g(ore_g);
-    s.set_price_cents(ore_g * 2);  // S/ 20 a kg
-    s.set_payment(veta::v1::BANK_TRANSFER);
-    *s.mutable_time() = Now();
-    s.set_nonce(++nonce_);
-    return s;
+    return payloads::SaleOf(lot, seller, buyer, buyer_lot, ore_g, ++nonce_);
   }
 
   // Where the ledger is kept: the memory store, or the folder.

@@ -29,17 +29,7 @@ class RulesTest : public testing::RegistryFixture {
     ExpectAccepted(Registry(PartyRecord(plant_ruc_, veta::v1::PLANT, plant_)));
     ExpectAccepted(Registry(PartyRecord(trader_ruc_, veta::v1::TRADER, trader_)));
     ExpectAccepted(Registry(PartyRecord(exporter_ruc_, veta::v1::EXPORTER, exporter_)));
-    veta::v1::RegistryRecord sel;
-    auto* s = sel.mutable_selector();
-    s->set_dni("45678912");
-    s->set_name("Maria Quispe");
-    s->set_association("Asociacion de Pallaqueras");
-    s->mutable_status()->set_status(veta::v1::VIGENTE);
-    *s->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *s->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *s->add_keys() = selector_.public_key().ToProto();
-    s->add_allowed_units("U1");
-    ExpectAccepted(Registry(sel));
+    ExpectAccepted(Registry(payloads::SelectorRecord("45678912", selector_.public_key(), {"U1"})));
     // An indigenous territory over the unit's north-east corner.
     ExpectAccepted(Registry(ZoneRecord("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
                                        Square(kLon + 0.008, kLat + 0.008, 0.004))));
@@ -468,15 +458,11 @@ namespace {
 class RulesVersionTest : public testing::RegistryFixture {
  protected:
   veta::v1::RegistryRecord Parameters(uint32_t version) {
-    veta::v1::RegistryRecord r;
+    veta::v1::RegistryRecord r = payloads::ParametersRecord();
     auto* p = r.mutable_parameters();
     p->mutable_grade_ppb_default()->set_min(1_gpt);
     p->mutable_grade_ppb_default()->set_max(100_gpt);
     p->mutable_recovery_ppm()->set_min(50_pct);
-    p->mutable_recovery_ppm()->set_max(95_pct);
-    p->set_selector_daily_limit_g(200_kg);
-    p->set_cash_flag_threshold_cents(30000_soles);
-    p->set_volume_jump_percent(500);
     p->set_rules_version(version);
     return r;
   }

@@ -112,15 +112,12 @@ TEST_F(SecurityTest, NoRecordKindCanBeRolledBack) {
             veta::v1::VIGENTE);
 
   // The parameters are a record like any other.
-  veta::v1::RegistryRecord params;
+  veta::v1::RegistryRecord params = payloads::ParametersRecord();
   auto* p = params.mutable_parameters();
   p->mutable_grade_ppb_default()->set_min(1_gpt);
   p->mutable_grade_ppb_default()->set_max(100_gpt);
   p->mutable_recovery_ppm()->set_min(50_pct);
-  p->mutable_recovery_ppm()->set_max(95_pct);
-  p->set_selector_daily_limit_g(200_kg);
   p->set_cash_flag_threshold_cents(1000_soles);
-  p->set_volume_jump_percent(500);
   const std::string first = Registry(params);
   const uint64_t first_seq = ExpectAccepted(first).sequence;
   p->set_cash_flag_threshold_cents(5000_soles);
@@ -475,15 +472,12 @@ TEST_F(SecurityTest, OutOfRangeNumbersInRecordsAreRefused) {
   ExpectRefused(Registry(plant), veta::v1::REGISTRY_RECORD_INVALID, "processing capacity");
   plant.mutable_party()->set_processing_capacity_ore_g_per_day(-1);
   ExpectRefused(Registry(plant), veta::v1::REGISTRY_RECORD_INVALID, "processing capacity");
-  veta::v1::RegistryRecord params;
+  veta::v1::RegistryRecord params = payloads::ParametersRecord();
   auto* p = params.mutable_parameters();
   p->mutable_grade_ppb_default()->set_min(1_gpt);
   p->mutable_grade_ppb_default()->set_max(std::numeric_limits<int64_t>::max());
   p->mutable_recovery_ppm()->set_min(50_pct);
-  p->mutable_recovery_ppm()->set_max(95_pct);
-  p->set_selector_daily_limit_g(200_kg);
   p->set_cash_flag_threshold_cents(1000_soles);
-  p->set_volume_jump_percent(500);
   ExpectRefused(Registry(params), veta::v1::REGISTRY_RECORD_INVALID, "grade bounds in ppb");
   p->mutable_grade_ppb_default()->set_max(100_gpt);
   p->mutable_recovery_ppm()->set_max(100.0001_pct);  // a recovery above the whole

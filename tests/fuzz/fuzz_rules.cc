@@ -24,10 +24,12 @@
 #include <vector>
 
 #include "core/base/strings.h"
+#include "core/base/units.h"
 #include "core/log/ledger.h"
 #include "core/verify/envelope.h"
 #include "core/verify/merkle.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/support/payloads.h"
 
 namespace {
 
@@ -36,29 +38,13 @@ using veta::KeyAlgorithm;
 using veta::PrivateKey;
 using veta::StrCat;
 namespace fz = veta::fuzz;
+namespace pl = veta::payloads;
+using pl::Sign;
 
 PrivateKey Generate(KeyAlgorithm algorithm) {
   auto key = PrivateKey::Generate(algorithm);
   VETA_FUZZ_CHECK(key.ok());
   return *key;
-}
-
-google::protobuf::Timestamp Time(const std::string& rfc3339) {
-  google::protobuf::Timestamp t;
-  VETA_FUZZ_CHECK(TimeUtil::FromString(rfc3339, &t));
-  return t;
-}
-
-std::string Square(double lon, double lat, double d) {
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
-                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
-                lon - d, ",", lat - d, "]]]}");
-}
-
-std::string Sign(std::string_view type, std::string payload, const std::vector<PrivateKey>& keys) {
-  auto envelope = veta::SignEnvelope(type, std::move(payload), keys);
-  VETA_FUZZ_CHECK_MSG(envelope.ok(), envelope.status().ToString());
-  return envelope->SerializeAsString();
 }
 
 class Rules {
@@ -78,92 +64,41 @@ class Rules {
     VETA_FUZZ_CHECK_MSG(opened.ok(), opened.status().ToString());
     ledger_ = std::move(*opened);
 
-    veta::v1::RegistryRecord registrar;
-    auto* g = registrar.mutable_registrar();
-    g->set_registrar_id("DGFM");
-    g->set_name("Direccion General de Formalizacion Minera");
-    *g->add_keys() = registrar_.public_key().ToProto();
-    g->set_status(veta::v1::VIGENTE);
-    Accept(Sign(veta::kRegistryType, registrar.SerializeAsString(), {authority_}));
-
-    Register(Miner(fz::MinerRuc(), miner_));
-    Register(Unit());
-    Register(Party(fz::PlantRuc(), veta::v1::PLANT, plant_));
-    Register(Party(fz::TraderRuc(), veta::v1::TRADER, trader_));
-    Register(Party(fz::ExporterRuc(), veta::v1::EXPORTER, exporter_));
-    veta::v1::RegistryRecord sel;
-    auto* s = sel.mutable_selector();
-    s->set_dni(std::string(fz::kSelectorDni));
-    s->set_name("Maria Quispe");
-    s->set_association("Asociacion de Pallaqueras");
-    s->mutable_status()->set_status(veta::v1::VIGENTE);
-    *s->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *s->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *s->add_keys() = selector_.public_key().ToProto();
-    s->add_allowed_units(std::string(fz::kUnitCode));
-    Register(sel);
+    Accept(Sign(veta::kRegistryType, pl::RegistrarRecord("DGFM", registrar_.public_key()),
+                {authority_}));
+    // The unit is installed for 350 t/day: its holder is a small producer, not an artisanal one.
+    Register(pl::Miner(fz::MinerRuc(), miner_.public_key(), veta::v1::VIGENTE, veta::v1::SMALL));
+    Register(pl::Unit(fz::kUnitCode, fz::MinerRuc(), fz::kUnitLon, fz::kUnitLat,
+                      350 * veta::units::kGramsPerTonne));
+    Register(pl::PartyRecord(fz::PlantRuc(), veta::v1::PLANT, plant_.public_key()));
+    Register(pl::PartyRecord(fz::TraderRuc(), veta::v1::TRADER, trader_.public_key()));
+    Register(pl::PartyRecord(fz::ExporterRuc(), veta::v1::EXPORTER, exporter_.public_key()));
+    Register(
+        pl::SelectorRecord(fz::kSelectorDni, selector_.public_key(), {std::string(fz::kUnitCode)}));
     // An indigenous territory over the unit's north-east corner.
-    veta::v1::RegistryRecord zone;
-    auto* z = zone.mutable_zone();
-    z->set_zone_id("CN-1");
-    z->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
-    z->set_name("Zona CN-1");
-    z->set_legal_reference("Ley 28736");
-    z->set_geometry_geojson(Square(fz::kUnitLon + 0.008, fz::kUnitLat + 0.008, 0.004));
-    z->set_in_force(true);
-    Register(zone);
+    Register(pl::ZoneRecord("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
+                            pl::Square(fz::kUnitLon + 0.008, fz::kUnitLat + 0.008, 0.004)));
 
-    veta::v1::Extraction x;
-    x.set_lot_id(std::string(fz::kSeedLot));
-    x.set_extractor_id(fz::MinerRuc());
-    x.set_unit_code(std::string(fz::kUnitCode));
-    x.mutable_point()->set_longitude(fz::kUnitLon);
-    x.mutable_point()->set_latitude(fz::kUnitLat);
-    *x.mutable_time() = TimeUtil::GetCurrentTime();
-    x.set_ore_g(fz::kSeedLotOreG);
-    x.set_grade_ppb(fz::kSeedLotGradePpb);
-    x.set_nonce(1);
-    VETA_FUZZ_CHECK(Accept(Sign(veta::kExtractionType, x.SerializeAsString(), {miner_})) ==
-                    fz::kSeedLotEntry);
-
+    VETA_FUZZ_CHECK(
+        Accept(Sign(veta::kExtractionType,
+                    pl::ExtractionOf(fz::kSeedLot, fz::MinerRuc(), fz::kUnitCode, fz::kUnitLon,
+                                     fz::kUnitLat, fz::kSeedLotOreG, fz::kSeedLotGradePpb, 1),
+                    {miner_})) == fz::kSeedLotEntry);
     // The plant's ore, its gold, and the exporter's part of it.
-    veta::v1::Sale ore;
-    ore.set_lot_id(std::string(fz::kSeedLot));
-    ore.set_seller_id(fz::MinerRuc());
-    ore.set_buyer_ruc(fz::PlantRuc());
-    ore.set_buyer_lot_id(std::string(fz::kPlantLot));
-    ore.set_quantity_ore_g(fz::kPlantLotOreG);
-    ore.set_price_cents(fz::kPlantLotOreG * 2);  // S/ 20 a kg
-    ore.set_payment(veta::v1::BANK_TRANSFER);
-    *ore.mutable_time() = TimeUtil::GetCurrentTime();
-    ore.set_nonce(2);
-    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType, ore.SerializeAsString(), {miner_, plant_})) ==
-                    fz::kPlantLotEntry);
-    veta::v1::Processing p;
-    p.set_plant_ruc(fz::PlantRuc());
-    auto* in = p.add_inputs();
-    in->set_lot_id(std::string(fz::kPlantLot));
-    in->set_ore_g(fz::kProcessedOreG);
-    auto* out = p.add_outputs();
-    out->set_lot_id(std::string(fz::kGoldLot));
-    out->set_gold_mg(fz::kGoldLotMg);
-    out->set_fineness_ppb(fz::kGoldFinenessPpb);
-    *p.mutable_time() = TimeUtil::GetCurrentTime();
-    p.set_nonce(3);
-    VETA_FUZZ_CHECK(Accept(Sign(veta::kProcessingType, p.SerializeAsString(), {plant_})) ==
-                    fz::kGoldLotEntry);
-    veta::v1::Sale gold;
-    gold.set_lot_id(std::string(fz::kGoldLot));
-    gold.set_seller_id(fz::PlantRuc());
-    gold.set_buyer_ruc(fz::ExporterRuc());
-    gold.set_buyer_lot_id(std::string(fz::kExportLot));
-    gold.set_quantity_mg(fz::kExportLotMg);
-    gold.set_price_cents(fz::kExportLotMg * 30);  // S/ 300 a gram
-    gold.set_payment(veta::v1::BANK_TRANSFER);
-    *gold.mutable_time() = TimeUtil::GetCurrentTime();
-    gold.set_nonce(4);
-    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType, gold.SerializeAsString(), {plant_, exporter_})) ==
-                    fz::kExportLotEntry);
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType,
+                                pl::SaleOf(fz::kSeedLot, fz::MinerRuc(), fz::PlantRuc(),
+                                           fz::kPlantLot, fz::kPlantLotOreG, 2),
+                                {miner_, plant_})) == fz::kPlantLotEntry);
+    VETA_FUZZ_CHECK(
+        Accept(Sign(veta::kProcessingType,
+                    pl::ProcessingOf(
+                        fz::PlantRuc(), {{std::string(fz::kPlantLot), fz::kProcessedOreG}},
+                        {{std::string(fz::kGoldLot), fz::kGoldLotMg, fz::kGoldFinenessPpb}}, 3),
+                    {plant_})) == fz::kGoldLotEntry);
+    VETA_FUZZ_CHECK(Accept(Sign(veta::kSaleType,
+                                pl::GoldSaleOf(fz::kGoldLot, fz::PlantRuc(), fz::ExporterRuc(),
+                                               fz::kExportLot, fz::kExportLotMg, 4),
+                                {plant_, exporter_})) == fz::kExportLotEntry);
     VETA_FUZZ_CHECK(ledger_->size() == fz::kStartEntries);
 
     keys_by_id_ = {{fz::MinerRuc(), &miner_},
@@ -274,7 +209,7 @@ class Rules {
         add(&stranger_);
         break;
     }
-    const std::string envelope = Sign(type, std::move(payload), keys);
+    const std::string envelope = pl::SignBytes(type, std::move(payload), keys);
 
     const uint64_t before = ledger_->size();
     const veta::SubmitResult r = ledger_->SubmitAndWait(envelope);
@@ -339,52 +274,7 @@ class Rules {
     return r.sequence;
   }
   void Register(const veta::v1::RegistryRecord& r) {
-    Accept(Sign(veta::kRegistryType, r.SerializeAsString(), {registrar_}));
-  }
-
-  veta::v1::RegistryRecord Miner(const std::string& ruc, const PrivateKey& key) {
-    veta::v1::RegistryRecord r;
-    auto* m = r.mutable_miner();
-    m->set_ruc(ruc);
-    m->set_name("Minera Fuzz " + ruc);
-    m->set_person_type(veta::v1::COMPANY);  // a RUC starting with 20
-    m->set_size_class(veta::v1::SMALL);
-    m->set_category(veta::v1::CATEGORY_II);
-    m->mutable_status()->set_status(veta::v1::VIGENTE);
-    *m->mutable_status()->mutable_since() = Time("2025-01-01T00:00:00Z");
-    *m->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *m->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *m->add_keys() = key.public_key().ToProto();
-    return r;
-  }
-
-  veta::v1::RegistryRecord Unit() {
-    veta::v1::RegistryRecord r;
-    auto* u = r.mutable_unit();
-    u->set_concession_code(std::string(fz::kUnitCode));
-    u->set_name("Concesion U1");
-    u->set_holder_ruc(fz::MinerRuc());
-    u->set_ubigeo("170101");  // Tambopata, Madre de Dios
-    u->set_geometry_geojson(Square(fz::kUnitLon, fz::kUnitLat, 0.01));
-    u->set_activity(veta::v1::EXTRACTION);
-    u->set_capacity_ore_g_per_day(350000000);  // 350 t/day
-    u->mutable_status()->set_status(veta::v1::VIGENTE);
-    return r;
-  }
-
-  veta::v1::RegistryRecord Party(const std::string& ruc, veta::v1::PartyKind kind,
-                                 const PrivateKey& key) {
-    veta::v1::RegistryRecord r;
-    auto* p = r.mutable_party();
-    p->set_ruc(ruc);
-    p->set_name("Empresa " + ruc);
-    p->set_kind(kind);
-    p->mutable_status()->set_status(veta::v1::VIGENTE);
-    *p->mutable_valid_from() = Time("2025-01-01T00:00:00Z");
-    *p->mutable_valid_until() = Time("2030-01-01T00:00:00Z");
-    *p->add_keys() = key.public_key().ToProto();
-    if (kind == veta::v1::PLANT) p->set_processing_capacity_ore_g_per_day(100000000);  // 100 t
-    return r;
+    Accept(Sign(veta::kRegistryType, r, {registrar_}));
   }
 
   std::string dir_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "tests/support/payloads.h"
+
 // An invariant of the code under test: abort (libFuzzer records the input) when it fails.
 #define VETA_FUZZ_CHECK(cond)                                                             \
   do {                                                                                    \
@@ -64,16 +66,7 @@ inline constexpr uint64_t kGoldLotEntry = 11;    // the processing into kGoldLot
 inline constexpr uint64_t kExportLotEntry = 12;  // the sale into kExportLot
 inline constexpr uint64_t kStartEntries = 13;    // the ledger's size after start-up
 
-// A valid RUC: the 10 given digits and SUNAT's check digit.
-inline std::string Ruc(std::string_view first10) {
-  static constexpr int kWeights[10] = {5, 4, 3, 2, 7, 6, 5, 4, 3, 2};
-  int sum = 0;
-  for (size_t i = 0; i < 10; ++i) sum += (first10[i] - '0') * kWeights[i];
-  int check = 11 - sum % 11;
-  if (check == 10) check = 0;
-  if (check == 11) check = 1;
-  return std::string(first10) + std::to_string(check);
-}
+using payloads::Ruc;  // a valid RUC (tests/support/payloads.h)
 inline std::string MinerRuc() { return Ruc("2060000001"); }
 inline std::string PlantRuc() { return Ruc("2070000003"); }
 inline std::string TraderRuc() { return Ruc("2070000004"); }

@@ -17,6 +17,7 @@
 #include "core/verify/sha256.h"
 #include "tests/core/test_units.h"
 #include "tests/fuzz/fuzz_util.h"
+#include "tests/support/payloads.h"
 #include "veta/v1/ledger.pb.h"
 
 namespace {
@@ -44,17 +45,19 @@ PrivateKey Ed25519(std::string_view tag) {
   return *key;
 }
 
+// The shared builders (tests/support/payloads.h), at fixed times and nonces: the same seeds at
+// every run.
+using veta::payloads::Square;
+
 std::string Envelope(std::string_view type, const google::protobuf::Message& payload,
                      const std::vector<PrivateKey>& keys) {
-  auto env = veta::SignEnvelope(type, payload.SerializeAsString(), keys);
-  VETA_FUZZ_CHECK(env.ok());
-  return env->SerializeAsString();
+  return veta::payloads::Sign(type, payload, keys);
 }
 
-std::string Square(double lon, double lat, double d) {
-  return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
-                ",", lat - d, "],[", lon + d, ",", lat + d, "],[", lon - d, ",", lat + d, "],[",
-                lon - d, ",", lat - d, "]]]}");
+template <typename Payload>
+Payload At(Payload payload, std::string_view time) {
+  *payload.mutable_time() = veta::payloads::Time(time);
+  return payload;
 }
 
 std::string CsvQuote(std::string_view s) {
@@ -65,84 +68,34 @@ std::string CsvQuote(std::string_view s) {
 
 veta::v1::Extraction Extraction(const std::string& lot, const std::string& extractor, double lon,
                                 double lat, int64_t ore_g) {
-  veta::v1::Extraction x;
-  x.set_lot_id(lot);
-  x.set_extractor_id(extractor);
-  x.set_unit_code(std::string(fz::kUnitCode));
-  x.mutable_point()->set_longitude(lon);
-  x.mutable_point()->set_latitude(lat);
-  google::protobuf::util::TimeUtil::FromString("2026-06-01T15:00:00Z", x.mutable_time());
-  x.set_ore_g(ore_g);
-  x.set_grade_ppb(8_gpt);
-  x.set_nonce(7);
-  return x;
+  return At(veta::payloads::ExtractionOf(lot, extractor, fz::kUnitCode, lon, lat, ore_g, 8_gpt, 7),
+            "2026-06-01T15:00:00Z");
 }
 
 veta::v1::Sale Sale(const std::string& lot, const std::string& seller, const std::string& buyer,
                     const std::string& buyer_lot, int64_t ore_g, veta::v1::PaymentMethod payment) {
-  veta::v1::Sale s;
-  s.set_lot_id(lot);
-  s.set_seller_id(seller);
-  s.set_buyer_ruc(buyer);
-  s.set_buyer_lot_id(buyer_lot);
-  s.set_quantity_ore_g(ore_g);
-  s.set_price_cents(ore_g * 2);  // S/ 20 a kg
+  auto s =
+      At(veta::payloads::SaleOf(lot, seller, buyer, buyer_lot, ore_g, 8), "2026-06-01T16:00:00Z");
   s.set_payment(payment);
-  google::protobuf::util::TimeUtil::FromString("2026-06-01T16:00:00Z", s.mutable_time());
-  s.set_nonce(8);
   return s;
 }
 
-struct ProcessingIn {
-  std::string lot;
-  int64_t ore_g = 0;
-  int64_t gold_mg = 0;
-};
-struct ProcessingOut {
-  std::string lot;
-  int64_t gold_mg = 0;
-  int64_t fineness_ppb = 0;
-};
+using ProcessingIn = veta::payloads::ProcessingIn;
+using ProcessingOut = veta::payloads::ProcessingOut;
 veta::v1::Processing Processing(const std::vector<ProcessingIn>& inputs,
                                 const std::vector<ProcessingOut>& outputs) {
-  veta::v1::Processing p;
-  p.set_plant_ruc(fz::PlantRuc());
-  for (const auto& in : inputs) {
-    auto* i = p.add_inputs();
-    i->set_lot_id(in.lot);
-    i->set_ore_g(in.ore_g);
-    i->set_gold_mg(in.gold_mg);
-  }
-  for (const auto& out : outputs) {
-    auto* o = p.add_outputs();
-    o->set_lot_id(out.lot);
-    o->set_gold_mg(out.gold_mg);
-    o->set_fineness_ppb(out.fineness_ppb);
-  }
-  google::protobuf::util::TimeUtil::FromString("2026-06-01T17:00:00Z", p.mutable_time());
-  p.set_nonce(9);
-  return p;
+  return At(veta::payloads::ProcessingOf(fz::PlantRuc(), inputs, outputs, 9),
+            "2026-06-01T17:00:00Z");
 }
 
 veta::v1::Export Export(const std::string& lot, const std::string& country,
                         const std::string& dam) {
-  veta::v1::Export e;
-  e.set_lot_id(lot);
-  e.set_exporter_ruc(fz::ExporterRuc());
-  e.set_destination_country(country);
-  e.set_customs_declaration(dam);
-  google::protobuf::util::TimeUtil::FromString("2026-06-01T18:00:00Z", e.mutable_time());
-  e.set_nonce(10);
-  return e;
+  return At(veta::payloads::ExportOf(lot, fz::ExporterRuc(), country, dam, 10),
+            "2026-06-01T18:00:00Z");
 }
 
 veta::v1::Correction Correction(uint64_t sequence, const std::string& reason) {
-  veta::v1::Correction c;
-  c.set_corrected_sequence(sequence);
-  c.set_reason(reason);
-  google::protobuf::util::TimeUtil::FromString("2026-06-01T19:00:00Z", c.mutable_time());
-  c.set_nonce(11);
-  return c;
+  return At(veta::payloads::CorrectionOf(sequence, reason, 11), "2026-06-01T19:00:00Z");
 }
 
 std::string Rules(uint8_t header, const google::protobuf::Message& payload) {
@@ -163,24 +116,18 @@ int main(int argc, char** argv) {
 
   // Envelopes: a memo (one Ed25519 signature), an extraction (ECDSA), a sale (two signers), a
   // registry record.
-  veta::v1::Memo memo;
-  memo.set_subject("fuzz");
-  memo.set_text("a memo for the fuzzers");
-  memo.set_nonce(1);
-  const std::string memo_env = Envelope(veta::kMemoType, memo, {alice});
+  const std::string memo_env = Envelope(
+      veta::kMemoType, veta::payloads::MemoOf("a memo for the fuzzers", "fuzz", 1), {alice});
   const auto extraction = Extraction("L1", fz::MinerRuc(), fz::kUnitLon, fz::kUnitLat, 1000_kg);
   const std::string extraction_env = Envelope(veta::kExtractionType, extraction, {*ecdsa});
   const auto sale =
       Sale("L1", fz::MinerRuc(), fz::PlantRuc(), "P1", 400_kg, veta::v1::BANK_TRANSFER);
   const std::string sale_env = Envelope(veta::kSaleType, sale, {alice, bob});
-  veta::v1::RegistryRecord record;
-  auto* z = record.mutable_zone();
-  z->set_zone_id("CN-1");
-  z->set_kind(veta::v1::PROHIBITED_INDIGENOUS_TERRITORY);
-  z->set_name("Zona CN-1");
-  z->set_geometry_geojson(Square(-69.9, -12.6, 0.004));
-  z->set_in_force(true);
-  const std::string registry_env = Envelope(veta::kRegistryType, record, {bob});
+  const std::string registry_env =
+      Envelope(veta::kRegistryType,
+               veta::payloads::ZoneRecord("CN-1", veta::v1::PROHIBITED_INDIGENOUS_TERRITORY,
+                                          Square(-69.9, -12.6, 0.004)),
+               {bob});
   Write("fuzz_envelope", "memo", memo_env);
   Write("fuzz_envelope", "extraction-ecdsa", extraction_env);
   Write("fuzz_envelope", "sale-two-signers", sale_env);
@@ -363,10 +310,8 @@ int main(int argc, char** argv) {
               Correction(1'000'000, "no such entry")));
   // Gold sold by the gram: to the exporter, and to the trader.
   auto gold_sale = [&](const std::string& buyer, const std::string& buyer_lot, int64_t mg) {
-    auto s = Sale(gold_lot, plant, buyer, buyer_lot, 0_kg, veta::v1::BANK_TRANSFER);
-    s.set_quantity_mg(mg);
-    s.set_price_cents(mg * 30);  // S/ 300 a gram
-    return s;
+    return At(veta::payloads::GoldSaleOf(gold_lot, plant, buyer, buyer_lot, mg, 8),
+              "2026-06-01T16:00:00Z");
   };
   Write("fuzz_rules", "sale-gold-to-exporter",
         Rules(RulesHeader(true, fz::kSignParties, true, true),

@@ -34,16 +34,9 @@ class AccessTest : public testing::RegistryFixture {
     ExpectAccepted(Registry(PartyRecord(Ruc("2070000004"), veta::v1::PLANT, keys_.at("plant"))));
     ExpectAccepted(
         Registry(PartyRecord(Ruc("2070000005"), veta::v1::EXPORTER, keys_.at("exporter"))));
-    veta::v1::RegistryRecord sel;
-    auto* s = sel.mutable_selector();
-    s->set_dni("45678912");
-    s->set_name("Maria Quispe");
-    s->mutable_status()->set_status(veta::v1::VIGENTE);
-    *s->mutable_valid_from() = testing::Time("2025-01-01T00:00:00Z");
-    *s->mutable_valid_until() = testing::Time("2030-01-01T00:00:00Z");
-    *s->add_keys() = keys_.at("selector").public_key().ToProto();
-    s->add_allowed_units("U1");
-    registry_entry_ = ExpectAccepted(Registry(sel)).sequence;
+    registry_entry_ = ExpectAccepted(Registry(payloads::SelectorRecord(
+                                         "45678912", keys_.at("selector").public_key(), {"U1"})))
+                          .sequence;
     veta::v1::KeyRegistration regulator;  // a regulator's key, registered by the authority
     *regulator.mutable_key() = keys_.at("regulator").public_key().ToProto();
     regulator.set_holder("regulator:SUNAT");
