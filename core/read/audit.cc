@@ -1,11 +1,16 @@
 #include "core/read/audit.h"
 
+#include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
@@ -19,10 +24,108 @@
 #include "core/storage/store.h"
 #include "core/verify/envelope.h"
 #include "core/verify/keys.h"
+#include "core/verify/merkle.h"
 #include "core/verify/note.h"
 
 namespace veta {
 namespace {
+
+// An entry read ahead of the in-order replay, with what a pool thread derives from it alone:
+// the parsed entry and envelope, a registry record's stateless checks (PrevalidateRecord, as
+// the server's verification threads do), the leaf hash, and the envelope's signatures verified
+// against the keys that the stored `keys` family names. That family is the state at the end of
+// the log and may be tampered with: it is only a hint. The replay takes the pool's verdict only
+// for an envelope whose every key id the ledger knew AT THAT ENTRY as that very key; otherwise
+// it verifies the signatures again itself (see Auditor::CheckSignatures).
+struct Prepared {
+  std::string key, bytes;  // the stored row of the entries family
+  bool parsed = false;
+  veta::v1::Entry entry;
+  absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not decoded");
+  absl::Status hinted_signatures = absl::UnknownError("not verified");
+  Hash leaf{};
+};
+
+void Prepare(const KeyRing& hints, Prepared* p) {
+  p->leaf = merkle::HashLeaf(p->bytes);
+  p->parsed = p->entry.ParseFromArray(p->bytes.data(), static_cast<int>(p->bytes.size()));
+  if (!p->parsed) return;
+  p->decoded = DecodeEnvelope(p->entry.envelope(), EnvelopeLimits{});
+  if (!p->decoded.ok()) return;
+  p->hinted_signatures = VerifySignatures(*p->decoded, hints);
+  PrevalidateRecord(&*p->decoded);
+}
+
+// Threads (one per core) that prepare chunks of entries in any order, while the replay waits
+// for each chunk in log order. Thread-safe; the destructor stops the threads (a chunk being
+// prepared is finished first) and must run before the chunks it was given are freed.
+class PreparePool {
+ public:
+  struct Chunk {
+    std::vector<Prepared> entries;
+    bool done = false;  // under the pool's mutex
+  };
+
+  PreparePool(const KeyRing& hints, unsigned threads) : hints_(hints) {
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~PreparePool() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    work_cv_.SignalAll();
+    for (auto& t : threads_) t.join();
+  }
+  PreparePool(const PreparePool&) = delete;
+  PreparePool& operator=(const PreparePool&) = delete;
+
+  void Add(Chunk* chunk) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      todo_.push_back(chunk);
+    }
+    work_cv_.Signal();
+  }
+
+  void Wait(const Chunk* chunk) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    while (!chunk->done) done_cv_.Wait(&mu_);
+  }
+
+ private:
+  void Work() ABSL_LOCKS_EXCLUDED(mu_) {
+    while (true) {
+      Chunk* chunk = nullptr;
+      {
+        absl::MutexLock lock(&mu_);
+        while (!stopping_ && todo_.empty()) work_cv_.Wait(&mu_);
+        if (stopping_) return;
+        chunk = todo_.front();
+        todo_.pop_front();
+      }
+      for (Prepared& p : chunk->entries) Prepare(hints_, &p);
+      {
+        absl::MutexLock lock(&mu_);
+        chunk->done = true;
+      }
+      done_cv_.SignalAll();
+    }
+  }
+
+  const KeyRing& hints_;
+  absl::Mutex mu_;
+  absl::CondVar work_cv_, done_cv_;
+  std::deque<Chunk*> todo_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+// The read-ahead window: at most kWindowChunks chunks of at most kChunkEntries entries or
+// kChunkBytes stored bytes each, so memory stays bounded whatever the log's length.
+constexpr size_t kChunkEntries = 256;
+constexpr size_t kChunkBytes = 2 << 20;
+constexpr size_t kWindowChunks = 16;
 
 class Auditor {
  public:
@@ -32,17 +135,42 @@ class Auditor {
 
   absl::Status Run(const std::function<void(uint64_t)>& progress) {
     RETURN_IF_ERROR(LoadCheckpoints());
+    LoadKeyHints();
+    // Entries are read here, prepared (parsed, decoded, signatures verified) on the pool a
+    // window ahead, and replayed here in log order.
     std::unique_ptr<Cursor> it = store_.NewCursor(Family::kEntries);
-    uint64_t expect = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
-      report_->bad_sequence = static_cast<int64_t>(expect);
-      uint64_t seq = 0;
-      if (!DecodeU64(it->key(), &seq) || seq != expect) {
-        return absl::DataLossError(
-            StrCat("entry ", expect, " is missing (next stored key is ", ToHex(it->key()), ")"));
+    std::deque<std::unique_ptr<PreparePool::Chunk>> window;
+    // Declared after the window: its threads are joined before the chunks are freed.
+    PreparePool pool(hints_, std::max(1u, std::thread::hardware_concurrency()));
+    auto read_ahead = [&] {
+      while (window.size() < kWindowChunks && it->Valid()) {
+        auto chunk = std::make_unique<PreparePool::Chunk>();
+        size_t bytes = 0;
+        for (; chunk->entries.size() < kChunkEntries && bytes < kChunkBytes && it->Valid();
+             it->Next()) {
+          Prepared& p = chunk->entries.emplace_back();
+          p.key = std::string(it->key());
+          p.bytes = std::string(it->value());
+          bytes += p.bytes.size();
+        }
+        pool.Add(chunk.get());
+        window.push_back(std::move(chunk));
       }
-      RETURN_IF_ERROR(CheckEntry(seq, it->value()));
-      if (progress && (seq + 1) % 65536 == 0) progress(seq + 1);
+    };
+    uint64_t expect = 0;
+    for (it->SeekToFirst(), read_ahead(); !window.empty(); window.pop_front(), read_ahead()) {
+      pool.Wait(window.front().get());
+      for (const Prepared& p : window.front()->entries) {
+        report_->bad_sequence = static_cast<int64_t>(expect);
+        uint64_t seq = 0;
+        if (!DecodeU64(p.key, &seq) || seq != expect) {
+          return absl::DataLossError(
+              StrCat("entry ", expect, " is missing (next stored key is ", ToHex(p.key), ")"));
+        }
+        RETURN_IF_ERROR(CheckEntry(seq, p));
+        if (progress && (seq + 1) % 65536 == 0) progress(seq + 1);
+        ++expect;
+      }
     }
     RETURN_IF_ERROR(Annotate(it->status(), "scan entries"));
     report_->bad_sequence = -1;
@@ -178,10 +306,43 @@ class Auditor {
                                       ") is not in the store's checkpoints"));
   }
 
-  absl::Status CheckEntry(uint64_t seq, std::string_view bytes) {
-    veta::v1::Entry entry;
-    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-        entry.sequence() != seq) {
+  // The keys of the stored `keys` family, for the pool (a hint: see Prepared). A malformed row
+  // or a failed scan leaves keys out, whose signatures the replay then verifies itself; the
+  // comparison of the family with the rebuilt one names the defect.
+  void LoadKeyHints() {
+    std::unique_ptr<Cursor> it = store_.NewCursor(Family::kKeys);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto info = DecodeKeyRow(it->key(), it->value());
+      if (info.ok()) hints_.Add(*std::move(info));
+    }
+  }
+
+  // What VerifySignatures(d, keys_) answers at this entry. When the pool found every signature
+  // good by the key its key id names in the stored `keys` family, and the ledger knows every
+  // one of these key ids at this entry as that very key, the answer is OK without verifying
+  // again. Otherwise (a genesis, a key registered only later or never, a hint missing or
+  // different, a signature that failed) the signatures are verified here, in log order.
+  absl::Status CheckSignatures(const DecodedEnvelope& d, const absl::Status& hinted) const {
+    if (hinted.ok() && d.kind != PayloadKind::kGenesis) {
+      bool known = true;
+      for (const auto& sig : d.envelope.signatures()) {
+        const std::shared_ptr<const KeyInfo> now = keys_.Find(sig.keyid());
+        const std::shared_ptr<const KeyInfo> hint = hints_.Find(sig.keyid());
+        if (now == nullptr || hint == nullptr || now->key.algorithm() != hint->key.algorithm() ||
+            now->key.spki_der() != hint->key.spki_der()) {
+          known = false;
+          break;
+        }
+      }
+      if (known) return absl::OkStatus();
+    }
+    return VerifySignatures(d, keys_);
+  }
+
+  absl::Status CheckEntry(uint64_t seq, const Prepared& p) {
+    const veta::v1::Entry& entry = p.entry;
+    const std::string_view bytes = p.bytes;
+    if (!p.parsed || entry.sequence() != seq) {
       return absl::DataLossError(
           StrCat("entry ", seq, " does not parse or names another sequence"));
     }
@@ -195,7 +356,7 @@ class Auditor {
       return absl::DataLossError(StrCat("entry ", seq, " is dated before entry ", seq - 1));
     }
     last_micros_ = micros;
-    auto decoded = DecodeEnvelope(entry.envelope(), EnvelopeLimits{});
+    const auto& decoded = p.decoded;
     if (!decoded.ok()) {
       return absl::DataLossError(StrCat("entry ", seq, ": ", decoded.status().message()));
     }
@@ -206,7 +367,7 @@ class Auditor {
       report_->origin = decoded->genesis.origin();
       verifier_key_ = decoded->genesis.checkpoint_verifier_key();
     }
-    if (absl::Status s = VerifySignatures(*decoded, keys_); !s.ok()) {
+    if (absl::Status s = CheckSignatures(*decoded, p.hinted_signatures); !s.ok()) {
       return absl::DataLossError(StrCat("entry ", seq, ": ", s.message()));
     }
     report_->signatures += static_cast<uint64_t>(decoded->envelope.signatures_size());
@@ -231,7 +392,7 @@ class Auditor {
                                         verdict.message));
     }
     const std::string seq_key = EncodeU64(seq);
-    const Hash leaf = merkle::HashLeaf(bytes);
+    const Hash leaf = p.leaf;
     // Corrections read the entry they void: the scratch store keeps the entries too.
     wb.Put(veta::Family::kEntries, seq_key, bytes);
     wb.Put(veta::Family::kLeaves, AsBytes(leaf), seq_key);
@@ -369,6 +530,7 @@ class Auditor {
   Registry registry_;
   AuditReport* report_;
   KeyRing keys_;
+  KeyRing hints_;  // the stored `keys` family, for the pool
   merkle::CompactTree tree_;
   Hash last_leaf_{};
   int64_t last_micros_ = 0;

@@ -4,7 +4,9 @@
 // First the storage (Store::VerifyStorage): every block checksum of every table file, the
 // whole-file checksums, every record of the MANIFEST and WAL, OPTIONS and IDENTITY against
 // their recorded digests. Then the log: it re-hashes every entry, checks the hash chain,
-// replays every rule and signature, and checks every signed checkpoint against the tree it
+// replays every rule and signature (parsing and signature verification run on one thread per
+// core a bounded window ahead of the in-order replay, which checks that every signer's key was
+// registered by an earlier entry), and checks every signed checkpoint against the tree it
 // recomputes (and the latest-checkpoint file against the store); it checks the attempts log's
 // hash chain. Replaying the log in a scratch store rebuilds every family derived from it (the
 // leaf and statement indexes, the Merkle tree, the keys, the registry, lots, counters and
