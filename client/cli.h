@@ -23,13 +23,15 @@ std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
 // A file's contents, or standard input for "-".
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 // To a file (atomically), or to standard output for "" and "-".
-[[nodiscard]] absl::Status WriteOutput(const std::string& path, std::string_view data, int mode = 0644);
+[[nodiscard]] absl::Status WriteOutput(const std::string& path, std::string_view data,
+                                       int mode = 0644);
 absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path);
 // Parses a command's flags (from argv[2]); prints --help and sets *help when asked.
 [[nodiscard]] absl::Status ParseOrHelp(Flags& flags, int argc, char** argv, bool* help);
 
 // Sets an AsOf from --as-of (UINT64_MAX: not given) or --as-of-time (RFC 3339).
-[[nodiscard]] absl::Status SetAsOf(uint64_t sequence, const std::string& time, veta::v1::AsOf* as_of);
+[[nodiscard]] absl::Status SetAsOf(uint64_t sequence, const std::string& time,
+                                   veta::v1::AsOf* as_of);
 // The authority's public key from a PEM file (a private key's public half is taken too).
 absl::StatusOr<PublicKey> LoadAuthority(const std::string& path);
 

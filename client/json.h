@@ -37,7 +37,8 @@ std::string PayloadToJson(std::string_view payload_type, std::string_view payloa
 absl::StatusOr<std::string> HumanUnitsToIntegers(std::string_view json);
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message);
-[[nodiscard]] absl::Status MessageFromJson(std::string_view json, google::protobuf::Message* message);
+[[nodiscard]] absl::Status MessageFromJson(std::string_view json,
+                                           google::protobuf::Message* message);
 
 // An entry with its envelope and payload decoded, and its leaf hash, as one JSON object.
 std::string EntryToJson(std::string_view entry_bytes);

@@ -103,11 +103,12 @@ class Ledger {
   // Writes the authority's private key to data_dir/authority-key.pem (mode 0600) unless
   // `write_key` is false.
   [[nodiscard]] static absl::Status Create(const std::string& data_dir, const std::string& origin,
-                             const PrivateKey& authority, const std::string& description,
-                             bool write_key = true);
+                                           const PrivateKey& authority,
+                                           const std::string& description, bool write_key = true);
   // The same in an empty store of the caller's (e.g. a MemoryStore), with no file written.
   [[nodiscard]] static absl::Status Create(std::shared_ptr<Store> store, const std::string& origin,
-                             const PrivateKey& authority, const std::string& description);
+                                           const PrivateKey& authority,
+                                           const std::string& description);
 
   // Opens an existing ledger and checks it: the latest checkpoint verifies and matches the
   // stored tree, the last entry matches its leaf. FailedPrecondition / DataLoss otherwise:
@@ -166,9 +167,10 @@ class Ledger {
  private:
   struct Pending;
   Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
-  [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store, const std::string& data_dir,
-                               const std::string& origin, const PrivateKey& authority,
-                               const std::string& description);
+  [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store,
+                                             const std::string& data_dir, const std::string& origin,
+                                             const PrivateKey& authority,
+                                             const std::string& description);
   void Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_run,
                std::chrono::system_clock::time_point deadline) ABSL_LOCKS_EXCLUDED(mu_);
   void LogAttempt(const DecodedEnvelope& d, const Verdict& verdict, int64_t now, Batch* wb);

@@ -24,6 +24,6 @@ absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
 // created one raised a red flag; FailedPrecondition "[CERTIFICATE_REFUSED] lot X rests on
 // entry N (...)" naming the first that did.
 [[nodiscard]] absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
-                            std::string_view lot_id);
+                                          std::string_view lot_id);
 
 }  // namespace veta

@@ -62,7 +62,7 @@ struct RecordState {
 // Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument
 // naming the field. `geometry` (may be null) receives a unit's or zone's parsed geometry.
 [[nodiscard]] absl::Status ValidateRecord(const veta::v1::RegistryRecord& record,
-                            std::optional<geo::Geometry>* geometry = nullptr);
+                                          std::optional<geo::Geometry>* geometry = nullptr);
 
 // The stateless part of judging a registry record (ValidateRecord, the geometry parsed once),
 // done on the verification pool before the sequencer, so that a hostile record (thousands of

@@ -26,7 +26,9 @@ class MemoryStore final : public Store {
   std::unique_ptr<Reader> Snapshot() const override;
   [[nodiscard]] absl::Status FlushAll() override { return absl::OkStatus(); }
   // Nothing to check: no bytes were kept outside this process.
-  [[nodiscard]] absl::Status VerifyStorage(StorageReport*) const override { return absl::OkStatus(); }
+  [[nodiscard]] absl::Status VerifyStorage(StorageReport*) const override {
+    return absl::OkStatus();
+  }
 
   struct Rows;
 

@@ -78,6 +78,6 @@ absl::StatusOr<note::Checkpoint> OpenCheckpointNote(const std::string& note_text
                                                     const PublicKey& authority);
 // An entry's inclusion proof against a checkpoint already opened.
 [[nodiscard]] absl::Status VerifyInclusionBundle(const veta::v1::ProofBundle& bundle,
-                                   const note::Checkpoint& checkpoint);
+                                                 const note::Checkpoint& checkpoint);
 
 }  // namespace veta

@@ -80,6 +80,7 @@ class PrivateKey {
 // Reads a whole (small) file; NotFound / PermissionDenied with the path in the message.
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = 1 << 20);
 // Writes a file atomically (temporary + rename + fsync), with the given mode.
-[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
+[[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::string_view data,
+                                           int mode = 0644);
 
 }  // namespace veta

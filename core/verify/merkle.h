@@ -79,9 +79,9 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size, const
                                             std::span<const Hash> proof);
 // OK iff the proof shows `leaf_hash` at `index` in the tree of `size` leaves and root `root`.
 [[nodiscard]] absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
-                             std::span<const Hash> proof, const Hash& root);
+                                           std::span<const Hash> proof, const Hash& root);
 // RFC 9162 2.1.4.2. OK iff the proof shows root1 (size `first`) is a prefix of root2.
 [[nodiscard]] absl::Status VerifyConsistency(uint64_t first, uint64_t second, const Hash& root1,
-                               const Hash& root2, std::span<const Hash> proof);
+                                             const Hash& root2, std::span<const Hash> proof);
 
 }  // namespace veta::merkle

@@ -1,7 +1,8 @@
 // Interoperability of Veta's checkpoints and proofs with the Go reference code: every signed
-// checkpoint, inclusion proof and consistency proof made here by core/verify/merkle.h and core/verify/note.h
-// is handed to tests/go/vetaverify, which checks it with golang.org/x/mod/sumdb/note and
-// golang.org/x/mod/sumdb/tlog (see that file). Tampered proofs and notes must be refused.
+// checkpoint, inclusion proof and consistency proof made here by core/verify/merkle.h and
+// core/verify/note.h is handed to tests/go/vetaverify, which checks it with
+// golang.org/x/mod/sumdb/note and golang.org/x/mod/sumdb/tlog (see that file). Tampered proofs and
+// notes must be refused.
 //
 // The Go program's path comes from the compile definition VETA_GO_VERIFIER (set by
 // tests/go/go_verifier.cmake). The tests fail, and do not skip, when it is absent. About 260

@@ -1,7 +1,7 @@
 // Test literals in human units, read exactly at compile time into the ledger's integer units
-// (core/base/units.h): 1000.5_kg is 1,000,500 grams of ore, 8_gpt 8,000 ppb, 7.2_g 7,200 mg of gold,
-// 900_permille 900,000,000 ppb, 21000_soles 2,100,000 céntimos, 10_tpd 10,000,000 grams a day,
-// 2_pct 20,000 ppm. A literal with more decimals than the unit counts does not compile.
+// (core/base/units.h): 1000.5_kg is 1,000,500 grams of ore, 8_gpt 8,000 ppb, 7.2_g 7,200 mg of
+// gold, 900_permille 900,000,000 ppb, 21000_soles 2,100,000 céntimos, 10_tpd 10,000,000 grams a
+// day, 2_pct 20,000 ppm. A literal with more decimals than the unit counts does not compile.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // Integer units: the decimal parser and the formatters (core/base/units.h), the largest-remainder
-// method, the lots' exact arithmetic (core/verify/lots.h), and the counter codecs (core/storage/schema.h).
+// method, the lots' exact arithmetic (core/verify/lots.h), and the counter codecs
+// (core/storage/schema.h).
 #include "core/base/units.h"
 
 #include <limits>
