@@ -356,6 +356,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
   options.create_missing_column_families = mode != Mode::kReadOnly;  // families added later
   options.paranoid_checks = true;
   options.max_background_jobs = 2;
+  // Start-up after a crash replays the WAL: capping it (RocksDB flushes the memtables holding
+  // its oldest records when it grows past this) bounds that replay, whatever was written.
+  options.max_total_wal_size = 64 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // Every table file written gets a whole-file crc32c in the MANIFEST, which the audit checks
   // (DB::VerifyFileChecksums): it covers the bytes no block checksum does (footer padding).
