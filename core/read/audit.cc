@@ -569,6 +569,12 @@ absl::Status CheckAuthorityKey(const std::string& data_dir, const std::string& o
 
 }  // namespace
 
+// The tree size a checkpoint note states (its second line).
+static bool NoteSize(const std::string& note, uint64_t* size) {
+  const auto lines = Split(note, '\n');
+  return lines.size() >= 2 && ParseU64(lines[1], size);
+}
+
 AuditReport AuditStore(const Reader& store, const std::vector<std::string>& published) {
   AuditReport report;
   MemoryStore scratch;
@@ -580,9 +586,8 @@ AuditReport AuditStore(const Reader& store, const std::vector<std::string>& publ
   }
   Auditor auditor(store, &scratch, &report);
   for (const auto& n : published) {
-    const auto lines = Split(n, '\n');
     uint64_t size = 0;
-    if (lines.size() < 2 || !ParseU64(lines[1], &size)) {
+    if (!NoteSize(n, &size)) {
       report.status = absl::InvalidArgumentError("a published checkpoint is not a checkpoint note");
       return report;
     }
@@ -621,13 +626,9 @@ AuditReport AuditLedger(const std::string& data_dir, const std::function<void(ui
       report.status = scratch.status();
     } else {
       Auditor auditor(**store, scratch->get(), &report);
-      auto parse_size = [](const std::string& note, uint64_t* size) {
-        const auto lines = Split(note, '\n');
-        return lines.size() >= 2 && ParseU64(lines[1], size);
-      };
       std::vector<std::string> notes = published;
       if (auto own = ReadFile(LatestCheckpointPath(data_dir)); own.ok()) {
-        if (!parse_size(*own, &auditor.own_size_)) {
+        if (!NoteSize(*own, &auditor.own_size_)) {
           report.status = absl::DataLossError(
               StrCat(LatestCheckpointPath(data_dir), " is not a checkpoint note"));
         }
@@ -637,7 +638,7 @@ AuditReport AuditLedger(const std::string& data_dir, const std::function<void(ui
       for (const auto& n : notes) {
         if (!report.status.ok()) break;
         uint64_t size = 0;
-        if (!parse_size(n, &size)) {
+        if (!NoteSize(n, &size)) {
           report.status =
               absl::InvalidArgumentError("a published checkpoint is not a checkpoint note");
           break;

@@ -546,15 +546,21 @@ class RocksBatch final : public Batch {
  public:
   explicit RocksBatch(const RocksStore* store) : store_(store) {}
   void Put(Family family, std::string_view key, std::string_view value) override {
-    batch.Put(store_->handle(family), ToSlice(key), ToSlice(value)).PermitUncheckedError();
+    Keep(batch.Put(store_->handle(family), ToSlice(key), ToSlice(value)));
   }
   void Delete(Family family, std::string_view key) override {
-    batch.Delete(store_->handle(family), ToSlice(key)).PermitUncheckedError();
+    Keep(batch.Delete(store_->handle(family), ToSlice(key)));
   }
   size_t Count() const override { return batch.Count(); }
+  // The first error a Put or Delete met (a key or batch past RocksDB's size limits): Write
+  // refuses the whole batch with it rather than writing part of it.
+  void Keep(const rocksdb::Status& s) {
+    if (!s.ok() && error.ok()) error = FromRocks(s, "stage a row");
+  }
 
   const RocksStore* store_;
   rocksdb::WriteBatch batch;
+  absl::Status error;
 };
 
 absl::StatusOr<std::string> GetFrom(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
@@ -610,6 +616,7 @@ absl::Status RocksStore::Write(Batch& batch, bool sync) {
   if (rocks == nullptr || rocks->store_ != this) {
     return absl::InternalError("a batch was written to a store that did not make it");
   }
+  RETURN_IF_ERROR(rocks->error);
   rocksdb::WriteOptions options;
   options.sync = sync;
   return FromRocks(db_->Write(options, &rocks->batch), "write to the ledger database");
