@@ -312,7 +312,8 @@ absl::Status ImportCmd(int argc, char** argv) {
   flags.Bool("dry-run", &dry_run, "Check the file only.");
   flags.String("kind", &kind,
                "Zones: PROHIBITED_INDIGENOUS_TERRITORY, PROHIBITED_PROTECTED_AREA, "
-               "PROHIBITED_WATER_BODY, PERMITTED_MINING_CORRIDOR, DETECTED_MINING_SCAR.");
+               "PROHIBITED_WATER_BODY, PERMITTED_MINING_CORRIDOR, DETECTED_MINING_SCAR, "
+               "ADMINISTRATIVE_DISTRICT (Peru's districts: --id-property IDDIST, the ubigeo).");
   flags.String("id-property", &zone.id_property, "Zones: the feature property holding the id.");
   flags.String("name-property", &zone.name_property, "Zones: the property holding the name.");
   flags.String("id-prefix", &zone.id_prefix, "Zones: prefix for every id.");

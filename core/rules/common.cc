@@ -144,10 +144,10 @@ std::optional<Verdict> RuleTimeNotInFuture(int64_t t, int64_t now) {
   return std::nullopt;
 }
 
-// How far back a declared time may be: parameters.declaration_window_days (default 30).
+// How far back a declared time may be: DeclarationWindowDays.
 std::optional<Verdict> RuleTimeNotTooOld(int64_t t, int64_t now,
                                          const veta::v1::Parameters& params) {
-  const int64_t days = params.declaration_window_days() > 0 ? params.declaration_window_days() : 30;
+  const int64_t days = DeclarationWindowDays(params);
   if (t >= now - days * 86400 * 1000000LL) return std::nullopt;
   return Refuse(veta::v1::TIME_TOO_OLD,
                 StrCat("the declared time ", Date(t), " is more than ", days,
@@ -331,7 +331,10 @@ std::vector<std::shared_ptr<const RecordState>> RuleContext::ZonesAt(geo::Point 
     if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
     const auto kind = state->record.zone().kind();
     const bool is_scar = kind == veta::v1::DETECTED_MINING_SCAR;
-    if (is_scar != scars || kind == veta::v1::PERMITTED_MINING_CORRIDOR) continue;
+    if (is_scar != scars || kind == veta::v1::PERMITTED_MINING_CORRIDOR ||
+        kind == veta::v1::ADMINISTRATIVE_DISTRICT) {
+      continue;
+    }
     if (state->geometry->Contains(p)) out.push_back(state);
   }
   return out;

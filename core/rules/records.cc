@@ -238,6 +238,12 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
       if (x.kind() == veta::v1::ZONE_KIND_UNSPECIFIED) {
         return absl::InvalidArgumentError(StrCat("zone ", x.zone_id(), " needs a kind"));
       }
+      if (x.kind() == veta::v1::ADMINISTRATIVE_DISTRICT) {
+        if (absl::Status s = CheckUbigeo(x.zone_id()); !s.ok()) {
+          return absl::InvalidArgumentError(
+              StrCat("a district zone's id is its ubigeo: ", s.message()));
+        }
+      }
       return CheckGeometry(StrCat("zone ", x.zone_id()), x.geometry_geojson(), geometry);
     }
     case veta::v1::RegistryRecord::kParameters: {
@@ -268,6 +274,41 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
         return absl::InvalidArgumentError(
             "parameters: the mass-balance tolerance is in [0, 200,000] ppm (20%); the "
             "declaration window at most 3650 days");
+      }
+      for (const auto& [unit, b] : x.grade_ppb_by_unit()) {
+        if (bad(b, units::kPpbWhole) || unit.empty() || unit.size() > kIdBytesMax) {
+          return absl::InvalidArgumentError(
+              StrCat("grade bounds of unit '", unit, "' are invalid"));
+        }
+      }
+      if (x.late_declaration_hours() > 24 * 3650 || x.banking_threshold_cents() < 0 ||
+          x.banking_threshold_cents() > kCentsMax || x.grade_jump_percent() < 0 ||
+          x.grade_jump_percent() > 1000000 || x.grade_history_min() > 1000000) {
+        return absl::InvalidArgumentError(
+            "parameters: late declarations after at most 87,600 hours (10 years), a banking "
+            "threshold in [0, 1e14] céntimos, a grade jump in [0, 1,000,000] percent");
+      }
+      if (x.has_price_band_ppm() &&
+          !(x.price_band_ppm().min() >= 0 && x.price_band_ppm().max() > x.price_band_ppm().min() &&
+            x.price_band_ppm().max() <= kPriceAbsurdTimes * 1000000)) {
+        return absl::InvalidArgumentError(
+            "parameters: the price band is parts per million of the reference price, 0 <= min "
+            "< max <= 100,000,000 (100 times)");
+      }
+      if (x.reference_price_cents_per_fine_g() < 0 ||
+          x.reference_price_cents_per_fine_g() > kCentsMax ||
+          x.reference_price_source().size() > kNameBytesMax) {
+        return absl::InvalidArgumentError(
+            "parameters: the reference price is céntimos per fine gram in [0, 1e14], its source "
+            "at most 300 bytes");
+      }
+      if (RulesVersion(x) >= 3 &&
+          (x.reference_price_cents_per_fine_g() <= 0 || !x.has_reference_price_date() ||
+           x.reference_price_source().empty())) {
+        return absl::InvalidArgumentError(
+            "parameters of rules version 3 state a reference price of fine gold "
+            "(reference_price_cents_per_fine_g > 0), its date and its source (e.g. \"BCRP, "
+            "precio del oro, 2026-12-04\")");
       }
       if (!(x.selector_daily_limit_g() > 0 && x.selector_daily_limit_g() <= kSelectorGPerDayMax) ||
           !(x.cash_flag_threshold_cents() > 0 && x.cash_flag_threshold_cents() <= kCentsMax) ||

@@ -96,7 +96,8 @@ void Registry::RebuildZoneIndex() {
     const auto kind = state->record.zone().kind();
     if (kind == veta::v1::DETECTED_MINING_SCAR) {
       scars_.Add(id, &*state->geometry);
-    } else if (kind != veta::v1::PERMITTED_MINING_CORRIDOR) {
+    } else if (kind != veta::v1::PERMITTED_MINING_CORRIDOR &&
+               kind != veta::v1::ADMINISTRATIVE_DISTRICT) {
       prohibited_.Add(id, &*state->geometry);
     }
   }

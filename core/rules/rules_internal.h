@@ -19,10 +19,43 @@ using veta::v1::Refusal;
 
 inline constexpr size_t kIdBytesMax = 64;
 // The newest rules this server has (Parameters.rules_version: what each version adds).
-inline constexpr uint32_t kRulesVersionLatest = 2;
+inline constexpr uint32_t kRulesVersionLatest = 3;
 // The rules version the parameters put in force (0 means 1).
 inline uint32_t RulesVersion(const veta::v1::Parameters& p) {
   return p.rules_version() == 0 ? 1 : p.rules_version();
+}
+// Rules v3 and later: the laundering routes closed (registry.proto lists what it adds).
+inline bool V3(const veta::v1::Parameters& p) { return RulesVersion(p) >= 3; }
+
+// The parameters' values with their defaults (0 or unset means the default; registry.proto
+// says why each default is what it is).
+// How far back a declaration may be dated: 30 days before rules v3, 7 from v3 (with
+// LATE_DECLARATION after 72 h, a week covers a camp's trip to a town with a network; a
+// later declaration needs a registrar's co-signature).
+inline int64_t DeclarationWindowDays(const veta::v1::Parameters& p) {
+  if (p.declaration_window_days() > 0) return p.declaration_window_days();
+  return V3(p) ? 7 : 30;
+}
+inline int64_t LateDeclarationHours(const veta::v1::Parameters& p) {
+  return p.late_declaration_hours() > 0 ? p.late_declaration_hours() : 72;
+}
+inline int64_t BankingThresholdCents(const veta::v1::Parameters& p) {
+  return p.banking_threshold_cents() > 0 ? p.banking_threshold_cents() : 200000;
+}
+inline veta::v1::Bounds PriceBandPpm(const veta::v1::Parameters& p) {
+  if (p.has_price_band_ppm()) return p.price_band_ppm();
+  veta::v1::Bounds b;
+  b.set_min(250000);
+  b.set_max(1500000);
+  return b;
+}
+// A price per fine gram above this many times the reference is refused, not flagged.
+inline constexpr int64_t kPriceAbsurdTimes = 100;
+inline int64_t GradeJumpPercent(const veta::v1::Parameters& p) {
+  return p.grade_jump_percent() > 0 ? p.grade_jump_percent() : 300;
+}
+inline int64_t GradeHistoryMin(const veta::v1::Parameters& p) {
+  return p.grade_history_min() > 0 ? p.grade_history_min() : 3;
 }
 inline constexpr int64_t kClockSkewMicros =
     5 * 60 * 1000000LL;  // how far ahead a declared time may be

@@ -493,8 +493,10 @@ TEST_F(RulesVersionTest, EntriesAreJudgedByTheRulesInForceWhenTheyWereSequenced)
   // Never lowered; never past what this server has.
   ExpectRefused(Registry(Parameters(1)), veta::v1::RULES_VERSION_INVALID, "never lower it");
   ExpectRefused(Registry(Parameters(0)), veta::v1::RULES_VERSION_INVALID, "never lower it");
-  ExpectRefused(Registry(Parameters(3)), veta::v1::RULES_VERSION_INVALID,
-                "has the rules up to version 2");
+  ExpectRefused(Registry(Parameters(4)), veta::v1::RULES_VERSION_INVALID,
+                "has the rules up to version 3");
+  // Version 3 needs a reference price of fine gold.
+  ExpectRefused(Registry(Parameters(3)), veta::v1::REGISTRY_RECORD_INVALID, "reference price");
   // The replay judges T1 by version 1 and T2 by version 2: the whole log is clean, and a
   // restart (which applies nothing new) keeps version 2 in force.
   const AuditReport report = Audit();

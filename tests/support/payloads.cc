@@ -155,6 +155,16 @@ veta::v1::RegistryRecord ParametersRecord() {
   return r;
 }
 
+veta::v1::RegistryRecord ParametersRecordV3() {
+  veta::v1::RegistryRecord r = ParametersRecord();
+  auto* p = r.mutable_parameters();
+  p->set_rules_version(3);
+  p->set_reference_price_cents_per_fine_g(kReferencePriceCentsPerFineG);
+  *p->mutable_reference_price_date() = Now();
+  p->set_reference_price_source("test: BCRP gold price in soles");
+  return r;
+}
+
 veta::v1::Extraction ExtractionOf(std::string_view lot, std::string_view extractor,
                                   std::string_view unit, double lon, double lat, int64_t ore_g,
                                   int64_t grade_ppb, uint64_t nonce) {

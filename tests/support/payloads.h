@@ -92,6 +92,9 @@ veta::v1::RegistryRecord ZoneRecord(std::string_view id, veta::v1::ZoneKind kind
 // volume jump's minimum history, left at 0 (the ledger's default is 3 sales). Set what a test
 // changes.
 veta::v1::RegistryRecord ParametersRecord();
+// The same under rules version 3, with the reference price it needs (S/ 400 a fine gram).
+veta::v1::RegistryRecord ParametersRecordV3();
+inline constexpr int64_t kReferencePriceCentsPerFineG = 40000;
 
 // --- Custody payloads ---------------------------------------------------------------------
 
