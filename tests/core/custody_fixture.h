@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/verify/lots.h"
 #include "tests/core/registry_fixture.h"
 
 namespace veta::testing {
@@ -57,7 +58,20 @@ class CustodyFixture : public RegistryFixture {
                            bool gold = false) {
     veta::v1::Sale s = SaleOf(lot, seller, buyer, buyer_lot, gold ? 0 : quantity);
     if (gold) s.set_quantity_mg(quantity);
+    s.set_price_cents(FairPrice(lot, quantity));
+    s.set_payment_reference(StrCat("OP-", nonce_));  // a bank's operation number
     return Sign(kSaleType, s, {KeyOf(seller), KeyOf(buyer)});
+  }
+  // 90% of the reference price (payloads::kReferencePriceCentsPerFineG) for the fine gold
+  // `quantity` of `lot` holds: inside rules v3's price band. 1 when the lot is unknown.
+  int64_t FairPrice(const std::string& lot, int64_t quantity) {
+    auto l = Find(lot);
+    if (!l || Remaining(*l) <= 0) return 1;
+    __extension__ typedef __int128 int128;
+    const int128 fine_mg = static_cast<int128>(l->remaining_fine_mg()) * quantity / Remaining(*l);
+    const int64_t cents =
+        static_cast<int64_t>(fine_mg * payloads::kReferencePriceCentsPerFineG * 9 / 10 / 1000);
+    return cents > 0 ? cents : 1;
   }
   SubmitResult Sell(const std::string& lot, const std::string& seller, const std::string& buyer,
                     const std::string& buyer_lot, int64_t quantity, bool gold = false) {
