@@ -12,6 +12,7 @@
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/read/import.h"
+#include "core/read/red_flags.h"
 #include "core/rules/registry.h"
 #include "core/verify/envelope.h"
 
@@ -237,10 +238,14 @@ absl::Status FlagsCmd(int argc, char** argv) {
   Common c;
   std::string party, unit;
   uint64_t start = 0, limit = 100;
-  Flags flags("veta flags [--party ID | --unit CODE] [--start SEQUENCE]",
-              "Lists red flags raised on accepted entries (cash above the threshold, volume\n"
-              "jumps, extraction in a satellite-detected mining scar).");
+  bool codes = false;
+  Flags flags("veta flags [--party ID | --unit CODE] [--start SEQUENCE] | --codes",
+              "Lists red flags raised on accepted entries (cash above the threshold or split\n"
+              "under it, volume and grade jumps, extraction in a satellite-detected mining scar,\n"
+              "late declarations, prices out of band, circular trades). --codes explains each\n"
+              "code and the OECD Annex II risk it is evidence of, without a server.");
   AddConnectionFlags(flags, &c);
+  flags.Bool("codes", &codes, "Explain every red flag code (offline) and exit.");
   flags.String("party", &party, "A RUC or DNI.");
   flags.String("unit", &unit, "A concession code.");
   flags.Uint("start", &start, "First entry sequence.");
@@ -248,6 +253,14 @@ absl::Status FlagsCmd(int argc, char** argv) {
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  if (codes) {
+    for (const auto& m : RedFlagMeanings()) {
+      std::printf("%s (rules v%s)\n  %s\n  OECD Annex II: %s\n\n", std::string(m.code).c_str(),
+                  std::string(m.rules).c_str(), std::string(m.plain).c_str(),
+                  std::string(m.annex2).c_str());
+    }
+    return absl::OkStatus();
+  }
   veta::v1::ListFlagsRequest request;
   request.set_party(party);
   request.set_unit(unit);

@@ -9,6 +9,7 @@
 #include "core/read/certificate.h"
 #include "core/read/lineage.h"
 #include "core/read/queries.h"
+#include "core/read/red_flags.h"
 #include "core/rules/registry.h"
 
 namespace veta {
@@ -125,6 +126,12 @@ absl::StatusOr<veta::v1::Indicators> ComputeIndicators(const Reader& store, uint
     auto* c = out.add_flags();
     c->set_code(code);
     c->set_count(n);
+    veta::v1::RedFlag flag;
+    if (!veta::v1::RedFlag_Parse(code, &flag)) continue;
+    if (const RedFlagMeaning* m = MeaningOf(flag)) {
+      c->set_meaning(std::string(m->plain));
+      c->set_oecd_annex_ii(std::string(m->annex2));
+    }
   }
   return out;
 }

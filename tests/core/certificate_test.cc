@@ -284,6 +284,9 @@ TEST_F(CertificateTest, IndicatorsMeasureTheShareOfExportedGoldTracedInFull) {
   EXPECT_EQ(d["17"].exported_fine_mg(), 3.6_g);
   ASSERT_EQ(r->flags_size(), 1);
   EXPECT_EQ(r->flags(0).code(), "CASH_ABOVE_THRESHOLD");
+  // Explained for the people who read the report (core/read/red_flags.h).
+  EXPECT_NE(r->flags(0).meaning().find("paid in cash"), std::string::npos);
+  EXPECT_NE(r->flags(0).oecd_annex_ii().find("paragraph 16"), std::string::npos);
   ASSERT_EQ(r->refusals_size(), 1);
   EXPECT_EQ(r->refusals(0).code(), "UNIT_UNKNOWN");
   EXPECT_EQ(r->refusals(0).count(), 1u);
