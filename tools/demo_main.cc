@@ -1,7 +1,8 @@
 // veta-demo: builds a realistic registry from Peru's real public geodata and plays the story
 // a newcomer should see: a legal sale accepted, a sale of ore from an indigenous territory
-// refused, an over-capacity extraction refused, an excluded miner refused, a cash red flag,
-// the pre-purchase check, and the attempts log.
+// refused, an over-capacity extraction refused, an excluded miner refused, a twin unit refused,
+// cash above Ley 28194's threshold refused and cash split under it flagged, the flagged sale's
+// washing by its parties refused, the pre-purchase check, and the attempts log. Rules v3.
 //
 // Registry records are signed with keys derived from fixed seeds, so running the demo again
 // re-submits identical records (refused as duplicates: nothing changes) and plays the story
@@ -33,7 +34,9 @@ using google::protobuf::util::TimeUtil;
 using veta::StrCat;
 namespace pl = veta::payloads;
 
-constexpr double kUnitHalfSide = 0.004;  // degrees: units of about 0.9 x 0.9 km (~80 ha)
+constexpr double kUnitHalfSide = 0.004;             // degrees: units of about 0.9 x 0.9 km (~80 ha)
+constexpr int64_t kReferenceCentsPerFineG = 46000;  // S/ 460 a gram of fine gold
+constexpr int64_t kGradePpb = 9500;                 // 9.5 g/t: every lot of the story
 
 veta::PrivateKey DemoKey(const std::string& who) {
   const veta::Hash seed = veta::Sha256Of("veta-demo/" + who);
@@ -207,6 +210,24 @@ int main(int argc, char** argv) {
     auto d = district_index.Containing(s.point);
     if (d.empty()) continue;
     s.ubigeo = districts[d[0]].properties.at("IDDIST");
+    // A unit's square lies wholly in its ubigeo's district (rules v3 check that the district
+    // holds the unit), and apart from the other units' (v3 refuses overlapping units).
+    bool one_district = true;
+    for (double dx : {-kUnitHalfSide, kUnitHalfSide}) {
+      for (double dy : {-kUnitHalfSide, kUnitHalfSide}) {
+        auto corner = district_index.Containing({s.point.lon + dx, s.point.lat + dy});
+        one_district = one_district && corner.size() == 1 && corner[0] == d[0];
+      }
+    }
+    if (!one_district) continue;
+    bool apart = true;
+    for (const auto* list : {&legal, &inside}) {
+      for (const Site& o : *list) {
+        apart = apart && (std::abs(o.point.lon - s.point.lon) > 3 * kUnitHalfSide ||
+                          std::abs(o.point.lat - s.point.lat) > 3 * kUnitHalfSide);
+      }
+    }
+    if (!apart) continue;
     auto t = territory_index.Containing(s.point);
     if (!t.empty()) {
       s.territory = territories[t[0]].properties.at("name_field");
@@ -230,6 +251,35 @@ int main(int argc, char** argv) {
     const auto r = pl::RegistrarRecord("DGFM", registrar.public_key(),
                                        "Direccion General de Formalizacion Minera (MINEM)");
     std::printf("  %zu new\n", demo.Register({r}, *authority));
+  }
+
+  Say("DGFM registers Peru's districts (INEI), and the parameters of rules version 3");
+  {
+    std::vector<veta::v1::RegistryRecord> zones;
+    for (const auto& f : districts) {
+      if (!f.geometry) continue;
+      veta::v1::RegistryRecord r;
+      auto* z = r.mutable_zone();
+      z->set_zone_id(f.properties.at("IDDIST"));
+      z->set_kind(veta::v1::ADMINISTRATIVE_DISTRICT);
+      z->set_name(StrCat(f.properties.at("NOMBDIST"), " (", f.properties.at("NOMBPROV"), ", ",
+                         f.properties.at("NOMBDEP"), ")"));
+      z->set_legal_reference(StrCat(f.properties.at("DCTO"), " ", f.properties.at("LEY")));
+      z->set_geometry_geojson(f.geometry->ToGeoJson());
+      z->set_in_force(true);
+      zones.push_back(std::move(r));
+    }
+    std::printf("  %zu districts, %zu new\n", zones.size(), demo.Register(zones, registrar));
+    // The rules of version 3 (registry.proto): a reference price of fine gold, and the
+    // defaults (banking threshold S/ 2,000, late declarations after 72 h, price band 25-150%).
+    veta::v1::RegistryRecord p = pl::ParametersRecord();
+    auto* x = p.mutable_parameters();
+    x->set_rules_version(3);
+    x->set_reference_price_cents_per_fine_g(kReferenceCentsPerFineG);
+    TimeUtil::FromString("2026-12-01T17:00:00Z", x->mutable_reference_price_date());
+    x->set_reference_price_source("demo: gold at about US$ 4,200 an ounce, in soles");
+    std::printf("  parameters: rules version 3, reference price %s a fine gram, %zu new\n",
+                veta::units::Soles(kReferenceCentsPerFineG).c_str(), demo.Register({p}, registrar));
   }
 
   Say("DGFM registers zones: indigenous territories (prohibited) and detected mining scars");
@@ -338,14 +388,19 @@ int main(int argc, char** argv) {
 
   const std::string run = std::to_string(now.seconds());
   auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, int64_t kg) {
-    return pl::ExtractionOf(lot, m.ruc, m.unit, p.lon, p.lat, kg * 1000, 9500);  // 9.5 g/t
+    return pl::ExtractionOf(lot, m.ruc, m.unit, p.lon, p.lat, kg * 1000, kGradePpb);
   };
+  // Ore at 90% of the reference price of the fine gold it holds, unless `soles` is given; a
+  // payment through a bank names its operation number.
+  int64_t operation = 0;
   auto sale = [&](const std::string& lot, const std::string& seller, const std::string& buyer,
-                  const std::string& buyer_lot, int64_t kg, int64_t soles,
-                  veta::v1::PaymentMethod payment) {
+                  const std::string& buyer_lot, int64_t kg, veta::v1::PaymentMethod payment,
+                  int64_t soles = 0) {
     veta::v1::Sale s = pl::SaleOf(lot, seller, buyer, buyer_lot, kg * 1000);
-    s.set_price_cents(soles * 100);
+    const int64_t fine_mg = kg * kGradePpb / 1000;  // kg x g/t = g; x 1000 mg / 1000 ppb
+    s.set_price_cents(soles > 0 ? soles * 100 : fine_mg * kReferenceCentsPerFineG * 9 / 10 / 1000);
     s.set_payment(payment);
+    if (payment != veta::v1::CASH) s.set_payment_reference(StrCat("OP-", run, "-", ++operation));
     return s;
   };
 
@@ -355,13 +410,12 @@ int main(int argc, char** argv) {
   const std::string lot_a = StrCat("LOT-", run, "-A");
   Show(demo.Submit(veta::kExtractionType, extraction(a, lot_a, a.site.point, 1200), {a.key}));
   std::printf("  the plant checks before paying (pre-purchase check, nothing written):\n");
-  Show(demo.Check(sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, 18000, veta::v1::BANK_TRANSFER),
-                  plant),
-       true);
   Show(
-      demo.Submit(veta::kSaleType,
-                  sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, 18000, veta::v1::BANK_TRANSFER),
-                  {a.key, plant}));
+      demo.Check(sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, veta::v1::BANK_TRANSFER), plant),
+      true);
+  Show(demo.Submit(veta::kSaleType,
+                   sale(lot_a, a.ruc, plant_ruc, lot_a + "-P", 1000, veta::v1::BANK_TRANSFER),
+                   {a.key, plant}));
 
   const Miner& bad = miners.back();
   Say(StrCat("2. Ore from inside the indigenous territory '", bad.site.territory, "': unit ",
@@ -375,6 +429,16 @@ int main(int argc, char** argv) {
   Show(demo.Submit(veta::kExtractionType,
                    extraction(small, StrCat("LOT-", run, "-CAP"), small.site.point, 6000),
                    {small.key}));
+
+  Say(StrCat("3b. A twin unit: DGFM registers, for miner ", miners[1].ruc,
+             ", a second unit on exactly the ground of unit ", a.unit));
+  {
+    veta::v1::RegistryRecord twin =
+        pl::Unit(StrCat("TWIN-", a.unit), miners[1].ruc, a.site.point.lon, a.site.point.lat,
+                 25 * veta::units::kGramsPerTonne, kUnitHalfSide);
+    twin.mutable_unit()->set_ubigeo(a.site.ubigeo);
+    Show(demo.Submit(veta::kRegistryType, twin, {registrar}));
+  }
 
   const Miner& excluded = miners[2];
   Say(StrCat("4. DGFM excludes miner ", excluded.ruc, "; then the miner tries to declare ore"));
@@ -391,19 +455,37 @@ int main(int argc, char** argv) {
                    {excluded.key}));
 
   const Miner& c = miners[3];
-  Say(StrCat("5. A cash payment of S/ 85,000 to miner ", c.ruc,
-             ": accepted, flagged for regulators"));
+  Say(StrCat("5. Cash: S/ 7,900 in cash to miner ", c.ruc,
+             " is refused (Ley 28194: above S/ 2,000 a payment goes through a bank)"));
   const std::string lot_c = StrCat("LOT-", run, "-C");
   Show(demo.Submit(veta::kExtractionType, extraction(c, lot_c, c.site.point, 2000), {c.key}));
   Show(demo.Submit(veta::kSaleType,
-                   sale(lot_c, c.ruc, trader_ruc, lot_c + "-T", 2000, 85000, veta::v1::CASH),
+                   sale(lot_c, c.ruc, trader_ruc, lot_c + "-T", 2000, veta::v1::CASH),
                    {c.key, trader}));
+  std::printf("  so the trader pays in three cash parts of 250 kg each, the same day:\n");
+  uint64_t structured = 0;
+  for (int i = 1; i <= 3; ++i) {
+    const auto r =
+        demo.Submit(veta::kSaleType,
+                    sale(lot_c, c.ruc, trader_ruc, StrCat(lot_c, "-T", i), 250, veta::v1::CASH),
+                    {c.key, trader});
+    Show(r);
+    if (r.code() == 0 && r.flags_size() > 0) structured = r.sequence();
+  }
+  Say("5b. Washing the flag: the two parties void the flagged sale, to declare it again clean");
+  {
+    veta::v1::Correction wash;
+    wash.set_corrected_sequence(structured);
+    wash.set_reason("declared in error; it was a bank transfer");
+    *wash.mutable_time() = TimeUtil::GetCurrentTime();
+    wash.set_nonce(static_cast<uint64_t>(now.seconds()));
+    Show(demo.Submit(veta::kCorrectionType, wash, {c.key, trader}));
+  }
 
   Say("6. An exporter may not buy ore straight from a miner");
-  Show(demo.Submit(
-      veta::kSaleType,
-      sale(lot_a, a.ruc, exporter_ruc, lot_a + "-E", 100, 2000, veta::v1::BANK_TRANSFER),
-      {a.key, exporter}));
+  Show(demo.Submit(veta::kSaleType,
+                   sale(lot_a, a.ruc, exporter_ruc, lot_a + "-E", 100, veta::v1::BANK_TRANSFER),
+                   {a.key, exporter}));
 
   // A second legal unit, in another region when the data has one.
   const Miner* second = &miners[4];
@@ -419,7 +501,7 @@ int main(int argc, char** argv) {
   const std::string lot_d = StrCat("LOT-", run, "-D");
   Show(demo.Submit(veta::kExtractionType, extraction(d, lot_d, d.site.point, 600), {d.key}));
   Show(demo.Submit(veta::kSaleType,
-                   sale(lot_d, d.ruc, plant_ruc, lot_d + "-P", 600, 11000, veta::v1::BANK_TRANSFER),
+                   sale(lot_d, d.ruc, plant_ruc, lot_d + "-P", 600, veta::v1::BANK_TRANSFER),
                    {d.key, plant}));
   auto processing = [&](std::vector<std::pair<std::string, int64_t>> inputs, const std::string& out,
                         int64_t grams) {
@@ -438,8 +520,10 @@ int main(int argc, char** argv) {
                    processing({{lot_a + "-P", 1000}, {lot_d + "-P", 600}}, lot_a + "-AU", 16),
                    {plant}));
   Say("8. The plant sells the gold to the exporter, who exports it to Switzerland");
+  // 16 g of dore at 900: 14.4 g fine, at 95% of the reference price.
   veta::v1::Sale gold = pl::GoldSaleOf(lot_a + "-AU", plant_ruc, exporter_ruc, lot_a + "-X", 16000);
-  gold.set_price_cents(4100 * 100);
+  gold.set_price_cents(14400 * kReferenceCentsPerFineG * 95 / 100 / 1000);
+  gold.set_payment_reference(StrCat("OP-", run, "-", ++operation));
   Show(demo.Submit(veta::kSaleType, gold, {plant, exporter}));
   {
     Show(demo.Submit(veta::kExportType,
@@ -448,15 +532,19 @@ int main(int argc, char** argv) {
   }
   std::printf("  once exported, the lot cannot move again:\n");
   gold = pl::GoldSaleOf(lot_a + "-X", exporter_ruc, trader_ruc, lot_a + "-Y", 1000);
-  gold.set_price_cents(100 * 100);
+  gold.set_price_cents(400 * 100);
   Show(demo.Submit(veta::kSaleType, gold, {exporter, trader}));
 
-  Say("9. The flagged ore (the cash sale) is processed too: its gold will get no certificate");
+  Say("9. The flagged ore (the structured cash sale) is processed too: its gold will get no "
+      "certificate");
   Show(demo.Submit(
       veta::kSaleType,
-      sale(lot_c + "-T", trader_ruc, plant_ruc, lot_c + "-P", 2000, 90000, veta::v1::BANK_TRANSFER),
+      sale(lot_c + "-T3", trader_ruc, plant_ruc, lot_c + "-P", 250, veta::v1::BANK_TRANSFER),
       {trader, plant}));
-  Show(demo.Submit(veta::kProcessingType, processing({{lot_c + "-P", 2000}}, lot_c + "-AU", 19),
+  // 250 kg at 9.5 g/t hold 2.375 g: 2.2 g of dore at 900 is 1.98 g fine (83%).
+  Show(demo.Submit(veta::kProcessingType,
+                   pl::ProcessingOf(plant_ruc, {{lot_c + "-P", 250 * 1000}},
+                                    {{lot_c + "-AU", 2200, 900 * veta::units::kPpbPerPerMille}}),
                    {plant}));
   if (!lots_file.empty()) {
     if (FILE* f = std::fopen(lots_file.c_str(), "w")) {
@@ -481,7 +569,9 @@ int main(int argc, char** argv) {
     std::printf(
         "  (%d attempts in all; `veta attempts --refusal POINT_IN_PROHIBITED_ZONE` filters)\n", n);
   }
-  std::printf("\nTry: veta records unit --department %s --limit 3; veta lot %s; veta flags\n",
-              a.site.ubigeo.substr(0, 2).c_str(), lot_a.c_str());
+  std::printf(
+      "\nTry: veta records unit --department %s --limit 3; veta lot %s; veta flags; "
+      "veta flags --codes\n",
+      a.site.ubigeo.substr(0, 2).c_str(), lot_a.c_str());
   return 0;
 }
