@@ -260,11 +260,16 @@ int main(int argc, char** argv) {
       if (!f.geometry) continue;
       veta::v1::RegistryRecord r;
       auto* z = r.mutable_zone();
-      z->set_zone_id(f.properties.at("IDDIST"));
       z->set_kind(veta::v1::ADMINISTRATIVE_DISTRICT);
-      z->set_name(StrCat(f.properties.at("NOMBDIST"), " (", f.properties.at("NOMBPROV"), ", ",
-                         f.properties.at("NOMBDEP"), ")"));
-      z->set_legal_reference(StrCat(f.properties.at("DCTO"), " ", f.properties.at("LEY")));
+      auto property = [&](const char* name) {
+        auto it = f.properties.find(name);
+        return it == f.properties.end() ? std::string() : it->second;
+      };
+      if (property("IDDIST").empty()) continue;
+      z->set_zone_id(property("IDDIST"));
+      z->set_name(
+          StrCat(property("NOMBDIST"), " (", property("NOMBPROV"), ", ", property("NOMBDEP"), ")"));
+      z->set_legal_reference(StrCat("INEI ubigeo; ", property("DCTO"), " ", property("LEY")));
       z->set_geometry_geojson(f.geometry->ToGeoJson());
       z->set_in_force(true);
       zones.push_back(std::move(r));
