@@ -22,10 +22,10 @@ int64_t CentsPerFineGram(int64_t price_cents, int64_t fine_mg) {
   return per_g > INT64_MAX ? INT64_MAX : static_cast<int64_t>(per_g);
 }
 
-// "S/ 400.00 a fine gram (BCRP, 2026-12-04)": the reference the parameters set.
+// "S/ 400.00 a fine gram (set for 2026-12-04, source: BCRP)": the parameters' reference.
 std::string Reference(const veta::v1::Parameters& params) {
-  return StrCat(units::Soles(params.reference_price_cents_per_fine_g()),
-                " a fine gram (the reference of ", Date(Micros(params.reference_price_date())),
+  return StrCat(units::Soles(params.reference_price_cents_per_fine_g()), " a fine gram (set for ",
+                Date(Micros(params.reference_price_date())),
                 ", source: ", params.reference_price_source(), ")");
 }
 
@@ -95,11 +95,11 @@ std::optional<Verdict> RuleContext::RuleNotSelfSale(const RecordState& seller,
 
 // How many lots the search for a buyer upstream visits at most: a lot's history is rarely
 // more than a few dozen lots (extraction, a few sales, a blend); a blend of hundreds of lots is
-// searched in part, and the flag says so when the buyer is found (never a refusal).
+// searched in part, nearest lots first, and a flag says how many lots were searched.
 inline constexpr size_t kUpstreamLotsMax = 256;
 
 std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg,
-                                               Verdict* v) const {
+                                               bool seller_signed, Verdict* v) const {
   const auto& x = d.sale;
   const veta::v1::Parameters& params = registry.parameters(delta);
   const int64_t t = Micros(x.time());
@@ -175,13 +175,18 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
                            " (Ley 28194 counts the partial payments of one obligation together)"));
     }
     if (price <= cash_limit) {  // above it, CASH_ABOVE_THRESHOLD says it
+      // What others paid the seller is the seller's: a buyer's own check (the seller has not
+      // signed) is told the sum is above the threshold, not the amounts.
+      auto seller_sum = [&](int64_t before) {
+        return seller_signed ? StrCat(" sums ", sum(before), ", above") : std::string(" is above");
+      };
       if (seller_day_before + price > cash_limit) {
-        why.push_back(StrCat("cash paid to seller ", x.seller_id(), " on ", today, " sums ",
-                             sum(seller_day_before), ", above the cash threshold of ",
+        why.push_back(StrCat("cash paid to seller ", x.seller_id(), " on ", today,
+                             seller_sum(seller_day_before), " the cash threshold of ",
                              units::Soles(cash_limit)));
       } else if (week_before + price > cash_limit) {
         why.push_back(StrCat("cash paid to seller ", x.seller_id(), " from ", week_from, " to ",
-                             today, " sums ", sum(week_before), ", above the cash threshold of ",
+                             today, seller_sum(week_before), " the cash threshold of ",
                              units::Soles(cash_limit)));
       }
     }
@@ -363,7 +368,7 @@ Verdict RuleContext::EvaluateSale() const {
     }
   }
   if (V3(params)) {
-    if (auto r = RuleSaleV3(*lot, bought_fine_mg, &v)) return *r;
+    if (auto r = RuleSaleV3(*lot, bought_fine_mg, !seller_unsigned, &v)) return *r;
   }
   stats.sales += 1;
   // Saturates rather than wraps (a seller's total past 9e18 g or mg is not a real one).

@@ -13,6 +13,7 @@ namespace veta {
 namespace {
 
 using testing::Now;
+using testing::Ruc;
 
 // Ore at 60 g/t: a price of p céntimos for p/3 grams is S/ 500 a fine gram (125% of the
 // reference, inside the band).
@@ -57,6 +58,12 @@ class SalesLaunderingTest : public testing::CustodyFixture {
   }
   std::string Signed(const veta::v1::Sale& s) {
     return Sign(kSaleType, s, {Key(s.seller_id()), Key(s.buyer_ruc())});
+  }
+  // The fixture's fair sale (SellEnvelope), signed with the second trader's key too.
+  std::string FairSale(const std::string& lot, const std::string& seller, const std::string& buyer,
+                       const std::string& buyer_lot, int64_t quantity, bool gold = false) {
+    return Signed(SaleFor(lot, seller, buyer, buyer_lot, quantity, FairPrice(lot, quantity),
+                          veta::v1::BANK_TRANSFER, StrCat("OP-", nonce_ + 1), gold));
   }
   // Cash for ore of lot LA (miner A) at S/ 500 a fine gram.
   std::string Cash(const std::string& buyer, const std::string& buyer_lot, int64_t price_cents,
@@ -246,11 +253,11 @@ TEST_F(SalesLaunderingTest, PricesFarFromTheReferenceAreFlaggedAbsurdOnesRefused
   };
   SubmitResult ten = ExpectAccepted(sale("P1", 240000));  // 10x: S/ 2,400
   ASSERT_EQ(Codes(ten), Flags{veta::v1::PRICE_OUT_OF_BAND}) << Messages(ten);
-  EXPECT_NE(ten.flags[0].message().find(
-                "the price is S/ 4000.00 a fine gram (S/ 2400.00 for 0.600 g of fine gold), "
-                "outside 25.0000% to 150.0000% of the reference of S/ 400.00 a fine gram (the "
-                "reference of "),
-            std::string::npos)
+  EXPECT_NE(
+      ten.flags[0].message().find(
+          "the price is S/ 4000.00 a fine gram (S/ 2400.00 for 0.600 g of fine gold), "
+          "outside 25.0000% to 150.0000% of the reference of S/ 400.00 a fine gram (set for "),
+      std::string::npos)
       << ten.flags[0].message();
   EXPECT_NE(ten.flags[0].message().find("source: test: BCRP gold price in soles)"),
             std::string::npos);
@@ -317,20 +324,18 @@ std::string CompressedSpki(const PublicKey& key) {
   out += der.substr(27, 32);
   return out;
 }
-veta::v1::PublicKey CompressedProto(const PublicKey& key) {
-  auto compressed = PublicKey::FromSpkiDer(CompressedSpki(key));
-  EXPECT_TRUE(compressed.ok()) << compressed.status();
-  return compressed->ToProto();
+// The same point in the hybrid form (X and Y, with Y's parity in the first byte).
+std::string HybridSpki(const PublicKey& key) {
+  std::string der = key.spki_der();
+  der[26] = static_cast<char>(0x06 | (static_cast<unsigned char>(der[90]) & 1));
+  return der;
 }
-// `payload` signed by `key` under the key id `keyid`.
-std::string SignAs(std::string_view type, const google::protobuf::Message& payload,
-                   const PrivateKey& key, const std::string& keyid) {
-  auto envelope = SignEnvelope(type, payload.SerializeAsString(), {key});
-  EXPECT_TRUE(envelope.ok());
-  envelope->mutable_signatures(0)->set_keyid(keyid);
-  return envelope->SerializeAsString();
+veta::v1::PublicKey ProtoOf(const std::string& spki) {
+  auto key = PublicKey::FromSpkiDer(spki);
+  EXPECT_TRUE(key.ok()) << key.status();
+  return key->ToProto();
 }
-
+veta::v1::PublicKey CompressedProto(const PublicKey& key) { return ProtoOf(CompressedSpki(key)); }
 TEST_F(SalesLaunderingTest, OneKeyForTwoRucsIsRefusedEveryWay) {
   V3();
   const std::string t3 = Ruc("2070000017"), t4 = Ruc("2070000018");
@@ -358,14 +363,44 @@ TEST_F(SalesLaunderingTest, OneKeyForTwoRucsIsRefusedEveryWay) {
 TEST_F(SalesLaunderingTest, ACompressedP256KeyIsTheSameKeyForAnotherRuc) {
   PrivateKey ec = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
   const veta::v1::PublicKey alias = CompressedProto(ec.public_key());
+  const veta::v1::PublicKey hybrid = ProtoOf(HybridSpki(ec.public_key()));
   ASSERT_NE(alias.keyid(), ec.public_key().keyid());
-  const std::string t3 = Ruc("2070000017"), t4 = Ruc("2070000018");
+  ASSERT_NE(hybrid.keyid(), ec.public_key().keyid());
+  ASSERT_NE(hybrid.keyid(), alias.keyid());
+  const std::string t3 = Ruc("2070000017"), t4 = Ruc("2070000018"), t5 = Ruc("2070000019");
+  auto with_alias = [&](const std::string& ruc, const veta::v1::PublicKey& k) {
+    veta::v1::RegistryRecord r = PartyRecord(ruc, veta::v1::TRADER, ec);
+    *r.mutable_party()->mutable_keys(0) = k;
+    return r;
+  };
+  // Before rules v3 (the hole, kept as it was): t3 with the key, t5 with the same key
+  // compressed; one private key signs for both.
   ExpectAccepted(Registry(PartyRecord(t3, veta::v1::TRADER, ec)));
-  veta::v1::RegistryRecord other = PartyRecord(t4, veta::v1::TRADER, ec);
-  *other.mutable_party()->mutable_keys(0) = alias;
+  ExpectAccepted(Registry(with_alias(t5, alias)));
   V3();
-  ExpectRefused(Registry(other), veta::v1::REGISTRY_KEY_TAKEN,
-                StrCat("is already registered to party:", t3));
+  // Under v3: no record lists it for a third RUC (in a third encoding), no key registration
+  // registers it.
+  ExpectRefused(Registry(with_alias(t4, hybrid)), veta::v1::REGISTRY_KEY_TAKEN,
+                StrCat("in another encoding, already registered to party:"));
+  SubmitResult r = ledger_->SubmitAndWait(
+      Sign(kKeyRegistrationType, payloads::KeyRegistrationOf(*PublicKey::FromProto(hybrid), t4),
+           {authority_}));
+  EXPECT_EQ(r.refusal, veta::v1::KEY_REGISTRATION_REFUSED) << r.status;
+  EXPECT_NE(r.status.message().find("in another encoding"), std::string::npos) << r.status;
+  // And the two RUCs registered before with one key cannot trade with each other.
+  Extract("LA", "UA", 1000_kg, 8_gpt);
+  ExpectAccepted(Sign(kSaleType,
+                      SaleFor("LA", miner_a_, t3, "T1", 1000_kg, FairPrice("LA", 1000_kg),
+                              veta::v1::BANK_TRANSFER, "OP-1"),
+                      {key_a_, ec}));
+  veta::v1::Sale wash = SaleFor("T1", t3, t5, "T2", 1000_kg, FairPrice("T1", 1000_kg),
+                                veta::v1::BANK_TRANSFER, "OP-2");
+  auto envelope = SignEnvelope(kSaleType, wash.SerializeAsString(), {ec, ec});
+  ASSERT_TRUE(envelope.ok());
+  envelope->mutable_signatures(1)->set_keyid(alias.keyid());
+  ExpectRefused(envelope->SerializeAsString(), veta::v1::SELF_SALE,
+                StrCat("seller ", t3, " and buyer ", t5, " are registered with one key"));
+  ExpectAuditClean();
 }
 
 TEST_F(SalesLaunderingTest, TheCircularRouteIsFlagged) {
@@ -376,7 +411,7 @@ TEST_F(SalesLaunderingTest, TheCircularRouteIsFlagged) {
   Process({{"PA", 10000_kg}}, {{"G", 50_g, 900_permille}});
   auto gold = [&](const std::string& lot, const std::string& seller, const std::string& buyer,
                   const std::string& buyer_lot) {
-    return ExpectAccepted(SellEnvelope(lot, seller, buyer, buyer_lot, 50_g, true));
+    return ExpectAccepted(FairSale(lot, seller, buyer, buyer_lot, 50_g, true));
   };
   EXPECT_EQ(Codes(gold("G", plant_, trader_, "R1")), Flags{});
   EXPECT_EQ(Codes(gold("R1", trader_, trader2_, "R2")), Flags{});
@@ -420,12 +455,12 @@ TEST_F(SalesLaunderingTest, NoneOfThisChangesUnderRulesV2) {
   EXPECT_EQ(Codes(ExpectAccepted(Signed(SaleFor("LA", miner_a_, trader_, "C3", 10_kg,
                                                 100000000000000, veta::v1::BANK_TRANSFER)))),
             Flags{});
+  ExpectAccepted(FairSale("LB", miner_b_, trader2_, "D1", 1000_kg));
+  ExpectAccepted(FairSale("D1", trader2_, trader_, "D2", 1000_kg));
+  EXPECT_EQ(Codes(ExpectAccepted(FairSale("D2", trader_, trader2_, "D3", 1000_kg))), Flags{});
   ExpectAccepted(Sign(kSaleType,
                       SaleFor("C3", trader_, trader_, "C4", 5_kg, 100, veta::v1::BANK_TRANSFER),
                       {trader_key_}));
-  Sell("LB", miner_b_, trader2_, "D1", 1000_kg);
-  Sell("D1", trader2_, trader_, "D2", 1000_kg);
-  EXPECT_EQ(Codes(ExpectAccepted(SellEnvelope("D2", trader_, trader2_, "D3", 1000_kg))), Flags{});
   ExpectAuditClean();
 }
 
