@@ -222,6 +222,29 @@ TEST_F(SalesLaunderingTest, TheSellersWeekSpreadOverDaysAndBuyersIsFlagged) {
   ExpectAuditClean();
 }
 
+TEST_F(SalesLaunderingTest, ABuyersOwnCheckIsToldTheFlagNotTheSellersSums) {
+  V3([](veta::v1::Parameters* p) { p->set_cash_flag_threshold_cents(500000); });
+  Extract("LA", "UA", 10000_kg, kGrade);
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 200000, DaysAgo(1)))), Flags{});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T2", 200000, DaysAgo(2)))), Flags{});
+  // trader2 checks before paying, signed by itself alone: S/ 2,000 more makes the seller's
+  // week S/ 6,000, paid by another buyer: trader2 learns the flag, not what trader paid.
+  veta::v1::Sale s =
+      SaleFor("LA", miner_a_, trader2_, "T3", OreFor(200000), 200000, veta::v1::CASH);
+  SubmitResult r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader2_key_}));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(Codes(r), Flags{veta::v1::CASH_STRUCTURING}) << Messages(r);
+  EXPECT_NE(r.flags[0].message().find(" is above the cash threshold of S/ 5000.00"),
+            std::string::npos)
+      << r.flags[0].message();
+  EXPECT_EQ(r.flags[0].message().find("S/ 4000.00"), std::string::npos) << r.flags[0].message();
+  // Signed by both, the seller's sums are in the flag.
+  r = ExpectAccepted(Signed(s));
+  ASSERT_EQ(Codes(r), Flags{veta::v1::CASH_STRUCTURING});
+  EXPECT_NE(r.flags[0].message().find("sums S/ 6000.00 (S/ 4000.00 before"), std::string::npos)
+      << r.flags[0].message();
+}
+
 TEST_F(SalesLaunderingTest, VoidingAndDeclaringAgainNeitherResetsNorCountsTwice) {
   V3();
   Extract("LA", "UA", 10000_kg, kGrade);
