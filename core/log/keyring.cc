@@ -13,7 +13,18 @@ std::shared_ptr<const KeyInfo> KeyRing::Find(std::string_view keyid) const {
 
 void KeyRing::Add(std::shared_ptr<const KeyInfo> info) {
   absl::WriterMutexLock lock(&mu_);
-  keys_[info->key.keyid()] = std::move(info);
+  const std::string keyid = info->key.keyid();
+  auto [it, added] = keys_.insert_or_assign(keyid, std::move(info));
+  if (added) by_point_[it->second->key.point_id()].push_back(keyid);
+}
+
+std::vector<std::shared_ptr<const KeyInfo>> KeyRing::FindByPoint(std::string_view point_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const KeyInfo>> out;
+  auto it = by_point_.find(std::string(point_id));
+  if (it == by_point_.end()) return out;
+  for (const auto& keyid : it->second) out.push_back(keys_.at(keyid));
+  return out;
 }
 
 size_t KeyRing::size() const {

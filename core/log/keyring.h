@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -37,11 +38,16 @@ class KeyRing {
  public:
   std::shared_ptr<const KeyInfo> Find(std::string_view keyid) const ABSL_LOCKS_EXCLUDED(mu_);
   void Add(std::shared_ptr<const KeyInfo> info) ABSL_LOCKS_EXCLUDED(mu_);
+  // Every key id under which this key (PublicKey::point_id) is known: one, unless a P-256 key
+  // was also written in another encoding.
+  std::vector<std::shared_ptr<const KeyInfo>> FindByPoint(std::string_view point_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;  // readers share it
   std::unordered_map<std::string, std::shared_ptr<const KeyInfo>> keys_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::vector<std::string>> by_point_ ABSL_GUARDED_BY(mu_);
 };
 
 // Stage 1 of the write path, run in parallel: every signature is by a key the ledger knows

@@ -2,6 +2,7 @@
 
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
+#include "core/rules/rules_internal.h"
 #include "core/storage/schema.h"
 
 namespace veta {
@@ -31,6 +32,16 @@ Verdict ApplyEntry(const DecodedEnvelope& d, uint64_t sequence, int64_t time_mic
       v.invalid = s;
     }
     return v;
+  }
+  // Rules v3: a key registered anew is not another holder's key in another encoding.
+  if (new_key != nullptr && new_key->revoked_at == 0 && rules::V3(registry.parameters(*delta))) {
+    if (absl::Status s = CheckKeyUnheld(*new_key, keys, *delta); !s.ok()) {
+      Verdict v;
+      v.refusal = veta::v1::KEY_REGISTRATION_REFUSED;
+      v.message = std::string(s.message());
+      v.status_code = s.code();
+      return v;
+    }
   }
   Verdict verdict =
       registry.Evaluate(d, sequence, time_micros, keys, *delta, /*dry_run=*/batch == nullptr);

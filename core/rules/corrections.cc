@@ -204,6 +204,17 @@ Verdict RuleContext::EvaluateCorrection() const {
       stats.sales = stats.sales > 0 ? stats.sales - 1 : 0;
       stats.quantity = std::max<int64_t>(0, stats.quantity - q);
       v.effects.seller_stats.emplace_back(key, stats);
+      // Rules v3: the cash the sale added to the structuring counters (sales.cc) goes back.
+      auto cash = registry.FindState(CashCountedKey(target), delta);
+      if (!cash.ok()) return Failure(cash.status());
+      if (cash->has_value()) {
+        auto cents = DecodeI64(**cash, "a cash-counted row");
+        if (!cents.ok()) return Failure(cents.status());
+        const std::string day = PeruDay(Micros(s.time()));
+        v.effects.counter_adds.emplace_back(CashPairDayCounter(s.seller_id(), s.buyer_ruc(), day),
+                                            -*cents);
+        v.effects.counter_adds.emplace_back(CashSellerDayCounter(s.seller_id(), day), -*cents);
+      }
       break;
     }
     case PayloadKind::kProcessing: {

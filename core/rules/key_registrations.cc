@@ -68,6 +68,20 @@ absl::Status CheckKeyRegistration(const DecodedEnvelope& d, uint64_t sequence, c
 
 }  // namespace
 
+absl::Status CheckKeyUnheld(const KeyInfo& key, const KeyRing& keys, const Delta& delta) {
+  std::vector<std::shared_ptr<const KeyInfo>> same = keys.FindByPoint(key.key.point_id());
+  for (const auto& [keyid, staged] : delta.keys) {
+    if (staged->key.point_id() == key.key.point_id()) same.push_back(staged);
+  }
+  for (const auto& info : same) {
+    if (info->key.keyid() == key.key.keyid()) continue;
+    return absl::AlreadyExistsError(StrCat("key ", key.key.keyid(), " is key ", info->key.keyid(),
+                                           " in another encoding, already registered to ",
+                                           info->holder, ": a key identifies one holder"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRules(const DecodedEnvelope& d, uint64_t sequence, const KeyRing& keys,
                         const std::unordered_map<std::string, uint64_t>& pending,
                         std::shared_ptr<const KeyInfo>* new_key) {

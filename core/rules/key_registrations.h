@@ -22,4 +22,11 @@ namespace veta {
                                       const std::unordered_map<std::string, uint64_t>& pending,
                                       std::shared_ptr<const KeyInfo>* new_key);
 
+struct Delta;
+// Rules v3: a key registered by a key registration is no key held under another key id (the
+// same P-256 key in another encoding), by any holder, committed or staged by `delta`.
+// AlreadyExists naming the holder otherwise.
+[[nodiscard]] absl::Status CheckKeyUnheld(const KeyInfo& key, const KeyRing& keys,
+                                          const Delta& delta);
+
 }  // namespace veta

@@ -372,6 +372,27 @@ std::optional<Verdict> RuleContext::RuleRecordKeysFree() const {
                            ": a key identifies one holder"));
     }
   }
+  // Rules v3: one key is one key whatever its encoding (a P-256 point compressed or not has two
+  // key ids, and both verify the same private key's signatures): no other holder has held it
+  // under any key id, in force or not.
+  if (!V3(registry.parameters(delta))) return std::nullopt;
+  for (const auto& k : RecordKeys(d.registry)) {
+    auto key = PublicKey::FromProto(k);
+    if (!key.ok()) continue;  // validated before: cannot happen
+    std::vector<std::shared_ptr<const KeyInfo>> same = keys.FindByPoint(key->point_id());
+    for (const auto& [keyid, staged] : delta.keys) {
+      if (staged->key.point_id() == key->point_id()) same.push_back(staged);
+    }
+    for (const auto& info : same) {
+      if (info->holder == holder) continue;
+      return Refuse(
+          veta::v1::REGISTRY_KEY_TAKEN,
+          StrCat("key ", k.keyid().substr(0, 16), "... is key ", info->key.keyid().substr(0, 16),
+                 "... in another encoding, already "
+                 "registered to ",
+                 info->holder, ": a key identifies one holder"));
+    }
+  }
   return std::nullopt;
 }
 

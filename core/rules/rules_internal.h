@@ -164,6 +164,12 @@ struct RuleContext {
   Verdict EvaluateRecord() const;
   Verdict EvaluateExtraction() const;
   Verdict EvaluateSale() const;
+  // Rules v3 (sales.cc): seller and buyer are two parties with no key in common; then, on a
+  // sale otherwise accepted (v holds its effects), the price against the reference, cash
+  // structuring and circular trade (flags and counters added to v, or a refusal).
+  std::optional<Verdict> RuleNotSelfSale(const RecordState& seller, const RecordState& buyer) const;
+  std::optional<Verdict> RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg, bool seller_signed,
+                                    Verdict* v) const;
   Verdict EvaluateProcessing() const;
   Verdict EvaluateExport() const;
   // The parties a transaction needed, for a correction signed by them rather than a registrar.

@@ -1,4 +1,8 @@
 // Sales: part or all of a lot changes hands between registered parties.
+#include <algorithm>
+#include <deque>
+#include <set>
+
 #include "core/base/ids.h"
 #include "core/base/strings.h"
 #include "core/base/units.h"
@@ -7,6 +11,226 @@
 namespace veta {
 
 using namespace rules;  // NOLINT: the rule helpers, private to the rules
+
+namespace {
+
+__extension__ typedef __int128 int128;
+
+// Céntimos per gram of fine gold, rounded down (saturated: a price past int64 is absurd anyway).
+int64_t CentsPerFineGram(int64_t price_cents, int64_t fine_mg) {
+  const int128 per_g = static_cast<int128>(price_cents) * 1000 / fine_mg;
+  return per_g > INT64_MAX ? INT64_MAX : static_cast<int64_t>(per_g);
+}
+
+// "S/ 400.00 a fine gram (set for 2026-12-04, source: BCRP)": the parameters' reference.
+std::string Reference(const veta::v1::Parameters& params) {
+  return StrCat(units::Soles(params.reference_price_cents_per_fine_g()), " a fine gram (set for ",
+                Date(Micros(params.reference_price_date())),
+                ", source: ", params.reference_price_source(), ")");
+}
+
+// Rules v3: a cash sale above the banking threshold, and a payment through a bank above it
+// without the operation's or the cheque's number (x's own fields: says nothing of any lot).
+std::optional<Verdict> RuleBanked(const veta::v1::Sale& x, const veta::v1::Parameters& params) {
+  const int64_t limit = BankingThresholdCents(params);
+  const std::string& ref = x.payment_reference();
+  const bool printable =
+      std::all_of(ref.begin(), ref.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (!printable || ref.size() > 64) {
+    return Refuse(veta::v1::PAYMENT_REFERENCE_MISSING,
+                  "a payment reference is the bank's operation number or the cheque's number: "
+                  "1-64 printable ASCII characters");
+  }
+  if (x.price_cents() <= limit) return std::nullopt;
+  if (x.payment() == veta::v1::CASH) {
+    return Refuse(veta::v1::CASH_ABOVE_BANKING_LIMIT,
+                  StrCat("a payment of ", units::Soles(x.price_cents()), " in cash is above ",
+                         units::Soles(limit),
+                         ": under Ley 28194 (bancarización) a payment above it goes through the "
+                         "financial system; pay by bank transfer (or cheque) and state its "
+                         "operation number in payment_reference"));
+  }
+  if (ref.empty()) {
+    return Refuse(veta::v1::PAYMENT_REFERENCE_MISSING,
+                  StrCat("a payment of ", units::Soles(x.price_cents()), " by ",
+                         x.payment() == veta::v1::CHECK ? "cheque" : "bank transfer",
+                         " is above the banking threshold of ", units::Soles(limit),
+                         ": state the bank's operation number or the cheque's number in "
+                         "payment_reference, so that the payment can be checked with the bank"));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Verdict> RuleContext::RuleNotSelfSale(const RecordState& seller,
+                                                    const RecordState& buyer) const {
+  const auto& x = d.sale;
+  if (x.seller_id() == x.buyer_ruc()) {
+    return Refuse(veta::v1::SELF_SALE,
+                  StrCat("seller and buyer are the same party (", x.seller_id(),
+                         "): a sale to oneself moves no gold, it only lengthens its history"));
+  }
+  // One key in both registrations (one signature counting for both), under one key id or
+  // two (a P-256 key in two encodings): one party under two names. A record listing another
+  // holder's key is refused (REGISTRY_KEY_TAKEN; from v3 in any encoding), so this guards a
+  // ledger registered before, and keeps the sale rule whole by itself.
+  auto point = [&](const veta::v1::PublicKey& k) {
+    auto info = delta.StagedKey(k.keyid());
+    if (info == nullptr) info = keys.Find(k.keyid());
+    return info != nullptr ? info->key.point_id() : k.keyid();
+  };
+  for (const auto& ks : *StandingOf(seller)->keys) {
+    const std::string seller_point = point(ks);
+    for (const auto& kb : *StandingOf(buyer)->keys) {
+      if (ks.keyid() != kb.keyid() && seller_point != point(kb)) continue;
+      return Refuse(veta::v1::SELF_SALE,
+                    StrCat("seller ", x.seller_id(), " and buyer ", x.buyer_ruc(),
+                           " are registered with one key (", ks.keyid().substr(0, 16),
+                           "...): one party under two names cannot sell to itself"));
+    }
+  }
+  return std::nullopt;
+}
+
+// How many lots the search for a buyer upstream visits at most: a lot's history is rarely
+// more than a few dozen lots (extraction, a few sales, a blend); a blend of hundreds of lots is
+// searched in part, nearest lots first, and a flag says how many lots were searched.
+inline constexpr size_t kUpstreamLotsMax = 256;
+
+std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg,
+                                               bool seller_signed, Verdict* v) const {
+  const auto& x = d.sale;
+  const veta::v1::Parameters& params = registry.parameters(delta);
+  const int64_t t = Micros(x.time());
+  auto flag = [&](veta::v1::RedFlag kind, std::string message) {
+    veta::v1::Flag f;
+    f.set_sequence(sequence);
+    f.set_flag(kind);
+    f.set_message(std::move(message));
+    f.add_parties(x.seller_id());
+    f.add_parties(x.buyer_ruc());
+    f.set_unit_code(lot.unit_code());
+    v->effects.flags.push_back(std::move(f));
+  };
+
+  // The price per fine gram against the reference. The fine gold is the bought lot's (an ore
+  // lot's at its declared grade). A lot with no fine gold (a grade or fineness of 0, or a
+  // quantity too small to hold a milligram) has no price per gram: the check is skipped.
+  const int64_t ref = params.reference_price_cents_per_fine_g();
+  if (fine_mg > 0 && ref > 0) {
+    // price / (fine_mg / 1000) against ref x ppm / 1e6, as price x 1000 x 1e6 against
+    // ref x ppm x fine_mg (128-bit: no rounding, no overflow).
+    const int128 paid = static_cast<int128>(x.price_cents()) * 1000 * 1000000;
+    const int128 at_ref = static_cast<int128>(ref) * fine_mg;
+    const std::string per_g =
+        StrCat(units::Soles(CentsPerFineGram(x.price_cents(), fine_mg)), " a fine gram (",
+               units::Soles(x.price_cents()), " for ", units::GoldGrams(fine_mg), " of fine gold)");
+    if (paid > at_ref * kPriceAbsurdTimes * 1000000) {
+      return Refuse(veta::v1::PRICE_INVALID,
+                    StrCat("the price is ", per_g, ", more than ", kPriceAbsurdTimes,
+                           " times the reference of ", Reference(params),
+                           ": no one pays that for gold; check the price (céntimos) and quantity"));
+    }
+    const veta::v1::Bounds band = PriceBandPpm(params);
+    if (paid < at_ref * band.min() || paid > at_ref * band.max()) {
+      flag(veta::v1::PRICE_OUT_OF_BAND,
+           StrCat("the price is ", per_g, ", outside ", units::PercentOfPpm(band.min()), " to ",
+                  units::PercentOfPpm(band.max()), " of the reference of ", Reference(params)));
+    }
+  }
+
+  // Cash structuring: cash under the banking threshold (above it is refused) summed per
+  // seller-buyer pair per declared day, and per seller per day and per week (the 7 days ending
+  // on the declared day, by anyone). Every cash sale that leaves a sum above its threshold is
+  // flagged, not only the first: each is part of the pattern, and the parties cannot make the
+  // later ones clean by having been flagged once. A correction voiding a cash sale takes its
+  // price back from the counters (corrections.cc), so that voiding and declaring again neither
+  // resets a sum nor counts a payment twice.
+  if (x.payment() == veta::v1::CASH) {
+    const int64_t price = x.price_cents();
+    const std::string day = PeruDay(t);
+    const std::string pair_counter = CashPairDayCounter(x.seller_id(), x.buyer_ruc(), day);
+    const std::string seller_counter = CashSellerDayCounter(x.seller_id(), day);
+    const int64_t pair_before = registry.Counter(pair_counter, delta);
+    const int64_t seller_day_before = registry.Counter(seller_counter, delta);
+    int64_t week_before = 0;
+    for (int k = 0; k < 7; ++k) {
+      week_before += registry.Counter(
+          CashSellerDayCounter(x.seller_id(), PeruDay(t - k * 86400 * 1000000LL)), delta);
+    }
+    const int64_t banking = BankingThresholdCents(params);
+    const int64_t cash_limit = params.cash_flag_threshold_cents();
+    const std::string today = Date(t + kPeruUtcOffsetMicros);
+    const std::string week_from = Date(t - 6 * 86400 * 1000000LL + kPeruUtcOffsetMicros);
+    auto sum = [&](int64_t before) {
+      return StrCat(units::Soles(before + price), " (", units::Soles(before),
+                    " before this sale's ", units::Soles(price), ")");
+    };
+    std::vector<std::string> why;
+    if (pair_before + price > banking) {
+      why.push_back(StrCat("cash from buyer ", x.buyer_ruc(), " to seller ", x.seller_id(), " on ",
+                           today, " sums ", sum(pair_before), ", above the banking threshold of ",
+                           units::Soles(banking),
+                           " (Ley 28194 counts the partial payments of one obligation together)"));
+    }
+    if (price <= cash_limit) {  // above it, CASH_ABOVE_THRESHOLD says it
+      // What others paid the seller is the seller's: a buyer's own check (the seller has not
+      // signed) is told the sum is above the threshold, not the amounts.
+      auto seller_sum = [&](int64_t before) {
+        return seller_signed ? StrCat(" sums ", sum(before), ", above") : std::string(" is above");
+      };
+      if (seller_day_before + price > cash_limit) {
+        why.push_back(StrCat("cash paid to seller ", x.seller_id(), " on ", today,
+                             seller_sum(seller_day_before), " the cash threshold of ",
+                             units::Soles(cash_limit)));
+      } else if (week_before + price > cash_limit) {
+        why.push_back(StrCat("cash paid to seller ", x.seller_id(), " from ", week_from, " to ",
+                             today, seller_sum(week_before), " the cash threshold of ",
+                             units::Soles(cash_limit)));
+      }
+    }
+    if (!why.empty()) {
+      flag(veta::v1::CASH_STRUCTURING,
+           StrCat("cash split under the thresholds: ", StrJoin(why, "; ")));
+    }
+    v->effects.counter_adds.emplace_back(pair_counter, price);
+    v->effects.counter_adds.emplace_back(seller_counter, price);
+    v->effects.state_puts.emplace_back(CashCountedKey(sequence), EncodeI64(price));
+  }
+
+  // Circular trade: the buyer held a lot this one comes from (bought lots' parents,
+  // processed lots' inputs), so the gold comes back to it: a wash trade that only lengthens
+  // the history. At most kUpstreamLotsMax lots are visited, nearest first (a parent before
+  // its parent): past that the search is cut without a flag, and a flag says how many lots
+  // were searched.
+  std::deque<std::string> queue = {lot.lot_id()};
+  std::set<std::string> seen = {lot.lot_id()};
+  size_t visited = 0;
+  while (!queue.empty() && visited < kUpstreamLotsMax) {
+    const std::string id = queue.front();
+    queue.pop_front();
+    ++visited;
+    auto found = registry.FindLot(id, delta);
+    if (!found.ok()) return Failure(found.status());
+    if (!found->has_value()) continue;
+    const veta::v1::Lot& up = **found;
+    if (up.holder_id() == x.buyer_ruc()) {
+      flag(veta::v1::CIRCULAR_TRADE,
+           StrCat("buyer ", x.buyer_ruc(), " already held lot ", up.lot_id(), " (entry ",
+                  up.created_at(), "), upstream of lot ", x.lot_id(),
+                  ": the gold comes back to it (", visited, " upstream lots searched, at most ",
+                  kUpstreamLotsMax, ")"));
+      break;
+    }
+    auto push = [&](const std::string& next) {
+      if (!next.empty() && seen.insert(next).second) queue.push_back(next);
+    };
+    push(up.parent_lot_id());
+    for (const auto& in : up.inputs()) push(in.lot_id());
+  }
+  return std::nullopt;
+}
 
 Verdict RuleContext::EvaluateSale() const {
   const auto& x = d.sale;
@@ -36,6 +260,15 @@ Verdict RuleContext::EvaluateSale() const {
                   "under rules version 2 a sale states its payment method (BANK_TRANSFER, CASH "
                   "or CHECK)");
   }
+  // Rules v3: no free gold, and Ley 28194's threshold (sales.cc's RuleBanked).
+  if (V3(params) && x.price_cents() == 0) {
+    return Refuse(veta::v1::PRICE_INVALID,
+                  "under rules version 3 a sale states the price paid: 0 is no price (gold "
+                  "given away leaves no trace of who paid for it)");
+  }
+  if (V3(params)) {
+    if (auto v = RuleBanked(x, params)) return *v;
+  }
   // The parties and their signatures before anything about the lot: what a refusal says of a
   // lot goes only to an envelope its seller or its buyer signed.
   auto seller = FindPerson(x.seller_id());
@@ -54,6 +287,9 @@ Verdict RuleContext::EvaluateSale() const {
   auto buyer_unsigned = RuleSignedBy(b, d, veta::v1::SIGNER_NOT_PARTY);
   if (seller_unsigned && (!dry_run || buyer_unsigned)) return *seller_unsigned;
   if (buyer_unsigned && !dry_run) return *buyer_unsigned;
+  if (V3(params)) {
+    if (auto v = RuleNotSelfSale(*seller, *buyer)) return *v;
+  }
   auto found = registry.FindLot(x.lot_id(), delta);
   if (!found.ok()) return Failure(found.status());
   const std::optional<veta::v1::Lot>& lot = *found;
@@ -89,6 +325,7 @@ Verdict RuleContext::EvaluateSale() const {
   bought.set_lot_id(x.buyer_lot_id());
   bought.set_holder_id(x.buyer_ruc());
   bought.set_created_at(sequence);
+  const int64_t bought_fine_mg = bought.original_fine_mg();
   v.effects.lots.push_back(std::move(remaining));
   v.effects.lots.push_back(std::move(bought));
   v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),
@@ -129,6 +366,9 @@ Verdict RuleContext::EvaluateSale() const {
                         times, " its average of ", Amount(*lot, stats.quantity / stats.sales),
                         " in ", stats.sales, " earlier sales"));
     }
+  }
+  if (V3(params)) {
+    if (auto r = RuleSaleV3(*lot, bought_fine_mg, !seller_unsigned, &v)) return *r;
   }
   stats.sales += 1;
   // Saturates rather than wraps (a seller's total past 9e18 g or mg is not a real one).

@@ -111,6 +111,17 @@ std::string PlantDayCounter(std::string_view ruc, std::string_view day) {
   return StrCat("P", ruc, "/", day);
 }
 
+std::string CashPairDayCounter(std::string_view seller, std::string_view buyer,
+                               std::string_view day) {
+  return StrCat("cash/p/", seller, "/", buyer, "/", day);
+}
+
+std::string CashSellerDayCounter(std::string_view seller, std::string_view day) {
+  return StrCat("cash/s/", seller, "/", day);
+}
+
+std::string CashCountedKey(uint64_t sale_sequence) { return StrCat("Q", EncodeU64(sale_sequence)); }
+
 std::string CounterKey(std::string_view counter_name) {
   return StrCat(kCounterPrefix, counter_name);
 }

@@ -25,6 +25,13 @@
 //                "N" unit 0 lot                   extraction entry (8): the lots of a unit
 //                "H" holder 0 lot                 creating entry (8): the lots of a party
 //                "V" corrected entry (8)          the correction (8) that voided it
+//                "Ccash/p/" seller / buyer / day  rules v3: céntimos paid in cash by a buyer
+//                                                 to a seller that day (EncodeI64)
+//                "Ccash/s/" seller / day          rules v3: céntimos a seller was paid in
+//                                                 cash that day, by anyone (EncodeI64)
+//                "Q" sale entry (8)               rules v3: the céntimos that cash sale added
+//                                                 to the cash counters (EncodeI64): what a
+//                                                 correction voiding it takes back
 //   attempts     attempt number (8)               a refused submission (Attempt), hash-chained
 //   evidence     "A" p|u|r key 0 number (8)       indexes of attempts by party, unit, refusal
 //                                                 (empty values)
@@ -98,6 +105,15 @@ std::string SelectorDayCounter(std::string_view dni, std::string_view day);
 std::string PlantDayCounter(std::string_view ruc, std::string_view day);
 std::string CounterKey(std::string_view counter_name);
 inline constexpr std::string_view kCounterPrefix = "C";
+// Rules v3: cash paid by `buyer` to `seller` on a day, and cash paid to `seller` on a day by
+// anyone (céntimos; a week is the sum of seven days): what CASH_STRUCTURING adds up.
+std::string CashPairDayCounter(std::string_view seller, std::string_view buyer,
+                               std::string_view day);
+std::string CashSellerDayCounter(std::string_view seller, std::string_view day);
+// Rules v3: the row of a cash sale counted by the counters above (its price, EncodeI64), so
+// that a correction takes back exactly what the sale added (a sale judged before v3 added
+// nothing, and has no row).
+std::string CashCountedKey(uint64_t sale_sequence);
 // Seller statistics are kept per seller and per kind of lot sold.
 std::string SellerStatsName(std::string_view seller, bool gold);
 std::string SellerStatsKey(std::string_view stats_name);

@@ -1,6 +1,8 @@
 #include "core/verify/keys.h"
 
 #include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -82,6 +84,7 @@ struct PublicKey::Impl {
   std::string spki_der;
   std::string keyid;
   std::string ed25519_raw;
+  std::string point_id;
 };
 
 namespace {
@@ -135,6 +138,7 @@ KeyAlgorithm PublicKey::algorithm() const { return impl_->algorithm; }
 const std::string& PublicKey::spki_der() const { return impl_->spki_der; }
 const std::string& PublicKey::keyid() const { return impl_->keyid; }
 const std::string& PublicKey::ed25519_raw() const { return impl_->ed25519_raw; }
+const std::string& PublicKey::point_id() const { return impl_->point_id; }
 
 std::string PublicKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -208,6 +212,23 @@ absl::StatusOr<std::shared_ptr<const PublicKey::Impl>> MakePublicImpl(PkeyPtr pk
       return absl::InvalidArgumentError(
           "Ed25519 public key is not a canonical point of the prime-order subgroup");
     }
+  }
+  if (impl->algorithm == KeyAlgorithm::kEd25519) {
+    impl->point_id = ToHex(Sha256Of(StrCat("ed25519:", impl->ed25519_raw)));
+  } else {
+    // The affine coordinates, whatever the encoding the SPKI carried (a compressed,
+    // uncompressed or hybrid point; the curve named or given by its parameters).
+    BIGNUM* x = nullptr;
+    BIGNUM* y = nullptr;
+    std::string xy(64, '\0');
+    const bool ok = EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
+                    EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1 &&
+                    BN_bn2binpad(x, reinterpret_cast<unsigned char*>(xy.data()), 32) == 32 &&
+                    BN_bn2binpad(y, reinterpret_cast<unsigned char*>(xy.data()) + 32, 32) == 32;
+    BN_free(x);
+    BN_free(y);
+    if (!ok) return absl::InternalError("cannot read the P-256 key's point");
+    impl->point_id = ToHex(Sha256Of(StrCat("ecdsa-p256:", xy)));
   }
   impl->pkey = std::move(pkey);
   return std::shared_ptr<const PublicKey::Impl>(std::move(impl));

@@ -42,6 +42,10 @@ class PublicKey {
   const std::string& keyid() const;
   // Ed25519 only: the 32 raw bytes (empty for other algorithms).
   const std::string& ed25519_raw() const;
+  // Lowercase hex SHA-256 of the key itself (its algorithm and point), one per key whatever
+  // its encoding: a P-256 point written compressed, uncompressed or hybrid is one key under
+  // three key ids. What "one key, one holder" compares.
+  const std::string& point_id() const;
   std::string ToPem() const;
   veta::v1::PublicKey ToProto() const;
 
