@@ -111,6 +111,14 @@ std::string PlantDayCounter(std::string_view ruc, std::string_view day) {
   return StrCat("P", ruc, "/", day);
 }
 
+std::string SubmittedDayCounter(std::string_view day_counter_name) {
+  return StrCat("R", day_counter_name);
+}
+
+std::string UnitGradeCounter(std::string_view unit_code, char field) {
+  return StrCat("G", std::string(1, field), unit_code);
+}
+
 std::string CounterKey(std::string_view counter_name) {
   return StrCat(kCounterPrefix, counter_name);
 }
