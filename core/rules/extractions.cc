@@ -48,8 +48,8 @@ Verdict RuleContext::EvaluateExtraction() const {
   }
   if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
   if (auto v = RuleDatedAfter(t, "the extraction",
-                              {{extractor.get(), veta::v1::EXTRACTOR_NOT_ACTIVE},
-                               {unit.get(), veta::v1::UNIT_NOT_ACTIVE}})) {
+                              {{unit.get(), veta::v1::UNIT_NOT_ACTIVE},
+                               {extractor.get(), veta::v1::EXTRACTOR_NOT_ACTIVE}})) {
     return *v;
   }
   const geo::Point p{x.point().longitude(), x.point().latitude()};
