@@ -19,14 +19,14 @@ namespace {
 
 constexpr int64_t kMicrosPerHour = 3600 * 1000000LL;
 
-// "2026-12-04 17:50 UTC": dates alone do not tell a registration from a declaration of the same
+// "2026-12-04 17:50:02 UTC": dates alone do not tell a registration from a declaration of the same
 // day.
 std::string Instant(int64_t micros) {
   const std::time_t secs = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buf;
 }
 

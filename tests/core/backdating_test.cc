@@ -78,6 +78,28 @@ TEST_F(DatingTest, SelectorLimitHoldsPerSubmissionDay) {
                 "submitted that day");
 }
 
+// A plant's processing capacity holds per day of submission too, and a correction of a
+// processing gives that day's room back.
+TEST_F(DatingTest, PlantCapacityHoldsPerSubmissionDay) {
+  auto plant = PartyRecord(plant_, veta::v1::PLANT, plant_key_);
+  plant.mutable_party()->set_processing_capacity_ore_g_per_day(1_tpd);
+  ExpectAccepted(Registry(plant));
+  V3();
+  ClockAt(10);
+  ExpectAccepted(ExtractAt("M1", miner_a_, "UA", 1000_kg, Day(5)));
+  ExpectAccepted(ExtractAt("M2", miner_a_, "UA", 1000_kg, Day(6)));
+  ExpectAccepted(SellAt("M1", miner_a_, plant_, "N1", 1000_kg, Day(7)));
+  ExpectAccepted(SellAt("M2", miner_a_, plant_, "N2", 1000_kg, Day(7)));
+  SubmitResult first =
+      ExpectAccepted(ProcessAt({{"N1", 1000_kg}}, {{"NG1", 5_g, 900_permille}}, Day(8)));
+  ExpectRefused(ProcessAt({{"N2", 1000_kg}}, {{"NG2", 5_g, 900_permille}}, Day(9)),
+                veta::v1::PLANT_CAPACITY_EXCEEDED,
+                StrCat("plant ", plant_, ", counting what was submitted that day"));
+  ExpectAccepted(CorrectionEnvelope(first.sequence, {plant_key_}));
+  ExpectAccepted(ProcessAt({{"N2", 1000_kg}}, {{"NG2", 5_g, 900_permille}}, Day(9)));
+  EXPECT_TRUE(Audit().status.ok());
+}
+
 // The suspension pattern: after a suspension is recorded, work dated before its
 // `since` is refused (it went through under the 30-day window), whatever the kind of entry,
 // unless a registrar co-signs the late declaration of work done while active.
