@@ -476,7 +476,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   const uint64_t attempt_count_before = attempt_count_;
   const Hash attempt_hash_before = last_attempt_hash_;
   const auto wall_now = std::chrono::system_clock::now();
-  const int64_t now = std::max(NowMicros(), last_time_micros_);
+  const int64_t now = std::max(options_.clock ? options_.clock() : NowMicros(), last_time_micros_);
 
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];

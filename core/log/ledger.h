@@ -75,6 +75,9 @@ struct LedgerOptions {
   // disk at all (then data_dir may be empty, and no file is read or written). The store's
   // owner may open a Ledger on it again, as after a restart.
   std::shared_ptr<Store> store;
+  // The sequencer's clock, microseconds since the epoch; null means the system's. Entry times
+  // still never go backwards. Tests move it ahead to judge declarations made days later.
+  std::function<int64_t()> clock;
 };
 
 struct SubmitResult {

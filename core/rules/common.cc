@@ -206,15 +206,20 @@ std::optional<Verdict> RulePointInUnit(geo::Point p, const RecordState& unit) {
 }
 
 std::optional<Verdict> RuleGrade(int64_t grade_ppb, const veta::v1::Parameters& params,
-                                 const std::string& department) {
+                                 const std::string& department, const std::string& unit_code) {
   auto it = params.grade_ppb_by_department().find(department);
-  const veta::v1::Bounds& b =
-      it != params.grade_ppb_by_department().end() ? it->second : params.grade_ppb_default();
-  if (grade_ppb >= b.min() && grade_ppb <= b.max()) return std::nullopt;
-  return Refuse(veta::v1::GRADE_OUT_OF_BOUNDS,
-                StrCat("declared grade ", units::GradeGramsPerTonne(grade_ppb), " is outside ",
-                       units::GradeGramsPerTonne(b.min()), " to ",
-                       units::GradeGramsPerTonne(b.max()), " for department ", department));
+  const veta::v1::Bounds* b =
+      it != params.grade_ppb_by_department().end() ? &it->second : &params.grade_ppb_default();
+  auto own = params.grade_ppb_by_unit().find(unit_code);
+  const bool by_unit = V3(params) && own != params.grade_ppb_by_unit().end();
+  if (by_unit) b = &own->second;
+  if (grade_ppb >= b->min() && grade_ppb <= b->max()) return std::nullopt;
+  return Refuse(
+      veta::v1::GRADE_OUT_OF_BOUNDS,
+      StrCat("declared grade ", units::GradeGramsPerTonne(grade_ppb), " is outside ",
+             units::GradeGramsPerTonne(b->min()), " to ", units::GradeGramsPerTonne(b->max()),
+             by_unit ? StrCat(" for unit ", unit_code, " (its own bounds)")
+                     : StrCat(" for department ", department)));
 }
 
 std::optional<Verdict> RuleDailyLimit(int64_t so_far_g, int64_t add_g, int64_t limit_g,

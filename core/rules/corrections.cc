@@ -249,6 +249,7 @@ Verdict RuleContext::EvaluateCorrection() const {
     default:
       break;
   }
+  UndoV3Counters(e, Micros(entry.time()), &v.effects);  // rules v3: per submission day, grades
   v.effects.state_puts.emplace_back(VoidedEntryKey(target), EncodeU64(sequence));
   return v;
 }

@@ -51,6 +51,10 @@ Verdict RuleContext::EvaluateExport() const {
   if (auto v = RuleLotHeldBy(lot, x.exporter_ruc(), veta::v1::EXPORTER_DOES_NOT_HOLD_LOT)) {
     return *v;
   }
+  if (auto v = RuleDatedAfter(t, "the export", {{exporter.get(), veta::v1::EXPORTER_NOT_ACTIVE}},
+                              {lot})) {
+    return *v;
+  }
   if (!IsGold(lot)) {
     return Refuse(veta::v1::EXPORT_INVALID,
                   StrCat("lot ", lot.lot_id(), " is ore: only gold lots are exported"));

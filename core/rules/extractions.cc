@@ -47,6 +47,11 @@ Verdict RuleContext::EvaluateExtraction() const {
                veta::v1::UnitActivity_Name(u.activity()), " (entry ", unit->sequence, ")"));
   }
   if (auto v = RuleExtractorOnUnit(*extractor, u)) return *v;
+  if (auto v = RuleDatedAfter(t, "the extraction",
+                              {{unit.get(), veta::v1::UNIT_NOT_ACTIVE},
+                               {extractor.get(), veta::v1::EXTRACTOR_NOT_ACTIVE}})) {
+    return *v;
+  }
   const geo::Point p{x.point().longitude(), x.point().latitude()};
   if (absl::Status s = geo::CheckPoint(p); !s.ok()) {
     return Refuse(veta::v1::POINT_INVALID, StrCat("extraction point: ", s.message()));
@@ -60,7 +65,8 @@ Verdict RuleContext::EvaluateExtraction() const {
                z->record.zone().name(), "' (", veta::v1::ZoneKind_Name(z->record.zone().kind()),
                ", ", z->record.zone().legal_reference(), "; entry ", z->sequence, ")"));
   }
-  if (auto v = RuleGrade(x.grade_ppb(), params, u.ubigeo().substr(0, 2))) return *v;
+  if (auto v = RuleGrade(x.grade_ppb(), params, u.ubigeo().substr(0, 2), u.concession_code()))
+    return *v;
   const std::string day = PeruDay(t);  // YYYYMMDD, in keys
   const std::string shown_day = StrCat(day.substr(0, 4), "-", day.substr(4, 2), "-", day.substr(6));
   const std::string unit_counter = UnitDayCounter(u.concession_code(), day);
@@ -88,6 +94,7 @@ Verdict RuleContext::EvaluateExtraction() const {
                                     EncodeU64(sequence));
   v.effects.state_puts.emplace_back(HolderLotKey(x.extractor_id(), x.lot_id()),
                                     EncodeU64(sequence));
+  if (auto r = RuleExtractionV3(u, extractor->record.has_selector(), &v)) return *r;
   // Red flag: the point lies in a satellite-detected scar that reaches outside the unit,
   // i.e. workings next to the concession that no registration covers.
   for (const auto& scar : ZonesAt(p, true)) {

@@ -105,6 +105,10 @@ Verdict RuleContext::EvaluateProcessing() const {
     consumed.push_back(lot);
     quantities.push_back(q);
   }
+  if (auto r = RuleDatedAfter(t, "the processing", {{plant.get(), veta::v1::PLANT_NOT_ACTIVE}},
+                              consumed)) {
+    return *r;
+  }
   // The lots' arithmetic (core/verify/lots.h): what each input gives, the blend's origin by unit.
   std::vector<veta::v1::Lot*> input_lots;
   for (auto& lot : consumed) input_lots.push_back(&lot);
@@ -133,12 +137,19 @@ Verdict RuleContext::EvaluateProcessing() const {
       return *r;
     }
     v.effects.counter_adds.emplace_back(plant_counter, ore_g);
+    if (auto r = RuleSubmissionDayLimit(PlantDayCounter(x.plant_ruc(), PeruDay(now)), ore_g,
+                                        plant->record.party().processing_capacity_ore_g_per_day(),
+                                        veta::v1::PLANT_CAPACITY_EXCEEDED,
+                                        StrCat("plant ", x.plant_ruc()), &v.effects)) {
+      return *r;
+    }
   }
   for (auto& lot : consumed) v.effects.lots.push_back(std::move(lot));
   const std::string main_unit = made.front().unit_code();
   for (auto& lot : made) {
     lot.set_holder_id(x.plant_ruc());
     lot.set_created_at(sequence);
+    if (V3(params)) *lot.mutable_declared_time() = x.time();
     for (const auto& in : inputs) {
       v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), lot.lot_id()),
                                         EncodeU64(sequence));

@@ -434,6 +434,8 @@ Verdict RuleContext::EvaluateRecord() const {
   auto state = std::make_shared<RecordState>();
   state->record = r;
   state->sequence = sequence;
+  auto first = registry.Find(RecordKey(r).first, RecordKey(r).second, delta);
+  state->registered_micros = first != nullptr ? first->registered_micros : now;
   if (d.record_geometry != nullptr) {
     state->geometry = d.record_geometry;
   } else if (geometry) {

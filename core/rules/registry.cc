@@ -66,7 +66,20 @@ absl::Status Registry::Load() {
                                                       : state->record.zone().geometry_geojson()));
       state->geometry = std::make_shared<const geo::Geometry>(std::move(g));
     }
-    records_[std::string(key.substr(0, key.size() - 9))] = std::move(state);
+    std::string map_key(key.substr(0, key.size() - 9));
+    // Versions come in sequence order: the first one's entry time is the registration's.
+    if (auto first = records_.find(map_key); first != records_.end()) {
+      state->registered_micros = first->second->registered_micros;
+    } else {
+      ASSIGN_OR_RETURN(std::string bytes,
+                       store_->Get(Family::kEntries, EncodeU64(state->sequence)));
+      veta::v1::Entry entry;
+      if (!entry.ParseFromString(bytes)) {
+        return absl::DataLossError(StrCat("entry ", state->sequence, " is malformed"));
+      }
+      state->registered_micros = Micros(entry.time());
+    }
+    records_[std::move(map_key)] = std::move(state);
   }
   RETURN_IF_ERROR(Annotate(it->status(), "load the registry"));
   std::unique_ptr<Cursor> st = store_->NewCursor(Family::kState);
@@ -191,6 +204,7 @@ Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t 
       default:
         break;
     }
+    ctx.FlagLateDeclaration(&v);  // rules v3
   }
   if (v.refusal != veta::v1::REFUSAL_UNSPECIFIED && v.parties.empty()) {
     Involved involved = InvolvedIn(d, delta);

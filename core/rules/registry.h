@@ -55,6 +55,9 @@ inline std::string RecordVersionKey(RecordKind kind, std::string_view id, uint64
 struct RecordState {
   veta::v1::RegistryRecord record;
   uint64_t sequence = 0;
+  // When the record was registered: the entry time of its first version (later versions keep
+  // it). Rules v3 accept nothing dated before it (DATED_BEFORE_REGISTRATION).
+  int64_t registered_micros = 0;
   // Shared with the envelope that carried it (parsed once, on the verification pool).
   std::shared_ptr<const geo::Geometry> geometry;
 };

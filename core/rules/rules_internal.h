@@ -131,8 +131,9 @@ const char* PartyKindName(veta::v1::PartyKind kind);
 std::optional<Verdict> RuleExtractorOnUnit(const RecordState& extractor,
                                            const veta::v1::MiningUnit& unit);
 std::optional<Verdict> RulePointInUnit(geo::Point p, const RecordState& unit);
+// Rules v3: a unit's own bounds (Parameters.grade_ppb_by_unit) come before its department's.
 std::optional<Verdict> RuleGrade(int64_t grade_ppb, const veta::v1::Parameters& params,
-                                 const std::string& department);
+                                 const std::string& department, const std::string& unit_code = "");
 std::optional<Verdict> RuleBuyerMayBuyOre(const veta::v1::Party& buyer);
 std::optional<Verdict> RuleMassBalance(int64_t fine_out, int64_t ore_fine, int64_t gold_fine,
                                        const veta::v1::Parameters& params);
@@ -157,6 +158,37 @@ struct RuleContext {
   // Every signing key is in force: a key held through a registry record is one that the
   // record's current version lists (a key dropped in a rotation signs nothing more).
   std::optional<Verdict> RuleSignersInForce() const;
+  // --- Rules v3 on dates, suspensions, limits per day of submission and grades (dating.cc) ---
+  // A party's record, with the refusal its suspension or exclusion gets (EXTRACTOR_NOT_ACTIVE...).
+  struct Named {
+    const RecordState* record;
+    veta::v1::Refusal not_active;
+  };
+  // `what` ("the sale"), dated `t`, is dated after the registration of every record it names and
+  // the declared time of every lot it moves (DATED_BEFORE_REGISTRATION); a party whose status
+  // is currently not VIGENTE submits nothing, whatever the date, unless a registrar co-signed a
+  // declaration dated before that status began. Passes before rules v3.
+  std::optional<Verdict> RuleDatedAfter(int64_t t, std::string_view what,
+                                        const std::vector<Named>& records,
+                                        const std::vector<veta::v1::Lot>& lots = {}) const;
+  // The declaration window; from rules v3 a registrar's co-signature lifts it. Hides
+  // rules::RuleTimeNotTooOld in the evaluators, which call it unqualified.
+  std::optional<Verdict> RuleTimeNotTooOld(int64_t t, int64_t now,
+                                           const veta::v1::Parameters& params) const;
+  // Rules v3: `counter` (a daily counter's name, for the day of submission) plus `add_g` within
+  // `limit_g`; the grams are added to `effects`. Passes, adding nothing, before rules v3.
+  std::optional<Verdict> RuleSubmissionDayLimit(const std::string& counter, int64_t add_g,
+                                                int64_t limit_g, veta::v1::Refusal code,
+                                                const std::string& what, Effects* effects) const;
+  // Rules v3, an accepted extraction: the limits per day of submission, the unit's grade
+  // history and GRADE_JUMP, the lot's declared time.
+  std::optional<Verdict> RuleExtractionV3(const veta::v1::MiningUnit& unit, bool by_selector,
+                                          Verdict* v) const;
+  // Rules v3: LATE_DECLARATION on an accepted transaction declared too long after its time.
+  void FlagLateDeclaration(Verdict* v) const;
+  // What a correction undoes of the rules v3 effects of the entry `e` it voids (sequenced at
+  // `entry_micros`), from the lots in `effects` (the lots it voided or restored).
+  void UndoV3Counters(const DecodedEnvelope& e, int64_t entry_micros, Effects* effects) const;
   // A registry record replaces the record's current version, which it names.
   std::optional<Verdict> RuleRecordVersion() const;
   // The keys a record lists are not another holder's.

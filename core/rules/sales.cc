@@ -307,6 +307,12 @@ Verdict RuleContext::EvaluateSale() const {
     return *v;
   }
   if (auto v = RuleActive(b, t, veta::v1::BUYER_NOT_ACTIVE, veta::v1::BUYER_NOT_ACTIVE)) return *v;
+  if (auto v = RuleDatedAfter(
+          t, "the sale",
+          {{seller.get(), veta::v1::SELLER_NOT_ACTIVE}, {buyer.get(), veta::v1::BUYER_NOT_ACTIVE}},
+          {*lot})) {
+    return *v;
+  }
   if (!IsGold(*lot)) {
     if (auto v = RuleBuyerMayBuyOre(buyer->record.party())) return *v;
   }
@@ -326,6 +332,7 @@ Verdict RuleContext::EvaluateSale() const {
   bought.set_holder_id(x.buyer_ruc());
   bought.set_created_at(sequence);
   const int64_t bought_fine_mg = bought.original_fine_mg();
+  if (V3(params)) *bought.mutable_declared_time() = x.time();
   v.effects.lots.push_back(std::move(remaining));
   v.effects.lots.push_back(std::move(bought));
   v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),

@@ -122,6 +122,14 @@ std::string CashSellerDayCounter(std::string_view seller, std::string_view day) 
 
 std::string CashCountedKey(uint64_t sale_sequence) { return StrCat("Q", EncodeU64(sale_sequence)); }
 
+std::string SubmittedDayCounter(std::string_view day_counter_name) {
+  return StrCat("R", day_counter_name);
+}
+
+std::string UnitGradeCounter(std::string_view unit_code, char field) {
+  return StrCat("G", std::string(1, field), unit_code);
+}
+
 std::string CounterKey(std::string_view counter_name) {
   return StrCat(kCounterPrefix, counter_name);
 }

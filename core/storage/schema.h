@@ -18,7 +18,9 @@
 //   registry     kind (1) || id || 0 || seq (8)   a registry record version (RegistryRecord)
 //   state        "L" lot id                       the lot as it stands (Lot), with its inputs
 //                "C" counter name                 grams of ore that day (EncodeI64): U unit,
-//                                                 S selector, P plant (ore processed)
+//                                                 S selector, P plant (ore processed); R and
+//                                                 one of those: by day of submission; G: a
+//                                                 unit's grade history (count, g, mg)
 //                "T" seller ("g:" for gold)       the seller's sale count and quantity sold
 //                                                 (g of ore, mg of gold): EncodeSellerStats
 //                "D" parent lot 0 child lot       creating entry (8): lineage edges
@@ -103,6 +105,13 @@ inline constexpr std::string_view kVoidedPrefix = "V";
 std::string UnitDayCounter(std::string_view unit_code, std::string_view day);
 std::string SelectorDayCounter(std::string_view dni, std::string_view day);
 std::string PlantDayCounter(std::string_view ruc, std::string_view day);
+// Rules v3: the same limits per Peru day of submission (the entry's sequencing time), so that
+// back-dated declarations do not each find a fresh day: "R" || a daily counter's name above,
+// with the day of submission as its day.
+std::string SubmittedDayCounter(std::string_view day_counter_name);
+// Rules v3: a unit's grade history, for GRADE_JUMP: "Gn" || unit (extractions counted), "Go"
+// || unit (grams of ore), "Gf" || unit (milligrams of fine gold they declared).
+std::string UnitGradeCounter(std::string_view unit_code, char field);
 std::string CounterKey(std::string_view counter_name);
 inline constexpr std::string_view kCounterPrefix = "C";
 // Rules v3: cash paid by `buyer` to `seller` on a day, and cash paid to `seller` on a day by
