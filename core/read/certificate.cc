@@ -84,7 +84,7 @@ absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineag
     }
   }
   std::unique_ptr<Cursor> edges = store.NewCursor(Family::kState);
-  std::set<uint64_t> seen;
+  std::map<uint64_t, std::vector<veta::v1::Flag>> flagged;  // entry -> its uncleared flags
   for (const auto& node : lineage.nodes()) {
     auto b = before.find(node.lot_id());
     const uint64_t until = b == before.end() ? lineage.as_of() : b->second;
@@ -94,9 +94,15 @@ absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineag
       if (!DecodeU64(edges->value(), &seq)) {
         return absl::DataLossError(StrCat("a malformed lineage edge of lot ", node.lot_id()));
       }
-      if (seq >= until || !seen.insert(seq).second) continue;
+      if (seq >= until) continue;
+      auto found = flagged.find(seq);
+      if (found == flagged.end()) {
+        ASSIGN_OR_RETURN(auto uncleared,
+                         UnclearedFlagsOn(store, flags.get(), seq, lineage.as_of()));
+        found = flagged.emplace(seq, std::move(uncleared)).first;
+      }
       // Flags are rare: the child lot is read only for a flagged entry.
-      ASSIGN_OR_RETURN(auto uncleared, UnclearedFlagsOn(store, flags.get(), seq, lineage.as_of()));
+      const std::vector<veta::v1::Flag>& uncleared = found->second;
       if (uncleared.empty()) continue;
       const std::string child_id(edges->key().substr(prefix.size()));
       ASSIGN_OR_RETURN(veta::v1::Lot child, GetLot(store, child_id));

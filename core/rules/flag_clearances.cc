@@ -32,20 +32,68 @@ absl::StatusOr<uint64_t> RuleContext::FlagClearedBy(uint64_t target, veta::v1::R
 }
 
 std::optional<Verdict> RuleContext::RuleFlaggedNeedsRegistrar(uint64_t target,
+                                                              const DecodedEnvelope& e,
                                                               bool by_registrar) const {
   if (by_registrar || !V3(registry.parameters(delta))) return std::nullopt;
-  auto flags = FlagsOf(target);
-  if (!flags.ok()) return Failure(flags.status());
-  for (const auto& f : *flags) {
-    auto cleared = FlagClearedBy(target, f.flag());
-    if (!cleared.ok()) return Failure(cleared.status());
-    if (*cleared != 0) continue;
-    return Refuse(
-        veta::v1::CORRECTION_NEEDS_REGISTRAR,
-        StrCat("entry ", target, " raised red flag ", veta::v1::RedFlag_Name(f.flag()), " (",
-               f.message(), "), which no registrar has cleared: a correction of it is signed by ",
-               "an active registrar, who sees what replaces it (or a registrar clears the flag ",
-               "first, by a flag clearance: veta clear-flag)"));
+  // The first flag of `seq` no registrar cleared, if any.
+  auto uncleared = [&](uint64_t seq) -> absl::StatusOr<std::optional<veta::v1::Flag>> {
+    auto flags = FlagsOf(seq);
+    if (!flags.ok()) return flags.status();
+    for (auto& f : *flags) {
+      auto cleared = FlagClearedBy(seq, f.flag());
+      if (!cleared.ok()) return cleared.status();
+      if (*cleared == 0) return std::move(f);
+    }
+    return std::nullopt;
+  };
+  const std::string how = StrCat(
+      "which no registrar has cleared: a correction of entry ", target, " is signed by an active ",
+      "registrar, who sees what replaces it (or a registrar clears the flag first, by a flag ",
+      "clearance: veta clear-flag)");
+  auto flag = uncleared(target);
+  if (!flag.ok()) return Failure(flag.status());
+  if (flag->has_value()) {
+    const veta::v1::Flag& f = **flag;
+    return Refuse(veta::v1::CORRECTION_NEEDS_REGISTRAR,
+                  StrCat("entry ", target, " raised red flag ", veta::v1::RedFlag_Name(f.flag()),
+                         " (", f.message(), "), ", how));
+  }
+  // A flag on an entry that took from a lot this one created and was voided since is the lot's
+  // history too: voiding the lot and declaring its gold again would shed it.
+  std::vector<std::string> created;
+  switch (e.kind) {
+    case PayloadKind::kExtraction:
+      created = {e.extraction.lot_id()};
+      break;
+    case PayloadKind::kSale:
+      created = {e.sale.buyer_lot_id()};
+      break;
+    case PayloadKind::kProcessing:
+      for (const auto& out : e.processing.outputs()) created.push_back(out.lot_id());
+      break;
+    default:
+      break;
+  }
+  std::unique_ptr<Cursor> it = registry.store_->NewCursor(Family::kState);
+  for (const auto& lot : created) {
+    const std::string prefix = ChildEdgeKey(lot, "");
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto seq = DecodeSequence(it->value(), "a lineage edge");
+      if (!seq.ok()) return Failure(seq.status());
+      auto child_flag = uncleared(*seq);
+      if (!child_flag.ok()) return Failure(child_flag.status());
+      if (!child_flag->has_value()) continue;
+      // A live child: the lot has moved on, which RuleUntouched answers.
+      auto child = registry.FindLot(it->key().substr(prefix.size()), delta);
+      if (!child.ok()) return Failure(child.status());
+      if (!child->has_value() || (*child)->voided_at() == 0) continue;
+      const veta::v1::Flag& f = **child_flag;
+      return Refuse(veta::v1::CORRECTION_NEEDS_REGISTRAR,
+                    StrCat("entry ", target, " created lot ", lot, ", from which entry ", *seq,
+                           " took (voided since), raising red flag ",
+                           veta::v1::RedFlag_Name(f.flag()), " (", f.message(), "), ", how));
+    }
+    if (!it->status().ok()) return Failure(it->status());
   }
   return std::nullopt;
 }

@@ -178,9 +178,11 @@ struct RuleContext {
   absl::StatusOr<std::vector<veta::v1::Flag>> FlagsOf(uint64_t target) const;
   // The flag clearance that cleared red flag `flag` of entry `target`; 0 when none did.
   absl::StatusOr<uint64_t> FlagClearedBy(uint64_t target, veta::v1::RedFlag flag) const;
-  // Under rules v3, a correction of an entry with a red flag no registrar cleared is signed by
-  // a registrar (CORRECTION_NEEDS_REGISTRAR).
-  std::optional<Verdict> RuleFlaggedNeedsRegistrar(uint64_t target, bool by_registrar) const;
+  // Under rules v3, a correction of entry `target` (decoded: `e`) with a red flag no registrar
+  // cleared, or that created a lot an entry with such a flag took from, is signed by a
+  // registrar (CORRECTION_NEEDS_REGISTRAR).
+  std::optional<Verdict> RuleFlaggedNeedsRegistrar(uint64_t target, const DecodedEnvelope& e,
+                                                   bool by_registrar) const;
   // A registrar clears a red flag (FlagClearance).
   Verdict EvaluateFlagClearance() const;
 };

@@ -156,6 +156,22 @@ TEST_F(FlagWashingTest, AWashedCashSaleKeepsItsFlagInTheCertifiedLotsHistory) {
   EXPECT_TRUE(report.status.ok()) << report.status;
 }
 
+// Under v3 the lot a washed entry took from keeps the flag: its parties may not void it and
+// declare its gold again under another lot (a registrar may, seeing what replaces it).
+TEST_F(FlagWashingTest, TheLotAWashedEntryTookFromIsNotVoidedByItsPartiesEither) {
+  const uint64_t extraction = Extract("LA", "UA", 5000_kg, 20_gpt).sequence;
+  const SubmitResult cash = CashSale("LA", miner_a_, plant_, "PA", 5000_kg);
+  ExpectAccepted(CorrectionEnvelope(cash.sequence, {registrar_}));
+  ExpectRefused(CorrectionEnvelope(extraction, {key_a_}), veta::v1::CORRECTION_NEEDS_REGISTRAR,
+                StrCat("entry ", extraction, " created lot LA, from which entry ", cash.sequence,
+                       " took (voided since), raising red flag CASH_ABOVE_THRESHOLD"));
+  EXPECT_EQ(Find("LA")->voided_at(), 0u);
+  // Once a registrar cleared the flag, the miner may.
+  ExpectAccepted(Clearance(cash.sequence, veta::v1::CASH_ABOVE_THRESHOLD));
+  ExpectAccepted(CorrectionEnvelope(extraction, {key_a_}));
+  EXPECT_TRUE(Audit().status.ok());
+}
+
 // A flagged entry that was never voided blocks the lots made from it until it is cleared.
 TEST_F(FlagWashingTest, AFlaggedEntryUpstreamBlocksUntilARegistrarClearsIt) {
   Extract("LA", "UA", 5000_kg, 20_gpt);
