@@ -172,6 +172,32 @@ TEST_F(FlagWashingTest, TheLotAWashedEntryTookFromIsNotVoidedByItsPartiesEither)
   EXPECT_TRUE(Audit().status.ok());
 }
 
+// The launderer's variants of the route: the washed gold split between two buyers, one of
+// them a second identity (a trader) in between, and blended with clean gold at the plant.
+TEST_F(FlagWashingTest, SplittingOrBlendingTheWashedGoldDoesNotShedTheFlag) {
+  Extract("LA", "UA", 5000_kg, 20_gpt);
+  Extract("LB", "UB", 5000_kg, 20_gpt);  // clean
+  const SubmitResult cash = CashSale("LA", miner_a_, plant_, "PA", 5000_kg);
+  ExpectAccepted(CorrectionEnvelope(cash.sequence, {registrar_}));
+  Sell("LA", miner_a_, plant_, "P1", 2500_kg);
+  Sell("LA", miner_a_, trader_, "T1", 2500_kg);
+  Sell("T1", trader_, plant_, "P2", 2500_kg);
+  Sell("LB", miner_b_, plant_, "PB", 5000_kg);
+  Process({{"P1", 2500_kg}}, {{"G1", 45_g, 900_permille}});
+  Process({{"P2", 2500_kg}, {"PB", 2500_kg}}, {{"G2", 90_g, 900_permille}});
+  Process({{"PB", 2500_kg}}, {{"G3", 45_g, 900_permille}});
+  for (const std::string lot : {"G1", "G2"}) {
+    EXPECT_NE(
+        Refusal(lot).find(StrCat("rests on lot LA, whose history holds entry ", cash.sequence)),
+        std::string::npos)
+        << lot;
+  }
+  ExpectCertified("G3");  // the clean unit's gold alone
+  ExpectAccepted(Clearance(cash.sequence, veta::v1::CASH_ABOVE_THRESHOLD));
+  ExpectCertified("G1");
+  ExpectCertified("G2");
+}
+
 // A flagged entry that was never voided blocks the lots made from it until it is cleared.
 TEST_F(FlagWashingTest, AFlaggedEntryUpstreamBlocksUntilARegistrarClearsIt) {
   Extract("LA", "UA", 5000_kg, 20_gpt);
