@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -472,8 +473,10 @@ absl::Status ClearFlagCmd(int argc, char** argv) {
   clearance.set_flag(code);
   clearance.set_reason(reason);
   *clearance.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
-  clearance.set_nonce(static_cast<uint64_t>(clearance.time().nanos()) ^
-                      static_cast<uint64_t>(clearance.time().seconds()));
+  // A random nonce: a second clearance within the same clock tick is a new statement (and is
+  // answered on its merits, e.g. "already cleared"), not a replay of the first.
+  std::random_device random;
+  clearance.set_nonce((static_cast<uint64_t>(random()) << 32) ^ random());
   ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
                    SignEnvelope(kFlagClearanceType, clearance.SerializeAsString(), signers));
   veta::v1::SubmitRequest request;
