@@ -434,10 +434,11 @@ absl::Status ClearFlagCmd(int argc, char** argv) {
   Flags flags(
       "veta clear-flag ENTRY --flag CODE --reason TEXT --key REGISTRAR.pem",
       "A registrar, having looked into a red flag, clears it (rules version 3): the entry and\n"
-      "its flag stay in the ledger and in `veta flags` (marked cleared), but the flag no\n"
-      "longer keeps a certificate from the lots whose history holds it. Under rules v3 a\n"
-      "flagged entry is voided only by a registrar (`veta correct`), and a certificate is\n"
-      "refused while the lot's history holds an uncleared flag, even on a voided entry.\n"
+      "its flag stay in the ledger and in `veta flags` (with \"clearedBy\": this entry), but\n"
+      "the flag no longer keeps a certificate from the lots whose history holds it. Under\n"
+      "rules v3 a flagged entry is voided only by a registrar (`veta correct`), and a\n"
+      "certificate is refused while the lot's history holds an uncleared flag, even on a\n"
+      "voided entry.\n"
       "ENTRY is the flagged entry's sequence and CODE its flag, as `veta flags` shows them\n"
       "(e.g. CASH_ABOVE_THRESHOLD); each flag of an entry is cleared by its own clearance.\n"
       "Signed by an active registrar only. Example:\n"
