@@ -56,6 +56,7 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status CertificateCmd(int argc, char** argv);
 [[nodiscard]] absl::Status VerifyCertificateCmd(int argc, char** argv);
 [[nodiscard]] absl::Status CorrectCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ClearFlagCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ExportCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ReportCmd(int argc, char** argv);
 

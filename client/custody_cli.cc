@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -386,7 +387,9 @@ absl::Status CorrectCmd(int argc, char** argv) {
               "Voids an extraction, sale, processing or export for a stated reason, and restores\n"
               "what it consumed. Signed by an active registrar, or by every party the entry\n"
               "needed (the seller and the buyer of a sale; an export: a registrar only). An entry\n"
-              "whose lots have moved on is refused: correct what came after it first.");
+              "whose lots have moved on is refused: correct what came after it first. Under\n"
+              "rules v3 an entry that raised a red flag no registrar cleared (`veta flags`) is\n"
+              "voided by a registrar only (CORRECTION_NEEDS_REGISTRAR).");
   AddConnectionFlags(flags, &c);
   flags.String("reason", &reason, "Why the entry is void (recorded with the correction).");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
@@ -419,6 +422,71 @@ absl::Status CorrectCmd(int argc, char** argv) {
   ASSIGN_OR_RETURN(auto stub, Connect(c));
   RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
   std::printf("entry %llu voided by correction entry %llu\n",
+              static_cast<unsigned long long>(entry),
+              static_cast<unsigned long long>(response.sequence()));
+  return absl::OkStatus();
+}
+
+absl::Status ClearFlagCmd(int argc, char** argv) {
+  Common c;
+  std::string flag, reason;
+  std::vector<std::string> keys;
+  Flags flags(
+      "veta clear-flag ENTRY --flag CODE --reason TEXT --key REGISTRAR.pem",
+      "A registrar, having looked into a red flag, clears it (rules version 3): the entry and\n"
+      "its flag stay in the ledger and in `veta flags` (with \"clearedBy\": this entry), but\n"
+      "the flag no longer keeps a certificate from the lots whose history holds it. Under\n"
+      "rules v3 a flagged entry is voided only by a registrar (`veta correct`), and a\n"
+      "certificate is refused while the lot's history holds an uncleared flag, even on a\n"
+      "voided entry.\n"
+      "ENTRY is the flagged entry's sequence and CODE its flag, as `veta flags` shows them\n"
+      "(e.g. CASH_ABOVE_THRESHOLD); each flag of an entry is cleared by its own clearance.\n"
+      "Signed by an active registrar only. Example:\n"
+      "  veta clear-flag 1234 --flag CASH_ABOVE_THRESHOLD --key dgfm.pem \\\n"
+      "    --reason \"SUNAT confirmed the payment was deposited (bank op 00123456)\"");
+  AddConnectionFlags(flags, &c);
+  flags.String("flag", &flag, "The red flag's code (CASH_ABOVE_THRESHOLD, VOLUME_JUMP, ...).");
+  flags.String("reason", &reason, "What was checked, and by whom (1-2,000 bytes; recorded).");
+  flags.Strings("key", &keys, "The registrar's private key (repeatable).");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  uint64_t entry = 0;
+  if (flags.positional().size() != 1 || !ParseU64(flags.positional()[0], &entry)) {
+    return absl::InvalidArgumentError("give the ENTRY that raised the flag (its sequence number)");
+  }
+  veta::v1::RedFlag code = veta::v1::RED_FLAG_UNSPECIFIED;
+  if (!veta::v1::RedFlag_Parse(flag, &code) || code == veta::v1::RED_FLAG_UNSPECIFIED) {
+    return absl::InvalidArgumentError(StrCat(
+        "--flag names a red flag's code, e.g. CASH_ABOVE_THRESHOLD (`veta flags` lists them); "
+        "got '",
+        flag, "'"));
+  }
+  if (reason.empty()) return absl::InvalidArgumentError("--reason is required");
+  if (keys.empty()) return absl::InvalidArgumentError("--key is required");
+  std::vector<PrivateKey> signers;
+  for (const auto& k : keys) {
+    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(k));
+    signers.push_back(std::move(key));
+  }
+  veta::v1::FlagClearance clearance;
+  clearance.set_flagged_sequence(entry);
+  clearance.set_flag(code);
+  clearance.set_reason(reason);
+  *clearance.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  // A random nonce: a second clearance within the same clock tick is a new statement (and is
+  // answered on its merits, e.g. "already cleared"), not a replay of the first.
+  std::random_device random;
+  clearance.set_nonce((static_cast<uint64_t>(random()) << 32) ^ random());
+  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
+                   SignEnvelope(kFlagClearanceType, clearance.SerializeAsString(), signers));
+  veta::v1::SubmitRequest request;
+  request.set_envelope(envelope.SerializeAsString());
+  veta::v1::SubmitResponse response;
+  auto ctx = Context();
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
+  std::printf("red flag %s of entry %llu cleared by entry %llu\n", flag.c_str(),
               static_cast<unsigned long long>(entry),
               static_cast<unsigned long long>(response.sequence()));
   return absl::OkStatus();

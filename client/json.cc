@@ -33,6 +33,8 @@ std::unique_ptr<google::protobuf::Message> NewPayload(std::string_view payload_t
       return std::make_unique<veta::v1::Export>();
     case PayloadKind::kCorrection:
       return std::make_unique<veta::v1::Correction>();
+    case PayloadKind::kFlagClearance:
+      return std::make_unique<veta::v1::FlagClearance>();
   }
   return nullptr;
 }
@@ -143,11 +145,12 @@ absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
   if (name == "processing") return kProcessingType;
   if (name == "export") return kExportType;
   if (name == "correction") return kCorrectionType;
+  if (name == "flag-clearance") return kFlagClearanceType;
   if (PayloadKindOf(name).ok()) return name;
   return absl::InvalidArgumentError(
       StrCat("unknown payload type '", name,
              "': use memo, registry, extraction, sale, processing, export, correction, "
-             "key-registration or genesis"));
+             "flag-clearance, key-registration or genesis"));
 }
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {

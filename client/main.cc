@@ -145,8 +145,8 @@ absl::Status Sign(int argc, char** argv) {
               "pricePen (soles, 2), e.g. {\"oreKg\": 1250.5, \"gradeGPerT\": \"8.5\"}.");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
   flags.String("type", &type,
-               "Payload type: registry, extraction, sale, processing, export, correction, memo,\n"
-               "key-registration or genesis.");
+               "Payload type: registry, extraction, sale, processing, export, correction,\n"
+               "flag-clearance, memo, key-registration or genesis.");
   flags.String("add-to", &add_to, "Envelope JSON to add signatures to.");
   flags.String("out", &out, "Write the envelope here instead of standard output.");
   bool help;
@@ -464,6 +464,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"certificate", {CertificateCmd, "ask for an Oro formal certificate of a gold lot"}},
       {"verify-certificate", {VerifyCertificateCmd, "check a certificate offline"}},
       {"correct", {CorrectCmd, "void an entry for a stated reason, restoring what it took"}},
+      {"clear-flag", {ClearFlagCmd, "a registrar clears a red flag after looking into it"}},
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
   };

@@ -169,8 +169,9 @@ EntryParties PartiesOf(const DecodedEnvelope& d) {
       e.parties = {d.export_.exporter_ruc()};
       break;
     case PayloadKind::kCorrection:
-      // Names only a sequence number: the parties are those of the corrected entry, which
-      // this function does not read; regulators read corrections.
+    case PayloadKind::kFlagClearance:
+      // Names only a sequence number: the parties are those of the corrected (or cleared)
+      // entry, which this function does not read; regulators read corrections and clearances.
       break;
   }
   return e;

@@ -17,18 +17,39 @@
 namespace veta {
 namespace {
 
-// The first red flag raised on entry `seq`, if any; `it` is an iterator over the evidence
-// family, reused for every lot of a lineage.
-absl::StatusOr<std::optional<veta::v1::Flag>> FlagOn(Cursor* it, uint64_t seq) {
+// The red flags raised on entry `seq` that no registrar had cleared (rules v3: a
+// FlagClearance, core/rules/flag_clearances.cc) as of the first `as_of` entries; `it` is an
+// iterator over the evidence family, reused for every entry of a lineage. A flag stays in the
+// evidence once cleared: the state's flag-cleared row says it no longer blocks.
+absl::StatusOr<std::vector<veta::v1::Flag>> UnclearedFlagsOn(const Reader& store, Cursor* it,
+                                                             uint64_t seq, uint64_t as_of) {
+  std::vector<veta::v1::Flag> out;
   const std::string prefix = FlagsOfEntryPrefix(seq);
-  it->Seek(prefix);
-  RETURN_IF_ERROR(Annotate(it->status(), "read the red flags"));
-  if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
-  veta::v1::Flag f;
-  if (!f.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-    return absl::DataLossError(StrCat("the red flag on entry ", seq, " is malformed"));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    veta::v1::Flag f;
+    if (!f.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(StrCat("the red flag on entry ", seq, " is malformed"));
+    }
+    if (f.sequence() >= as_of) continue;
+    auto cleared = store.Get(Family::kState, FlagClearedKey(seq, f.flag()));
+    if (cleared.ok()) {
+      ASSIGN_OR_RETURN(uint64_t by, DecodeSequence(*cleared, "a flag-cleared row"));
+      if (by < as_of) continue;
+    } else if (!absl::IsNotFound(cleared.status())) {
+      return Annotate(cleared.status(), "read the flag clearances");
+    }
+    out.push_back(std::move(f));
   }
-  return f;
+  RETURN_IF_ERROR(Annotate(it->status(), "read the red flags"));
+  return out;
+}
+
+// "which raised red flag CODE: message; no registrar has cleared it (...)".
+std::string FlagRefusal(uint64_t seq, const veta::v1::Flag& flag) {
+  const std::string code = veta::v1::RedFlag_Name(flag.flag());
+  return StrCat("which raised red flag ", code, ": ", flag.message(),
+                "; no registrar has cleared it (a registrar's flag clearance lifts it: veta ",
+                "clear-flag ", seq, " --flag ", code, ")");
 }
 
 }  // namespace
@@ -43,12 +64,55 @@ absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineag
       return CertificateRefused(StrCat("lot ", lot_id, " rests on ", step,
                                        ", which correction entry ", node.voided_at(), " voided"));
     }
-    ASSIGN_OR_RETURN(auto flag, FlagOn(flags.get(), node.sequence()));
-    if (flag && flag->sequence() < lineage.as_of()) {
-      return CertificateRefused(
-          StrCat("lot ", lot_id, " rests on ", step, ", which raised red flag ",
-                 veta::v1::RedFlag_Name(flag->flag()), ": ", flag->message()));
+    ASSIGN_OR_RETURN(auto uncleared,
+                     UnclearedFlagsOn(store, flags.get(), node.sequence(), lineage.as_of()));
+    if (!uncleared.empty()) {
+      return CertificateRefused(StrCat("lot ", lot_id, " rests on ", step, ", ",
+                                       FlagRefusal(node.sequence(), uncleared.front())));
     }
+  }
+  // A flagged entry voided and declared again is still the lot's history (the flag-washing
+  // route: a flagged cash sale from lot A voided, A restored, A sold again by bank transfer).
+  // For each lot of the lineage, the entries that took from it and were voided before the
+  // lineage took from it (before the lineage's point, for the lot itself): one that raised a
+  // flag no registrar cleared taints what the lineage took.
+  std::map<std::string, uint64_t> before;  // lot -> the lineage's latest take from it
+  for (const auto& node : lineage.nodes()) {
+    for (const auto& e : node.edges()) {
+      uint64_t& at = before[e.lot_id()];
+      at = std::max(at, node.sequence());
+    }
+  }
+  std::unique_ptr<Cursor> edges = store.NewCursor(Family::kState);
+  std::map<uint64_t, std::vector<veta::v1::Flag>> flagged;  // entry -> its uncleared flags
+  for (const auto& node : lineage.nodes()) {
+    auto b = before.find(node.lot_id());
+    const uint64_t until = b == before.end() ? lineage.as_of() : b->second;
+    const std::string prefix = ChildEdgeKey(node.lot_id(), "");
+    for (edges->Seek(prefix); edges->Valid() && edges->key().starts_with(prefix); edges->Next()) {
+      uint64_t seq = 0;
+      if (!DecodeU64(edges->value(), &seq)) {
+        return absl::DataLossError(StrCat("a malformed lineage edge of lot ", node.lot_id()));
+      }
+      if (seq >= until) continue;
+      auto found = flagged.find(seq);
+      if (found == flagged.end()) {
+        ASSIGN_OR_RETURN(auto uncleared,
+                         UnclearedFlagsOn(store, flags.get(), seq, lineage.as_of()));
+        found = flagged.emplace(seq, std::move(uncleared)).first;
+      }
+      // Flags are rare: the child lot is read only for a flagged entry.
+      const std::vector<veta::v1::Flag>& uncleared = found->second;
+      if (uncleared.empty()) continue;
+      const std::string child_id(edges->key().substr(prefix.size()));
+      ASSIGN_OR_RETURN(veta::v1::Lot child, GetLot(store, child_id));
+      if (child.voided_at() == 0 || child.voided_at() >= until) continue;
+      return CertificateRefused(StrCat(
+          "lot ", lot_id, " rests on lot ", node.lot_id(), ", whose history holds entry ", seq,
+          " (", LotSourceName(child.source()), " creating lot ", child_id, " from it, voided by ",
+          "correction entry ", child.voided_at(), "), ", FlagRefusal(seq, uncleared.front())));
+    }
+    RETURN_IF_ERROR(Annotate(edges->status(), "read the lineage edges"));
   }
   return absl::OkStatus();
 }

@@ -20,9 +20,15 @@ class Reader;
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id);
 
-// OK when no lot of the lineage (a backward lineage, read whole) was voided and no entry that
-// created one raised a red flag; FailedPrecondition "[CERTIFICATE_REFUSED] lot X rests on
-// entry N (...)" naming the first that did.
+// OK when no lot of the lineage (a backward lineage, read whole) was voided, no entry that
+// created one raised a red flag (any of its flags), and no entry that took from a lot of the
+// lineage and was voided before the lineage took from it raised one (a flagged sale voided
+// and declared again: its flag stays in the lot's history), as of the lineage's point; a flag
+// a registrar cleared by then (FlagClearance, rules v3) does not count. Applies to every
+// ledger (certificates are reads), whatever its rules version. FailedPrecondition
+// "[CERTIFICATE_REFUSED] lot X rests on entry N (...)" or "... rests on lot A, whose history
+// holds entry N (...)", naming the first that did, its flag, and that a registrar's flag
+// clearance lifts it.
 [[nodiscard]] absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineage,
                                           std::string_view lot_id);
 

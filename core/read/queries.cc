@@ -205,6 +205,14 @@ absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Reader& store,
     }
     veta::v1::Flag flag;
     if (!flag.ParseFromString(bytes)) return absl::DataLossError("malformed flag");
+    // Cleared by a registrar (rules v3) within what the caller sees: shown, not hidden.
+    auto cleared = store.Get(Family::kState, FlagClearedKey(seq, flag.flag()));
+    if (cleared.ok()) {
+      ASSIGN_OR_RETURN(uint64_t by, DecodeSequence(*cleared, "a flag-cleared row"));
+      if (by < visible) flag.set_cleared_by(by);
+    } else if (!absl::IsNotFound(cleared.status())) {
+      return cleared.status();
+    }
     out.push_back(std::move(flag));
   }
   RETURN_IF_ERROR(Annotate(it->status(), "list flags"));

@@ -67,6 +67,7 @@ absl::StatusOr<std::vector<veta::v1::Attempt>> ListAttempts(const Reader& store,
                                                             uint64_t start, size_t limit);
 
 // Red flags raised on entries from `start_sequence`, at most `limit`, matching the filter.
+// A flag a registrar cleared (rules v3) is listed still, with cleared_by set to the clearance.
 absl::StatusOr<std::vector<veta::v1::Flag>> ListFlags(const Reader& store,
                                                       const EvidenceFilter& filter,
                                                       uint64_t start_sequence, size_t limit,

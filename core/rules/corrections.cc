@@ -127,6 +127,8 @@ Verdict RuleContext::EvaluateCorrection() const {
     return Refuse(veta::v1::CORRECTION_TARGET_INVALID,
                   StrCat("entry ", target, " was already voided by entry ", *by));
   }
+  // Rules v3: a flagged entry is not washed away by its own parties.
+  if (auto r = RuleFlaggedNeedsRegistrar(target, e, by_registrar)) return *r;
   bool by_parties = PartiesMayCorrect(e);
   for (const auto& id : parties) {
     auto person = FindPerson(id);

@@ -107,6 +107,7 @@ absl::Status CheckRules(const DecodedEnvelope& d, uint64_t sequence, const KeyRi
     case PayloadKind::kProcessing:
     case PayloadKind::kExport:
     case PayloadKind::kCorrection:
+    case PayloadKind::kFlagClearance:
       // The registry's origin rules (registry.h) judge all but memos.
       if (sequence == 0) return absl::FailedPreconditionError("entry 0 must be the genesis");
       return absl::OkStatus();

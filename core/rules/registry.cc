@@ -201,6 +201,9 @@ Verdict Registry::Evaluate(const DecodedEnvelope& d, uint64_t sequence, int64_t 
       case PayloadKind::kCorrection:
         v = ctx.EvaluateCorrection();
         break;
+      case PayloadKind::kFlagClearance:
+        v = ctx.EvaluateFlagClearance();
+        break;
       default:
         break;
     }

@@ -212,6 +212,17 @@ struct RuleContext {
   // A lot the corrected entry created has not moved on: nothing consumed, not exported.
   std::optional<Verdict> RuleUntouched(const veta::v1::Lot& lot, uint64_t target) const;
   Verdict EvaluateCorrection() const;
+  // Rules v3 (flag_clearances.cc). The red flags entry `target` raised (committed entries).
+  absl::StatusOr<std::vector<veta::v1::Flag>> FlagsOf(uint64_t target) const;
+  // The flag clearance that cleared red flag `flag` of entry `target`; 0 when none did.
+  absl::StatusOr<uint64_t> FlagClearedBy(uint64_t target, veta::v1::RedFlag flag) const;
+  // Under rules v3, a correction of entry `target` (decoded: `e`) with a red flag no registrar
+  // cleared, or that created a lot an entry with such a flag took from, is signed by a
+  // registrar (CORRECTION_NEEDS_REGISTRAR).
+  std::optional<Verdict> RuleFlaggedNeedsRegistrar(uint64_t target, const DecodedEnvelope& e,
+                                                   bool by_registrar) const;
+  // A registrar clears a red flag (FlagClearance).
+  Verdict EvaluateFlagClearance() const;
 };
 
 }  // namespace veta

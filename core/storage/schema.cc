@@ -99,6 +99,10 @@ std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id) {
 
 std::string VoidedEntryKey(uint64_t sequence) { return StrCat(kVoidedPrefix, EncodeU64(sequence)); }
 
+std::string FlagClearedKey(uint64_t sequence, veta::v1::RedFlag flag) {
+  return StrCat("FC", EncodeU64(sequence), EncodeU64(static_cast<uint64_t>(flag)));
+}
+
 std::string UnitDayCounter(std::string_view unit_code, std::string_view day) {
   return StrCat("U", unit_code, "/", day);
 }

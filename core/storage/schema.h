@@ -34,6 +34,8 @@
 //                "Q" sale entry (8)               rules v3: the céntimos that cash sale added
 //                                                 to the cash counters (EncodeI64): what a
 //                                                 correction voiding it takes back
+//                "FC" entry (8) flag (8)          the clearance (8) that cleared a red
+//                                                 flag (RedFlag) of that entry (rules v3)
 //   attempts     attempt number (8)               a refused submission (Attempt), hash-chained
 //   evidence     "A" p|u|r key 0 number (8)       indexes of attempts by party, unit, refusal
 //                                                 (empty values)
@@ -100,6 +102,10 @@ std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
 std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
 std::string VoidedEntryKey(uint64_t sequence);
 inline constexpr std::string_view kVoidedPrefix = "V";
+// Rules v3: red flag `flag` (a veta.v1.RedFlag) raised on entry `sequence` was cleared by a
+// registrar's FlagClearance; the value is the clearance's sequence (EncodeU64). Evidence is
+// never deleted: the flag's own row stays, this row says it no longer blocks a certificate.
+std::string FlagClearedKey(uint64_t sequence, veta::v1::RedFlag flag);
 // Daily counters, by name: the ore a unit, a selector or a plant moved on a day (YYYYMMDD in
 // Peru). The name is what the rules and corrections share; CounterKey is its row.
 std::string UnitDayCounter(std::string_view unit_code, std::string_view day);

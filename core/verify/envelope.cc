@@ -100,6 +100,9 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
     case PayloadKind::kCorrection:
       message = &d->correction;
       break;
+    case PayloadKind::kFlagClearance:
+      message = &d->flag_clearance;
+      break;
   }
   if (!message->ParseFromString(d->envelope.payload())) {
     return absl::InvalidArgumentError(StrCat(
@@ -129,10 +132,12 @@ absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
   if (payload_type == kProcessingType) return PayloadKind::kProcessing;
   if (payload_type == kExportType) return PayloadKind::kExport;
   if (payload_type == kCorrectionType) return PayloadKind::kCorrection;
-  return absl::InvalidArgumentError(StrCat(
-      "unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType, ", ",
-      kKeyRegistrationType, ", ", kMemoType, ", ", kRegistryType, ", ", kExtractionType, ", ",
-      kSaleType, ", ", kProcessingType, ", ", kExportType, ", ", kCorrectionType));
+  if (payload_type == kFlagClearanceType) return PayloadKind::kFlagClearance;
+  return absl::InvalidArgumentError(
+      StrCat("unknown payload type '", payload_type.substr(0, 100), "'; accepted: ", kGenesisType,
+             ", ", kKeyRegistrationType, ", ", kMemoType, ", ", kRegistryType, ", ",
+             kExtractionType, ", ", kSaleType, ", ", kProcessingType, ", ", kExportType, ", ",
+             kCorrectionType, ", ", kFlagClearanceType));
 }
 
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {

@@ -34,6 +34,9 @@ inline constexpr std::string_view kSaleType = "application/vnd.veta.sale+protobu
 inline constexpr std::string_view kProcessingType = "application/vnd.veta.processing+protobuf";
 inline constexpr std::string_view kExportType = "application/vnd.veta.export+protobuf";
 inline constexpr std::string_view kCorrectionType = "application/vnd.veta.correction+protobuf";
+// Rules v3: a registrar clears a red flag (veta.v1.FlagClearance).
+inline constexpr std::string_view kFlagClearanceType =
+    "application/vnd.veta.flag-clearance+protobuf";
 
 enum class PayloadKind {
   kGenesis,
@@ -45,6 +48,7 @@ enum class PayloadKind {
   kProcessing,
   kExport,
   kCorrection,
+  kFlagClearance,
 };
 
 struct EnvelopeLimits {
@@ -74,6 +78,7 @@ struct DecodedEnvelope {
   veta::v1::Processing processing;
   veta::v1::Export export_;
   veta::v1::Correction correction;
+  veta::v1::FlagClearance flag_clearance;
   // Registry records: their stateless validation, done on the verification pool
   // (PrevalidateRecord in registry.h), and a unit's or zone's geometry parsed there.
   bool prevalidated = false;

@@ -174,6 +174,24 @@ sale2=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
 refused "CORRECTION_NOT_AUTHORIZED" "$veta" correct $s "$sale2" --reason "wrong buyer" --key miner.pem
 ok "entry $sale2 voided by correction entry" "$veta" correct $s "$sale2" --reason "wrong buyer" --key dgfm.pem
 ok '"remainingOreG":"500000"' "$veta" lot $s LOT-1
+# A red flag is cleared by a registrar, with a reason, under rules v3 (veta clear-flag).
+ok "each flag of an entry is cleared by its own clearance" "$veta" clear-flag --help
+echo "{\"lotId\":\"LOT-1\",\"sellerId\":\"$miner_ruc\",\"buyerRuc\":\"$plant_ruc\",\"buyerLotId\":\"P-3\",\"quantityKg\":100,\"pricePen\":31000,\"payment\":\"CASH\",\"time\":\"$now\"}" >cash.json
+"$veta" sign --type sale --key plant.pem cash.json >cash.1.json
+"$veta" sign --add-to cash.1.json --key miner.pem >cash.env.json
+ok "recorded as entry" "$veta" submit $s cash.env.json
+cash=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
+ok '"CASH_ABOVE_THRESHOLD"' "$veta" flags $s --start "$cash"
+clear=(clear-flag $s "$cash" --flag CASH_ABOVE_THRESHOLD --reason "SUNAT checked the deposit")
+refused "the rules in force are version 1" "$veta" "${clear[@]}" --key dgfm.pem
+echo "{\"parameters\":{\"gradePpbDefault\":{\"min\":500,\"max\":60000},\"recoveryPpm\":{\"min\":300000,\"max\":950000},\"selectorDailyLimitG\":200000,\"cashFlagThresholdPen\":30000,\"volumeJumpPercent\":500,\"rulesVersion\":3,\"referencePriceCentsPerFineG\":40000,\"referencePriceDate\":\"$now\",\"referencePriceSource\":\"BCRP\"}}" >v3.json
+"$veta" sign --type registry --key dgfm.pem v3.json >v3.env.json
+ok "recorded as entry" "$veta" submit $s v3.env.json
+refused "NOT_A_REGISTRAR" "$veta" "${clear[@]}" --key miner.pem
+refused "names a red flag's code" "$veta" clear-flag $s "$cash" --flag CASH --reason x --key dgfm.pem
+ok "red flag CASH_ABOVE_THRESHOLD of entry $cash cleared by entry" "$veta" "${clear[@]}" --key dgfm.pem
+ok '"clearedBy"' "$veta" flags $s --start "$cash"
+refused "was already cleared" "$veta" "${clear[@]}" --key dgfm.pem
 ok '"EPCISDocument"' "$veta" export epcis $s
 ok "TransformationEvent" "$veta" export epcis $s --lot AU-1
 ok "traced in full to registered units: 7.200 g = 100.0000%" "$veta" report indicators $s

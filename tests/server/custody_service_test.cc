@@ -157,5 +157,60 @@ TEST_F(CustodyServiceTest, EpcisAndIndicatorsBoundTheirRequests) {
   }
 }
 
+// Rules v3 over the wire: a washed cash sale keeps the certificate refused until a registrar's
+// flag clearance, submitted like any entry; ListFlags still lists the flag, marked cleared.
+TEST_F(CustodyServiceTest, AWashedFlagRefusesTheCertificateUntilARegistrarClearsIt) {
+  veta::v1::RegistryRecord v3 = payloads::ParametersRecordV3();
+  v3.mutable_parameters()->set_banking_threshold_cents(100000_soles);
+  ExpectAccepted(Registry(v3));
+  Extract("LC", "UC", 5000_kg, 20_gpt);
+  veta::v1::Sale cash = SaleOf("LC", miner_b_, plant_, "PC", 5000_kg);
+  cash.set_payment(veta::v1::CASH);
+  cash.set_price_cents(FairPrice("LC", 5000_kg));  // S/ 36,000
+  const uint64_t flagged = ExpectAccepted(Sign(kSaleType, cash, {key_b_, plant_key_})).sequence;
+  ExpectAccepted(CorrectionEnvelope(flagged, {registrar_}));
+  Sell("LC", miner_b_, plant_, "PC2", 5000_kg);
+  Process({{"PC2", 5000_kg}}, {{"GC", 90_g, 900_permille}});
+  veta::v1::GetCertificateRequest r;
+  r.set_lot_id("GC");
+  veta::v1::Certificate cert;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->GetCertificate(&ctx, r, &cert);
+    EXPECT_EQ(s.error_code(), Code::FAILED_PRECONDITION);
+    EXPECT_NE(s.error_message().find(StrCat("rests on lot LC, whose history holds entry ", flagged,
+                                            " (sale creating lot PC from it, voided by")),
+              std::string::npos)
+        << s.error_message();
+  }
+  veta::v1::FlagClearance c;
+  c.set_flagged_sequence(flagged);
+  c.set_flag(veta::v1::CASH_ABOVE_THRESHOLD);
+  c.set_reason("SUNAT confirmed the deposit");
+  *c.mutable_time() = payloads::Now();
+  veta::v1::SubmitRequest submit;
+  submit.set_envelope(Sign(kFlagClearanceType, c, {registrar_}));
+  veta::v1::SubmitResponse submitted;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->Submit(&ctx, submit, &submitted).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    veta::v1::ListFlagsRequest lr;
+    lr.set_start_sequence(flagged);
+    veta::v1::ListFlagsResponse flags;
+    ASSERT_TRUE(stub_->ListFlags(&ctx, lr, &flags).ok());
+    ASSERT_GE(flags.flags_size(), 1);
+    EXPECT_EQ(flags.flags(0).sequence(), flagged);
+    EXPECT_EQ(flags.flags(0).cleared_by(), submitted.sequence());
+  }
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetCertificate(&ctx, r, &cert).ok());
+  }
+  EXPECT_TRUE(VerifyCertificate(cert, authority_.public_key(), ledger_->origin()).ok());
+}
+
 }  // namespace
 }  // namespace veta::server
