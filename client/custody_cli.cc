@@ -16,6 +16,7 @@
 #include "client/json.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
+#include "core/base/timestamp.h"
 #include "core/base/units.h"
 #include "core/read/epcis.h"
 #include "core/read/lineage.h"
@@ -410,7 +411,7 @@ absl::Status CorrectCmd(int argc, char** argv) {
   veta::v1::Correction correction;
   correction.set_corrected_sequence(entry);
   correction.set_reason(reason);
-  *correction.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  *correction.mutable_time() = NowTimestamp();
   correction.set_nonce(static_cast<uint64_t>(correction.time().nanos()) ^
                        static_cast<uint64_t>(correction.time().seconds()));
   ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
@@ -473,7 +474,7 @@ absl::Status ClearFlagCmd(int argc, char** argv) {
   clearance.set_flagged_sequence(entry);
   clearance.set_flag(code);
   clearance.set_reason(reason);
-  *clearance.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  *clearance.mutable_time() = NowTimestamp();
   // A random nonce: a second clearance within the same clock tick is a new statement (and is
   // answered on its merits, e.g. "already cleared"), not a replay of the first.
   std::random_device random;

@@ -20,6 +20,7 @@
 #include "core/base/flags.h"
 #include "core/base/ids.h"
 #include "core/base/strings.h"
+#include "core/base/timestamp.h"
 #include "core/base/units.h"
 #include "core/rules/geo.h"
 #include "core/verify/envelope.h"
@@ -317,7 +318,7 @@ int main(int argc, char** argv) {
   }
 
   Say("DGFM registers REINFO miners with their units around real gold-mining sites");
-  const auto now = TimeUtil::GetCurrentTime();
+  const auto now = veta::NowTimestamp();
   // Fixed dates, so that a second run signs byte-identical records (duplicates, skipped).
   google::protobuf::Timestamp from, until, excluded_since;
   TimeUtil::FromString("2025-01-01T05:00:00Z", &from);
@@ -482,7 +483,7 @@ int main(int argc, char** argv) {
     veta::v1::Correction wash;
     wash.set_corrected_sequence(structured);
     wash.set_reason("declared in error; it was a bank transfer");
-    *wash.mutable_time() = TimeUtil::GetCurrentTime();
+    *wash.mutable_time() = veta::NowTimestamp();
     wash.set_nonce(static_cast<uint64_t>(now.seconds()));
     Show(demo.Submit(veta::kCorrectionType, wash, {c.key, trader}));
   }

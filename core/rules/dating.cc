@@ -92,8 +92,10 @@ std::optional<Verdict> RuleContext::RuleDatedAfter(int64_t t, std::string_view w
                    "co-signature"));
       }
     }
+    // A signer's clock may run behind the registry's by as much as it may run ahead
+    // (kClockSkewMicros): five minutes of a registration's day are no capacity to speak of.
     const int64_t registered = RegisteredMicros(*record);
-    if (t < registered) {
+    if (t < registered - kClockSkewMicros) {
       return Refuse(
           veta::v1::DATED_BEFORE_REGISTRATION,
           StrCat(what, " is dated ", Instant(t), ", before ", NameOf(*record), " was registered (",

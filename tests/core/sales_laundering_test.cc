@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/verify/envelope.h"
-#include "tests/core/custody_fixture.h"
+#include "tests/core/dating_fixture.h"
 
 namespace veta {
 namespace {
@@ -20,16 +20,13 @@ using testing::Ruc;
 constexpr int64_t kGrade = 60000;  // ppb: 60 g/t
 constexpr int64_t OreFor(int64_t price_cents) { return price_cents / 3; }
 
-google::protobuf::Timestamp DaysAgo(int days) {
-  google::protobuf::Timestamp t = Now();
-  t.set_seconds(t.seconds() - int64_t{days} * 86400);
-  return t;
-}
-
-class SalesLaunderingTest : public testing::CustodyFixture {
+// The ledger's clock (DatingFixture) moves, so that sales dated on days after the
+// registrations are judged as the sequencer judges them later (rules v3 refuse what is dated
+// before a registration or before the lot it moves).
+class SalesLaunderingTest : public testing::DatingFixture {
  protected:
   void SetUp() override {
-    CustodyFixture::SetUp();
+    DatingFixture::SetUp();
     ExpectAccepted(Registry(PartyRecord(trader2_, veta::v1::TRADER, trader2_key_)));
   }
 
@@ -65,6 +62,15 @@ class SalesLaunderingTest : public testing::CustodyFixture {
     return Signed(SaleFor(lot, seller, buyer, buyer_lot, quantity, FairPrice(lot, quantity),
                           veta::v1::BANK_TRANSFER, StrCat("OP-", nonce_ + 1), gold));
   }
+  // Lot LA extracted right after the registrations (day 0), the ledger's clock then 2.5 days
+  // later; Today(), Yesterday() and TwoDaysAgo() are times of the ledger's days 2, 1 and 0.
+  void ExtractLaThenMoveOn() {
+    ExpectAccepted(ExtractAt("LA", miner_a_, "UA", 10000_kg, Day(0), {}, kGrade));
+    ClockAt(2.5);
+  }
+  google::protobuf::Timestamp Today() const { return At(Day(2.4)); }
+  google::protobuf::Timestamp Yesterday() const { return At(Day(1.4)); }
+  google::protobuf::Timestamp TwoDaysAgo() const { return At(Day(0.4)); }
   // Cash for ore of lot LA (miner A) at S/ 500 a fine gram.
   std::string Cash(const std::string& buyer, const std::string& buyer_lot, int64_t price_cents,
                    const google::protobuf::Timestamp& time = Now()) {
@@ -179,9 +185,9 @@ TEST_F(SalesLaunderingTest, PaymentsThroughABankAboveTheThresholdStateTheirRefer
 
 TEST_F(SalesLaunderingTest, CashSplitUnderTheBankingThresholdBetweenOnePairIsFlagged) {
   V3();
-  Extract("LA", "UA", 10000_kg, kGrade);
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 150000))), Flags{});
-  SubmitResult r = ExpectAccepted(Cash(trader_, "T2", 150000));
+  ExtractLaThenMoveOn();
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 150000, Today()))), Flags{});
+  SubmitResult r = ExpectAccepted(Cash(trader_, "T2", 150000, Today()));
   ASSERT_EQ(Codes(r), Flags{veta::v1::CASH_STRUCTURING}) << Messages(r);
   const std::string& m = r.flags[0].message();
   EXPECT_NE(m.find(StrCat("cash from buyer ", trader_, " to seller ", miner_a_, " on ")),
@@ -193,12 +199,13 @@ TEST_F(SalesLaunderingTest, CashSplitUnderTheBankingThresholdBetweenOnePairIsFla
       << m;
   EXPECT_EQ(m.find("cash paid to seller"), std::string::npos) << m;
   // And every later one of the same day: each is part of the pattern.
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T3", 10000))), Flags{veta::v1::CASH_STRUCTURING});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T3", 10000, Today()))),
+            Flags{veta::v1::CASH_STRUCTURING});
   // Another buyer the same day starts its own pair (the seller's day is far under S/ 30,000).
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader2_, "T4", 150000))), Flags{});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader2_, "T4", 150000, Today()))), Flags{});
   // Back-dating the split to the day before is another day for the pair.
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T5", 150000, DaysAgo(1)))), Flags{});
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T6", 150000, DaysAgo(1)))),
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T5", 150000, Yesterday()))), Flags{});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T6", 150000, Yesterday()))),
             Flags{veta::v1::CASH_STRUCTURING});
   ExpectAuditClean();
 }
@@ -207,10 +214,10 @@ TEST_F(SalesLaunderingTest, TheSellersWeekSpreadOverDaysAndBuyersIsFlagged) {
   // A cash threshold of S/ 5,000 (a registrar's choice): S/ 2,000 a day, each day to another
   // buyer, stays under every per-pair and per-day sum, and the week adds up to S/ 6,000.
   V3([](veta::v1::Parameters* p) { p->set_cash_flag_threshold_cents(500000); });
-  Extract("LA", "UA", 10000_kg, kGrade);
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 200000, DaysAgo(2)))), Flags{});
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader2_, "T2", 200000, DaysAgo(1)))), Flags{});
-  SubmitResult r = ExpectAccepted(Cash(trader_, "T3", 200000));
+  ExtractLaThenMoveOn();
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 200000, TwoDaysAgo()))), Flags{});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader2_, "T2", 200000, Yesterday()))), Flags{});
+  SubmitResult r = ExpectAccepted(Cash(trader_, "T3", 200000, Today()));
   ASSERT_EQ(Codes(r), Flags{veta::v1::CASH_STRUCTURING}) << Messages(r);
   const std::string& m = r.flags[0].message();
   EXPECT_NE(m.find(StrCat("cash paid to seller ", miner_a_, " from ")), std::string::npos) << m;
@@ -224,13 +231,14 @@ TEST_F(SalesLaunderingTest, TheSellersWeekSpreadOverDaysAndBuyersIsFlagged) {
 
 TEST_F(SalesLaunderingTest, ABuyersOwnCheckIsToldTheFlagNotTheSellersSums) {
   V3([](veta::v1::Parameters* p) { p->set_cash_flag_threshold_cents(500000); });
-  Extract("LA", "UA", 10000_kg, kGrade);
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 200000, DaysAgo(1)))), Flags{});
-  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T2", 200000, DaysAgo(2)))), Flags{});
+  ExtractLaThenMoveOn();
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T1", 200000, Yesterday()))), Flags{});
+  EXPECT_EQ(Codes(ExpectAccepted(Cash(trader_, "T2", 200000, TwoDaysAgo()))), Flags{});
   // trader2 checks before paying, signed by itself alone: S/ 2,000 more makes the seller's
   // week S/ 6,000, paid by another buyer: trader2 learns the flag, not what trader paid.
   veta::v1::Sale s =
       SaleFor("LA", miner_a_, trader2_, "T3", OreFor(200000), 200000, veta::v1::CASH);
+  *s.mutable_time() = Today();
   SubmitResult r = ledger_->CheckAndWait(Sign(kSaleType, s, {trader2_key_}));
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(Codes(r), Flags{veta::v1::CASH_STRUCTURING}) << Messages(r);

@@ -8,6 +8,7 @@
 
 #include "core/base/ids.h"
 #include "core/base/strings.h"
+#include "core/base/timestamp.h"
 #include "core/verify/envelope.h"
 
 namespace veta::payloads {
@@ -33,7 +34,7 @@ google::protobuf::Timestamp Time(std::string_view rfc3339) {
   return t;
 }
 
-google::protobuf::Timestamp Now() { return TimeUtil::GetCurrentTime(); }
+google::protobuf::Timestamp Now() { return NowTimestamp(); }
 
 std::string Square(double lon, double lat, double d) {
   return StrCat("{\"type\":\"Polygon\",\"coordinates\":[[[", lon - d, ",", lat - d, "],[", lon + d,
