@@ -100,6 +100,11 @@ class Rules {
                                                fz::kExportLot, fz::kExportLotMg, 4),
                                 {plant_, exporter_})) == fz::kExportLotEntry);
     VETA_FUZZ_CHECK(ledger_->size() == fz::kStartEntries);
+    // Then rules version 3 (issue 11's: dates, cash, prices, circles, grades, flagged
+    // corrections), so that the newest rules are the ones fuzzed; the start-up entries above
+    // were judged by version 1, as an old ledger's are.
+    Register(pl::ParametersRecordV3());
+    VETA_FUZZ_CHECK(ledger_->size() == fz::kStartEntries + 1);
 
     keys_by_id_ = {{fz::MinerRuc(), &miner_},
                    {fz::PlantRuc(), &plant_},
