@@ -287,6 +287,10 @@ ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& opt
   for (size_t i = 0; i < features->size(); ++i) {
     const geo::Feature& f = (*features)[i];
     ++plan.rows;
+    if (!f.geometry && options.kind == veta::v1::ADMINISTRATIVE_DISTRICT) {
+      plan.skipped.push_back({i + 1, "district with no geometry: skipped (no unit can lie in it)"});
+      continue;
+    }
     if (!f.geometry) {
       plan.errors.push_back({i + 1, "feature has no Polygon or MultiPolygon geometry"});
       continue;

@@ -23,6 +23,9 @@ struct ImportPlan {
   std::vector<veta::v1::RegistryRecord> records;
   std::vector<size_t> record_lines;  // the line of each record
   std::vector<ImportError> errors;
+  // Rows left out, not in error: a district with no geometry (Peru's districts file has 8, a
+  // district no unit can lie in).
+  std::vector<ImportError> skipped;
   size_t rows = 0;
 };
 
@@ -47,7 +50,8 @@ struct ZoneImportOptions {
   std::string legal_reference;
 };
 
-// Zones from a GeoJSON FeatureCollection of Polygons and MultiPolygons.
+// Zones from a GeoJSON FeatureCollection of Polygons and MultiPolygons. For districts
+// (ADMINISTRATIVE_DISTRICT), a feature with no geometry is skipped rather than an error.
 ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& options);
 
 }  // namespace veta

@@ -123,6 +123,8 @@ class GeometryIndex {
   void Remove(uint64_t id);
   // Ids of the geometries containing p, ascending.
   std::vector<uint64_t> Containing(Point p) const;
+  // Ids of the geometries whose bounding box meets b, ascending.
+  std::vector<uint64_t> Intersecting(const BBox& b) const;
   size_t size() const { return items_.size(); }
 
  private:

@@ -111,6 +111,15 @@ std::string PlantDayCounter(std::string_view ruc, std::string_view day) {
   return StrCat("P", ruc, "/", day);
 }
 
+std::string SharedGroundDayCounter(std::string_view ground, std::string_view unit,
+                                   std::string_view day) {
+  return StrCat("G", ground, "/", unit, "/", day);
+}
+
+std::string SharedGroundCountersKey(uint64_t extraction_sequence) {
+  return StrCat("g", EncodeU64(extraction_sequence));
+}
+
 std::string CounterKey(std::string_view counter_name) {
   return StrCat(kCounterPrefix, counter_name);
 }

@@ -25,6 +25,10 @@
 //                "N" unit 0 lot                   extraction entry (8): the lots of a unit
 //                "H" holder 0 lot                 creating entry (8): the lots of a party
 //                "V" corrected entry (8)          the correction (8) that voided it
+//                "g" extraction entry (8)         rules v3: the counters an extraction on a
+//                                                 shared ground added to besides its unit's
+//                                                 (names, each after its length, 1 byte), so
+//                                                 that a correction takes the ore back out
 //   attempts     attempt number (8)               a refused submission (Attempt), hash-chained
 //   evidence     "A" p|u|r key 0 number (8)       indexes of attempts by party, unit, refusal
 //                                                 (empty values)
@@ -91,11 +95,16 @@ std::string UnitLotKey(std::string_view unit_code, std::string_view lot_id);
 std::string HolderLotKey(std::string_view holder_id, std::string_view lot_id);
 std::string VoidedEntryKey(uint64_t sequence);
 inline constexpr std::string_view kVoidedPrefix = "V";
+std::string SharedGroundCountersKey(uint64_t extraction_sequence);
 // Daily counters, by name: the ore a unit, a selector or a plant moved on a day (YYYYMMDD in
 // Peru). The name is what the rules and corrections share; CounterKey is its row.
 std::string UnitDayCounter(std::string_view unit_code, std::string_view day);
 std::string SelectorDayCounter(std::string_view dni, std::string_view day);
 std::string PlantDayCounter(std::string_view ruc, std::string_view day);
+// Rules v3: the ore a unit sharing another's ground (MiningUnit.shared) took from that ground on
+// a day, against its share: "G" ground "/" unit "/" day.
+std::string SharedGroundDayCounter(std::string_view ground, std::string_view unit,
+                                   std::string_view day);
 std::string CounterKey(std::string_view counter_name);
 inline constexpr std::string_view kCounterPrefix = "C";
 // Seller statistics are kept per seller and per kind of lot sold.

@@ -154,5 +154,31 @@ TEST(ImportTest, ZonesFromTheRealIndigenousTerritories) {
   EXPECT_EQ(PlanZoneImport(*text, options).errors.size(), 21u);
 }
 
+// Peru's districts as shipped, for rules v3 (a unit's ubigeo names a registered district):
+// every district with a geometry becomes an ADMINISTRATIVE_DISTRICT zone whose id is its ubigeo;
+// the 8 with none are skipped, not errors (else the file could not be imported at all).
+TEST(ImportTest, DistrictsFromTheRealFile) {
+  auto text = ReadFile(StrCat(VETA_SHARED_DATA, "/peru_districts.geojson"), 8 << 20);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ZoneImportOptions options;
+  options.kind = veta::v1::ADMINISTRATIVE_DISTRICT;
+  options.id_property = "IDDIST";
+  options.name_property = "NOMBDIST";
+  ImportPlan plan = PlanZoneImport(*text, options);
+  EXPECT_TRUE(plan.errors.empty()) << plan.errors[0].reason;
+  EXPECT_EQ(plan.rows, 1834u);
+  EXPECT_EQ(plan.skipped.size(), 8u);
+  ASSERT_EQ(plan.records.size(), 1826u);
+  bool tambopata = false;
+  for (const auto& r : plan.records) {
+    EXPECT_EQ(r.zone().kind(), veta::v1::ADMINISTRATIVE_DISTRICT);
+    tambopata = tambopata || (r.zone().zone_id() == "170101" && r.zone().name() == "TAMBOPATA");
+  }
+  EXPECT_TRUE(tambopata);
+  // Other zone kinds still refuse a feature with no geometry.
+  options.kind = veta::v1::PROHIBITED_PROTECTED_AREA;
+  EXPECT_EQ(PlanZoneImport(*text, options).errors.size(), 8u);
+}
+
 }  // namespace
 }  // namespace veta
