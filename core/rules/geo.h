@@ -101,6 +101,12 @@ double AreaM2(const Geometry& g);
 // against a district of m costs about (n + m') log, m' the district's edges near the unit's
 // latitudes, never n * m in practice. Geometries hold at most 200,000 positions (FromValue).
 double OverlapAreaM2(const Geometry& a, const Geometry& b);
+// What areas take for granted, checked: no two edges of the geometry cross (a ring crossing
+// itself, a "bowtie", winds part of it the wrong way, and its area there counts negative: a
+// twin could hide behind it), and each hole starts inside its polygon's outer ring. Edges that
+// touch (a shared vertex, a vertex on another edge) are no crossing. InvalidArgument naming the
+// place. Cost as OverlapAreaM2's, of the geometry against itself.
+[[nodiscard]] absl::Status CheckSimple(const Geometry& g);
 
 // One feature of a FeatureCollection: its geometry (Polygon/MultiPolygon), or its point
 // (Point), and its properties as text.

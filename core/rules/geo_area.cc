@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/rules/geo.h"
@@ -234,6 +237,69 @@ double AreaM2(const Geometry& g) {
   double twice = 0;
   for (const auto& ring : OrientedRings(g, plane)) twice += SignedArea2(ring);
   return std::max(0.0, twice / 2);
+}
+
+absl::Status CheckSimple(const Geometry& g) {
+  const BBox& b = g.bbox();
+  if (b.empty()) return absl::OkStatus();
+  const double lon0 = (b.min_lon + b.max_lon) / 2, lat0 = (b.min_lat + b.max_lat) / 2;
+  const Plane plane(lon0, lat0);
+  const auto rings = OrientedRings(g, plane);
+  const double all[4] = {-INFINITY, -INFINITY, INFINITY, INFINITY};
+  const Edges edges(rings, all);
+  auto where = [&](XY p) {
+    const double lon = lon0 + p.x / (std::cos(lat0 * kPi / 180) * kMetresPerDegreeLonAtEquator);
+    const double lat = lat0 + p.y / kMetresPerDegreeLat;
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "(%.6f, %.6f)", lon, lat);
+    return std::string(buf);
+  };
+  // Strictly on either side of a line, beyond kEps.
+  auto side = [](XY a, XY d, double len, XY p) {
+    const double c = Cross(d, p - a) / len;
+    return c > kEps ? 1 : c < -kEps ? -1 : 0;
+  };
+  std::string crossing;
+  for (const Seg& e : edges.segs()) {
+    const XY d = e.q - e.p;
+    const double len = Length(d);
+    edges.ForEachNear(e.min_x, e.min_y, e.max_x, e.max_y, [&](const Seg& f) {
+      if (!crossing.empty() || &f == &e) return;
+      const XY gd = f.q - f.p;
+      const double glen = Length(gd);
+      if (side(e.p, d, len, f.p) * side(e.p, d, len, f.q) < 0 &&
+          side(f.p, gd, glen, e.p) * side(f.p, gd, glen, e.q) < 0) {
+        const double t = Cross(f.p - e.p, gd) / Cross(d, gd);
+        crossing = where({e.p.x + t * d.x, e.p.y + t * d.y});
+      }
+    });
+    if (!crossing.empty()) {
+      return absl::InvalidArgumentError("its rings cross at " + crossing +
+                                        " (a ring crossing itself or another ring)");
+    }
+  }
+  // Each hole inside its outer ring: with no crossing, one vertex off the outer ring tells.
+  std::vector<XY> outer_ring;
+  std::optional<Edges> outer;
+  size_t ring = 0;
+  absl::Status status;
+  g.ForEachRing([&](const std::vector<Point>&, bool is_outer) {
+    const auto& r = rings[ring++];
+    if (!status.ok()) return;
+    if (is_outer) {
+      outer.emplace(std::vector<std::vector<XY>>{r}, all);
+      return;
+    }
+    for (const XY& p : r) {
+      const int s = outer->Side(p);
+      if (s == -1) continue;  // on the outer ring: try the next vertex
+      if (s == 0) {
+        status = absl::InvalidArgumentError("a hole at " + where(p) + " lies outside its polygon");
+      }
+      return;
+    }
+  });
+  return status;
 }
 
 double OverlapAreaM2(const Geometry& a, const Geometry& b) {

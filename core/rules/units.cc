@@ -123,6 +123,14 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
     return r;
   }
 
+  // Its rings as areas take them (no bowtie winding part of it the wrong way).
+  if (absl::Status s = geo::CheckSimple(*unit.geometry); !s.ok()) {
+    return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
+                  StrCat(what, ": ", s.message(),
+                         ": under rules v3 a unit's rings neither cross themselves nor each "
+                         "other, and its holes lie inside it"));
+  }
+
   // The grounds it shares: other units in force, each named once, shares within the whole.
   if (u.shared_size() > kListMax) {
     return Refuse(veta::v1::REGISTRY_RECORD_INVALID,

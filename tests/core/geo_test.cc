@@ -1021,6 +1021,44 @@ TEST(GeoAreaTest, RealDistricts) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
 }
 
+// A bowtie's two lobes wind opposite ways: its signed area cancels, and so would its overlap
+// with a unit under one lobe. CheckSimple refuses it, and holes outside their polygon.
+TEST(GeoAreaTest, CheckSimpleRefusesCrossingRingsAndStrayHoles) {
+  const double s = 0.02;
+  EXPECT_TRUE(geo::CheckSimple(Box(kLon0, kLat0, kLon0 + s, kLat0 + s)).ok());
+  const Geometry bowtie = MustParse(
+      Polygon({{{kLon0, kLat0}, {kLon0 + s, kLat0 + s}, {kLon0 + s, kLat0}, {kLon0, kLat0 + s}}}));
+  EXPECT_NEAR(geo::AreaM2(bowtie), 0, 1);
+  const absl::Status crossing = geo::CheckSimple(bowtie);
+  EXPECT_THAT(Message(crossing), HasSubstr("its rings cross at (-69.890000, -12.590000)"));
+  const Geometry holed = MustParse(
+      Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+               BoxRing(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.015, kLat0 + 0.015, true)}));
+  EXPECT_TRUE(geo::CheckSimple(holed).ok());
+  // A hole touching its outer ring is inside; one beside it is not; one across it crosses.
+  EXPECT_TRUE(geo::CheckSimple(
+                  MustParse(Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                                     BoxRing(kLon0, kLat0 + 0.005, kLon0 + 0.01, kLat0 + 0.015)})))
+                  .ok());
+  EXPECT_THAT(Message(geo::CheckSimple(
+                  MustParse(Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                                     BoxRing(kLon0 + 0.03, kLat0, kLon0 + 0.04, kLat0 + 0.01)})))),
+              HasSubstr("lies outside its polygon"));
+  EXPECT_THAT(Message(geo::CheckSimple(MustParse(
+                  Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                           BoxRing(kLon0 + 0.01, kLat0 + 0.005, kLon0 + 0.03, kLat0 + 0.015)})))),
+              HasSubstr("its rings cross"));
+  // Two polygons side by side, sharing an edge: fine; overlapping across edges: crossing.
+  auto multi = [&](double dx, double dy) {
+    return MustParse(StrCat("{\"type\":\"MultiPolygon\",\"coordinates\":[[",
+                            Ring(BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s)), "],[",
+                            Ring(BoxRing(kLon0 + dx, kLat0 + dy, kLon0 + dx + s, kLat0 + dy + s)),
+                            "]]}"));
+  };
+  EXPECT_TRUE(geo::CheckSimple(multi(s, 0)).ok());
+  EXPECT_FALSE(geo::CheckSimple(multi(0.01, 0.01)).ok());
+}
+
 }  // namespace area
 
 }  // namespace

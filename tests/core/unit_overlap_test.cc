@@ -99,6 +99,14 @@ TEST_F(UnitOverlapTest, TwinForAnotherMinerOrTheSameIsRefused) {
              "[-69.79,-12.59],[-69.81,-12.59],[-69.81,-12.61]]],[[[-69.9002,-12.6002],[-69.8998,"
              "-12.6002],[-69.8998,-12.5998],[-69.9002,-12.5998],[-69.9002,-12.6002]]]]}"));
   ExpectRefused(Registry(multi), veta::v1::UNIT_OVERLAPS, "overlaps unit U1");
+  // A bowtie whose lobes wind opposite ways (its area there would count negative): refused
+  // whole, wherever it lies.
+  auto bowtie = Unit("U2", miner_b_, kLon, kLat);
+  bowtie.mutable_unit()->set_geometry_geojson(
+      "{\"type\":\"Polygon\",\"coordinates\":[[[-69.91,-12.61],[-69.7,-12.5],[-69.7,-12.61],"
+      "[-69.91,-12.59],[-69.91,-12.61]]]}");
+  ExpectRefused(Registry(bowtie), veta::v1::REGISTRY_RECORD_INVALID,
+                "unit U2: its rings cross at (");
   // A unit inside U1, and one around it.
   ExpectRefused(Registry(payloads::Unit("U2", miner_b_, kLon, kLat, 10_tpd, 0.001)),
                 veta::v1::UNIT_OVERLAPS, "by 4.81 ha");
