@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
+
+#include "core/read/import.h"
+#include "core/verify/keys.h"
 #include "tests/core/registry_fixture.h"
 
 namespace veta::testing {
@@ -231,6 +235,34 @@ TEST_F(UnitOverlapTest, TheHolderIsARegisteredActiveMiner) {
   ExpectRefused(Registry(Unit("U1", miner_a_, kLon, kLat, 12_tpd)), veta::v1::UNIT_HOLDER_INVALID,
                 "is SUSPENDIDO");
   ExpectAccepted(Registry(WithStatus(Unit("U1", miner_a_, kLon, kLat), veta::v1::SUSPENDIDO)));
+  EXPECT_TRUE(Audit().status.ok());
+}
+
+// Peru's districts as shipped (core/read/import.h, as `veta import zones --kind
+// ADMINISTRATIVE_DISTRICT --id-property IDDIST --name-property NOMBDIST` plans them), then v3:
+// a unit near Puerto Maldonado is Tambopata's (170101), not Lima's.
+TEST_F(UnitOverlapTest, TheRealDistricts) {
+  auto text = ReadFile(StrCat(VETA_SHARED_DATA, "/peru_districts.geojson"), 8 << 20);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ZoneImportOptions options;
+  options.kind = veta::v1::ADMINISTRATIVE_DISTRICT;
+  options.id_property = "IDDIST";
+  options.name_property = "NOMBDIST";
+  ImportPlan plan = PlanZoneImport(*text, options);
+  ASSERT_TRUE(plan.errors.empty());
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& r : plan.records) ExpectAccepted(Registry(r));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // 1.6 s here (RelWithDebInfo): each registration rebuilds the zone index.
+  EXPECT_LT(seconds, 60) << plan.records.size() << " districts";
+  RulesV3();
+  auto lima = Unit("PM-1", miner_a_, -69.20, -12.60);
+  lima.mutable_unit()->set_ubigeo("150101");
+  ExpectRefused(Registry(lima), veta::v1::UNIT_DISTRICT_MISMATCH,
+                "unit PM-1 names ubigeo 150101 (LIMA), which holds 0.00 ha of its 480.51 ha; "
+                "most of it lies in district 170101 (TAMBOPATA, 480.51 ha)");
+  ExpectAccepted(Registry(Unit("PM-1", miner_a_, -69.20, -12.60)));
   EXPECT_TRUE(Audit().status.ok());
 }
 
