@@ -18,7 +18,8 @@
 //   registry     kind (1) || id || 0 || seq (8)   a registry record version (RegistryRecord)
 //   state        "L" lot id                       the lot as it stands (Lot), with its inputs
 //                "C" counter name                 grams of ore that day (EncodeI64): U unit,
-//                                                 S selector, P plant (ore processed)
+//                                                 S selector, P plant (ore processed),
+//                                                 G a unit's take of a shared ground (v3)
 //                "T" seller ("g:" for gold)       the seller's sale count and quantity sold
 //                                                 (g of ore, mg of gold): EncodeSellerStats
 //                "D" parent lot 0 child lot       creating entry (8): lineage edges

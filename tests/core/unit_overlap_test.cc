@@ -7,6 +7,8 @@
 #include <vector>
 
 #include <chrono>
+#include <future>
+#include <memory>
 
 #include "core/read/import.h"
 #include "core/verify/keys.h"
@@ -124,6 +126,23 @@ TEST_F(UnitOverlapTest, TwinForAnotherMinerOrTheSameIsRefused) {
   ExpectRefused(Registry(Unit("U2", miner_b_, kLon + 0.01, kLat)), veta::v1::UNIT_OVERLAPS,
                 "unit U2's polygon overlaps unit U1");
   EXPECT_TRUE(Audit().status.ok());
+}
+
+// Two twins submitted back to back (in one batch when the sequencer takes them together: the
+// second sees the first staged): the first is registered, the second refused.
+TEST_F(UnitOverlapTest, TwinsSubmittedTogether) {
+  SetUpV3();
+  auto first = std::make_shared<std::promise<SubmitResult>>();
+  auto second = std::make_shared<std::promise<SubmitResult>>();
+  ledger_->Submit(Registry(Unit("U2", miner_b_, kLon + 0.1, kLat)),
+                  [first](SubmitResult r) { first->set_value(std::move(r)); });
+  ledger_->Submit(Registry(Unit("U3", miner_a_, kLon + 0.1, kLat)),
+                  [second](SubmitResult r) { second->set_value(std::move(r)); });
+  EXPECT_TRUE(first->get_future().get().status.ok());
+  const SubmitResult r = second->get_future().get();
+  EXPECT_EQ(r.refusal, veta::v1::UNIT_OVERLAPS) << r.status;
+  EXPECT_NE(r.status.message().find("unit U3's polygon overlaps unit U2"), std::string::npos)
+      << r.status;
 }
 
 TEST_F(UnitOverlapTest, ASuspendedUnitHoldsItsGroundAnExcludedOneFreesIt) {
