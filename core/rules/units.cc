@@ -105,22 +105,40 @@ std::vector<std::shared_ptr<const RecordState>> RuleContext::DistrictsNear(
 std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
   if (!V3(registry.parameters(delta))) return std::nullopt;
   const auto& u = unit.record.unit();
-  // Suspending or excluding a unit is never blocked (its holder may be why).
-  if (u.status().status() != veta::v1::VIGENTE || unit.geometry == nullptr) return std::nullopt;
   const std::string& code = u.concession_code();
   const std::string what = StrCat("unit ", code);
-
-  // The holder: a registered miner, active now.
-  auto holder = registry.Find(RecordKind::kMiner, u.holder_ruc(), delta);
-  if (holder == nullptr) {
-    return Refuse(veta::v1::UNIT_HOLDER_INVALID,
-                  StrCat(what, ": its holder ", u.holder_ruc(),
-                         " is not a registered miner (REINFO): register the miner first"));
+  // Excluding a unit is never blocked, nor suspending one where it stands (its holder may be
+  // why, and a unit registered before v3 on another's ground must be suspendable); a suspended
+  // version that moves it, or a first one, still holds ground, and is checked as such.
+  if (u.status().status() == veta::v1::EXCLUIDO || unit.geometry == nullptr) return std::nullopt;
+  const bool vigente = u.status().status() == veta::v1::VIGENTE;
+  if (!vigente) {
+    auto current = registry.Find(RecordKind::kUnit, code, delta);
+    if (current != nullptr) {
+      const auto& c = current->record.unit();
+      bool same = c.geometry_geojson() == u.geometry_geojson() && c.ubigeo() == u.ubigeo() &&
+                  c.shared_size() == u.shared_size();
+      for (int i = 0; same && i < u.shared_size(); ++i) {
+        same = c.shared(i).concession_code() == u.shared(i).concession_code() &&
+               c.shared(i).share_ppm() == u.shared(i).share_ppm();
+      }
+      if (same) return std::nullopt;
+    }
   }
-  if (auto r = RuleActive(*StandingOf(*holder), now, veta::v1::UNIT_HOLDER_INVALID,
-                          veta::v1::UNIT_HOLDER_INVALID)) {
-    r->message = StrCat(what, "'s holder: ", r->message, "; a unit belongs to an active miner");
-    return r;
+
+  // The holder: a registered miner, active now (for a unit in force, not one suspended).
+  if (vigente) {
+    auto holder = registry.Find(RecordKind::kMiner, u.holder_ruc(), delta);
+    if (holder == nullptr) {
+      return Refuse(veta::v1::UNIT_HOLDER_INVALID,
+                    StrCat(what, ": its holder ", u.holder_ruc(),
+                           " is not a registered miner (REINFO): register the miner first"));
+    }
+    if (auto r = RuleActive(*StandingOf(*holder), now, veta::v1::UNIT_HOLDER_INVALID,
+                            veta::v1::UNIT_HOLDER_INVALID)) {
+      r->message = StrCat(what, "'s holder: ", r->message, "; a unit belongs to an active miner");
+      return r;
+    }
   }
 
   // Its rings as areas take them (no bowtie winding part of it the wrong way).

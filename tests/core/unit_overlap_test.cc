@@ -82,6 +82,13 @@ TEST_F(UnitOverlapTest, UnderV2TwinsAreStillAccepted) {
   ExpectAccepted(Registry(Unit("U5", Ruc("1040000099"), kLon + 0.2, kLat)));
   ExpectAccepted(Extraction("L2", miner_b_, "U2", kLon, kLat, 10_tpd, key_b_));
   ExpectAccepted(Extraction("L3", miner_a_, "U3", kLon, kLat, 10_tpd, key_a_));
+  // Rules v3 come in: the twins stand (nothing is judged again), may be suspended where they
+  // are, but not renewed in force on U1's ground.
+  RegisterDistricts();
+  RulesV3();
+  ExpectAccepted(Registry(WithStatus(Unit("U2", miner_b_, kLon, kLat), veta::v1::SUSPENDIDO)));
+  ExpectRefused(Registry(Unit("U3", miner_a_, kLon, kLat, 5_tpd)), veta::v1::UNIT_OVERLAPS,
+                "unit U3's polygon overlaps unit U1");
   EXPECT_TRUE(Audit().status.ok());
 }
 
@@ -150,6 +157,9 @@ TEST_F(UnitOverlapTest, ASuspendedUnitHoldsItsGroundAnExcludedOneFreesIt) {
   ExpectAccepted(Registry(WithStatus(Unit("U1", miner_a_, kLon, kLat), veta::v1::SUSPENDIDO)));
   ExpectRefused(Registry(Unit("U2", miner_b_, kLon, kLat)), veta::v1::UNIT_OVERLAPS,
                 "overlaps unit U1 (Concesion U1, holder " + miner_a_ + ", SUSPENDIDO");
+  // A twin registered suspended still takes ground: refused as well.
+  ExpectRefused(Registry(WithStatus(Unit("U2", miner_b_, kLon, kLat), veta::v1::SUSPENDIDO)),
+                veta::v1::UNIT_OVERLAPS, "overlaps unit U1");
   ExpectAccepted(Registry(WithStatus(Unit("U1", miner_a_, kLon, kLat), veta::v1::EXCLUIDO)));
   ExpectAccepted(Registry(Unit("U2", miner_b_, kLon, kLat)));
   ExpectAccepted(Extraction("L2", miner_b_, "U2", kLon, kLat, 1000_kg, key_b_));
