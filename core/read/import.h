@@ -34,7 +34,8 @@ struct ImportPlan {
 //   (VIGENTE|SUSPENDIDO|EXCLUIDO), status_since (YYYY-MM-DD), status_reason, valid_from,
 //   valid_until, public_key (base64 SubjectPublicKeyInfo DER), concession_code, unit_name,
 //   ubigeo, geometry (GeoJSON Polygon/MultiPolygon), activity (EXTRACTION|PROCESSING),
-//   capacity_tpd; optional: allowed_miners (RUCs separated by ';').
+//   capacity_tpd; optional: allowed_miners (RUCs separated by ';'), shared (rules v3: the units
+//   whose ground this one shares, "CONCESSION_CODE:share_ppm" separated by ';').
 ImportPlan PlanReinfoImport(std::string_view csv);
 
 // REPCO: one row per trader, plant or exporter. Columns:

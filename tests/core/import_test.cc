@@ -82,6 +82,29 @@ TEST(ImportTest, AllowedMinersAreKept) {
   EXPECT_EQ(allowed[1], b);
 }
 
+// Rules v3: a unit sharing other units' ground names them with its share.
+TEST(ImportTest, SharedConcessionsAreKept) {
+  const std::string key = Key();
+  std::string header = kReinfoHeader;
+  header.pop_back();
+  std::string row = ReinfoRow(Ruc("2060000001"), "U2", key);
+  row.pop_back();
+  ImportPlan plan = PlanReinfoImport(StrCat(header, ",shared\n", row, ",U1:500000;U0:250000\n"));
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors[0].reason;
+  ASSERT_EQ(plan.records.size(), 2u);
+  const auto& shared = plan.records[1].unit().shared();
+  ASSERT_EQ(shared.size(), 2);
+  EXPECT_EQ(shared[0].concession_code(), "U1");
+  EXPECT_EQ(shared[0].share_ppm(), 500000);
+  EXPECT_EQ(shared[1].concession_code(), "U0");
+  EXPECT_EQ(shared[1].share_ppm(), 250000);
+  plan = PlanReinfoImport(StrCat(header, ",shared\n", row, ",U1=half\n"));
+  ASSERT_EQ(plan.errors.size(), 1u);
+  EXPECT_NE(plan.errors[0].reason.find("shared 'U1=half' is not CONCESSION_CODE:share_ppm"),
+            std::string::npos)
+      << plan.errors[0].reason;
+}
+
 TEST(ImportTest, EveryBadRowIsReportedWithItsLine) {
   const std::string key = Key();
   std::string bad_ruc = Ruc("2060000001");
