@@ -191,8 +191,10 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
     }
   }
 
-  // The district: the zone its ubigeo names holds it (more than half of it, or, where the
-  // shipped boundaries leave gaps, more of it than any other district).
+  // The district: the zone its ubigeo names holds more than half of the part of it that lies in
+  // registered districts, and that part is more than half of it. (Half of the whole in the
+  // district would leave a unit on a border of the shipped, simplified boundaries, whose gaps
+  // hold a little of it, in none; a unit over several districts is in none of them.)
   const geo::Geometry& g = *unit.geometry;
   const double area = geo::AreaM2(g);
   auto named_district = registry.Find(RecordKind::kZone, u.ubigeo(), delta);
@@ -213,27 +215,34 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
                            kImportDistricts));
     }
   }
-  double in_named = 0, best = 0;
+  double in_named = 0, best = 0, covered = 0;
   std::shared_ptr<const RecordState> best_district;
   for (const auto& z : districts) {
     const double a = geo::OverlapAreaM2(g, *z->geometry);
+    covered += a;
     if (z->record.zone().zone_id() == u.ubigeo()) in_named = a;
     if (a > best) {
       best = a;
       best_district = z;
     }
   }
-  if (!(named_ok && (2 * in_named > area || (in_named > 0 && in_named >= best)))) {
+  if (!(named_ok && 2 * in_named > covered && 2 * covered > area)) {
     std::string where =
         named_ok ? StrCat(" (", named_district->record.zone().name(), "), which holds ",
                           Hectares(in_named), " of its ", Hectares(area))
                  : StrCat(", which is not a registered district in force (", kImportDistricts, ")");
-    std::string most =
-        best_district != nullptr
-            ? StrCat("; most of it lies in district ", best_district->record.zone().zone_id(), " (",
-                     best_district->record.zone().name(), ", ", Hectares(best),
-                     "): that is its ubigeo")
-            : "; no registered district holds it";
+    std::string most;
+    if (best_district == nullptr || 2 * covered <= area) {
+      most = StrCat("; registered districts hold ", Hectares(covered),
+                    " of it: a unit lies in Peru's districts");
+    } else if (best_district->record.zone().zone_id() != u.ubigeo() && 2 * best > covered) {
+      most = StrCat("; most of it lies in district ", best_district->record.zone().zone_id(), " (",
+                    best_district->record.zone().name(), ", ", Hectares(best),
+                    "): that is its ubigeo");
+    } else {
+      most = StrCat("; no district holds most of it (", Hectares(best), " at most, in ",
+                    best_district->record.zone().zone_id(), "): a unit lies in one district");
+    }
     return Refuse(veta::v1::UNIT_DISTRICT_MISMATCH,
                   StrCat(what, " names ubigeo ", u.ubigeo(), where, most));
   }

@@ -240,7 +240,15 @@ TEST_F(UnitOverlapTest, TheUbigeoNamesTheDistrictHoldingThePolygon) {
   ExpectAccepted(Registry(inambari));
   // Outside every district.
   ExpectRefused(Registry(Unit("U2", miner_a_, -60.0, kLat)), veta::v1::UNIT_DISTRICT_MISMATCH,
-                "no registered district holds it");
+                "registered districts hold 0.00 ha of it: a unit lies in Peru's districts");
+  // Over three districts, the named one holding the most of it but not half: in none.
+  ExpectAccepted(Registry(District("170104", "LABERINTO", Rect(-69.0, -13.0, -68.5, -12.0))));
+  auto wide = Unit("U2", miner_a_, kLon, kLat);
+  wide.mutable_unit()->set_ubigeo("170102");
+  wide.mutable_unit()->set_geometry_geojson(Rect(-69.85, -12.7, -68.75, -12.69));
+  ExpectRefused(Registry(wide), veta::v1::UNIT_DISTRICT_MISMATCH, "no district holds most of it (");
+  ExpectRefused(Registry(wide), veta::v1::UNIT_DISTRICT_MISMATCH,
+                " in 170102): a unit lies in one district");
   // A withdrawn district holds nothing.
   auto withdrawn = District("170101", "TAMBOPATA", Rect(-70.0, -13.0, -69.5, -12.0));
   withdrawn.mutable_zone()->set_in_force(false);
