@@ -155,6 +155,10 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
                   StrCat(what, ": at most ", kListMax, " shared concessions"));
   }
   std::set<std::string> named;
+  // The units in force that could name the same grounds: all of them (a scan, only for a unit
+  // that shares a ground).
+  const auto in_force =
+      u.shared().empty() ? decltype(UnitsNear({})){} : UnitsNear(geo::BBox{-180, -90, 180, 90});
   for (const auto& s : u.shared()) {
     const std::string& ground = s.concession_code();
     if (ground == code || !named.insert(ground).second || s.share_ppm() <= 0 ||
@@ -174,7 +178,7 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
     // Every unit in force naming that ground, this one's new share in place of its old.
     int64_t total = s.share_ppm();
     std::string parts = StrCat(what, " ", units::PercentOfPpm(s.share_ppm()));
-    for (const auto& near : UnitsNear(geo::BBox{-180, -90, 180, 90})) {
+    for (const auto& near : in_force) {
       const auto& n = near->record.unit();
       if (n.concession_code() == code) continue;
       for (const auto& ns : n.shared()) {
