@@ -360,6 +360,9 @@ absl::Status ImportCmd(int argc, char** argv) {
     return absl::InvalidArgumentError(
         StrCat(plan.errors.size(), " bad rows of ", plan.rows, "; nothing was imported"));
   }
+  for (const auto& e : plan.skipped) {
+    std::printf("%s:%zu: %s\n", flags.positional()[1].c_str(), e.line, e.reason.c_str());
+  }
   std::printf("%zu rows checked: %zu records to register\n", plan.rows, plan.records.size());
   if (dry_run) return absl::OkStatus();
   if (key_path.empty()) return absl::InvalidArgumentError("--key REGISTRAR.pem is required");

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "core/base/csv.h"
 #include "core/base/strings.h"
 #include "core/base/units.h"
@@ -216,6 +217,25 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
     for (std::string_view allowed : Split(allowed_miners, ';')) {
       if (!allowed.empty()) u->add_allowed_miners(std::string(allowed));
     }
+    // Rules v3: the units whose ground this one shares, "CODE:share_ppm" separated by ';'.
+    const std::string shared = r.Get("shared");
+    bool shared_ok = true;
+    for (std::string_view item : Split(shared, ';')) {
+      if (item.empty()) continue;
+      const size_t colon = item.rfind(':');
+      int64_t ppm = 0;
+      if (colon == std::string_view::npos || colon == 0 ||
+          !absl::SimpleAtoi(std::string(item.substr(colon + 1)), &ppm)) {
+        plan.errors.push_back(
+            {csv_row.line, StrCat("shared '", item, "' is not CONCESSION_CODE:share_ppm")});
+        shared_ok = false;
+        break;
+      }
+      auto* s = u->add_shared();
+      s->set_concession_code(std::string(item.substr(0, colon)));
+      s->set_share_ppm(ppm);
+    }
+    if (!shared_ok) continue;
     u->mutable_status()->set_status(veta::v1::VIGENTE);
     // A miner with several units appears on several rows, identically.
     const std::string bytes = miner_record.SerializeAsString();
@@ -287,6 +307,10 @@ ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& opt
   for (size_t i = 0; i < features->size(); ++i) {
     const geo::Feature& f = (*features)[i];
     ++plan.rows;
+    if (!f.geometry && options.kind == veta::v1::ADMINISTRATIVE_DISTRICT) {
+      plan.skipped.push_back({i + 1, "district with no geometry: skipped (no unit can lie in it)"});
+      continue;
+    }
     if (!f.geometry) {
       plan.errors.push_back({i + 1, "feature has no Polygon or MultiPolygon geometry"});
       continue;

@@ -23,6 +23,9 @@ struct ImportPlan {
   std::vector<veta::v1::RegistryRecord> records;
   std::vector<size_t> record_lines;  // the line of each record
   std::vector<ImportError> errors;
+  // Rows left out, not in error: a district with no geometry (Peru's districts file has 8, a
+  // district no unit can lie in).
+  std::vector<ImportError> skipped;
   size_t rows = 0;
 };
 
@@ -31,7 +34,8 @@ struct ImportPlan {
 //   (VIGENTE|SUSPENDIDO|EXCLUIDO), status_since (YYYY-MM-DD), status_reason, valid_from,
 //   valid_until, public_key (base64 SubjectPublicKeyInfo DER), concession_code, unit_name,
 //   ubigeo, geometry (GeoJSON Polygon/MultiPolygon), activity (EXTRACTION|PROCESSING),
-//   capacity_tpd; optional: allowed_miners (RUCs separated by ';').
+//   capacity_tpd; optional: allowed_miners (RUCs separated by ';'), shared (rules v3: the units
+//   whose ground this one shares, "CONCESSION_CODE:share_ppm" separated by ';').
 ImportPlan PlanReinfoImport(std::string_view csv);
 
 // REPCO: one row per trader, plant or exporter. Columns:
@@ -47,7 +51,8 @@ struct ZoneImportOptions {
   std::string legal_reference;
 };
 
-// Zones from a GeoJSON FeatureCollection of Polygons and MultiPolygons.
+// Zones from a GeoJSON FeatureCollection of Polygons and MultiPolygons. For districts
+// (ADMINISTRATIVE_DISTRICT), a feature with no geometry is skipped rather than an error.
 ImportPlan PlanZoneImport(std::string_view geojson, const ZoneImportOptions& options);
 
 }  // namespace veta

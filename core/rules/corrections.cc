@@ -189,6 +189,7 @@ Verdict RuleContext::EvaluateCorrection() const {
         v.effects.counter_adds.emplace_back(SelectorDayCounter(ex.extractor_id(), day),
                                             -ex.ore_g());
       }
+      if (auto r = UndoSharedGrounds(target, ex.ore_g(), &v.effects)) return *r;
       break;
     }
     case PayloadKind::kSale: {

@@ -78,6 +78,7 @@ Verdict RuleContext::EvaluateExtraction() const {
   Verdict v;
   v.parties = {x.extractor_id()};
   v.unit_code = u.concession_code();
+  if (auto r = RuleSharedGrounds(*unit, p, x.ore_g(), day, &v.effects)) return *r;  // rules v3
   if (extractor->record.has_selector()) {
     const std::string sel_counter = SelectorDayCounter(x.extractor_id(), day);
     if (auto r = RuleDailyLimit(registry.Counter(sel_counter, delta), x.ore_g(),

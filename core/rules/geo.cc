@@ -358,4 +358,34 @@ std::vector<uint64_t> GeometryIndex::Containing(Point p) const {
   return out;
 }
 
+std::vector<uint64_t> GeometryIndex::Intersecting(const BBox& b) const {
+  std::vector<uint64_t> out;
+  if (b.empty()) return out;
+  auto visit = [&](const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids) {
+      if (items_.at(id)->bbox().Intersects(b)) out.push_back(id);
+    }
+  };
+  const int64_t x0 = Cell(b.min_lon), x1 = Cell(b.max_lon), y0 = Cell(b.min_lat),
+                y1 = Cell(b.max_lat);
+  // A box larger than the grid's occupied cells walks those cells instead.
+  if (static_cast<double>(x1 - x0 + 1) * static_cast<double>(y1 - y0 + 1) >
+      static_cast<double>(grid_.size())) {
+    for (const auto& [cell, ids] : grid_) {
+      if (cell.first >= x0 && cell.first <= x1 && cell.second >= y0 && cell.second <= y1) {
+        visit(ids);
+      }
+    }
+  } else {
+    for (int64_t x = x0; x <= x1; ++x) {
+      for (int64_t y = y0; y <= y1; ++y) {
+        if (auto cell = grid_.find({x, y}); cell != grid_.end()) visit(cell->second);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace veta::geo

@@ -63,6 +63,13 @@ class Geometry {
   size_t polygon_count() const { return polygons_.size(); }
   // Compact GeoJSON of the geometry (what registry records store).
   std::string ToGeoJson() const;
+  // Calls f(ring, outer) for every ring: each polygon's outer ring (outer true), then its holes.
+  template <typename F>
+  void ForEachRing(F&& f) const {
+    for (const Polygon& p : polygons_) {
+      for (size_t r = 0; r < p.rings.size(); ++r) f(p.rings[r], r == 0);
+    }
+  }
 
  private:
   using Ring = std::vector<Point>;
@@ -74,6 +81,32 @@ class Geometry {
   std::vector<Polygon> polygons_;
   BBox bbox_;
 };
+
+// Areas in square metres, on a local plane: longitude and latitude scaled to metres around the
+// latitude of the geometries (x = lon * cos(lat0) * 111,320 m, y = lat * 110,574 m). Exact for
+// the polygons as drawn on that plane; the plane's error is well under 1% for shapes of a few
+// hundred kilometres away from the poles (concessions, Peru's districts). The geometries are
+// taken as valid (rings that do not cross themselves or each other, holes inside their outer
+// ring, polygons of a MultiPolygon apart): whatever the rings' winding, outer rings count as
+// counter-clockwise and holes as clockwise.
+double AreaM2(const Geometry& g);
+// The area of the intersection of a and b, exactly, with no clipping: by Green's theorem it is
+// the sum of x dy over the boundary of the intersection, which is made of the parts of a's
+// edges inside b and of b's edges inside a (each edge split where the other's edges cross or
+// touch it); where the two boundaries run along each other, the shared part bounds the
+// intersection only when both run the same way (identical polygons give their area, units that
+// share an edge 0). Cost: the bounding boxes first (apart: 0 at once); then each edge meets
+// only the other's edges in the same horizontal bands (an index of bands sized to the edges),
+// and only edges that can reach the other's bounding box take part, so a unit of n vertices
+// against a district of m costs about (n + m') log, m' the district's edges near the unit's
+// latitudes, never n * m in practice. Geometries hold at most 200,000 positions (FromValue).
+double OverlapAreaM2(const Geometry& a, const Geometry& b);
+// What areas take for granted, checked: no two edges of the geometry cross (a ring crossing
+// itself, a "bowtie", winds part of it the wrong way, and its area there counts negative: a
+// twin could hide behind it), and each hole starts inside its polygon's outer ring. Edges that
+// touch (a shared vertex, a vertex on another edge) are no crossing. InvalidArgument naming the
+// place. Cost as OverlapAreaM2's, of the geometry against itself.
+[[nodiscard]] absl::Status CheckSimple(const Geometry& g);
 
 // One feature of a FeatureCollection: its geometry (Polygon/MultiPolygon), or its point
 // (Point), and its properties as text.
@@ -96,6 +129,8 @@ class GeometryIndex {
   void Remove(uint64_t id);
   // Ids of the geometries containing p, ascending.
   std::vector<uint64_t> Containing(Point p) const;
+  // Ids of the geometries whose bounding box meets b, ascending.
+  std::vector<uint64_t> Intersecting(const BBox& b) const;
   size_t size() const { return items_.size(); }
 
  private:

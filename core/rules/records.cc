@@ -441,6 +441,9 @@ Verdict RuleContext::EvaluateRecord() const {
   } else if (geometry) {
     state->geometry = std::make_shared<const geo::Geometry>(std::move(*geometry));
   }
+  if (r.has_unit()) {
+    if (auto v3 = RuleUnitV3(*state)) return *v3;  // rules v3: twin and misplaced units
+  }
   Verdict v;
   v.effects.records.push_back(std::move(state));
   return v;

@@ -95,12 +95,16 @@ absl::Status Registry::Load() {
   }
   RETURN_IF_ERROR(Annotate(st->status(), "load the registry state"));
   RebuildZoneIndex();
+  for (const auto& [key, state] : records_) {
+    if (state->record.has_unit()) IndexUnit(state);
+  }
   return absl::OkStatus();
 }
 
 void Registry::RebuildZoneIndex() {
   prohibited_ = geo::GeometryIndex();
   scars_ = geo::GeometryIndex();
+  districts_ = geo::GeometryIndex();
   indexed_zones_.clear();
   for (const auto& [key, state] : records_) {
     if (!state->record.has_zone() || !state->record.zone().in_force()) continue;
@@ -109,6 +113,8 @@ void Registry::RebuildZoneIndex() {
     const auto kind = state->record.zone().kind();
     if (kind == veta::v1::DETECTED_MINING_SCAR) {
       scars_.Add(id, &*state->geometry);
+    } else if (kind == veta::v1::ADMINISTRATIVE_DISTRICT) {
+      districts_.Add(id, &*state->geometry);
     } else if (kind != veta::v1::PERMITTED_MINING_CORRIDOR &&
                kind != veta::v1::ADMINISTRATIVE_DISTRICT) {
       prohibited_.Add(id, &*state->geometry);
@@ -298,7 +304,10 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* b
 }
 
 void Registry::Commit(Delta delta, KeyRing* keys) {
-  for (auto& [key, state] : delta.records) records_[key] = std::move(state);
+  for (auto& [key, state] : delta.records) {
+    if (state->record.has_unit()) IndexUnit(state);
+    records_[key] = std::move(state);
+  }
   for (auto& [key, grams] : delta.counters) counters_[key] = grams;
   for (auto& [seller, stats] : delta.seller_stats) seller_stats_[seller] = stats;
   for (auto& [keyid, k] : delta.keys) keys->Add(k);

@@ -192,6 +192,8 @@ class Registry {
   int64_t Counter(const std::string& key, const Delta& delta) const;
   SellerStats Stats(const std::string& seller, const Delta& delta) const;
   void RebuildZoneIndex();
+  // Rules v3: puts a unit's latest version in the index of units in force (or takes it out).
+  void IndexUnit(const std::shared_ptr<const RecordState>& state);
 
   const Reader* store_;
   std::unordered_map<std::string, std::shared_ptr<const RecordState>> records_;  // kind || id
@@ -200,6 +202,12 @@ class Registry {
   geo::GeometryIndex prohibited_;
   geo::GeometryIndex scars_;
   std::vector<std::shared_ptr<const RecordState>> indexed_zones_;  // ids are positions
+  geo::GeometryIndex districts_;  // ADMINISTRATIVE_DISTRICT zones in force (ids as above)
+  // Units in force (VIGENTE or SUSPENDIDO), by slot: a unit keeps its slot across versions
+  // (null while it is not in force). Kept up to date by each commit, not rebuilt.
+  geo::GeometryIndex units_{0.1};
+  std::vector<std::shared_ptr<const RecordState>> indexed_units_;
+  std::unordered_map<std::string, uint64_t> unit_slots_;
 };
 
 // The keys a registry record names (miners', parties', selectors', registrars').

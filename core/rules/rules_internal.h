@@ -223,6 +223,21 @@ struct RuleContext {
                                                    bool by_registrar) const;
   // A registrar clears a red flag (FlagClearance).
   Verdict EvaluateFlagClearance() const;
+
+  // Rules v3 for units (core/rules/units.cc). Units in force (VIGENTE or SUSPENDIDO) and
+  // districts in force whose bounding box meets b, committed or staged, by id.
+  std::vector<std::shared_ptr<const RecordState>> UnitsNear(const geo::BBox& b) const;
+  std::vector<std::shared_ptr<const RecordState>> DistrictsNear(const geo::BBox& b) const;
+  // A unit's version in force: its holder an active miner (UNIT_HOLDER_INVALID), its ubigeo's
+  // district holding it (UNIT_DISTRICT_MISMATCH), its ground no other unit's unless shared
+  // (UNIT_OVERLAPS). Passes under rules before v3 and for a version not VIGENTE.
+  std::optional<Verdict> RuleUnitV3(const RecordState& unit) const;
+  // An extraction at p on a unit that shares other units' grounds: the ore counts against each
+  // ground (holding p) and the unit's share of it, that day; the counters go into `effects`.
+  std::optional<Verdict> RuleSharedGrounds(const RecordState& unit, geo::Point p, int64_t ore_g,
+                                           const std::string& day, Effects* effects) const;
+  // A correction voiding extraction `target`: takes its ore back out of the grounds it counted.
+  std::optional<Verdict> UndoSharedGrounds(uint64_t target, int64_t ore_g, Effects* effects) const;
 };
 
 }  // namespace veta

@@ -134,6 +134,15 @@ std::string UnitGradeCounter(std::string_view unit_code, char field) {
   return StrCat("G", std::string(1, field), unit_code);
 }
 
+std::string SharedGroundDayCounter(std::string_view ground, std::string_view unit,
+                                   std::string_view day) {
+  return StrCat("W", ground, "/", unit, "/", day);
+}
+
+std::string SharedGroundCountersKey(uint64_t extraction_sequence) {
+  return StrCat("g", EncodeU64(extraction_sequence));
+}
+
 std::string CounterKey(std::string_view counter_name) {
   return StrCat(kCounterPrefix, counter_name);
 }

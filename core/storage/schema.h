@@ -20,7 +20,8 @@
 //                "C" counter name                 grams of ore that day (EncodeI64): U unit,
 //                                                 S selector, P plant (ore processed); R and
 //                                                 one of those: by day of submission; G: a
-//                                                 unit's grade history (count, g, mg)
+//                                                 unit's grade history (count, g, mg); W a
+//                                                 unit's take of a shared ground (v3)
 //                "T" seller ("g:" for gold)       the seller's sale count and quantity sold
 //                                                 (g of ore, mg of gold): EncodeSellerStats
 //                "D" parent lot 0 child lot       creating entry (8): lineage edges
@@ -36,6 +37,10 @@
 //                                                 correction voiding it takes back
 //                "FC" entry (8) flag (8)          the clearance (8) that cleared a red
 //                                                 flag (RedFlag) of that entry (rules v3)
+//                "g" extraction entry (8)         rules v3: the counters an extraction on a
+//                                                 shared ground added to besides its unit's
+//                                                 (names, each after its length, 1 byte), so
+//                                                 that a correction takes the ore back out
 //   attempts     attempt number (8)               a refused submission (Attempt), hash-chained
 //   evidence     "A" p|u|r key 0 number (8)       indexes of attempts by party, unit, refusal
 //                                                 (empty values)
@@ -106,6 +111,7 @@ inline constexpr std::string_view kVoidedPrefix = "V";
 // registrar's FlagClearance; the value is the clearance's sequence (EncodeU64). Evidence is
 // never deleted: the flag's own row stays, this row says it no longer blocks a certificate.
 std::string FlagClearedKey(uint64_t sequence, veta::v1::RedFlag flag);
+std::string SharedGroundCountersKey(uint64_t extraction_sequence);
 // Daily counters, by name: the ore a unit, a selector or a plant moved on a day (YYYYMMDD in
 // Peru). The name is what the rules and corrections share; CounterKey is its row.
 std::string UnitDayCounter(std::string_view unit_code, std::string_view day);
@@ -118,6 +124,10 @@ std::string SubmittedDayCounter(std::string_view day_counter_name);
 // Rules v3: a unit's grade history, for GRADE_JUMP: "Gn" || unit (extractions counted), "Go"
 // || unit (grams of ore), "Gf" || unit (milligrams of fine gold they declared).
 std::string UnitGradeCounter(std::string_view unit_code, char field);
+// Rules v3: the ore a unit sharing another's ground (MiningUnit.shared) took from that ground on
+// a day, against its share: "W" ground "/" unit "/" day.
+std::string SharedGroundDayCounter(std::string_view ground, std::string_view unit,
+                                   std::string_view day);
 std::string CounterKey(std::string_view counter_name);
 inline constexpr std::string_view kCounterPrefix = "C";
 // Rules v3: cash paid by `buyer` to `seller` on a day, and cash paid to `seller` on a day by

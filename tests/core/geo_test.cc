@@ -11,7 +11,9 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -844,6 +846,220 @@ TEST(GeoRealDataTest, GoldMiningSitesInIndigenousTerritories) {
     EXPECT_EQ(per_territory, (std::map<std::string, int>{{"PE512_0", 58}, {"PE609_0", 33}}));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Areas and overlaps (AreaM2, OverlapAreaM2)
+
+namespace area {
+
+constexpr double kLat = 110574.0;  // metres per degree of latitude on the local plane
+constexpr double kPi = 3.14159265358979323846;
+
+// Square metres of a box of dlon x dlat degrees on the plane centred at latitude lat0.
+double BoxM2(double dlon, double dlat, double lat0) {
+  return dlon * std::cos(lat0 * kPi / 180) * 111320.0 * dlat * kLat;
+}
+
+std::string Ring(const std::vector<Point>& points) {
+  std::string out = "[";
+  for (size_t i = 0; i <= points.size(); ++i) {
+    const Point p = points[i % points.size()];
+    out += StrCat(i ? "," : "", "[", p.lon, ",", p.lat, "]");
+  }
+  return out + "]";
+}
+// A box [lon0, lon1] x [lat0, lat1]: counter-clockwise, or clockwise with `cw`.
+std::vector<Point> BoxRing(double lon0, double lat0, double lon1, double lat1, bool cw = false) {
+  std::vector<Point> r = {{lon0, lat0}, {lon1, lat0}, {lon1, lat1}, {lon0, lat1}};
+  if (cw) std::reverse(r.begin(), r.end());
+  return r;
+}
+std::string Polygon(const std::vector<std::vector<Point>>& rings) {
+  std::string out = "{\"type\":\"Polygon\",\"coordinates\":[";
+  for (size_t i = 0; i < rings.size(); ++i) out += StrCat(i ? "," : "", Ring(rings[i]));
+  return out + "]}";
+}
+Geometry Box(double lon0, double lat0, double lon1, double lat1, bool cw = false) {
+  return MustParse(Polygon({BoxRing(lon0, lat0, lon1, lat1, cw)}));
+}
+
+// Within a millionth (the plane's centre moves by the boxes' 1e-9 degree slack).
+void ExpectM2(double got, double want) { EXPECT_NEAR(got, want, 1e-6 * want + 1e-3); }
+
+constexpr double kLon0 = -69.90, kLat0 = -12.60;
+
+TEST(GeoAreaTest, SquaresOverlapByWhatTheyShare) {
+  const Geometry a = Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02);
+  const double lat0 = kLat0 + 0.01;
+  ExpectM2(geo::AreaM2(a), BoxM2(0.02, 0.02, lat0));  // about 4.8 km2
+  // Shifted by half its side: half of it.
+  const Geometry b = Box(kLon0 + 0.01, kLat0, kLon0 + 0.03, kLat0 + 0.02);
+  ExpectM2(geo::OverlapAreaM2(a, b), BoxM2(0.01, 0.02, lat0));
+  ExpectM2(geo::OverlapAreaM2(b, a), BoxM2(0.01, 0.02, lat0));
+  // Shifted diagonally by a quarter: three quarters squared.
+  const Geometry c = Box(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.025, kLat0 + 0.025);
+  ExpectM2(geo::OverlapAreaM2(a, c), BoxM2(0.015, 0.015, kLat0 + 0.0125));
+  // A cross: two bars overlap in the square they share.
+  const Geometry h = Box(kLon0, kLat0 + 0.008, kLon0 + 0.02, kLat0 + 0.012);
+  const Geometry v = Box(kLon0 + 0.008, kLat0, kLon0 + 0.012, kLat0 + 0.02);
+  ExpectM2(geo::OverlapAreaM2(h, v), BoxM2(0.004, 0.004, kLat0 + 0.01));
+  // Apart: nothing.
+  EXPECT_EQ(geo::OverlapAreaM2(a, Box(kLon0 + 0.05, kLat0, kLon0 + 0.07, kLat0 + 0.02)), 0);
+}
+
+TEST(GeoAreaTest, IdenticalAdjacentAndNested) {
+  const Geometry a = Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02);
+  ExpectM2(geo::OverlapAreaM2(a, a), geo::AreaM2(a));
+  ExpectM2(geo::OverlapAreaM2(a, Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02)), geo::AreaM2(a));
+  // Sharing an edge, whole or in part, or a corner: nothing.
+  EXPECT_NEAR(geo::OverlapAreaM2(a, Box(kLon0 + 0.02, kLat0, kLon0 + 0.04, kLat0 + 0.02)), 0, 1e-3);
+  EXPECT_NEAR(geo::OverlapAreaM2(a, Box(kLon0 + 0.02, kLat0 + 0.01, kLon0 + 0.03, kLat0 + 0.05)), 0,
+              1e-3);
+  EXPECT_NEAR(geo::OverlapAreaM2(a, Box(kLon0 - 0.01, kLat0 + 0.02, kLon0, kLat0 + 0.03)), 0, 1e-3);
+  // One inside the other, touching its edge or not: the smaller one's area, both ways round.
+  const Geometry in = Box(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.01, kLat0 + 0.01);
+  ExpectM2(geo::OverlapAreaM2(a, in), geo::AreaM2(in));
+  ExpectM2(geo::OverlapAreaM2(in, a), geo::AreaM2(in));
+  const Geometry edge = Box(kLon0, kLat0 + 0.005, kLon0 + 0.01, kLat0 + 0.01);
+  ExpectM2(geo::OverlapAreaM2(a, edge), geo::AreaM2(edge));
+  ExpectM2(geo::OverlapAreaM2(edge, a), geo::AreaM2(edge));
+}
+
+TEST(GeoAreaTest, HolesMultiPolygonsAndWinding) {
+  const double lat0 = kLat0 + 0.01;
+  // A 0.02 square with a 0.01 hole in its middle.
+  const Geometry holed = MustParse(
+      Polygon({BoxRing(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02),
+               BoxRing(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.015, kLat0 + 0.015, true)}));
+  ExpectM2(geo::AreaM2(holed), BoxM2(0.02, 0.02, lat0) - BoxM2(0.01, 0.01, lat0));
+  const Geometry outer = Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02);
+  ExpectM2(geo::OverlapAreaM2(holed, outer), geo::AreaM2(holed));
+  ExpectM2(geo::OverlapAreaM2(outer, holed), geo::AreaM2(holed));
+  // The hole itself: nothing; a square across the hole's west edge: its part outside the hole.
+  EXPECT_NEAR(
+      geo::OverlapAreaM2(holed, Box(kLon0 + 0.006, kLat0 + 0.006, kLon0 + 0.014, kLat0 + 0.014)), 0,
+      1e-3);
+  ExpectM2(
+      geo::OverlapAreaM2(holed, Box(kLon0 + 0.003, kLat0 + 0.008, kLon0 + 0.007, kLat0 + 0.012)),
+      BoxM2(0.002, 0.004, kLat0 + 0.01));
+  // The same rings wound the other way (outer clockwise, hole counter-clockwise): the same.
+  const Geometry reversed =
+      MustParse(Polygon({BoxRing(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02, true),
+                         BoxRing(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.015, kLat0 + 0.015)}));
+  ExpectM2(geo::AreaM2(reversed), geo::AreaM2(holed));
+  ExpectM2(geo::OverlapAreaM2(reversed, holed), geo::AreaM2(holed));
+  ExpectM2(geo::OverlapAreaM2(Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02, true), outer),
+           geo::AreaM2(outer));
+  // A MultiPolygon of two squares apart, against a bar across the right half of both: half of
+  // each.
+  const Geometry two = MustParse(
+      StrCat("{\"type\":\"MultiPolygon\",\"coordinates\":[[",
+             Ring(BoxRing(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02)), "],[",
+             Ring(BoxRing(kLon0, kLat0 + 0.04, kLon0 + 0.02, kLat0 + 0.06, true)), "]]}"));
+  const Geometry bar = Box(kLon0 + 0.01, kLat0 - 0.01, kLon0 + 0.03, kLat0 + 0.07);
+  ExpectM2(geo::AreaM2(two), BoxM2(0.02, 0.02, kLat0 + 0.03) * 2);
+  ExpectM2(geo::OverlapAreaM2(two, bar), BoxM2(0.01, 0.02, kLat0 + 0.03) * 2);
+  ExpectM2(geo::OverlapAreaM2(bar, two), BoxM2(0.01, 0.02, kLat0 + 0.03) * 2);
+  // One part hidden on another square: that part.
+  ExpectM2(geo::OverlapAreaM2(two, Box(kLon0, kLat0 + 0.04, kLon0 + 0.02, kLat0 + 0.06)),
+           BoxM2(0.02, 0.02, kLat0 + 0.05));
+}
+
+TEST(GeoAreaTest, SlantedEdges) {
+  // A diamond centred on a square's corner covers a quarter of itself in the square; a
+  // triangle, half a square.
+  const double r = 0.01;
+  const Geometry diamond = MustParse(Polygon({{{kLon0 + 0.02 - r, kLat0 + 0.02},
+                                               {kLon0 + 0.02, kLat0 + 0.02 - r},
+                                               {kLon0 + 0.02 + r, kLat0 + 0.02},
+                                               {kLon0 + 0.02, kLat0 + 0.02 + r}}}));
+  const Geometry square = Box(kLon0, kLat0, kLon0 + 0.02, kLat0 + 0.02);
+  ExpectM2(geo::OverlapAreaM2(diamond, square), BoxM2(r, r, kLat0 + 0.02 - r / 2) / 2);
+  const Geometry triangle =
+      MustParse(Polygon({{{kLon0, kLat0}, {kLon0 + 0.02, kLat0}, {kLon0 + 0.02, kLat0 + 0.02}}}));
+  ExpectM2(geo::OverlapAreaM2(triangle, square), geo::AreaM2(square) / 2);
+  ExpectM2(geo::OverlapAreaM2(square, triangle), geo::AreaM2(square) / 2);
+}
+
+// Tambopata (ubigeo 170101, Madre de Dios), as the repository ships it: its area, its overlap
+// with itself, with a unit inside it, with the west of a meridian (computed apart in Python by
+// clipping the ring with Sutherland-Hodgman on the same plane), and with its neighbours.
+TEST(GeoAreaTest, RealDistricts) {
+  auto text = ReadData(kDistricts);
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto features = ParseFeatureCollection(*text);
+  ASSERT_TRUE(features.ok()) << features.status();
+  const Feature* tambopata = FindBy(*features, "IDDIST", "170101");
+  ASSERT_NE(tambopata, nullptr);
+  ASSERT_TRUE(tambopata->geometry.has_value());
+  const Geometry& t = *tambopata->geometry;
+  // 2,062,534 ha on the plane; MINAM's figure is 2,081,882 ha (the shipped ring is simplified).
+  EXPECT_NEAR(geo::AreaM2(t), 20625340303.688, 1e-6 * 20625340303.688);
+  ExpectM2(geo::OverlapAreaM2(t, t), geo::AreaM2(t));
+  const Geometry unit = Box(-69.21, -12.61, -69.19, -12.59);  // near Puerto Maldonado
+  ExpectM2(geo::OverlapAreaM2(unit, t), geo::AreaM2(unit));
+  ExpectM2(geo::OverlapAreaM2(t, unit), geo::AreaM2(unit));
+  const Geometry west = Box(-73.0, -14.0, -69.8, -10.5);
+  EXPECT_NEAR(geo::OverlapAreaM2(t, west), 12497480260.08, 1e-6 * 12497480260.08);
+  EXPECT_NEAR(geo::OverlapAreaM2(west, t), 12497480260.08, 1e-6 * 12497480260.08);
+  // Its neighbours in Madre de Dios touch it but hardly overlap it (the simplified rings leave
+  // slivers): under a thousandth of the smaller one. Fast: every district of the department
+  // against Tambopata well under a second.
+  const auto start = std::chrono::steady_clock::now();
+  int neighbours = 0;
+  for (const Feature& f : *features) {
+    if (!f.geometry || f.properties.at("IDDIST") == "170101" ||
+        f.properties.at("IDDIST").substr(0, 2) != "17") {
+      continue;
+    }
+    const double overlap = geo::OverlapAreaM2(t, *f.geometry);
+    EXPECT_LT(overlap, 1e-3 * std::min(geo::AreaM2(t), geo::AreaM2(*f.geometry)))
+        << f.properties.at("NOMBDIST");
+    if (t.bbox().Intersects(f.geometry->bbox())) ++neighbours;
+  }
+  EXPECT_GE(neighbours, 3);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+}
+
+// A bowtie's two lobes wind opposite ways: its signed area cancels, and so would its overlap
+// with a unit under one lobe. CheckSimple refuses it, and holes outside their polygon.
+TEST(GeoAreaTest, CheckSimpleRefusesCrossingRingsAndStrayHoles) {
+  const double s = 0.02;
+  EXPECT_TRUE(geo::CheckSimple(Box(kLon0, kLat0, kLon0 + s, kLat0 + s)).ok());
+  const Geometry bowtie = MustParse(
+      Polygon({{{kLon0, kLat0}, {kLon0 + s, kLat0 + s}, {kLon0 + s, kLat0}, {kLon0, kLat0 + s}}}));
+  EXPECT_NEAR(geo::AreaM2(bowtie), 0, 1);
+  const absl::Status crossing = geo::CheckSimple(bowtie);
+  EXPECT_THAT(Message(crossing), HasSubstr("its rings cross at (-69.890000, -12.590000)"));
+  const Geometry holed = MustParse(
+      Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+               BoxRing(kLon0 + 0.005, kLat0 + 0.005, kLon0 + 0.015, kLat0 + 0.015, true)}));
+  EXPECT_TRUE(geo::CheckSimple(holed).ok());
+  // A hole touching its outer ring is inside; one beside it is not; one across it crosses.
+  EXPECT_TRUE(geo::CheckSimple(
+                  MustParse(Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                                     BoxRing(kLon0, kLat0 + 0.005, kLon0 + 0.01, kLat0 + 0.015)})))
+                  .ok());
+  EXPECT_THAT(Message(geo::CheckSimple(
+                  MustParse(Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                                     BoxRing(kLon0 + 0.03, kLat0, kLon0 + 0.04, kLat0 + 0.01)})))),
+              HasSubstr("lies outside its polygon"));
+  EXPECT_THAT(Message(geo::CheckSimple(MustParse(
+                  Polygon({BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s),
+                           BoxRing(kLon0 + 0.01, kLat0 + 0.005, kLon0 + 0.03, kLat0 + 0.015)})))),
+              HasSubstr("its rings cross"));
+  // Two polygons side by side, sharing an edge: fine; overlapping across edges: crossing.
+  auto multi = [&](double dx, double dy) {
+    return MustParse(StrCat("{\"type\":\"MultiPolygon\",\"coordinates\":[[",
+                            Ring(BoxRing(kLon0, kLat0, kLon0 + s, kLat0 + s)), "],[",
+                            Ring(BoxRing(kLon0 + dx, kLat0 + dy, kLon0 + dx + s, kLat0 + dy + s)),
+                            "]]}"));
+  };
+  EXPECT_TRUE(geo::CheckSimple(multi(s, 0)).ok());
+  EXPECT_FALSE(geo::CheckSimple(multi(0.01, 0.01)).ok());
+}
+
+}  // namespace area
 
 }  // namespace
 }  // namespace veta

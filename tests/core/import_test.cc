@@ -82,6 +82,29 @@ TEST(ImportTest, AllowedMinersAreKept) {
   EXPECT_EQ(allowed[1], b);
 }
 
+// Rules v3: a unit sharing other units' ground names them with its share.
+TEST(ImportTest, SharedConcessionsAreKept) {
+  const std::string key = Key();
+  std::string header = kReinfoHeader;
+  header.pop_back();
+  std::string row = ReinfoRow(Ruc("2060000001"), "U2", key);
+  row.pop_back();
+  ImportPlan plan = PlanReinfoImport(StrCat(header, ",shared\n", row, ",U1:500000;U0:250000\n"));
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors[0].reason;
+  ASSERT_EQ(plan.records.size(), 2u);
+  const auto& shared = plan.records[1].unit().shared();
+  ASSERT_EQ(shared.size(), 2);
+  EXPECT_EQ(shared[0].concession_code(), "U1");
+  EXPECT_EQ(shared[0].share_ppm(), 500000);
+  EXPECT_EQ(shared[1].concession_code(), "U0");
+  EXPECT_EQ(shared[1].share_ppm(), 250000);
+  plan = PlanReinfoImport(StrCat(header, ",shared\n", row, ",U1=half\n"));
+  ASSERT_EQ(plan.errors.size(), 1u);
+  EXPECT_NE(plan.errors[0].reason.find("shared 'U1=half' is not CONCESSION_CODE:share_ppm"),
+            std::string::npos)
+      << plan.errors[0].reason;
+}
+
 TEST(ImportTest, EveryBadRowIsReportedWithItsLine) {
   const std::string key = Key();
   std::string bad_ruc = Ruc("2060000001");
@@ -152,6 +175,32 @@ TEST(ImportTest, ZonesFromTheRealIndigenousTerritories) {
   EXPECT_EQ(plan.records[0].zone().zone_id().rfind("IT-PE", 0), 0u);
   options.name_property = "no_such_property";
   EXPECT_EQ(PlanZoneImport(*text, options).errors.size(), 21u);
+}
+
+// Peru's districts as shipped, for rules v3 (a unit's ubigeo names a registered district):
+// every district with a geometry becomes an ADMINISTRATIVE_DISTRICT zone whose id is its ubigeo;
+// the 8 with none are skipped, not errors (else the file could not be imported at all).
+TEST(ImportTest, DistrictsFromTheRealFile) {
+  auto text = ReadFile(StrCat(VETA_SHARED_DATA, "/peru_districts.geojson"), 8 << 20);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ZoneImportOptions options;
+  options.kind = veta::v1::ADMINISTRATIVE_DISTRICT;
+  options.id_property = "IDDIST";
+  options.name_property = "NOMBDIST";
+  ImportPlan plan = PlanZoneImport(*text, options);
+  EXPECT_TRUE(plan.errors.empty()) << plan.errors[0].reason;
+  EXPECT_EQ(plan.rows, 1834u);
+  EXPECT_EQ(plan.skipped.size(), 8u);
+  ASSERT_EQ(plan.records.size(), 1826u);
+  bool tambopata = false;
+  for (const auto& r : plan.records) {
+    EXPECT_EQ(r.zone().kind(), veta::v1::ADMINISTRATIVE_DISTRICT);
+    tambopata = tambopata || (r.zone().zone_id() == "170101" && r.zone().name() == "TAMBOPATA");
+  }
+  EXPECT_TRUE(tambopata);
+  // Other zone kinds still refuse a feature with no geometry.
+  options.kind = veta::v1::PROHIBITED_PROTECTED_AREA;
+  EXPECT_EQ(PlanZoneImport(*text, options).errors.size(), 8u);
 }
 
 }  // namespace

@@ -86,6 +86,11 @@ ok "0 registered, 2 already registered unchanged" "$veta" import reinfo $s --key
 ok "2 registered" "$veta" import repco $s --key dgfm.pem repco.csv
 ok "21 registered" "$veta" import zones $s --key dgfm.pem --id-property id --name-property name_field \
   --id-prefix IT- --legal-reference "Ley 28736" "$geodata/peru_indigenous_territories_mining.geojson"
+# Peru's districts as shipped (8 of 1,834 have no geometry: skipped), for rules v3's ubigeo check.
+ok "1826 records: 1826 registered" "$veta" import zones $s --key dgfm.pem \
+  --kind ADMINISTRATIVE_DISTRICT --id-property IDDIST --name-property NOMBDIST \
+  "$geodata/peru_districts.geojson"
+grep -q "district with no geometry: skipped" out.txt || fail "skipped districts not reported"
 after_import=$("$veta" checkpoint $s --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
 
 # Extraction: inside the unit, accepted; outside it, refused with its code, logged.
