@@ -461,7 +461,7 @@ int main(int argc, char** argv) {
                    {excluded.key}));
 
   const Miner& c = miners[3];
-  Say(StrCat("5. Cash: S/ 7,900 in cash to miner ", c.ruc,
+  Say(StrCat("5. Cash: about S/ 7,900 in cash to miner ", c.ruc,
              " is refused (Ley 28194: above S/ 2,000 a payment goes through a bank)"));
   const std::string lot_c = StrCat("LOT-", run, "-C");
   Show(demo.Submit(veta::kExtractionType, extraction(c, lot_c, c.site.point, 2000), {c.key}));

@@ -58,4 +58,5 @@ kill -TERM "$pid"
 wait "$pid" || true
 pid=
 "$audit" data >audit.txt 2>&1 || { cat audit.txt; fail "the audit of the demo's ledger failed"; }
+[[ -n "${VETA_DEMO_SHOW:-}" ]] && cat first.txt
 echo "demo end to end: ok"
