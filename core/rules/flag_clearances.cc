@@ -2,6 +2,8 @@
 // no registrar cleared needs a registrar's signature; a registrar clears a flag by a signed
 // FlagClearance, after which the flag (which stays in the evidence) no longer blocks a
 // certificate (core/read/certificate.cc) nor a correction by the entry's parties.
+#include <map>
+
 #include "core/base/strings.h"
 #include "core/rules/rules_internal.h"
 
@@ -10,6 +12,8 @@ namespace veta {
 using namespace rules;  // NOLINT: the rule helpers, private to the rules
 
 absl::StatusOr<std::vector<veta::v1::Flag>> RuleContext::FlagsOf(uint64_t target) const {
+  // Staged by the batch: all of the entry's flags are (an entry is staged whole).
+  if (auto staged = delta.flags.find(target); staged != delta.flags.end()) return staged->second;
   std::vector<veta::v1::Flag> out;
   const std::string prefix = FlagsOfEntryPrefix(target);
   std::unique_ptr<Cursor> it = registry.store_->NewCursor(Family::kEvidence);
@@ -77,14 +81,25 @@ std::optional<Verdict> RuleContext::RuleFlaggedNeedsRegistrar(uint64_t target,
   std::unique_ptr<Cursor> it = registry.store_->NewCursor(Family::kState);
   for (const auto& lot : created) {
     const std::string prefix = ChildEdgeKey(lot, "");
+    // The lot's lineage edges: committed, and staged by the batch (a replay applies many
+    // entries under one delta).
+    std::map<std::string, std::string> edges;
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto seq = DecodeSequence(it->value(), "a lineage edge");
+      edges.emplace(std::string(it->key()), std::string(it->value()));
+    }
+    if (!it->status().ok()) return Failure(it->status());
+    for (auto row = delta.state.lower_bound(prefix);
+         row != delta.state.end() && row->first.starts_with(prefix); ++row) {
+      edges[row->first] = row->second;
+    }
+    for (const auto& [key, value] : edges) {
+      auto seq = DecodeSequence(value, "a lineage edge");
       if (!seq.ok()) return Failure(seq.status());
       auto child_flag = uncleared(*seq);
       if (!child_flag.ok()) return Failure(child_flag.status());
       if (!child_flag->has_value()) continue;
       // A live child: the lot has moved on, which RuleUntouched answers.
-      auto child = registry.FindLot(it->key().substr(prefix.size()), delta);
+      auto child = registry.FindLot(key.substr(prefix.size()), delta);
       if (!child.ok()) return Failure(child.status());
       if (!child->has_value() || (*child)->voided_at() == 0) continue;
       const veta::v1::Flag& f = **child_flag;
@@ -93,7 +108,6 @@ std::optional<Verdict> RuleContext::RuleFlaggedNeedsRegistrar(uint64_t target,
                            " took (voided since), raising red flag ",
                            veta::v1::RedFlag_Name(f.flag()), " (", f.message(), "), ", how));
     }
-    if (!it->status().ok()) return Failure(it->status());
   }
   return std::nullopt;
 }

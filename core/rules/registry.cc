@@ -295,6 +295,7 @@ void Registry::Stage(const Verdict& v, uint64_t sequence, Delta* delta, Batch* b
     batch->Put(Family::kState, SellerStatsKey(seller),
                EncodeSellerStats(stats.sales, stats.quantity));
   }
+  if (!v.effects.flags.empty()) delta->flags[sequence] = v.effects.flags;
   for (size_t i = 0; i < v.effects.flags.size(); ++i) {
     const auto& f = v.effects.flags[i];
     const std::string id = FlagId(sequence, i);

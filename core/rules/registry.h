@@ -131,6 +131,10 @@ struct Delta {
   std::map<std::string, std::shared_ptr<const RecordState>> records;  // by kind || id
   std::map<std::string, veta::v1::Lot> lots;
   std::map<std::string, std::string> state;  // index rows staged by the batch
+  // Red flags raised by the batch's entries, by entry: rules that read an entry's flags
+  // (core/rules/flag_clearances.cc) see them before they are written, as a replay applying
+  // many entries under one delta (Ledger::ApplyPending) needs.
+  std::map<uint64_t, std::vector<veta::v1::Flag>> flags;
   std::map<std::string, int64_t> counters;
   std::map<std::string, SellerStats> seller_stats;
   // Keys staged by the batch (registrations, revocations, records' keys), latest by key id:

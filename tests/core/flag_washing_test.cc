@@ -172,6 +172,23 @@ TEST_F(FlagWashingTest, TheLotAWashedEntryTookFromIsNotVoidedByItsPartiesEither)
   EXPECT_TRUE(Audit().status.ok());
 }
 
+// A state rebuilt from the log (a follower's first start) applies many entries under one
+// delta: a clearance, and a correction the clearance allows, are judged as they were live,
+// against the flags and lineage edges of entries earlier in the same chunk.
+TEST_F(FlagWashingTest, AStateRebuiltFromTheLogJudgesClearancesAsTheyWereJudged) {
+  const uint64_t extraction = Extract("LA", "UA", 5000_kg, 20_gpt).sequence;
+  const SubmitResult cash = CashSale("LA", miner_a_, plant_, "PA", 5000_kg);
+  ExpectAccepted(CorrectionEnvelope(cash.sequence, {registrar_}));
+  ExpectAccepted(Clearance(cash.sequence, veta::v1::CASH_ABOVE_THRESHOLD));
+  ExpectAccepted(CorrectionEnvelope(extraction, {key_a_}));
+  ledger_->Close();
+  const auto before = DerivedRows(*store_);
+  ASSERT_TRUE(WipeDerivedRows(*store_).ok());
+  Reopen();  // applies every entry again, in one chunk
+  EXPECT_EQ(DerivedRows(*store_), before);
+  EXPECT_TRUE(Audit().status.ok());
+}
+
 // The launderer's variants of the route: the washed gold split between two buyers, one of
 // them a second identity (a trader) in between, and blended with clean gold at the plant.
 TEST_F(FlagWashingTest, SplittingOrBlendingTheWashedGoldDoesNotShedTheFlag) {

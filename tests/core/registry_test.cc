@@ -315,21 +315,6 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateAndDecisions) {
 namespace veta {
 namespace {
 
-// Every row ApplyEntry derives from the log, by family.
-std::map<std::string, std::string> DerivedRows(const Store& store) {
-  std::map<std::string, std::string> rows;
-  for (Family f : {Family::kKeys, Family::kRegistry, Family::kState, Family::kEvidence}) {
-    auto it = store.NewCursor(f);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (f == Family::kEvidence && !it->key().starts_with("f") && !it->key().starts_with("F")) {
-        continue;  // the attempts' indexes come from the attempts log, not from the entries
-      }
-      rows[StrCat(FamilyName(f), "/", it->key())] = std::string(it->value());
-    }
-  }
-  return rows;
-}
-
 // A state rebuilt from nothing (a follower's first start, a derived family whose schema
 // changed): start-up applies every entry through ApplyEntry and gets the state the sequencer
 // wrote, row for row; then the ledger goes on as before.
@@ -341,16 +326,7 @@ TEST_F(RulesTest, StartUpAppliesTheEntriesTheStateDoesNotHold) {
   ledger_->Close();
   const auto before = DerivedRows(*store_);
   ASSERT_GT(before.size(), 20u);
-  auto wipe = store_->NewBatch();
-  for (const auto& [name, value] : before) {
-    const size_t slash = name.find('/');
-    const std::string family = name.substr(0, slash);
-    for (Family f : {Family::kKeys, Family::kRegistry, Family::kState, Family::kEvidence}) {
-      if (FamilyName(f) == family) wipe->Delete(f, name.substr(slash + 1));
-    }
-  }
-  wipe->Put(Family::kMeta, kAppliedKey, EncodeU64(0));
-  ASSERT_TRUE(store_->Write(*wipe, true).ok());
+  ASSERT_TRUE(WipeDerivedRows(*store_).ok());
   ASSERT_TRUE(DerivedRows(*store_).empty());
   Reopen();
   EXPECT_EQ(DerivedRows(*store_), before);

@@ -3,10 +3,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "core/base/strings.h"
+#include "core/storage/schema.h"
 #include "core/storage/store.h"
 #include "gtest/gtest.h"
 
@@ -64,6 +66,36 @@ inline absl::Status DeleteRow(Store& store, Family family, std::string_view key)
   auto batch = store.NewBatch();
   batch->Delete(family, key);
   return store.Write(*batch, /*sync=*/true);
+}
+
+// Every row ApplyEntry derives from the log, by family ("state/<key>"...).
+inline std::map<std::string, std::string> DerivedRows(const Store& store) {
+  std::map<std::string, std::string> rows;
+  for (Family f : {Family::kKeys, Family::kRegistry, Family::kState, Family::kEvidence}) {
+    auto it = store.NewCursor(f);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (f == Family::kEvidence && !it->key().starts_with("f") && !it->key().starts_with("F")) {
+        continue;  // the attempts' indexes come from the attempts log, not from the entries
+      }
+      rows[StrCat(FamilyName(f), "/", it->key())] = std::string(it->value());
+    }
+  }
+  return rows;
+}
+
+// Deletes every derived row and the applied marker (of a closed ledger's store): the next
+// start-up applies every entry again (Ledger::ApplyPending), as a follower's first start does.
+inline absl::Status WipeDerivedRows(Store& store) {
+  auto wipe = store.NewBatch();
+  for (const auto& [name, value] : DerivedRows(store)) {
+    const size_t slash = name.find('/');
+    const std::string family = name.substr(0, slash);
+    for (Family f : {Family::kKeys, Family::kRegistry, Family::kState, Family::kEvidence}) {
+      if (FamilyName(f) == family) wipe->Delete(f, name.substr(slash + 1));
+    }
+  }
+  wipe->Put(Family::kMeta, kAppliedKey, EncodeU64(0));
+  return store.Write(*wipe, true);
 }
 
 }  // namespace veta
