@@ -115,10 +115,12 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
   };
 
   // The price per fine gram against the reference. The fine gold is the bought lot's (an ore
-  // lot's at its declared grade). A lot with no fine gold (a grade or fineness of 0, or a
-  // quantity too small to hold a milligram) has no price per gram: the check is skipped.
+  // lot's at its declared grade). A sale moving less than a milligram of fine gold (a grade or
+  // fineness of 0, or a quantity too small to hold a milligram) is priced as if it moved one:
+  // a price on dust is still a price, and S/ 10^12 for it is as absurd as for a gram.
   const int64_t ref = params.reference_price_cents_per_fine_g();
-  if (fine_mg > 0 && ref > 0) {
+  if (ref > 0) {
+    fine_mg = std::max<int64_t>(fine_mg, 1);
     // price / (fine_mg / 1000) against ref x ppm / 1e6, as price x 1000 x 1e6 against
     // ref x ppm x fine_mg (128-bit: no rounding, no overflow).
     const int128 paid = static_cast<int128>(x.price_cents()) * 1000 * 1000000;
@@ -131,6 +133,14 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
                     StrCat("the price is ", per_g, ", more than ", kPriceAbsurdTimes,
                            " times the reference of ", Reference(params),
                            ": no one pays that for gold; check the price (céntimos) and quantity"));
+    }
+    // As absurd the other way: under a hundredth of the reference is not a sale of gold.
+    if (paid * kPriceAbsurdTimes < at_ref * 1000000) {
+      return Refuse(veta::v1::PRICE_INVALID,
+                    StrCat("the price is ", per_g, ", less than 1/", kPriceAbsurdTimes,
+                           " of the reference of ", Reference(params),
+                           ": that is not a price for gold; check the price (céntimos) and "
+                           "quantity"));
     }
     const veta::v1::Bounds band = PriceBandPpm(params);
     if (paid < at_ref * band.min() || paid > at_ref * band.max()) {

@@ -306,11 +306,18 @@ TEST_F(SalesLaunderingTest, PricesFarFromTheReferenceAreFlaggedAbsurdOnesRefused
   // 100 times is still a flag; past it, refused.
   EXPECT_EQ(Codes(ExpectAccepted(sale("P6", 2400000))), Flags{veta::v1::PRICE_OUT_OF_BAND});
   ExpectRefused(sale("P7", 2400001), veta::v1::PRICE_INVALID, "more than 100 times");
-  // A lot with no fine gold in it (too little ore for a milligram) has no price per gram:
-  // the price sense is skipped.
+  // As absurd the other way: under 1/100 of the reference (S/ 0.38 a fine gram).
+  ExpectRefused(sale("P8", 230), veta::v1::PRICE_INVALID, "less than 1/100 of the reference");
+  EXPECT_EQ(Codes(ExpectAccepted(sale("P8", 240))), Flags{veta::v1::PRICE_OUT_OF_BAND});
+  // A sale of too little ore for a milligram of fine gold is priced as one milligram: a price
+  // on dust is still a price (S/ 1 for it is S/ 1,000 a fine gram: flagged), and S/ 10^12
+  // for it is refused, as for a gram.
   EXPECT_EQ(Codes(ExpectAccepted(Signed(SaleFor("LA", miner_a_, trader_, "P9", 10, 100,
                                                 veta::v1::BANK_TRANSFER, "OP-10")))),
-            Flags{});
+            Flags{veta::v1::PRICE_OUT_OF_BAND});
+  ExpectRefused(Signed(SaleFor("LA", miner_a_, trader_, "P10", 10, 100000000000000,
+                               veta::v1::BANK_TRANSFER, "OP-11")),
+                veta::v1::PRICE_INVALID, "more than 100 times the reference");
   ExpectAuditClean();
 }
 
