@@ -434,7 +434,8 @@ absl::Status ClearFlagCmd(int argc, char** argv) {
   std::vector<std::string> keys;
   Flags flags(
       "veta clear-flag ENTRY --flag CODE --reason TEXT --key REGISTRAR.pem",
-      "A registrar, having looked into a red flag, clears it (rules version 3): the entry and\n"
+      "A registrar, having looked into a red flag, clears it (under any rules version): the entry "
+      "and\n"
       "its flag stay in the ledger and in `veta flags` (with \"clearedBy\": this entry), but\n"
       "the flag no longer keeps a certificate from the lots whose history holds it. Under\n"
       "rules v3 a flagged entry is voided only by a registrar (`veta correct`), and a\n"

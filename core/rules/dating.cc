@@ -198,6 +198,8 @@ void RuleContext::FlagLateDeclaration(Verdict* v) const {
   const veta::v1::Parameters& params = registry.parameters(delta);
   const auto declared = Declared(d);
   if (!v->ok() || !V3(params) || !declared) return;
+  // A registrar co-signed: a late declaration looked into, not a flag to clear again.
+  if (!RuleRegistrarSigned(false)) return;
   const auto [t, kind] = *declared;
   const int64_t hours = LateDeclarationHours(params);
   if (now - t <= hours * kMicrosPerHour) return;

@@ -119,13 +119,9 @@ Verdict RuleContext::EvaluateFlagClearance() const {
                   "a red flag is cleared by an active registrar: sign the flag clearance with a "
                   "registrar's key");
   }
-  const veta::v1::Parameters& params = registry.parameters(delta);
-  if (!V3(params)) {
-    return Refuse(
-        veta::v1::FLAG_CLEARANCE_INVALID,
-        StrCat("flag clearances come with rules version 3; the rules in force are ", "version ",
-               RulesVersion(params), ": a parameters record puts version 3 in force first"));
-  }
+  // Under any rules version: a new payload kind, which no ledger written before it holds (so
+  // no replay changes), and certificates read the whole history of every ledger (a washed flag
+  // on a v2 ledger keeps its gold's certificate back until a registrar clears it).
   const uint64_t target = x.flagged_sequence();
   const std::string flag_name = veta::v1::RedFlag_Name(x.flag());
   if (x.reason().empty() || x.reason().size() > kTextBytesMax) {

@@ -179,7 +179,7 @@ sale2=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
 refused "CORRECTION_NOT_AUTHORIZED" "$veta" correct $s "$sale2" --reason "wrong buyer" --key miner.pem
 ok "entry $sale2 voided by correction entry" "$veta" correct $s "$sale2" --reason "wrong buyer" --key dgfm.pem
 ok '"remainingOreG":"500000"' "$veta" lot $s LOT-1
-# A red flag is cleared by a registrar, with a reason, under rules v3 (veta clear-flag).
+# A red flag is cleared by a registrar, with a reason (veta clear-flag), under any rules version.
 ok "each flag of an entry is cleared by its own clearance" "$veta" clear-flag --help
 echo "{\"lotId\":\"LOT-1\",\"sellerId\":\"$miner_ruc\",\"buyerRuc\":\"$plant_ruc\",\"buyerLotId\":\"P-3\",\"quantityKg\":100,\"pricePen\":31000,\"payment\":\"CASH\",\"time\":\"$now\"}" >cash.json
 "$veta" sign --type sale --key plant.pem cash.json >cash.1.json
@@ -188,7 +188,6 @@ ok "recorded as entry" "$veta" submit $s cash.env.json
 cash=$(sed -n 's/.*recorded as entry \([0-9]*\).*/\1/p' out.txt)
 ok '"CASH_ABOVE_THRESHOLD"' "$veta" flags $s --start "$cash"
 clear=(clear-flag $s "$cash" --flag CASH_ABOVE_THRESHOLD --reason "SUNAT checked the deposit")
-refused "the rules in force are version 1" "$veta" "${clear[@]}" --key dgfm.pem
 echo "{\"parameters\":{\"gradePpbDefault\":{\"min\":500,\"max\":60000},\"recoveryPpm\":{\"min\":300000,\"max\":950000},\"selectorDailyLimitG\":200000,\"cashFlagThresholdPen\":30000,\"volumeJumpPercent\":500,\"rulesVersion\":3,\"referencePriceCentsPerFineG\":40000,\"referencePriceDate\":\"$now\",\"referencePriceSource\":\"BCRP\"}}" >v3.json
 "$veta" sign --type registry --key dgfm.pem v3.json >v3.env.json
 ok "recorded as entry" "$veta" submit $s v3.env.json
