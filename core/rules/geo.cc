@@ -325,10 +325,20 @@ int64_t GeometryIndex::Cell(double degrees) const {
   return static_cast<int64_t>(std::floor(degrees / cell_));
 }
 
+bool GeometryIndex::Large(const BBox& b) const {
+  return (std::floor(b.max_lon / cell_) - std::floor(b.min_lon / cell_) + 1) *
+             (std::floor(b.max_lat / cell_) - std::floor(b.min_lat / cell_) + 1) >
+         kCellsMax;
+}
+
 void GeometryIndex::Add(uint64_t id, const Geometry* geometry) {
   Remove(id);
   items_[id] = geometry;
   const BBox& b = geometry->bbox();
+  if (Large(b)) {
+    large_.push_back(id);
+    return;
+  }
   for (int64_t x = Cell(b.min_lon); x <= Cell(b.max_lon); ++x) {
     for (int64_t y = Cell(b.min_lat); y <= Cell(b.max_lat); ++y) grid_[{x, y}].push_back(id);
   }
@@ -338,6 +348,11 @@ void GeometryIndex::Remove(uint64_t id) {
   auto it = items_.find(id);
   if (it == items_.end()) return;
   const BBox& b = it->second->bbox();
+  if (Large(b)) {
+    large_.erase(std::remove(large_.begin(), large_.end(), id), large_.end());
+    items_.erase(it);
+    return;
+  }
   for (int64_t x = Cell(b.min_lon); x <= Cell(b.max_lon); ++x) {
     for (int64_t y = Cell(b.min_lat); y <= Cell(b.max_lat); ++y) {
       auto& ids = grid_[{x, y}];
@@ -349,10 +364,13 @@ void GeometryIndex::Remove(uint64_t id) {
 
 std::vector<uint64_t> GeometryIndex::Containing(Point p) const {
   std::vector<uint64_t> out;
-  auto cell = grid_.find({Cell(p.lon), Cell(p.lat)});
-  if (cell == grid_.end()) return out;
-  for (uint64_t id : cell->second) {
+  for (uint64_t id : large_) {
     if (items_.at(id)->Contains(p)) out.push_back(id);
+  }
+  if (auto cell = grid_.find({Cell(p.lon), Cell(p.lat)}); cell != grid_.end()) {
+    for (uint64_t id : cell->second) {
+      if (items_.at(id)->Contains(p)) out.push_back(id);
+    }
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -366,6 +384,7 @@ std::vector<uint64_t> GeometryIndex::Intersecting(const BBox& b) const {
       if (items_.at(id)->bbox().Intersects(b)) out.push_back(id);
     }
   };
+  visit(large_);
   const int64_t x0 = Cell(b.min_lon), x1 = Cell(b.max_lon), y0 = Cell(b.min_lat),
                 y1 = Cell(b.max_lat);
   // A box larger than the grid's occupied cells walks those cells instead.

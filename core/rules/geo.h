@@ -136,8 +136,14 @@ class GeometryIndex {
  private:
   int64_t Cell(double degrees) const;
   double cell_;
+  // Whether a box spans more than kCellsMax cells: such a geometry is kept in `large_`,
+  // tested by every lookup, rather than in millions of cells (a hostile record's sliver at the
+  // other end of the world would otherwise cost the sequencer, every start-up and every audit).
+  static constexpr double kCellsMax = 4096;
+  bool Large(const BBox& b) const;
   std::map<uint64_t, const Geometry*> items_;
   std::map<std::pair<int64_t, int64_t>, std::vector<uint64_t>> grid_;
+  std::vector<uint64_t> large_;
 };
 
 }  // namespace veta::geo

@@ -71,7 +71,8 @@ inline constexpr int64_t kSelectorGPerDayMax = kSmallGPerDayMax;
 inline constexpr int64_t kCentsMax = 100000000000000;
 inline constexpr int64_t kMassBalanceTolerancePpmDefault = 20000;  // 2%
 inline constexpr size_t kNameBytesMax = 300;
-inline constexpr size_t kTextBytesMax = 2000;  // a note or a status reason: a paragraph
+inline constexpr size_t kTextBytesMax = 2000;     // a note or a status reason: a paragraph
+inline constexpr double kUnitSpanDegreesMax = 2;  // rules v3: a unit's extent each way
 inline constexpr int kListMax = 1000;  // allowed miners of a unit, allowed units of a selector
 
 // Registry map key: kind || id.

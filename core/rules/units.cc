@@ -126,6 +126,18 @@ std::optional<Verdict> RuleContext::RuleUnitV3(const RecordState& unit) const {
     }
   }
 
+  // A concession is at most a few thousand hectares (a few kilometres across): a unit whose
+  // polygons spread over more than two degrees (some 220 km) is no unit, and its parts far
+  // apart would each claim ground (and cost every overlap test that reaches them).
+  const geo::BBox& box = unit.geometry->bbox();
+  if (box.max_lon - box.min_lon > kUnitSpanDegreesMax ||
+      box.max_lat - box.min_lat > kUnitSpanDegreesMax) {
+    return Refuse(veta::v1::REGISTRY_RECORD_INVALID,
+                  StrCat(what, ": its polygons spread over ", Num(box.max_lon - box.min_lon),
+                         " by ", Num(box.max_lat - box.min_lat), " degrees; a unit spans at most ",
+                         Num(kUnitSpanDegreesMax), " degrees each way (about 220 km)"));
+  }
+
   // The holder: a registered miner, active now (for a unit in force, not one suspended).
   if (vigente) {
     auto holder = registry.Find(RecordKind::kMiner, u.holder_ruc(), delta);

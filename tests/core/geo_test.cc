@@ -569,6 +569,26 @@ TEST(GeoIndexTest, NegativeCoordinatesAndLargeIds) {
   EXPECT_THAT(index.Containing({-70, -12.5}), ElementsAre(big));  // on a's west edge
 }
 
+// A geometry whose box spans most of the world (a unit with a sliver at the other end) is kept
+// apart from the cells, not in millions of them, and still found.
+TEST(GeoIndexTest, AGeometrySpanningTheWorldIsFoundWithoutFillingItsCells) {
+  const Geometry world = Square(-179, -89, 179, 89);
+  const Geometry small = Square(-70, -13, -69.9, -12.9);
+  GeometryIndex index(0.1);
+  index.Add(7, &world);
+  index.Add(3, &small);
+  EXPECT_THAT(index.Containing({-69.95, -12.95}), ElementsAre(3u, 7u));
+  EXPECT_THAT(index.Containing({100, 45}), ElementsAre(7u));
+  geo::BBox b;
+  b.Extend(geo::Point{-69.99, -12.99});
+  b.Extend(geo::Point{-69.98, -12.98});
+  EXPECT_THAT(index.Intersecting(b), ElementsAre(3u, 7u));
+  index.Remove(7);
+  EXPECT_THAT(index.Containing({100, 45}), IsEmpty());
+  EXPECT_THAT(index.Intersecting(b), ElementsAre(3u));
+  EXPECT_EQ(index.size(), 1u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Real data: indigenous territories with mining (Amazon Mining Watch, filtered to Peru)
 

@@ -112,6 +112,13 @@ TEST_F(UnitOverlapTest, TwinForAnotherMinerOrTheSameIsRefused) {
              "[-69.79,-12.59],[-69.81,-12.59],[-69.81,-12.61]]],[[[-69.9002,-12.6002],[-69.8998,"
              "-12.6002],[-69.8998,-12.5998],[-69.9002,-12.5998],[-69.9002,-12.6002]]]]}"));
   ExpectRefused(Registry(multi), veta::v1::UNIT_OVERLAPS, "overlaps unit U1");
+  // A MultiPolygon with a sliver at the other end of the world: no unit spans that.
+  multi.mutable_unit()->set_geometry_geojson(
+      "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[-69.81,-12.61],[-69.79,-12.61],"
+      "[-69.79,-12.59],[-69.81,-12.59],[-69.81,-12.61]]],[[[179,89],[179.0001,89],"
+      "[179.0001,89.0001],[179,89.0001],[179,89]]]]}");
+  ExpectRefused(Registry(multi), veta::v1::REGISTRY_RECORD_INVALID,
+                "a unit spans at most 2 degrees each way");
   // A bowtie whose lobes wind opposite ways (its area there would count negative): refused
   // whole, wherever it lies.
   auto bowtie = Unit("U2", miner_b_, kLon, kLat);
