@@ -201,8 +201,7 @@ struct RuleContext {
   // sale otherwise accepted (v holds its effects), the price against the reference, cash
   // structuring and circular trade (flags and counters added to v, or a refusal).
   std::optional<Verdict> RuleNotSelfSale(const RecordState& seller, const RecordState& buyer) const;
-  std::optional<Verdict> RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg, bool seller_signed,
-                                    Verdict* v) const;
+  std::optional<Verdict> RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg, Verdict* v) const;
   Verdict EvaluateProcessing() const;
   Verdict EvaluateExport() const;
   // The parties a transaction needed, for a correction signed by them rather than a registrar.

@@ -99,7 +99,7 @@ std::optional<Verdict> RuleContext::RuleNotSelfSale(const RecordState& seller,
 inline constexpr size_t kUpstreamLotsMax = 256;
 
 std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t fine_mg,
-                                               bool seller_signed, Verdict* v) const {
+                                               Verdict* v) const {
   const auto& x = d.sale;
   const veta::v1::Parameters& params = registry.parameters(delta);
   const int64_t t = Micros(x.time());
@@ -164,15 +164,30 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
     const std::string seller_counter = CashSellerDayCounter(x.seller_id(), day);
     const int64_t pair_before = registry.Counter(pair_counter, delta);
     const int64_t seller_day_before = registry.Counter(seller_counter, delta);
-    int64_t week_before = 0;
-    for (int k = 0; k < 7; ++k) {
-      week_before += registry.Counter(
-          CashSellerDayCounter(x.seller_id(), PeruDay(t - k * 86400 * 1000000LL)), delta);
+    // The seller's cash on the 13 days around the declared one: every 7-day window holding it
+    // is summed, so that declaring the later days first (each window then ending before the
+    // days already counted) does not hide a week. A pair's week is inside its seller's.
+    constexpr int64_t kDayMicros = 86400 * 1000000LL;
+    int64_t around[13];
+    for (int k = -6; k <= 6; ++k) {
+      around[k + 6] =
+          registry.Counter(CashSellerDayCounter(x.seller_id(), PeruDay(t + k * kDayMicros)), delta);
+    }
+    int64_t week_before = -1;
+    int week_start = 0;  // days from the declared one
+    for (int first = -6; first <= 0; ++first) {
+      int64_t w = 0;
+      for (int k = first; k < first + 7; ++k) w += around[k + 6];
+      if (w > week_before) {
+        week_before = w;
+        week_start = first;
+      }
     }
     const int64_t banking = BankingThresholdCents(params);
     const int64_t cash_limit = params.cash_flag_threshold_cents();
     const std::string today = Date(t + kPeruUtcOffsetMicros);
-    const std::string week_from = Date(t - 6 * 86400 * 1000000LL + kPeruUtcOffsetMicros);
+    const std::string week_from = Date(t + week_start * kDayMicros + kPeruUtcOffsetMicros);
+    const std::string week_to = Date(t + (week_start + 6) * kDayMicros + kPeruUtcOffsetMicros);
     auto sum = [&](int64_t before) {
       return StrCat(units::Soles(before + price), " (", units::Soles(before),
                     " before this sale's ", units::Soles(price), ")");
@@ -185,18 +200,15 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
                            " (Ley 28194 counts the partial payments of one obligation together)"));
     }
     if (price <= cash_limit) {  // above it, CASH_ABOVE_THRESHOLD says it
-      // What others paid the seller is the seller's: a buyer's own check (the seller has not
-      // signed) is told the sum is above the threshold, not the amounts.
-      auto seller_sum = [&](int64_t before) {
-        return seller_signed ? StrCat(" sums ", sum(before), ", above") : std::string(" is above");
-      };
+      // What others paid the seller is the seller's: the flag (which the buyer reads, and a
+      // buyer's own check is told) says the seller's sum is above the threshold, not the
+      // amounts; a regulator sums them from the ledger.
       if (seller_day_before + price > cash_limit) {
         why.push_back(StrCat("cash paid to seller ", x.seller_id(), " on ", today,
-                             seller_sum(seller_day_before), " the cash threshold of ",
-                             units::Soles(cash_limit)));
+                             " is above the cash threshold of ", units::Soles(cash_limit)));
       } else if (week_before + price > cash_limit) {
         why.push_back(StrCat("cash paid to seller ", x.seller_id(), " from ", week_from, " to ",
-                             today, seller_sum(week_before), " the cash threshold of ",
+                             week_to, " is above the cash threshold of ",
                              units::Soles(cash_limit)));
       }
     }
@@ -385,7 +397,7 @@ Verdict RuleContext::EvaluateSale() const {
     }
   }
   if (V3(params)) {
-    if (auto r = RuleSaleV3(*lot, bought_fine_mg, !seller_unsigned, &v)) return *r;
+    if (auto r = RuleSaleV3(*lot, bought_fine_mg, &v)) return *r;
   }
   stats.sales += 1;
   // Saturates rather than wraps (a seller's total past 9e18 g or mg is not a real one).
