@@ -45,9 +45,12 @@ absl::StatusOr<std::vector<veta::v1::Flag>> UnclearedFlagsOn(const Reader& store
 }
 
 // "which raised red flag CODE: message; no registrar has cleared it (...)".
-std::string FlagRefusal(uint64_t seq, const veta::v1::Flag& flag) {
+// `with_message`: the flag's own words, for an entry of the lineage; an entry beside it (a
+// voided take from a lineage lot, between other parties) is named by its code only, since a
+// lot's holder may ask for its certificate and need not read others' payments.
+std::string FlagRefusal(uint64_t seq, const veta::v1::Flag& flag, bool with_message = true) {
   const std::string code = veta::v1::RedFlag_Name(flag.flag());
-  return StrCat("which raised red flag ", code, ": ", flag.message(),
+  return StrCat("which raised red flag ", code, with_message ? StrCat(": ", flag.message()) : "",
                 "; no registrar has cleared it (a registrar's flag clearance lifts it: veta ",
                 "clear-flag ", seq, " --flag ", code, ")");
 }
@@ -107,10 +110,11 @@ absl::Status LineageIsClean(const Reader& store, const veta::v1::Lineage& lineag
       const std::string child_id(edges->key().substr(prefix.size()));
       ASSIGN_OR_RETURN(veta::v1::Lot child, GetLot(store, child_id));
       if (child.voided_at() == 0 || child.voided_at() >= until) continue;
-      return CertificateRefused(StrCat(
-          "lot ", lot_id, " rests on lot ", node.lot_id(), ", whose history holds entry ", seq,
-          " (", LotSourceName(child.source()), " creating lot ", child_id, " from it, voided by ",
-          "correction entry ", child.voided_at(), "), ", FlagRefusal(seq, uncleared.front())));
+      return CertificateRefused(
+          StrCat("lot ", lot_id, " rests on lot ", node.lot_id(), ", whose history holds entry ",
+                 seq, " (", LotSourceName(child.source()), " creating lot ", child_id,
+                 " from it, voided by ", "correction entry ", child.voided_at(), "), ",
+                 FlagRefusal(seq, uncleared.front(), /*with_message=*/false)));
     }
     RETURN_IF_ERROR(Annotate(edges->status(), "read the lineage edges"));
   }
