@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "core/base/strings.h"
 #include "core/base/units.h"
@@ -321,6 +322,26 @@ std::optional<Verdict> RuleContext::RuleSharedGrounds(const RecordState& unit, g
     }
     add(whole);
     add(mine);
+    // And per day of submission, as a unit's own capacity is (back-dated declarations on a
+    // sharing unit would otherwise pile onto the ground's real day).
+    const std::string today = PeruDay(now);
+    const std::string ground_what = StrCat("the ground of unit ", gu.concession_code(),
+                                           " (shared with unit ", u.concession_code(), ")");
+    for (const auto& [counter, limit, what] :
+         {std::tuple{UnitDayCounter(gu.concession_code(), today), gu.capacity_ore_g_per_day(),
+                     ground_what},
+          std::tuple{SharedGroundDayCounter(gu.concession_code(), u.concession_code(), today),
+                     share_g,
+                     StrCat("unit ", u.concession_code(), "'s share of unit ", gu.concession_code(),
+                            "'s ground")}}) {
+      if (auto r = RuleSubmissionDayLimit(counter, ore_g, limit, veta::v1::UNIT_CAPACITY_EXCEEDED,
+                                          what, effects)) {
+        return r;
+      }
+      const std::string key = SubmittedDayCounter(counter);
+      row += static_cast<char>(key.size());
+      row += key;
+    }
   }
   if (!row.empty()) effects->state_puts.emplace_back(SharedGroundCountersKey(sequence), row);
   return std::nullopt;

@@ -60,6 +60,26 @@ TEST_F(DatingTest, UnitCapacityHoldsPerSubmissionDay) {
                 "submitted that day");
 }
 
+// A unit sharing another's ground (half of UA's 10 t a day) declares on two past days, both
+// submitted the same real day: its share holds per day of submission too.
+TEST_F(DatingTest, ASharedGroundHoldsPerSubmissionDay) {
+  auto u2 = Unit("U2", miner_b_, kLonA, kLatA);  // UA's ground, before v3 (no overlap rule)
+  auto* shared = u2.mutable_unit()->add_shared();
+  shared->set_concession_code("UA");
+  shared->set_share_ppm(500000);
+  ExpectAccepted(Registry(u2));
+  V3();
+  ClockAt(3);
+  ExpectAccepted(ExtractAt("S1", miner_b_, "U2", 3000_kg, Day(1)));
+  ExpectRefused(ExtractAt("S2", miner_b_, "U2", 3000_kg, Day(2)), veta::v1::UNIT_CAPACITY_EXCEEDED,
+                "unit U2's share of unit UA's ground, counting what was submitted that day");
+  // The ground's own real day holds too: UA's 10 t less U2's 3 t.
+  ExpectRefused(ExtractAt("A1", miner_a_, "UA", 7001_kg, Day(2)), veta::v1::UNIT_CAPACITY_EXCEEDED,
+                "submitted that day");
+  ExpectAccepted(ExtractAt("A2", miner_a_, "UA", 7000_kg, Day(2)));
+  EXPECT_TRUE(Audit().status.ok());
+}
+
 // A pallaquera's 200 kg a day: 1 t in one real day by back-dating five declarations is refused.
 TEST_F(DatingTest, SelectorLimitHoldsPerSubmissionDay) {
   V3();
