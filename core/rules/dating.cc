@@ -92,6 +92,16 @@ std::optional<Verdict> RuleContext::RuleDatedAfter(int64_t t, std::string_view w
                    "co-signature"));
       }
     }
+    // Work dated inside a past suspension (the record reinstated since) is refused too,
+    // co-signed or not: it was done while the registration was not in force.
+    for (const auto& [from, until] : record->inactive) {
+      if (t >= from && t < until) {
+        return Refuse(not_active,
+                      StrCat(NameOf(*record), " was not in force from ", Instant(from), " to ",
+                             Instant(until), " (suspended or excluded, then reinstated): ", what,
+                             " is dated ", Instant(t), ", inside that period"));
+      }
+    }
     // A signer's clock may run behind the registry's by as much as it may run ahead
     // (kClockSkewMicros): five minutes of a registration's day are no capacity to speak of.
     const int64_t registered = RegisteredMicros(*record);

@@ -324,6 +324,35 @@ absl::Status ValidateRecord(const veta::v1::RegistryRecord& r,
   }
 }
 
+const veta::v1::StatusInfo* RecordStatus(const veta::v1::RegistryRecord& r) {
+  if (r.has_miner()) return &r.miner().status();
+  if (r.has_unit()) return &r.unit().status();
+  if (r.has_party()) return &r.party().status();
+  if (r.has_selector()) return &r.selector().status();
+  return nullptr;
+}
+
+void FoldVersion(const RecordState* previous, int64_t entry_micros, RecordState* next) {
+  if (previous == nullptr) {
+    next->registered_micros = entry_micros;
+    return;
+  }
+  next->registered_micros = previous->registered_micros;
+  next->inactive = previous->inactive;
+  const veta::v1::StatusInfo* was = RecordStatus(previous->record);
+  const veta::v1::StatusInfo* is = RecordStatus(next->record);
+  if (was == nullptr || is == nullptr || was->status() == veta::v1::VIGENTE ||
+      is->status() != veta::v1::VIGENTE) {
+    return;
+  }
+  // Reinstated: the suspension ran from its `since` to this version's (or, unstated or
+  // earlier, to this entry).
+  const int64_t from = Micros(was->since());
+  int64_t until = Micros(is->since());
+  if (until <= from) until = std::max(from, entry_micros);
+  next->inactive.emplace_back(from, until);
+}
+
 void PrevalidateRecord(DecodedEnvelope* d) {
   if (d->kind != PayloadKind::kRegistry || d->prevalidated) return;
   std::optional<geo::Geometry> geometry;
@@ -434,8 +463,8 @@ Verdict RuleContext::EvaluateRecord() const {
   auto state = std::make_shared<RecordState>();
   state->record = r;
   state->sequence = sequence;
-  auto first = registry.Find(RecordKey(r).first, RecordKey(r).second, delta);
-  state->registered_micros = first != nullptr ? first->registered_micros : now;
+  FoldVersion(registry.Find(RecordKey(r).first, RecordKey(r).second, delta).get(), now,
+              state.get());
   if (d.record_geometry != nullptr) {
     state->geometry = d.record_geometry;
   } else if (geometry) {

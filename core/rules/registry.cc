@@ -67,18 +67,27 @@ absl::Status Registry::Load() {
       state->geometry = std::make_shared<const geo::Geometry>(std::move(g));
     }
     std::string map_key(key.substr(0, key.size() - 9));
-    // Versions come in sequence order: the first one's entry time is the registration's.
-    if (auto first = records_.find(map_key); first != records_.end()) {
-      state->registered_micros = first->second->registered_micros;
-    } else {
+    // Versions come in sequence order: each is folded onto the one before it (the first one's
+    // entry time is the registration's; a reinstatement closes a period not in force, ending
+    // at its entry when its `since` does not say).
+    const RecordState* previous = nullptr;
+    if (auto p = records_.find(map_key); p != records_.end()) previous = p->second.get();
+    int64_t entry_micros = 0;
+    const veta::v1::StatusInfo* was =
+        previous != nullptr ? RecordStatus(previous->record) : nullptr;
+    const veta::v1::StatusInfo* is = RecordStatus(state->record);
+    if (previous == nullptr ||
+        (was != nullptr && is != nullptr && was->status() != veta::v1::VIGENTE &&
+         is->status() == veta::v1::VIGENTE)) {
       ASSIGN_OR_RETURN(std::string bytes,
                        store_->Get(Family::kEntries, EncodeU64(state->sequence)));
       veta::v1::Entry entry;
       if (!entry.ParseFromString(bytes)) {
         return absl::DataLossError(StrCat("entry ", state->sequence, " is malformed"));
       }
-      state->registered_micros = Micros(entry.time());
+      entry_micros = Micros(entry.time());
     }
+    FoldVersion(previous, entry_micros, state.get());
     records_[std::move(map_key)] = std::move(state);
   }
   RETURN_IF_ERROR(Annotate(it->status(), "load the registry"));

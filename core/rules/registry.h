@@ -58,9 +58,19 @@ struct RecordState {
   // When the record was registered: the entry time of its first version (later versions keep
   // it). Rules v3 accept nothing dated before it (DATED_BEFORE_REGISTRATION).
   int64_t registered_micros = 0;
+  // Rules v3: the periods [since, until) in which an earlier version of the record was not
+  // VIGENTE (a suspension's `since` to the reinstating version's), so that work dated inside a
+  // suspension is refused after a reinstatement too. Derived from the versions, never stored.
+  std::vector<std::pair<int64_t, int64_t>> inactive;
   // Shared with the envelope that carried it (parsed once, on the verification pool).
   std::shared_ptr<const geo::Geometry> geometry;
 };
+
+// The status of a registration (miner, unit, party, selector); nullptr for other records.
+const veta::v1::StatusInfo* RecordStatus(const veta::v1::RegistryRecord& record);
+// Carries what a record's versions accumulate (registration time, periods not in force) from
+// its previous version (nullptr for a first one) to `next`, entered at `entry_micros`.
+void FoldVersion(const RecordState* previous, int64_t entry_micros, RecordState* next);
 
 // Checks a record's fields: identifiers, geometry, capacities, dates. InvalidArgument
 // naming the field. `geometry` (may be null) receives a unit's or zone's parsed geometry.

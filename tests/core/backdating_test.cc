@@ -157,6 +157,34 @@ TEST_F(DatingTest, SuspensionRefusesBackDatedWorkUnlessARegistrarCoSigns) {
                 veta::v1::PLANT_NOT_ACTIVE, "back-dating does not help");
 }
 
+// Suspended on day 5, reinstated on day 7: work dated days 5-6 is refused after the
+// reinstatement too (co-signed or not), and after a restart (the periods are derived from the
+// record's versions); work dated before or after the suspension is declared as usual.
+TEST_F(DatingTest, WorkDatedInsideAPastSuspensionIsRefusedAfterReinstatement) {
+  V3();
+  ClockAt(5.5);
+  auto suspended = Miner(miner_a_, key_a_);
+  suspended.mutable_miner()->mutable_status()->set_status(veta::v1::SUSPENDIDO);
+  *suspended.mutable_miner()->mutable_status()->mutable_since() = At(Day(5));
+  suspended.mutable_miner()->mutable_status()->set_reason("fiscalizacion OEFA");
+  ExpectAccepted(Registry(suspended));
+  ClockAt(7.5);
+  auto reinstated = Miner(miner_a_, key_a_);
+  *reinstated.mutable_miner()->mutable_status()->mutable_since() = At(Day(7));
+  ExpectAccepted(Registry(reinstated));
+  for (bool restart : {false, true}) {
+    if (restart) ReopenWithClock();
+    const std::string n = restart ? "r" : "";
+    ExpectRefused(ExtractAt("W1" + n, miner_a_, "UA", 100_kg, Day(6)),
+                  veta::v1::EXTRACTOR_NOT_ACTIVE, "(suspended or excluded, then reinstated)");
+    ExpectRefused(ExtractAt("W2" + n, miner_a_, "UA", 100_kg, Day(5.2), {registrar_}),
+                  veta::v1::EXTRACTOR_NOT_ACTIVE, "inside that period");
+    ExpectAccepted(ExtractAt("W3" + n, miner_a_, "UA", 100_kg, Day(7.2)));
+  }
+  ExpectAccepted(ExtractAt("W4", miner_a_, "UA", 100_kg, Day(4.9), {registrar_}));
+  EXPECT_TRUE(Audit().status.ok());
+}
+
 // LATE_DECLARATION: declared more than 72 hours after the time it declares.
 TEST_F(DatingTest, LateDeclarationIsFlagged) {
   V3();
