@@ -382,7 +382,6 @@ Verdict RuleContext::EvaluateSale() const {
   if (stats.sales > 0 && stats.sales >= static_cast<int64_t>(params.volume_history_min())) {
     // quantity > percent/100 x total/sales, compared as quantity x sales x 100 > percent x
     // total (128-bit: no rounding, no overflow).
-    __extension__ typedef __int128 int128;
     if (static_cast<int128>(quantity) * stats.sales * 100 >
         static_cast<int128>(params.volume_jump_percent()) * stats.quantity) {
       // The seller's history is the seller's: a buyer's own check is told the flag, not it.
