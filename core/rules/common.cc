@@ -71,6 +71,17 @@ const char* PartyKindName(veta::v1::PartyKind kind) {
   }
 }
 
+void RaiseFlag(Effects* effects, uint64_t sequence, veta::v1::RedFlag kind, std::string message,
+               const std::vector<std::string>& parties, const std::string& unit_code) {
+  veta::v1::Flag f;
+  f.set_sequence(sequence);
+  f.set_flag(kind);
+  f.set_message(std::move(message));
+  for (const auto& p : parties) f.add_parties(p);
+  f.set_unit_code(unit_code);
+  effects->flags.push_back(std::move(f));
+}
+
 std::optional<Standing> StandingOf(const RecordState& s) {
   const auto& r = s.record;
   if (r.has_miner()) {

@@ -185,18 +185,14 @@ std::optional<Verdict> RuleContext::RuleExtractionV3(const veta::v1::MiningUnit&
   if (n >= GradeHistoryMin(params) && ore > 0 &&
       static_cast<int128>(x.grade_ppb()) * 100 * ore >
           static_cast<int128>(GradeJumpPercent(params)) * fine * units::kPpmWhole) {
-    veta::v1::Flag f;
-    f.set_sequence(sequence);
-    f.set_flag(veta::v1::GRADE_JUMP);
     const int64_t average =
         static_cast<int64_t>(static_cast<int128>(fine) * units::kPpmWhole / ore);
-    f.set_message(StrCat("declared grade ", units::GradeGramsPerTonne(x.grade_ppb()), " is over ",
-                         units::FormatDecimal(GradeJumpPercent(params), 2), "x unit ", code,
-                         "'s own average of ", units::GradeGramsPerTonne(average), " over ", n,
-                         " extractions (fine gold declared over ore)"));
-    f.add_parties(x.extractor_id());
-    f.set_unit_code(code);
-    v->effects.flags.push_back(std::move(f));
+    RaiseFlag(&v->effects, sequence, veta::v1::GRADE_JUMP,
+              StrCat("declared grade ", units::GradeGramsPerTonne(x.grade_ppb()), " is over ",
+                     units::FormatDecimal(GradeJumpPercent(params), 2), "x unit ", code,
+                     "'s own average of ", units::GradeGramsPerTonne(average), " over ", n,
+                     " extractions (fine gold declared over ore)"),
+              {x.extractor_id()}, code);
   }
   v->effects.counter_adds.emplace_back(n_key, 1);
   v->effects.counter_adds.emplace_back(ore_key, x.ore_g());
@@ -213,16 +209,11 @@ void RuleContext::FlagLateDeclaration(Verdict* v) const {
   const auto [t, kind] = *declared;
   const int64_t hours = LateDeclarationHours(params);
   if (now - t <= hours * kMicrosPerHour) return;
-  veta::v1::Flag f;
-  f.set_sequence(sequence);
-  f.set_flag(veta::v1::LATE_DECLARATION);
-  f.set_message(StrCat("the ", kind, " dated ", Instant(t), " was declared ",
-                       (now - t) / kMicrosPerHour, " hours later (", Instant(now), "), after the ",
-                       hours,
-                       " hours within which its papers (invoice, transport guide) are issued"));
-  for (const auto& p : v->parties) f.add_parties(p);
-  f.set_unit_code(v->unit_code);
-  v->effects.flags.push_back(std::move(f));
+  RaiseFlag(&v->effects, sequence, veta::v1::LATE_DECLARATION,
+            StrCat("the ", kind, " dated ", Instant(t), " was declared ",
+                   (now - t) / kMicrosPerHour, " hours later (", Instant(now), "), after the ",
+                   hours, " hours within which its papers (invoice, transport guide) are issued"),
+            v->parties, v->unit_code);
 }
 
 void RuleContext::UndoV3Counters(const DecodedEnvelope& e, int64_t entry_micros,

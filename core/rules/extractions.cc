@@ -105,15 +105,10 @@ Verdict RuleContext::EvaluateExtraction() const {
                         unit->geometry->Contains({b.min_lon, b.max_lat}) &&
                         unit->geometry->Contains({b.max_lon, b.min_lat});
     if (inside) continue;
-    veta::v1::Flag f;
-    f.set_sequence(sequence);
-    f.set_flag(veta::v1::POINT_IN_DETECTED_SCAR);
-    f.set_message(StrCat("extraction point lies in detected mining scar '",
-                         scar->record.zone().name(), "', which reaches outside unit ",
-                         u.concession_code()));
-    f.add_parties(x.extractor_id());
-    f.set_unit_code(u.concession_code());
-    v.effects.flags.push_back(std::move(f));
+    RaiseFlag(&v.effects, sequence, veta::v1::POINT_IN_DETECTED_SCAR,
+              StrCat("extraction point lies in detected mining scar '", scar->record.zone().name(),
+                     "', which reaches outside unit ", u.concession_code()),
+              {x.extractor_id()}, u.concession_code());
     break;
   }
   return v;

@@ -86,6 +86,9 @@ std::string Num(double d);
 
 // A verdict that could not be reached (the store could not be read), and a refusal.
 Verdict Failure(absl::Status error);
+// Adds a red flag raised by entry `sequence` to `effects`, filed under its parties and unit.
+void RaiseFlag(Effects* effects, uint64_t sequence, veta::v1::RedFlag kind, std::string message,
+               const std::vector<std::string>& parties, const std::string& unit_code);
 Verdict Refuse(Refusal code, std::string message);
 
 // The registration facts every active-check needs, whatever the record kind.

@@ -104,14 +104,8 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
   const veta::v1::Parameters& params = registry.parameters(delta);
   const int64_t t = Micros(x.time());
   auto flag = [&](veta::v1::RedFlag kind, std::string message) {
-    veta::v1::Flag f;
-    f.set_sequence(sequence);
-    f.set_flag(kind);
-    f.set_message(std::move(message));
-    f.add_parties(x.seller_id());
-    f.add_parties(x.buyer_ruc());
-    f.set_unit_code(lot.unit_code());
-    v->effects.flags.push_back(std::move(f));
+    RaiseFlag(&v->effects, sequence, kind, std::move(message), {x.seller_id(), x.buyer_ruc()},
+              lot.unit_code());
   };
 
   // The price per fine gram against the reference. The fine gold is the bought lot's (an ore
@@ -365,14 +359,8 @@ Verdict RuleContext::EvaluateSale() const {
   const std::string stats_key = SellerStatsName(x.seller_id(), IsGold(*lot));
   SellerStats stats = registry.Stats(stats_key, delta);
   auto flag = [&](veta::v1::RedFlag kind, std::string message) {
-    veta::v1::Flag f;
-    f.set_sequence(sequence);
-    f.set_flag(kind);
-    f.set_message(std::move(message));
-    f.add_parties(x.seller_id());
-    f.add_parties(x.buyer_ruc());
-    f.set_unit_code(lot->unit_code());
-    v.effects.flags.push_back(std::move(f));
+    RaiseFlag(&v.effects, sequence, kind, std::move(message), {x.seller_id(), x.buyer_ruc()},
+              lot->unit_code());
   };
   if (x.payment() == veta::v1::CASH && x.price_cents() > params.cash_flag_threshold_cents()) {
     flag(veta::v1::CASH_ABOVE_THRESHOLD,
