@@ -392,7 +392,9 @@ int main(int argc, char** argv) {
                      party(exporter_ruc, veta::v1::EXPORTER, "Exportadora del Sur SAC", exporter)},
                     registrar));
 
-  const std::string run = std::to_string(now.seconds());
+  // Each run's lots are new: named by the run's start, to the microsecond (two runs may start
+  // within a second).
+  const std::string run = StrCat(now.seconds(), ".", now.nanos() / 1000);
   auto extraction = [&](const Miner& m, const std::string& lot, veta::geo::Point p, int64_t kg) {
     return pl::ExtractionOf(lot, m.ruc, m.unit, p.lon, p.lat, kg * 1000, kGradePpb);
   };
@@ -484,7 +486,8 @@ int main(int argc, char** argv) {
     wash.set_corrected_sequence(structured);
     wash.set_reason("declared in error; it was a bank transfer");
     *wash.mutable_time() = veta::NowTimestamp();
-    wash.set_nonce(static_cast<uint64_t>(now.seconds()));
+    wash.set_nonce(static_cast<uint64_t>(now.seconds()) * 1000000 +
+                   static_cast<uint64_t>(now.nanos() / 1000));
     Show(demo.Submit(veta::kCorrectionType, wash, {c.key, trader}));
   }
 
