@@ -71,6 +71,27 @@ const char* PartyKindName(veta::v1::PartyKind kind) {
   }
 }
 
+void SetUpstream(const std::vector<const veta::v1::Lot*>& from, veta::v1::Lot* made) {
+  std::set<std::string> holders;
+  bool known = true, truncated = false;
+  for (const veta::v1::Lot* lot : from) {
+    known = known && lot->upstream_known();
+    truncated = truncated || lot->upstream_truncated();
+    holders.insert(lot->holder_id());
+    holders.insert(lot->upstream_holders().begin(), lot->upstream_holders().end());
+  }
+  made->clear_upstream_holders();
+  for (const auto& h : holders) {
+    if (made->upstream_holders_size() == kUpstreamHoldersMax) {
+      truncated = true;
+      break;
+    }
+    made->add_upstream_holders(h);
+  }
+  made->set_upstream_known(known);
+  made->set_upstream_truncated(truncated);
+}
+
 void RaiseFlag(Effects* effects, uint64_t sequence, veta::v1::RedFlag kind, std::string message,
                const std::vector<std::string>& parties, const std::string& unit_code) {
   veta::v1::Flag f;

@@ -175,6 +175,7 @@ std::optional<Verdict> RuleContext::RuleExtractionV3(const veta::v1::MiningUnit&
   veta::v1::Lot* lot = LotIn(&v->effects, x.lot_id());
   if (lot == nullptr) return Failure(absl::InternalError("the extraction made no lot"));
   *lot->mutable_declared_time() = x.time();
+  lot->set_upstream_known(true);  // no one held it before its extractor
   // The unit's history: how many extractions, their ore and the fine gold they declared.
   const std::string n_key = UnitGradeCounter(code, 'n'), ore_key = UnitGradeCounter(code, 'o'),
                     fine_key = UnitGradeCounter(code, 'f');

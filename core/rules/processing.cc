@@ -144,12 +144,24 @@ Verdict RuleContext::EvaluateProcessing() const {
       return *r;
     }
   }
+  // Who held the inputs' gold before (rules v3), before they are moved into the effects.
+  veta::v1::Lot upstream;
+  if (V3(params)) {
+    std::vector<const veta::v1::Lot*> from;
+    for (const auto& in : consumed) from.push_back(&in);
+    SetUpstream(from, &upstream);
+  }
   for (auto& lot : consumed) v.effects.lots.push_back(std::move(lot));
   const std::string main_unit = made.front().unit_code();
   for (auto& lot : made) {
     lot.set_holder_id(x.plant_ruc());
     lot.set_created_at(sequence);
-    if (V3(params)) *lot.mutable_declared_time() = x.time();
+    if (V3(params)) {
+      *lot.mutable_declared_time() = x.time();
+      *lot.mutable_upstream_holders() = upstream.upstream_holders();
+      lot.set_upstream_known(upstream.upstream_known());
+      lot.set_upstream_truncated(upstream.upstream_truncated());
+    }
     for (const auto& in : inputs) {
       v.effects.state_puts.emplace_back(ChildEdgeKey(in.lot_id(), lot.lot_id()),
                                         EncodeU64(sequence));

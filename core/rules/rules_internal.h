@@ -86,6 +86,10 @@ std::string Num(double d);
 
 // A verdict that could not be reached (the store could not be read), and a refusal.
 Verdict Failure(absl::Status error);
+// Rules v3: a new lot's upstream holders (Lot.upstream_holders), from the lots it is made of
+// (none: an extraction's, known and empty).
+inline constexpr int kUpstreamHoldersMax = 64;
+void SetUpstream(const std::vector<const veta::v1::Lot*>& from, veta::v1::Lot* made);
 // Adds a red flag raised by entry `sequence` to `effects`, filed under its parties and unit.
 void RaiseFlag(Effects* effects, uint64_t sequence, veta::v1::RedFlag kind, std::string message,
                const std::vector<std::string>& parties, const std::string& unit_code);

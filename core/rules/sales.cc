@@ -220,6 +220,12 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
   // the history. At most kUpstreamLotsMax lots are visited, nearest first (a parent before
   // its parent): past that the search is cut without a flag, and a flag says how many lots
   // were searched.
+  // A lot made under v3 knows who held its gold before (Lot.upstream_holders): a buyer not
+  // among them, the set complete, is no circle, with no walk; one among them is named by the
+  // walk (nearest lot first) when it reaches it, and flagged in any case.
+  const bool listed = std::binary_search(lot.upstream_holders().begin(),
+                                         lot.upstream_holders().end(), x.buyer_ruc());
+  if (lot.upstream_known() && !lot.upstream_truncated() && !listed) return std::nullopt;
   std::deque<std::string> queue = {lot.lot_id()};
   std::set<std::string> seen = {lot.lot_id()};
   size_t visited = 0;
@@ -244,6 +250,13 @@ std::optional<Verdict> RuleContext::RuleSaleV3(const veta::v1::Lot& lot, int64_t
     };
     push(up.parent_lot_id());
     for (const auto& in : up.inputs()) push(in.lot_id());
+  }
+  if (listed &&
+      (v->effects.flags.empty() || v->effects.flags.back().flag() != veta::v1::CIRCULAR_TRADE)) {
+    flag(veta::v1::CIRCULAR_TRADE,
+         StrCat("buyer ", x.buyer_ruc(), " already held gold upstream of lot ", x.lot_id(),
+                ", further back than the ", kUpstreamLotsMax,
+                " nearest lots: the gold comes back to it"));
   }
   return std::nullopt;
 }
@@ -348,7 +361,10 @@ Verdict RuleContext::EvaluateSale() const {
   bought.set_holder_id(x.buyer_ruc());
   bought.set_created_at(sequence);
   const int64_t bought_fine_mg = bought.original_fine_mg();
-  if (V3(params)) *bought.mutable_declared_time() = x.time();
+  if (V3(params)) {
+    *bought.mutable_declared_time() = x.time();
+    SetUpstream({&*lot}, &bought);
+  }
   v.effects.lots.push_back(std::move(remaining));
   v.effects.lots.push_back(std::move(bought));
   v.effects.state_puts.emplace_back(ChildEdgeKey(x.lot_id(), x.buyer_lot_id()),

@@ -484,6 +484,39 @@ TEST_F(SalesLaunderingTest, TheCircularRouteIsFlagged) {
   ExpectAuditClean();
 }
 
+// The circle hidden behind a blend: the trader's ore is the last of 301 inputs, past the 256
+// lots the walk of the history visits. The lot's upstream holders (kept with it under v3)
+// still show the trader.
+TEST_F(SalesLaunderingTest, ACircleHiddenBehindABlendIsFlagged) {
+  V3();
+  std::vector<In> inputs;
+  for (int i = 0; i < 300; ++i) {
+    const std::string lot = StrCat("D", i);
+    Extract(lot, "UA", 1_kg, 8_gpt);
+    Sell(lot, miner_a_, plant_, lot + "P", 1_kg);
+    inputs.push_back({lot + "P", 1_kg});
+  }
+  Extract("LT", "UA", 1000_kg, 8_gpt);
+  Sell("LT", miner_a_, trader_, "T", 1000_kg);
+  Sell("T", trader_, plant_, "TP", 1000_kg);
+  inputs.push_back({"TP", 1000_kg});
+  Process(inputs, {{"G", 5_g, 900_permille}});
+  // The blend knows who held its gold before: the miner, the trader, the plant.
+  ASSERT_TRUE(Find("G")->upstream_known());
+  EXPECT_EQ(Find("G")->upstream_holders_size(), 3);
+  EXPECT_EQ(Codes(ExpectAccepted(FairSale("G", plant_, trader2_, "R1", 5_g, true))), Flags{});
+  SubmitResult back = ExpectAccepted(FairSale("R1", trader2_, trader_, "R2", 5_g, true));
+  ASSERT_EQ(Codes(back), Flags{veta::v1::CIRCULAR_TRADE}) << Messages(back);
+  EXPECT_NE(back.flags[0].message().find(StrCat("buyer ", trader_,
+                                                " already held gold upstream "
+                                                "of lot R1, further back than the 256 nearest")),
+            std::string::npos)
+      << back.flags[0].message();
+  // A buyer who never held it: no flag, and no walk of the 302 lots behind it.
+  EXPECT_EQ(Codes(ExpectAccepted(FairSale("R2", trader_, exporter_, "R3", 5_g, true))), Flags{});
+  ExpectAuditClean();
+}
+
 TEST_F(SalesLaunderingTest, NoneOfThisChangesUnderRulesV2) {
   veta::v1::RegistryRecord v2 = payloads::ParametersRecord();
   v2.mutable_parameters()->set_rules_version(2);
