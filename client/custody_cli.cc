@@ -380,6 +380,38 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A random nonce: a second statement within the same clock tick (a retry of a correction, a
+// clearance again) is a new statement, answered on its merits ("already voided", "already
+// cleared"), not a replay of the first.
+uint64_t RandomNonce() {
+  std::random_device random;
+  return (static_cast<uint64_t>(random()) << 32) ^ random();
+}
+
+// Signs `payload` with the keys at `key_paths`, submits it, and returns its entry's sequence.
+absl::StatusOr<uint64_t> SignAndSubmit(const Common& c, std::string_view type,
+                                       const google::protobuf::Message& payload,
+                                       const std::vector<std::string>& key_paths) {
+  std::vector<PrivateKey> signers;
+  for (const auto& k : key_paths) {
+    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(k));
+    signers.push_back(std::move(key));
+  }
+  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
+                   SignEnvelope(type, payload.SerializeAsString(), signers));
+  veta::v1::SubmitRequest request;
+  request.set_envelope(envelope.SerializeAsString());
+  veta::v1::SubmitResponse response;
+  auto ctx = Context();
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
+  return response.sequence();
+}
+
+}  // namespace
+
 absl::Status CorrectCmd(int argc, char** argv) {
   Common c;
   std::string reason;
@@ -403,28 +435,14 @@ absl::Status CorrectCmd(int argc, char** argv) {
   }
   if (reason.empty()) return absl::InvalidArgumentError("--reason is required");
   if (keys.empty()) return absl::InvalidArgumentError("--key is required");
-  std::vector<PrivateKey> signers;
-  for (const auto& k : keys) {
-    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(k));
-    signers.push_back(std::move(key));
-  }
   veta::v1::Correction correction;
   correction.set_corrected_sequence(entry);
   correction.set_reason(reason);
   *correction.mutable_time() = NowTimestamp();
-  correction.set_nonce(static_cast<uint64_t>(correction.time().nanos()) ^
-                       static_cast<uint64_t>(correction.time().seconds()));
-  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
-                   SignEnvelope(kCorrectionType, correction.SerializeAsString(), signers));
-  veta::v1::SubmitRequest request;
-  request.set_envelope(envelope.SerializeAsString());
-  veta::v1::SubmitResponse response;
-  auto ctx = Context();
-  ASSIGN_OR_RETURN(auto stub, Connect(c));
-  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
+  correction.set_nonce(RandomNonce());
+  ASSIGN_OR_RETURN(uint64_t sequence, SignAndSubmit(c, kCorrectionType, correction, keys));
   std::printf("entry %llu voided by correction entry %llu\n",
-              static_cast<unsigned long long>(entry),
-              static_cast<unsigned long long>(response.sequence()));
+              static_cast<unsigned long long>(entry), static_cast<unsigned long long>(sequence));
   return absl::OkStatus();
 }
 
@@ -466,31 +484,15 @@ absl::Status ClearFlagCmd(int argc, char** argv) {
   }
   if (reason.empty()) return absl::InvalidArgumentError("--reason is required");
   if (keys.empty()) return absl::InvalidArgumentError("--key is required");
-  std::vector<PrivateKey> signers;
-  for (const auto& k : keys) {
-    ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(k));
-    signers.push_back(std::move(key));
-  }
   veta::v1::FlagClearance clearance;
   clearance.set_flagged_sequence(entry);
   clearance.set_flag(code);
   clearance.set_reason(reason);
   *clearance.mutable_time() = NowTimestamp();
-  // A random nonce: a second clearance within the same clock tick is a new statement (and is
-  // answered on its merits, e.g. "already cleared"), not a replay of the first.
-  std::random_device random;
-  clearance.set_nonce((static_cast<uint64_t>(random()) << 32) ^ random());
-  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
-                   SignEnvelope(kFlagClearanceType, clearance.SerializeAsString(), signers));
-  veta::v1::SubmitRequest request;
-  request.set_envelope(envelope.SerializeAsString());
-  veta::v1::SubmitResponse response;
-  auto ctx = Context();
-  ASSIGN_OR_RETURN(auto stub, Connect(c));
-  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.get(), request, &response), c.server));
+  clearance.set_nonce(RandomNonce());
+  ASSIGN_OR_RETURN(uint64_t sequence, SignAndSubmit(c, kFlagClearanceType, clearance, keys));
   std::printf("red flag %s of entry %llu cleared by entry %llu\n", flag.c_str(),
-              static_cast<unsigned long long>(entry),
-              static_cast<unsigned long long>(response.sequence()));
+              static_cast<unsigned long long>(entry), static_cast<unsigned long long>(sequence));
   return absl::OkStatus();
 }
 
