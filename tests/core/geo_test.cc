@@ -12,7 +12,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -759,13 +758,9 @@ TEST(GeoRealDataTest, DepartmentsContainTheirCities) {
 TEST(GeoRealDataTest, DistrictsParseAndLocateCities) {
   auto text = ReadData(kDistricts);
   ASSERT_TRUE(text.ok()) << text.status();
-  const auto start = std::chrono::steady_clock::now();
+  // 1.9 MB of GeoJSON: well under a second in a release build (measured, not asserted).
   auto features = ParseFeatureCollection(*text);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(features.ok()) << features.status();
-  // 1.9 MB of GeoJSON: well under a second in a release build; generous for Debug/sanitizers.
-  EXPECT_LT(seconds, 10.0) << "parsing " << kDistricts << " took " << seconds << " s";
   ASSERT_EQ(features->size(), 1834u);
 
   size_t nulls = 0;
@@ -1023,9 +1018,8 @@ TEST(GeoAreaTest, RealDistricts) {
   EXPECT_NEAR(geo::OverlapAreaM2(t, west), 12497480260.08, 1e-6 * 12497480260.08);
   EXPECT_NEAR(geo::OverlapAreaM2(west, t), 12497480260.08, 1e-6 * 12497480260.08);
   // Its neighbours in Madre de Dios touch it but hardly overlap it (the simplified rings leave
-  // slivers): under a thousandth of the smaller one. Fast: every district of the department
-  // against Tambopata well under a second.
-  const auto start = std::chrono::steady_clock::now();
+  // slivers): under a thousandth of the smaller one. (Every district of the department against
+  // Tambopata takes well under a second here; speed is measured by tools, not asserted.)
   int neighbours = 0;
   for (const Feature& f : *features) {
     if (!f.geometry || f.properties.at("IDDIST") == "170101" ||
@@ -1038,7 +1032,6 @@ TEST(GeoAreaTest, RealDistricts) {
     if (t.bbox().Intersects(f.geometry->bbox())) ++neighbours;
   }
   EXPECT_GE(neighbours, 3);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
 }
 
 // A bowtie's two lobes wind opposite ways: its signed area cancels, and so would its overlap

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <chrono>
 #include <future>
 #include <memory>
 
@@ -294,12 +293,9 @@ TEST_F(UnitOverlapTest, TheRealDistricts) {
   options.name_property = "NOMBDIST";
   ImportPlan plan = PlanZoneImport(*text, options);
   ASSERT_TRUE(plan.errors.empty());
-  const auto start = std::chrono::steady_clock::now();
+  // About 1.6 s here (RelWithDebInfo): each registration rebuilds the zone index. Speed is
+  // measured by tools, not asserted by tests.
   for (const auto& r : plan.records) ExpectAccepted(Registry(r));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // 1.6 s here (RelWithDebInfo): each registration rebuilds the zone index.
-  EXPECT_LT(seconds, 60) << plan.records.size() << " districts";
   RulesV3();
   auto lima = Unit("PM-1", miner_a_, -69.20, -12.60);
   lima.mutable_unit()->set_ubigeo("150101");
