@@ -7,12 +7,14 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libgrpc++-dev librocksdb-dev libssl-dev libsodium-dev libabsl-dev
+  libcpp-httplib-dev prometheus-cpp-dev
   graphviz)  # graphviz: `veta lineage --format svg`
 for arg in "$@"; do
   case "$arg" in
     --tests)
       # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
       packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
+        nginx-light
         python3-jsonschema python3-rfc3987) ;;
     --clang) packages+=(clang) ;;
     *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
