@@ -48,6 +48,7 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status LotCmd(int argc, char** argv);
 [[nodiscard]] absl::Status AttemptsCmd(int argc, char** argv);
 [[nodiscard]] absl::Status FlagsCmd(int argc, char** argv);
+[[nodiscard]] absl::Status WatchCmd(int argc, char** argv);
 [[nodiscard]] absl::Status CheckCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ImportCmd(int argc, char** argv);
 

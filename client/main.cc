@@ -458,6 +458,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"lot", {LotCmd, "show a lot: holder, remaining kg, origin"}},
       {"attempts", {AttemptsCmd, "list refused submissions (evidence)"}},
       {"flags", {FlagsCmd, "list red flags on accepted entries"}},
+      {"watch", {WatchCmd, "follow new entries and refused attempts naming you, live"}},
       {"check", {CheckCmd, "pre-purchase check: would this be accepted now?"}},
       {"import", {ImportCmd, "register a REINFO/REPCO CSV or GeoJSON zones"}},
       {"lineage", {LineageCmd, "a lot's origin, or where a unit's gold went (tree, dot, svg)"}},

@@ -234,6 +234,95 @@ absl::Status AttemptsCmd(int argc, char** argv) {
   return absl::OkStatus();
 }
 
+absl::Status WatchCmd(int argc, char** argv) {
+  Common c;
+  std::string party, unit, refusal, red_flag, from_sequence, from_attempt;
+  Flags flags(
+      "veta watch [--party ID] [--unit CODE] [--refusal CODE | --red-flag CODE]\n"
+      "           [--from-sequence N] [--from-attempt N] [--json]",
+      "Follows, as they happen, the accepted entries and refused attempts that match: who is\n"
+      "selling in my name? A miner, selector, trader, plant or exporter (its client\n"
+      "certificate) sees what names it or a unit it holds, a refused attempt included (a sale\n"
+      "in its name, an extraction declared on its concession, a stolen key); a regulator sees\n"
+      "everything; the public, the registry's entries. Runs until interrupted; starts with\n"
+      "what comes next, or from an entry / attempt number (resume where a watch stopped).\n"
+      "--json prints one JSON object per line (WatchEvent), heartbeats included: each says\n"
+      "where to resume (nextSequence, nextAttempt).");
+  AddConnectionFlags(flags, &c);
+  flags.String("party", &party, "Only what names this RUC or DNI.");
+  flags.String("unit", &unit, "Only what names this mining unit (concession code).");
+  flags.String("refusal", &refusal, "Only attempts refused with this code, e.g. SELF_SALE.");
+  flags.String("red-flag", &red_flag,
+               "Only entries that raised this red flag, e.g. CASH_STRUCTURING "
+               "(veta flags --codes lists them).");
+  flags.String("from-sequence", &from_sequence, "Start at this entry (default: the next one).");
+  flags.String("from-attempt", &from_attempt, "Start at this attempt (default: the next one).");
+  flags.Bool("json", &c.json, "One JSON object per line.");
+  bool help;
+  RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
+  if (help) return absl::OkStatus();
+  veta::v1::WatchRequest request;
+  request.set_party(party);
+  request.set_unit(unit);
+  request.set_refusal(refusal);
+  request.set_red_flag(red_flag);
+  for (auto [text, setter, name] :
+       {std::tuple{&from_sequence, &veta::v1::WatchRequest::set_from_sequence, "--from-sequence"},
+        std::tuple{&from_attempt, &veta::v1::WatchRequest::set_from_attempt, "--from-attempt"}}) {
+    if (text->empty()) continue;
+    uint64_t n = 0;
+    if (!ParseU64(*text, &n)) {
+      return absl::InvalidArgumentError(StrCat(name, " takes a number, not '", *text, "'"));
+    }
+    (request.*setter)(n);
+  }
+  ASSIGN_OR_RETURN(auto stub, Connect(c));
+  grpc::ClientContext ctx;  // no deadline: a watch runs until interrupted
+  auto reader = stub->Watch(&ctx, request);
+  veta::v1::WatchEvent event;
+  uint64_t next_sequence = 0, next_attempt = 0;
+  while (reader->Read(&event)) {
+    next_sequence = event.next_sequence();
+    next_attempt = event.next_attempt();
+    if (c.json) {
+      PrintJson(event);
+    } else if (event.has_entry()) {
+      const auto& e = event.entry().entry();
+      veta::v1::Envelope env;
+      env.ParseFromString(e.envelope());
+      std::string flagged;
+      for (const auto& f : event.flags()) {
+        flagged +=
+            StrCat(flagged.empty() ? "  red flags: " : ", ", veta::v1::RedFlag_Name(f.flag()));
+      }
+      std::printf(
+          "entry #%llu %s %s%s\n  payload: %s\n", static_cast<unsigned long long>(e.sequence()),
+          google::protobuf::util::TimeUtil::ToString(e.time()).c_str(), env.payload_type().c_str(),
+          flagged.c_str(), PayloadToJson(env.payload_type(), env.payload()).c_str());
+    } else if (event.has_attempt()) {
+      const auto& a = event.attempt();
+      veta::v1::Envelope env;
+      env.ParseFromString(a.envelope());
+      std::string parties;
+      for (const auto& p : a.parties()) parties += (parties.empty() ? "" : ",") + p;
+      std::printf("attempt #%llu %s %s REFUSED [%s] parties=%s unit=%s\n  %s\n",
+                  static_cast<unsigned long long>(a.number()),
+                  google::protobuf::util::TimeUtil::ToString(a.time()).c_str(),
+                  env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
+                  parties.c_str(), a.unit_code().c_str(), a.message().c_str());
+    }
+    std::fflush(stdout);
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok() && next_sequence + next_attempt > 0) {
+    std::fprintf(stderr,
+                 "veta: the watch stopped; resume with --from-sequence %llu --from-attempt %llu\n",
+                 static_cast<unsigned long long>(next_sequence),
+                 static_cast<unsigned long long>(next_attempt));
+  }
+  return FromGrpc(status, c.server);
+}
+
 absl::Status FlagsCmd(int argc, char** argv) {
   Common c;
   std::string party, unit;

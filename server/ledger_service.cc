@@ -8,11 +8,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
 #include "core/read/queries.h"
+#include "core/read/watch.h"
 #include "core/verify/x509.h"
 #include "server/grpc_status.h"
 
@@ -361,6 +363,125 @@ class DeniedStream final : public grpc::ServerBidiReactor<SubmitBatch, SubmitBat
  public:
   explicit DeniedStream(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
+};
+
+class DeniedWatch final : public grpc::ServerWriteReactor<veta::v1::WatchEvent> {
+ public:
+  explicit DeniedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// One Watch call: a thread reads forward (Watcher) and writes one event at a time, waiting
+// for each write to complete, so a caller that does not read holds one event in the server.
+// Caught up, it waits for the ledger to grow (Ledger::AwaitGrowth) in slices short enough to
+// notice a cancel or a stop quickly, and sends a heartbeat when it has been quiet too long.
+class WatchReactor final : public grpc::ServerWriteReactor<veta::v1::WatchEvent> {
+ public:
+  WatchReactor(veta::Ledger* ledger, Watcher watcher, WatchPosition position,
+               absl::Duration heartbeat, const std::atomic<bool>* stopping,
+               std::function<void()> release)
+      : ledger_(ledger),
+        watcher_(std::move(watcher)),
+        position_(position),
+        heartbeat_(heartbeat),
+        stopping_(stopping),
+        release_(std::move(release)) {}
+
+  // Starts the thread. It is the last to touch this reactor: Finish is its final call, and
+  // gRPC calls OnDone (which deletes it) only after that.
+  void Start() {
+    std::thread([this] { Finish(ToGrpc(Run())); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) broken_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+  void OnDone() override {
+    release_();
+    delete this;
+  }
+
+ private:
+  static constexpr absl::Duration kSlice = absl::Milliseconds(200);
+  static constexpr size_t kItemsPerRead = 64;
+
+  absl::Status Run() {
+    absl::Time last_sent = absl::Now();
+    while (true) {
+      if (stopping_->load()) {
+        return absl::UnavailableError(
+            StrCat("the server is stopping: watch again with from_sequence ",
+                   position_.next_sequence, " and from_attempt ", position_.next_attempt));
+      }
+      if (Ended()) return absl::CancelledError("the caller went away");
+      const uint64_t entries = ledger_->size(), attempts = ledger_->attempts();
+      ASSIGN_OR_RETURN(auto items, watcher_.Read(&position_, entries, attempts, kItemsPerRead));
+      for (auto& item : items) {
+        veta::v1::WatchEvent event;
+        if (item.sequence) {
+          auto* e = event.mutable_entry();
+          e->set_entry_bytes(std::move(item.entry_bytes));
+          e->set_leaf_hash(std::string(AsBytes(item.leaf_hash)));
+          *e->mutable_entry() = std::move(item.entry);
+          for (auto& f : item.flags) *event.add_flags() = std::move(f);
+        } else {
+          *event.mutable_attempt() = std::move(*item.attempt);
+        }
+        event.set_next_sequence(item.after.next_sequence);
+        event.set_next_attempt(item.after.next_attempt);
+        if (!Write(std::move(event))) return absl::CancelledError("the caller went away");
+        last_sent = absl::Now();
+      }
+      const bool caught_up =
+          position_.next_sequence >= entries && position_.next_attempt >= attempts;
+      if (caught_up) ledger_->AwaitGrowth(position_.next_sequence, position_.next_attempt, kSlice);
+      if (items.empty() && absl::Now() - last_sent >= heartbeat_) {
+        veta::v1::WatchEvent beat;  // neither entry nor attempt: where the watch stands
+        beat.set_next_sequence(position_.next_sequence);
+        beat.set_next_attempt(position_.next_attempt);
+        if (!Write(std::move(beat))) return absl::CancelledError("the caller went away");
+        last_sent = absl::Now();
+      }
+    }
+  }
+
+  bool Ended() {
+    absl::MutexLock lock(&mu_);
+    return cancelled_ || broken_;
+  }
+
+  // Writes one event and waits until gRPC is done with it; false if the call ended.
+  bool Write(veta::v1::WatchEvent event) {
+    event_ = std::move(event);
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_ || broken_) return false;
+      writing_ = true;
+    }
+    StartWrite(&event_);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](bool* writing) { return !*writing; }, &writing_));
+    return !cancelled_ && !broken_;
+  }
+
+  veta::Ledger* const ledger_;
+  Watcher watcher_;
+  WatchPosition position_;
+  const absl::Duration heartbeat_;
+  const std::atomic<bool>* const stopping_;
+  const std::function<void()> release_;
+  veta::v1::WatchEvent event_;  // the event being written
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
@@ -744,37 +865,73 @@ grpc::ServerUnaryReactor* LedgerService::ListFlags(grpc::CallbackServerContext* 
   return reply;
 }
 
+absl::StatusOr<std::function<void()>> LedgerService::AdmitStream(grpc::CallbackServerContext* ctx,
+                                                                 const Caller& caller) {
+  std::string who = roles_ ? StrCat(RoleName(caller.role), ":", caller.party_id) : ctx->peer();
+  const size_t colon = who.rfind(':');
+  if (!roles_ && colon != std::string::npos) who.resize(colon);  // the address, not the port
+  absl::MutexLock lock(&streams_mu_);
+  if (open_streams_total_ >= limits_.streams_max) {
+    return absl::ResourceExhaustedError(StrCat("the server has ", open_streams_total_,
+                                               " streams open; the limit is ", limits_.streams_max,
+                                               " (--streams-max): retry later"));
+  }
+  size_t& open = open_streams_[who];
+  if (open >= limits_.streams_per_caller_max) {
+    return absl::ResourceExhaustedError(StrCat(who, " already has ", open,
+                                               " streams open; the limit is ",
+                                               limits_.streams_per_caller_max));
+  }
+  ++open;
+  ++open_streams_total_;
+  return std::function<void()>([this, who] {
+    absl::MutexLock release_lock(&streams_mu_);
+    --open_streams_total_;
+    if (--open_streams_[who] == 0) open_streams_.erase(who);
+  });
+}
+
 grpc::ServerBidiReactor<SubmitBatch, SubmitBatchResponse>* LedgerService::SubmitStream(
     grpc::CallbackServerContext* ctx) {
   auto caller = Authorize(ctx, Rpc::kSubmit);
   if (!caller.ok()) return new DeniedStream(ToGrpc(caller.status()));
-  // Count the caller's open streams: its identity with TLS, its address without.
-  std::string who = roles_ ? StrCat(RoleName(caller->role), ":", caller->party_id) : ctx->peer();
-  const size_t colon = who.rfind(':');
-  if (!roles_ && colon != std::string::npos) who.resize(colon);  // the address, not the port
-  {
-    absl::MutexLock lock(&streams_mu_);
-    if (open_streams_total_ >= limits_.streams_max) {
-      return new DeniedStream(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          StrCat("the server has ", open_streams_total_, " streams open; the limit is ",
-                 limits_.streams_max, " (--streams-max): retry later")));
+  auto release = AdmitStream(ctx, *caller);
+  if (!release.ok()) return new DeniedStream(ToGrpc(release.status()));
+  return new SubmitStreamReactor(ledger_, limits_, &held_, &live_streams_, std::move(*release));
+}
+
+grpc::ServerWriteReactor<veta::v1::WatchEvent>* LedgerService::Watch(
+    grpc::CallbackServerContext* ctx, const veta::v1::WatchRequest* request) {
+  auto start = [&]() -> absl::StatusOr<WatchReactor*> {
+    if (stopping_.load()) return absl::UnavailableError("the server is stopping");
+    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kWatch));
+    ASSIGN_OR_RETURN(WatchFilter filter, MakeWatchFilter(caller, request->party(), request->unit(),
+                                                         request->refusal(), request->red_flag()));
+    WatchPosition position{ledger_->size(), ledger_->attempts()};
+    if (request->has_from_sequence()) {
+      if (request->from_sequence() > position.next_sequence) {
+        return absl::OutOfRangeError(StrCat("from_sequence ", request->from_sequence(),
+                                            " is past the log's ", position.next_sequence,
+                                            " entries"));
+      }
+      position.next_sequence = request->from_sequence();
     }
-    size_t& open = open_streams_[who];
-    if (open >= limits_.streams_per_caller_max) {
-      return new DeniedStream(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                       StrCat(who, " already has ", open, " streams open; the limit is ",
-                              limits_.streams_per_caller_max)));
+    if (request->has_from_attempt()) {
+      if (request->from_attempt() > position.next_attempt) {
+        return absl::OutOfRangeError(StrCat("from_attempt ", request->from_attempt(),
+                                            " is past the ", position.next_attempt,
+                                            " attempts logged"));
+      }
+      position.next_attempt = request->from_attempt();
     }
-    ++open;
-    ++open_streams_total_;
-  }
-  return new SubmitStreamReactor(ledger_, limits_, &held_, &live_streams_, [this, who] {
-    absl::MutexLock lock(&streams_mu_);
-    --open_streams_total_;
-    if (--open_streams_[who] == 0) open_streams_.erase(who);
-  });
+    ASSIGN_OR_RETURN(auto release, AdmitStream(ctx, caller));
+    return new WatchReactor(ledger_, Watcher(ledger_->store(), caller, std::move(filter)), position,
+                            absl::Milliseconds(limits_.watch_heartbeat_ms), &stopping_,
+                            std::move(release));
+  }();
+  if (!start.ok()) return new DeniedWatch(ToGrpc(start.status()));
+  (*start)->Start();
+  return *start;
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetEntry(grpc::CallbackServerContext* ctx,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -54,6 +55,8 @@ struct ServiceLimits {
   // page stops early (at least one item) once it holds this much; continue from where it
   // stopped (next_start, next_after_id, the last attempt's number + 1).
   size_t page_bytes_max = 3 << 20;
+  // A Watch that has sent nothing for this long sends a heartbeat (where it stands).
+  uint32_t watch_heartbeat_ms = 10'000;
 };
 
 // The bytes the service holds for callers, server-wide, against ServiceLimits::held_bytes_max.
@@ -163,6 +166,14 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* ExportEpcis(grpc::CallbackServerContext* ctx,
                                         const veta::v1::ExportEpcisRequest* request,
                                         veta::v1::ExportEpcisResponse* response) override;
+  // Each watch has a thread that reads forward and writes one event at a time; it counts as
+  // a stream (streams_max, streams_per_caller_max).
+  grpc::ServerWriteReactor<veta::v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext* ctx, const veta::v1::WatchRequest* request) override;
+  // Ends every watch (UNAVAILABLE, saying where to resume) within a fraction of a second, and
+  // refuses new ones: call before shutting the gRPC server down, whose Shutdown would
+  // otherwise wait its whole deadline for streams that never end by themselves.
+  void StopWatches() { stopping_.store(true); }
 
   // What the service holds now, for tests and operators.
   const HeldBytes& held() const { return held_; }
@@ -186,6 +197,12 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // The caller of this call, and whether it may call `rpc` (UNAUTHENTICATED for the public,
   // PERMISSION_DENIED for a known role).
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const;
+  // Counts a new stream against streams_max and the caller's streams_per_caller_max (the
+  // caller: its identity with TLS, its address without); RESOURCE_EXHAUSTED past either.
+  // The function returned gives it back.
+  absl::StatusOr<std::function<void()>> AdmitStream(grpc::CallbackServerContext* ctx,
+                                                    const Caller& caller)
+      ABSL_LOCKS_EXCLUDED(streams_mu_);
 
   veta::Ledger* const ledger_;
   const ServiceLimits limits_;
@@ -196,6 +213,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   mutable absl::Mutex streams_mu_;
   std::map<std::string, size_t> open_streams_ ABSL_GUARDED_BY(streams_mu_);  // by caller
   size_t open_streams_total_ ABSL_GUARDED_BY(streams_mu_) = 0;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace veta::server

@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   (*ledger)->Close();
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",

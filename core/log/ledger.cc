@@ -212,6 +212,7 @@ absl::Status Ledger::Load() {
       ++attempt_count_;
       last_attempt_hash_ = Sha256Of(at->value());
     }
+    attempts_.store(attempt_count_, std::memory_order_release);
   }
 
   // The tree's right edge, and the last entry against its leaf.
@@ -615,6 +616,11 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   } else {
     registry_->Commit(std::move(delta), &keys_);
     size_.store(tree_.size(), std::memory_order_release);
+    attempts_.store(attempt_count_, std::memory_order_release);
+    {
+      absl::MutexLock lock(&growth_mu_);  // AwaitGrowth's conditions are evaluated again
+      ++batches_;
+    }
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
       if (absl::Status s =
@@ -700,6 +706,22 @@ void Ledger::Close() {
     }
     store_.reset();
   });
+}
+
+bool Ledger::AwaitGrowth(uint64_t entries_seen, uint64_t attempts_seen,
+                         absl::Duration timeout) const {
+  struct Seen {
+    const Ledger* ledger;
+    uint64_t entries, attempts;
+  } seen{this, entries_seen, attempts_seen};
+  absl::MutexLock lock(&growth_mu_);
+  return growth_mu_.AwaitWithTimeout(absl::Condition(
+                                         +[](Seen* s) {
+                                           return s->ledger->size() > s->entries ||
+                                                  s->ledger->attempts() > s->attempts;
+                                         },
+                                         &seen),
+                                     timeout);
 }
 
 absl::StatusOr<std::string> Ledger::GetEntry(uint64_t sequence) const {

@@ -141,6 +141,12 @@ class Ledger {
 
   // Entries durably committed (the tree size).
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  // Refused attempts durably logged (the attempts log's size).
+  uint64_t attempts() const { return attempts_.load(std::memory_order_acquire); }
+  // Waits until the log holds more than `entries_seen` entries or the attempts log more than
+  // `attempts_seen` attempts, or `timeout` passes; returns whether either grew. For watchers.
+  bool AwaitGrowth(uint64_t entries_seen, uint64_t attempts_seen, absl::Duration timeout) const
+      ABSL_LOCKS_EXCLUDED(growth_mu_);
   const std::string& origin() const { return origin_; }
   const std::string& verifier_key() const { return verifier_key_; }
 
@@ -208,6 +214,10 @@ class Ledger {
   std::chrono::steady_clock::time_point oldest_unchecked_{};
 
   std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> attempts_{0};
+  // Released after each durable batch, so that AwaitGrowth's waiters look again.
+  mutable absl::Mutex growth_mu_;
+  uint64_t batches_ ABSL_GUARDED_BY(growth_mu_) = 0;
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
 

@@ -62,16 +62,20 @@ std::string_view RpcName(Rpc rpc) {
       return "GetIndicators";
     case Rpc::kExportEpcis:
       return "ExportEpcis";
+    case Rpc::kWatch:
+      return "Watch";
   }
   return "?";
 }
 
-namespace {
-
-bool IsParty(Role role) {
+bool IsPartyRole(Role role) {
   return role == Role::kMiner || role == Role::kSelector || role == Role::kTrader ||
          role == Role::kPlant || role == Role::kExporter;
 }
+
+namespace {
+
+bool IsParty(Role role) { return IsPartyRole(role); }
 
 }  // namespace
 
@@ -83,6 +87,7 @@ bool MayCall(Role role, Rpc rpc) {
     case Rpc::kGetRecord:
     case Rpc::kListRecords:
     case Rpc::kGetEntry:
+    case Rpc::kWatch:  // what each role sees: core/read/watch.h
       return true;
     case Rpc::kSubmit:
       return role == Role::kRegistrar || IsParty(role);

@@ -17,13 +17,16 @@
 //   GetLineage (forward)      -       -       -      -       -      -      -        x
 //   GetCertificate            -       -       x*     x*      x*     x*     x*       x
 //   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
+//   Watch                     x*      x*      x*     x*      x*     x*     x*       x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are
 //   public: REINFO is); a party also reads transactions naming it, lots it holds, and
 //   attempts and flags filtered to itself, and the backward lineage and certificate of a lot it
 //   holds (a plant checking the ore it received); forward lineage (where gold went) is for
 //   regulators. Regulators read everything.
-//   A certificate, once issued, is checked offline by anyone.
+//   A certificate, once issued, is checked offline by anyone. Watch follows new entries and
+//   attempts within these bounds, and a party also sees what names a unit it holds
+//   (core/read/watch.h).
 #pragma once
 
 #include <string>
@@ -50,6 +53,8 @@ enum class Role {
 };
 
 std::string_view RoleName(Role role);
+// Miner, selector, trader, plant, exporter: a party to transactions.
+bool IsPartyRole(Role role);
 
 struct Caller {
   Role role = Role::kPublic;
@@ -72,6 +77,7 @@ enum class Rpc {
   kGetCertificate,
   kGetIndicators,
   kExportEpcis,
+  kWatch,
 };
 
 std::string_view RpcName(Rpc rpc);
