@@ -26,10 +26,13 @@ absl::StatusOr<std::string> ReadPem(std::string_view flag, const std::string& pa
 }  // namespace
 
 void AddConnectionFlags(Flags& flags, ConnectionOptions* options) {
+  if (const char* server = std::getenv("VETA_SERVER"); server != nullptr && *server != 0) {
+    options->server = server;
+  }
   DefaultFromEnvironment("VETA_TLS_CA", &options->ca_file);
   DefaultFromEnvironment("VETA_TLS_CERT", &options->cert_file);
   DefaultFromEnvironment("VETA_TLS_KEY", &options->key_file);
-  flags.String("server", &options->server, "Server address (host:port).");
+  flags.String("server", &options->server, "Server address (host:port). Environment: VETA_SERVER.");
   flags.String("tls-ca", &options->ca_file,
                "Use TLS, trusting this certificate (PEM: the server's or its CA's); without it, "
                "plaintext (loopback only). Environment: VETA_TLS_CA.");

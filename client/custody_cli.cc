@@ -18,7 +18,6 @@
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
 #include "core/base/units.h"
-#include "core/read/epcis.h"
 #include "core/read/lineage.h"
 #include "core/rules/registry.h"
 #include "core/verify/certificate_verify.h"

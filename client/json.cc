@@ -5,7 +5,6 @@
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/units.h"
-#include "core/read/epcis.h"
 #include "core/verify/merkle.h"
 
 namespace veta::client {

@@ -205,6 +205,10 @@ absl::Status Submit(int argc, char** argv) {
       if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return FromGrpc(s, c.server);
       response.set_code(s.error_code());
       response.set_message(s.error_message());
+      const auto& trailers = ctx->GetServerTrailingMetadata();
+      if (auto it = trailers.find(kRefusalMetadata); it != trailers.end()) {
+        response.set_refusal(std::string(it->second.data(), it->second.size()));
+      }
     }
     responses.push_back(response);
   } else {
@@ -233,12 +237,17 @@ absl::Status Submit(int argc, char** argv) {
     const auto& r = responses[i];
     const std::string& path = flags.positional()[i];
     if (r.code() != 0) ++refused;
-    if (c.json) {
-      std::printf(
-          "{\"file\":\"%s\",\"code\":%d,\"message\":\"%s\",\"sequence\":%llu,"
-          "\"leafHash\":\"%s\"}\n",
-          path.c_str(), r.code(), r.message().c_str(),
-          static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());
+    if (c.json) {  // one object a line; every string quoted and escaped
+      std::string flagged;
+      for (const auto& f : r.flags()) {
+        flagged += StrCat(flagged.empty() ? "" : ",", JsonQuote(veta::v1::RedFlag_Name(f.flag())));
+      }
+      std::printf("%s\n", StrCat("{\"file\":", JsonQuote(path), ",\"code\":", r.code(),
+                                 ",\"refusal\":", JsonQuote(r.refusal()), ",\"message\":",
+                                 JsonQuote(r.message()), ",\"sequence\":", r.sequence(),
+                                 ",\"leafHash\":", JsonQuote(ToHex(r.leaf_hash())), ",\"flags\":[",
+                                 flagged, "]}")
+                              .c_str());
     } else if (r.code() == 0) {
       std::printf("%s: recorded as entry %llu, leaf hash %s\n", path.c_str(),
                   static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());

@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "client/address.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
@@ -664,8 +665,13 @@ grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx
   }
   ledger_->Submit(
       request->envelope(),
-      [reply, response](SubmitResult r) {
+      [reply, response, ctx](SubmitResult r) {
         if (r.status.ok()) FillAnswer(r, response);
+        // A refusal is an error status, whose message starts "[CODE]"; the code also goes in
+        // the trailing metadata, so that a program need not parse the message.
+        if (r.refusal != veta::v1::REFUSAL_UNSPECIFIED) {
+          ctx->AddTrailingMetadata(kRefusalMetadata, veta::v1::Refusal_Name(r.refusal));
+        }
         reply->Send(response, r.status, /*always=*/true);
       },
       ctx->deadline());

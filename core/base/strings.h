@@ -59,4 +59,7 @@ bool Base64Decode(std::string_view text, std::string* out);
 // A decimal number without sign, leading zeros (except "0") or spaces.
 [[nodiscard]] bool ParseU64(std::string_view s, uint64_t* out);
 
+// `s` as a JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD.
+std::string JsonQuote(std::string_view s);
+
 }  // namespace veta

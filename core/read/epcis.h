@@ -68,7 +68,4 @@ struct EpcisResult {
 absl::StatusOr<EpcisResult> EpcisDocument(const Reader& store, uint64_t visible,
                                           const EpcisOptions& options);
 
-// `s` as a JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD.
-std::string JsonQuote(std::string_view s);
-
 }  // namespace veta

@@ -2,6 +2,7 @@
 // gold to an exporter, export, correction) as one document, validated by GS1's JSON schema
 // (with Python's jsonschema, formats checked); broken documents must fail the same validator.
 #include "core/read/epcis.h"
+#include "core/base/strings.h"
 
 #include <sys/wait.h>
 

@@ -57,6 +57,13 @@ grep -q '"code":0' answer.json && grep -q '"sequence":2' answer.json && pass || 
 "$veta" prove --server "$addr" --authority data/authority.pub.pem 2 >/dev/null || fail "prove 2"
 size_before=$("$veta" checkpoint --server "$addr" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
 expect_fail "ALREADY_EXISTS" "$veta" submit --server "$addr" env.json
+# --json: one parseable object per envelope, the refusal code in its own member (the server
+# sends it as trailing metadata; nobody parses "[CODE]" out of the message).
+"$veta" submit --server "$addr" --json env.json >replayed.json || true
+python3 -c 'import json; a = json.load(open("replayed.json")); assert a["refusal"] == "ENVELOPE_REPLAYED" and a["code"] == 6 and "already recorded" in a["message"], a' &&
+  pass || { cat replayed.json; fail "submit --json of a refusal"; }
+# The server from the environment (VETA_SERVER), as every command and tool takes it.
+VETA_SERVER="$addr" "$veta" checkpoint --json | grep -q treeSize && pass || fail "VETA_SERVER"
 "$veta" sign --key stranger.pem memo.json >stranger.json
 expect_fail "is not registered" "$veta" submit --server "$addr" stranger.json
 sed 's/"sig":"\(.\)/"sig":"A\1/' env.json | sed 's/"sig":"A\(.\)\(.\)/"sig":"\2\1/' >tampered.json
