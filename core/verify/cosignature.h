@@ -52,6 +52,9 @@ absl::StatusOr<std::string> VerifierKey(std::string_view name, const PublicKey& 
 // not 0x04 or its key id does not match name and key.
 absl::StatusOr<Cosigner> ParseVerifierKey(std::string_view verifier_key);
 
+// OK when `verifier_key` is a well-formed checkpoint (signed-note, type 0x01) verifier key.
+[[nodiscard]] absl::Status CheckNoteVerifierKey(std::string_view verifier_key);
+
 // "cosignature/v1\ntime <timestamp>\n" + checkpoint_text: the bytes a cosigner signs.
 std::string SignedMessage(uint64_t timestamp, std::string_view checkpoint_text);
 

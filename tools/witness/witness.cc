@@ -98,10 +98,8 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseLogsFile(
     if (f[0] != "log" || f.size() < 2 || f.size() > 3) {
       return fail("want: log <checkpoint verifier key> [<url>]");
     }
-    const auto probe = note::Open("x\n\n", f[1]);
-    if (probe.status().code() == absl::StatusCode::kInvalidArgument) {
-      return fail(StrCat("bad verifier key: ", FromAbsl(probe.status().message())));
-    }
+    absl::Status key_ok = cosig::CheckNoteVerifierKey(f[1]);
+    if (!key_ok.ok()) return fail(StrCat("bad verifier key: ", FromAbsl(key_ok.message())));
     const std::string origin(f[1].substr(0, f[1].find('+')));
     logs[origin].emplace_back(f[1]);
     if (logs.size() > kLogsMax) return fail(StrCat("more than ", kLogsMax, " logs"));
