@@ -117,6 +117,7 @@ absl::StatusOr<std::unique_ptr<WitnessCoordinator>> WitnessCoordinator::Start(
     peer->cosigner = w;
     peer->http = std::make_unique<httplib::Client>(parts.first);
     peer->http->set_keep_alive(true);
+    peer->http->set_tcp_nodelay(true);
     peer->http->set_connection_timeout(secs, usecs);
     peer->http->set_read_timeout(secs, usecs);
     peer->http->set_write_timeout(secs, usecs);

@@ -283,6 +283,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Witness* witness, const st
   s->impl_ = std::make_unique<Impl>();
   httplib::Server& http = s->impl_->http;
   http.set_payload_max_length(kRequestBytesMax);
+  // An idle keep-alive connection holds a server thread, and Stop waits for it: keep idle
+  // connections short (a busy log posts every checkpoint interval, well within it).
+  http.set_keep_alive_timeout(1);
+  http.set_tcp_nodelay(true);  // small answers: no Nagle delay waiting for a delayed ACK
+  http.set_read_timeout(10);
   const auto reply = [](httplib::Response& res, const Response& r) {
     res.status = r.status;
     res.set_content(r.body, r.content_type.c_str());
