@@ -7,6 +7,8 @@
 
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
+#include "core/verify/cosignature.h"
+#include "core/verify/note.h"
 
 namespace veta::client {
 
@@ -80,6 +82,23 @@ absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
   auto priv = PrivateKey::FromPem(pem);
   if (!priv.ok()) return absl::InvalidArgumentError(StrCat(path, ": not a PEM key"));
   return priv->public_key();
+}
+
+absl::StatusOr<std::string> CheckWitnessPolicy(const std::string& policy_path,
+                                               const std::string& checkpoint_note,
+                                               const PublicKey& authority) {
+  if (policy_path.empty()) return std::string();
+  ASSIGN_OR_RETURN(std::string text, ReadFile(policy_path));
+  ASSIGN_OR_RETURN(cosig::Policy policy, cosig::Policy::Parse(text));
+  const std::string origin = checkpoint_note.substr(0, checkpoint_note.find('\n'));
+  ASSIGN_OR_RETURN(std::string log_key, note::VerifierKey(origin, authority));
+  auto verified = policy.Verify(checkpoint_note, log_key);
+  if (!verified.ok()) {
+    return absl::Status(verified.status().code(),
+                        StrCat("witness policy ", policy_path, ": ", verified.status().message()));
+  }
+  return StrCat("cosigned by ", verified->cosigned_by.size(), " witnesses of the policy (",
+                StrJoin(verified->cosigned_by, ", "), "): ", policy.Describe(), " met");
 }
 
 }  // namespace veta::client
