@@ -8,12 +8,14 @@
 // "time T\n" || body, blob = key id || u64 big-endian T || signature).
 #include "core/verify/cosignature.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/base/strings.h"
 #include "core/verify/keys.h"
 #include "core/verify/note.h"
+#include "core/verify/tlog_proof.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_util.h"
 
@@ -242,6 +244,64 @@ TEST(PolicyTest, WitnessUrlsAndTabsAreRead) {
   EXPECT_EQ(p->witnesses()[0].name, "w0.example");
   EXPECT_EQ(p->witnesses()[0].name_in_policy, "W0");
 }
+
+}  // namespace
+}  // namespace veta::cosig
+
+namespace veta::cosig {
+namespace {
+
+TEST(TlogProofTest, FormatParseRoundTripAndMalformed) {
+  tlogproof::TlogProof p;
+  p.extra = "entry bytes";
+  p.index = 73894;
+  Hash a{}, b{};
+  a.fill(1);
+  b.fill(2);
+  p.inclusion = {a, b};
+  p.checkpoint_note =
+      "example.com/log\n5\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\n\u2014 x YWJj\n";
+  const std::string text = tlogproof::Format(p);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "c2sp.org/tlog-proof@v1");
+  EXPECT_NE(text.find("\nextra ZW50cnkgYnl0ZXM=\nindex 73894\n"), std::string::npos) << text;
+  auto back = tlogproof::Parse(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->extra, p.extra);
+  EXPECT_EQ(back->index, p.index);
+  EXPECT_EQ(back->inclusion, p.inclusion);
+  EXPECT_EQ(back->checkpoint_note, p.checkpoint_note);
+  // Without extra, as the spec allows.
+  p.extra.clear();
+  auto bare = tlogproof::Parse(tlogproof::Format(p));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_TRUE(bare->extra.empty());
+  for (const std::string bad :
+       {"c2sp.org/tlog-proof@v2\nindex 1\n\nx", "c2sp.org/tlog-proof@v1\nindex 01\n\nx",
+        "c2sp.org/tlog-proof@v1\nindex 1\nnot base64\n\nx", "c2sp.org/tlog-proof@v1\nindex 1\n"}) {
+    EXPECT_EQ(tlogproof::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+#ifdef VETA_GO_VERIFIER
+// golang.org/x/mod/sumdb/note ignores signature lines by unknown keys: a checkpoint carrying
+// witness cosignatures still opens with the log's key in the Go reference code.
+TEST(CosignatureGoTest, CosignedCheckpointStillOpensWithGoNote) {
+  Fixture f;
+  const std::string cosigned = f.Cosign(f.Note(9, 'd'), {0, 1, 2});
+  veta::testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.Sub("note"), cosigned).ok());
+  const std::string cmd =
+      StrCat("'", VETA_GO_VERIFIER, "' checkpoint '", f.log_vkey, "' '", dir.Sub("note"), "' 2>&1");
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(pipe), 0) << out;
+  EXPECT_EQ(out.substr(0, 2), "9 ") << out;
+}
+#endif
 
 }  // namespace
 }  // namespace veta::cosig
