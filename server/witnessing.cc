@@ -1,7 +1,7 @@
 #include "server/witnessing.h"
 
+#include <algorithm>
 #include <cstdio>
-#include <future>
 
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
@@ -14,7 +14,8 @@ struct WitnessCoordinator::Peer {
   cosig::Cosigner cosigner;
   std::unique_ptr<httplib::Client> http;
   std::string path;        // the submission prefix's path + "/add-checkpoint"
-  uint64_t held_size = 0;  // what the witness holds, as far as we know (only its round thread)
+  uint64_t held_size = 0;  // what the witness holds, as far as we know (its thread only)
+  std::thread thread;
 };
 
 namespace {
@@ -61,8 +62,8 @@ absl::StatusOr<std::string> AskOne(Ledger& ledger, WitnessCoordinator::Peer& pee
     }
     auto res = peer.http->Post(peer.path, Body(peer.held_size, proof, cp.note()), "text/plain");
     if (!res) {
-      last =
-          absl::UnavailableError(StrCat(peer.cosigner.name, ": ", httplib::to_string(res.error())));
+      last = absl::UnavailableError(
+          StrCat(peer.cosigner.name, ": no answer (", httplib::to_string(res.error()), ")"));
       continue;
     }
     if (res->status == 409) {
@@ -124,7 +125,9 @@ absl::StatusOr<std::unique_ptr<WitnessCoordinator>> WitnessCoordinator::Start(
     peer->path = parts.second + "/add-checkpoint";
     c->peers_.push_back(std::move(peer));
   }
-  c->thread_ = std::thread([p = c.get()] { p->Loop(); });
+  for (auto& peer : c->peers_) {
+    peer->thread = std::thread([p = c.get(), peer = peer.get()] { p->PeerLoop(peer); });
+  }
   return c;
 }
 
@@ -135,7 +138,9 @@ void WitnessCoordinator::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  for (auto& peer : peers_) {
+    if (peer->thread.joinable()) peer->thread.join();
+  }
 }
 
 WitnessingStats WitnessCoordinator::stats() const {
@@ -143,67 +148,112 @@ WitnessingStats WitnessCoordinator::stats() const {
   return stats_;
 }
 
-void WitnessCoordinator::Loop() {
-  uint64_t sent_size = 0;
+void WitnessCoordinator::PeerLoop(Peer* peer) {
+  uint64_t cosigned_size = 0;
+  auto wait = options_.poll_interval;
+  const auto backoff_min = std::chrono::milliseconds(50);
+  auto backoff = backoff_min;
+  std::string last_error;
+  // When each checkpoint was first seen by this thread (for the lag figure).
+  uint64_t seen_size = 0;
+  auto seen_at = steady_clock::now();
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stopping),
-                           absl::Milliseconds(options_.poll_interval.count()));
+      mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(wait.count()));
       if (stopping_) return;
     }
+    wait = options_.poll_interval;
     const veta::v1::Checkpoint cp = ledger_->LatestCheckpoint();
-    if (cp.tree_size() <= sent_size) continue;
-    sent_size = cp.tree_size();
-    Round(cp);
+    if (cp.tree_size() <= cosigned_size) continue;
+    if (cp.tree_size() != seen_size) {
+      seen_size = cp.tree_size();
+      seen_at = steady_clock::now();
+    }
+    auto parts = cosig::SplitNote(cp.note());
+    if (!parts.ok()) continue;
+    absl::StatusOr<std::string> line =
+        AskOne(*ledger_, *peer, cp, parts->text, options_.attempts_max);
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.exchanges;
+      if (line.ok()) ++stats_.cosignatures;
+    }
+    if (line.ok()) {
+      cosigned_size = cp.tree_size();
+      backoff = backoff_min;
+      if (!last_error.empty()) {
+        std::fprintf(stderr, "veta-server: witness %s cosigns again (checkpoint %llu)\n",
+                     peer->cosigner.name_in_policy.c_str(),
+                     static_cast<unsigned long long>(cp.tree_size()));
+        last_error.clear();
+      }
+      Record(cp, *line, peer->cosigner.name_in_policy, seen_at);
+      continue;
+    }
+    const std::string why(FromAbsl(line.status().message()));
+    if (why != last_error || options_.verbose) {
+      std::fprintf(stderr, "veta-server: witness %s did not cosign checkpoint %llu: %s\n",
+                   peer->cosigner.name_in_policy.c_str(),
+                   static_cast<unsigned long long>(cp.tree_size()), why.c_str());
+      last_error = why;
+    }
+    wait = backoff;
+    backoff = std::min(backoff * 2, options_.retry_backoff_max);
   }
 }
 
-void WitnessCoordinator::Round(const veta::v1::Checkpoint& cp) {
-  const auto start = steady_clock::now();
-  auto parts = cosig::SplitNote(cp.note());
-  if (!parts.ok()) return;
-  std::vector<std::future<absl::StatusOr<std::string>>> answers;
-  for (auto& peer : peers_) {
-    answers.push_back(std::async(std::launch::async, [this, &peer, &cp, &parts] {
-      return AskOne(*ledger_, *peer, cp, parts->text, options_.attempts_max);
-    }));
-  }
-  std::vector<std::string> lines, names, refusals;
-  for (size_t i = 0; i < answers.size(); ++i) {
-    absl::StatusOr<std::string> line = answers[i].get();
-    if (line.ok()) {
-      lines.push_back(*line);
-      names.push_back(peers_[i]->cosigner.name_in_policy);
-    } else {
-      refusals.push_back(std::string(FromAbsl(line.status().message())));
-    }
-  }
-  const uint64_t ms =
-      static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now() - start).count());
-  bool published = false;
-  if (policy_.QuorumMet(names)) {
-    auto note = cosig::AddSignatureLines(cp.note(), lines);
-    absl::Status s = note.ok() ? ledger_->PublishCosignedCheckpoint(*note) : note.status();
-    published = s.ok();
-    if (!s.ok()) refusals.push_back(StrCat("publishing: ", FromAbsl(s.message())));
-  }
+void WitnessCoordinator::Record(const veta::v1::Checkpoint& cp, const std::string& line,
+                                const std::string& name, steady_clock::time_point seen) {
+  absl::MutexLock publish(&publish_mu_);
+  std::string note;
+  size_t lines = 0;
+  steady_clock::time_point first_seen = seen;
   {
     absl::MutexLock lock(&mu_);
-    ++stats_.rounds;
-    if (published) {
-      stats_.published_size = cp.tree_size();
-      stats_.last_cosign_ms = ms;
+    Gathered& g = gathered_[cp.tree_size()];
+    if (g.note.empty()) {
+      g.note = cp.note();
+      g.first_seen = seen;
     }
+    g.first_seen = std::min(g.first_seen, seen);
+    if (std::find(g.names.begin(), g.names.end(), name) == g.names.end()) {
+      g.lines.push_back(line);
+      g.names.push_back(name);
+    }
+    while (gathered_.size() > options_.sizes_kept_max) gathered_.erase(gathered_.begin());
+    if (!policy_.QuorumMet(g.names)) return;
+    if (cp.tree_size() < published_size_ ||
+        (cp.tree_size() == published_size_ && g.lines.size() <= published_lines_)) {
+      return;
+    }
+    auto with = cosig::AddSignatureLines(g.note, g.lines);
+    if (!with.ok()) return;
+    note = std::move(*with);
+    lines = g.lines.size();
+    first_seen = g.first_seen;
   }
-  if (options_.verbose || !refusals.empty()) {
-    std::fprintf(stderr,
-                 "veta-server: checkpoint %llu cosigned by %zu of %zu witnesses in %llu ms%s%s%s\n",
-                 static_cast<unsigned long long>(cp.tree_size()), lines.size(), peers_.size(),
-                 static_cast<unsigned long long>(ms),
-                 published ? ", published" : ", NOT published (no quorum)",
-                 refusals.empty() ? "" : "; ", StrJoin(refusals, "; ").c_str());
+  absl::Status s = ledger_->PublishCosignedCheckpoint(note);
+  if (!s.ok()) {
+    std::fprintf(stderr, "veta-server: cannot publish cosigned checkpoint %llu: %s\n",
+                 static_cast<unsigned long long>(cp.tree_size()),
+                 std::string(FromAbsl(s.message())).c_str());
+    return;
+  }
+  const uint64_t ms =
+      static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now() - first_seen).count());
+  published_size_ = cp.tree_size();
+  published_lines_ = lines;
+  absl::MutexLock lock(&mu_);
+  // Cosignatures on older checkpoints can no longer be published.
+  gathered_.erase(gathered_.begin(), gathered_.lower_bound(cp.tree_size()));
+  stats_.published_size = cp.tree_size();
+  stats_.last_cosign_ms = ms;
+  if (options_.verbose) {
+    std::fprintf(stderr, "veta-server: checkpoint %llu published with %zu cosignatures, %llu ms\n",
+                 static_cast<unsigned long long>(cp.tree_size()), lines,
+                 static_cast<unsigned long long>(ms));
   }
 }
 

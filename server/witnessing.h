@@ -1,22 +1,24 @@
 // Gathers witness cosignatures (C2SP tlog-witness add-checkpoint) for the ledger's checkpoints
 // and publishes the cosigned checkpoint (Ledger::PublishCosignedCheckpoint).
 //
-// One thread, off the sequencer's path: when the ledger signs a checkpoint newer than the last
-// one sent, a round posts it to every witness of the policy at once (one thread each, a
-// keep-alive HTTP connection per witness), each with a consistency proof from the size that
-// witness holds (learned from its 409 answers, starting at 0), retrying a failed request up to
-// `attempts_max` times within the round's timeout. Cosignatures that verify are gathered; if
-// they meet the policy's quorum, the checkpoint with the authority's signature and every
-// gathered cosignature is published. A witness that refuses (422: a fork it caught, 403, 404)
-// or does not answer simply does not cosign; the next round tries again with a newer
-// checkpoint.
+// Off the sequencer's path: one thread per witness of the policy, each with its own keep-alive
+// HTTP connection. When the ledger has signed a checkpoint newer than the last one that
+// witness cosigned, the thread posts it with a consistency proof from the size the witness
+// holds (learned from its 409 answers, starting at 0; a 409 answer is retried at once, up to
+// `attempts_max` posts). A failure (no answer within the timeout, a refusal: 422 for a fork it
+// caught, 403, 404) is retried with the newest checkpoint after a backoff that doubles up to
+// `retry_backoff_max`. Every cosignature that verifies is gathered by checkpoint size; as soon
+// as the cosignatures on one checkpoint meet the policy's quorum, that checkpoint, with the
+// authority's signature and every cosignature gathered on it, is published (again when a
+// later cosignature on it arrives). A slow or dead witness delays no one: the others' quorum
+// publishes without it.
 //
 // Thread-safety: Start/Stop from one thread; stats() from any.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,18 +35,25 @@ namespace veta::server {
 struct WitnessingOptions {
   // One add-checkpoint exchange (connect, send, answer).
   std::chrono::milliseconds request_timeout{2000};
-  // Tries per witness per round (a 409 answer costs one).
+  // Posts per checkpoint and witness (a 409 answer costs one).
   int attempts_max = 3;
-  // How often the coordinator looks for a new checkpoint.
+  // How often each witness thread looks for a new checkpoint.
   std::chrono::milliseconds poll_interval{5};
-  // Print one line per round to stderr (size, cosigners, milliseconds).
+  // Backoff after a failed exchange: 50 ms, doubling up to this.
+  std::chrono::milliseconds retry_backoff_max{5000};
+  // Checkpoint sizes whose cosignatures are kept while the quorum gathers.
+  size_t sizes_kept_max = 64;
+  // Print every exchange to stderr (failures are always printed, once per distinct reason).
   bool verbose = false;
 };
 
 struct WitnessingStats {
-  uint64_t rounds = 0;
+  // Finished add-checkpoint exchanges (cosigned or failed), all witnesses together.
+  uint64_t exchanges = 0;
+  uint64_t cosignatures = 0;
+  // The size of the newest checkpoint published cosigned (0: none yet by this coordinator).
   uint64_t published_size = 0;
-  // Milliseconds from seeing a new checkpoint to publishing it cosigned, last round.
+  // Milliseconds from the ledger's checkpoint (as first seen) to its publication, last one.
   uint64_t last_cosign_ms = 0;
 };
 
@@ -54,16 +63,26 @@ class WitnessCoordinator {
   static absl::StatusOr<std::unique_ptr<WitnessCoordinator>> Start(
       Ledger* ledger, cosig::Policy policy, const WitnessingOptions& options);
   ~WitnessCoordinator();
-  // Ends the current round (waiting for its requests, at most the request timeout) and stops.
+  // Stops the threads (an exchange in flight ends within the request timeout).
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   WitnessingStats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
   struct Peer;  // one witness: its connection and the size it holds (defined in the .cc)
 
  private:
+  // Cosignatures gathered on one checkpoint.
+  struct Gathered {
+    std::string note;
+    std::vector<std::string> lines;
+    std::vector<std::string> names;
+    std::chrono::steady_clock::time_point first_seen;
+  };
   WitnessCoordinator(Ledger* ledger, cosig::Policy policy, const WitnessingOptions& options);
-  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
-  void Round(const veta::v1::Checkpoint& checkpoint) ABSL_LOCKS_EXCLUDED(mu_);
+  void PeerLoop(Peer* peer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds a verified cosignature line; publishes when the quorum is met.
+  void Record(const veta::v1::Checkpoint& checkpoint, const std::string& line,
+              const std::string& name, std::chrono::steady_clock::time_point seen)
+      ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
 
   Ledger* const ledger_;
   const cosig::Policy policy_;
@@ -72,7 +91,11 @@ class WitnessCoordinator {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WitnessingStats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
+  std::map<uint64_t, Gathered> gathered_ ABSL_GUARDED_BY(mu_);  // by checkpoint size
+  // Orders publications (the ledger refuses an older one; this keeps the newest last).
+  absl::Mutex publish_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  size_t published_lines_ ABSL_GUARDED_BY(publish_mu_) = 0;
+  uint64_t published_size_ ABSL_GUARDED_BY(publish_mu_) = 0;
 };
 
 }  // namespace veta::server

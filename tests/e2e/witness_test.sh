@@ -116,6 +116,6 @@ echo '{"subject":"lote 8","text":"otra","nonce":"8"}' >memo2.json
 "$veta" submit --server "$addr" env2.json | grep -q "recorded as entry" && pass || fail "memo2"
 expect_fail "no checkpoint covers entry" "$veta" prove --server "$addr" \
   --authority data/authority.pub.pem --wait-ms 500 3
-grep -q "NOT published (no quorum)" server.log && pass || fail "server logs the missing quorum"
+grep -q "did not cosign checkpoint" server.log && pass || fail "server logs the missing cosignatures"
 
 echo "witness e2e: $checks checks passed"
