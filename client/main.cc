@@ -413,7 +413,16 @@ absl::Status Prove(int argc, char** argv) {
     RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(),
                                                  bundle.mutable_checkpoint()),
                              c.server));
-    if (bundle.checkpoint().tree_size() > seq) break;
+    // With a policy, wait for a checkpoint the witnesses cosigned, too.
+    if (bundle.checkpoint().tree_size() > seq &&
+        (witness_policy.empty() ||
+         CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority).ok())) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > give_up && bundle.checkpoint().tree_size() > seq) {
+      // It covers the entry, but the witnesses' quorum has not cosigned it.
+      return CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority).status();
+    }
     if (std::chrono::steady_clock::now() > give_up) {
       return absl::FailedPreconditionError(
           StrCat("no checkpoint covers entry ", seq, " yet (latest is of size ",

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -142,11 +143,15 @@ class CosigningTest : public ::testing::Test {
     return cp;
   }
 
-  // Waits until the published checkpoint covers `size` entries; false after kPatience.
+  // Waits until a cosigned checkpoint covering `size` entries is published (before the first,
+  // the ledger publishes its newest signed one); false after kPatience.
   static bool WaitPublished(Registry& r, uint64_t size) {
     const auto until = std::chrono::steady_clock::now() + kPatience;
     while (std::chrono::steady_clock::now() < until) {
-      if (r.ledger->PublishedCheckpoint().tree_size() >= size) return true;
+      if (r.witnessing->stats().published_size >= size &&
+          r.ledger->PublishedCheckpoint().tree_size() >= size) {
+        return true;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return false;
@@ -184,6 +189,8 @@ TEST_F(CosigningTest, PublishedCheckpointCarriesThreeCosignaturesAndVerifies2of3
   auto r = StartRegistry();
   const uint64_t last = AddMemos(*r, "hola", 5);
   ASSERT_TRUE(WaitPublished(*r, last + 1));
+  // The quorum (2) publishes first; the third cosignature follows.
+  ASSERT_TRUE(WaitVerifies(*r, Policy("all")));
   const veta::v1::Checkpoint cp = FetchCheckpoint(*r);
   EXPECT_GE(cp.tree_size(), last + 1);
   auto verified = Policy("2").Verify(cp.note());
@@ -281,6 +288,13 @@ TEST_F(CosigningTest, SplitViewIsCaughtByTheWitnessesAndByAClientWithThePolicy) 
   // Asked directly, a witness answers 422 to the fork's checkpoint.
   witness::Response direct = witnesses_[0]->AddCheckpoint(StrCat("old ", size_a, "\n\n", b.note()));
   EXPECT_EQ(direct.status, 422) << direct.body;
+  // ... and keeps the fork's signed checkpoint as evidence.
+  bool kept = false;
+  for (const auto& f :
+       std::filesystem::directory_iterator(StrCat(dirs_[0].Sub("state"), "/evidence"))) {
+    kept = kept || *ReadFile(f.path().string()) == b.note();
+  }
+  EXPECT_TRUE(kept);
 
   // A client holding the 2-of-3 policy accepts the honest view and refuses the fork.
   const cosig::Policy policy = Policy("2");

@@ -226,6 +226,7 @@ Response Witness::AddCheckpoint(std::string_view body) {
     if (!req->proof.empty()) return Answer(422, "old size 0 needs an empty consistency proof");
   } else if (req->old_size == cp->size) {
     if (cp->root != log.root) {
+      KeepEvidence(*cp, req->note);
       return Answer(422, StrCat("fork: the witness holds another root for size ", cp->size));
     }
     if (!req->proof.empty()) return Answer(422, "equal sizes need an empty consistency proof");
@@ -233,6 +234,7 @@ Response Witness::AddCheckpoint(std::string_view body) {
     absl::Status consistent =
         merkle::VerifyConsistency(req->old_size, cp->size, log.root, cp->root, req->proof);
     if (!consistent.ok()) {
+      KeepEvidence(*cp, req->note);
       return Answer(422, StrCat("the consistency proof from ", req->old_size, " to ", cp->size,
                                 " does not verify: ", FromAbsl(consistent.message())));
     }
@@ -260,6 +262,22 @@ Response Witness::AddCheckpoint(std::string_view body) {
   log.root = cp->root;
   log.note = std::move(kept);
   return Answer(200, *line);
+}
+
+void Witness::KeepEvidence(const note::Checkpoint& cp, std::string_view note) {
+  // A checkpoint the log signed that does not extend what it showed before: proof of a fork.
+  if (evidence_kept_.fetch_add(1) >= kEvidenceFilesMax) return;
+  const std::string dir = StrCat(options_.state_dir, "/evidence");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string path = StrCat(dir, "/", OriginHash(cp.origin).substr(0, 16), "-", cp.size, "-",
+                                  ToHex(cp.root).substr(0, 16), ".note");
+  absl::Status s = WriteFileAtomic(path, note, 0644);
+  std::fprintf(stderr,
+               "veta-witness: REFUSED checkpoint %llu of %s (root %s), inconsistent with "
+               "the one cosigned: kept as evidence in %s%s\n",
+               static_cast<unsigned long long>(cp.size), cp.origin.c_str(), ToHex(cp.root).c_str(),
+               path.c_str(), s.ok() ? "" : " (could not write it)");
 }
 
 Response Witness::Latest(std::string_view origin_hash_hex) const {

@@ -13,6 +13,9 @@
 //     422  bad consistency proof, fork (same size, other root), size 0 with a non-empty root
 //   GET <prefix>/<hex sha256(origin)>/checkpoint   the latest cosigned checkpoint (404: none)
 //
+// A refused checkpoint that the log did sign (a fork, or an extension with a bad proof) is
+// kept in state_dir/evidence/ (the spec's "MAY log": a signed fork is proof of misbehaviour).
+//
 // Durable state: one file per log in the state folder, named by hex SHA-256 of the origin,
 // holding the latest cosigned note (the log's signature and the witness's cosignature). It is
 // written with fsync + rename + fsync of the folder BEFORE the 200 answer, so a witness killed
@@ -23,6 +26,7 @@
 // Thread-safety: AddCheckpoint and Latest may be called from any number of threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/verify/keys.h"
+#include "core/verify/note.h"
 #include "core/verify/sha256.h"
 
 namespace veta::witness {
@@ -46,6 +51,8 @@ inline constexpr size_t kRequestBytesMax = 64 << 10;
 inline constexpr size_t kProofLinesMax = 63;
 // Most logs one witness follows.
 inline constexpr size_t kLogsMax = 1000;
+// Most evidence files (refused forks, state_dir/evidence/) one run writes.
+inline constexpr size_t kEvidenceFilesMax = 1000;
 
 struct Options {
   // The witness's name (its cosignature key name, e.g. "witness.sunat.gob.pe/w1").
@@ -97,11 +104,14 @@ class Witness {
   };
   Witness(const Options& options, PrivateKey key);
   uint64_t Now() const;
+  // Keeps a signed checkpoint that forks from the one held in state_dir/evidence/.
+  void KeepEvidence(const note::Checkpoint& checkpoint, std::string_view note);
 
   const Options options_;
   const PrivateKey key_;
   std::string verifier_key_;
   std::map<std::string, std::unique_ptr<Log>> logs_;  // by origin; fixed after Open
+  std::atomic<size_t> evidence_kept_{0};
 };
 
 // An HTTP listener (cpp-httplib) for a Witness, on its own threads.
