@@ -29,10 +29,12 @@ constexpr char kOverview[] =
     "  veta-witness keygen --name witness.example.gob.pe/w1 --key /etc/veta-witness/key.pem\n"
     "    (prints the verifier key to give to the log's operator and to clients' policies)\n"
     "  a logs file with one line per log: `log <the log's checkpoint verifier key>`\n"
-    "    (`veta checkpoint` prints a Veta registry's; the key's name is the log's origin)\n"
+    "    (`veta init` printed it for a Veta registry; the key's name is the log's origin)\n"
     "  veta-witness serve --name ... --key ... --logs FILE --state-dir DIR --listen HOST:PORT\n"
     "The state folder holds one small file per log (written with fsync and rename before any\n"
-    "answer): back it up; a witness that loses it could be led to cosign a fork.";
+    "answer): back it up; a witness that loses it could be led to cosign a fork. A refused\n"
+    "checkpoint that the log did sign (a fork) is kept in STATE/evidence/ and logged: it is\n"
+    "proof, signed by the log's own key, that the log showed two different trees.";
 
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "veta-witness: %s\n", std::string(s.message()).c_str());
