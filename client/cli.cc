@@ -1,5 +1,6 @@
 #include "client/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -92,6 +93,12 @@ absl::StatusOr<std::string> CheckWitnessPolicy(const std::string& policy_path,
   ASSIGN_OR_RETURN(cosig::Policy policy, cosig::Policy::Parse(text));
   const std::string origin = checkpoint_note.substr(0, checkpoint_note.find('\n'));
   ASSIGN_OR_RETURN(std::string log_key, note::VerifierKey(origin, authority));
+  if (!policy.log_keys().empty() && std::find(policy.log_keys().begin(), policy.log_keys().end(),
+                                              log_key) == policy.log_keys().end()) {
+    return absl::FailedPreconditionError(
+        StrCat("witness policy ", policy_path, " does not list the log ", log_key,
+               " (the --authority key under the checkpoint's origin)"));
+  }
   auto verified = policy.Verify(checkpoint_note, log_key);
   if (!verified.ok()) {
     return absl::Status(verified.status().code(),

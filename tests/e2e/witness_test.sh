@@ -88,6 +88,11 @@ grep -q "^index 2$" entry2.tlog-proof && [[ $(grep -c "^— w" entry2.tlog-proof
   { cat entry2.tlog-proof; fail "tlog-proof body"; }
 "$veta" verify --authority data/authority.pub.pem --witness-policy all.txt entry2.tlog-proof |
   grep -q "verified: entry 2" && pass || fail "verify tlog-proof"
+# A policy naming another log is refused before any cosignature is counted.
+"$veta" init --data-dir other-data --origin veta.test/witnessed >other-init.txt
+sed "s|^log .*|log $(sed -n 's/.*checkpoint verifier key: //p' other-init.txt)|" policy.txt >other-policy.txt
+expect_fail "does not list the log" "$veta" verify --authority data/authority.pub.pem \
+  --witness-policy other-policy.txt bundle.json
 # A tlog-proof whose entry was altered fails.
 sed 's/^extra \(.\)\(.\)/extra \2\1/' entry2.tlog-proof >altered.tlog-proof
 expect_fail "FAILED" "$veta" verify --authority data/authority.pub.pem altered.tlog-proof
