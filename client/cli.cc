@@ -1,5 +1,6 @@
 #include "client/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -7,6 +8,8 @@
 
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
+#include "core/verify/cosignature.h"
+#include "core/verify/note.h"
 
 namespace veta::client {
 
@@ -80,6 +83,29 @@ absl::StatusOr<PublicKey> LoadAuthority(const std::string& path) {
   auto priv = PrivateKey::FromPem(pem);
   if (!priv.ok()) return absl::InvalidArgumentError(StrCat(path, ": not a PEM key"));
   return priv->public_key();
+}
+
+absl::StatusOr<std::string> CheckWitnessPolicy(const std::string& policy_path,
+                                               const std::string& checkpoint_note,
+                                               const PublicKey& authority) {
+  if (policy_path.empty()) return std::string();
+  ASSIGN_OR_RETURN(std::string text, ReadFile(policy_path));
+  ASSIGN_OR_RETURN(cosig::Policy policy, cosig::Policy::Parse(text));
+  const std::string origin = checkpoint_note.substr(0, checkpoint_note.find('\n'));
+  ASSIGN_OR_RETURN(std::string log_key, note::VerifierKey(origin, authority));
+  if (!policy.log_keys().empty() && std::find(policy.log_keys().begin(), policy.log_keys().end(),
+                                              log_key) == policy.log_keys().end()) {
+    return absl::FailedPreconditionError(
+        StrCat("witness policy ", policy_path, " does not list the log ", log_key,
+               " (the --authority key under the checkpoint's origin)"));
+  }
+  auto verified = policy.Verify(checkpoint_note, log_key);
+  if (!verified.ok()) {
+    return absl::Status(verified.status().code(),
+                        StrCat("witness policy ", policy_path, ": ", verified.status().message()));
+  }
+  return StrCat("cosigned by ", verified->cosigned_by.size(), " witnesses of the policy (",
+                StrJoin(verified->cosigned_by, ", "), "): ", policy.Describe(), " met");
 }
 
 }  // namespace veta::client

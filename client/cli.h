@@ -34,6 +34,12 @@ absl::StatusOr<PrivateKey> LoadPrivateKey(const std::string& path);
                                    veta::v1::AsOf* as_of);
 // The authority's public key from a PEM file (a private key's public half is taken too).
 absl::StatusOr<PublicKey> LoadAuthority(const std::string& path);
+// With a witness policy file (C2SP tlog-policy, see core/verify/cosignature.h): checks that
+// the checkpoint note, signed by `authority` under its origin, is cosigned by the policy's
+// quorum; returns a sentence naming who cosigned. Without one (empty path): OK, "".
+absl::StatusOr<std::string> CheckWitnessPolicy(const std::string& policy_path,
+                                               const std::string& checkpoint_note,
+                                               const PublicKey& authority);
 
 // What a command that calls the server takes: the connection (AddConnectionFlags) and --json.
 struct Common : ConnectionOptions {

@@ -325,6 +325,10 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   flags.String("authority", &authority, "The registry authority's public key (PEM).");
   flags.String("origin", &origin, "The log it must come from (e.g. veta.gob.pe/ledger).");
   flags.Bool("json", &json, "Print the verified claims as JSON.");
+  std::string witness_policy;
+  flags.String("witness-policy", &witness_policy,
+               "A tlog-policy file: also require the certificate's checkpoint to be cosigned by "
+               "the witnesses' quorum.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -334,6 +338,10 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   veta::v1::Certificate cert;
   RETURN_IF_ERROR(MessageFromJson(text, &cert));
   auto claims = VerifyCertificate(cert, key, origin);
+  if (claims.ok() && !witness_policy.empty()) {
+    auto witnessed = CheckWitnessPolicy(witness_policy, cert.checkpoint().note(), key);
+    if (!witnessed.ok()) claims = witnessed.status();
+  }
   if (!claims.ok()) {
     if (json)
       std::printf("{\"verified\":false,\"error\":%s}\n",

@@ -15,9 +15,11 @@
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
 #include "core/verify/certificate_verify.h"
+#include "core/verify/cosignature.h"
 #include "core/verify/envelope.h"
 #include "core/verify/merkle.h"
 #include "core/verify/note.h"
+#include "core/verify/tlog_proof.h"
 #include "core/verify/x509.h"
 #include "veta/v1/service.grpc.pb.h"
 
@@ -26,6 +28,39 @@ namespace {
 
 // Checks a proof bundle offline: the checkpoint's signature by the authority, the entry's
 // leaf hash, and its inclusion proof against the checkpoint's root.
+// A proof bundle as a C2SP tlog-proof (the entry's bytes as the extra data), and back.
+std::string ToTlogProof(const veta::v1::ProofBundle& bundle) {
+  tlogproof::TlogProof p;
+  p.extra = bundle.entry();
+  p.index = bundle.inclusion().leaf_index();
+  for (const std::string& h : bundle.inclusion().hashes()) {
+    Hash x{};
+    if (HashFromBytes(h, &x)) p.inclusion.push_back(x);
+  }
+  p.checkpoint_note = bundle.checkpoint().note();
+  return tlogproof::Format(p);
+}
+
+absl::StatusOr<veta::v1::ProofBundle> FromTlogProof(std::string_view text) {
+  ASSIGN_OR_RETURN(tlogproof::TlogProof p, tlogproof::Parse(text));
+  if (p.extra.empty()) {
+    return absl::InvalidArgumentError("this tlog-proof carries no entry (no extra line)");
+  }
+  ASSIGN_OR_RETURN(cosig::NoteParts parts, cosig::SplitNote(p.checkpoint_note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpointText(parts.text));
+  veta::v1::ProofBundle bundle;
+  bundle.set_entry(p.extra);
+  bundle.mutable_inclusion()->set_leaf_index(p.index);
+  bundle.mutable_inclusion()->set_tree_size(cp.size);
+  bundle.mutable_inclusion()->set_leaf_hash(std::string(AsBytes(merkle::HashLeaf(p.extra))));
+  for (const Hash& h : p.inclusion) bundle.mutable_inclusion()->add_hashes(std::string(AsBytes(h)));
+  bundle.mutable_checkpoint()->set_origin(cp.origin);
+  bundle.mutable_checkpoint()->set_tree_size(cp.size);
+  bundle.mutable_checkpoint()->set_root_hash(std::string(AsBytes(cp.root)));
+  bundle.mutable_checkpoint()->set_note(p.checkpoint_note);
+  return bundle;
+}
+
 absl::StatusOr<note::Checkpoint> VerifyBundle(const veta::v1::ProofBundle& bundle,
                                               const PublicKey& authority) {
   ASSIGN_OR_RETURN(note::Checkpoint cp, OpenCheckpointNote(bundle.checkpoint().note(), authority));
@@ -318,9 +353,15 @@ absl::Status CheckpointCmd(int argc, char** argv) {
   flags.String("authority", &authority_path, "The authority's public key.");
   flags.String("out", &out, "Also save the note to this file.");
   flags.Bool("json", &c.json, "Print size, root and note as JSON.");
+  std::string witness_policy;
+  flags.String("witness-policy", &witness_policy,
+               "A tlog-policy file: also require the witnesses' quorum (needs --authority).");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  if (!witness_policy.empty() && authority_path.empty()) {
+    return absl::InvalidArgumentError("--witness-policy needs --authority");
+  }
   veta::v1::Checkpoint cp;
   auto ctx = Context();
   ASSIGN_OR_RETURN(auto stub, Connect(c));
@@ -330,6 +371,9 @@ absl::Status CheckpointCmd(int argc, char** argv) {
     ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
     ASSIGN_OR_RETURN(note::Checkpoint parsed, OpenCheckpointNote(cp.note(), authority));
     if (parsed.size != cp.tree_size()) return absl::DataLossError("checkpoint fields disagree");
+    ASSIGN_OR_RETURN(std::string witnessed,
+                     CheckWitnessPolicy(witness_policy, cp.note(), authority));
+    if (!witnessed.empty() && !c.json) std::fprintf(stderr, "%s\n", witnessed.c_str());
   }
   if (!out.empty()) RETURN_IF_ERROR(WriteFileAtomic(out, cp.note()));
   if (c.json) {
@@ -356,6 +400,12 @@ absl::Status Prove(int argc, char** argv) {
   flags.String("out", &out, "Save the proof bundle (JSON) here.");
   flags.Uint("wait-ms", &wait_ms, "How long to wait for a checkpoint covering the entry.");
   flags.Bool("json", &c.json, "Print the result as JSON.");
+  std::string witness_policy, format = "json";
+  flags.String("witness-policy", &witness_policy,
+               "A tlog-policy file: also require the witnesses' quorum on the checkpoint.");
+  flags.String("format", &format,
+               "Format of --out: json (a ProofBundle) or tlog-proof (C2SP tlog-proof@v1, the "
+               "entry's bytes as its extra data).");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -372,7 +422,16 @@ absl::Status Prove(int argc, char** argv) {
     RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.get(), veta::v1::GetCheckpointRequest(),
                                                  bundle.mutable_checkpoint()),
                              c.server));
-    if (bundle.checkpoint().tree_size() > seq) break;
+    // With a policy, wait for a checkpoint the witnesses cosigned, too.
+    if (bundle.checkpoint().tree_size() > seq &&
+        (witness_policy.empty() ||
+         CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority).ok())) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > give_up && bundle.checkpoint().tree_size() > seq) {
+      // It covers the entry, but the witnesses' quorum has not cosigned it.
+      return CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority).status();
+    }
     if (std::chrono::steady_clock::now() > give_up) {
       return absl::FailedPreconditionError(
           StrCat("no checkpoint covers entry ", seq, " yet (latest is of size ",
@@ -397,10 +456,18 @@ absl::Status Prove(int argc, char** argv) {
     return absl::DataLossError(
         StrCat("the server's proof does not verify: ", verified.status().message()));
   }
-  if (!out.empty()) {
+  ASSIGN_OR_RETURN(std::string witnessed,
+                   CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority));
+  if (format != "json" && format != "tlog-proof") {
+    return absl::InvalidArgumentError("--format is json or tlog-proof");
+  }
+  if (!out.empty() && format == "tlog-proof") {
+    RETURN_IF_ERROR(WriteFileAtomic(out, ToTlogProof(bundle)));
+  } else if (!out.empty()) {
     ASSIGN_OR_RETURN(std::string json, MessageToJson(bundle));
     RETURN_IF_ERROR(WriteFileAtomic(out, json + "\n"));
   }
+  if (!witnessed.empty() && !c.json) std::printf("%s\n", witnessed.c_str());
   if (c.json) {
     std::printf("{\"verified\":true,\"sequence\":%llu,\"treeSize\":%llu,\"rootHash\":\"%s\"}\n",
                 static_cast<unsigned long long>(seq),
@@ -423,6 +490,10 @@ absl::Status Verify(int argc, char** argv) {
   flags.String("authority", &authority_path, "The authority's public key.");
   bool as_json = false;
   flags.Bool("json", &as_json, "Print the result as JSON.");
+  std::string witness_policy;
+  flags.String("witness-policy", &witness_policy,
+               "A tlog-policy file (log, witness, group and quorum lines): also require the "
+               "checkpoint to be cosigned by the witnesses' quorum.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
@@ -430,11 +501,21 @@ absl::Status Verify(int argc, char** argv) {
   ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
   ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
   veta::v1::ProofBundle bundle;
-  RETURN_IF_ERROR(MessageFromJson(json, &bundle));
+  if (json.substr(0, tlogproof::kHeader.size()) == tlogproof::kHeader) {
+    ASSIGN_OR_RETURN(bundle, FromTlogProof(json));
+  } else {
+    RETURN_IF_ERROR(MessageFromJson(json, &bundle));
+  }
   auto cp = VerifyBundle(bundle, authority);
   if (!cp.ok()) {
     return absl::Status(cp.status().code(), StrCat("verification FAILED: ", cp.status().message()));
   }
+  auto witnessed = CheckWitnessPolicy(witness_policy, bundle.checkpoint().note(), authority);
+  if (!witnessed.ok()) {
+    return absl::Status(witnessed.status().code(),
+                        StrCat("verification FAILED: ", witnessed.status().message()));
+  }
+  if (!witnessed->empty() && !as_json) std::printf("%s\n", witnessed->c_str());
   if (as_json) {
     std::printf(
         "{\"verified\":true,\"origin\":\"%s\",\"treeSize\":%llu,\"rootHash\":\"%s\","

@@ -1020,7 +1020,7 @@ grpc::ServerUnaryReactor* LedgerService::GetCheckpoint(
     veta::v1::Checkpoint* response) {
   Reply* reply = NewReply(request->ByteSizeLong());
   if (reply == nullptr) return Full(ctx);
-  *response = ledger_->LatestCheckpoint();
+  *response = ledger_->PublishedCheckpoint();
   reply->Send(response, absl::OkStatus());
   return reply;
 }
@@ -1032,7 +1032,7 @@ grpc::ServerUnaryReactor* LedgerService::GetInclusionProof(
   if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     const uint64_t size =
-        request->tree_size() != 0 ? request->tree_size() : ledger_->LatestCheckpoint().tree_size();
+        request->tree_size() != 0 ? request->tree_size() : ledger_->PublishedCheckpoint().tree_size();
     uint64_t index = request->sequence();
     if (request->leaf_case() == veta::v1::GetInclusionProofRequest::kLeafHash) {
       Hash leaf;
@@ -1063,7 +1063,7 @@ grpc::ServerUnaryReactor* LedgerService::GetConsistencyProof(
   Reply* reply = NewReply(request->ByteSizeLong());
   if (reply == nullptr) return Full(ctx);
   const uint64_t second = request->second_size() != 0 ? request->second_size()
-                                                      : ledger_->LatestCheckpoint().tree_size();
+                                                      : ledger_->PublishedCheckpoint().tree_size();
   auto proof = ledger_->ConsistencyProof(request->first_size(), second);
   if (proof.ok()) {
     response->set_first_size(request->first_size());

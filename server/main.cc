@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
 #include "server/server.h"
+#include "server/witnessing.h"
 
 namespace {
 
@@ -92,6 +94,18 @@ int main(int argc, char** argv) {
              "Widen HTTP/2 windows to the link's bandwidth-delay product (faster on long, fast "
              "links) instead of keeping them at 64 KiB per stream; a caller that does not read "
              "can then park that much in the server's buffers per stream.");
+  std::string witness_policy_path;
+  uint64_t witness_timeout_ms = 2000;
+  bool witness_verbose = false;
+  flags.String("witness-policy", &witness_policy_path,
+               "A C2SP tlog-policy file (`witness NAME VKEY URL` lines, groups, `quorum NAME`): "
+               "each new checkpoint is sent to every witness (tlog-witness add-checkpoint) and "
+               "the checkpoint published (GetCheckpoint, proofs, certificates) is the newest one "
+               "the quorum cosigned, with their cosignatures.");
+  flags.Uint("witness-timeout-ms", &witness_timeout_ms,
+             "Most milliseconds one add-checkpoint request to a witness may take.");
+  flags.Bool("witness-verbose", &witness_verbose,
+             "Log every cosigning round (size, cosigners, milliseconds) to stderr.");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -123,6 +137,15 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  std::optional<veta::cosig::Policy> witness_policy;
+  if (!witness_policy_path.empty()) {
+    auto text = veta::ReadFile(witness_policy_path);
+    if (!text.ok()) return Fail(text.status());
+    auto policy = veta::cosig::Policy::Parse(*text);
+    if (!policy.ok()) return Fail(policy.status());
+    witness_policy = std::move(*policy);
+  }
+
   auto pem = veta::ReadFile(key_path);
   if (!pem.ok()) {
     return Fail(absl::FailedPreconditionError(veta::StrCat(
@@ -137,6 +160,7 @@ int main(int argc, char** argv) {
   options.batch_entries_max = batch_max;
   options.queue_entries_max = queue_max;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  options.witnessed = witness_policy.has_value();
   const auto open_start = std::chrono::steady_clock::now();
   auto ledger = veta::Ledger::Open(options, *key);
   if (!ledger.ok()) return Fail(ledger.status());
@@ -177,12 +201,26 @@ int main(int argc, char** argv) {
                tls_cert.empty() ? ", loopback without TLS: the local operator may do everything"
                                 : ", TLS: roles from client certificates");
 
+  std::unique_ptr<veta::server::WitnessCoordinator> witnessing;
+  if (witness_policy) {
+    veta::server::WitnessingOptions witness_options;
+    witness_options.request_timeout = std::chrono::milliseconds(witness_timeout_ms);
+    witness_options.verbose = witness_verbose;
+    std::fprintf(stderr, "veta-server: witness policy %s (%s)\n", witness_policy_path.c_str(),
+                 witness_policy->Describe().c_str());
+    auto started = veta::server::WitnessCoordinator::Start(ledger->get(), *witness_policy,
+                                                           witness_options);
+    if (!started.ok()) return Fail(started.status());
+    witnessing = std::move(*started);
+  }
+
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (witnessing) witnessing->Stop();
   (*ledger)->Close();
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
                static_cast<unsigned long long>((*ledger)->size()));

@@ -281,6 +281,21 @@ absl::Status Ledger::Load() {
   checkpointed_size_ = cp.size;
   if (cp.size < count) oldest_unchecked_ = std::chrono::steady_clock::now();
   size_.store(count, std::memory_order_release);
+  // The newest cosigned checkpoint, if witnesses cosigned one: it must still match the tree.
+  auto cosigned = options_.data_dir.empty()
+                      ? absl::StatusOr<std::string>(absl::NotFoundError("no data folder"))
+                      : ReadFile(CosignedCheckpointPath(options_.data_dir));
+  if (cosigned.ok()) {
+    auto checked = CheckCosigned(*cosigned);
+    if (!checked.ok()) {
+      return absl::DataLossError(
+          StrCat(CosignedCheckpointPath(options_.data_dir), ": ", checked.status().message()));
+    }
+    absl::MutexLock lock(&checkpoint_mu_);
+    cosigned_ = std::move(*checked);
+  } else if (!absl::IsNotFound(cosigned.status())) {
+    return cosigned.status();
+  }
   return absl::OkStatus();
 }
 
@@ -771,6 +786,58 @@ absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
   RETURN_IF_ERROR(value.status());
   if (!DecodeU64(*value, &seq)) return absl::DataLossError("malformed leaf index record");
   return seq;
+}
+
+std::string CosignedCheckpointPath(const std::string& data_dir) {
+  return data_dir + "/cosigned-checkpoint";
+}
+
+absl::StatusOr<veta::v1::Checkpoint> Ledger::CheckCosigned(const std::string& note) const {
+  auto text = note::Open(note, verifier_key_);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("the cosigned checkpoint does not verify: ", text.status().message()));
+  }
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpointText(*text));
+  if (cp.origin != origin_) {
+    return absl::InvalidArgumentError(StrCat("the cosigned checkpoint is of log ", cp.origin));
+  }
+  ASSIGN_OR_RETURN(Hash root, RootAt(cp.size));
+  if (root != cp.root) {
+    return absl::DataLossError(
+        StrCat("the cosigned checkpoint of size ", cp.size, " differs from the tree"));
+  }
+  veta::v1::Checkpoint out;
+  out.set_origin(cp.origin);
+  out.set_tree_size(cp.size);
+  out.set_root_hash(std::string(AsBytes(cp.root)));
+  out.set_note(note);
+  return out;
+}
+
+absl::Status Ledger::PublishCosignedCheckpoint(const std::string& note) {
+  absl::MutexLock publish(&publish_mu_);
+  ASSIGN_OR_RETURN(veta::v1::Checkpoint cp, CheckCosigned(note));
+  {
+    absl::MutexLock lock(&checkpoint_mu_);
+    if (cp.tree_size() < cosigned_.tree_size()) {
+      return absl::FailedPreconditionError(StrCat("checkpoint ", cp.tree_size(),
+                                                  " is older than the cosigned one published (",
+                                                  cosigned_.tree_size(), ")"));
+    }
+  }
+  if (!options_.data_dir.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(CosignedCheckpointPath(options_.data_dir), note));
+  }
+  absl::MutexLock lock(&checkpoint_mu_);
+  cosigned_ = std::move(cp);
+  return absl::OkStatus();
+}
+
+veta::v1::Checkpoint Ledger::PublishedCheckpoint() const {
+  absl::MutexLock lock(&checkpoint_mu_);
+  if (options_.witnessed && cosigned_.tree_size() > 0) return cosigned_;
+  return checkpoint_;
 }
 
 veta::v1::Checkpoint Ledger::LatestCheckpoint() const {

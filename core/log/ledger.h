@@ -78,6 +78,9 @@ struct LedgerOptions {
   // The sequencer's clock, microseconds since the epoch; null means the system's. Entry times
   // still never go backwards. Tests move it ahead to judge declarations made days later.
   std::function<int64_t()> clock;
+  // A witness policy is in force (veta-server --witness-policy): the checkpoint published
+  // (PublishedCheckpoint) is the newest one the witness quorum cosigned.
+  bool witnessed = false;
 };
 
 struct SubmitResult {
@@ -98,6 +101,9 @@ std::string AuthorityKeyPath(const std::string& data_dir);
 // The newest checkpoint the server has published, kept beside the database (not in it), so
 // that a database rolled back to an older copy is noticed at start-up.
 std::string LatestCheckpointPath(const std::string& data_dir);
+// The newest checkpoint cosigned by the witness quorum (a note with the authority's signature
+// and the witnesses' cosignature lines).
+std::string CosignedCheckpointPath(const std::string& data_dir);
 
 class Ledger {
  public:
@@ -157,6 +163,18 @@ class Ledger {
   // The sequence of the entry with this leaf hash; NotFound if none.
   absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
   veta::v1::Checkpoint LatestCheckpoint() const ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
+  // The checkpoint the log publishes: what GetCheckpoint answers, proofs default to, and
+  // certificates and the tlog-tiles `checkpoint` file carry. With options.witnessed, the
+  // newest checkpoint cosigned by the witness quorum (its note carries the authority's
+  // signature and the witnesses' cosignature lines), or LatestCheckpoint() until one is;
+  // without, LatestCheckpoint().
+  veta::v1::Checkpoint PublishedCheckpoint() const ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
+  std::string PublishedCheckpointNote() const { return PublishedCheckpoint().note(); }
+  // Publishes a cosigned checkpoint (the server's witness coordinator calls it): the note must
+  // open with the ledger's key, match the tree at its size, and be no smaller than the one
+  // published. Written to CosignedCheckpointPath (fsync + rename) before it is served.
+  [[nodiscard]] absl::Status PublishCosignedCheckpoint(const std::string& note)
+      ABSL_LOCKS_EXCLUDED(checkpoint_mu_, publish_mu_);
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) const;
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
@@ -194,6 +212,8 @@ class Ledger {
   void ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool force_checkpoint)
       ABSL_LOCKS_EXCLUDED(mu_, checkpoint_mu_);
   absl::StatusOr<veta::v1::Checkpoint> SignCheckpoint(uint64_t size, const Hash& root) const;
+  // A cosigned checkpoint note that opens with the ledger's key and matches the tree.
+  absl::StatusOr<veta::v1::Checkpoint> CheckCosigned(const std::string& note) const;
   [[nodiscard]] absl::Status CheckTreeSize(uint64_t tree_size) const;
 
   const LedgerOptions options_;
@@ -220,6 +240,9 @@ class Ledger {
   uint64_t batches_ ABSL_GUARDED_BY(growth_mu_) = 0;
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
+  // The newest cosigned checkpoint (tree_size 0 until one); publish_mu_ orders its writes.
+  veta::v1::Checkpoint cosigned_ ABSL_GUARDED_BY(checkpoint_mu_);
+  absl::Mutex publish_mu_ ABSL_ACQUIRED_BEFORE(checkpoint_mu_);
 
   absl::Mutex mu_;
   absl::CondVar work_cv_;   // verify workers wait for work

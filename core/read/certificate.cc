@@ -157,7 +157,7 @@ absl::Status AddEarlierTakes(const Reader& store, const veta::v1::Lineage& linea
 
 absl::StatusOr<veta::v1::Certificate> IssueCertificate(const Ledger& ledger,
                                                        std::string_view lot_id) {
-  const veta::v1::Checkpoint cp = ledger.LatestCheckpoint();
+  const veta::v1::Checkpoint cp = ledger.PublishedCheckpoint();
   const uint64_t n = cp.tree_size();
   const Reader& store = ledger.store();
   ASSIGN_OR_RETURN(const veta::v1::Lot lot, GetLot(store, lot_id));
