@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/log/keyring.h"
+#include "core/log/observer.h"
 #include "core/rules/registry.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
@@ -78,6 +79,8 @@ struct LedgerOptions {
   // The sequencer's clock, microseconds since the epoch; null means the system's. Entry times
   // still never go backwards. Tests move it ahead to judge declarations made days later.
   std::function<int64_t()> clock;
+  // Told about every batch of the sequencer (the server's metrics); null: nobody.
+  std::shared_ptr<LedgerObserver> observer;
 };
 
 struct SubmitResult {
@@ -143,6 +146,8 @@ class Ledger {
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
   const std::string& origin() const { return origin_; }
   const std::string& verifier_key() const { return verifier_key_; }
+  // Submissions queued (verifying or waiting for the sequencer), for the metrics.
+  size_t queue_depth() const { return queue_depth_.load(std::memory_order_relaxed); }
 
   // The stored bytes of an entry. OutOfRange past the end of the log.
   absl::StatusOr<std::string> GetEntry(uint64_t sequence) const;
@@ -208,6 +213,7 @@ class Ledger {
   std::chrono::steady_clock::time_point oldest_unchecked_{};
 
   std::atomic<uint64_t> size_{0};
+  std::atomic<size_t> queue_depth_{0};  // order_.size(), readable without mu_
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
 
