@@ -156,6 +156,13 @@ class OpsTest : public ::testing::Test {
     return cp;
   }
 
+  // SIGTERM, after closing the channel (gRPC's shutdown waits seconds for a connected client
+  // to go); returns the exit status.
+  int Stop() {
+    stub_.reset();
+    return server_->Stop(SIGTERM);
+  }
+
   std::map<std::string, double> Scrape() {
     httplib::Client http("127.0.0.1", server_->metrics_port());
     auto response = http.Get("/metrics");
@@ -234,7 +241,7 @@ TEST_F(OpsTest, MetricsCountExactlyWhatWasSubmitted) {
   EXPECT_EQ(Sample(m, R"(veta_rpc_responses_total{code="INVALID_ARGUMENT",)" + submit + "}"), 1);
 
   // A metrics address that cannot be bound stops the server with a clear message.
-  server_->Stop(SIGTERM);
+  Stop();
   ServerProcess busy(data_, {"--metrics-listen", "127.0.0.1:99999"});
   EXPECT_FALSE(busy.up());
   EXPECT_EQ(busy.Stop(SIGKILL) & 0xff00, 1 << 8) << busy.Log();
@@ -276,7 +283,7 @@ TEST_F(OpsTest, LiveBackupOnSigusr1RestoresAgainstTheCheckpointAndAudits) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->entries, 4u);
   EXPECT_TRUE(report->audited);
-  EXPECT_EQ(server_->Stop(SIGTERM), 0) << server_->Log();
+  EXPECT_EQ(Stop(), 0) << server_->Log();
   EXPECT_TRUE(AuditLedger(options.data_dir).status.ok());
 }
 
