@@ -62,6 +62,8 @@ std::string_view RpcName(Rpc rpc) {
       return "GetIndicators";
     case Rpc::kExportEpcis:
       return "ExportEpcis";
+    case Rpc::kWatch:
+      return "Watch";
   }
   return "?";
 }
@@ -83,6 +85,7 @@ bool MayCall(Role role, Rpc rpc) {
     case Rpc::kGetRecord:
     case Rpc::kListRecords:
     case Rpc::kGetEntry:
+    case Rpc::kWatch:
       return true;
     case Rpc::kSubmit:
       return role == Role::kRegistrar || IsParty(role);
