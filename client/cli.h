@@ -60,7 +60,4 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status ExportCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ReportCmd(int argc, char** argv);
 
-// Watch (watch_cli.cc).
-[[nodiscard]] absl::Status WatchCmd(int argc, char** argv);
-
 }  // namespace veta::client

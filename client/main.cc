@@ -467,7 +467,6 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"clear-flag", {ClearFlagCmd, "a registrar clears a red flag after looking into it"}},
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
-      {"watch", {WatchCmd, "follow new entries and refused attempts naming a party or unit"}},
   };
   return *commands;
 }

@@ -164,14 +164,6 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
                                         const veta::v1::ExportEpcisRequest* request,
                                         veta::v1::ExportEpcisResponse* response) override;
 
-  // Watch (watch_service.cc): one thread per open watch, at most streams_max at once.
-  grpc::ServerWriteReactor<veta::v1::WatchEvent>* Watch(
-      grpc::CallbackServerContext* ctx, const veta::v1::WatchRequest* request) override;
-  // Ends every open watch (UNAVAILABLE) and refuses new ones: call it before the server's
-  // Shutdown, which otherwise waits for watches until its deadline.
-  void StopWatches() { stopping_watches_ = true; }
-  size_t open_watches() const { return open_watches_.load(); }
-
   // What the service holds now, for tests and operators.
   const HeldBytes& held() const { return held_; }
   size_t open_streams() const ABSL_LOCKS_EXCLUDED(streams_mu_);
@@ -204,8 +196,6 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   mutable absl::Mutex streams_mu_;
   std::map<std::string, size_t> open_streams_ ABSL_GUARDED_BY(streams_mu_);  // by caller
   size_t open_streams_total_ ABSL_GUARDED_BY(streams_mu_) = 0;
-  std::atomic<bool> stopping_watches_{false};
-  std::atomic<size_t> open_watches_{0};
 };
 
 }  // namespace veta::server

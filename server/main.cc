@@ -235,7 +235,6 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  running->service->StopWatches();  // watches never end on their own
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (metrics != nullptr) metrics->WatchLedger(nullptr);
   (*ledger)->Close();

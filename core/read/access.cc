@@ -62,8 +62,6 @@ std::string_view RpcName(Rpc rpc) {
       return "GetIndicators";
     case Rpc::kExportEpcis:
       return "ExportEpcis";
-    case Rpc::kWatch:
-      return "Watch";
   }
   return "?";
 }
@@ -85,7 +83,6 @@ bool MayCall(Role role, Rpc rpc) {
     case Rpc::kGetRecord:
     case Rpc::kListRecords:
     case Rpc::kGetEntry:
-    case Rpc::kWatch:
       return true;
     case Rpc::kSubmit:
       return role == Role::kRegistrar || IsParty(role);

@@ -17,7 +17,6 @@
 //   GetLineage (forward)      -       -       -      -       -      -      -        x
 //   GetCertificate            -       -       x*     x*      x*     x*     x*       x
 //   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
-//   Watch                     x*      x*      x*     x*      x*     x*     x*       x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are
 //   public: REINFO is); a party also reads transactions naming it, lots it holds, and
@@ -73,7 +72,6 @@ enum class Rpc {
   kGetCertificate,
   kGetIndicators,
   kExportEpcis,
-  kWatch,  // every role; each event filtered to what the caller may read (core/read/watch.h)
 };
 
 std::string_view RpcName(Rpc rpc);
