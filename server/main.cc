@@ -13,6 +13,9 @@
 #include "core/base/flags.h"
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
+#include "core/storage/backup.h"
+#include "core/storage/rocks_store.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/witnessing.h"
 
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
   uint64_t page_bytes_max = defaults.page_bytes_max;
   uint64_t grpc_memory_max = veta::server::ServerOptions().grpc_memory_max;
   bool bdp_probe = veta::server::ServerOptions().bdp_probe;
+  std::string metrics_listen, metrics_port_file, backup_dir;
   veta::Flags flags("veta-server [options]",
                     "Serves a Veta ledger over gRPC (veta.v1.Ledger, grpc.health.v1, reflection).\n"
                     "Create the ledger first with `veta init`. SIGTERM or Ctrl-C drains queued\n"
@@ -106,6 +110,15 @@ int main(int argc, char** argv) {
              "Most milliseconds one add-checkpoint request to a witness may take.");
   flags.Bool("witness-verbose", &witness_verbose,
              "Log every cosigning round (size, cosigners, milliseconds) to stderr.");
+  flags.String("metrics-listen", &metrics_listen,
+               "Serve Prometheus metrics at http://ADDR/metrics (host:port; port 0 picks a free "
+               "port; empty: no metrics). Plain HTTP: counts and timings only, no party or "
+               "entry; bind it to loopback or a private network.");
+  flags.String("metrics-port-file", &metrics_port_file,
+               "Write the metrics port actually bound to this file.");
+  flags.String("backup-dir", &backup_dir,
+               "On SIGUSR1, back up the live database into this folder (RocksDB BackupEngine, "
+               "incremental; `veta-backup list/restore` read it). Writes go on meanwhile.");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -135,6 +148,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);  // a backup (--backup-dir)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::optional<veta::cosig::Policy> witness_policy;
@@ -161,6 +175,21 @@ int main(int argc, char** argv) {
   options.queue_entries_max = queue_max;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
   options.witnessed = witness_policy.has_value();
+  std::shared_ptr<veta::server::Metrics> metrics;
+  if (!metrics_listen.empty()) {
+    metrics = std::make_shared<veta::server::Metrics>();
+    options.observer = metrics;
+  }
+  // A live backup needs the database's handle: the store is opened here and given to the
+  // ledger.
+  std::shared_ptr<veta::RocksStore> rocks;
+  if (!backup_dir.empty()) {
+    auto opened =
+        veta::RocksStore::Open(veta::DatabasePath(data_dir), veta::RocksStore::Mode::kReadWrite);
+    if (!opened.ok()) return Fail(opened.status());
+    rocks = std::move(*opened);
+    options.store = rocks;
+  }
   const auto open_start = std::chrono::steady_clock::now();
   auto ledger = veta::Ledger::Open(options, *key);
   if (!ledger.ok()) return Fail(ledger.status());
@@ -178,6 +207,17 @@ int main(int argc, char** argv) {
   server_options.limits.page_bytes_max = page_bytes_max;
   server_options.grpc_memory_max = grpc_memory_max;
   server_options.bdp_probe = bdp_probe;
+  server_options.metrics = metrics;
+  if (metrics != nullptr) {
+    metrics->WatchLedger(ledger->get());
+    if (absl::Status s = metrics->Serve(metrics_listen); !s.ok()) return Fail(s);
+    if (!metrics_port_file.empty()) {
+      auto s = veta::WriteFileAtomic(metrics_port_file, std::to_string(metrics->port()) + "\n");
+      if (!s.ok()) return Fail(s);
+    }
+    std::fprintf(stderr, "veta-server: metrics on http://%s/metrics (port %d)\n",
+                 metrics_listen.c_str(), metrics->port());
+  }
   for (auto [path, target] : {std::pair{&tls_cert, &server_options.tls_cert_pem},
                               std::pair{&tls_key, &server_options.tls_key_pem}}) {
     if (path->empty()) continue;
@@ -215,12 +255,27 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGUSR1) {
+    if (rocks == nullptr) {
+      std::fprintf(stderr, "veta-server: SIGUSR1 received, but no --backup-dir: no backup\n");
+      continue;
+    }
+    auto made = veta::CreateBackup(*rocks, backup_dir);
+    if (metrics != nullptr) metrics->ObserveBackup(made.ok());
+    if (made.ok()) {
+      std::fprintf(stderr, "veta-server: backup %u made in %s (%llu entries or more)\n", made->id,
+                   backup_dir.c_str(), static_cast<unsigned long long>(made->entries_at_least));
+    } else {
+      std::fprintf(stderr, "veta-server: backup failed: %s\n",
+                   std::string(made.status().message()).c_str());
+    }
+  }
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (witnessing) witnessing->Stop();
+  if (metrics != nullptr) metrics->WatchLedger(nullptr);
   (*ledger)->Close();
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
                static_cast<unsigned long long>((*ledger)->size()));

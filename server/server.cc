@@ -5,6 +5,7 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "core/base/strings.h"
 
@@ -52,6 +53,11 @@ absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOpti
     builder.SetResourceQuota(quota);
   }
   if (!options.bdp_probe) builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> timers;
+    timers.push_back(options.metrics->NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(timers));
+  }
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {
     return absl::UnavailableError(

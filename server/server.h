@@ -11,6 +11,7 @@
 #include "client/address.h"
 #include "core/log/ledger.h"
 #include "server/ledger_service.h"
+#include "server/metrics.h"
 
 namespace veta::server {
 
@@ -34,6 +35,9 @@ struct ServerOptions {
   // role matrix of core/read/access.h applies; without it, only loopback is served, and the local
   // operator may do everything.
   std::string tls_cert_pem, tls_key_pem;
+  // When set, every RPC is timed into it (veta_rpc_duration_seconds); it must outlive the
+  // server.
+  std::shared_ptr<Metrics> metrics;
 };
 
 struct RunningServer {

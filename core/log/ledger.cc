@@ -21,6 +21,7 @@ struct Ledger::Pending {
   absl::StatusOr<DecodedEnvelope> decoded = absl::UnknownError("not verified");
   bool dry_run = false;
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   // Guarded by Ledger::mu_ (not annotated: the analysis cannot name another object's mutex).
   bool ready = false;
 };
@@ -389,9 +390,11 @@ void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_r
     } else {
       order_.push_back(pending);
       to_verify_.push_back(pending);
+      queue_depth_.store(order_.size(), std::memory_order_relaxed);
     }
   }
   if (!refused.ok()) {
+    if (options_.observer != nullptr && !dry_run) options_.observer->OnTurnedAway(refused.code());
     pending->done(MakeResult(refused));
     return;
   }
@@ -472,6 +475,7 @@ void Ledger::SequencerLoop() {
       batch.push_back(std::move(order_.front()));
       order_.pop_front();
     }
+    queue_depth_.store(order_.size(), std::memory_order_relaxed);
     mu_.Unlock();
     ProcessBatch(std::move(batch), /*force_checkpoint=*/false);
     mu_.Lock();
@@ -610,7 +614,13 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       write_status = signed_cp.status();
     }
   }
-  if (write_status.ok() && wb->Count() > 0) write_status = store_->Write(*wb, /*sync=*/true);
+  std::optional<std::chrono::steady_clock::duration> sync_time;
+  bool checkpoint_written = false;
+  if (write_status.ok() && wb->Count() > 0) {
+    const auto sync_start = std::chrono::steady_clock::now();
+    write_status = store_->Write(*wb, /*sync=*/true);
+    sync_time = std::chrono::steady_clock::now() - sync_start;
+  }
   if (!write_status.ok()) {
     // Nothing of this batch is durable: forget it, and take no more writes.
     tree_ = tree_before;
@@ -636,6 +646,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       absl::MutexLock lock(&growth_mu_);  // AwaitGrowth's conditions are evaluated again
       ++batches_;
     }
+    checkpoint_written = checkpoint.has_value();
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
       if (absl::Status s =
@@ -649,6 +660,30 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       absl::MutexLock lock(&checkpoint_mu_);
       checkpoint_ = std::move(*checkpoint);
     }
+  }
+  // What the observer (the metrics) sees.
+  if (options_.observer != nullptr) {
+    BatchObservation seen;
+    seen.submissions = batch.size();
+    seen.sync = sync_time;
+    seen.tree_size = tree_.size();
+    if (write_status.ok() && checkpoint_written) seen.checkpoint_size = checkpointed_size_;
+    const auto answered = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Pending& p = *batch[i];
+      if (p.dry_run) continue;
+      const SubmitResult& r = results[i];
+      if (r.status.ok()) {
+        seen.committed.push_back(p.decoded->kind);
+        seen.commit_latencies.push_back(answered - p.submitted);
+      } else if (r.refusal != veta::v1::REFUSAL_UNSPECIFIED && write_status.ok()) {
+        seen.refusals.push_back(r.refusal);
+      } else {
+        seen.failures.push_back(r.status.code());
+      }
+    }
+    // Before the answers: a caller that has its answer finds it counted.
+    options_.observer->OnBatch(seen);
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
 }

@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/log/keyring.h"
+#include "core/log/observer.h"
 #include "core/rules/registry.h"
 #include "core/storage/schema.h"
 #include "core/storage/store.h"
@@ -81,6 +82,8 @@ struct LedgerOptions {
   // A witness policy is in force (veta-server --witness-policy): the checkpoint published
   // (PublishedCheckpoint) is the newest one the witness quorum cosigned.
   bool witnessed = false;
+  // Told about every batch of the sequencer (the server's metrics); null: nobody.
+  std::shared_ptr<LedgerObserver> observer;
 };
 
 struct SubmitResult {
@@ -155,6 +158,8 @@ class Ledger {
       ABSL_LOCKS_EXCLUDED(growth_mu_);
   const std::string& origin() const { return origin_; }
   const std::string& verifier_key() const { return verifier_key_; }
+  // Submissions queued (verifying or waiting for the sequencer), for the metrics.
+  size_t queue_depth() const { return queue_depth_.load(std::memory_order_relaxed); }
 
   // The stored bytes of an entry. OutOfRange past the end of the log.
   absl::StatusOr<std::string> GetEntry(uint64_t sequence) const;
@@ -238,6 +243,7 @@ class Ledger {
   // Released after each durable batch, so that AwaitGrowth's waiters look again.
   mutable absl::Mutex growth_mu_;
   uint64_t batches_ ABSL_GUARDED_BY(growth_mu_) = 0;
+  std::atomic<size_t> queue_depth_{0};  // order_.size(), readable without mu_
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
   // The newest cosigned checkpoint (tree_size 0 until one); publish_mu_ orders its writes.
