@@ -2,10 +2,11 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
-#include <optional>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -248,10 +249,27 @@ int main(int argc, char** argv) {
     witness_options.verbose = witness_verbose;
     std::fprintf(stderr, "veta-server: witness policy %s (%s)\n", witness_policy_path.c_str(),
                  witness_policy->Describe().c_str());
-    auto started = veta::server::WitnessCoordinator::Start(ledger->get(), *witness_policy,
-                                                           witness_options);
+    auto started =
+        veta::server::WitnessCoordinator::Start(ledger->get(), *witness_policy, witness_options);
     if (!started.ok()) return Fail(started.status());
     witnessing = std::move(*started);
+  }
+
+  // The witnesses' lag, as the metrics show it: how far the newest checkpoint the quorum
+  // cosigned is behind the ledger's newest, and how long the last cosigning took.
+  std::atomic<bool> stopping{false};
+  std::thread witness_lag;
+  if (witnessing != nullptr && metrics != nullptr) {
+    witness_lag = std::thread([&] {
+      while (!stopping.load()) {
+        const veta::server::WitnessingStats stats = witnessing->stats();
+        const uint64_t latest = (*ledger)->LatestCheckpoint().tree_size();
+        metrics->SetWitnessLag("quorum",
+                               latest > stats.published_size ? latest - stats.published_size : 0,
+                               static_cast<double>(stats.last_cosign_ms) / 1000.0);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    });
   }
 
   int signal_number = 0;
@@ -274,6 +292,8 @@ int main(int argc, char** argv) {
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  stopping.store(true);
+  if (witness_lag.joinable()) witness_lag.join();
   if (witnessing) witnessing->Stop();
   if (metrics != nullptr) metrics->WatchLedger(nullptr);
   (*ledger)->Close();
