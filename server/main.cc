@@ -12,6 +12,8 @@
 #include "core/base/flags.h"
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
+#include "core/log/tiles.h"
+#include "server/http_server.h"
 #include "server/server.h"
 
 namespace {
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   uint64_t page_bytes_max = defaults.page_bytes_max;
   uint64_t grpc_memory_max = veta::server::ServerOptions().grpc_memory_max;
   bool bdp_probe = veta::server::ServerOptions().bdp_probe;
+  std::string http_listen, http_port_file, tiles_dir, bundles_dir;
   veta::Flags flags("veta-server [options]",
                     "Serves a Veta ledger over gRPC (veta.v1.Ledger, grpc.health.v1, reflection).\n"
                     "Create the ledger first with `veta init`. SIGTERM or Ctrl-C drains queued\n"
@@ -92,6 +95,18 @@ int main(int argc, char** argv) {
              "Widen HTTP/2 windows to the link's bandwidth-delay product (faster on long, fast "
              "links) instead of keeping them at 64 KiB per stream; a caller that does not read "
              "can then park that much in the server's buffers per stream.");
+  flags.String("http-listen", &http_listen,
+               "HTTP address (host:port; port 0 picks one) for the C2SP tlog-tiles: /checkpoint "
+               "and /tile/... (public), /tile/entries/... (entry bundles: regulators only). "
+               "TLS with --tls-cert/--tls-key as gRPC, required beyond loopback. Empty: no HTTP.");
+  flags.String("http-port-file", &http_port_file, "Write the HTTP port actually bound here.");
+  flags.String("tiles-dir", &tiles_dir,
+               "Folder the log is published to as C2SP tlog-tiles (checkpoint, hash tiles: "
+               "public; serve it with any web server). Empty: DATA_DIR/tiles; none: off.");
+  flags.String("tile-bundles-dir", &bundles_dir,
+               "Folder for the tiles' entry bundles, kept apart from --tiles-dir because they "
+               "carry transactions the public may not read. Empty: DATA_DIR/tile-bundles; none: "
+               "off.");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -137,12 +152,43 @@ int main(int argc, char** argv) {
   options.batch_entries_max = batch_max;
   options.queue_entries_max = queue_max;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  // The tile writer follows the checkpoints on its own thread (core/log/tiles.h).
+  if (tiles_dir.empty()) tiles_dir = data_dir + "/tiles";
+  if (tiles_dir == "none") tiles_dir.clear();
+  if (bundles_dir.empty()) bundles_dir = data_dir + "/tile-bundles";
+  if (bundles_dir == "none" || tiles_dir.empty()) bundles_dir.clear();
+  veta::tiles::TileWriterOptions tile_options;
+  tile_options.dir = tiles_dir;
+  tile_options.bundles_dir = bundles_dir;
+  veta::tiles::TileWriter tile_writer(tile_options);
+  if (!tiles_dir.empty())
+    options.on_checkpoint = [&tile_writer](uint64_t) { tile_writer.Notify(); };
   const auto open_start = std::chrono::steady_clock::now();
   auto ledger = veta::Ledger::Open(options, *key);
   if (!ledger.ok()) return Fail(ledger.status());
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - open_start)
                            .count();
+
+  std::unique_ptr<veta::StoreNodeReader> tile_nodes;
+  if (!tiles_dir.empty()) {
+    tile_nodes = std::make_unique<veta::StoreNodeReader>((*ledger)->store());
+    veta::tiles::TileSource source;
+    source.nodes = tile_nodes.get();
+    source.entries = [l = ledger->get()](uint64_t start, uint32_t count) {
+      return l->ListEntries(start, count);
+    };
+    // What is published: the ledger's latest checkpoint note.
+    source.checkpoint_note = [l = ledger->get()]() -> absl::StatusOr<std::string> {
+      return l->LatestCheckpoint().note();
+    };
+    tile_writer.Start(std::move(source));
+  }
+  // On every return from here, the writer stops before the ledger and tile_nodes go away.
+  struct StopTiles {
+    veta::tiles::TileWriter* writer;
+    ~StopTiles() { writer->Stop(); }
+  } stop_tiles{&tile_writer};
 
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
@@ -163,6 +209,23 @@ int main(int argc, char** argv) {
   }
   auto running = veta::server::StartServer(ledger->get(), server_options);
   if (!running.ok()) return Fail(running.status());
+  std::unique_ptr<veta::server::HttpServer> http;
+  if (!http_listen.empty()) {
+    veta::server::HttpOptions http_options;
+    http_options.listen = http_listen;
+    http_options.tls_cert_pem = server_options.tls_cert_pem;
+    http_options.tls_key_pem = server_options.tls_key_pem;
+    http_options.tiles_dir = tiles_dir;
+    http_options.bundles_dir = bundles_dir;
+    http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
+    if (absl::Status s = http->Start(); !s.ok()) return Fail(s);
+    if (!http_port_file.empty()) {
+      auto s = veta::WriteFileAtomic(http_port_file, std::to_string(http->port()) + "\n");
+      if (!s.ok()) return Fail(s);
+    }
+    std::fprintf(stderr, "veta-server: HTTP on %s (port %d)%s\n", http_listen.c_str(), http->port(),
+                 tiles_dir.empty() ? "" : ": /checkpoint, /tile/...");
+  }
   if (!port_file.empty()) {
     auto s = veta::WriteFileAtomic(port_file, std::to_string(running->port) + "\n");
     if (!s.ok()) return Fail(s);
@@ -181,8 +244,10 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (http) http->Stop();
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   (*ledger)->Close();
+  tile_writer.Stop();  // after the final checkpoint: publishes it
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
                static_cast<unsigned long long>((*ledger)->size()));
   return 0;

@@ -628,6 +628,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       absl::MutexLock lock(&checkpoint_mu_);
       checkpoint_ = std::move(*checkpoint);
     }
+    if (checkpoint && options_.on_checkpoint) options_.on_checkpoint(checkpointed_size_);
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(results[i]));
 }

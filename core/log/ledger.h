@@ -78,6 +78,9 @@ struct LedgerOptions {
   // The sequencer's clock, microseconds since the epoch; null means the system's. Entry times
   // still never go backwards. Tests move it ahead to judge declarations made days later.
   std::function<int64_t()> clock;
+  // Called on the sequencer thread after each new checkpoint is durable and LatestCheckpoint()
+  // returns it, with its tree size (the tile writer's Notify). Must return at once.
+  std::function<void(uint64_t tree_size)> on_checkpoint;
 };
 
 struct SubmitResult {
