@@ -26,10 +26,12 @@
 // polygon) cannot be written in a bundle's uint16 length: its bundle is skipped (with a message
 // on stderr) and the hash tiles and checkpoints go on.
 //
-// Files are written atomically (temporary file, fsync, rename) and directories synced before
-// the checkpoint that needs them is written, so a reader that fetched a checkpoint finds every
-// tile it names. Full tiles are never rewritten. A partial tile stays until its full tile
-// exists and then for `partial_grace` more (for clients that fetched an older checkpoint).
+// Each round writes its tiles to temporary files, syncs the file system once (syncfs: one
+// flush for hundreds of tiles), renames them into place, syncs again, and only then writes
+// the checkpoint (temporary file, fsync, rename): a reader that fetched a checkpoint finds
+// every tile it names, and no tile is ever seen before its bytes are on disk. Full tiles are never
+// rewritten. A partial tile stays until its full tile exists and then for `partial_grace` more (for
+// clients that fetched an older checkpoint).
 //
 // Thread-safety: the free functions are pure. TileWriter's public methods may be called from
 // any thread; its publishing runs on its own thread (or in PublishOnce, never both at once).
@@ -171,9 +173,9 @@ class TileWriter {
   // Owned by the publishing thread (or PublishOnce's caller).
   const TileSource* source_ = nullptr;  // the thread's copy of Start's source
   bool resumed_ = false;
-  uint64_t tiles_size_ = 0;     // every tile of this size is written
-  std::string published_note_;  // the checkpoint file's content
-  std::vector<std::string> dirs_to_sync_;
+  uint64_t tiles_size_ = 0;             // every tile of this size is written
+  std::string published_note_;          // the checkpoint file's content
+  std::vector<std::string> to_rename_;  // tiles written as <file>.tmp this round
   std::deque<Doomed> doomed_;
 
   mutable absl::Mutex mu_;

@@ -55,12 +55,6 @@ class SyntheticTree final : public merkle::NodeReader {
   std::map<uint64_t, size_t> long_entries_;
 };
 
-std::string Hashes(std::initializer_list<Hash> hashes) {
-  std::string out;
-  for (const Hash& h : hashes) out.append(AsBytes(h));
-  return out;
-}
-
 std::string Read(const std::string& path) {
   auto bytes = ReadFile(path, 64 << 20);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
