@@ -143,7 +143,7 @@ TEST_F(HttpServerTest, ThePublicGetsCheckpointAndHashTiles) {
 
 TEST_F(HttpServerTest, EntryBundlesOnlyToARoleThatReadsEveryEntry) {
   const std::string partial = StrCat("/tile/entries/001.p/", ledger_->size() - 256);
-  for (const PrivateKey* key : {static_cast<const PrivateKey*>(nullptr), &miner_}) {
+  for (const PrivateKey* key : std::vector<const PrivateKey*>{nullptr, &miner_}) {
     auto client = Client(key);
     for (const std::string& path : {std::string("/tile/entries/000"), partial}) {
       auto r = client->Get(path.c_str());

@@ -61,7 +61,7 @@ struct RunResult {
   std::string output;  // stdout and stderr
 };
 
-inline RunResult Run(const std::vector<std::string>& argv) {
+inline RunResult RunProgram(const std::vector<std::string>& argv) {
   std::string command;
   for (const auto& a : argv) command += ShellQuote(a) + " ";
   command += "2>&1";
@@ -95,11 +95,11 @@ class Nginx {
         default_type "text/plain; charset=utf-8";
         add_header Cache-Control "no-cache" always;
       }
-      location ~ ^/tile/([0-9]+|entries)/(x[0-9]{3}/)*[0-9]{3}\.p/[0-9]+$ {
+      location ~ "^/tile/([0-9]+|entries)/(x[0-9]{3}/)*[0-9]{3}\.p/[0-9]+$" {
         default_type application/octet-stream;
         add_header Cache-Control "public, max-age=60" always;
       }
-      location ~ ^/tile/([0-9]+|entries)/(x[0-9]{3}/)*[0-9]{3}$ {
+      location ~ "^/tile/([0-9]+|entries)/(x[0-9]{3}/)*[0-9]{3}$" {
         default_type application/octet-stream;
         add_header Cache-Control "public, max-age=31536000, immutable" always;
       }
