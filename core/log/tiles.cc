@@ -22,6 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A round that wrote more tiles than this syncs the whole file system (syncfs) twice instead
+// of each file and folder.
+constexpr size_t kFsyncFilesMax = 32;
+
 // The spec's 3-digit path elements: enough for any uint64 (20 digits).
 constexpr size_t kIndexElementsMax = 7;
 
@@ -62,6 +66,16 @@ absl::StatusOr<note::Checkpoint> CheckpointOfNote(std::string_view note_text) {
   const int rc = ::syncfs(fd);
   ::close(fd);
   if (rc != 0) return absl::UnavailableError(StrCat("cannot sync the file system of ", dir));
+  return absl::OkStatus();
+}
+
+// fsync of one file or folder.
+[[nodiscard]] absl::Status SyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(StrCat("cannot open ", path));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return absl::UnavailableError(StrCat("cannot sync ", path));
   return absl::OkStatus();
 }
 
@@ -283,6 +297,11 @@ void TileWriter::Loop() {
     last_status_ = s;
     cv_.SignalAll();
     if (stop) break;
+    if (absl::IsFailedPrecondition(s)) {  // another log's folder: an operator must decide
+      std::fprintf(stderr, "veta: tiles: %s; no tiles are published until a restart\n",
+                   std::string(s.message()).c_str());
+      break;
+    }
     if (!s.ok()) {
       std::fprintf(stderr, "veta: tiles: %s (trying again)\n", std::string(s.message()).c_str());
       cv_.WaitWithTimeout(&mu_, absl::FromChrono(options_.retry_interval));
@@ -366,6 +385,16 @@ absl::Status TileWriter::WriteTile(const TileSource& source, const TileRef& tile
   // Renamed into place once the round has synced every temporary file.
   RETURN_IF_ERROR(WriteUnsynced(file + ".tmp", bytes));
   to_rename_.push_back(file);
+  return absl::OkStatus();
+}
+
+absl::Status TileWriter::RenameWritten() {
+  for (const std::string& file : to_rename_) {
+    if (::rename((file + ".tmp").c_str(), file.c_str()) != 0) {
+      return absl::UnavailableError(
+          StrCat("cannot rename ", file, ".tmp into place: ", std::strerror(errno)));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -456,21 +485,26 @@ absl::Status TileWriter::PublishOnce(const TileSource& source) {
   }
   // Contents durable, then names: a tile is never seen (even after a crash) before its bytes
   // are on disk, and every tile is in place before the checkpoint that needs it.
-  if (!to_rename_.empty()) {
+  if (to_rename_.size() > kFsyncFilesMax) {
+    // Many tiles (catching up): one flush of the file system for all their bytes, then one for
+    // their names.
     std::vector<std::string> roots = {options_.dir};
-    if (bundles) roots.push_back(options_.bundles_dir);
-    for (const std::string& root : roots) {
-      if (fs::is_directory(root)) RETURN_IF_ERROR(SyncFileSystem(root));
-    }
+    if (bundles && fs::is_directory(options_.bundles_dir)) roots.push_back(options_.bundles_dir);
+    for (const std::string& root : roots) RETURN_IF_ERROR(SyncFileSystem(root));
+    RETURN_IF_ERROR(RenameWritten());
+    for (const std::string& root : roots) RETURN_IF_ERROR(SyncFileSystem(root));
+  } else if (!to_rename_.empty()) {
+    // A round at the log's pace (a few partial tiles): an fsync per file and per folder, which
+    // leaves the rest of the file system (the ledger's own writes) alone.
+    std::vector<std::string> dirs;
     for (const std::string& file : to_rename_) {
-      if (::rename((file + ".tmp").c_str(), file.c_str()) != 0) {
-        return absl::UnavailableError(
-            StrCat("cannot rename ", file, ".tmp into place: ", std::strerror(errno)));
-      }
+      RETURN_IF_ERROR(SyncPath(file + ".tmp"));
+      dirs.push_back(fs::path(file).parent_path().string());
     }
-    for (const std::string& root : roots) {
-      if (fs::is_directory(root)) RETURN_IF_ERROR(SyncFileSystem(root));
-    }
+    RETURN_IF_ERROR(RenameWritten());
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    for (const std::string& dir : dirs) RETURN_IF_ERROR(SyncPath(dir));
   }
   tiles_size_ = size;
   if (note_text != published_note_) {

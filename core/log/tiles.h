@@ -26,10 +26,11 @@
 // polygon) cannot be written in a bundle's uint16 length: its bundle is skipped (with a message
 // on stderr) and the hash tiles and checkpoints go on.
 //
-// Each round writes its tiles to temporary files, syncs the file system once (syncfs: one
-// flush for hundreds of tiles), renames them into place, syncs again, and only then writes
-// the checkpoint (temporary file, fsync, rename): a reader that fetched a checkpoint finds
-// every tile it names, and no tile is ever seen before its bytes are on disk. Full tiles are never
+// Each round writes its tiles to temporary files and syncs them (an fsync each, or, for more
+// than 32 tiles, as when catching up, one syncfs for them all), renames them into place, syncs
+// their folders, and only then writes the checkpoint (temporary file, fsync, rename): a reader
+// that fetched a checkpoint finds every tile it names, and no tile is ever seen before its
+// bytes are on disk. Full tiles are never
 // rewritten. A partial tile stays until its full tile exists and then for `partial_grace` more (for
 // clients that fetched an older checkpoint).
 //
@@ -132,7 +133,9 @@ class TileWriter {
   TileWriter& operator=(const TileWriter&) = delete;
 
   // Starts the thread, which publishes at once and then after each Notify(). The source's
-  // functions are called on that thread only.
+  // functions are called on that thread only. A failed round is tried again after
+  // retry_interval; a FailedPrecondition (another log's folder) stops publishing, with a
+  // message, until the next start.
   void Start(TileSource source) ABSL_LOCKS_EXCLUDED(mu_);
   // A new checkpoint (or new cosignatures on it) is ready. Cheap, never blocks on I/O; may be
   // called before Start.
@@ -166,6 +169,8 @@ class TileWriter {
   std::string FileOf(const TileRef& tile) const;
   [[nodiscard]] absl::Status WriteTile(const TileSource& source, const TileRef& tile);
   [[nodiscard]] absl::Status Resume(std::string_view note_text, uint64_t size);
+  // Renames the tiles of this round (<file>.tmp) into place.
+  [[nodiscard]] absl::Status RenameWritten();
   void ScheduleObsoletePartials(const TileRef& full_tile);
   void DeleteDoomed(bool all);
 

@@ -364,6 +364,21 @@ TEST_F(WriterTest, RefusesAnotherLogsFolderAndALargerTree) {
   EXPECT_NE(s.message().find("covers 500"), std::string_view::npos) << s;
 }
 
+TEST_F(WriterTest, ItsThreadStopsOnAnotherLogsFolder) {
+  SyntheticTree tree(300);
+  {
+    TileWriter writer(Options());
+    ASSERT_TRUE(writer.PublishOnce(Source(tree, "veta.test/other")).ok());
+  }
+  TileWriter writer(Options());
+  writer.Start(Source(tree));
+  absl::Status s = writer.WaitForSize(300, std::chrono::minutes(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  writer.Notify();
+  writer.Stop();  // returns: the thread has ended, not retrying forever
+  EXPECT_EQ(writer.published_size(), 0u);
+}
+
 TEST_F(WriterTest, AnEntryTooLongForABundleSkipsOnlyItsBundle) {
   SyntheticTree tree(600, {{300, 70000}});
   TileWriter writer(Options());
