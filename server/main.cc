@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
                "Folder for the tiles' entry bundles, kept apart from --tiles-dir because they "
                "carry transactions the public may not read. Empty: DATA_DIR/tile-bundles; none: "
                "off.");
+  uint64_t tiles_interval_ms = veta::tiles::TileWriterOptions().round_interval.count();
+  flags.Uint("tiles-interval-ms", &tiles_interval_ms,
+             "Least time between two rounds of the tile writer (checkpoints signed meanwhile are "
+             "published together).");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
   veta::tiles::TileWriterOptions tile_options;
   tile_options.dir = tiles_dir;
   tile_options.bundles_dir = bundles_dir;
+  tile_options.round_interval = std::chrono::milliseconds(tiles_interval_ms);
   veta::tiles::TileWriter tile_writer(tile_options);
   if (!tiles_dir.empty())
     options.on_checkpoint = [&tile_writer](uint64_t) { tile_writer.Notify(); };

@@ -283,15 +283,23 @@ void TileWriter::Stop() {
 }
 
 void TileWriter::Loop() {
+  auto next_round = std::chrono::steady_clock::now();
   while (true) {
     bool stop = false;
     {
       absl::MutexLock lock(&mu_);
+      // Rounds at most every round_interval: the checkpoints that come meanwhile are one round.
+      while (!stopping_) {
+        const auto left = next_round - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) break;
+        cv_.WaitWithTimeout(&mu_, absl::FromChrono(left));
+      }
       while (!notified_ && !stopping_) cv_.Wait(&mu_);
       if (!notified_) break;  // stopping, nothing new
       notified_ = false;
       stop = stopping_;
     }
+    next_round = std::chrono::steady_clock::now() + options_.round_interval;
     absl::Status s = PublishOnce(*source_);
     absl::MutexLock lock(&mu_);
     last_status_ = s;

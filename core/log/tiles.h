@@ -116,6 +116,10 @@ struct TileWriterOptions {
   std::string bundles_dir;
   // How long a partial tile stays after its full tile is written.
   std::chrono::milliseconds partial_grace{std::chrono::minutes(5)};
+  // The least time between the starts of two rounds of the thread: checkpoints signed
+  // meanwhile are published together (fewer partial tiles rewritten, fewer syncs), at the cost
+  // of a checkpoint file up to this much behind the ledger's.
+  std::chrono::milliseconds round_interval{500};
   // After a failed round (a full disk), the thread waits this long before trying again.
   std::chrono::milliseconds retry_interval{std::chrono::seconds(1)};
 };
