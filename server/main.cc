@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
     };
     tile_writer.Start(std::move(source));
   }
-  // On every return from here, the writer stops before the ledger and tile_nodes go away.
+  // On every return from here, the writer stops before the ledger closes (Close releases the
+  // store the writer reads) and before tile_nodes goes away.
   struct StopTiles {
     veta::tiles::TileWriter* writer;
     ~StopTiles() { writer->Stop(); }
@@ -251,8 +252,11 @@ int main(int argc, char** argv) {
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   if (http) http->Stop();
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // Publishes the latest checkpoint, and stops before Close releases the store the writer
+  // reads; the checkpoint Close signs is published at the next start.
+  tile_writer.Notify();
+  tile_writer.Stop();
   (*ledger)->Close();
-  tile_writer.Stop();  // after the final checkpoint: publishes it
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
                static_cast<unsigned long long>((*ledger)->size()));
   return 0;
