@@ -14,8 +14,10 @@
 #include "core/base/flags.h"
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
+#include "core/log/tiles.h"
 #include "core/storage/backup.h"
 #include "core/storage/rocks_store.h"
+#include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "server/witnessing.h"
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
   uint64_t grpc_memory_max = veta::server::ServerOptions().grpc_memory_max;
   bool bdp_probe = veta::server::ServerOptions().bdp_probe;
   std::string metrics_listen, metrics_port_file, backup_dir;
+  std::string http_listen, http_port_file, tiles_dir, bundles_dir;
   veta::Flags flags("veta-server [options]",
                     "Serves a Veta ledger over gRPC (veta.v1.Ledger, grpc.health.v1, reflection).\n"
                     "Create the ledger first with `veta init`. SIGTERM or Ctrl-C drains queued\n"
@@ -120,6 +123,22 @@ int main(int argc, char** argv) {
   flags.String("backup-dir", &backup_dir,
                "On SIGUSR1, back up the live database into this folder (RocksDB BackupEngine, "
                "incremental; `veta-backup list/restore` read it). Writes go on meanwhile.");
+  flags.String("http-listen", &http_listen,
+               "HTTP address (host:port; port 0 picks one) for the C2SP tlog-tiles: /checkpoint "
+               "and /tile/... (public), /tile/entries/... (entry bundles: regulators only). "
+               "TLS with --tls-cert/--tls-key as gRPC, required beyond loopback. Empty: no HTTP.");
+  flags.String("http-port-file", &http_port_file, "Write the HTTP port actually bound here.");
+  flags.String("tiles-dir", &tiles_dir,
+               "Folder the log is published to as C2SP tlog-tiles (checkpoint, hash tiles: "
+               "public; serve it with any web server). Empty: DATA_DIR/tiles; none: off.");
+  flags.String("tile-bundles-dir", &bundles_dir,
+               "Folder for the tiles' entry bundles, kept apart from --tiles-dir because they "
+               "carry transactions the public may not read. Empty: DATA_DIR/tile-bundles; none: "
+               "off.");
+  uint64_t tiles_interval_ms = veta::tiles::TileWriterOptions().round_interval.count();
+  flags.Uint("tiles-interval-ms", &tiles_interval_ms,
+             "Least time between two rounds of the tile writer (checkpoints signed meanwhile are "
+             "published together).");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) return Fail(s);
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
@@ -191,12 +210,46 @@ int main(int argc, char** argv) {
     rocks = std::move(*opened);
     options.store = rocks;
   }
+  // The tile writer follows the checkpoints on its own thread (core/log/tiles.h).
+  if (tiles_dir.empty()) tiles_dir = data_dir + "/tiles";
+  if (tiles_dir == "none") tiles_dir.clear();
+  if (bundles_dir.empty()) bundles_dir = data_dir + "/tile-bundles";
+  if (bundles_dir == "none" || tiles_dir.empty()) bundles_dir.clear();
+  veta::tiles::TileWriterOptions tile_options;
+  tile_options.dir = tiles_dir;
+  tile_options.bundles_dir = bundles_dir;
+  tile_options.round_interval = std::chrono::milliseconds(tiles_interval_ms);
+  veta::tiles::TileWriter tile_writer(tile_options);
+  if (!tiles_dir.empty())
+    options.on_checkpoint = [&tile_writer](uint64_t) { tile_writer.Notify(); };
   const auto open_start = std::chrono::steady_clock::now();
   auto ledger = veta::Ledger::Open(options, *key);
   if (!ledger.ok()) return Fail(ledger.status());
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - open_start)
                            .count();
+
+  std::unique_ptr<veta::StoreNodeReader> tile_nodes;
+  if (!tiles_dir.empty()) {
+    tile_nodes = std::make_unique<veta::StoreNodeReader>((*ledger)->store());
+    veta::tiles::TileSource source;
+    source.nodes = tile_nodes.get();
+    source.entries = [l = ledger->get()](uint64_t start, uint32_t count) {
+      return l->ListEntries(start, count);
+    };
+    // What is published: the ledger's published checkpoint (under a witness policy, the
+    // newest one the quorum cosigned, with their cosignatures).
+    source.checkpoint_note = [l = ledger->get()]() -> absl::StatusOr<std::string> {
+      return l->PublishedCheckpointNote();
+    };
+    tile_writer.Start(std::move(source));
+  }
+  // On every return from here, the writer stops before the ledger closes (Close releases the
+  // store the writer reads) and before tile_nodes goes away.
+  struct StopTiles {
+    veta::tiles::TileWriter* writer;
+    ~StopTiles() { writer->Stop(); }
+  } stop_tiles{&tile_writer};
 
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
@@ -228,6 +281,23 @@ int main(int argc, char** argv) {
   }
   auto running = veta::server::StartServer(ledger->get(), server_options);
   if (!running.ok()) return Fail(running.status());
+  std::unique_ptr<veta::server::HttpServer> http;
+  if (!http_listen.empty()) {
+    veta::server::HttpOptions http_options;
+    http_options.listen = http_listen;
+    http_options.tls_cert_pem = server_options.tls_cert_pem;
+    http_options.tls_key_pem = server_options.tls_key_pem;
+    http_options.tiles_dir = tiles_dir;
+    http_options.bundles_dir = bundles_dir;
+    http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
+    if (absl::Status s = http->Start(); !s.ok()) return Fail(s);
+    if (!http_port_file.empty()) {
+      auto s = veta::WriteFileAtomic(http_port_file, std::to_string(http->port()) + "\n");
+      if (!s.ok()) return Fail(s);
+    }
+    std::fprintf(stderr, "veta-server: HTTP on %s (port %d)%s\n", http_listen.c_str(), http->port(),
+                 tiles_dir.empty() ? "" : ": /checkpoint, /tile/...");
+  }
   if (!port_file.empty()) {
     auto s = veta::WriteFileAtomic(port_file, std::to_string(running->port) + "\n");
     if (!s.ok()) return Fail(s);
@@ -255,19 +325,27 @@ int main(int argc, char** argv) {
     witnessing = std::move(*started);
   }
 
-  // The witnesses' lag, as the metrics show it: how far the newest checkpoint the quorum
-  // cosigned is behind the ledger's newest, and how long the last cosigning took.
+  // Under a witness policy: the tiles publish each newly cosigned checkpoint, and the metrics
+  // show the witnesses' lag (how far the newest checkpoint the quorum cosigned is behind the
+  // ledger's newest, and how long the last cosigning took).
   std::atomic<bool> stopping{false};
   std::thread witness_lag;
-  if (witnessing != nullptr && metrics != nullptr) {
+  if (witnessing != nullptr) {
     witness_lag = std::thread([&] {
+      uint64_t published = 0;
       while (!stopping.load()) {
         const veta::server::WitnessingStats stats = witnessing->stats();
-        const uint64_t latest = (*ledger)->LatestCheckpoint().tree_size();
-        metrics->SetWitnessLag("quorum",
-                               latest > stats.published_size ? latest - stats.published_size : 0,
-                               static_cast<double>(stats.last_cosign_ms) / 1000.0);
-        std::this_thread::sleep_for(std::chrono::seconds(1));
+        if (stats.published_size != published) {
+          published = stats.published_size;
+          tile_writer.Notify();
+        }
+        if (metrics != nullptr) {
+          const uint64_t latest = (*ledger)->LatestCheckpoint().tree_size();
+          metrics->SetWitnessLag("quorum",
+                                 latest > stats.published_size ? latest - stats.published_size : 0,
+                                 static_cast<double>(stats.last_cosign_ms) / 1000.0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     });
   }
@@ -290,12 +368,17 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "veta-server: %s received, draining\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (http) http->Stop();
   running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   stopping.store(true);
   if (witness_lag.joinable()) witness_lag.join();
   if (witnessing) witnessing->Stop();
   if (metrics != nullptr) metrics->WatchLedger(nullptr);
+  // Publishes the latest checkpoint, and stops before Close releases the store the writer
+  // reads; the checkpoint Close signs is published at the next start.
+  tile_writer.Notify();
+  tile_writer.Stop();
   (*ledger)->Close();
   std::fprintf(stderr, "veta-server: stopped cleanly at %llu entries\n",
                static_cast<unsigned long long>((*ledger)->size()));

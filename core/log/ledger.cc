@@ -660,6 +660,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       absl::MutexLock lock(&checkpoint_mu_);
       checkpoint_ = std::move(*checkpoint);
     }
+    if (checkpoint && options_.on_checkpoint) options_.on_checkpoint(checkpointed_size_);
   }
   // What the observer (the metrics) sees.
   if (options_.observer != nullptr) {

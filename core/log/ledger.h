@@ -84,6 +84,9 @@ struct LedgerOptions {
   bool witnessed = false;
   // Told about every batch of the sequencer (the server's metrics); null: nobody.
   std::shared_ptr<LedgerObserver> observer;
+  // Called on the sequencer thread after each new checkpoint is durable and LatestCheckpoint()
+  // returns it, with its tree size (the tile writer's Notify). Must return at once.
+  std::function<void(uint64_t tree_size)> on_checkpoint;
 };
 
 struct SubmitResult {

@@ -1,0 +1,265 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "core/base/strings.h"
+#include "core/log/tiles.h"
+#include "core/verify/keys.h"
+#include "core/verify/x509.h"
+#include "server/server.h"
+
+namespace veta::server {
+
+struct HttpServer::Impl {
+  std::unique_ptr<httplib::Server> server;
+  bool tls = false;
+  std::atomic<bool> finished{false};  // listen_after_bind returned
+};
+
+namespace {
+
+// The largest file served: a full entry bundle of 256 entries of 65,535 bytes and their lengths.
+constexpr size_t kFileBytesMax = tiles::kTileWidth * (tiles::kEntryBytesMax + 2);
+
+constexpr char kCheckpointType[] = "text/plain; charset=utf-8";
+constexpr char kTileType[] = "application/octet-stream";
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+// Loads the PEM certificate (and any chain after it) and key into the context; requests a
+// client certificate without checking it against a CA (the key ring decides who it is).
+bool SetUpTls(SSL_CTX& ctx, const std::string& cert_pem, const std::string& key_pem) {
+  std::unique_ptr<BIO, BioFree> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr || SSL_CTX_use_certificate(&ctx, cert.get()) != 1) return false;
+  while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) {
+    if (SSL_CTX_add_extra_chain_cert(&ctx, extra) != 1) {  // takes ownership on success
+      X509_free(extra);
+      return false;
+    }
+  }
+  std::unique_ptr<BIO, BioFree> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr || SSL_CTX_use_PrivateKey(&ctx, key.get()) != 1 ||
+      SSL_CTX_check_private_key(&ctx) != 1) {
+    return false;
+  }
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  static constexpr unsigned char kSessionContext[] = "veta-http";
+  SSL_CTX_set_session_id_context(&ctx, kSessionContext, sizeof(kSessionContext) - 1);
+  return true;
+}
+
+// The PEM of the client certificate of a TLS connection; empty when it presented none.
+std::string PeerCertificatePem(const SSL* ssl) {
+  if (ssl == nullptr) return "";
+  std::unique_ptr<X509, X509Free> cert(SSL_get1_peer_certificate(ssl));
+  if (cert == nullptr) return "";
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(bio.get(), cert.get()) != 1) return "";
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return n > 0 ? std::string(data, static_cast<size_t>(n)) : "";
+}
+
+HttpResponse Text(int status, std::string message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(message) + "\n";
+  r.headers.emplace("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(veta::Ledger* ledger, HttpOptions options)
+    : ledger_(ledger), options_(std::move(options)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(std::string method, std::string pattern, HttpHandler handler) {
+  routes_.push_back({std::move(method), std::move(pattern), std::move(handler)});
+}
+
+absl::Status HttpServer::Start() {
+  const bool tls = !options_.tls_cert_pem.empty();
+  if (!tls && !IsLoopback(options_.listen)) {
+    return absl::FailedPreconditionError(
+        StrCat("refusing to serve HTTP on ", options_.listen,
+               " without TLS: give --tls-cert and --tls-key (or listen on 127.0.0.1)"));
+  }
+  if (tls != !options_.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and its private key");
+  }
+  const size_t colon = options_.listen.rfind(':');
+  uint64_t port = 0;
+  if (colon == std::string::npos ||
+      !ParseU64(std::string_view(options_.listen).substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(
+        StrCat("--http-listen wants host:port, not \"", options_.listen, "\""));
+  }
+  std::string host = options_.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+
+  impl_ = std::make_unique<Impl>();
+  impl_->tls = tls;
+  if (tls) {
+    const std::string cert = options_.tls_cert_pem, key = options_.tls_key_pem;
+    auto ssl = std::make_unique<httplib::SSLServer>(
+        [cert, key](SSL_CTX& ctx) { return SetUpTls(ctx, cert, key); });
+    if (!ssl->is_valid()) {
+      impl_.reset();
+      return absl::InvalidArgumentError(
+          "the TLS certificate or key for HTTP cannot be loaded (PEM certificate and its key)");
+    }
+    impl_->server = std::move(ssl);
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *impl_->server;
+  const size_t threads = static_cast<size_t>(std::max(1, options_.threads));
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(options_.request_bytes_max);
+  server.set_read_timeout(std::chrono::seconds(10));
+  server.set_write_timeout(std::chrono::seconds(10));
+  server.set_keep_alive_timeout(5);
+
+  std::vector<PendingRoute> routes;
+  if (!options_.tiles_dir.empty()) {
+    auto tiles = [this](const HttpRequest& r) { return ServeTile(r); };
+    routes.push_back({"GET", "/checkpoint", tiles});
+    routes.push_back({"GET", "/tile/.+", tiles});
+  }
+  routes.insert(routes.end(), routes_.begin(), routes_.end());
+  for (PendingRoute& route : routes) {
+    httplib::Server::Handler h = [this, handler = std::move(route.handler)](
+                                     const httplib::Request& req, httplib::Response& res) {
+      HttpRequest r;
+      r.method = req.method;
+      r.path = req.path;
+      for (const auto& m : req.matches) r.matches.push_back(m.str());
+      for (const auto& [name, value] : req.headers) r.headers.emplace(name, value);
+      r.body = req.body;
+      if (impl_->tls) {
+        const std::string pem = PeerCertificatePem(req.ssl);
+        auto key = pem.empty() ? absl::StatusOr<PublicKey>(absl::NotFoundError("none"))
+                               : CertificatePublicKey(pem);
+        if (key.ok()) {
+          r.caller = CallerForKey(ledger_->keys().Find(key->keyid()).get(), ledger_->store(),
+                                  ledger_->size());
+        }
+      } else {
+        r.caller = Caller{Role::kOperator, ""};
+      }
+      HttpResponse out = handler(r);
+      res.status = out.status;
+      for (const auto& [name, value] : out.headers) res.set_header(name, value);
+      res.set_content(std::move(out.body), out.content_type);
+    };
+    if (route.method == "GET") {
+      server.Get(route.pattern, h);
+    } else if (route.method == "POST") {
+      server.Post(route.pattern, h);
+    } else if (route.method == "PUT") {
+      server.Put(route.pattern, h);
+    } else if (route.method == "PATCH") {
+      server.Patch(route.pattern, h);
+    } else if (route.method == "DELETE") {
+      server.Delete(route.pattern, h);
+    } else if (route.method == "OPTIONS") {
+      server.Options(route.pattern, h);
+    } else {
+      impl_.reset();
+      return absl::InvalidArgumentError(StrCat("no HTTP method ", route.method));
+    }
+  }
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty() && res.status == 404) res.set_content("not found\n", kCheckpointType);
+  });
+
+  port_ = port == 0
+              ? server.bind_to_any_port(host)
+              : (server.bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);
+  if (port_ <= 0) {
+    impl_.reset();
+    port_ = 0;
+    return absl::UnavailableError(
+        StrCat("cannot listen for HTTP on ", options_.listen, " (is another server using it?)"));
+  }
+  Impl* impl = impl_.get();
+  thread_ = std::thread([impl] {
+    impl->server->listen_after_bind();
+    impl->finished = true;
+  });
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  if (impl_ == nullptr) return;
+  // httplib's stop() does nothing until the listening loop runs: wait for it to start.
+  while (!impl_->server->is_running() && !impl_->finished) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  impl_->server->stop();
+  if (thread_.joinable()) thread_.join();
+  impl_.reset();
+}
+
+HttpResponse HttpServer::ServeTile(const HttpRequest& request) const {
+  std::string file;
+  HttpResponse r;
+  if (request.path == "/checkpoint") {
+    file = options_.tiles_dir + "/checkpoint";
+    r.content_type = kCheckpointType;
+    r.headers.emplace("Cache-Control", "no-cache");
+  } else {
+    auto tile = tiles::ParseTilePath(std::string_view(request.path).substr(1));
+    if (!tile.ok()) return Text(404, std::string(tile.status().message()));
+    r.content_type = kTileType;
+    if (tile->entries) {
+      if (!MayCall(request.caller.role, Rpc::kListEntries)) {
+        return Text(403,
+                    "entry bundles carry every entry, transactions included, and only a role "
+                    "that may read every entry (a regulator's client certificate) may fetch "
+                    "them; hash tiles and checkpoints are public");
+      }
+      if (options_.bundles_dir.empty()) return Text(404, "this server publishes no entry bundles");
+      file = StrCat(options_.bundles_dir, "/", tiles::TilePath(*tile));
+      r.headers.emplace("Cache-Control", tile->full() ? "private, max-age=31536000, immutable"
+                                                      : "private, max-age=60");
+    } else {
+      file = StrCat(options_.tiles_dir, "/", tiles::TilePath(*tile));
+      r.headers.emplace("Cache-Control", tile->full() ? "public, max-age=31536000, immutable"
+                                                      : "public, max-age=60");
+    }
+  }
+  auto bytes = ReadFile(file, kFileBytesMax);
+  if (absl::IsNotFound(bytes.status())) return Text(404, "not found");
+  if (!bytes.ok()) return Text(500, std::string(bytes.status().message()));
+  r.body = std::move(*bytes);
+  return r;
+}
+
+}  // namespace veta::server
