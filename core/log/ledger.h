@@ -78,7 +78,32 @@ struct LedgerOptions {
   // The sequencer's clock, microseconds since the epoch; null means the system's. Entry times
   // still never go backwards. Tests move it ahead to judge declarations made days later.
   std::function<int64_t()> clock;
+  // Follower mode (Ledger::OpenReplica): the address of the primary this ledger replicates,
+  // named in the refusal of every write.
+  std::string primary;
 };
+
+// What Ledger::AppendReplicated did with a page of the primary's entries.
+struct ReplicaAppend {
+  // OK when every entry given was appended. Otherwise why the page stopped: `diverged` false
+  // for a failure worth retrying (storage, the root check's own I/O), true when the primary's
+  // log is not what this ledger computes (an entry out of sequence or off the chain, a time
+  // going backwards, bytes other than those the sequencer writes, a signature, a replay, a rule
+  // refusing it, a root other than the signed one).
+  absl::Status status;
+  bool diverged = false;
+  // The entry that diverged, and the refusal code when a rule refused it.
+  uint64_t sequence = 0;
+  veta::v1::Refusal refusal = veta::v1::REFUSAL_UNSPECIFIED;
+  // Entries appended (durably) by this call, even when it stopped.
+  uint64_t appended = 0;
+};
+
+// Ties the leaves of a page to the primary's signed tree: called with the page's first
+// sequence, its leaf hashes and the root of the whole tree after it, before anything of the page
+// is applied. A status other than OK stops the page, with its verdict.
+using ReplicaRootCheck =
+    std::function<ReplicaAppend(uint64_t first, const std::vector<Hash>& leaves, const Hash& root)>;
 
 struct SubmitResult {
   absl::Status status;
@@ -119,6 +144,31 @@ class Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options,
                                                       const PrivateKey& checkpoint_key);
   ~Ledger();
+
+  // Follower mode. A replica holds the primary's entries and checkpoints and the state the
+  // rules derive from them, with no authority key: it signs nothing, and refuses Submit and
+  // Check (FailedPrecondition naming options.primary). CreateReplica makes an empty one (no
+  // entry: the genesis comes from the primary); OpenReplica opens one, checked as Open checks.
+  [[nodiscard]] static absl::Status CreateReplica(const std::string& data_dir);
+  [[nodiscard]] static absl::Status CreateReplica(std::shared_ptr<Store> store);
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenReplica(const LedgerOptions& options);
+  // Appends the primary's next entries (serialized veta.v1.Entry, from size() on) as the
+  // primary's sequencer wrote them, re-judging each: its sequence, previous hash and time, its
+  // bytes as this sequencer would write them, its envelope and signatures, no replayed
+  // statement, and ApplyEntry at the entry's own time accepting it. `check_root` first ties the
+  // page's leaves to the primary's signed root. `checkpoint_note`, when not empty, is the
+  // primary's signed checkpoint of the size the page ends at: verified with the genesis's key
+  // against the tree, stored, and served as the latest. Written in synced batches: what was
+  // appended before a divergence is on disk, nothing after it. One caller at a time.
+  ReplicaAppend AppendReplicated(const std::vector<std::string>& entries,
+                                 const ReplicaRootCheck& check_root,
+                                 const std::string& checkpoint_note = "");
+  bool is_replica() const { return !options_.primary.empty(); }
+  const std::string& primary() const { return options_.primary; }
+  // Time of the last entry (microseconds since the epoch); 0 when empty.
+  int64_t last_entry_time_micros() const {
+    return last_time_published_.load(std::memory_order_acquire);
+  }
 
   // Queues an envelope; `done` is called exactly once, after the entry is durable or with
   // the reason it was refused.
@@ -169,7 +219,14 @@ class Ledger {
 
  private:
   struct Pending;
-  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
+  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, std::optional<PrivateKey> key);
+  // AppendReplicated's steps (core/log/replica.cc).
+  struct ReplicaEntry;
+  [[nodiscard]] absl::Status CheckReplicaCheckpoint(const std::string& note_text,
+                                                    const std::string& verifier_key, uint64_t size,
+                                                    const Hash& root) const;
+  ReplicaAppend ApplyReplicated(std::vector<ReplicaEntry>& entries, size_t* next,
+                                const std::string& checkpoint_note);
   [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store,
                                              const std::string& data_dir, const std::string& origin,
                                              const PrivateKey& authority,
@@ -192,7 +249,7 @@ class Ledger {
 
   const LedgerOptions options_;
   std::shared_ptr<Store> store_;
-  const PrivateKey checkpoint_key_;
+  const std::optional<PrivateKey> checkpoint_key_;  // none in a replica
   std::string origin_;
   std::string verifier_key_;
   KeyRing keys_;
@@ -208,6 +265,8 @@ class Ledger {
   std::chrono::steady_clock::time_point oldest_unchecked_{};
 
   std::atomic<uint64_t> size_{0};
+  std::atomic<int64_t> last_time_published_{0};
+  absl::Mutex replica_mu_;  // one AppendReplicated at a time
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
 
