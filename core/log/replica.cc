@@ -231,6 +231,11 @@ ReplicaAppend Ledger::ApplyReplicated(std::vector<ReplicaEntry>& page, size_t* n
       break;
     }
     Verdict v = ApplyEntry(*d, seq, e.time_micros, *registry_, keys_, &delta, wb.get());
+    if (!v.error.ok() && i > *next) {
+      // A rule that reads an earlier entry of this batch from the store (a correction, a flag
+      // clearance) finds it once the batch is written: write it, and judge this one in the next.
+      break;
+    }
     if (!v.error.ok()) {
       stop.status = absl::UnavailableError(
           StrCat("entry ", seq, " could not be judged: ", v.error.message()));
