@@ -1,7 +1,9 @@
 #include "core/log/follower.h"
 
 #include <cstdio>
+#include <future>
 
+#include "core/base/check.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/envelope.h"
@@ -132,22 +134,17 @@ absl::Status Follower::CheckAgainstAccepted(const note::Checkpoint& cp) {
 }
 
 ReplicaAppend Follower::CheckPage(uint64_t first, const std::vector<Hash>& leaves, const Hash& root,
-                                  const note::Checkpoint& cp) {
+                                  const note::Checkpoint& cp, const std::vector<Hash>* proof) {
   const uint64_t end = first + leaves.size();
-  bool held = false;
-  if (end == cp.size) {
-    held = root == cp.root;
-  } else {
-    auto proof = source_->ConsistencyProof(end, cp.size);
-    if (!proof.ok()) return Retry(proof.status());
-    held = merkle::VerifyConsistency(end, cp.size, root, cp.root, *proof).ok();
-  }
+  const bool held = end == cp.size
+                        ? root == cp.root
+                        : merkle::VerifyConsistency(end, cp.size, root, cp.root, *proof).ok();
   if (held) return ReplicaAppend{};
   // Name the first entry of the page the signed tree does not hold.
   for (size_t i = 0; i < leaves.size(); ++i) {
-    auto proof = source_->InclusionProof(first + i, cp.size);
-    if (!proof.ok()) return Retry(proof.status());
-    if (!merkle::VerifyInclusion(first + i, cp.size, leaves[i], *proof, cp.root).ok()) {
+    auto path = source_->InclusionProof(first + i, cp.size);
+    if (!path.ok()) return Retry(path.status());
+    if (!merkle::VerifyInclusion(first + i, cp.size, leaves[i], *path, cp.root).ok()) {
       return DivergedAt(
           first + i,
           StrCat("entry ", first + i, " as the primary serves it is not the entry ", first + i,
@@ -195,25 +192,40 @@ absl::Status Follower::SyncOnce() {
                           " entries, fewer than the follower holds (", replica_->size(),
                           "): the primary's log was rolled back"));
   }
-  auto check = [&](uint64_t first, const std::vector<Hash>& leaves, const Hash& root) {
-    return CheckPage(first, leaves, root, cp);
+  // A page is fetched (with the proof that ties its end to the checkpoint) while the one before
+  // it is applied: the primary's reads and the follower's rules overlap.
+  auto fetch = [this, &cp](uint64_t start) -> absl::StatusOr<Page> {
+    Page page;
+    page.start = start;
+    const uint64_t want = std::min<uint64_t>(options_.page_entries_max, cp.size - start);
+    ASSIGN_OR_RETURN(page.entries, source_->Entries(start, static_cast<uint32_t>(want)));
+    if (page.entries.empty()) {
+      return absl::UnavailableError(StrCat("the primary sent no entry from ", start,
+                                           " though its checkpoint covers ", cp.size));
+    }
+    if (page.entries.size() > want) page.entries.resize(want);
+    const uint64_t end = start + page.entries.size();
+    if (end < cp.size) {
+      ASSIGN_OR_RETURN(page.proof, source_->ConsistencyProof(end, cp.size));
+    }
+    return page;
   };
+  std::future<absl::StatusOr<Page>> next;
+  if (replica_->size() < cp.size) next = std::async(std::launch::async, fetch, replica_->size());
   while (replica_->size() < cp.size) {
+    ASSIGN_OR_RETURN(Page page, next.get());
+    VETA_CHECK(page.start == replica_->size(), "pages follow the replica");
+    const uint64_t end = page.start + page.entries.size();
+    if (end < cp.size) next = std::async(std::launch::async, fetch, end);
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return absl::OkStatus();
     }
-    const uint64_t start = replica_->size();
-    const uint64_t want = std::min<uint64_t>(options_.page_entries_max, cp.size - start);
-    ASSIGN_OR_RETURN(std::vector<std::string> entries,
-                     source_->Entries(start, static_cast<uint32_t>(want)));
-    if (entries.empty()) {
-      return absl::UnavailableError(StrCat("the primary sent no entry from ", start,
-                                           " though its checkpoint covers ", cp.size));
-    }
-    if (entries.size() > want) entries.resize(want);
-    const bool last = start + entries.size() == cp.size;
-    ReplicaAppend r = replica_->AppendReplicated(entries, check, last ? note_text : "");
+    auto check = [&](uint64_t first, const std::vector<Hash>& leaves, const Hash& root) {
+      return CheckPage(first, leaves, root, cp, &page.proof);
+    };
+    ReplicaAppend r =
+        replica_->AppendReplicated(page.entries, check, end == cp.size ? note_text : "");
     if (!r.status.ok()) {
       if (r.diverged) return Diverge(r.sequence, r.refusal, std::string(r.status.message()));
       return r.status;

@@ -93,9 +93,17 @@ class Follower {
                                      std::string message) ABSL_LOCKS_EXCLUDED(mu_);
   // The checkpoint read against the one accepted (step 2).
   [[nodiscard]] absl::Status CheckAgainstAccepted(const note::Checkpoint& cp);
-  // Step 3's tie of a page to the signed root, naming the first entry that breaks it.
+  // A page of entries from the primary, with the consistency proof from the tree at its end to
+  // the checkpoint being copied (none when it ends there).
+  struct Page {
+    uint64_t start = 0;
+    std::vector<std::string> entries;
+    std::vector<Hash> proof;
+  };
+  // Step 3's tie of a page to the signed root (`proof`: from the page's end to cp), naming the
+  // first entry that breaks it.
   ReplicaAppend CheckPage(uint64_t first, const std::vector<Hash>& leaves, const Hash& root,
-                          const note::Checkpoint& cp);
+                          const note::Checkpoint& cp, const std::vector<Hash>* proof);
 
   Ledger* const replica_;
   PrimarySource* const source_;

@@ -225,6 +225,7 @@ class Ledger {
   [[nodiscard]] absl::Status CheckReplicaCheckpoint(const std::string& note_text,
                                                     const std::string& verifier_key, uint64_t size,
                                                     const Hash& root) const;
+  void VerifyAhead(std::vector<ReplicaEntry>& page) const;
   ReplicaAppend ApplyReplicated(std::vector<ReplicaEntry>& entries, size_t* next,
                                 const std::string& checkpoint_note);
   [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store,
