@@ -104,4 +104,18 @@ wait "$fpid" && pass || fail "the follower did not stop cleanly"
 fpid=
 grep -q "stopped cleanly" follower.log && pass || fail "no clean stop in the log"
 "$audit" replica >audit.txt 2>&1 && pass || { cat audit.txt; fail "veta-audit of the follower"; }
+
+# Failover: the old primary stops; the follower's folder, opened by veta-server with the
+# authority's key, goes on from the same log (its next entry is the next number).
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+rm -f port
+"$server" --data-dir replica --authority-key data/authority-key.pem --listen 127.0.0.1:0 \
+  --port-file port 2>>server.log &
+pid=$!
+wait_file port || fail "veta-server did not open the follower's folder"
+addr=127.0.0.1:$(cat port)
+"$veta" submit --server "$addr" env.json | grep -q "recorded as entry $total" && pass ||
+  fail "the promoted follower did not take entry $total"
 echo "follower e2e: $checks checks passed"
