@@ -182,6 +182,17 @@ TEST_F(FollowerServiceTest, RefusesWritesAndAttemptsNamingThePrimary) {
   grpc::ClientContext pctx;
   ASSERT_TRUE(primary_stub_->ListAttempts(&pctx, {}, &attempts).ok());
   EXPECT_GT(attempts.attempts_size(), 0);
+  // A certificate is signed with the authority's key, which only the primary holds.
+  veta::v1::GetCertificateRequest certificate;
+  certificate.set_lot_id("E1");
+  grpc::ClientContext c1, c2;
+  veta::v1::Certificate issued;
+  const grpc::Status at_primary = primary_stub_->GetCertificate(&c1, certificate, &issued);
+  EXPECT_TRUE(at_primary.ok()) << at_primary.error_message();
+  const grpc::Status at_follower = follower_stub_->GetCertificate(&c2, certificate, &issued);
+  EXPECT_EQ(at_follower.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(at_follower.error_message().find(primary_address_), std::string::npos)
+      << at_follower.error_message();
   EXPECT_EQ(replica_->size(), size);
   // The same envelope at the primary is accepted: the refusal was the follower's role.
   grpc::ClientContext sctx;
