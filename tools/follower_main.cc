@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
   const auto open_start = std::chrono::steady_clock::now();
   auto replica = veta::Ledger::OpenReplica(options);
   if (!replica.ok()) return Fail(replica.status());
+  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - open_start)
+                           .count();
 
   auto stub = veta::client::Connect(primary);
   if (!stub.ok()) return Fail(stub.status());
@@ -139,10 +142,7 @@ int main(int argc, char** argv) {
   follower_options.poll_interval = std::chrono::milliseconds(poll_ms);
   veta::Follower follower(replica->get(), &source, follower_options);
   std::fprintf(stderr, "veta-follower: %s opened in %lld ms: %llu entries; following %s\n",
-               data_dir.c_str(),
-               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now() - open_start)
-                                          .count()),
+               data_dir.c_str(), static_cast<long long>(open_ms),
                static_cast<unsigned long long>((*replica)->size()), primary.server.c_str());
 
   if (once) {
