@@ -158,8 +158,10 @@ class Ledger {
   // statement, and ApplyEntry at the entry's own time accepting it. `check_root` first ties the
   // page's leaves to the primary's signed root. `checkpoint_note`, when not empty, is the
   // primary's signed checkpoint of the size the page ends at: verified with the genesis's key
-  // against the tree, stored, and served as the latest. Written in synced batches: what was
-  // appended before a divergence is on disk, nothing after it. One caller at a time.
+  // against the tree, stored, and served as the latest. Written in synced batches: nothing at
+  // or after a divergence is written; the entries before it are when the rules or signatures
+  // diverge, not when the log's own fields (number, chain, time, bytes, root) do, which are
+  // checked for the whole page first. One caller at a time.
   ReplicaAppend AppendReplicated(const std::vector<std::string>& entries,
                                  const ReplicaRootCheck& check_root,
                                  const std::string& checkpoint_note = "");

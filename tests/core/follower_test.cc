@@ -322,6 +322,56 @@ TEST_F(FollowerTest, StopsAtAnEntryTheRulesRefuseAndAppliesNothingPastIt) {
   EXPECT_NE(follower_->StatusLine().find("diverged"), std::string::npos);
 }
 
+TEST_F(FollowerTest, EntriesNoSequencerWritesAreNamed) {
+  MixedLog(2);
+  const std::vector<std::string> log = *ledger_->ListEntries(0, 1000);
+  const uint64_t n = log.size();
+  veta::v1::Entry first, last;
+  ASSERT_TRUE(first.ParseFromString(log[3]));
+  ASSERT_TRUE(last.ParseFromString(log.back()));
+  const std::string fresh = Extraction("FRESH", miner_a_, "UA", kLonA, kLatA, 1_kg, key_a_);
+  struct Case {
+    std::string name;
+    std::function<void(veta::v1::Entry*)> change;  // on a valid next entry
+    std::string words;
+    std::string raw_suffix = "";  // bytes appended to the serialized entry
+  };
+  const std::vector<Case> cases = {
+      {"a replayed envelope", [&](veta::v1::Entry* e) { e->set_envelope(first.envelope()); },
+       "[ENVELOPE_REPLAYED]"},
+      {"a broken chain", [](veta::v1::Entry* e) { e->set_previous_hash(std::string(32, 'x')); },
+       "the chain is broken"},
+      {"a time going backwards",
+       [&](veta::v1::Entry* e) { e->mutable_time()->set_seconds(last.time().seconds() - 1); },
+       "its time goes backwards"},
+      {"a wrong number", [&](veta::v1::Entry* e) { e->set_sequence(n + 1); }, "it came numbered"},
+      {"bytes a sequencer does not write", [](veta::v1::Entry*) {}, "not those a sequencer writes",
+       std::string("\x2a\x00", 2)},  // field 5, empty
+      {"an envelope that does not decode",
+       [](veta::v1::Entry* e) { e->set_envelope("not an envelope"); }, "does not decode"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    veta::v1::Entry e;
+    ASSERT_TRUE(e.ParseFromString(ForgedPrimary::Next(log, fresh)));
+    c.change(&e);
+    std::vector<std::string> forged_log = log;
+    forged_log.push_back(e.SerializeAsString() + c.raw_suffix);
+    ForgedPrimary forged(ledger_->origin(), authority_);
+    forged.served = forged.signed_entries = forged_log;
+    follower_.reset();
+    replica_.reset();
+    replica_store_.reset();
+    NewFollower(&forged);
+    const absl::Status s = follower_->SyncOnce();
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_NE(s.message().find(c.words), std::string::npos) << s;
+    EXPECT_EQ(follower_->divergence().sequence, n) << s;
+    // Nothing past it (a page whose own fields are wrong is not applied at all).
+    EXPECT_LE(replica_->size(), n);
+  }
+}
+
 TEST_F(FollowerTest, AChangedPastEntryFailsTheConsistencyCheck) {
   MixedLog(3);
   std::vector<std::string> log = *ledger_->ListEntries(0, 1000);
