@@ -105,6 +105,19 @@ fpid=
 grep -q "stopped cleanly" follower.log && pass || fail "no clean stop in the log"
 "$audit" replica >audit.txt 2>&1 && pass || { cat audit.txt; fail "veta-audit of the follower"; }
 
+# A follower pinned to another authority's key stops at once and exits 2, saying why (--once
+# and serving alike), and serves nothing it could not verify.
+"$veta" init --data-dir other --origin veta.test/other >/dev/null
+set +e
+"$follower" --primary "$addr" --data-dir r2 --authority other/authority.pub.pem --once 2>err.txt
+rc=$?
+"$follower" --primary "$addr" --data-dir r3 --authority other/authority.pub.pem \
+  --listen 127.0.0.1:0 --status-interval-ms 0 2>err3.txt
+rc3=$?
+set -e
+[[ $rc == 2 ]] && grep -q "does not verify" err.txt && pass || fail "exit $rc: $(cat err.txt)"
+[[ $rc3 == 2 ]] && grep -q "STOPPED at entry 0" err3.txt && pass || fail "exit $rc3: $(cat err3.txt)"
+
 # Failover: the old primary stops; the follower's folder, opened by veta-server with the
 # authority's key, goes on from the same log (its next entry is the next number).
 kill -TERM "$pid"
