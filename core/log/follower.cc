@@ -192,8 +192,9 @@ absl::Status Follower::SyncOnce() {
                           " entries, fewer than the follower holds (", replica_->size(),
                           "): the primary's log was rolled back"));
   }
-  // A page is fetched (with the proof that ties its end to the checkpoint) while the one before
-  // it is applied: the primary's reads and the follower's rules overlap.
+  // A page is fetched (with the proof that ties its end to the checkpoint) and its signatures
+  // verified while the one before it is applied: the primary's reads, the signatures and the
+  // rules overlap.
   auto fetch = [this, &cp](uint64_t start) -> absl::StatusOr<Page> {
     Page page;
     page.start = start;
@@ -208,6 +209,7 @@ absl::Status Follower::SyncOnce() {
     if (end < cp.size) {
       ASSIGN_OR_RETURN(page.proof, source_->ConsistencyProof(end, cp.size));
     }
+    page.verified = replica_->VerifyReplicated(page.entries);
     return page;
   };
   std::future<absl::StatusOr<Page>> next;
@@ -224,8 +226,8 @@ absl::Status Follower::SyncOnce() {
     auto check = [&](uint64_t first, const std::vector<Hash>& leaves, const Hash& root) {
       return CheckPage(first, leaves, root, cp, &page.proof);
     };
-    ReplicaAppend r =
-        replica_->AppendReplicated(page.entries, check, end == cp.size ? note_text : "");
+    ReplicaAppend r = replica_->AppendReplicated(
+        page.entries, check, end == cp.size ? note_text : "", std::move(page.verified));
     if (!r.status.ok()) {
       if (r.diverged) return Diverge(r.sequence, r.refusal, std::string(r.status.message()));
       return r.status;

@@ -99,6 +99,7 @@ class Follower {
     uint64_t start = 0;
     std::vector<std::string> entries;
     std::vector<Hash> proof;
+    Ledger::VerifiedEnvelopes verified;  // signatures checked in the fetching thread
   };
   // Step 3's tie of a page to the signed root (`proof`: from the page's end to cp), naming the
   // first entry that breaks it.

@@ -162,9 +162,17 @@ class Ledger {
   // or after a divergence is written; the entries before it are when the rules or signatures
   // diverge, not when the log's own fields (number, chain, time, bytes, root) do, which are
   // checked for the whole page first. One caller at a time.
+  // `verified`: VerifyReplicated's answer for these entries, when the caller got it ahead
+  // (overlapping it with the previous page's rules); empty: verified here.
+  using VerifiedEnvelopes = std::vector<std::optional<DecodedEnvelope>>;
   ReplicaAppend AppendReplicated(const std::vector<std::string>& entries,
                                  const ReplicaRootCheck& check_root,
-                                 const std::string& checkpoint_note = "");
+                                 const std::string& checkpoint_note = "",
+                                 VerifiedEnvelopes verified = {});
+  // Decodes the envelopes of serialized entries and verifies their signatures, on a pool of
+  // threads, with the keys known now; an entry that fails is left empty (AppendReplicated does
+  // it again in sequence, and says why if it still fails). Thread-safe.
+  VerifiedEnvelopes VerifyReplicated(const std::vector<std::string>& entries) const;
   bool is_replica() const { return !options_.primary.empty(); }
   const std::string& primary() const { return options_.primary; }
   // Time of the last entry (microseconds since the epoch); 0 when empty.
@@ -227,7 +235,8 @@ class Ledger {
   [[nodiscard]] absl::Status CheckReplicaCheckpoint(const std::string& note_text,
                                                     const std::string& verifier_key, uint64_t size,
                                                     const Hash& root) const;
-  void VerifyAhead(std::vector<ReplicaEntry>& page) const;
+  void VerifyEnvelopes(size_t count, const std::function<std::string_view(size_t)>& envelope,
+                       VerifiedEnvelopes* out) const;
   ReplicaAppend ApplyReplicated(std::vector<ReplicaEntry>& entries, size_t* next,
                                 const std::string& checkpoint_note);
   [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store,

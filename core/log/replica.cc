@@ -116,7 +116,8 @@ absl::Status Ledger::CheckReplicaCheckpoint(const std::string& note_text,
 
 ReplicaAppend Ledger::AppendReplicated(const std::vector<std::string>& entries,
                                        const ReplicaRootCheck& check_root,
-                                       const std::string& checkpoint_note) {
+                                       const std::string& checkpoint_note,
+                                       VerifiedEnvelopes verified) {
   absl::MutexLock lock(&replica_mu_);
   ReplicaAppend result;
   if (!is_replica()) {
@@ -185,7 +186,20 @@ ReplicaAppend Ledger::AppendReplicated(const std::vector<std::string>& entries,
       return Diverged(tree.size() - 1, std::string(s.message()));
     }
   }
-  VerifyAhead(page);
+  if (verified.size() == page.size()) {
+    for (size_t i = 0; i < page.size(); ++i) {
+      // Only what was verified for this very envelope.
+      if (verified[i] && verified[i]->bytes == page[i].entry.envelope()) {
+        page[i].decoded = std::move(verified[i]);
+      }
+    }
+  } else {
+    VerifiedEnvelopes ahead;
+    VerifyEnvelopes(
+        page.size(), [&](size_t i) -> std::string_view { return page[i].entry.envelope(); },
+        &ahead);
+    for (size_t i = 0; i < page.size(); ++i) page[i].decoded = std::move(ahead[i]);
+  }
   // Then the rules, entry by entry, in batches that end after an entry that registers keys (the
   // next entries' signatures may need them, and they count once committed).
   size_t next = 0;
@@ -200,23 +214,26 @@ ReplicaAppend Ledger::AppendReplicated(const std::vector<std::string>& entries,
   return result;
 }
 
-void Ledger::VerifyAhead(std::vector<ReplicaEntry>& page) const {
+void Ledger::VerifyEnvelopes(size_t count, const std::function<std::string_view(size_t)>& envelope,
+                             VerifiedEnvelopes* out) const {
   // Signature verification is the costly step (as on the primary's verify pool): spread over
-  // threads, against the keys committed before the page. An entry signed by a key the page
-  // itself registers fails here and is verified again in sequence, once that key counts.
+  // threads, against the keys known now. An entry signed by a key registered since fails here
+  // and is verified again in sequence, once that key counts. (A key id names the key's bytes:
+  // verifying against an older key ring gives the same answer for every key it holds.)
   constexpr size_t kTake = 16;  // entries a thread takes at a time
+  out->assign(count, std::nullopt);
   const size_t threads = std::min<size_t>(options_.verify_threads > 0
                                               ? static_cast<size_t>(options_.verify_threads)
                                               : std::max(1u, std::thread::hardware_concurrency()),
-                                          (page.size() + kTake - 1) / kTake);
+                                          (count + kTake - 1) / kTake);
   std::atomic<size_t> cursor{0};
   auto work = [&] {
-    for (size_t begin; (begin = cursor.fetch_add(kTake)) < page.size();) {
-      for (size_t i = begin; i < std::min(begin + kTake, page.size()); ++i) {
-        auto d = DecodeEnvelope(page[i].entry.envelope(), options_.limits);
+    for (size_t begin; (begin = cursor.fetch_add(kTake)) < count;) {
+      for (size_t i = begin; i < std::min(begin + kTake, count); ++i) {
+        auto d = DecodeEnvelope(std::string(envelope(i)), options_.limits);
         if (!d.ok() || !VerifySignatures(*d, keys_).ok()) continue;
         PrevalidateRecord(&*d);
-        page[i].decoded = std::move(*d);
+        (*out)[i] = std::move(*d);
       }
     }
   };
@@ -224,6 +241,15 @@ void Ledger::VerifyAhead(std::vector<ReplicaEntry>& page) const {
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+}
+
+Ledger::VerifiedEnvelopes Ledger::VerifyReplicated(const std::vector<std::string>& entries) const {
+  std::vector<veta::v1::Entry> parsed(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) (void)parsed[i].ParseFromString(entries[i]);
+  VerifiedEnvelopes out;
+  VerifyEnvelopes(
+      parsed.size(), [&](size_t i) -> std::string_view { return parsed[i].envelope(); }, &out);
+  return out;
 }
 
 ReplicaAppend Ledger::ApplyReplicated(std::vector<ReplicaEntry>& page, size_t* next,
