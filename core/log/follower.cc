@@ -1,6 +1,7 @@
 #include "core/log/follower.h"
 
 #include <cstdio>
+#include <deque>
 #include <future>
 
 #include "core/base/check.h"
@@ -212,13 +213,28 @@ absl::Status Follower::SyncOnce() {
     page.verified = replica_->VerifyReplicated(page.entries);
     return page;
   };
-  std::future<absl::StatusOr<Page>> next;
-  if (replica_->size() < cp.size) next = std::async(std::launch::async, fetch, replica_->size());
+  // Up to kPagesAhead pages in flight, each asked from where the one before it should end; a
+  // page the primary cut short (its page bound in bytes) drops those after it.
+  constexpr size_t kPagesAhead = 2;
+  std::deque<std::future<absl::StatusOr<Page>>> ahead;
+  uint64_t ask_from = replica_->size();
   while (replica_->size() < cp.size) {
-    ASSIGN_OR_RETURN(Page page, next.get());
-    VETA_CHECK(page.start == replica_->size(), "pages follow the replica");
+    while (ahead.size() < kPagesAhead && ask_from < cp.size) {
+      ahead.push_back(std::async(std::launch::async, fetch, ask_from));
+      ask_from += std::min<uint64_t>(options_.page_entries_max, cp.size - ask_from);
+    }
+    ASSIGN_OR_RETURN(Page page, ahead.front().get());
+    ahead.pop_front();
     const uint64_t end = page.start + page.entries.size();
-    if (end < cp.size) next = std::async(std::launch::async, fetch, end);
+    if (page.start != replica_->size()) {  // after a short page: ask again from where it ended
+      ahead.clear();
+      ask_from = replica_->size();
+      continue;
+    }
+    if (end < page.start + std::min<uint64_t>(options_.page_entries_max, cp.size - page.start)) {
+      ahead.clear();  // a short page: those asked after it start too far
+      ask_from = end;
+    }
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return absl::OkStatus();

@@ -5,6 +5,7 @@
 // tests/server/follower_service_test.cc, the SIGKILL of veta-follower in tests/e2e.
 #include "core/log/follower.h"
 
+#include <atomic>
 #include <map>
 
 #include "core/read/lineage.h"
@@ -14,7 +15,8 @@
 namespace veta::testing {
 namespace {
 
-// A primary read in the same process; fails its Entries call once `entries_calls_left` is 0.
+// A primary read in the same process; its Entries calls fail from entry `fail_from` on (as if
+// it went away there). Called from the follower's fetching threads.
 class LedgerSource final : public PrimarySource {
  public:
   explicit LedgerSource(Ledger* primary) : primary_(primary) {}
@@ -22,8 +24,7 @@ class LedgerSource final : public PrimarySource {
     return primary_->LatestCheckpoint().note();
   }
   absl::StatusOr<std::vector<std::string>> Entries(uint64_t start, uint32_t limit) override {
-    if (entries_calls_left == 0) return absl::UnavailableError("the primary went away");
-    if (entries_calls_left > 0) --entries_calls_left;
+    if (start >= fail_from.load()) return absl::UnavailableError("the primary went away");
     return primary_->ListEntries(start, limit);
   }
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) override {
@@ -32,7 +33,7 @@ class LedgerSource final : public PrimarySource {
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) override {
     return primary_->InclusionProof(index, size);
   }
-  int entries_calls_left = -1;  // -1: no limit
+  std::atomic<uint64_t> fail_from{UINT64_MAX};
 
  private:
   Ledger* primary_;
@@ -260,15 +261,14 @@ TEST_F(FollowerTest, ResumesFromItsStoreWithNoGapOrDuplicate) {
   FollowerOptions options;
   options.page_entries_max = 10;
   NewFollower(&source, options);
-  // The follower stops (as if killed) after 40 entries (its first call reads the genesis).
-  source.entries_calls_left = 5;
+  source.fail_from = 40;  // the follower stops (as if killed) after 40 entries
   EXPECT_EQ(follower_->SyncOnce().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(replica_->size(), 40u);
   EXPECT_EQ(follower_->LagEntries(), ledger_->size() - 40);
   EXPECT_EQ(replica_->LatestCheckpoint().tree_size(), 0u);  // none accepted yet
   EXPECT_FALSE(follower_->diverged());
 
-  source.entries_calls_left = -1;
+  source.fail_from = UINT64_MAX;
   NewFollower(&source, options);  // a new process on the same store
   EXPECT_EQ(replica_->size(), 40u);
   absl::Status resumed = follower_->SyncOnce();
@@ -278,9 +278,10 @@ TEST_F(FollowerTest, ResumesFromItsStoreWithNoGapOrDuplicate) {
   // Killed again between a checkpoint and the next: resumes from both.
   Extract("AFTER", "UA", 10_kg, 8_gpt);
   for (int i = 0; i < 25; ++i) Extract("AFTER" + std::to_string(i), "UB", 1_kg, 8_gpt);
-  source.entries_calls_left = 1;
+  source.fail_from = ledger_->size() - 12;
   EXPECT_FALSE(follower_->SyncOnce().ok());
-  source.entries_calls_left = -1;
+  EXPECT_LT(replica_->size(), ledger_->size());
+  source.fail_from = UINT64_MAX;
   NewFollower(&source, options);
   ASSERT_TRUE(follower_->SyncOnce().ok()) << follower_->StatusLine();
   ExpectSameAsPrimary();
