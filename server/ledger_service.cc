@@ -687,6 +687,11 @@ grpc::ServerUnaryReactor* LedgerService::Check(grpc::CallbackServerContext* ctx,
     reply->Send(response, caller.status());
     return reply;
   }
+  if (ledger_->is_replica()) {  // a follower's state is behind the primary's: check there
+    reply->Send(response, absl::FailedPreconditionError(StrCat(
+                              "this is a follower: check at the primary, ", ledger_->primary())));
+    return reply;
+  }
   // The verdict is the answer: a refusal is an OK call whose response carries the code.
   ledger_->Check(request->envelope(), [reply, response](SubmitResult r) {
     FillAnswer(r, response);
@@ -796,6 +801,12 @@ grpc::ServerUnaryReactor* LedgerService::ListAttempts(grpc::CallbackServerContex
   if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kListAttempts));
+    if (ledger_->is_replica()) {
+      return absl::FailedPreconditionError(
+          StrCat("refused attempts are evidence the primary keeps beside its log, not in it: a "
+                 "follower has none; list them at the primary, ",
+                 ledger_->primary()));
+    }
     if (!MayReadParty(caller, request->party())) {
       return absl::PermissionDeniedError(StrCat(
           "a ", RoleName(caller.role), " lists only its own attempts: --party ", caller.party_id));

@@ -73,7 +73,8 @@ std::string AuthorityKeyPath(const std::string& data_dir) {
   return data_dir + "/authority-key.pem";
 }
 
-Ledger::Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key)
+Ledger::Ledger(const LedgerOptions& options, std::shared_ptr<Store> store,
+               std::optional<PrivateKey> key)
     : options_(options),
       store_(std::move(store)),
       checkpoint_key_(std::move(key)),
@@ -177,6 +178,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
 
 absl::Status Ledger::Load() {
   ASSIGN_OR_RETURN(const uint64_t count, store_->EntryCount());
+  if (count == 0 && is_replica()) return ApplyPending(0);  // a follower yet to copy the genesis
   if (count == 0) return absl::DataLossError("the ledger has no genesis entry");
   // The genesis: origin, authority keys, checkpoint key.
   ASSIGN_OR_RETURN(std::string first, store_->Get(Family::kEntries, EncodeU64(0)));
@@ -187,7 +189,9 @@ absl::Status Ledger::Load() {
   }
   origin_ = genesis.genesis.origin();
   verifier_key_ = genesis.genesis.checkpoint_verifier_key();
-  ASSIGN_OR_RETURN(std::string mine, note::VerifierKey(origin_, checkpoint_key_.public_key()));
+  ASSIGN_OR_RETURN(
+      std::string mine,
+      is_replica() ? verifier_key_ : note::VerifierKey(origin_, checkpoint_key_->public_key()));
   if (mine != verifier_key_) {
     return absl::FailedPreconditionError(StrCat("the checkpoint key given (", mine,
                                                 ") is not the one this ledger's genesis names (",
@@ -227,9 +231,16 @@ absl::Status Ledger::Load() {
   }
   ASSIGN_OR_RETURN(veta::v1::Entry last_entry, ParseEntry(last, count - 1));
   last_time_micros_ = MicrosOf(last_entry.time());
+  last_time_published_.store(last_time_micros_, std::memory_order_release);
 
-  // The latest checkpoint must verify and agree with the tree.
-  ASSIGN_OR_RETURN(std::string note_text, store_->LatestCheckpointNote());
+  // The latest checkpoint must verify and agree with the tree. A follower killed before it
+  // stored its first checkpoint has entries and none.
+  auto latest_note = store_->LatestCheckpointNote();
+  if (is_replica() && absl::IsNotFound(latest_note.status())) {
+    size_.store(count, std::memory_order_release);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::string note_text, std::move(latest_note));
   auto text = note::Open(note_text, verifier_key_);
   if (!text.ok()) {
     return absl::DataLossError(
@@ -378,6 +389,12 @@ void Ledger::Enqueue(std::string envelope_bytes, SubmitCallback done, bool dry_r
   pending->dry_run = dry_run;
   pending->deadline = deadline;
   absl::Status refused;
+  if (is_replica()) {
+    pending->done(MakeResult(absl::FailedPreconditionError(
+        StrCat("this is a follower: it serves reads only; submit and check at the primary, ",
+               options_.primary))));
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     if (closing_) {
@@ -647,6 +664,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       ++batches_;
     }
     checkpoint_written = checkpoint.has_value();
+    last_time_published_.store(last_time_micros_, std::memory_order_release);
     if (checkpoint) {
       checkpointed_size_ = checkpoint->tree_size();
       if (absl::Status s =
@@ -729,13 +747,18 @@ absl::StatusOr<veta::v1::Checkpoint> Ledger::SignCheckpoint(uint64_t size, const
   cp.set_tree_size(size);
   cp.set_root_hash(std::string(AsBytes(root)));
   ASSIGN_OR_RETURN(std::string note_text, note::Sign(note::CheckpointText({origin_, size, root}),
-                                                     origin_, checkpoint_key_));
+                                                     origin_, *checkpoint_key_));
   cp.set_note(std::move(note_text));
   return cp;
 }
 
 absl::StatusOr<std::string> Ledger::SignNote(std::string_view text) const {
-  return note::Sign(text, origin_, checkpoint_key_);
+  if (!checkpoint_key_) {
+    return absl::FailedPreconditionError(
+        StrCat("this follower holds no authority key and signs nothing: ask the primary, ",
+               options_.primary));
+  }
+  return note::Sign(text, origin_, *checkpoint_key_);
 }
 
 void Ledger::Close() {
@@ -750,7 +773,7 @@ void Ledger::Close() {
     if (sequencer_.joinable()) sequencer_.join();
     // Everything is already durable in the WAL; flushing the memtables now makes the next
     // start-up skip replaying it (1.4 s instead of 20 ms at 1M entries).
-    if (store_ != nullptr && !workers_.empty()) {
+    if (store_ != nullptr && (!workers_.empty() || is_replica())) {
       absl::Status s = store_->FlushAll();
       if (!s.ok())
         std::fprintf(stderr, "veta: flush at close: %s\n", std::string(s.message()).c_str());

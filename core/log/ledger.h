@@ -87,7 +87,32 @@ struct LedgerOptions {
   // Called on the sequencer thread after each new checkpoint is durable and LatestCheckpoint()
   // returns it, with its tree size (the tile writer's Notify). Must return at once.
   std::function<void(uint64_t tree_size)> on_checkpoint;
+  // Follower mode (Ledger::OpenReplica): the address of the primary this ledger replicates,
+  // named in the refusal of every write.
+  std::string primary;
 };
+
+// What Ledger::AppendReplicated did with a page of the primary's entries.
+struct ReplicaAppend {
+  // OK when every entry given was appended. Otherwise why the page stopped: `diverged` false
+  // for a failure worth retrying (storage, the root check's own I/O), true when the primary's
+  // log is not what this ledger computes (an entry out of sequence or off the chain, a time
+  // going backwards, bytes other than those the sequencer writes, a signature, a replay, a rule
+  // refusing it, a root other than the signed one).
+  absl::Status status;
+  bool diverged = false;
+  // The entry that diverged, and the refusal code when a rule refused it.
+  uint64_t sequence = 0;
+  veta::v1::Refusal refusal = veta::v1::REFUSAL_UNSPECIFIED;
+  // Entries appended (durably) by this call, even when it stopped.
+  uint64_t appended = 0;
+};
+
+// Ties the leaves of a page to the primary's signed tree: called with the page's first
+// sequence, its leaf hashes and the root of the whole tree after it, before anything of the page
+// is applied. A status other than OK stops the page, with its verdict.
+using ReplicaRootCheck =
+    std::function<ReplicaAppend(uint64_t first, const std::vector<Hash>& leaves, const Hash& root)>;
 
 struct SubmitResult {
   absl::Status status;
@@ -131,6 +156,41 @@ class Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options,
                                                       const PrivateKey& checkpoint_key);
   ~Ledger();
+
+  // Follower mode. A replica holds the primary's entries and checkpoints and the state the
+  // rules derive from them, with no authority key: it signs nothing, and refuses Submit and
+  // Check (FailedPrecondition naming options.primary). CreateReplica makes an empty one (no
+  // entry: the genesis comes from the primary); OpenReplica opens one, checked as Open checks.
+  [[nodiscard]] static absl::Status CreateReplica(const std::string& data_dir);
+  [[nodiscard]] static absl::Status CreateReplica(std::shared_ptr<Store> store);
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenReplica(const LedgerOptions& options);
+  // Appends the primary's next entries (serialized veta.v1.Entry, from size() on) as the
+  // primary's sequencer wrote them, re-judging each: its sequence, previous hash and time, its
+  // bytes as this sequencer would write them, its envelope and signatures, no replayed
+  // statement, and ApplyEntry at the entry's own time accepting it. `check_root` first ties the
+  // page's leaves to the primary's signed root. `checkpoint_note`, when not empty, is the
+  // primary's signed checkpoint of the size the page ends at: verified with the genesis's key
+  // against the tree, stored, and served as the latest. Written in synced batches: nothing at
+  // or after a divergence is written; the entries before it are when the rules or signatures
+  // diverge, not when the log's own fields (number, chain, time, bytes, root) do, which are
+  // checked for the whole page first. One caller at a time.
+  // `verified`: VerifyReplicated's answer for these entries, when the caller got it ahead
+  // (overlapping it with the previous page's rules); empty: verified here.
+  using VerifiedEnvelopes = std::vector<std::optional<DecodedEnvelope>>;
+  ReplicaAppend AppendReplicated(const std::vector<std::string>& entries,
+                                 const ReplicaRootCheck& check_root,
+                                 const std::string& checkpoint_note = "",
+                                 VerifiedEnvelopes verified = {});
+  // Decodes the envelopes of serialized entries and verifies their signatures, on a pool of
+  // threads, with the keys known now; an entry that fails is left empty (AppendReplicated does
+  // it again in sequence, and says why if it still fails). Thread-safe.
+  VerifiedEnvelopes VerifyReplicated(const std::vector<std::string>& entries) const;
+  bool is_replica() const { return !options_.primary.empty(); }
+  const std::string& primary() const { return options_.primary; }
+  // Time of the last entry (microseconds since the epoch); 0 when empty.
+  int64_t last_entry_time_micros() const {
+    return last_time_published_.load(std::memory_order_acquire);
+  }
 
   // Queues an envelope; `done` is called exactly once, after the entry is durable or with
   // the reason it was refused.
@@ -201,7 +261,16 @@ class Ledger {
 
  private:
   struct Pending;
-  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, PrivateKey key);
+  Ledger(const LedgerOptions& options, std::shared_ptr<Store> store, std::optional<PrivateKey> key);
+  // AppendReplicated's steps (core/log/replica.cc).
+  struct ReplicaEntry;
+  [[nodiscard]] absl::Status CheckReplicaCheckpoint(const std::string& note_text,
+                                                    const std::string& verifier_key, uint64_t size,
+                                                    const Hash& root) const;
+  void VerifyEnvelopes(size_t count, const std::function<std::string_view(size_t)>& envelope,
+                       VerifiedEnvelopes* out) const;
+  ReplicaAppend ApplyReplicated(std::vector<ReplicaEntry>& entries, size_t* next,
+                                const std::string& checkpoint_note);
   [[nodiscard]] static absl::Status CreateIn(std::shared_ptr<Store> store,
                                              const std::string& data_dir, const std::string& origin,
                                              const PrivateKey& authority,
@@ -226,7 +295,7 @@ class Ledger {
 
   const LedgerOptions options_;
   std::shared_ptr<Store> store_;
-  const PrivateKey checkpoint_key_;
+  const std::optional<PrivateKey> checkpoint_key_;  // none in a replica
   std::string origin_;
   std::string verifier_key_;
   KeyRing keys_;
@@ -247,6 +316,8 @@ class Ledger {
   mutable absl::Mutex growth_mu_;
   uint64_t batches_ ABSL_GUARDED_BY(growth_mu_) = 0;
   std::atomic<size_t> queue_depth_{0};  // order_.size(), readable without mu_
+  std::atomic<int64_t> last_time_published_{0};
+  absl::Mutex replica_mu_;  // one AppendReplicated at a time
   mutable absl::Mutex checkpoint_mu_;
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
   // The newest cosigned checkpoint (tree_size 0 until one); publish_mu_ orders its writes.

@@ -1,0 +1,37 @@
+// The follower's view of its primary over gRPC: veta.v1.Ledger's read RPCs (GetCheckpoint,
+// ListEntries, GetConsistencyProof, GetInclusionProof). Over TLS the primary serves ListEntries
+// to regulators only (core/read/access.h): a follower presents a regulator's client
+// certificate, or runs beside the primary on loopback.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/log/follower.h"
+#include "veta/v1/service.grpc.pb.h"
+
+namespace veta::server {
+
+class GrpcPrimarySource final : public PrimarySource {
+ public:
+  // `name` names the primary in errors. Each call waits at most `deadline`.
+  GrpcPrimarySource(std::unique_ptr<veta::v1::Ledger::StubInterface> stub, std::string name,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(30))
+      : stub_(std::move(stub)), name_(std::move(name)), deadline_(deadline) {}
+
+  absl::StatusOr<std::string> LatestCheckpointNote() override;
+  absl::StatusOr<std::vector<std::string>> Entries(uint64_t start, uint32_t limit) override;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) override;
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) override;
+
+ private:
+  absl::Status FromGrpc(const grpc::Status& s, std::string_view what) const;
+  void SetDeadline(grpc::ClientContext* ctx) const;
+
+  std::unique_ptr<veta::v1::Ledger::StubInterface> stub_;
+  const std::string name_;
+  const std::chrono::milliseconds deadline_;
+};
+
+}  // namespace veta::server
