@@ -19,6 +19,7 @@
 #include "core/verify/keys.h"
 #include "core/verify/note.h"
 #include "server/follower_source.h"
+#include "server/metrics.h"
 #include "server/server.h"
 
 namespace {
@@ -46,7 +47,7 @@ absl::StatusOr<std::string> VerifierFromAuthority(const std::string& pem_path,
 int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as veta-server
   std::string data_dir, listen = "127.0.0.1:0", port_file, status_file;
-  std::string verifier_key, authority_pem, tls_cert, tls_key;
+  std::string verifier_key, authority_pem, tls_cert, tls_key, metrics_listen, metrics_port_file;
   veta::client::ConnectionOptions primary;
   primary.server.clear();
   uint64_t page_entries = 1000, poll_ms = 200, status_interval_ms = 10000;
@@ -78,6 +79,13 @@ int main(int argc, char** argv) {
   flags.String("port-file", &port_file, "Write the port actually bound to this file.");
   flags.String("tls-cert", &tls_cert, "Serve TLS with this certificate (PEM): roles apply.");
   flags.String("tls-key", &tls_key, "The serving certificate's private key (PEM).");
+  flags.String("metrics-listen", &metrics_listen,
+               "Serve Prometheus metrics at http://ADDR/metrics (host:port; port 0 picks one; "
+               "empty: none): the follower's lag (veta_follower_lag_entries, "
+               "veta_follower_lag_seconds), its log and checkpoint, its RPCs. Plain HTTP: keep "
+               "it on loopback or a private network.");
+  flags.String("metrics-port-file", &metrics_port_file,
+               "Write the metrics port actually bound to this file.");
   flags.Uint("page-entries", &page_entries, "Entries asked of the primary per page.");
   flags.Uint("poll-ms", &poll_ms, "Wait between rounds once caught up.");
   flags.String("status-file", &status_file,
@@ -165,6 +173,19 @@ int main(int argc, char** argv) {
 
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
+  std::shared_ptr<veta::server::Metrics> metrics;
+  if (!metrics_listen.empty()) {
+    metrics = std::make_shared<veta::server::Metrics>();
+    metrics->WatchLedger(replica->get());
+    if (absl::Status s = metrics->Serve(metrics_listen); !s.ok()) return Fail(s);
+    if (!metrics_port_file.empty()) {
+      auto s = veta::WriteFileAtomic(metrics_port_file, std::to_string(metrics->port()) + "\n");
+      if (!s.ok()) return Fail(s);
+    }
+    server_options.metrics = metrics;
+    std::fprintf(stderr, "veta-follower: metrics on http://%s/metrics (port %d)\n",
+                 metrics_listen.c_str(), metrics->port());
+  }
   for (auto [path, target] : {std::pair{&tls_cert, &server_options.tls_cert_pem},
                               std::pair{&tls_key, &server_options.tls_key_pem}}) {
     if (path->empty()) continue;
@@ -191,6 +212,13 @@ int main(int argc, char** argv) {
   });
   absl::Mutex status_mu;
   bool status_stop = false;
+  std::thread lag_reporter([&] {  // the lag, as the metrics show it, every second
+    if (metrics == nullptr) return;
+    absl::MutexLock lock(&status_mu);
+    do {
+      metrics->SetFollowerLag(follower.LagEntries(), follower.LagSeconds());
+    } while (!status_mu.AwaitWithTimeout(absl::Condition(&status_stop), absl::Seconds(1)));
+  });
   std::thread reporter([&] {
     if (status_interval_ms == 0) return;
     absl::MutexLock lock(&status_mu);
@@ -212,9 +240,11 @@ int main(int argc, char** argv) {
     status_stop = true;
   }
   reporter.join();
+  lag_reporter.join();
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   const std::string line = follower.StatusLine();
   if (!status_file.empty()) (void)veta::WriteFileAtomic(status_file, line + "\n");
+  if (metrics != nullptr) metrics->WatchLedger(nullptr);
   (*replica)->Close();
   if (follower.diverged()) {
     const veta::Divergence d = follower.divergence();

@@ -14,7 +14,7 @@ for arg in "$@"; do
     --tests)
       # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
       packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
-        nginx-light
+        nginx-light curl
         python3-jsonschema python3-rfc3987) ;;
     --clang) packages+=(clang) ;;
     *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;

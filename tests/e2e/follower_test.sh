@@ -23,9 +23,10 @@ fail() {
 }
 wait_file() { for _ in $(seq 200); do [[ -s $1 ]] && return 0; sleep 0.05; done; return 1; }
 start_follower() {
-  rm -f fport
+  rm -f fport mport
   "$follower" --primary "$addr" --data-dir replica --authority data/authority.pub.pem \
     --listen 127.0.0.1:0 --port-file fport --page-entries 20 --poll-ms 10 \
+    --metrics-listen 127.0.0.1:0 --metrics-port-file mport \
     --status-file status --status-interval-ms 20 2>>follower.log &
   fpid=$!
   wait_file fport || fail "the follower did not start"
@@ -72,6 +73,15 @@ for _ in $(seq 1000); do
   sleep 0.02
 done
 [[ "$(checkpoint_size "$faddr")" == "$total" ]] && pass || fail "caught up: $(cat status)"
+# Its lag is a metric: 0 entries behind once caught up (refreshed every second).
+metric() {
+  python3 -c 'import sys, urllib.request
+for line in urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics").read().decode().splitlines():
+    if line.startswith(sys.argv[2] + " "): print(line.split()[1])' "$(cat mport)" "$1"
+}
+for _ in $(seq 100); do [[ "$(metric veta_follower_lag_entries)" == "0" ]] && break; sleep 0.05; done
+[[ "$(metric veta_follower_lag_entries)" == "0" ]] && pass || fail "lag metric: $(metric veta_follower_lag_entries)"
+[[ "$(metric veta_log_entries)" == "$total" ]] && pass || fail "log metric: $(metric veta_log_entries) of $total"
 
 # No entry lost or doubled: the same entries, the same checkpoint, the same records.
 for start in 0 1000 2000 3000; do
