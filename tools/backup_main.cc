@@ -11,6 +11,7 @@
 #include "core/read/restore.h"
 #include "core/storage/backup.h"
 #include "core/storage/rocks_store.h"
+#include "core/verify/cosignature.h"
 #include "core/verify/keys.h"
 
 namespace {
@@ -20,7 +21,8 @@ constexpr char kUsage[] =
     "       veta-backup list --backup-dir B\n"
     "       veta-backup verify --backup-dir B [--id N]\n"
     "       veta-backup restore --backup-dir B --data-dir D2 [--id N]\n"
-    "                           [--checkpoint FILE --log-key KEY] [--allow-older] [--skip-audit]";
+    "                           [--checkpoint FILE --log-key KEY [--witness-policy FILE]]\n"
+    "                           [--allow-older] [--skip-audit]";
 
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "veta-backup: %s\n", std::string(s.message()).c_str());
@@ -87,7 +89,7 @@ int List(const std::string& backup_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir, backup_dir, checkpoint_path, log_key;
+  std::string data_dir, backup_dir, checkpoint_path, log_key, witness_policy_path;
   uint64_t id = 0;
   bool allow_older = false, skip_audit = false;
   veta::Flags flags(
@@ -107,6 +109,10 @@ int main(int argc, char** argv) {
   flags.String("checkpoint", &checkpoint_path,
                "A checkpoint note the restored ledger must hold (saved from a witness or client).");
   flags.String("log-key", &log_key, "The log's verifier key (origin+hash+base64), or its file.");
+  flags.String("witness-policy", &witness_policy_path,
+               "A C2SP tlog-policy file: the --checkpoint must also carry the cosignatures of "
+               "its quorum of witnesses (a checkpoint the witnesses saw, not only one the "
+               "operator signed).");
   flags.Bool("allow-older", &allow_older,
              "Restore a backup that holds fewer entries than the checkpoint covers.");
   flags.Bool("skip-audit", &skip_audit, "Do not audit the restored ledger (not recommended).");
@@ -158,6 +164,26 @@ int main(int argc, char** argv) {
     auto key = KeyText(log_key);
     if (!key.ok()) return Fail(key.status());
     options.log_key = *key;
+  }
+  if (!witness_policy_path.empty()) {
+    if (checkpoint_path.empty()) {
+      return Fail(absl::InvalidArgumentError(
+          "--witness-policy checks the cosignatures of a --checkpoint: give one"));
+    }
+    auto text = veta::ReadFile(witness_policy_path);
+    if (!text.ok()) return Fail(text.status());
+    auto policy = veta::cosig::Policy::Parse(*text);
+    if (!policy.ok()) return Fail(policy.status());
+    options.check_cosignatures = [policy = std::move(*policy),
+                                  key = options.log_key](std::string_view note) -> absl::Status {
+      auto verified = policy.Verify(note, key);
+      if (!verified.ok()) {
+        return absl::Status(verified.status().code(),
+                            veta::StrCat("the checkpoint is not witnessed as the policy asks (",
+                                         policy.Describe(), "): ", verified.status().message()));
+      }
+      return absl::OkStatus();
+    };
   }
   auto report = veta::RestoreLedger(options);
   if (!report.ok()) return Fail(report.status());

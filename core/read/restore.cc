@@ -107,16 +107,30 @@ absl::StatusOr<RestoreReport> RestoreInto(const std::string& scratch, const Rest
   RestoreReport report;
   ASSIGN_OR_RETURN(report.backup_id,
                    RestoreBackup(options.backup_dir, options.backup_id, DatabasePath(scratch)));
+  std::string latest_note = options.checkpoint_note;
   {
     // Read-write once: RocksStore records the digests of the files RocksDB wrote at open
     // (OPTIONS, IDENTITY), which the audit checks.
     ASSIGN_OR_RETURN(auto store,
                      RocksStore::Open(DatabasePath(scratch), RocksStore::Mode::kReadWrite));
     RETURN_IF_ERROR(CheckAgainst(*store, options, cp, &report));
+    // The file beside the database holds a checkpoint as the store keeps it (the ledger and
+    // the audit compare the two byte for byte): the store's note of that size when it is the
+    // same checkpoint as the note given, which may carry more signature lines (a witness's
+    // cosignatures).
+    if (cp && !report.older_than_checkpoint) {
+      auto stored = store->Get(Family::kCheckpoints, EncodeU64(cp->size));
+      if (stored.ok()) {
+        auto text = note::Open(*stored, options.log_key);
+        if (text.ok() && *text == note::CheckpointText(*cp)) latest_note = *stored;
+      } else if (!absl::IsNotFound(stored.status())) {
+        return stored.status();
+      }
+    }
   }
   // The ledger refuses, at each start, a store behind the checkpoint published beside it.
   if (cp && !report.older_than_checkpoint) {
-    RETURN_IF_ERROR(WriteFileAtomic(LatestCheckpointPath(scratch), options.checkpoint_note));
+    RETURN_IF_ERROR(WriteFileAtomic(LatestCheckpointPath(scratch), latest_note));
   }
   if (options.audit) {
     std::vector<std::string> published;

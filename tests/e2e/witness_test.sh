@@ -3,9 +3,11 @@
 # 2-of-3 witness policy; `veta prove` / `veta verify` (JSON bundle and C2SP tlog-proof) with
 # the policy; a witness killed with SIGKILL restarts holding its state; a policy the
 # checkpoint does not meet is refused.
-# Usage: witness_test.sh VETA VETA_SERVER VETA_WITNESS
+# A backup is restored only against a checkpoint the quorum cosigned (veta-backup
+# --witness-policy).
+# Usage: witness_test.sh VETA VETA_SERVER VETA_WITNESS VETA_BACKUP
 set -euo pipefail
-veta=$1 server=$2 witness=$3
+veta=$1 server=$2 witness=$3 backup=$4
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -64,7 +66,8 @@ expect_fail "exists" "$witness" keygen --name w0.test --key w0.pem
 expect_fail "quorum 'W9' is not a witness or group" "$server" --data-dir data --witness-policy badpolicy.txt
 "$server" --data-dir data --listen 127.0.0.1:0 --port-file port --checkpoint-interval-ms 20 \
   --witness-policy policy.txt 2>>server.log &
-pids+=($!)
+spid=$!
+pids+=($spid)
 wait_port port
 addr=127.0.0.1:$(cat port)
 
@@ -122,5 +125,18 @@ echo '{"subject":"lote 8","text":"otra","nonce":"8"}' >memo2.json
 expect_fail "no checkpoint covers entry" "$veta" prove --server "$addr" \
   --authority data/authority.pub.pem --wait-ms 500 3
 grep -q "did not cosign checkpoint" server.log && pass || fail "server logs the missing cosignatures"
+
+# A backup restored against a witnessed checkpoint: cp.note (cosigned by 3) passes a 2-of-3
+# policy; the ledger's newest checkpoint, signed by the operator alone, does not.
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null || true
+"$backup" create --data-dir data --backup-dir bk >/dev/null && pass || fail "backup create"
+"$backup" restore --backup-dir bk --data-dir restored --checkpoint cp.note --log-key "$log_vkey" \
+  --witness-policy policy.txt >restore.txt && grep -q "restored backup" restore.txt && pass ||
+  fail "restore against a cosigned checkpoint: $(cat restore.txt)"
+expect_fail "not witnessed as the policy asks" "$backup" restore --backup-dir bk \
+  --data-dir restored2 --checkpoint data/latest-checkpoint --log-key "$log_vkey" \
+  --witness-policy policy.txt
+[[ ! -e restored2 ]] && pass || fail "a refused restore left restored2 behind"
 
 echo "witness e2e: $checks checks passed"
