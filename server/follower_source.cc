@@ -85,4 +85,18 @@ absl::StatusOr<std::vector<Hash>> GrpcPrimarySource::InclusionProof(uint64_t ind
   return Hashes(proof.hashes());
 }
 
+absl::StatusOr<veta::v1::Certificate> GrpcPrimarySource::Certificate(const std::string& lot_id) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  veta::v1::GetCertificateRequest request;
+  request.set_lot_id(lot_id);
+  veta::v1::Certificate certificate;
+  if (grpc::Status s = stub_->GetCertificate(&ctx, request, &certificate); !s.ok()) {
+    // The primary's refusal as it is (CERTIFICATE_REFUSED naming the entry, NOT_FOUND...).
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        StrCat("the primary (", name_, "): ", s.error_message()));
+  }
+  return certificate;
+}
+
 }  // namespace veta::server

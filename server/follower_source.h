@@ -24,6 +24,9 @@ class GrpcPrimarySource final : public PrimarySource {
   absl::StatusOr<std::vector<std::string>> Entries(uint64_t start, uint32_t limit) override;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) override;
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) override;
+  // A certificate the primary issues (a follower relays GetCertificate: only the primary holds
+  // the authority key that signs one; whoever receives it checks it offline).
+  absl::StatusOr<veta::v1::Certificate> Certificate(const std::string& lot_id);
 
  private:
   absl::Status FromGrpc(const grpc::Status& s, std::string_view what) const;

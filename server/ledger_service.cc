@@ -1042,8 +1042,8 @@ grpc::ServerUnaryReactor* LedgerService::GetInclusionProof(
   Reply* reply = NewReply(request->ByteSizeLong());
   if (reply == nullptr) return Full(ctx);
   auto status = [&]() -> absl::Status {
-    const uint64_t size =
-        request->tree_size() != 0 ? request->tree_size() : ledger_->PublishedCheckpoint().tree_size();
+    const uint64_t size = request->tree_size() != 0 ? request->tree_size()
+                                                    : ledger_->PublishedCheckpoint().tree_size();
     uint64_t index = request->sequence();
     if (request->leaf_case() == veta::v1::GetInclusionProofRequest::kLeafHash) {
       Hash leaf;

@@ -17,6 +17,10 @@
 
 namespace veta::server {
 
+// Issues a certificate elsewhere (a follower's primary): LedgerService::GetCertificate relays.
+using CertificateSource =
+    std::function<absl::StatusOr<veta::v1::Certificate>(const std::string& lot_id)>;
+
 // Every queue a call or the whole server holds has a bound here, in envelopes and in bytes.
 // "Held bytes" are what the service keeps alive for callers: requests, envelopes handed to the
 // ledger and not yet answered, answers and responses not yet written to the wire (counted until
@@ -174,6 +178,8 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // refuses new ones: call before shutting the gRPC server down, whose Shutdown would
   // otherwise wait its whole deadline for streams that never end by themselves.
   void StopWatches() { stopping_.store(true); }
+  // A follower relays GetCertificate to its primary (set before serving).
+  void SetCertificateSource(CertificateSource source) { certificate_source_ = std::move(source); }
 
   // What the service holds now, for tests and operators.
   const HeldBytes& held() const { return held_; }
@@ -214,6 +220,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   std::map<std::string, size_t> open_streams_ ABSL_GUARDED_BY(streams_mu_);  // by caller
   size_t open_streams_total_ ABSL_GUARDED_BY(streams_mu_) = 0;
   std::atomic<bool> stopping_{false};
+  CertificateSource certificate_source_;
 };
 
 }  // namespace veta::server

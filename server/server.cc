@@ -34,6 +34,7 @@ absl::StatusOr<RunningServer> StartServer(veta::Ledger* ledger, const ServerOpti
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   RunningServer running;
   running.service = std::make_unique<LedgerService>(ledger, options.limits, /*roles=*/tls);
+  if (options.certificate_source) running.service->SetCertificateSource(options.certificate_source);
   grpc::ServerBuilder builder;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (tls) {

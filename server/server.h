@@ -38,6 +38,9 @@ struct ServerOptions {
   // When set, every RPC is timed into it (veta_rpc_duration_seconds); it must outlive the
   // server.
   std::shared_ptr<Metrics> metrics;
+  // A follower: where GetCertificate is relayed (the primary), after the follower's own role
+  // and holder checks. Unset: certificates are issued by this server's ledger.
+  CertificateSource certificate_source;
 };
 
 struct RunningServer {
