@@ -1,5 +1,6 @@
 // The custody reads of veta.v1.Ledger: lineage, certificates, indicators, EPCIS. Thin: each
 // translates the request, checks who may read what (core/read/access.h) and calls core.
+#include "absl/strings/escaping.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/read/certificate.h"
@@ -8,10 +9,32 @@
 #include "core/read/lineage.h"
 #include "core/read/queries.h"
 #include "core/rules/registry.h"
+#include "core/verify/certificate_verify.h"
 #include "server/grpc_status.h"
 #include "server/ledger_service.h"
 
 namespace veta::server {
+namespace {
+
+// The Ed25519 key of a note verifier key (name+hash+base64(0x01 || key); the name and hash
+// hold no '+', the base64 may).
+absl::StatusOr<PublicKey> KeyOfVerifier(std::string_view vkey) {
+  const size_t name_end = vkey.find('+');
+  const size_t plus =
+      name_end == std::string_view::npos ? std::string_view::npos : vkey.find('+', name_end + 1);
+  std::string raw;
+  if (plus == std::string_view::npos ||
+      !absl::Base64Unescape(absl::string_view(vkey.data() + plus + 1, vkey.size() - plus - 1),
+                            &raw) ||
+      raw.size() != 33 || raw[0] != 1) {
+    return absl::FailedPreconditionError(
+        StrCat("the ledger's verifier key '", vkey, "' is not an Ed25519 note key"));
+  }
+  return PublicKey::FromEd25519Raw(std::string_view(raw).substr(1));
+}
+
+}  // namespace
+
 namespace {
 
 uint32_t OrDefault(uint32_t v, uint32_t fallback) { return v == 0 ? fallback : v; }
@@ -125,6 +148,19 @@ grpc::ServerUnaryReactor* LedgerService::GetCertificate(
     }
     if (certificate_source_) {  // a follower: the primary signs, whoever receives checks
       ASSIGN_OR_RETURN(*response, certificate_source_(request->lot_id()));
+      if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+        // The primary answered the follower (a regulator), with the lot as the primary holds
+        // it: a party gets it only if it is the holder there too (this follower may lag).
+        absl::StatusOr<PublicKey> authority = KeyOfVerifier(ledger_->verifier_key());
+        absl::StatusOr<CertificateClaims> claims =
+            authority.ok() ? VerifyCertificate(*response, *authority)
+                           : absl::StatusOr<CertificateClaims>(authority.status());
+        if (!claims.ok() || claims->holder != caller.party_id) {
+          response->Clear();
+          return absl::PermissionDeniedError(StrCat("lot ", request->lot_id(), " is not held by ",
+                                                    caller.party_id, " at the primary"));
+        }
+      }
       return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(*response, IssueCertificate(*ledger_, request->lot_id()));

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -178,7 +179,8 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // refuses new ones: call before shutting the gRPC server down, whose Shutdown would
   // otherwise wait its whole deadline for streams that never end by themselves.
   void StopWatches() { stopping_.store(true); }
-  // A follower relays GetCertificate to its primary (set before serving).
+  // A follower relays GetCertificate to its primary (set before serving); what comes back is
+  // checked with the ledger's own verifier key.
   void SetCertificateSource(CertificateSource source) { certificate_source_ = std::move(source); }
 
   // What the service holds now, for tests and operators.

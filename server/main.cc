@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -182,6 +183,12 @@ int main(int argc, char** argv) {
 
   auto pem = veta::ReadFile(key_path);
   if (!pem.ok()) {
+    if (std::filesystem::exists(veta::DatabasePath(data_dir))) {  // restored, or a follower's
+      return Fail(absl::FailedPreconditionError(
+          veta::StrCat(pem.status().message(),
+                       "\na ledger is here but not its authority key (a backup or "
+                       "a follower's folder holds none): give it with --authority-key KEY.pem")));
+    }
     return Fail(absl::FailedPreconditionError(veta::StrCat(
         pem.status().message(), "\nno ledger here? create one: veta init --data-dir ", data_dir)));
   }
@@ -225,6 +232,13 @@ int main(int argc, char** argv) {
   const auto open_start = std::chrono::steady_clock::now();
   auto ledger = veta::Ledger::Open(options, *key);
   if (!ledger.ok()) return Fail(ledger.status());
+  // On every return from here the metrics stop reading the ledger before it goes away.
+  struct DetachMetrics {
+    veta::server::Metrics* metrics;
+    ~DetachMetrics() {
+      if (metrics != nullptr) metrics->WatchLedger(nullptr);
+    }
+  } detach_metrics{metrics.get()};
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - open_start)
                            .count();

@@ -212,6 +212,13 @@ void WitnessCoordinator::Record(const veta::v1::Checkpoint& cp, const std::strin
   steady_clock::time_point first_seen = seen;
   {
     absl::MutexLock lock(&mu_);
+    // Room first, and never for a size older than every size kept: evicting after the insert
+    // could erase the entry `g` refers to (a slow witness's answer on an old checkpoint).
+    if (!gathered_.empty() && gathered_.size() >= options_.sizes_kept_max &&
+        !gathered_.contains(cp.tree_size())) {
+      if (cp.tree_size() < gathered_.begin()->first) return;
+      gathered_.erase(gathered_.begin());
+    }
     Gathered& g = gathered_[cp.tree_size()];
     if (g.note.empty()) {
       g.note = cp.note();
@@ -222,7 +229,6 @@ void WitnessCoordinator::Record(const veta::v1::Checkpoint& cp, const std::strin
       g.lines.push_back(line);
       g.names.push_back(name);
     }
-    while (gathered_.size() > options_.sizes_kept_max) gathered_.erase(gathered_.begin());
     if (!policy_.QuorumMet(g.names)) return;
     if (cp.tree_size() < published_size_ ||
         (cp.tree_size() == published_size_ && g.lines.size() <= published_lines_)) {

@@ -244,6 +244,7 @@ int main(int argc, char** argv) {
   }
   reporter.join();
   lag_reporter.join();
+  running->service->StopWatches();  // watches never end by themselves: Shutdown would wait
   running->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   const std::string line = follower.StatusLine();
   if (!status_file.empty()) (void)veta::WriteFileAtomic(status_file, line + "\n");

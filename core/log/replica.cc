@@ -361,6 +361,10 @@ ReplicaAppend Ledger::ApplyReplicated(std::vector<ReplicaEntry>& page, size_t* n
   origin_ = origin;
   verifier_key_ = verifier;
   size_.store(tree_.size(), std::memory_order_release);
+  {
+    absl::MutexLock lock(&growth_mu_);  // a follower's watchers look again (AwaitGrowth)
+    ++batches_;
+  }
   last_time_published_.store(last_time_micros_, std::memory_order_release);
   if (checkpoint) {
     checkpointed_size_ = checkpoint->tree_size();

@@ -62,7 +62,7 @@ absl::StatusOr<bool> Watcher::Holds(const std::string& unit, uint64_t visible) {
 }
 
 absl::StatusOr<bool> Watcher::EntryMatches(uint64_t sequence, const veta::v1::Entry& entry,
-                                           uint64_t visible, std::vector<veta::v1::Flag>* flags) {
+                                           std::vector<veta::v1::Flag>* flags) {
   if (filter_.refusal != veta::v1::REFUSAL_UNSPECIFIED) return false;  // attempts only
   auto decoded = DecodeEnvelope(entry.envelope(), EnvelopeLimits{});
   if (!decoded.ok()) {
@@ -90,7 +90,9 @@ absl::StatusOr<bool> Watcher::EntryMatches(uint64_t sequence, const veta::v1::En
   if (!SeesAll()) {
     if (IsPartyRole(caller_.role)) {
       if (!names(caller_.party_id)) {
-        ASSIGN_OR_RETURN(bool holds, Holds(unit, visible));
+        // The unit's holder when the entry was sequenced: a unit's new holder does not read
+        // what its previous holders did there (GetEntry would not show it either).
+        ASSIGN_OR_RETURN(bool holds, Holds(unit, sequence + 1));
         if (!holds) return false;
       }
     } else if (!parties.is_public) {
@@ -100,6 +102,12 @@ absl::StatusOr<bool> Watcher::EntryMatches(uint64_t sequence, const veta::v1::En
   if (!filter_.party.empty() && !names(filter_.party)) return false;
   if (!filter_.unit.empty() && unit != filter_.unit) return false;
   ASSIGN_OR_RETURN(*flags, ListFlags(store_, EvidenceFilter{}, sequence, 64, sequence + 1));
+  if (!SeesAll()) {  // as ListFlags serves them: a party, the flags naming it; others, none
+    std::erase_if(*flags, [&](const veta::v1::Flag& f) {
+      return !IsPartyRole(caller_.role) || std::find(f.parties().begin(), f.parties().end(),
+                                                     caller_.party_id) == f.parties().end();
+    });
+  }
   if (filter_.red_flag != veta::v1::RED_FLAG_UNSPECIFIED &&
       std::none_of(flags->begin(), flags->end(),
                    [&](const veta::v1::Flag& f) { return f.flag() == filter_.red_flag; })) {
@@ -115,7 +123,8 @@ absl::StatusOr<bool> Watcher::AttemptMatches(const veta::v1::Attempt& a, uint64_
   if (!SeesAll()) {
     if (!IsPartyRole(caller_.role)) return false;  // the public: no attempts
     if (!names_caller) {
-      ASSIGN_OR_RETURN(bool holds, Holds(a.unit_code(), visible));
+      // The unit's holder when the attempt was judged (against the first ledger_size entries).
+      ASSIGN_OR_RETURN(bool holds, Holds(a.unit_code(), std::min(a.ledger_size(), visible)));
       if (!holds) return false;
     }
   }
@@ -144,7 +153,7 @@ absl::StatusOr<std::vector<WatchItem>> Watcher::Read(WatchPosition* position, ui
     if (!item.entry.ParseFromString(bytes)) {
       return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
     }
-    ASSIGN_OR_RETURN(bool match, EntryMatches(seq, item.entry, entries, &item.flags));
+    ASSIGN_OR_RETURN(bool match, EntryMatches(seq, item.entry, &item.flags));
     if (!match) continue;
     item.sequence = seq;
     item.leaf_hash = merkle::HashLeaf(bytes);

@@ -9,7 +9,9 @@
 //                              attempts naming it or one of its units: a seller using its
 //                              name, an extraction declared on its concession, a stolen key
 //   public, registrar          the registry's entries (records are public), no attempts
-// A unit is the caller's when the unit's registry record, as it stands, names it as holder.
+// A unit is the caller's when the unit's registry record named it as holder when the entry was
+// sequenced (or the attempt judged): a new holder does not read its predecessors' history. A
+// party sees the red flags of an entry that name it (as ListFlags serves them).
 #pragma once
 
 #include <cstdint>
@@ -76,7 +78,7 @@ class Watcher {
   // Whether the caller holds the unit, as the registry stands after `visible` entries.
   absl::StatusOr<bool> Holds(const std::string& unit, uint64_t visible);
   absl::StatusOr<bool> EntryMatches(uint64_t sequence, const veta::v1::Entry& entry,
-                                    uint64_t visible, std::vector<veta::v1::Flag>* flags);
+                                    std::vector<veta::v1::Flag>* flags);
   absl::StatusOr<bool> AttemptMatches(const veta::v1::Attempt& attempt, uint64_t visible);
 
   const Reader& store_;
