@@ -2,6 +2,7 @@
 // new entries and refused attempts, resuming, bad requests, the stream bound, and a stop.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -166,6 +167,27 @@ TEST_F(WatchTest, AWatchResumesFromAnEntryAndAnAttempt) {
   EXPECT_EQ(u.entries.size(), 2u);  // U1's record and the extraction on it
   EXPECT_EQ(u.entries.back(), extraction_entry_);
   EXPECT_TRUE(u.attempts.empty()) << "the refused attempt named U9";
+}
+
+TEST_F(WatchTest, ANewHolderOfAUnitDoesNotReadItsPredecessorsHistory) {
+  // U1 passes from the first miner to a second one: the second sees U1 from then on, not the
+  // first miner's extraction on it nor what was tried there before.
+  const std::string m2 = Ruc("2060000002");
+  keys_.emplace("miner2", *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256));
+  const uint64_t m2_record = ExpectAccepted(Registry(Miner(m2, keys_.at("miner2")))).sequence;
+  const uint64_t transfer = ExpectAccepted(Registry(Unit("U1", m2, -69.9, -12.6))).sequence;
+  veta::v1::WatchRequest from_start;
+  from_start.set_from_sequence(0);
+  from_start.set_from_attempt(0);
+  Open w = Start("miner2", from_start);
+  const Seen seen = ReadUntilCaughtUp(w);
+  EXPECT_EQ(seen.entries, (std::vector<uint64_t>{m2_record, transfer}));
+  EXPECT_TRUE(seen.attempts.empty());
+  // The first miner still reads its own extraction.
+  Open first = Start("miner", from_start);
+  const Seen before = ReadUntilCaughtUp(first);
+  EXPECT_NE(std::find(before.entries.begin(), before.entries.end(), extraction_entry_),
+            before.entries.end());
 }
 
 TEST_F(WatchTest, AWatchOfAFlagShowsTheFlaggedEntriesOnly) {
