@@ -289,6 +289,7 @@ absl::Status Ledger::Load() {
     checkpoint_.set_tree_size(cp.size);
     checkpoint_.set_root_hash(std::string(AsBytes(cp.root)));
     checkpoint_.set_note(note_text);
+    opened_checkpoint_ = checkpoint_;
   }
   checkpointed_size_ = cp.size;
   if (cp.size < count) oldest_unchecked_ = std::chrono::steady_clock::now();
@@ -884,6 +885,12 @@ absl::Status Ledger::PublishCosignedCheckpoint(const std::string& note) {
                                                   " is older than the cosigned one published (",
                                                   cosigned_.tree_size(), ")"));
     }
+    if (options_.witnessed && cosigned_.tree_size() == 0 &&
+        cp.tree_size() < opened_checkpoint_.tree_size()) {
+      return absl::FailedPreconditionError(StrCat("checkpoint ", cp.tree_size(),
+                                                  " is older than the one published at start (",
+                                                  opened_checkpoint_.tree_size(), ")"));
+    }
   }
   if (!options_.data_dir.empty()) {
     RETURN_IF_ERROR(WriteFileAtomic(CosignedCheckpointPath(options_.data_dir), note));
@@ -895,7 +902,11 @@ absl::Status Ledger::PublishCosignedCheckpoint(const std::string& note) {
 
 veta::v1::Checkpoint Ledger::PublishedCheckpoint() const {
   absl::MutexLock lock(&checkpoint_mu_);
-  if (options_.witnessed && cosigned_.tree_size() > 0) return cosigned_;
+  // Under a witness policy, before the first cosigned checkpoint (a first start, a restore, a
+  // promoted follower): the checkpoint the ledger opened with, not the newest signed, which a
+  // cosigned checkpoint of a smaller size would then take back (a follower or a client that
+  // saw the newer one would see the log roll back).
+  if (options_.witnessed) return cosigned_.tree_size() > 0 ? cosigned_ : opened_checkpoint_;
   return checkpoint_;
 }
 

@@ -234,7 +234,8 @@ class Ledger {
   // The checkpoint the log publishes: what GetCheckpoint answers, proofs default to, and
   // certificates and the tlog-tiles `checkpoint` file carry. With options.witnessed, the
   // newest checkpoint cosigned by the witness quorum (its note carries the authority's
-  // signature and the witnesses' cosignature lines), or LatestCheckpoint() until one is;
+  // signature and the witnesses' cosignature lines), or, until one is, the checkpoint the
+  // ledger opened with (never a newer one that a cosigned one would then take back);
   // without, LatestCheckpoint().
   veta::v1::Checkpoint PublishedCheckpoint() const ABSL_LOCKS_EXCLUDED(checkpoint_mu_);
   std::string PublishedCheckpointNote() const { return PublishedCheckpoint().note(); }
@@ -322,6 +323,7 @@ class Ledger {
   veta::v1::Checkpoint checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);
   // The newest cosigned checkpoint (tree_size 0 until one); publish_mu_ orders its writes.
   veta::v1::Checkpoint cosigned_ ABSL_GUARDED_BY(checkpoint_mu_);
+  veta::v1::Checkpoint opened_checkpoint_ ABSL_GUARDED_BY(checkpoint_mu_);  // at Load
   absl::Mutex publish_mu_ ABSL_ACQUIRED_BEFORE(checkpoint_mu_);
 
   absl::Mutex mu_;
