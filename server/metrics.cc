@@ -15,12 +15,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
 
@@ -373,6 +375,18 @@ void Metrics::SetFollowerLag(uint64_t entries_behind, double seconds_behind) {
 void Metrics::ObserveBackup(bool ok) {
   impl_->backups.Add({{"result", ok ? "ok" : "failed"}}).Increment();
   if (ok) impl_->backup_time.Add({}).Set(UnixNow());
+}
+
+absl::Status Metrics::ServeFor(const Ledger* ledger, const std::string& listen,
+                               const std::string& port_file, std::string_view program) {
+  WatchLedger(ledger);
+  RETURN_IF_ERROR(Serve(listen));
+  if (!port_file.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(port_file, std::to_string(port()) + "\n"));
+  }
+  std::fprintf(stderr, "%s: metrics on http://%s/metrics (port %d)\n", std::string(program).c_str(),
+               listen.c_str(), port());
+  return absl::OkStatus();
 }
 
 }  // namespace veta::server

@@ -58,6 +58,11 @@ class Metrics final : public LedgerObserver {
   // Serves GET /metrics on `listen` (host:port; port 0 picks a free port). Once only.
   // Unavailable when the address cannot be bound.
   [[nodiscard]] absl::Status Serve(const std::string& listen);
+  // What veta-server and veta-follower do with --metrics-listen: watches `ledger`, serves on
+  // `listen`, writes the port bound to `port_file` (when not empty) and says so on stderr
+  // under `program`'s name.
+  [[nodiscard]] absl::Status ServeFor(const Ledger* ledger, const std::string& listen,
+                                      const std::string& port_file, std::string_view program);
   // The port bound by Serve (0 before).
   int port() const;
   // Every metric now, in the text exposition format (what /metrics answers).

@@ -11,6 +11,18 @@
 
 namespace veta::server {
 
+absl::Status ReadTlsFiles(const std::string& cert_path, const std::string& key_path,
+                          ServerOptions* options) {
+  for (auto [path, target] : {std::pair{&cert_path, &options->tls_cert_pem},
+                              std::pair{&key_path, &options->tls_key_pem}}) {
+    if (path->empty()) continue;
+    auto file = ReadFile(*path);
+    if (!file.ok()) return file.status();
+    *target = std::move(*file);
+  }
+  return absl::OkStatus();
+}
+
 bool IsLoopback(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);

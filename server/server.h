@@ -49,6 +49,11 @@ struct RunningServer {
   int port = 0;
 };
 
+// Reads the PEM files named by --tls-cert and --tls-key (either may be empty: none) into
+// options.tls_cert_pem / tls_key_pem.
+[[nodiscard]] absl::Status ReadTlsFiles(const std::string& cert_path, const std::string& key_path,
+                                        ServerOptions* options);
+
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopback(const std::string& listen);
 

@@ -179,22 +179,15 @@ int main(int argc, char** argv) {
   std::shared_ptr<veta::server::Metrics> metrics;
   if (!metrics_listen.empty()) {
     metrics = std::make_shared<veta::server::Metrics>();
-    metrics->WatchLedger(replica->get());
-    if (absl::Status s = metrics->Serve(metrics_listen); !s.ok()) return Fail(s);
-    if (!metrics_port_file.empty()) {
-      auto s = veta::WriteFileAtomic(metrics_port_file, std::to_string(metrics->port()) + "\n");
-      if (!s.ok()) return Fail(s);
+    if (absl::Status s =
+            metrics->ServeFor(replica->get(), metrics_listen, metrics_port_file, "veta-follower");
+        !s.ok()) {
+      return Fail(s);
     }
     server_options.metrics = metrics;
-    std::fprintf(stderr, "veta-follower: metrics on http://%s/metrics (port %d)\n",
-                 metrics_listen.c_str(), metrics->port());
   }
-  for (auto [path, target] : {std::pair{&tls_cert, &server_options.tls_cert_pem},
-                              std::pair{&tls_key, &server_options.tls_key_pem}}) {
-    if (path->empty()) continue;
-    auto file = veta::ReadFile(*path);
-    if (!file.ok()) return Fail(file.status());
-    *target = std::move(*file);
+  if (absl::Status s = veta::server::ReadTlsFiles(tls_cert, tls_key, &server_options); !s.ok()) {
+    return Fail(s);
   }
   auto running = veta::server::StartServer(replica->get(), server_options);
   if (!running.ok()) return Fail(running.status());
