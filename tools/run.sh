@@ -12,6 +12,13 @@ bash tools/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TESTS=OFF \
   -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
+# The web app (web/dist), when node and npm are here; the server runs without it.
+web=()
+if command -v node >/dev/null && command -v npm >/dev/null && bash tools/build-web.sh >/dev/null; then
+  web=(--web-dir "$root/web/dist")
+else
+  echo "run.sh: the web app was not built (needs node, npm and protoc); the server runs without it"
+fi
 
 bin=$root/build-release
 veta=$bin/client/veta
@@ -21,7 +28,16 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
 log=$data/server.log
-"$bin/server/veta-server" --data-dir "$data" --listen "$listen" 2>>"$log" &
+# The web app on the server's HTTP listener, once veta-server serves static files (--web-dir).
+web_url=
+if [[ ${#web[@]} -gt 0 ]] && "$bin/server/veta-server" --help 2>&1 | grep -q -- --web-dir; then
+  http_listen=${VETA_HTTP_LISTEN:-127.0.0.1:8080}
+  web+=(--http-listen "$http_listen")
+  web_url=http://$http_listen/
+else
+  web=()
+fi
+"$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${web[@]}" 2>>"$log" &
 server=$!
 stop() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; }
 trap stop INT TERM
@@ -70,6 +86,9 @@ Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...
 grpcurl -plaintext $listen list (reflection is on); the API: proto/veta/v1/service.proto.
 Server log: $log.
 MSG
+if [[ -n "$web_url" ]]; then
+  echo "Web app (Verificar oro: open $tour/certificate.json with the key $data/authority.pub.pem): $web_url"
+fi
 cd "$root"
 if [[ "${1:-}" == "--detach" ]]; then
   echo "veta-server keeps running (pid $server); stop it with: kill $server"
