@@ -16,8 +16,15 @@ interface Feature {
 
 export const departments = (departmentsJson as { features: Feature[] }).features;
 
+// "MADRE DE DIOS" -> "Madre de Dios"; a code with no department stays as it is.
 export function departmentName(code: string): string {
-  return departments.find((f) => f.properties.code === code)?.properties.name ?? code;
+  const name = departments.find((f) => f.properties.code === code)?.properties.name;
+  if (name === undefined) return code;
+  return name
+    .toLowerCase()
+    .split(" ")
+    .map((w, i) => (i > 0 && ["de", "del", "la", "las", "los", "y"].includes(w) ? w : w.charAt(0).toUpperCase() + w.slice(1)))
+    .join(" ");
 }
 
 export interface MapUnit {

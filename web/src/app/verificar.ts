@@ -75,6 +75,7 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
   const result = el("section", { id: "resultado", "aria-live": "polite" });
   main.append(form, result);
 
+  paste.addEventListener("input", () => (file.value = "")); // what is verified is the text
   file.addEventListener("change", async () => {
     const f = file.files?.[0];
     if (f) paste.value = await f.text();
@@ -130,10 +131,11 @@ function show(v: Verdict, result: HTMLElement): void {
   result.append(banner);
 
   // Which checks held: all when verified; those before the failing one otherwise.
-  const failedAt = v.ok ? -1 : Math.max(0, kSteps.findIndex(([s]) => s === v.step));
+  // (A malformed file or key fails before any step: none is marked.)
+  const failedAt = v.ok ? -1 : kSteps.findIndex(([s]) => s === v.step);
   const list = el("ul", { class: "pasos" });
   kSteps.forEach(([, es, en], i) => {
-    const state = v.ok || i < failedAt ? "ok" : i === failedAt && !v.ok ? "no" : "pendiente";
+    const state = v.ok || i < failedAt ? "ok" : i === failedAt ? "no" : "pendiente";
     const mark = state === "ok" ? "✓" : state === "no" ? "✗" : "–";
     list.append(el("li", { class: state }, `${mark} ${t(es, en)}`));
   });

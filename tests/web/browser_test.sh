@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# "Verificar oro" in a real browser: Debian's chromium, headless, driven by playwright-core
+# (web/tests/browser/verificar.mjs) against a real veta-server on loopback ports with the
+# demo's story in it, and the certificate of its exported gold: it verifies, its QR link
+# verifies again, tampered ones are refused with their step and reason, the map draws the
+# 25 departments and one mark per unit. The app is served by veta-server --web-dir when the
+# server has it, else by the test itself on a loopback port.
+# VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
+# Usage: browser_test.sh VETA VETA_SERVER VETA_DEMO DATA_DIR WEB_DIR
+set -euo pipefail
+veta=$1 server=$2 demo=$3 geodata=$4 web_dir=$5
+work=$(mktemp -d)
+trap 'stop_server; rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
+need_node
+chromium=${VETA_CHROMIUM:-/usr/bin/chromium}
+[[ -x "$chromium" ]] || skip "no chromium at $chromium (tools/install-deps.sh --tests installs Debian's)"
+start_server_with_demo
+node "$web_dir/tests/tamper.mjs" "$work/certificate.json" "$work/data/authority-key.pem" "$work/v"
+where=(--dist "$web_dir/dist")
+[[ "$web_dir_served" -gt 0 ]] && where=(--url "http://127.0.0.1:$http_port/")
+shots=()
+[[ -n "${VETA_SCREENSHOTS:-}" ]] && shots=(--screenshots "$VETA_SCREENSHOTS")
+VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/verificar.mjs" "${where[@]}" \
+  --cert "$work/certificate.json" --key "$work/data/authority.pub.pem" --tampered "$work/v" \
+  "${shots[@]}"
