@@ -11,4 +11,4 @@ for tool in node npm; do
 done
 bash "$repo/tools/build-web.sh"
 cd "$repo/web"
-node --test tests/unit/
+node --test tests/unit/engines.test.mjs

@@ -1,10 +1,15 @@
 // "Verificar oro": open a certificate (file, paste, or the QR URL of a certificate opened
 // before) and verify it here, offline, with only the authority's public key.
+import { toJsonString } from "@bufbuild/protobuf";
+
+import { ledger } from "../api/client.js";
+import { CertificateSchema } from "../gen/veta/v1/custody_pb.js";
 import { parseAuthorityKey } from "../verify/authority.js";
 import { type Verdict, noteDigest, verifyCertificateJson } from "../verify/certificate.js";
 import { VerifyError } from "../verify/status.js";
-import { getLang, grams, integer, percent, t } from "./i18n.js";
+import { grams, integer, percent, t } from "./i18n.js";
 import { departmentName, drawMap } from "./map.js";
+import { qrSvg } from "./qr.js";
 
 const kKeyStore = "veta.authorityKey";
 const kCertStore = "veta.certificates";
@@ -94,10 +99,33 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
       paste.value = text;
       if (key.value.trim() !== "") run(text, key.value, result);
     } else {
+      const ask = el("button", { type: "button", id: "pedir" }, t("Pedirlo al servidor", "Ask the server for it"));
       result.replaceChildren(el("p", { class: "aviso" }, t(
         `Abra el archivo del certificado del lote ${lot ?? "?"} (su huella SHA-256 es ${digest}): este navegador aún no lo tiene.`,
         `Open the certificate file of lot ${lot ?? "?"} (its SHA-256 digest is ${digest}): this browser does not have it yet.`)));
+      if (lot !== null) result.append(ask);
+      ask.addEventListener("click", () => void fetchCertificate(lot ?? "", digest.toLowerCase(), paste, key, result));
     }
+  }
+}
+
+// Online: GetCertificate over the Connect API (for the lot's holder or a regulator, signed
+// in). The server's answer is only accepted if it is the very certificate the QR code names
+// (the SHA-256 of its note), and it is then verified here like any other.
+async function fetchCertificate(lot: string, digest: string, paste: HTMLTextAreaElement, key: HTMLTextAreaElement, result: HTMLElement) {
+  try {
+    const cert = await ledger().getCertificate({ lotId: lot });
+    if (noteDigest(cert.note) !== digest) {
+      result.replaceChildren(el("p", { class: "error", role: "alert" }, t(
+        "El servidor dio otro certificado de ese lote (su huella no es la del código QR).",
+        "The server gave another certificate of that lot (its digest is not the QR code's).")));
+      return;
+    }
+    paste.value = toJsonString(CertificateSchema, cert, { prettySpaces: 1 });
+    run(paste.value, key.value, result);
+  } catch (e) {
+    result.replaceChildren(el("p", { class: "error", role: "alert" }, t(
+      `No se pudo obtener el certificado del servidor: ${String(e)}`, `Could not get the certificate from the server: ${String(e)}`)));
   }
 }
 
@@ -191,7 +219,9 @@ function show(v: Verdict, result: HTMLElement): void {
   result.append(figure);
 
   const url = certificateUrl(c.lotId, v.noteSha256);
-  result.append(el("p", { class: "qr" }, t("Enlace de este certificado (el de su código QR): ", "This certificate's link (its QR code's): "),
-    el("a", { href: url, id: "enlace" }, url)));
-  void getLang;
+  const qr = el("figure", { class: "qr" });
+  qr.append(qrSvg(url, t(`Código QR del certificado del lote ${c.lotId}`, `QR code of lot ${c.lotId}'s certificate`)),
+    el("figcaption", {}, t("Enlace de este certificado (el de su código QR): ", "This certificate's link (its QR code's): "),
+      el("a", { href: url, id: "enlace" }, url)));
+  result.append(qr);
 }

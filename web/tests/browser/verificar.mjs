@@ -101,11 +101,22 @@ try {
   // 2. Its QR link, opened in a new page: verified again from what this browser remembered.
   const link = await page.locator("#enlace").getAttribute("href");
   check(/#\/verificar\?lote=[^&]+&nota=[0-9a-f]{64}$/.test(link), `QR link '${link}'`);
+  const qrText = await page.locator("svg.qr-codigo").getAttribute("data-text");
+  check(qrText === link, `the QR code holds '${qrText}', not the link`);
+  check(((await page.locator("svg.qr-codigo path").getAttribute("d")) ?? "").length > 100, "an empty QR code");
   const again = await context.newPage();
   await again.goto(link);
   await again.locator("#veredicto").waitFor();
   check((await again.locator("#veredicto").getAttribute("data-ok")) === "true", "the QR link does not verify");
   await again.close();
+  // In a browser that never opened it, the link says which file to open (and offers the server).
+  const fresh = await browser.newContext();
+  const stranger = await fresh.newPage();
+  await stranger.goto(link);
+  await stranger.locator(".aviso").waitFor();
+  check((await stranger.locator(".aviso").innerText()).includes("aún no lo tiene"), "the QR link in a new browser");
+  check((await stranger.locator("#pedir").count()) === 1, "no button to ask the server");
+  await fresh.close();
 
   // 3. Tampered certificates, pasted: refused, with the step and the reason.
   for (const [name, step, words] of [
