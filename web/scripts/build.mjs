@@ -3,7 +3,8 @@
 //   1. TypeScript for every proto/veta/v1/*.proto with Debian's protoc + protoc-gen-es
 //   2. the departments of Peru (data/peru_departments.geojson) as a module of the bundle, so
 //      that the map draws offline; its licence goes to dist/licenses/
-//   3. a type check (tsc), the bundle (vite), and dist-node/verify.mjs (esbuild)
+//   3. a type check (tsc), the bundle (vite), and dist-node/{verify,sign}.mjs (esbuild): the
+//      browser's verifier and signer under node, for the cross-checks against the C++ tools
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -43,13 +44,15 @@ mkdirSync(join(web, "dist/licenses"), { recursive: true });
 copyFileSync(join(repo, "data/LICENSE.MPL-2.0"), join(web, "dist/licenses/peru_departments.MPL-2.0.txt"));
 
 const esbuild = await import("esbuild");
-await esbuild.build({
-  entryPoints: [join(web, "src/cli/verify.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node18",
-  outfile: join(web, "dist-node/verify.mjs"),
-  logLevel: "warning",
-});
+for (const tool of ["verify", "sign"]) {
+  await esbuild.build({
+    entryPoints: [join(web, `src/cli/${tool}.ts`)],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node18",
+    outfile: join(web, `dist-node/${tool}.mjs`),
+    logLevel: "warning",
+  });
+}
 console.log(`web app built into ${join(web, "dist")}`);
