@@ -3,7 +3,7 @@
 # (web/tests/browser/verificar.mjs) against a real veta-server on loopback ports with the
 # demo's story in it, and the certificate of its exported gold: it verifies, its QR link
 # verifies again, tampered ones are refused with their step and reason, the map draws the
-# 25 departments and one mark per unit. The app is served by veta-server --web-dir when the
+# 25 departments and one mark per unit; and "Firmar" (tests/browser/firmar.mjs). The app is served by veta-server --web-dir when the
 # server has it, else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
 # Usage: browser_test.sh VETA VETA_SERVER VETA_DEMO DATA_DIR WEB_DIR
@@ -24,3 +24,14 @@ shots=()
 VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/verificar.mjs" "${where[@]}" \
   --cert "$work/certificate.json" --key "$work/data/authority.pub.pem" --tampered "$work/v" \
   "${shots[@]}"
+
+# "Firmar": the authority's key imported in the page; its memo equals veta sign's and the
+# server accepts it.
+echo "{\"subject\":\"web\",\"text\":\"firmado en chromium\",\"nonce\":\"$RANDOM$RANDOM\"}" >"$work/memo.json"
+"$veta" sign --key "$work/data/authority-key.pem" "$work/memo.json" >"$work/memo.cpp.json"
+VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/firmar.mjs" "${where[@]}" \
+  --key "$work/data/authority-key.pem" --memo "$work/memo.json" --expected "$work/memo.cpp.json" \
+  --out "$work/memo.web.json" "${shots[@]}"
+"$veta" submit --server "$addr" "$work/memo.web.json" >"$work/submit.txt" 2>&1 ||
+  { cat "$work/submit.txt"; fail "the server refused the envelope signed in chromium"; }
+echo "signed in chromium: $(cat "$work/submit.txt")"

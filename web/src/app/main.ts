@@ -2,6 +2,7 @@
 import "./style.css";
 
 import { getLang, setLang, translateStatic } from "./i18n.js";
+import { renderFirmar } from "./firmar.js";
 import { renderVerificar } from "./verificar.js";
 
 function route(): void {
@@ -10,6 +11,9 @@ function route(): void {
   const [path, query = ""] = hash.split("?");
   const params = new URLSearchParams(query);
   switch (path) {
+    case "/firmar":
+      void renderFirmar(main);
+      break;
     default:
       renderVerificar(main, params);
   }

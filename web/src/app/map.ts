@@ -3,6 +3,7 @@
 // circle whose area is its share. Equirectangular projection scaled by cos(latitude): at
 // Peru's size the distortion does not matter for showing where the gold came from.
 import departmentsJson from "../gen/departments.json";
+import { departmentFromTable } from "./explain.js";
 
 type Position = number[];
 interface Geometry {
@@ -18,6 +19,8 @@ export const departments = (departmentsJson as { features: Feature[] }).features
 
 // "MADRE DE DIOS" -> "Madre de Dios"; a code with no department stays as it is.
 export function departmentName(code: string): string {
+  const written = departmentFromTable(code);
+  if (written !== undefined) return written;
   const name = departments.find((f) => f.properties.code === code)?.properties.name;
   if (name === undefined) return code;
   return name
