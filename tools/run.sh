@@ -14,7 +14,8 @@ cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TES
 cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
 # The web app (web/dist), when node and npm are here; the server runs without it.
 web=()
-if command -v node >/dev/null && command -v npm >/dev/null && bash tools/build-web.sh >/dev/null; then
+if command -v node >/dev/null && command -v npm >/dev/null &&
+  VETA=$root/build-release/client/veta bash tools/build-web.sh >/dev/null; then
   web=(--web-dir "$root/web/dist")
 else
   echo "run.sh: the web app was not built (needs node, npm and protoc); the server runs without it"
@@ -27,6 +28,8 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 [[ -n "$listen" ]] || { echo "run.sh: no default address in veta --help; set VETA_LISTEN"; exit 1; }
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
+# The web app offers this ledger's authority key to Verificar oro (showing its fingerprint).
+[[ ${#web[@]} -gt 0 ]] && cp "$data/authority.pub.pem" "$root/web/dist/authority.pub.pem"
 log=$data/server.log
 # The web app on the server's HTTP listener, once veta-server serves static files (--web-dir).
 web_url=

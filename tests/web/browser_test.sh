@@ -23,6 +23,7 @@ shots=()
 [[ -n "${VETA_SCREENSHOTS:-}" ]] && shots=(--screenshots "$VETA_SCREENSHOTS")
 VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/verificar.mjs" "${where[@]}" \
   --cert "$work/certificate.json" --key "$work/data/authority.pub.pem" --tampered "$work/v" \
+  --keyid "$(openssl pkey -pubin -in "$work/data/authority.pub.pem" -outform DER | sha256sum | cut -c1-64)" \
   "${shots[@]}"
 
 # "Firmar": the authority's key imported in the page; its memo equals veta sign's and the

@@ -4,7 +4,10 @@ import { toJsonString } from "@bufbuild/protobuf";
 
 import { ledger } from "../api/client.js";
 import { CertificateSchema } from "../gen/veta/v1/custody_pb.js";
-import { parseAuthorityKey } from "../verify/authority.js";
+import { sha256 } from "@noble/hashes/sha2";
+
+import { parseAuthorityKey, spkiDer } from "../verify/authority.js";
+import { toHex } from "../verify/bytes.js";
 import { type Verdict, noteDigest, verifyCertificateJson } from "../verify/certificate.js";
 import { VerifyError } from "../verify/status.js";
 import { grams, integer, percent, t } from "./i18n.js";
@@ -67,6 +70,7 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
   const key = el("textarea", { id: "clave", rows: "3", spellcheck: "false",
     placeholder: "-----BEGIN PUBLIC KEY-----  /  origen+hash+clave" });
   key.value = localStorage.getItem(kKeyStore) ?? "";
+  const fingerprint = el("p", { id: "huella", class: "nota" });
   const button = el("button", { type: "submit", id: "verificar" }, t("Verificar", "Verify"));
   form.append(
     el("label", { for: "archivo" }, t("Archivo del certificado (veta certificate LOTE --out ARCHIVO)", "Certificate file (veta certificate LOT --out FILE)")),
@@ -75,8 +79,33 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
     paste,
     el("label", { for: "clave" }, t("Clave pública de la autoridad (PEM de authority.pub.pem, o clave verificadora)", "The authority's public key (PEM of authority.pub.pem, or verifier key)")),
     key,
+    fingerprint,
     button,
   );
+  // The key's fingerprint (its id: SHA-256 of the public key, as `veta init` prints it), for
+  // comparing with the one the authority publishes.
+  const showFingerprint = (origin: string) => {
+    try {
+      const id = toHex(sha256(spkiDer(parseAuthorityKey(key.value).raw)));
+      fingerprint.textContent = t(`Huella de la clave: ${id}${origin}`, `Key fingerprint: ${id}${origin}`);
+    } catch {
+      fingerprint.textContent = "";
+    }
+  };
+  key.addEventListener("input", () => showFingerprint(""));
+  showFingerprint("");
+  // No key yet: the one this server publishes beside the app (tools/run.sh puts it there).
+  if (key.value.trim() === "") {
+    void fetch("authority.pub.pem")
+      .then((r) => (r.ok ? r.text() : ""))
+      .then((pem) => {
+        if (key.value.trim() !== "" || !pem.includes("BEGIN PUBLIC KEY")) return;
+        key.value = pem.trim();
+        showFingerprint(t(" (publicada por este servidor: compárela con la de la autoridad)",
+          " (published by this server: compare it with the authority's)"));
+      })
+      .catch(() => undefined);
+  }
   const result = el("section", { id: "resultado", "aria-live": "polite" });
   main.append(form, result);
 

@@ -76,6 +76,10 @@ try {
   // 1. The genuine certificate, opened as a file.
   await page.goto(`${base}#/verificar`);
   await page.getByLabel(/Clave pública de la autoridad/).fill(key);
+  if (args.keyid) {
+    const shown = await page.locator("#huella").innerText();
+    check(shown.includes(args.keyid), `the key's fingerprint shows '${shown}', not ${args.keyid}`);
+  }
   await page.setInputFiles("#archivo", args.cert);
   await page.waitForFunction(() => document.querySelector("#certificado").value.length > 0);
   await page.getByRole("button", { name: "Verificar" }).click();
