@@ -44,6 +44,9 @@ struct HttpOptions {
   int threads = 8;
   // Most bytes of a request body.
   size_t request_bytes_max = 1 << 20;
+  // The web app's built files (server/web_files.h), served at / for GET paths no other route
+  // takes; empty: not served.
+  std::string web_dir;
 };
 
 struct HttpRequest {
@@ -53,6 +56,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string> headers;  // names as sent
   std::string body;
   Caller caller;  // who is calling (see above)
+  // The key id of the TLS client certificate when the key ring knows it; empty otherwise.
+  std::string caller_keyid;
 };
 
 struct HttpResponse {
