@@ -1,11 +1,14 @@
 // "Firmar": a party's keys kept in this browser (imported once from PEM, non-extractable, in
 // IndexedDB) and signed envelopes made here, offline: the bytes signed are the payload's
 // protobuf, written once from the JSON filled in; the envelope can be downloaded (for
-// `veta submit`) or sent to the server (Submit over the Connect API).
+// `veta submit`) or sent to the server (Check, then Submit over the Connect API), signed in
+// with one of the keys (the server's challenge signed here: no password).
 import { fromJson, type JsonValue, toBinary } from "@bufbuild/protobuf";
 
 import { ledger } from "../api/client.js";
+import { signIn, signOut, whoAmI } from "../api/session.js";
 import { EnvelopeSchema } from "../gen/veta/v1/envelope_pb.js";
+import { RedFlag } from "../gen/veta/v1/registry_pb.js";
 import { kPayloadTypes, type PayloadKind, payloadBytes, signEnvelope } from "../sign/envelope.js";
 import { importSigningKey, type SigningKey } from "../sign/keys.js";
 import { keyNames, loadKey, saveKey } from "../sign/store.js";
@@ -17,6 +20,29 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);
   return e;
+}
+
+const kRoles: Record<string, [string, string]> = {
+  public: ["público", "public"], registrar: ["registrador", "registrar"], miner: ["minero", "miner"],
+  selector: ["seleccionador", "selector"], trader: ["comercializador", "trader"], plant: ["planta", "plant"],
+  exporter: ["exportador", "exporter"], regulator: ["regulador", "regulator"],
+  operator: ["operador local (sin TLS)", "local operator (no TLS)"],
+};
+const roleName = (r: string) => (kRoles[r] ? t(kRoles[r][0], kRoles[r][1]) : r);
+
+// The server's message of a failed call, and its refusal code ("[CODE] text"), if any.
+function failure(e: unknown): { code?: string; message: string } {
+  const message = String((e as { rawMessage?: string }).rawMessage ?? e);
+  return { code: /\[([A-Z_]+)\]/.exec(message)?.[1], message };
+}
+
+async function refusalBox(code: string | undefined, message: string): Promise<HTMLElement> {
+  await loadExplanations();
+  const why = code ? explain(code) : { title: "", text: "" };
+  return el("div", { class: "error", role: "alert", "data-code": code ?? "" },
+    el("strong", {}, t("Rechazada: ", "Refused: ") + (why.title !== code && why.title ? why.title : code ?? "")),
+    el("p", {}, why.text || message),
+    ...(why.text ? [el("p", { class: "nota" }, message)] : []));
 }
 
 const kExamples: Partial<Record<PayloadKind, string>> = {
@@ -56,6 +82,7 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
   const signers = el("fieldset", { id: "firmantes" }, el("legend", {}, t("Firmar con", "Sign with")));
   const out = el("textarea", { id: "sobre", rows: "6", readonly: "", spellcheck: "false" });
   const submit = el("button", { type: "button", id: "enviar", disabled: "" }, t("Enviar al registro", "Submit to the registry"));
+  const checkButton = el("button", { type: "button", id: "comprobar", disabled: "" }, t("Comprobar antes de enviar", "Check before submitting"));
   const download = el("a", { id: "descargar", download: "sobre.json", hidden: "" }, t("Descargar el sobre (para veta submit)", "Download the envelope (for veta submit)"));
   const status = el("div", { id: "estado-firma", "aria-live": "polite" });
   form.append(
@@ -64,9 +91,29 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     el("label", { for: "carga" }, t("Contenido (JSON, como en veta sign)", "Content (JSON, as for veta sign)")), payload,
     signers,
     el("button", { type: "submit", id: "firmar" }, t("Firmar", "Sign")),
-    el("label", { for: "sobre" }, t("Sobre firmado", "Signed envelope")), out, download, submit, status,
+    el("label", { for: "sobre" }, t("Sobre firmado", "Signed envelope")), out, download,
+    el("div", { class: "botones" }, checkButton, submit), status,
   );
-  main.append(keys, form);
+  const who = el("p", { id: "sesion", "aria-live": "polite" });
+  const out_ = el("button", { type: "button", id: "salir", hidden: "" }, t("Cerrar sesión", "Sign out"));
+  const showWho = async () => {
+    try {
+      const w = await whoAmI();
+      who.textContent = t(`Conectado como ${roleName(w.role)}${w.partyId ? ` ${w.partyId}` : ""}${w.keyid ? `, clave ${w.keyid.slice(0, 16)}…` : ""}.`,
+        `Connected as ${roleName(w.role)}${w.partyId ? ` ${w.partyId}` : ""}${w.keyid ? `, key ${w.keyid.slice(0, 16)}…` : ""}.`);
+      who.dataset.role = w.role;
+      who.dataset.keyid = w.keyid;
+      out_.hidden = w.keyid === "";
+    } catch {
+      who.textContent = t("Sin conexión con el registro: puede firmar y descargar el sobre.", "No connection to the registry: you can sign and download the envelope.");
+    }
+  };
+  out_.addEventListener("click", async () => {
+    await signOut();
+    await showWho();
+  });
+  main.append(el("div", { class: "panel" }, who, out_), keys, form);
+  void showWho();
 
   const refresh = async () => {
     const names = await keyNames();
@@ -76,7 +123,16 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     for (const n of names) {
       const k = await loadKey(n);
       if (k === undefined) continue;
-      list.append(el("li", { "data-keyid": k.keyid }, `${n}: ${k.algorithm}, id ${k.keyid.slice(0, 16)}…`));
+      const enter = el("button", { type: "button", class: "entrar", "data-key": n }, t("Iniciar sesión", "Sign in"));
+      enter.addEventListener("click", async () => {
+        try {
+          await signIn(k);
+          await showWho();
+        } catch (e) {
+          who.textContent = t(`No se pudo iniciar sesión: ${failure(e).message}`, `Could not sign in: ${failure(e).message}`);
+        }
+      });
+      list.append(el("li", { "data-keyid": k.keyid }, `${n}: ${k.algorithm}, id ${k.keyid.slice(0, 16)}… `, enter));
       const box = el("input", { type: "checkbox", value: n, id: `firmante-${n}` });
       signers.append(el("label", { for: `firmante-${n}`, class: "casilla" }, box, ` ${n}`));
     }
@@ -110,6 +166,7 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     ev.preventDefault();
     status.replaceChildren();
     submit.setAttribute("disabled", "");
+    checkButton.setAttribute("disabled", "");
     try {
       const chosen: SigningKey[] = [];
       for (const box of signers.querySelectorAll<HTMLInputElement>("input:checked")) {
@@ -124,8 +181,28 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
       download.href = URL.createObjectURL(new Blob([out.value + "\n"], { type: "application/json" }));
       download.hidden = false;
       submit.removeAttribute("disabled");
+      checkButton.removeAttribute("disabled");
     } catch (e) {
       status.append(el("p", { class: "error", role: "alert" }, t(`No se pudo firmar: ${String(e)}`, `Could not sign: ${String(e)}`)));
+    }
+  });
+  checkButton.addEventListener("click", async () => {
+    if (envelopeBytes === null) return;
+    status.replaceChildren();
+    try {
+      // The verdict is the answer: a refusal is an OK call whose response carries its code.
+      const r = await ledger().check({ envelope: envelopeBytes });
+      await loadExplanations();
+      if (r.code !== 0 || r.refusal !== "") {
+        status.append(await refusalBox(r.refusal || failure(r.message).code, r.message));
+        return;
+      }
+      const flags = r.flags.map((f) => RedFlag[f.flag] ?? String(f.flag)).map((c) => explain(c).title || c).join(", ");
+      status.append(el("p", { class: "ok-msg", id: "veredicto-check" }, t(
+        `Sería aceptada${flags ? `, con alertas: ${flags}` : ""}.`, `It would be accepted${flags ? `, with red flags: ${flags}` : ""}.`)));
+    } catch (e) {
+      const f = failure(e);
+      status.append(await refusalBox(f.code, f.message));
     }
   });
   submit.addEventListener("click", async () => {
@@ -133,15 +210,10 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     status.replaceChildren();
     try {
       const r = await ledger().submit({ envelope: envelopeBytes });
-      status.append(el("p", { class: "ok-msg" }, t(`Registrado como entrada ${r.sequence}.`, `Recorded as entry ${r.sequence}.`)));
+      status.append(el("p", { class: "ok-msg", id: "registrada" }, t(`Registrada como entrada ${r.sequence}.`, `Recorded as entry ${r.sequence}.`)));
     } catch (e) {
-      await loadExplanations();
-      const message = String((e as { rawMessage?: string }).rawMessage ?? e);
-      const code = /\[([A-Z_]+)\]/.exec(message)?.[1];
-      const why = code ? explain(code) : { title: "", text: "" };
-      status.append(el("div", { class: "error", role: "alert" },
-        el("strong", {}, t("Rechazado: ", "Refused: ") + (why.title || message)),
-        el("p", {}, why.text || message)));
+      const f = failure(e);
+      status.append(await refusalBox(f.code, f.message));
     }
   });
 }

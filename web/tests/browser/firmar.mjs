@@ -94,7 +94,38 @@ try {
   check(await page.locator("#descargar").isVisible(), "no download link");
   if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar.png"), fullPage: true });
 
+  // On veta-server (--web-dir): sign in with the key (the challenge signed in the page), Check
+  // and Submit the memo over the Connect API, and Check a sale of a lot that does not exist.
+  if (args.url) {
+    await page.locator("button.entrar[data-key=autoridad]").click();
+    await page.waitForFunction(() => document.querySelector("#sesion")?.dataset.keyid?.length === 64);
+    const keyid = await page.locator("#lista-claves li[data-keyid]").getAttribute("data-keyid");
+    check((await page.locator("#sesion").getAttribute("data-keyid")) === keyid, "signed in with another key");
+    console.log(`signed in: ${await page.locator("#sesion").innerText()}`);
+    await page.getByRole("button", { name: "Comprobar antes de enviar" }).click();
+    await page.locator("#veredicto-check").waitFor();
+    await page.getByRole("button", { name: "Enviar al registro" }).click();
+    await page.locator("#registrada").waitFor();
+    console.log(`submitted from the page: ${await page.locator("#registrada").innerText()}`);
+    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar-enviado.png"), fullPage: true });
+    await page.locator("#tipo").selectOption("sale");
+    await page.locator("#carga").fill(JSON.stringify({
+      lotId: "NO-EXISTE-1", sellerId: "20100000001", buyerRuc: "20100000002", buyerLotId: "NO-EXISTE-2",
+      quantityMg: "1000", nonce: "1", time: new Date().toISOString(),
+    }));
+    await page.getByRole("button", { name: "Firmar", exact: true }).click();
+    await page.waitForFunction(() => !document.querySelector("#comprobar").disabled);
+    await page.getByRole("button", { name: "Comprobar antes de enviar" }).click();
+    const refusal = page.locator("#estado-firma .error");
+    await refusal.waitFor();
+    const code = await refusal.getAttribute("data-code");
+    check(code !== null && code !== "", `the refusal has no code: ${await refusal.innerText()}`);
+    console.log(`checked a sale of no lot: refused ${code}: ${(await refusal.innerText()).replace(/\n/g, " ")}`);
+    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar-rechazo.png"), fullPage: true });
+  }
+
   // Bad input: JSON that is not a memo is refused in the page, and nothing is signed.
+  await page.locator("#tipo").selectOption("memo");
   await page.locator("#carga").fill('{"no_such_field": 1}');
   await page.getByRole("button", { name: "Firmar", exact: true }).click();
   await page.locator("#estado-firma .error").waitFor();
