@@ -44,3 +44,12 @@ else
     { cat "$work/submit.txt"; fail "the server refused the envelope signed in chromium"; }
   echo "signed in chromium: $(cat "$work/submit.txt")"
 fi
+
+# "Mesa del comprador" (needs the Connect API: veta-server --web-dir): the certificate's holder
+# looked up by RUC, and a purchase drafted for signing.
+if [[ "$web_dir_served" -gt 0 ]]; then
+  holder=$(sed -n 's/.*\\nholder \([0-9]*\)\\n.*/\1/p' "$work/certificate.json" | head -1)
+  [[ -n "$holder" ]] || fail "no holder in the certificate"
+  VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/mesa.mjs" --url "http://127.0.0.1:$http_port/" \
+    --ruc "$holder" "${shots[@]}"
+fi

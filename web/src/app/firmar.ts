@@ -14,6 +14,7 @@ import { importSigningKey, type SigningKey } from "../sign/keys.js";
 import { keyNames, loadKey, saveKey } from "../sign/store.js";
 import { explain, loadExplanations } from "./explain.js";
 import { t } from "./i18n.js";
+import { kDraftKey } from "./mesa.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
   const e = document.createElement(tag);
@@ -79,6 +80,14 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
   for (const k of Object.keys(kPayloadTypes)) kind.append(el("option", { value: k }, k));
   const payload = el("textarea", { id: "carga", rows: "8", spellcheck: "false" });
   payload.value = kExamples.memo ?? "";
+  // A purchase prepared on the buyer's desk.
+  const draft = sessionStorage.getItem(kDraftKey);
+  if (draft !== null) {
+    sessionStorage.removeItem(kDraftKey);
+    const d = JSON.parse(draft) as { kind: PayloadKind; payload: unknown };
+    kind.value = d.kind;
+    payload.value = JSON.stringify(d.payload, null, 1);
+  }
   const signers = el("fieldset", { id: "firmantes" }, el("legend", {}, t("Firmar con", "Sign with")));
   const out = el("textarea", { id: "sobre", rows: "6", readonly: "", spellcheck: "false" });
   const submit = el("button", { type: "button", id: "enviar", disabled: "" }, t("Enviar al registro", "Submit to the registry"));

@@ -18,6 +18,7 @@ const kStatic: Record<string, [string, string]> = {
   tagline: ["Registro de trazabilidad del oro", "Gold traceability registry"],
   "nav.verify": ["Verificar oro", "Verify gold"],
   "nav.sign": ["Firmar", "Sign"],
+  "nav.desk": ["Mesa del comprador", "Buyer's desk"],
   "footer.offline": [
     "La verificación se hace en este navegador, sin conexión: solo necesita la clave pública de la autoridad.",
     "Verification runs in this browser, offline: it needs only the authority's public key.",

@@ -3,6 +3,7 @@ import "./style.css";
 
 import { getLang, setLang, translateStatic } from "./i18n.js";
 import { renderFirmar } from "./firmar.js";
+import { renderMesa } from "./mesa.js";
 import { renderVerificar } from "./verificar.js";
 
 function route(): void {
@@ -11,6 +12,9 @@ function route(): void {
   const [path, query = ""] = hash.split("?");
   const params = new URLSearchParams(query);
   switch (path) {
+    case "/mesa":
+      renderMesa(main);
+      break;
     case "/firmar":
       void renderFirmar(main);
       break;
