@@ -53,3 +53,11 @@ if [[ "$web_dir_served" -gt 0 ]]; then
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/mesa.mjs" --url "http://127.0.0.1:$http_port/" \
     --ruc "$holder" "${shots[@]}"
 fi
+
+# "Consola del regulador": the map of every unit, zone and scar; attempts; the exported lot's
+# lineage (the local operator, on loopback without TLS, reads everything).
+if [[ "$web_dir_served" -gt 0 ]]; then
+  units=$("$veta" records unit --server "$addr" --limit 1000 | wc -l)
+  VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/regulador.mjs" --url "http://127.0.0.1:$http_port/" \
+    --lot "$exported" --units "$units" "${shots[@]}"
+fi

@@ -36,12 +36,23 @@ const slim = {
   })),
 };
 writeFileSync(join(web, "src/gen/departments.json"), JSON.stringify(slim));
+// Mining scars detected by satellite (2025 Q4, Amazon Mining Watch, MIT): the regulator's map.
+const scars = JSON.parse(readFileSync(join(repo, "data/peru_detected_mining_2025q4.geojson"), "utf8"));
+writeFileSync(join(web, "src/gen/scars.json"), JSON.stringify({
+  type: "FeatureCollection",
+  features: scars.features.map((f) => ({
+    type: "Feature",
+    properties: { minedHa: Math.round(f.properties["Mined area (ha)"] * 100) / 100 },
+    geometry: f.geometry,
+  })),
+}));
 
 run(join(web, "node_modules/.bin/tsc"), ["--noEmit", "-p", "."]);
 const { build } = await import("vite");
 await build({ root: web, base: "./", logLevel: "warn", build: { outDir: "dist", emptyOutDir: true } });
 mkdirSync(join(web, "dist/licenses"), { recursive: true });
 copyFileSync(join(repo, "data/LICENSE.MPL-2.0"), join(web, "dist/licenses/peru_departments.MPL-2.0.txt"));
+copyFileSync(join(repo, "data/LICENSE.MIT-earth-genome"), join(web, "dist/licenses/mining_scars.MIT.txt"));
 
 const esbuild = await import("esbuild");
 for (const tool of ["verify", "sign"]) {

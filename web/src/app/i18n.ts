@@ -19,6 +19,7 @@ const kStatic: Record<string, [string, string]> = {
   "nav.verify": ["Verificar oro", "Verify gold"],
   "nav.sign": ["Firmar", "Sign"],
   "nav.desk": ["Mesa del comprador", "Buyer's desk"],
+  "nav.regulator": ["Regulador", "Regulator"],
   "footer.offline": [
     "La verificación se hace en este navegador, sin conexión: solo necesita la clave pública de la autoridad.",
     "Verification runs in this browser, offline: it needs only the authority's public key.",

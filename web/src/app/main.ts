@@ -4,6 +4,7 @@ import "./style.css";
 import { getLang, setLang, translateStatic } from "./i18n.js";
 import { renderFirmar } from "./firmar.js";
 import { renderMesa } from "./mesa.js";
+import { renderRegulador } from "./regulador.js";
 import { renderVerificar } from "./verificar.js";
 
 function route(): void {
@@ -12,6 +13,9 @@ function route(): void {
   const [path, query = ""] = hash.split("?");
   const params = new URLSearchParams(query);
   switch (path) {
+    case "/regulador":
+      renderRegulador(main, params);
+      break;
     case "/mesa":
       renderMesa(main);
       break;

@@ -49,7 +49,14 @@ function rings(g: unknown): Position[][] {
   return [];
 }
 
-export function drawMap(units: MapUnit[], highlight: Set<string>, title: string): SVGSVGElement {
+// Other shapes under the units: prohibited zones, mining scars (class names the layer).
+export interface MapShape {
+  cls: string;
+  label: string;
+  geometry: unknown;
+}
+
+export function drawMap(units: MapUnit[], highlight: Set<string>, title: string, shapes: MapShape[] = []): SVGSVGElement {
   let minLon = Infinity, maxLon = -Infinity, minLat = Infinity, maxLat = -Infinity;
   for (const f of departments) {
     for (const ring of rings(f.geometry)) {
@@ -85,6 +92,16 @@ export function drawMap(units: MapUnit[], highlight: Set<string>, title: string)
     path.dataset.code = f.properties.code;
     const tip = document.createElementNS(SVG, "title");
     tip.textContent = f.properties.name;
+    path.appendChild(tip);
+    svg.appendChild(path);
+  }
+  for (const shape of shapes) {
+    if (rings(shape.geometry).length === 0) continue;
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", pathOf(shape.geometry));
+    path.setAttribute("class", shape.cls);
+    const tip = document.createElementNS(SVG, "title");
+    tip.textContent = shape.label;
     path.appendChild(tip);
     svg.appendChild(path);
   }
