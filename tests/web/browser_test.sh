@@ -3,7 +3,9 @@
 # (web/tests/browser/verificar.mjs) against a real veta-server on loopback ports with the
 # demo's story in it, and the certificate of its exported gold: it verifies, its QR link
 # verifies again, tampered ones are refused with their step and reason, the map draws the
-# 25 departments and one mark per unit; and "Firmar" (tests/browser/firmar.mjs). The app is served by veta-server --web-dir when the
+# 25 departments and one mark per unit; "Firmar" (firmar.mjs: sign-in, Check, Submit),
+# "Mesa del comprador" (mesa.mjs), "Consola del regulador" (regulador.mjs), and the role
+# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads). The app is served by veta-server --web-dir when the
 # server has it, else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
 # Usage: browser_test.sh VETA VETA_SERVER VETA_DEMO DATA_DIR WEB_DIR
@@ -60,4 +62,23 @@ if [[ "$web_dir_served" -gt 0 ]]; then
   units=$("$veta" records unit --server "$addr" --limit 1000 | wc -l)
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/regulador.mjs" --url "http://127.0.0.1:$http_port/" \
     --lot "$exported" --units "$units" "${shots[@]}"
+fi
+
+# The role matrix over TLS: the same ledger served again with a certificate; the public may
+# not read attempts or lineage, the authority's key signed in (a regulator) may.
+if [[ "$web_dir_served" -gt 0 ]]; then
+  stop_server
+  # ECDSA P-256: chromium does not take Ed25519 certificates.
+  (cd "$work" && "$veta" keygen --out tls --algorithm ecdsa-p256 >/dev/null &&
+    "$veta" certgen --key tls.pem --out tls.crt --alt-name 127.0.0.1 >/dev/null)
+  rm -f "$work/port" "$work/http-port"
+  "$server" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
+    --http-listen 127.0.0.1:0 --http-port-file "$work/http-port" --web-dir "$web_dir/dist" \
+    --tls-cert "$work/tls.crt" --tls-key "$work/tls.pem" 2>>"$work/server.log" &
+  server_pid=$!
+  for _ in $(seq 100); do [[ -s "$work/http-port" ]] && break; sleep 0.05; done
+  [[ -s "$work/http-port" ]] || fail "veta-server with TLS did not start"
+  VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/roles.mjs" \
+    --url "https://127.0.0.1:$(cat "$work/http-port")/" --key "$work/data/authority-key.pem" \
+    --lot "$exported" "${shots[@]}"
 fi

@@ -3,6 +3,8 @@
 // codes explained; and the backward lineage of any lot (its lots, steps and origin shares).
 // Reads over the Connect API; what a caller sees is the server's role matrix (a regulator sees
 // everything, a party only its own).
+import { Code } from "@connectrpc/connect";
+
 import { ledger } from "../api/client.js";
 import { Refusal, ZoneKind } from "../gen/veta/v1/registry_pb.js";
 import { explain, loadExplanations } from "./explain.js";
@@ -14,6 +16,18 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);
   return e;
+}
+
+// A failed read in plain words: who may read it and how to sign in, then the server's message.
+function readError(what: [string, string], e: unknown): HTMLElement {
+  const code = (e as { code?: number }).code;
+  const denied = code === Code.Unauthenticated || code === Code.PermissionDenied;
+  return el("div", { class: "error", role: "alert" },
+    el("p", {}, denied
+      ? t(`Solo un regulador, o la parte a la que se refieren, puede leer ${what[0]}: inicie sesión con su clave en Firmar.`,
+        `Only a regulator, or the party they concern, may read ${what[1]}: sign in with your key on Sign.`)
+      : t(`No se pudo leer ${what[0]}.`, `Could not read ${what[1]}.`)),
+    el("p", { class: "nota" }, String(e)));
 }
 
 const kPagesMax = 20; // pages of 1,000 records: the map shows at most 20,000 units
@@ -87,7 +101,7 @@ async function attemptsTable(box: HTMLElement): Promise<void> {
     table.append(body);
     box.replaceChildren(table);
   } catch (e) {
-    box.replaceChildren(el("p", { class: "error", role: "alert" }, t(`No se pudieron leer los intentos: ${String(e)}`, `Could not read the attempts: ${String(e)}`)));
+    box.replaceChildren(readError(["los intentos rechazados", "the refused attempts"], e));
   }
 }
 
@@ -109,7 +123,7 @@ async function lineage(box: HTMLElement, lot: string): Promise<void> {
     for (const u of l.units) shares.append(el("li", {}, `${u.unitCode} (${departmentName(u.department)}): ${grams(u.fineMg)}, ${percent(u.fineMg, l.fineMg)}`));
     box.replaceChildren(nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares);
   } catch (e) {
-    box.replaceChildren(el("p", { class: "error", role: "alert" }, t(`No se pudo leer el linaje: ${String(e)}`, `Could not read the lineage: ${String(e)}`)));
+    box.replaceChildren(readError(["el linaje de este lote", "this lot's lineage"], e));
   }
 }
 
