@@ -5,8 +5,9 @@
 # verifies again, tampered ones are refused with their step and reason, the map draws the
 # 25 departments and one mark per unit; "Firmar" (firmar.mjs: sign-in, Check, Submit),
 # "Mesa del comprador" (mesa.mjs), "Consola del regulador" (regulador.mjs), and the role
-# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads). The app is served by veta-server --web-dir when the
-# server has it, else by the test itself on a loopback port.
+# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads). The app is
+# served by veta-server --web-dir when the server has it (the pages after Verificar oro need
+# its Connect API), else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
 # Usage: browser_test.sh VETA VETA_SERVER VETA_DEMO DATA_DIR WEB_DIR
 set -euo pipefail
