@@ -4,7 +4,8 @@
 # an Ed25519 envelope is byte for byte what `veta sign` writes (Ed25519 is deterministic) and
 # a real veta-server accepts it; an ECDSA P-256 key (DER signatures converted from WebCrypto's
 # r||s) registered by an authority-signed key registration, both signed in TypeScript, are
-# accepted; an envelope with one byte of its signature changed is refused.
+# accepted; a signature added to an envelope as `veta sign --add-to` does, byte for byte; an
+# envelope with one byte of its signature changed is refused.
 # Usage: sign_test.sh VETA VETA_SERVER WEB_DIR
 set -euo pipefail
 veta=$1 server=$2 web_dir=$3
@@ -42,6 +43,16 @@ sign --key ec.pem --type memo memo2.json >ec.env.json
 grep -q "\"keyid\":\"$keyid\"" ec.env.json || fail "the TS key id is not SHA-256 of the SPKI"
 "$veta" submit --server "$addr" ec.env.json >out.txt 2>&1 || { cat out.txt; fail "the ECDSA-signed memo was refused"; }
 echo "ECDSA P-256: key id $keyid, accepted: $(head -1 out.txt)"
+
+# A second signature added to an envelope (a sale's buyer after its seller): the same bytes as
+# `veta sign --add-to`; and a key that signed already is not added twice.
+"$veta" keygen --out second >/dev/null
+"$veta" sign --key second.pem --add-to ts.json >two.cpp.json
+sign --key second.pem --add-to ts.json >two.ts.json
+cmp -s two.cpp.json two.ts.json || { cat two.cpp.json two.ts.json; fail "--add-to differs from veta sign's"; }
+sign --key second.pem --add-to two.ts.json >three.ts.json
+cmp -s two.ts.json three.ts.json || fail "a key that signed already was added again"
+echo "a second signature added: same bytes as veta sign --add-to"
 
 # One byte of the signature changed: refused.
 echo '{"subject":"web","text":"alterado","nonce":"9"}' >memo3.json

@@ -9,7 +9,7 @@ import { ledger } from "../api/client.js";
 import { signIn, signOut, whoAmI } from "../api/session.js";
 import { EnvelopeSchema } from "../gen/veta/v1/envelope_pb.js";
 import { RedFlag } from "../gen/veta/v1/registry_pb.js";
-import { kPayloadTypes, type PayloadKind, payloadBytes, signEnvelope } from "../sign/envelope.js";
+import { addSignatures, kPayloadTypes, type PayloadKind, payloadBytes, signEnvelope } from "../sign/envelope.js";
 import { importSigningKey, type SigningKey } from "../sign/keys.js";
 import { keyNames, loadKey, saveKey } from "../sign/store.js";
 import { explain, loadExplanations } from "./explain.js";
@@ -88,6 +88,8 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     kind.value = d.kind;
     payload.value = JSON.stringify(d.payload, null, 1);
   }
+  const received = el("textarea", { id: "recibido", rows: "3", spellcheck: "false",
+    placeholder: t("{\"payload\": …, \"signatures\": […]} (opcional)", "{\"payload\": …, \"signatures\": […]} (optional)") });
   const signers = el("fieldset", { id: "firmantes" }, el("legend", {}, t("Firmar con", "Sign with")));
   const out = el("textarea", { id: "sobre", rows: "6", readonly: "", spellcheck: "false" });
   const submit = el("button", { type: "button", id: "enviar", disabled: "" }, t("Enviar al registro", "Submit to the registry"));
@@ -98,6 +100,8 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
     el("h2", {}, t("Firmar una transacción", "Sign a transaction")),
     el("label", { for: "tipo" }, t("Tipo", "Type")), kind,
     el("label", { for: "carga" }, t("Contenido (JSON, como en veta sign)", "Content (JSON, as for veta sign)")), payload,
+    el("label", { for: "recibido" }, t("…o un sobre que otra parte ya firmó, para añadir su firma (una venta lleva la del vendedor y la del comprador)",
+      "…or an envelope another party signed, to add your signature (a sale carries the seller's and the buyer's)")), received,
     signers,
     el("button", { type: "submit", id: "firmar" }, t("Firmar", "Sign")),
     el("label", { for: "sobre" }, t("Sobre firmado", "Signed envelope")), out, download,
@@ -183,8 +187,9 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
         if (k) chosen.push(k);
       }
       if (chosen.length === 0) throw new Error(t("elija al menos una clave", "choose at least one key"));
-      const bytes = payloadBytes(kind.value as PayloadKind, JSON.parse(payload.value) as JsonValue);
-      const envelope = await signEnvelope(kind.value as PayloadKind, bytes, chosen);
+      const envelope = received.value.trim() !== ""
+        ? await addSignatures(JSON.parse(received.value) as JsonValue, chosen)
+        : await signEnvelope(kind.value as PayloadKind, payloadBytes(kind.value as PayloadKind, JSON.parse(payload.value) as JsonValue), chosen);
       out.value = JSON.stringify(envelope);
       envelopeBytes = toBinary(EnvelopeSchema, fromJson(EnvelopeSchema, envelope));
       download.href = URL.createObjectURL(new Blob([out.value + "\n"], { type: "application/json" }));

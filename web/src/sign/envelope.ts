@@ -59,3 +59,15 @@ export async function signEnvelope(
   }
   return toJson(EnvelopeSchema, create(EnvelopeSchema, { payloadType, payload, signatures }));
 }
+
+// Adds signatures to an envelope received as JSON (`veta sign --add-to`): a sale signed by the
+// seller on one device and by the buyer on another. The payload's bytes are not touched.
+export async function addSignatures(envelopeJson: JsonValue, keys: SigningKey[], subtle: SubtleCrypto = crypto.subtle): Promise<JsonValue> {
+  const envelope = fromJson(EnvelopeSchema, envelopeJson);
+  const message = pae(envelope.payloadType, envelope.payload);
+  for (const key of keys) {
+    if (envelope.signatures.some((s) => s.keyid === key.keyid)) continue; // signed already
+    envelope.signatures.push(create(SignatureSchema, { sig: await signBytes(key, message, subtle), keyid: key.keyid }));
+  }
+  return toJson(EnvelopeSchema, envelope);
+}
