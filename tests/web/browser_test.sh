@@ -53,8 +53,10 @@ fi
 if [[ "$web_dir_served" -gt 0 ]]; then
   holder=$(sed -n 's/.*\\nholder \([0-9]*\)\\n.*/\1/p' "$work/certificate.json" | head -1)
   [[ -n "$holder" ]] || fail "no holder in the certificate"
+  miner=$("$veta" records unit --server "$addr" --limit 1 | sed -n 's/.*"holderRuc":"\([0-9]*\)".*/\1/p')
+  [[ -n "$miner" ]] || fail "no unit's holder in the registry"
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/mesa.mjs" --url "http://127.0.0.1:$http_port/" \
-    --ruc "$holder" "${shots[@]}"
+    --ruc "$holder" --miner "$miner" "${shots[@]}"
 fi
 
 # "Consola del regulador": the map of every unit, zone and scar; attempts; the exported lot's

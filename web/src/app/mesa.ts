@@ -5,6 +5,7 @@
 import { ledger } from "../api/client.js";
 import { PartyKind, RegistryStatus } from "../gen/veta/v1/registry_pb.js";
 import { integer, t } from "./i18n.js";
+import { departmentName } from "./map.js";
 
 export const kDraftKey = "veta.draft";
 
@@ -36,6 +37,35 @@ const kKinds: Record<number, [string, string]> = {
   [PartyKind.EXPORTER]: ["exportador (REPCO)", "exporter (REPCO)"],
 };
 
+const kUnitPagesMax = 10; // the units of the registry read to find a miner's (1,000 a page)
+
+// The mining units a miner holds or may work, with their status and capacity.
+async function unitsOf(ruc: string): Promise<HTMLElement> {
+  const api = ledger();
+  const rows: HTMLElement[] = [];
+  let after = "";
+  for (let i = 0; i < kUnitPagesMax; i++) {
+    const page = await api.listRecords({ kind: "unit", afterId: after, limit: 1000 });
+    for (const v of page.records) {
+      const r = v.record?.record;
+      if (r?.case !== "unit" || (r.value.holderRuc !== ruc && !r.value.allowedMiners.includes(ruc))) continue;
+      const u = r.value;
+      rows.push(el("tr", {}, el("td", {}, u.concessionCode), el("td", {}, u.name), el("td", {}, departmentName(u.ubigeo.slice(0, 2))),
+        el("td", {}, statusText(u.status?.status)),
+        el("td", { class: "num" }, `${integer(u.capacityOreGPerDay / 1000n)} kg`)));
+    }
+    if (page.nextAfterId === "") break;
+    after = page.nextAfterId;
+  }
+  if (rows.length === 0) return el("p", { class: "aviso" }, t("No tiene unidades mineras registradas.", "No registered mining units."));
+  return el("table", { id: "unidades-vendedor" },
+    el("caption", {}, t("Unidades mineras que puede trabajar", "Mining units it may work")),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("Código", "Code")), el("th", { scope: "col" }, t("Nombre", "Name")),
+      el("th", { scope: "col" }, t("Departamento", "Department")), el("th", { scope: "col" }, t("Estado", "Status")),
+      el("th", { scope: "col" }, t("Capacidad de mineral al día", "Ore capacity a day")))),
+    el("tbody", {}, ...rows));
+}
+
 async function lookUp(id: string): Promise<HTMLElement> {
   const api = ledger();
   for (const kind of id.length === 8 ? ["selector"] : ["miner", "party"]) {
@@ -63,6 +93,7 @@ async function lookUp(id: string): Promise<HTMLElement> {
         row(t("Unidades", "Units"), r.value.allowedUnits.join(", "));
       }
       row(t("Versión del registro", "Record version"), `${t("entrada", "entry")} ${v.sequence}`);
+      if (r?.case === "miner") return el("div", {}, dl, await unitsOf(id));
       return dl;
     } catch {
       // not this kind: try the next

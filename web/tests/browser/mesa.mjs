@@ -2,7 +2,7 @@
 // a seller looked up by RUC shows its name and status, an unknown one says not to buy, and a
 // purchase typed in grams and soles reaches "Firmar" as a sale with exact integers (1.5 g ->
 // 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused.
-//   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--screenshots DIR]
+//   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -33,6 +33,17 @@ try {
   const card = await page.locator("#ficha").innerText();
   check((await page.locator("#ficha").getAttribute("data-kind")) !== null && card.includes("VIGENTE"), `the card of ${args.ruc}: ${card}`);
   console.log(`looked up ${args.ruc}: ${card.replace(/\n/g, " | ")}`);
+
+  // A miner: its mining units.
+  if (args.miner) {
+    await page.getByLabel(/RUC \(11 dígitos\)/).fill(args.miner);
+    await page.getByRole("button", { name: "Consultar" }).click();
+    await page.locator("#unidades-vendedor tbody tr").first().waitFor();
+    const units = await page.locator("#unidades-vendedor tbody tr").count();
+    check((await page.locator("#ficha").getAttribute("data-kind")) === "miner", `${args.miner} is not shown as a miner`);
+    console.log(`looked up miner ${args.miner}: ${units} unit(s)`);
+    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-minero.png"), fullPage: true });
+  }
 
   await page.getByLabel("Lote del vendedor").fill("LOTE-DEL-VENDEDOR");
   await page.getByLabel("RUC o DNI del vendedor").fill(args.ruc);
