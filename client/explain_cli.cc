@@ -7,40 +7,6 @@
 #include "core/base/strings.h"
 
 namespace veta::client {
-namespace {
-
-constexpr size_t kColumns = 92;
-
-// Characters, not bytes: accents are two bytes in UTF-8.
-size_t Width(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// `first` then `text`, in lines of at most kColumns; the next lines start with `indent` and
-// two spaces.
-std::string Wrap(std::string_view text, std::string_view first, std::string_view indent) {
-  std::string out(first);
-  size_t width = Width(first);
-  while (!text.empty()) {
-    const size_t space = text.find(' ');
-    const std::string_view word = text.substr(0, space);
-    text = space == std::string_view::npos ? "" : text.substr(space + 1);
-    if (width + 1 + Width(word) > kColumns) {
-      out += StrCat("\n", indent, "  ");
-      width = Width(indent) + 2;
-    } else {
-      out += ' ';
-      ++width;
-    }
-    out += std::string(word);
-    width += Width(word);
-  }
-  return out + "\n";
-}
-
-}  // namespace
 
 void AddLangFlag(Flags& flags, std::string* lang) {
   flags.String("lang", lang,
@@ -54,9 +20,7 @@ absl::StatusOr<Lang> ChosenLang(const std::string& flag) {
 }
 
 std::string Explained(std::string_view code, Lang lang, std::string_view indent) {
-  const Explanation* e = ExplainCode(code);
-  if (e == nullptr) return "";
-  return Wrap(e->Text(lang), StrCat(indent, e->Title(lang), "."), indent);
+  return ExplainedText(code, lang, indent);
 }
 
 absl::Status ExplainCmd(int argc, char** argv) {

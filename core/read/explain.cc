@@ -361,7 +361,7 @@ const std::vector<Explanation>& RefusalTable() {
        "Invalid unit holder",
        "The unit's holder is not a registered, active miner. Register the miner first."},
       {"CASH_ABOVE_BANKING_LIMIT", "Pago en efectivo sobre el límite",
-       "Por la Ley 28194, un pago desde S/ 2 000 (por defecto) se hace por el sistema "
+       "Por la Ley 28194, un pago desde S/ 2,000 (por defecto) se hace por el sistema "
        "financiero: transferencia, depósito o cheque. Pague por banco e indique el número de "
        "operación.",
        "Cash above the banking limit",
@@ -385,7 +385,7 @@ const std::vector<Explanation>& RefusalTable() {
 const std::vector<Explanation>& FlagTable() {
   static const std::vector<Explanation> table = {
       {"CASH_ABOVE_THRESHOLD", "Mucho efectivo",
-       "Se pagó en efectivo más del umbral de los parámetros (S/ 30 000 por defecto): ese "
+       "Se pagó en efectivo más del umbral de los parámetros (S/ 30,000 por defecto): ese "
        "dinero no deja rastro en el sistema financiero. La venta se registró, pero un "
        "regulador la revisará.",
        "Large cash payment",
@@ -454,6 +454,13 @@ const Explanation* Find(const std::vector<Explanation>& table, std::string_view 
   return nullptr;
 }
 
+// Characters, not bytes: accents are two bytes in UTF-8.
+size_t Width(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 void AppendTable(const std::vector<Explanation>& table, std::string* out) {
   *out += "{";
   for (size_t i = 0; i < table.size(); ++i) {
@@ -485,6 +492,30 @@ const Explanation* Explain(veta::v1::RedFlag flag) {
 const Explanation* ExplainCode(std::string_view code) {
   if (const Explanation* e = Find(RefusalTable(), code)) return e;
   return Find(FlagTable(), code);
+}
+
+std::string ExplainedText(std::string_view code, Lang lang, std::string_view indent,
+                          size_t columns) {
+  const Explanation* e = ExplainCode(code);
+  if (e == nullptr) return "";
+  std::string out = StrCat(indent, e->Title(lang), ".");
+  size_t width = Width(out);
+  std::string_view text = e->Text(lang);
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? "" : text.substr(space + 1);
+    if (width + 1 + Width(word) > columns) {
+      out += StrCat("\n", indent, "  ");
+      width = Width(indent) + 2;
+    } else {
+      out += ' ';
+      ++width;
+    }
+    out += std::string(word);
+    width += Width(word);
+  }
+  return out + "\n";
 }
 
 std::string_view RefusalCodeOf(std::string_view message) {

@@ -42,6 +42,12 @@ const Explanation* ExplainCode(std::string_view code);
 // The code of a refusal message "[CODE] text" as the server writes it ("" if none).
 std::string_view RefusalCodeOf(std::string_view message);
 
+// A refusal's or flag's explanation for a terminal: "<indent>Title. Text", wrapped at
+// `columns` characters (the next lines indented two more), ending in a newline; "" for an
+// unknown code.
+std::string ExplainedText(std::string_view code, Lang lang, std::string_view indent = "  ",
+                          size_t columns = 92);
+
 // "es"/"spanish"/"es_PE.UTF-8" and "en"/"english"/"en_US.UTF-8"; anything else is an error.
 [[nodiscard]] absl::StatusOr<Lang> ParseLang(std::string_view text);
 // The language when no --lang is given: VETA_LANG if set (an error if not es or en), else

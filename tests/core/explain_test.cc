@@ -70,6 +70,26 @@ TEST(ExplainTest, CodesAreFoundByNameAndInARefusalMessage) {
   EXPECT_EQ(RefusalCodeOf("[unterminated"), "");
 }
 
+TEST(ExplainTest, ExplainedTextIsWrappedInTheChosenLanguage) {
+  const std::string es = ExplainedText("POINT_IN_PROHIBITED_ZONE", Lang::kEs, "  ", 60);
+  EXPECT_EQ(es.rfind("  Extracción en zona prohibida. ", 0), 0u) << es;
+  const std::string en = ExplainedText("POINT_IN_PROHIBITED_ZONE", Lang::kEn, "  ", 60);
+  EXPECT_EQ(en.rfind("  Extraction in a prohibited zone. ", 0), 0u) << en;
+  for (const std::string* text : {&es, &en}) {
+    ASSERT_EQ(text->back(), '\n');
+    size_t start = 0, lines = 0;
+    for (size_t end; (end = text->find('\n', start)) != std::string::npos; start = end + 1) {
+      ++lines;
+      size_t chars = 0;  // UTF-8 characters
+      for (size_t i = start; i < end; ++i) chars += ((*text)[i] & 0xC0) != 0x80;
+      EXPECT_LE(chars, 60u) << *text;
+      if (lines > 1) EXPECT_EQ(text->substr(start, 4), "    ") << *text;
+    }
+    EXPECT_GT(lines, 2u);
+  }
+  EXPECT_EQ(ExplainedText("NO_SUCH_CODE", Lang::kEs), "");
+}
+
 TEST(ExplainTest, LanguagesParseAndTheEnvironmentDecides) {
   EXPECT_EQ(*ParseLang("es"), Lang::kEs);
   EXPECT_EQ(*ParseLang("es_PE.UTF-8"), Lang::kEs);
