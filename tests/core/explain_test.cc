@@ -83,7 +83,9 @@ TEST(ExplainTest, ExplainedTextIsWrappedInTheChosenLanguage) {
       size_t chars = 0;  // UTF-8 characters
       for (size_t i = start; i < end; ++i) chars += ((*text)[i] & 0xC0) != 0x80;
       EXPECT_LE(chars, 60u) << *text;
-      if (lines > 1) EXPECT_EQ(text->substr(start, 4), "    ") << *text;
+      if (lines > 1) {
+        EXPECT_EQ(text->substr(start, 4), "    ") << *text;
+      }
     }
     EXPECT_GT(lines, 2u);
   }
