@@ -389,7 +389,8 @@ const std::vector<Explanation>& FlagTable() {
        "dinero no deja rastro en el sistema financiero. La venta se registró, pero un "
        "regulador la revisará.",
        "Large cash payment",
-       "Paid in cash above the parameters' threshold (S/ 30,000 by default): the money leaves "
+       "A sale paid in cash above the parameters' threshold (S/ 30,000 by default): the money "
+       "leaves "
        "no trace in the financial system. The sale was recorded, but a regulator will look "
        "into it."},
       {"VOLUME_JUMP", "Salto de volumen",
