@@ -262,9 +262,12 @@ absl::Status WatchCmd(int argc, char** argv) {
   flags.String("from-sequence", &from_sequence, "Start at this entry (default: the next one).");
   flags.String("from-attempt", &from_attempt, "Start at this attempt (default: the next one).");
   flags.Bool("json", &c.json, "One JSON object per line.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::WatchRequest request;
   request.set_party(party);
   request.set_unit(unit);
@@ -314,6 +317,7 @@ absl::Status WatchCmd(int argc, char** argv) {
                   google::protobuf::util::TimeUtil::ToString(a.time()).c_str(),
                   env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
                   parties.c_str(), a.unit_code().c_str(), a.message().c_str());
+      std::fputs(Explained(veta::v1::Refusal_Name(a.refusal()), lang, "  ").c_str(), stdout);
     }
     std::fflush(stdout);
   }
