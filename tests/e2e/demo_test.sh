@@ -39,6 +39,7 @@ expect first.txt "Planta de Beneficio Inambari SAC, planta de beneficio, RUC"
 expect first.txt "REGISTRADO, entrada"
 expect first.txt ": extracción de 1,200 kg de mineral a 9.5 g/t (oro contenido en el mineral: 11.4 g)"
 expect first.txt ": venta de 1,000 kg de mineral del lote"
+expect first.txt "S/ 3,933.00 por transferencia bancaria"
 expect first.txt "16 g de doré de ley 900 (14.4 g de oro fino)"
 # Departments by name, not code.
 grep -qE "distrito de [A-Za-z].* \((.*), (Amazonas|Áncash|Apurímac|Arequipa|Ayacucho|Cajamarca|Cusco|Huancavelica|Huánuco|Junín|La Libertad|Madre de Dios|Puno|Piura|Ucayali|Loreto|San Martín|Pasco|Lima|Ica|Moquegua|Tacna|Tumbes|Lambayeque|Callao)\)" first.txt ||
@@ -97,6 +98,7 @@ VETA_LANG=en "$veta" attempts --server "$addr" --refusal LOT_EXPORTED | grep -qF
 # Safe to run again: the registry is unchanged, the story plays with new lots; in English.
 play second.txt --lang en
 expect second.txt "RED FLAG CASH_STRUCTURING"
+expect second.txt ": extraction of 1,200 kg of ore at 9.5 g/t (gold contained in the ore: 11.4 g)"
 expect second.txt "REFUSED: correction voiding entry"
 expect second.txt "    [CORRECTION_NEEDS_REGISTRAR]"
 expect second.txt "    Only a registrar may void it. "
