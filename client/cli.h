@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "client/connection.h"
 #include "core/base/flags.h"
+#include "core/read/explain.h"
 #include "core/verify/keys.h"
 #include "veta/v1/service.grpc.pb.h"
 
@@ -66,5 +67,14 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status ClearFlagCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ExportCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ReportCmd(int argc, char** argv);
+
+// Plain-language explanations (explain_cli.cc, the table in core/read/explain.h).
+[[nodiscard]] absl::Status ExplainCmd(int argc, char** argv);
+// --lang es|en; without it VETA_LANG, then the locale (English for en*), else Spanish.
+void AddLangFlag(Flags& flags, std::string* lang);
+absl::StatusOr<Lang> ChosenLang(const std::string& flag);
+// A refusal's or flag's explanation, "<indent>Title. Text" wrapped at 92 columns with a
+// newline; "" for an unknown code.
+std::string Explained(std::string_view code, Lang lang, std::string_view indent = "  ");
 
 }  // namespace veta::client

@@ -42,6 +42,7 @@ std::string Describe(const veta::v1::LineageNode& n, const veta::v1::Lineage& l)
                          n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
   if (n.source() == veta::v1::EXTRACTED) {
     s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
+    if (!DepartmentName(n.department()).empty()) s += StrCat(" ", DepartmentName(n.department()));
   }
   s += "]";
   if (!forward) s += StrCat("  ", units::SharePercent(n.root_fine_mg(), l.fine_mg()));
@@ -85,12 +86,14 @@ void PrintTree(const veta::v1::Lineage& l) {
   if (!l.forward() && l.units_size() > 0) {
     std::printf("\norigin of the fine gold (%s):\n", units::GoldGrams(l.fine_mg()).c_str());
     for (const auto& u : l.units()) {
-      std::printf("  unit %-20s dept %-3s %9s  %s\n", u.unit_code().c_str(), u.department().c_str(),
+      std::printf("  unit %-20s dept %-3s %-15s %9s  %s\n", u.unit_code().c_str(),
+                  u.department().c_str(), std::string(DepartmentName(u.department())).c_str(),
                   units::SharePercent(u.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(u.fine_mg()).c_str());
     }
     for (const auto& d : l.departments()) {
-      std::printf("  department %-3s %9s  %s\n", d.department().c_str(),
+      std::printf("  department %-3s %-15s %9s  %s\n", d.department().c_str(),
+                  std::string(DepartmentName(d.department())).c_str(),
                   units::SharePercent(d.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(d.fine_mg()).c_str());
     }
@@ -368,10 +371,10 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
               claims->lot_id.c_str(), claims->holder.c_str(),
               units::GoldGrams(claims->fine_mg).c_str());
   for (const auto& u : claims->units) {
-    std::printf("  %9s (%s) from unit %s (department %s)\n",
+    std::printf("  %9s (%s) from unit %s (department %s), %s\n",
                 units::SharePercent(u.fine_mg(), claims->fine_mg).c_str(),
                 units::GoldGrams(u.fine_mg()).c_str(), u.unit_code().c_str(),
-                u.department().c_str());
+                u.department().c_str(), std::string(DepartmentName(u.department())).c_str());
   }
   if (!claims->exported_to.empty()) {
     std::printf("  exported to %s by entry %llu (%s)\n", claims->exported_to.c_str(),
@@ -573,10 +576,11 @@ absl::Status ReportCmd(int argc, char** argv) {
               units::SharePercent(r.exported_fine_mg_traced(), r.exported_fine_mg()).c_str());
   std::printf("  lots: %llu, corrections: %llu\n\n", static_cast<unsigned long long>(r.lots()),
               static_cast<unsigned long long>(r.corrections()));
-  std::printf("  %-10s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
+  std::printf("  %-18s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
               "exported fine gold");
   for (const auto& d : r.departments()) {
-    std::printf("  %-10s %20s %20s %20s\n", d.department().c_str(),
+    std::printf("  %-2s %-15s %20s %20s %20s\n", d.department().c_str(),
+                std::string(DepartmentName(d.department())).c_str(),
                 units::OreKg(d.extracted_ore_g()).c_str(),
                 units::GoldGrams(d.extracted_fine_mg()).c_str(),
                 units::GoldGrams(d.exported_fine_mg()).c_str());

@@ -218,9 +218,12 @@ absl::Status Submit(int argc, char** argv) {
               "disk. Exits non-zero if any envelope was refused.");
   AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print one JSON object per answer.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().empty()) return absl::InvalidArgumentError("name ENVELOPE.json files");
   std::vector<veta::v1::SubmitRequest> requests;
   for (const auto& path : flags.positional()) {
@@ -286,10 +289,19 @@ absl::Status Submit(int argc, char** argv) {
     } else if (r.code() == 0) {
       std::printf("%s: recorded as entry %llu, leaf hash %s\n", path.c_str(),
                   static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());
+      for (const auto& f : r.flags()) {  // each red flag, then what it means
+        const std::string code = veta::v1::RedFlag_Name(f.flag());
+        std::printf("  red flag %s: %s\n%s", code.c_str(), f.message().c_str(),
+                    Explained(code, lang, "  ").c_str());
+      }
     } else {
       std::printf("%s: refused (%s): %s\n", path.c_str(),
                   absl::StatusCodeToString(static_cast<absl::StatusCode>(r.code())).c_str(),
                   r.message().c_str());
+      std::fputs(
+          Explained(r.refusal().empty() ? RefusalCodeOf(r.message()) : r.refusal(), lang, "  ")
+              .c_str(),
+          stdout);
     }
   }
   if (refused > 0) {
@@ -558,6 +570,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"clear-flag", {ClearFlagCmd, "a registrar clears a red flag after looking into it"}},
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
+      {"explain", {ExplainCmd, "what a refusal code or red flag means, and what to do"}},
   };
   return *commands;
 }

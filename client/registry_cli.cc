@@ -203,9 +203,12 @@ absl::Status AttemptsCmd(int argc, char** argv) {
   flags.String("refusal", &refusal, "A refusal code, e.g. POINT_IN_PROHIBITED_ZONE.");
   flags.Uint("start", &start, "First attempt number.");
   flags.Uint("limit", &limit, "At most this many (1000 at most).");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::ListAttemptsRequest request;
   request.set_party(party);
   request.set_unit(unit);
@@ -227,6 +230,7 @@ absl::Status AttemptsCmd(int argc, char** argv) {
                 env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
                 parties.c_str(), a.unit_code().c_str(), a.message().c_str(),
                 PayloadToJson(env.payload_type(), env.payload()).c_str());
+    std::fputs(Explained(veta::v1::Refusal_Name(a.refusal()), lang, "  ").c_str(), stdout);
   }
   if (response.next_start() != 0) {
     std::printf("(more: --start %llu)\n", static_cast<unsigned long long>(response.next_start()));
@@ -258,9 +262,12 @@ absl::Status WatchCmd(int argc, char** argv) {
   flags.String("from-sequence", &from_sequence, "Start at this entry (default: the next one).");
   flags.String("from-attempt", &from_attempt, "Start at this attempt (default: the next one).");
   flags.Bool("json", &c.json, "One JSON object per line.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::WatchRequest request;
   request.set_party(party);
   request.set_unit(unit);
@@ -310,6 +317,7 @@ absl::Status WatchCmd(int argc, char** argv) {
                   google::protobuf::util::TimeUtil::ToString(a.time()).c_str(),
                   env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
                   parties.c_str(), a.unit_code().c_str(), a.message().c_str());
+      std::fputs(Explained(veta::v1::Refusal_Name(a.refusal()), lang, "  ").c_str(), stdout);
     }
     std::fflush(stdout);
   }
@@ -339,13 +347,16 @@ absl::Status FlagsCmd(int argc, char** argv) {
   flags.String("unit", &unit, "A concession code.");
   flags.Uint("start", &start, "First entry sequence.");
   flags.Uint("limit", &limit, "At most this many.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
   if (codes) {
+    ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
     for (const auto& m : RedFlagMeanings()) {
-      std::printf("%s (rules v%s)\n  %s\n  OECD Annex II: %s\n\n", std::string(m.code).c_str(),
-                  std::string(m.rules).c_str(), std::string(m.plain).c_str(),
+      std::printf("%s (rules v%s)\n%s  OECD Annex II: %s\n\n", std::string(m.code).c_str(),
+                  std::string(m.rules).c_str(), Explained(m.code, lang, "  ").c_str(),
                   std::string(m.annex2).c_str());
     }
     return absl::OkStatus();
@@ -371,9 +382,12 @@ absl::Status CheckCmd(int argc, char** argv) {
               "when it would be accepted, 1 with the refusal code and the facts otherwise.");
   AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print the answer as JSON.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("name one ENVELOPE.json");
   ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
   veta::v1::Envelope envelope;
@@ -388,9 +402,17 @@ absl::Status CheckCmd(int argc, char** argv) {
     PrintJson(response);
   } else if (response.code() == 0) {
     std::printf("would be accepted now%s\n", response.flags().empty() ? "" : ", with red flags:");
-    for (const auto& f : response.flags()) std::printf("  %s\n", f.message().c_str());
+    for (const auto& f : response.flags()) {
+      const std::string code = veta::v1::RedFlag_Name(f.flag());
+      std::printf("  %s\n%s", f.message().c_str(), Explained(code, lang, "    ").c_str());
+    }
   } else {
     std::printf("would be REFUSED: %s\n", response.message().c_str());
+    std::fputs(Explained(response.refusal().empty() ? RefusalCodeOf(response.message())
+                                                    : response.refusal(),
+                         lang, "  ")
+                   .c_str(),
+               stdout);
   }
   if (response.code() != 0) return absl::FailedPreconditionError("the check refused it");
   return absl::OkStatus();

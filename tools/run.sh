@@ -33,33 +33,52 @@ done
 
 geodata=${VETA_GEODATA:-$root/data}
 tour=$(mktemp -d)
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Bold commands on a terminal only, and never with NO_COLOR (no escape codes in logs).
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+else
+  say() { printf '\n$ %s\n' "$*"; "$@"; }
+fi
+# The story in Spanish unless English is asked for (VETA_LANG=en, or an English locale), as
+# veta-demo and the CLI decide; `t "español" "English"` prints one.
+lang=es
+case "${VETA_LANG:-${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}}" in en*) lang=en ;; esac
+t() { if [[ $lang == es ]]; then echo "$1"; else echo "$2"; fi; }
 echo
-echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
+t "Veta está en marcha: un registro firmado, solo de agregado, en $listen (datos en $data)." \
+  "Veta is running: a signed, append-only ledger on $listen (data in $data)."
 if [[ -d "$geodata" ]]; then
-  echo "The demo builds a registry from Peru's public geodata and plays a story:"
+  t "La demo arma un registro con los datos geográficos públicos del Perú y cuenta una historia:" \
+    "The demo builds a registry from Peru's public geodata and plays a story:"
   "$bin/tools/veta-demo" --server "$listen" --authority-key "$data/authority-key.pem" \
-    --geodata "$geodata" --lots-file "$tour/lots"
+    --geodata "$geodata" --lots-file "$tour/lots" --lang "$lang" --veta "$veta" \
+    --out-dir "$data/demo" --web-url "${web_url:-}"
   exported=$(sed -n 1p "$tour/lots") tainted=$(sed -n 2p "$tour/lots")
   echo
-  echo "A regulator follows the exported gold back to the mining units, entry by entry"
-  echo "(--format svg draws it):"
+  t "Un regulador sigue el oro exportado hasta las unidades mineras, entrada por entrada" \
+    "A regulator follows the exported gold back to the mining units, entry by entry"
+  t "(--format svg lo dibuja):" "(--format svg draws it):"
   say "$veta" lineage --server "$listen" "$exported" || true
   echo
-  echo "Its \"Oro formal\" certificate, checked offline with only the authority's public key;"
-  echo "the gold of the flagged cash sale gets none:"
+  t "Su certificado de «oro formal», verificado sin conexión con solo la llave pública de la" \
+    "Its \"Oro formal\" certificate, checked offline with only the authority's public key;"
+  t "autoridad; el oro de la venta en efectivo marcada no recibe ninguno:" \
+    "the gold of the flagged cash sale gets none:"
   say "$veta" certificate --server "$listen" --out "$tour/certificate.json" "$exported" || true
   say "$veta" verify-certificate --authority "$data/authority.pub.pem" "$tour/certificate.json" || true
   say "$veta" certificate --server "$listen" --out "$tour/refused.json" "$tainted" || true
   say "$veta" report indicators --server "$listen" || true
 else
-  echo "(no geodata at $geodata: set VETA_GEODATA to a folder of the GeoJSON files of data/ to see the demo)"
+  t "(no hay datos geográficos en $geodata: apunte VETA_GEODATA a una carpeta con los GeoJSON de data/ para ver la demo)" \
+    "(no geodata at $geodata: set VETA_GEODATA to a folder of the GeoJSON files of data/ to see the demo)"
 fi
 
 cd "$tour"
 echo
-echo "Anyone can check a record without trusting the operator: an inclusion proof against the"
-echo "signed checkpoint, checked offline with only the authority's public key:"
+t "Cualquiera puede comprobar un registro sin confiar en el operador: una prueba de inclusión" \
+  "Anyone can check a record without trusting the operator: an inclusion proof against the"
+t "contra el checkpoint firmado, verificada sin conexión con solo la llave pública de la autoridad:" \
+  "signed checkpoint, checked offline with only the authority's public key:"
 size=$("$veta" checkpoint --server "$listen" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
 say "$veta" prove --server "$listen" --authority "$data/authority.pub.pem" --out proof.json \
   $((size - 1))
@@ -67,7 +86,8 @@ say "$veta" verify --authority "$data/authority.pub.pem" proof.json
 cat <<MSG
 
 Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);
-grpcurl -plaintext $listen list (reflection is on); the API: proto/veta/v1/service.proto.
+\`$veta explain CODE\` says what a refusal code or red flag means (--lang es|en);
+every command takes --server $listen; the API: proto/veta/v1/service.proto.
 Server log: $log.
 MSG
 cd "$root"
