@@ -43,6 +43,42 @@ grep -q "sale.env.json: recorded as entry" tour.out && pass || fail "sale in the
 grep -q '"remainingOreG":"500000"' tour.out && pass || { cat tour.out; fail "lot after the tour"; }
 miner=10456789019 plant=20612345679
 
+# The plant turns the ore it bought into gold; its certificate's QR code holds the URL of the
+# web app's "Verificar oro" page: the lot and the SHA-256 of the certificate's note.
+echo "{\"plantRuc\":\"$plant\",\"inputs\":[{\"lotId\":\"P-1\",\"oreKg\":1000}],\"outputs\":[{\"lotId\":\"AU:1/2026#3\",\"goldG\":8,\"fineness\":900}],\"time\":\"$(date -u +%FT%TZ)\"}" >proc.json
+"$v" sign --type processing --key planta.pem proc.json >proc.env.json
+ok "recorded as entry" "$v" submit proc.env.json
+ok "saved to cert.json" "$v" certificate "AU:1/2026#3" --out cert.json --qr --qr-svg qr.svg --web-url http://oro.example/app/
+grep '^http' out.txt >url.txt
+python3 - cert.json url.txt <<'PY' || fail "the QR's URL"
+import hashlib, json, sys, urllib.parse
+cert = json.load(open(sys.argv[1]))
+url = open(sys.argv[2]).read().strip()
+base, _, fragment = url.partition('#')
+assert base == 'http://oro.example/app/', url
+path, _, query = fragment.partition('?')
+assert path == '/verificar', url
+q = urllib.parse.parse_qs(query)
+assert q['lote'] == ['AU:1/2026#3'], q
+assert 'lote=AU%3A1%2F2026%233&' in query, query  # percent-encoded
+assert q['nota'] == [hashlib.sha256(cert['note'].encode('utf-8')).hexdigest()], q
+PY
+pass
+grep -q '<svg' qr.svg && grep -q 'h1v1h-1z' qr.svg && pass || fail "qr.svg"
+# The drawings decode to the URL (zbarimg, when installed: tools/install-deps.sh --tests).
+qr2pbm=$(dirname "$readme")/tests/e2e/qr2pbm.py
+python3 "$qr2pbm" terminal out.txt term.pbm && python3 "$qr2pbm" svg qr.svg svg.pbm && pass ||
+  fail "the QR drawings are not square grids of modules"
+if command -v zbarimg >/dev/null; then
+  for img in term.pbm svg.pbm; do
+    [[ "$(zbarimg -q --raw "$img" 2>/dev/null)" == "$(cat url.txt)" ]] && pass || fail "$img does not decode to the URL"
+  done
+fi
+# The base URL from the settings when --web-url is not given.
+VETA_WEB_URL=https://oro.example.pe ok "^https://oro.example.pe/#/verificar?lote=AU%3A1%2F2026%233&nota=" \
+  "$v" certificate "AU:1/2026#3" --out cert2.json --qr
+refused "need --out FILE" "$v" certificate "AU:1/2026#3" --out - --qr
+
 # Rotate a miner's key (signed by the registrar, VETA_KEY from the tour): the old key signs
 # nothing from then on, the new one does.
 "$v" keygen --out juana2 >/dev/null
