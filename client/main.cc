@@ -570,8 +570,11 @@ void Usage(FILE* out) {
   std::fprintf(out,
                "\n`veta COMMAND --help` tells more. The server defaults to %s.\n"
                "Over TLS: --tls-ca, --tls-cert, --tls-key (or VETA_TLS_CA, VETA_TLS_CERT,\n"
-               "VETA_TLS_KEY).\n",
-               kDefaultServer);
+               "VETA_TLS_KEY).\n"
+               "Settings (server, TLS files, signing key, web address) may also come from the\n"
+               "environment (VETA_SERVER, VETA_KEY, ...) or a config file (%s):\n"
+               "`veta config --help`. New ledger: `veta init`, then `veta registrar add`.\n",
+               kDefaultServer, ConfigPath().c_str());
 }
 
 }  // namespace

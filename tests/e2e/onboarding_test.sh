@@ -158,6 +158,10 @@ VETA_CONFIG=conf/config ok "treeSize" "$v" checkpoint --json
 printf 'server = %s\nsrever = x\n' "$addr" >conf/bad
 if VETA_CONFIG=conf/bad "$v" checkpoint >out.txt 2>err.txt; then fail "a bad config file was taken"; fi
 grep -q "conf/bad:2: unknown key 'srever'" err.txt && pass || fail "bad config message"
+printf 'server = a\nserver = b\n' >conf/bad
+VETA_CONFIG=conf/bad refused "conf/bad:2: 'server' is already set on line 1" "$v" config
+printf 'server\n' >conf/bad
+VETA_CONFIG=conf/bad refused "conf/bad:1: expected \`key = value\`" "$v" submit x.json
 export VETA_SERVER=$addr
 
 # `veta sign --help` lists every payload type, and each one listed signs.
