@@ -98,16 +98,23 @@ ok "\"code\":0" "$v" rotate-key miner $miner --new-key juana3.pub.pem --keep-old
 refused "already lists key" "$v" rotate-key miner $miner --new-key juana3.pub.pem
 
 # Suspend and reinstate a party: suspended, the plant cannot buy (the pre-purchase check says
-# so); reinstated, it can.
-echo "{\"lotId\":\"LOT-NEW\",\"sellerId\":\"$miner\",\"buyerRuc\":\"$plant\",\"buyerLotId\":\"P-2\",\"quantityKg\":5,\"pricePen\":100,\"payment\":\"BANK_TRANSFER\",\"time\":\"$(date -u +%FT%TZ)\"}" >sale2.json
-"$v" sign --type sale --key planta.pem sale2.json >sale2.env.json
-ok "would be accepted now" "$v" check sale2.env.json
+# so); reinstated, it can. A sale is judged as of its time: each is dated after the change it
+# tests (a second later: times are whole seconds).
+sale() {  # sale FILE: a purchase by the plant, dated now, signed by it
+  sleep 1.1
+  echo "{\"lotId\":\"LOT-NEW\",\"sellerId\":\"$miner\",\"buyerRuc\":\"$plant\",\"buyerLotId\":\"P-2\",\"quantityKg\":5,\"pricePen\":100,\"payment\":\"BANK_TRANSFER\",\"time\":\"$(date -u +%FT%TZ)\"}" >"$1.json"
+  "$v" sign --type sale --key planta.pem "$1.json" >"$1.env.json"
+}
+sale before
+ok "would be accepted now" "$v" check before.env.json
 refused "--reason is required" "$v" suspend party $plant
 ok "party $plant is SUSPENDIDO" "$v" suspend party $plant --reason "RUC no habido"
 "$v" record party $plant | grep -q '"status":"SUSPENDIDO"' && pass || fail "record shows SUSPENDIDO"
-refused "would be REFUSED" "$v" check sale2.env.json
+sale during
+refused "would be REFUSED" "$v" check during.env.json
 ok "party $plant is VIGENTE again" "$v" reinstate party $plant
-ok "would be accepted now" "$v" check sale2.env.json
+sale after
+ok "would be accepted now" "$v" check after.env.json
 
 # The authority's verbs on a registrar; a registrar's key signs no registrar, and a suspended
 # registrar signs no records. Refusals change nothing.
