@@ -3,9 +3,9 @@
 # block between its tour markers), then the onboarding verbs (rotate-key, suspend, reinstate,
 # registrar), the settings' precedence (flag > environment > config file > default) and what
 # `veta sign --help` and `veta import --help` promise.
-# Usage: onboarding_test.sh VETA VETA_SERVER README.md
+# Usage: onboarding_test.sh VETA VETA_SERVER README.md [VETA_LOAD]
 set -euo pipefail
-v=$1 s=$2 readme=$3
+v=$1 s=$2 readme=$3 load=${4:-}
 work=$(mktemp -d)
 pid=
 cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
@@ -162,6 +162,10 @@ py "assert c['tls_ca'] == {'value': 'ca.pem', 'source': 'environment VETA_TLS_CA
 printf 'server = %s\nkey = ../dgfm2.pem\n' "$addr" >conf/config
 VETA_CONFIG=conf/config ok "miner $miner is VIGENTE again" "$v" reinstate miner $miner
 VETA_CONFIG=conf/config ok "treeSize" "$v" checkpoint --json
+# The tools take the same settings (one AddConnectionFlags for all).
+if [[ -n "$load" ]]; then
+  VETA_CONFIG=conf/config ok "(default: $addr)" "$load" --help
+fi
 printf 'server = %s\nsrever = x\n' "$addr" >conf/bad
 if VETA_CONFIG=conf/bad "$v" checkpoint >out.txt 2>err.txt; then fail "a bad config file was taken"; fi
 grep -q "conf/bad:2: unknown key 'srever'" err.txt && pass || fail "bad config message"
