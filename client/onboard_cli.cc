@@ -127,7 +127,7 @@ absl::Status RotateKey(int argc, char** argv, std::string kind) {
               "a dropped key signs nothing for the holder; what it signed before still verifies.\n"
               "KIND: registrar (signed by the authority), miner, party or selector (signed by a\n"
               "registrar). The new key comes from `veta keygen --out NEW` (NEW.pub.pem).\n\n"
-              "Example: veta keygen --out juana2 && veta rotate-key miner 10456789012 \\\n"
+              "Example: veta keygen --out juana2 && veta rotate-key miner 10456789019 \\\n"
               "           --new-key juana2.pub.pem --key dgfm.pem");
   AddConnectionFlags(flags, &c);
   flags.String("key", &key_path, kKeyHelp);
