@@ -3,7 +3,6 @@
 #include <cstdlib>
 
 #include "client/config.h"
-
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/keys.h"

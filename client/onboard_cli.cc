@@ -75,6 +75,34 @@ absl::Status SignAndSubmit(veta::v1::Ledger::Stub* stub, const Common& c,
   return absl::OkStatus();
 }
 
+// A key registration (or revocation) of `key` to `holder`, signed by the authority's `signer`.
+absl::Status SubmitKeyRegistration(veta::v1::Ledger::Stub* stub, const Common& c,
+                                   const PublicKey& key, const std::string& holder, bool revoke,
+                                   const PrivateKey& signer) {
+  veta::v1::KeyRegistration reg;
+  *reg.mutable_key() = key.ToProto();
+  reg.set_holder(holder);
+  reg.set_revoke(revoke);
+  ASSIGN_OR_RETURN(veta::v1::Envelope envelope,
+                   SignEnvelope(kKeyRegistrationType, reg.SerializeAsString(), {signer}));
+  ASSIGN_OR_RETURN(veta::v1::SubmitResponse r,
+                   SubmitOne(stub, envelope.SerializeAsString(), c.server));
+  const std::string what = StrCat("key ", key.keyid().substr(0, 16), "... of ", holder);
+  if (c.json) {
+    std::printf("%s\n", AnswerJson(what, r).c_str());
+  } else if (r.code() == 0) {
+    std::printf("%s %s (entry %llu)\n", what.c_str(), revoke ? "revoked" : "registered",
+                static_cast<unsigned long long>(r.sequence()));
+  } else {
+    std::printf("%s: REFUSED: %s\n", what.c_str(), r.message().c_str());
+  }
+  if (r.code() != 0) {
+    return absl::FailedPreconditionError(
+        StrCat(what, " was refused", r.refusal().empty() ? "" : StrCat(" (", r.refusal(), ")")));
+  }
+  return absl::OkStatus();
+}
+
 // The keys a record lists, for the record kinds that list keys.
 google::protobuf::RepeatedPtrField<veta::v1::PublicKey>* MutableKeys(veta::v1::RegistryRecord* r) {
   if (r->has_registrar()) return r->mutable_registrar()->mutable_keys();
@@ -126,7 +154,10 @@ absl::Status RotateKey(int argc, char** argv, std::string kind) {
               "--drop-key, dropping that one only), signs it and submits it. From that entry on\n"
               "a dropped key signs nothing for the holder; what it signed before still verifies.\n"
               "KIND: registrar (signed by the authority), miner, party or selector (signed by a\n"
-              "registrar). The new key comes from `veta keygen --out NEW` (NEW.pub.pem).\n\n"
+              "registrar). The new key comes from `veta keygen --out NEW` (NEW.pub.pem).\n"
+              "KIND holder: a key registered by a key registration (a regulator's, a witness's),\n"
+              "ID the holder's name: the authority registers the new key and, with --drop-key,\n"
+              "revokes the old one (two entries).\n\n"
               "Example: veta keygen --out juana2 && veta rotate-key miner 10456789019 \\\n"
               "           --new-key juana2.pub.pem --key dgfm.pem");
   AddConnectionFlags(flags, &c);
@@ -147,6 +178,13 @@ absl::Status RotateKey(int argc, char** argv, std::string kind) {
   ASSIGN_OR_RETURN(PublicKey new_key, LoadAuthority(new_key_path));
   ASSIGN_OR_RETURN(PrivateKey signer, SigningKey(key_path));
   ASSIGN_OR_RETURN(auto stub, Connect(c));
+  if (kind == "holder") {
+    if (keep_old) return absl::InvalidArgumentError("a holder keeps its keys unless --drop-key");
+    RETURN_IF_ERROR(SubmitKeyRegistration(stub.get(), c, new_key, id, false, signer));
+    if (drop_key_path.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(PublicKey drop, LoadAuthority(drop_key_path));
+    return SubmitKeyRegistration(stub.get(), c, drop, id, true, signer);
+  }
   ASSIGN_OR_RETURN(veta::v1::RecordVersion current, CurrentVersion(stub.get(), c, kind, id));
   veta::v1::RegistryRecord next = current.record();
   next.set_replaces(current.sequence());

@@ -138,6 +138,24 @@ refused "REFUSED" "$v" suspend miner $miner --reason "old key"
 ok "miner $miner is SUSPENDIDO" "$v" suspend miner $miner --reason "IGAFOM vencido" --key dgfm2.pem
 ok "Usage: veta registrar add|rotate-key|suspend|reinstate" "$v" registrar --help
 
+# A regulator's key (a key registration, no record): the authority registers a new one and
+# revokes the old; the old one signs nothing from then on.
+"$v" keygen --out sunat >/dev/null
+"$v" keygen --out sunat2 >/dev/null
+sed 's/"holder": *"[^"]*"/"holder":"SUNAT analista"/' sunat.registration.json >sunat.reg.json
+"$v" sign --type key-registration --key ledger/authority-key.pem sunat.reg.json >sunat.env.json
+ok "recorded as entry" "$v" submit sunat.env.json
+ok "revoked (entry" "$v" rotate-key holder "SUNAT analista" --new-key sunat2.pub.pem \
+  --drop-key sunat.pub.pem --key ledger/authority-key.pem
+grep -q "registered (entry" out.txt && pass || fail "the new key is registered first"
+echo '{"text":"revisado","nonce":"1"}' >memo.json
+"$v" sign --key sunat.pem memo.json >memo.old.json
+refused "KEY_NOT_IN_FORCE" "$v" submit memo.old.json
+"$v" sign --key sunat2.pem memo.json >memo.new.json
+ok "recorded as entry" "$v" submit memo.new.json
+"$v" keygen --out sunat3 >/dev/null
+refused "must be signed by an authority key" "$v" rotate-key holder "SUNAT analista" --new-key sunat3.pub.pem --key dgfm2.pem
+
 # Settings: flag > environment > config file > default, and `veta config` says which.
 addr=$VETA_SERVER
 unset VETA_SERVER VETA_KEY
