@@ -47,6 +47,15 @@ struct Common : ConnectionOptions {
   bool json = false;
 };
 
+// Submits one serialized envelope by a unary call. A refusal is an answer (its code, message and
+// refusal name set), not an error; an error only when the server cannot be reached.
+[[nodiscard]] absl::StatusOr<veta::v1::SubmitResponse> SubmitOne(veta::v1::Ledger::Stub* stub,
+                                                                 const std::string& envelope,
+                                                                 std::string_view server);
+// An answer as one JSON object (every string quoted and escaped): file (what was submitted),
+// code, refusal, message, sequence, leafHash, flags.
+std::string AnswerJson(std::string_view file, const veta::v1::SubmitResponse& r);
+
 using Command = std::function<absl::Status(int argc, char** argv)>;
 
 // Registry commands (registry_cli.cc).
@@ -58,6 +67,13 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status WatchCmd(int argc, char** argv);
 [[nodiscard]] absl::Status CheckCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ImportCmd(int argc, char** argv);
+
+// Onboarding and settings commands (onboard_cli.cc).
+[[nodiscard]] absl::Status ConfigCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RegistrarCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RotateKeyCmd(int argc, char** argv);
+[[nodiscard]] absl::Status SuspendCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ReinstateCmd(int argc, char** argv);
 
 // Custody commands (custody_cli.cc).
 [[nodiscard]] absl::Status LineageCmd(int argc, char** argv);

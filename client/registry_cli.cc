@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "client/cli.h"
+#include "client/config.h"
 #include "client/json.h"
 #include "client/records.h"
 #include "core/base/status_macros.h"
@@ -430,7 +431,15 @@ absl::Status ImportCmd(int argc, char** argv) {
       "or the zones of a GeoJSON file, signed by a registrar key. Every row is checked first;\n"
       "a file with any bad row is reported (line and reason) and nothing is imported. Running\n"
       "an import again is safe: unchanged records are skipped, so an interrupted import\n"
-      "resumes. Column lists: core/read/import.h.");
+      "resumes.\n\n"
+      "CSV columns (a header row names them, in any order; the headers of MINEM's REINFO\n"
+      "and SUNAT's REPCO lists are taken too, in any case and with or without accents;\n"
+      "other columns are ignored). `reinfo`, one row per miner and mining unit:\n" +
+          DescribeColumns(ReinfoColumns()) + "`repco`, one row per trader, plant or exporter:\n" +
+          DescribeColumns(RepcoColumns()) +
+          "\nExample: veta import reinfo reinfo.csv --key dgfm.pem --dry-run\n"
+          "The registrar's key comes from `veta keygen` and `veta registrar add` (or VETA_KEY,\n"
+          "config key).");
   AddConnectionFlags(flags, &c);
   flags.String("key", &key_path, "The registrar's private key.");
   flags.Bool("dry-run", &dry_run, "Check the file only.");
@@ -476,7 +485,10 @@ absl::Status ImportCmd(int argc, char** argv) {
   }
   std::printf("%zu rows checked: %zu records to register\n", plan.rows, plan.records.size());
   if (dry_run) return absl::OkStatus();
-  if (key_path.empty()) return absl::InvalidArgumentError("--key REGISTRAR.pem is required");
+  if (key_path.empty()) key_path = SettingOrExit("key");
+  if (key_path.empty()) {
+    return absl::InvalidArgumentError("--key REGISTRAR.pem is required (or VETA_KEY, config key)");
+  }
   ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(key_path));
   return SubmitRecords(plan.records, key, c);
 }
