@@ -23,7 +23,7 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 log=$data/server.log
 # The HTTP listener: the JSON API for browsers (docs/HTTP_API.md), the tiles, and the web app
 # when it is built (tools/build-web.sh writes web/dist).
-http_listen=${VETA_HTTP_LISTEN:-127.0.0.1:7481}
+http_listen=${VETA_HTTP_LISTEN:-127.0.0.1:7488}
 http_args=(--http-listen "$http_listen")
 [[ -f "$root/web/dist/index.html" ]] && http_args+=(--web-dir "$root/web/dist")
 "$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${http_args[@]}" 2>>"$log" &

@@ -308,6 +308,11 @@ TEST_F(HttpApiTest, SignInWithARegisteredKeyActsAsItsHolder) {
   EXPECT_NE(who->body.find(R"("role":"regulator")"), std::string::npos) << who->body;
   EXPECT_NE(who->body.find(R"("partyId":"SUNAT")"), std::string::npos) << who->body;
 
+  // An Ed25519 key (the registrar's) signs in as well as a P-256 one.
+  const std::string registrar = SignIn("registrar");
+  who = Post("public", "/veta.v1.Session/WhoAmI", "{}", registrar);
+  EXPECT_NE(who->body.find(R"("role":"registrar")"), std::string::npos) << who->body;
+
   // A trader's token: its role's cells of the matrix (no ListEntries), and a submission.
   const std::string trader = SignIn("trader");
   EXPECT_EQ(Post("public", "/veta.v1.Ledger/ListEntries", "{}", trader)->status, 403);
