@@ -22,10 +22,13 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
 log=$data/server.log
 # The HTTP listener: the JSON API for browsers (docs/HTTP_API.md), the tiles, and the web app
-# when it is built (tools/build-web.sh writes web/dist).
-http_listen=${VETA_HTTP_LISTEN:-127.0.0.1:7488}
-http_args=(--http-listen "$http_listen")
-[[ -f "$root/web/dist/index.html" ]] && http_args+=(--web-dir "$root/web/dist")
+# when it is built (tools/build-web.sh writes web/dist). VETA_HTTP_LISTEN= (empty): no HTTP.
+http_listen=${VETA_HTTP_LISTEN-127.0.0.1:7488}
+http_args=()
+if [[ -n "$http_listen" ]]; then
+  http_args=(--http-listen "$http_listen")
+  [[ -f "$root/web/dist/index.html" ]] && http_args+=(--web-dir "$root/web/dist")
+fi
 "$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${http_args[@]}" 2>>"$log" &
 server=$!
 stop() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; }
@@ -41,9 +44,9 @@ tour=$(mktemp -d)
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo
 echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
-if [[ -f "$root/web/dist/index.html" ]]; then
+if [[ -n "$http_listen" && -f "$root/web/dist/index.html" ]]; then
   echo "The web app: http://$http_listen/ (JSON API: http://$http_listen/veta.v1.Ledger/<Method>)"
-else
+elif [[ -n "$http_listen" ]]; then
   echo "JSON API for browsers: http://$http_listen/veta.v1.Ledger/<Method> (docs/HTTP_API.md)"
 fi
 if [[ -d "$geodata" ]]; then
