@@ -25,7 +25,7 @@ constexpr Known kKnown[] = {
     {"key", "VETA_KEY", true},           {"web_url", "VETA_WEB_URL", false},
 };
 
-constexpr char kDefaultWebUrl[] = "http://127.0.0.1:8081";
+constexpr char kDefaultWebUrl[] = "http://127.0.0.1:7488";
 
 const Known* FindKnown(std::string_view key) {
   for (const Known& k : kKnown) {

@@ -14,6 +14,7 @@
 #include "core/verify/keys.h"
 #include "core/verify/x509.h"
 #include "server/server.h"
+#include "server/web_files.h"
 
 namespace veta::server {
 
@@ -153,6 +154,11 @@ absl::Status HttpServer::Start() {
     routes.push_back({"GET", "/tile/.+", tiles});
   }
   routes.insert(routes.end(), routes_.begin(), routes_.end());
+  if (!options_.web_dir.empty()) {  // last: every GET path the routes above do not take
+    routes.push_back({"GET", "/.*", [dir = options_.web_dir](const HttpRequest& r) {
+                        return ServeWebFile(dir, r.path);
+                      }});
+  }
   for (PendingRoute& route : routes) {
     httplib::Server::Handler h = [this, handler = std::move(route.handler)](
                                      const httplib::Request& req, httplib::Response& res) {
@@ -167,8 +173,9 @@ absl::Status HttpServer::Start() {
         auto key = pem.empty() ? absl::StatusOr<PublicKey>(absl::NotFoundError("none"))
                                : CertificatePublicKey(pem);
         if (key.ok()) {
-          r.caller = CallerForKey(ledger_->keys().Find(key->keyid()).get(), ledger_->store(),
-                                  ledger_->size());
+          auto info = ledger_->keys().Find(key->keyid());
+          r.caller = CallerForKey(info.get(), ledger_->store(), ledger_->size());
+          if (info != nullptr) r.caller_keyid = key->keyid();
         }
       } else {
         r.caller = Caller{Role::kOperator, ""};

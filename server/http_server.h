@@ -1,5 +1,6 @@
-// veta-server's HTTP listener, beside gRPC: the C2SP tlog-tiles files (core/log/tiles.h), and
-// the place where later HTTP routes go (a JSON API for browsers, the web app's static files).
+// veta-server's HTTP listener, beside gRPC: the C2SP tlog-tiles files (core/log/tiles.h), the
+// JSON API for browsers (routes added by server/connect_api.h) and the web app's static files
+// (HttpOptions::web_dir, server/web_files.h).
 // This header does not include httplib.h (heavy): routes see HttpRequest and HttpResponse.
 //
 // Built-in routes, when tiles_dir is set:
@@ -44,6 +45,9 @@ struct HttpOptions {
   int threads = 8;
   // Most bytes of a request body.
   size_t request_bytes_max = 1 << 20;
+  // The web app's built files (server/web_files.h), served at / for GET paths no other route
+  // takes; empty: not served.
+  std::string web_dir;
 };
 
 struct HttpRequest {
@@ -53,6 +57,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string> headers;  // names as sent
   std::string body;
   Caller caller;  // who is calling (see above)
+  // The key id of the TLS client certificate when the key ring knows it; empty otherwise.
+  std::string caller_keyid;
 };
 
 struct HttpResponse {

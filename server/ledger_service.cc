@@ -4,6 +4,9 @@
 #include <malloc.h>
 #endif
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -16,6 +19,7 @@
 #include "core/base/timestamp.h"
 #include "core/read/queries.h"
 #include "core/read/watch.h"
+#include "core/verify/sha256.h"
 #include "core/verify/x509.h"
 #include "server/grpc_status.h"
 
@@ -636,7 +640,13 @@ absl::StatusOr<Caller> LedgerService::Authorize(grpc::CallbackServerContext* ctx
     auto auth = ctx->auth_context();
     const auto certs =
         auth ? auth->FindPropertyValues("x509_pem_cert") : std::vector<grpc::string_ref>{};
-    if (!certs.empty()) {
+    if (std::optional<std::string> keyid = ForwardedKeyid(ctx); keyid.has_value()) {
+      // A call from the HTTP listener, on behalf of its caller (empty: the public).
+      if (!keyid->empty()) {
+        caller =
+            CallerForKey(ledger_->keys().Find(*keyid).get(), ledger_->store(), ledger_->size());
+      }
+    } else if (!certs.empty()) {
       auto key = CertificatePublicKey(std::string_view(certs[0].data(), certs[0].size()));
       if (key.ok()) {
         caller = CallerForKey(ledger_->keys().Find(key->keyid()).get(), ledger_->store(),
@@ -651,6 +661,38 @@ absl::StatusOr<Caller> LedgerService::Authorize(grpc::CallbackServerContext* ctx
   }
   return absl::PermissionDeniedError(
       StrCat("the role ", RoleName(caller.role), " may not call ", RpcName(rpc)));
+}
+
+std::string LedgerService::NewHttpSecret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();  // no randomness: cannot run safely
+  return ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+std::string LedgerService::HttpCallerValue(std::string_view keyid) const {
+  return StrCat(http_secret_, " ", keyid);
+}
+
+std::optional<std::string> LedgerService::ForwardedKeyid(grpc::CallbackServerContext* ctx) const {
+  const auto& metadata = ctx->client_metadata();
+  const auto it = metadata.find(kHttpCallerMetadata);
+  if (it == metadata.end()) return std::nullopt;
+  // Only a call over the in-process channel (grpc::Server::InProcessChannel): its peer is no
+  // address ("unknown" in gRPC 1.51, "inproc" in others), and it has no transport security,
+  // which every network call has when roles apply (the port is TLS-only).
+  const std::string peer = ctx->peer();
+  if (peer != "unknown" && peer != "inproc") return std::nullopt;
+  const auto auth = ctx->auth_context();
+  if (auth != nullptr && !auth->FindPropertyValues("transport_security_type").empty()) {
+    return std::nullopt;
+  }
+  const std::string_view value(it->second.data(), it->second.size());
+  const size_t n = http_secret_.size();
+  if (value.size() <= n || value[n] != ' ' ||
+      CRYPTO_memcmp(value.data(), http_secret_.data(), n) != 0) {
+    return std::nullopt;
+  }
+  return std::string(value.substr(n + 1));
 }
 
 grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx,

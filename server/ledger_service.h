@@ -118,7 +118,11 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // With `roles`, callers are identified by their TLS client certificate and the matrix of
   // core/read/access.h applies; without, every caller is the local operator.
   LedgerService(veta::Ledger* ledger, ServiceLimits limits, bool roles = false)
-      : ledger_(ledger), limits_(limits), roles_(roles), held_(limits.held_bytes_max) {}
+      : ledger_(ledger),
+        limits_(limits),
+        roles_(roles),
+        held_(limits.held_bytes_max),
+        http_secret_(NewHttpSecret()) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const veta::v1::SubmitRequest* request,
@@ -183,6 +187,14 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // checked with the ledger's own verifier key.
   void SetCertificateSource(CertificateSource source) { certificate_source_ = std::move(source); }
 
+  // The HTTP listener's JSON API (server/connect_api.h) calls this service in-process and
+  // forwards its caller's identity in this metadata: "<secret> <keyid>" (keyid empty: the
+  // public). Authorize trusts it only on an in-process call carrying this process's random
+  // secret (compared in constant time); from any other caller it is ignored.
+  static constexpr char kHttpCallerMetadata[] = "veta-http-caller";
+  // The metadata value for the caller whose key id is `keyid` (empty: the public).
+  std::string HttpCallerValue(std::string_view keyid) const;
+
   // What the service holds now, for tests and operators.
   const HeldBytes& held() const { return held_; }
   size_t open_streams() const ABSL_LOCKS_EXCLUDED(streams_mu_);
@@ -205,6 +217,10 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // The caller of this call, and whether it may call `rpc` (UNAUTHENTICATED for the public,
   // PERMISSION_DENIED for a known role).
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Rpc rpc) const;
+  // The key id the HTTP listener forwarded (kHttpCallerMetadata) on a trusted in-process call;
+  // nullopt when the call is not one.
+  std::optional<std::string> ForwardedKeyid(grpc::CallbackServerContext* ctx) const;
+  static std::string NewHttpSecret();  // hex of 32 random bytes
   // Counts a new stream against streams_max and the caller's streams_per_caller_max (the
   // caller: its identity with TLS, its address without); RESOURCE_EXHAUSTED past either.
   // The function returned gives it back.
@@ -223,6 +239,7 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   size_t open_streams_total_ ABSL_GUARDED_BY(streams_mu_) = 0;
   std::atomic<bool> stopping_{false};
   CertificateSource certificate_source_;
+  const std::string http_secret_;
 };
 
 }  // namespace veta::server

@@ -18,6 +18,7 @@
 #include "core/log/tiles.h"
 #include "core/storage/backup.h"
 #include "core/storage/rocks_store.h"
+#include "server/connect_api.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/server.h"
@@ -129,6 +130,14 @@ int main(int argc, char** argv) {
                "and /tile/... (public), /tile/entries/... (entry bundles: regulators only). "
                "TLS with --tls-cert/--tls-key as gRPC, required beyond loopback. Empty: no HTTP.");
   flags.String("http-port-file", &http_port_file, "Write the HTTP port actually bound here.");
+  std::string web_dir;
+  uint64_t session_minutes = 15;
+  flags.String("web-dir", &web_dir,
+               "Serve the built web app in this folder at / on --http-listen (e.g. web/dist). "
+               "The JSON API (POST /veta.v1.Ledger/<Method>, /veta.v1.Session/<Method>, the "
+               "Connect protocol; docs/HTTP_API.md) is served on --http-listen regardless.");
+  flags.Uint("session-minutes", &session_minutes,
+             "How long a browser session (Session/SignIn's bearer token) lasts.");
   flags.String("tiles-dir", &tiles_dir,
                "Folder the log is published to as C2SP tlog-tiles (checkpoint, hash tiles: "
                "public; serve it with any web server). Empty: DATA_DIR/tiles; none: off.");
@@ -288,6 +297,7 @@ int main(int argc, char** argv) {
   }
   auto running = veta::server::StartServer(ledger->get(), server_options);
   if (!running.ok()) return Fail(running.status());
+  std::unique_ptr<veta::server::ConnectApi> connect_api;  // outlives `http`, its routes' owner
   std::unique_ptr<veta::server::HttpServer> http;
   if (!http_listen.empty()) {
     veta::server::HttpOptions http_options;
@@ -296,7 +306,17 @@ int main(int argc, char** argv) {
     http_options.tls_key_pem = server_options.tls_key_pem;
     http_options.tiles_dir = tiles_dir;
     http_options.bundles_dir = bundles_dir;
+    http_options.web_dir = web_dir;
     http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
+    if (session_minutes == 0 || session_minutes > 24 * 60) {
+      return Fail(absl::InvalidArgumentError("--session-minutes wants 1 to 1440 minutes"));
+    }
+    veta::server::ConnectOptions connect_options;
+    connect_options.sessions.session_ttl = absl::Minutes(static_cast<int64_t>(session_minutes));
+    connect_api = std::make_unique<veta::server::ConnectApi>(
+        ledger->get(), running->server.get(), running->service.get(),
+        /*roles=*/!server_options.tls_cert_pem.empty(), connect_options);
+    connect_api->AddRoutes(http.get());
     if (absl::Status s = http->Start(); !s.ok()) return Fail(s);
     if (!http_port_file.empty()) {
       auto s = veta::WriteFileAtomic(http_port_file, std::to_string(http->port()) + "\n");
@@ -304,6 +324,12 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "veta-server: HTTP on %s (port %d)%s\n", http_listen.c_str(), http->port(),
                  tiles_dir.empty() ? "" : ": /checkpoint, /tile/...");
+    const std::string http_url =
+        veta::StrCat(server_options.tls_cert_pem.empty() ? "http://" : "https://",
+                     http_listen.substr(0, http_listen.rfind(':')), ":", http->port(), "/");
+    std::fprintf(stderr, "veta-server: JSON API at %sveta.v1.Ledger/<Method>%s%s\n",
+                 http_url.c_str(), web_dir.empty() ? "" : "; web app at ",
+                 web_dir.empty() ? "" : http_url.c_str());
   }
   if (!port_file.empty()) {
     auto s = veta::WriteFileAtomic(port_file, std::to_string(running->port) + "\n");

@@ -21,7 +21,15 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
 log=$data/server.log
-"$bin/server/veta-server" --data-dir "$data" --listen "$listen" 2>>"$log" &
+# The HTTP listener: the JSON API for browsers (docs/HTTP_API.md), the tiles, and the web app
+# when it is built (tools/build-web.sh writes web/dist). VETA_HTTP_LISTEN= (empty): no HTTP.
+http_listen=${VETA_HTTP_LISTEN-127.0.0.1:7488}
+http_args=()
+if [[ -n "$http_listen" ]]; then
+  http_args=(--http-listen "$http_listen")
+  [[ -f "$root/web/dist/index.html" ]] && http_args+=(--web-dir "$root/web/dist")
+fi
+"$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${http_args[@]}" 2>>"$log" &
 server=$!
 stop() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; }
 trap stop INT TERM
@@ -47,6 +55,14 @@ t() { if [[ $lang == es ]]; then echo "$1"; else echo "$2"; fi; }
 echo
 t "Veta está en marcha: un registro firmado, solo de agregado, en $listen (datos en $data)." \
   "Veta is running: a signed, append-only ledger on $listen (data in $data)."
+if [[ -n "$http_listen" && -f "$root/web/dist/index.html" ]]; then
+  web_url="http://$http_listen"
+  t "La aplicación web: $web_url/ (API JSON: $web_url/veta.v1.Ledger/<Método>)" \
+    "The web app: $web_url/ (JSON API: $web_url/veta.v1.Ledger/<Method>)"
+elif [[ -n "$http_listen" ]]; then
+  t "API JSON para navegadores: http://$http_listen/veta.v1.Ledger/<Método> (docs/HTTP_API.md)" \
+    "JSON API for browsers: http://$http_listen/veta.v1.Ledger/<Method> (docs/HTTP_API.md)"
+fi
 if [[ -d "$geodata" ]]; then
   t "La demo arma un registro con los datos geográficos públicos del Perú y cuenta una historia:" \
     "The demo builds a registry from Peru's public geodata and plays a story:"

@@ -173,7 +173,7 @@ VETA_CONFIG=conf/config VETA_SERVER=127.0.0.1:2 config --server 127.0.0.1:3
 py "assert c['server'] == {'value': '127.0.0.1:3', 'source': 'flag --server'}, c"
 config
 py "assert c['server'] == {'value': '127.0.0.1:7480', 'source': 'default'}, c"
-py "assert c['web_url'] == {'value': 'http://127.0.0.1:8081', 'source': 'default'}, c"
+py "assert c['web_url'] == {'value': 'http://127.0.0.1:7488', 'source': 'default'}, c"
 VETA_CONFIG=conf/config VETA_TLS_CA=ca.pem config
 py "assert c['tls_ca'] == {'value': 'ca.pem', 'source': 'environment VETA_TLS_CA'}, c"
 # Commands really use it: the server and the signing key from the file alone.

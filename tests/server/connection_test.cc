@@ -162,7 +162,7 @@ TEST(ConfigTest, FlagOverEnvironmentOverDefault) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->value, kDefaultServer);
   EXPECT_EQ(s->source, "default");
-  EXPECT_EQ(LookupSetting("web_url")->value, "http://127.0.0.1:8081");
+  EXPECT_EQ(LookupSetting("web_url")->value, "http://127.0.0.1:7488");
   EXPECT_FALSE(LookupSetting("password").ok());
 }
 
