@@ -108,4 +108,35 @@ absl::StatusOr<std::string> CheckWitnessPolicy(const std::string& policy_path,
                 StrJoin(verified->cosigned_by, ", "), "): ", policy.Describe(), " met");
 }
 
+absl::StatusOr<veta::v1::SubmitResponse> SubmitOne(veta::v1::Ledger::Stub* stub,
+                                                   const std::string& envelope,
+                                                   std::string_view server) {
+  veta::v1::SubmitRequest request;
+  request.set_envelope(envelope);
+  auto ctx = Context();
+  veta::v1::SubmitResponse response;
+  grpc::Status s = stub->Submit(ctx.get(), request, &response);
+  if (!s.ok()) {
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return FromGrpc(s, server);
+    response.set_code(s.error_code());
+    response.set_message(s.error_message());
+    const auto& trailers = ctx->GetServerTrailingMetadata();
+    if (auto it = trailers.find(kRefusalMetadata); it != trailers.end()) {
+      response.set_refusal(std::string(it->second.data(), it->second.size()));
+    }
+  }
+  return response;
+}
+
+std::string AnswerJson(std::string_view file, const veta::v1::SubmitResponse& r) {
+  std::string flagged;
+  for (const auto& f : r.flags()) {
+    flagged += StrCat(flagged.empty() ? "" : ",", JsonQuote(veta::v1::RedFlag_Name(f.flag())));
+  }
+  return StrCat("{\"file\":", JsonQuote(file), ",\"code\":", r.code(),
+                ",\"refusal\":", JsonQuote(r.refusal()), ",\"message\":", JsonQuote(r.message()),
+                ",\"sequence\":", r.sequence(), ",\"leafHash\":", JsonQuote(ToHex(r.leaf_hash())),
+                ",\"flags\":[", flagged, "]}");
+}
+
 }  // namespace veta::client

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "client/connection.h"
 #include "core/base/flags.h"
+#include "core/read/explain.h"
 #include "core/verify/keys.h"
 #include "veta/v1/service.grpc.pb.h"
 
@@ -46,6 +47,15 @@ struct Common : ConnectionOptions {
   bool json = false;
 };
 
+// Submits one serialized envelope by a unary call. A refusal is an answer (its code, message and
+// refusal name set), not an error; an error only when the server cannot be reached.
+[[nodiscard]] absl::StatusOr<veta::v1::SubmitResponse> SubmitOne(veta::v1::Ledger::Stub* stub,
+                                                                 const std::string& envelope,
+                                                                 std::string_view server);
+// An answer as one JSON object (every string quoted and escaped): file (what was submitted),
+// code, refusal, message, sequence, leafHash, flags.
+std::string AnswerJson(std::string_view file, const veta::v1::SubmitResponse& r);
+
 using Command = std::function<absl::Status(int argc, char** argv)>;
 
 // Registry commands (registry_cli.cc).
@@ -58,6 +68,13 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status CheckCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ImportCmd(int argc, char** argv);
 
+// Onboarding and settings commands (onboard_cli.cc).
+[[nodiscard]] absl::Status ConfigCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RegistrarCmd(int argc, char** argv);
+[[nodiscard]] absl::Status RotateKeyCmd(int argc, char** argv);
+[[nodiscard]] absl::Status SuspendCmd(int argc, char** argv);
+[[nodiscard]] absl::Status ReinstateCmd(int argc, char** argv);
+
 // Custody commands (custody_cli.cc).
 [[nodiscard]] absl::Status LineageCmd(int argc, char** argv);
 [[nodiscard]] absl::Status CertificateCmd(int argc, char** argv);
@@ -66,5 +83,14 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 [[nodiscard]] absl::Status ClearFlagCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ExportCmd(int argc, char** argv);
 [[nodiscard]] absl::Status ReportCmd(int argc, char** argv);
+
+// Plain-language explanations (explain_cli.cc, the table in core/read/explain.h).
+[[nodiscard]] absl::Status ExplainCmd(int argc, char** argv);
+// --lang es|en; without it VETA_LANG, then the locale (English for en*), else Spanish.
+void AddLangFlag(Flags& flags, std::string* lang);
+absl::StatusOr<Lang> ChosenLang(const std::string& flag);
+// A refusal's or flag's explanation, "<indent>Title. Text" wrapped at 92 columns with a
+// newline; "" for an unknown code.
+std::string Explained(std::string_view code, Lang lang, std::string_view indent = "  ");
 
 }  // namespace veta::client

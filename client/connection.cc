@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "client/config.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/keys.h"
@@ -9,10 +10,9 @@
 namespace veta::client {
 namespace {
 
-// The variable's value when `*value` is empty.
-void DefaultFromEnvironment(const char* variable, std::string* value) {
-  const char* v = std::getenv(variable);
-  if (value->empty() && v != nullptr) *value = v;
+// The setting's value (environment, config file) when `*value` is empty.
+void DefaultFromSetting(std::string_view key, std::string* value) {
+  if (value->empty()) *value = SettingOrExit(key);
 }
 
 absl::StatusOr<std::string> ReadPem(std::string_view flag, const std::string& path) {
@@ -26,21 +26,24 @@ absl::StatusOr<std::string> ReadPem(std::string_view flag, const std::string& pa
 }  // namespace
 
 void AddConnectionFlags(Flags& flags, ConnectionOptions* options) {
-  if (const char* server = std::getenv("VETA_SERVER"); server != nullptr && *server != 0) {
-    options->server = server;
+  // Flag > environment > config file > default: what is in *options already stays.
+  if (options->server.empty() || options->server == kDefaultServer) {
+    options->server = SettingOrExit("server");
   }
-  DefaultFromEnvironment("VETA_TLS_CA", &options->ca_file);
-  DefaultFromEnvironment("VETA_TLS_CERT", &options->cert_file);
-  DefaultFromEnvironment("VETA_TLS_KEY", &options->key_file);
-  flags.String("server", &options->server, "Server address (host:port). Environment: VETA_SERVER.");
+  DefaultFromSetting("tls_ca", &options->ca_file);
+  DefaultFromSetting("tls_cert", &options->cert_file);
+  DefaultFromSetting("tls_key", &options->key_file);
+  flags.String("server", &options->server,
+               "Server address (host:port). Environment: VETA_SERVER; config: server.");
   flags.String("tls-ca", &options->ca_file,
                "Use TLS, trusting this certificate (PEM: the server's or its CA's); without it, "
-               "plaintext (loopback only). Environment: VETA_TLS_CA.");
+               "plaintext (loopback only). Environment: VETA_TLS_CA; config: tls_ca.");
   flags.String("tls-cert", &options->cert_file,
                "Present this client certificate (PEM, with --tls-key): the server knows the "
-               "caller by its key. Environment: VETA_TLS_CERT.");
-  flags.String("tls-key", &options->key_file,
-               "The client certificate's private key (PEM). Environment: VETA_TLS_KEY.");
+               "caller by its key. Environment: VETA_TLS_CERT; config: tls_cert.");
+  flags.String(
+      "tls-key", &options->key_file,
+      "The client certificate's private key (PEM). Environment: VETA_TLS_KEY; config: tls_key.");
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(

@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "client/cli.h"
+#include "client/config.h"
 #include "client/json.h"
+#include "client/qr.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
@@ -42,6 +44,7 @@ std::string Describe(const veta::v1::LineageNode& n, const veta::v1::Lineage& l)
                          n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
   if (n.source() == veta::v1::EXTRACTED) {
     s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
+    if (!DepartmentName(n.department()).empty()) s += StrCat(" ", DepartmentName(n.department()));
   }
   s += "]";
   if (!forward) s += StrCat("  ", units::SharePercent(n.root_fine_mg(), l.fine_mg()));
@@ -85,12 +88,14 @@ void PrintTree(const veta::v1::Lineage& l) {
   if (!l.forward() && l.units_size() > 0) {
     std::printf("\norigin of the fine gold (%s):\n", units::GoldGrams(l.fine_mg()).c_str());
     for (const auto& u : l.units()) {
-      std::printf("  unit %-20s dept %-3s %9s  %s\n", u.unit_code().c_str(), u.department().c_str(),
+      std::printf("  unit %-20s dept %-3s %-15s %9s  %s\n", u.unit_code().c_str(),
+                  u.department().c_str(), std::string(DepartmentName(u.department())).c_str(),
                   units::SharePercent(u.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(u.fine_mg()).c_str());
     }
     for (const auto& d : l.departments()) {
-      std::printf("  department %-3s %9s  %s\n", d.department().c_str(),
+      std::printf("  department %-3s %-15s %9s  %s\n", d.department().c_str(),
+                  std::string(DepartmentName(d.department())).c_str(),
                   units::SharePercent(d.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(d.fine_mg()).c_str());
     }
@@ -276,19 +281,35 @@ absl::Status LineageCmd(int argc, char** argv) {
 absl::Status CertificateCmd(int argc, char** argv) {
   Common c;
   std::string out;
-  Flags flags("veta certificate LOT --out FILE",
+  std::string web_url, qr_svg;
+  bool qr = false;
+  Flags flags("veta certificate LOT --out FILE [--qr] [--qr-svg QR.svg] [--web-url URL]",
               "Asks for an \"Oro formal\" certificate of a gold lot: issued only when its whole\n"
               "backward lineage is accepted, unflagged and uncorrected (otherwise the answer\n"
               "names the entry that is the problem). The file holds the signed statement, the\n"
               "checkpoint and every entry it rests on with its inclusion proof: anyone checks it\n"
-              "offline with `veta verify-certificate --authority KEY FILE`.");
+              "offline with `veta verify-certificate --authority KEY FILE`.\n\n"
+              "With --qr (or --qr-svg), also the certificate's QR code: the URL of the web app's\n"
+              "\"Verificar oro\" page for this certificate,\n"
+              "  WEB_URL/#/verificar?lote=LOT&nota=SHA-256 (hex) of the certificate's note,\n"
+              "printed, and drawn in the terminal (--qr) or written as SVG (--qr-svg).\n\n"
+              "Example: veta certificate DORE-1 --out dore-1.json --qr --qr-svg dore-1.svg");
   AddConnectionFlags(flags, &c);
   flags.String("out", &out, "Where to save the certificate (JSON); '-' for standard output.");
+  flags.Bool("qr", &qr, "Print the verification URL and its QR code.");
+  flags.String("qr-svg", &qr_svg, "Write the QR code as SVG to this file (prints the URL too).");
+  web_url = SettingOrExit("web_url");
+  flags.String("web-url", &web_url,
+               "The web app's base URL, for the QR code. Environment: VETA_WEB_URL; config: "
+               "web_url.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("give LOT");
   if (out.empty()) return absl::InvalidArgumentError("--out FILE is required");
+  if ((qr || !qr_svg.empty()) && out == "-") {
+    return absl::InvalidArgumentError("--qr and --qr-svg need --out FILE (not standard output)");
+  }
   veta::v1::GetCertificateRequest request;
   request.set_lot_id(flags.positional()[0]);
   veta::v1::Certificate cert;
@@ -310,6 +331,13 @@ absl::Status CertificateCmd(int argc, char** argv) {
                  "certificate of lot %s saved to %s (%d entries, checkpoint of size %llu)\n",
                  request.lot_id().c_str(), out.c_str(), cert.entries_size(),
                  static_cast<unsigned long long>(cert.checkpoint().tree_size()));
+  }
+  if (qr || !qr_svg.empty()) {
+    const std::string url = CertificateUrl(web_url, request.lot_id(), cert.note());
+    ASSIGN_OR_RETURN(QrCode code, EncodeQr(url));
+    if (!qr_svg.empty()) RETURN_IF_ERROR(WriteOutput(qr_svg, QrToSvg(code)));
+    std::printf("%s\n", url.c_str());
+    if (qr) std::printf("%s", QrToTerminal(code).c_str());
   }
   return absl::OkStatus();
 }
@@ -368,10 +396,10 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
               claims->lot_id.c_str(), claims->holder.c_str(),
               units::GoldGrams(claims->fine_mg).c_str());
   for (const auto& u : claims->units) {
-    std::printf("  %9s (%s) from unit %s (department %s)\n",
+    std::printf("  %9s (%s) from unit %s (department %s), %s\n",
                 units::SharePercent(u.fine_mg(), claims->fine_mg).c_str(),
                 units::GoldGrams(u.fine_mg()).c_str(), u.unit_code().c_str(),
-                u.department().c_str());
+                u.department().c_str(), std::string(DepartmentName(u.department())).c_str());
   }
   if (!claims->exported_to.empty()) {
     std::printf("  exported to %s by entry %llu (%s)\n", claims->exported_to.c_str(),
@@ -573,10 +601,11 @@ absl::Status ReportCmd(int argc, char** argv) {
               units::SharePercent(r.exported_fine_mg_traced(), r.exported_fine_mg()).c_str());
   std::printf("  lots: %llu, corrections: %llu\n\n", static_cast<unsigned long long>(r.lots()),
               static_cast<unsigned long long>(r.corrections()));
-  std::printf("  %-10s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
+  std::printf("  %-18s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
               "exported fine gold");
   for (const auto& d : r.departments()) {
-    std::printf("  %-10s %20s %20s %20s\n", d.department().c_str(),
+    std::printf("  %-2s %-15s %20s %20s %20s\n", d.department().c_str(),
+                std::string(DepartmentName(d.department())).c_str(),
                 units::OreKg(d.extracted_ore_g()).c_str(),
                 units::GoldGrams(d.extracted_fine_mg()).c_str(),
                 units::GoldGrams(d.exported_fine_mg()).c_str());

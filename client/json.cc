@@ -134,22 +134,33 @@ absl::StatusOr<std::string> HumanUnitsToIntegers(std::string_view json) {
   return out;
 }
 
+const std::vector<PayloadTypeName>& PayloadTypeNames() {
+  static const auto* names = new std::vector<PayloadTypeName>{
+      {"registry", kRegistryType,
+       "a registry record (registrar, miner, unit, party, selector, zone, parameters)"},
+      {"extraction", kExtractionType, "ore extracted at a unit into a new lot (the miner signs)"},
+      {"sale", kSaleType, "part or all of a lot sold to a buyer (seller and buyer sign)"},
+      {"processing", kProcessingType, "a plant turns input lots into gold lots (the plant signs)"},
+      {"export", kExportType, "a gold lot leaves Peru (the exporter signs)"},
+      {"correction", kCorrectionType, "voids an entry for a stated reason (its signers sign)"},
+      {"flag-clearance", kFlagClearanceType, "a registrar clears a red flag after review"},
+      {"memo", kMemoType, "a signed statement recorded as it is (any registered key)"},
+      {"key-registration", kKeyRegistrationType,
+       "registers or revokes a key of a regulator or other holder (the authority signs)"},
+      {"genesis", kGenesisType, "the ledger's first entry (veta init writes it)"},
+  };
+  return *names;
+}
+
 absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name) {
-  if (name == "genesis") return kGenesisType;
-  if (name == "key-registration") return kKeyRegistrationType;
-  if (name == "memo") return kMemoType;
-  if (name == "registry") return kRegistryType;
-  if (name == "extraction") return kExtractionType;
-  if (name == "sale") return kSaleType;
-  if (name == "processing") return kProcessingType;
-  if (name == "export") return kExportType;
-  if (name == "correction") return kCorrectionType;
-  if (name == "flag-clearance") return kFlagClearanceType;
+  for (const auto& t : PayloadTypeNames()) {
+    if (t.name == name) return t.type;
+  }
   if (PayloadKindOf(name).ok()) return name;
+  std::string names;
+  for (const auto& t : PayloadTypeNames()) names += StrCat(names.empty() ? "" : ", ", t.name);
   return absl::InvalidArgumentError(
-      StrCat("unknown payload type '", name,
-             "': use memo, registry, extraction, sale, processing, export, correction, "
-             "flag-clearance, key-registration or genesis"));
+      StrCat("unknown payload type '", name, "': use one of ", names));
 }
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {

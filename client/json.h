@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/verify/envelope.h"
@@ -11,7 +12,13 @@
 
 namespace veta::client {
 
-// The short names the CLI accepts for payload types: genesis, key-registration, memo.
+// The short names the CLI accepts for payload types (veta sign --type), each with its type and
+// a one-line description: the one list `veta sign --help` shows.
+struct PayloadTypeName {
+  std::string_view name, type, description;
+};
+const std::vector<PayloadTypeName>& PayloadTypeNames();
+// A short name's payload type (a full type string is taken as it is).
 absl::StatusOr<std::string_view> PayloadTypeFromName(std::string_view name);
 
 // Payload JSON -> binary protobuf of the message `payload_type` carries. Unknown fields and

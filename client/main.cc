@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "client/cli.h"
+#include "client/config.h"
 #include "client/json.h"
 #include "core/base/flags.h"
 #include "core/base/status_macros.h"
@@ -165,6 +166,11 @@ absl::Status Init(int argc, char** argv) {
 absl::Status Sign(int argc, char** argv) {
   std::string type = "memo", out, add_to;
   std::vector<std::string> keys;
+  std::string types = "\n\nPayload types (--type):";
+  for (const auto& t : PayloadTypeNames()) {
+    types += StrCat("\n  ", t.name, std::string(t.name.size() < 17 ? 17 - t.name.size() : 1, ' '),
+                    t.description);
+  }
   Flags flags("veta sign --key KEY.pem [--key KEY2.pem] [--type TYPE] PAYLOAD.json",
               "Turns a payload written as JSON into its binary form and signs it: prints a\n"
               "signed envelope (DSSE JSON) to submit. With --add-to ENVELOPE.json, adds\n"
@@ -177,17 +183,24 @@ absl::Status Sign(int argc, char** argv) {
               "goldMg, quantityMg; ppb: gradePpb, finenessPpb; priceCents); they may be typed\n"
               "in human units instead, read exactly: oreKg, quantityKg (kg, 3 decimals),\n"
               "goldG, quantityG (g, 3), gradeGPerT (g/t, 3), fineness (per mille, 6),\n"
-              "pricePen (soles, 2), e.g. {\"oreKg\": 1250.5, \"gradeGPerT\": \"8.5\"}.");
+              "pricePen (soles, 2), e.g. {\"oreKg\": 1250.5, \"gradeGPerT\": \"8.5\"}." +
+                  types +
+                  "\n\nExample: veta sign --type memo --key plant.pem memo.json >memo.env.json\n"
+                  "Keys come from `veta keygen` (or VETA_KEY / the config file's `key` when no\n"
+                  "--key is given).");
   flags.Strings("key", &keys, "Private key to sign with (repeatable).");
-  flags.String("type", &type,
-               "Payload type: registry, extraction, sale, processing, export, correction,\n"
-               "flag-clearance, memo, key-registration or genesis.");
+  flags.String("type", &type, "Payload type: one of the list above.");
   flags.String("add-to", &add_to, "Envelope JSON to add signatures to.");
   flags.String("out", &out, "Write the envelope here instead of standard output.");
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
-  if (keys.empty()) return absl::InvalidArgumentError("at least one --key is required");
+  if (keys.empty()) {
+    if (std::string k = SettingOrExit("key"); !k.empty()) keys.push_back(k);
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError("at least one --key is required (or VETA_KEY, config key)");
+  }
   veta::v1::Envelope envelope;
   if (!add_to.empty()) {
     ASSIGN_OR_RETURN(std::string json, ReadInput(add_to));
@@ -218,9 +231,12 @@ absl::Status Submit(int argc, char** argv) {
               "disk. Exits non-zero if any envelope was refused.");
   AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print one JSON object per answer.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().empty()) return absl::InvalidArgumentError("name ENVELOPE.json files");
   std::vector<veta::v1::SubmitRequest> requests;
   for (const auto& path : flags.positional()) {
@@ -233,18 +249,7 @@ absl::Status Submit(int argc, char** argv) {
   ASSIGN_OR_RETURN(auto stub, Connect(c));
   std::vector<veta::v1::SubmitResponse> responses;
   if (requests.size() == 1) {
-    auto ctx = Context();
-    veta::v1::SubmitResponse response;
-    grpc::Status s = stub->Submit(ctx.get(), requests[0], &response);
-    if (!s.ok()) {
-      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return FromGrpc(s, c.server);
-      response.set_code(s.error_code());
-      response.set_message(s.error_message());
-      const auto& trailers = ctx->GetServerTrailingMetadata();
-      if (auto it = trailers.find(kRefusalMetadata); it != trailers.end()) {
-        response.set_refusal(std::string(it->second.data(), it->second.size()));
-      }
-    }
+    ASSIGN_OR_RETURN(auto response, SubmitOne(stub.get(), requests[0].envelope(), c.server));
     responses.push_back(response);
   } else {
     auto ctx = Context(300);
@@ -273,23 +278,23 @@ absl::Status Submit(int argc, char** argv) {
     const std::string& path = flags.positional()[i];
     if (r.code() != 0) ++refused;
     if (c.json) {  // one object a line; every string quoted and escaped
-      std::string flagged;
-      for (const auto& f : r.flags()) {
-        flagged += StrCat(flagged.empty() ? "" : ",", JsonQuote(veta::v1::RedFlag_Name(f.flag())));
-      }
-      std::printf("%s\n", StrCat("{\"file\":", JsonQuote(path), ",\"code\":", r.code(),
-                                 ",\"refusal\":", JsonQuote(r.refusal()), ",\"message\":",
-                                 JsonQuote(r.message()), ",\"sequence\":", r.sequence(),
-                                 ",\"leafHash\":", JsonQuote(ToHex(r.leaf_hash())), ",\"flags\":[",
-                                 flagged, "]}")
-                              .c_str());
+      std::printf("%s\n", AnswerJson(path, r).c_str());
     } else if (r.code() == 0) {
       std::printf("%s: recorded as entry %llu, leaf hash %s\n", path.c_str(),
                   static_cast<unsigned long long>(r.sequence()), ToHex(r.leaf_hash()).c_str());
+      for (const auto& f : r.flags()) {  // each red flag, then what it means
+        const std::string code = veta::v1::RedFlag_Name(f.flag());
+        std::printf("  red flag %s: %s\n%s", code.c_str(), f.message().c_str(),
+                    Explained(code, lang, "  ").c_str());
+      }
     } else {
       std::printf("%s: refused (%s): %s\n", path.c_str(),
                   absl::StatusCodeToString(static_cast<absl::StatusCode>(r.code())).c_str(),
                   r.message().c_str());
+      std::fputs(
+          Explained(r.refusal().empty() ? RefusalCodeOf(r.message()) : r.refusal(), lang, "  ")
+              .c_str(),
+          stdout);
     }
   }
   if (refused > 0) {
@@ -558,6 +563,12 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"clear-flag", {ClearFlagCmd, "a registrar clears a red flag after looking into it"}},
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
+      {"explain", {ExplainCmd, "what a refusal code or red flag means, and what to do"}},
+      {"config", {ConfigCmd, "show the settings (server, TLS files, key) and their source"}},
+      {"registrar", {RegistrarCmd, "the authority adds, re-keys, suspends a registrar"}},
+      {"rotate-key", {RotateKeyCmd, "give a registrar, miner, party or selector a new key"}},
+      {"suspend", {SuspendCmd, "suspend a registrar, miner, unit, party or selector"}},
+      {"reinstate", {ReinstateCmd, "lift a suspension"}},
   };
   return *commands;
 }
@@ -572,8 +583,11 @@ void Usage(FILE* out) {
   std::fprintf(out,
                "\n`veta COMMAND --help` tells more. The server defaults to %s.\n"
                "Over TLS: --tls-ca, --tls-cert, --tls-key (or VETA_TLS_CA, VETA_TLS_CERT,\n"
-               "VETA_TLS_KEY).\n",
-               kDefaultServer);
+               "VETA_TLS_KEY).\n"
+               "Settings (server, TLS files, signing key, web address) may also come from the\n"
+               "environment (VETA_SERVER, VETA_KEY, ...) or a config file (%s):\n"
+               "`veta config --help`. New ledger: `veta init`, then `veta registrar add`.\n",
+               kDefaultServer, ConfigPath().c_str());
 }
 
 }  // namespace

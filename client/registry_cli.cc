@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "client/cli.h"
+#include "client/config.h"
 #include "client/json.h"
 #include "client/records.h"
 #include "core/base/status_macros.h"
@@ -203,9 +204,12 @@ absl::Status AttemptsCmd(int argc, char** argv) {
   flags.String("refusal", &refusal, "A refusal code, e.g. POINT_IN_PROHIBITED_ZONE.");
   flags.Uint("start", &start, "First attempt number.");
   flags.Uint("limit", &limit, "At most this many (1000 at most).");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::ListAttemptsRequest request;
   request.set_party(party);
   request.set_unit(unit);
@@ -227,6 +231,7 @@ absl::Status AttemptsCmd(int argc, char** argv) {
                 env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
                 parties.c_str(), a.unit_code().c_str(), a.message().c_str(),
                 PayloadToJson(env.payload_type(), env.payload()).c_str());
+    std::fputs(Explained(veta::v1::Refusal_Name(a.refusal()), lang, "  ").c_str(), stdout);
   }
   if (response.next_start() != 0) {
     std::printf("(more: --start %llu)\n", static_cast<unsigned long long>(response.next_start()));
@@ -258,9 +263,12 @@ absl::Status WatchCmd(int argc, char** argv) {
   flags.String("from-sequence", &from_sequence, "Start at this entry (default: the next one).");
   flags.String("from-attempt", &from_attempt, "Start at this attempt (default: the next one).");
   flags.Bool("json", &c.json, "One JSON object per line.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::WatchRequest request;
   request.set_party(party);
   request.set_unit(unit);
@@ -310,6 +318,7 @@ absl::Status WatchCmd(int argc, char** argv) {
                   google::protobuf::util::TimeUtil::ToString(a.time()).c_str(),
                   env.payload_type().c_str(), veta::v1::Refusal_Name(a.refusal()).c_str(),
                   parties.c_str(), a.unit_code().c_str(), a.message().c_str());
+      std::fputs(Explained(veta::v1::Refusal_Name(a.refusal()), lang, "  ").c_str(), stdout);
     }
     std::fflush(stdout);
   }
@@ -339,13 +348,16 @@ absl::Status FlagsCmd(int argc, char** argv) {
   flags.String("unit", &unit, "A concession code.");
   flags.Uint("start", &start, "First entry sequence.");
   flags.Uint("limit", &limit, "At most this many.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
   if (codes) {
+    ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
     for (const auto& m : RedFlagMeanings()) {
-      std::printf("%s (rules v%s)\n  %s\n  OECD Annex II: %s\n\n", std::string(m.code).c_str(),
-                  std::string(m.rules).c_str(), std::string(m.plain).c_str(),
+      std::printf("%s (rules v%s)\n%s  OECD Annex II: %s\n\n", std::string(m.code).c_str(),
+                  std::string(m.rules).c_str(), Explained(m.code, lang, "  ").c_str(),
                   std::string(m.annex2).c_str());
     }
     return absl::OkStatus();
@@ -371,9 +383,12 @@ absl::Status CheckCmd(int argc, char** argv) {
               "when it would be accepted, 1 with the refusal code and the facts otherwise.");
   AddConnectionFlags(flags, &c);
   flags.Bool("json", &c.json, "Print the answer as JSON.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("name one ENVELOPE.json");
   ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
   veta::v1::Envelope envelope;
@@ -388,9 +403,17 @@ absl::Status CheckCmd(int argc, char** argv) {
     PrintJson(response);
   } else if (response.code() == 0) {
     std::printf("would be accepted now%s\n", response.flags().empty() ? "" : ", with red flags:");
-    for (const auto& f : response.flags()) std::printf("  %s\n", f.message().c_str());
+    for (const auto& f : response.flags()) {
+      const std::string code = veta::v1::RedFlag_Name(f.flag());
+      std::printf("  %s\n%s", f.message().c_str(), Explained(code, lang, "    ").c_str());
+    }
   } else {
     std::printf("would be REFUSED: %s\n", response.message().c_str());
+    std::fputs(Explained(response.refusal().empty() ? RefusalCodeOf(response.message())
+                                                    : response.refusal(),
+                         lang, "  ")
+                   .c_str(),
+               stdout);
   }
   if (response.code() != 0) return absl::FailedPreconditionError("the check refused it");
   return absl::OkStatus();
@@ -408,7 +431,15 @@ absl::Status ImportCmd(int argc, char** argv) {
       "or the zones of a GeoJSON file, signed by a registrar key. Every row is checked first;\n"
       "a file with any bad row is reported (line and reason) and nothing is imported. Running\n"
       "an import again is safe: unchanged records are skipped, so an interrupted import\n"
-      "resumes. Column lists: core/read/import.h.");
+      "resumes.\n\n"
+      "CSV columns (a header row names them, in any order; the headers of MINEM's REINFO\n"
+      "and SUNAT's REPCO lists are taken too, in any case and with or without accents;\n"
+      "other columns are ignored). `reinfo`, one row per miner and mining unit:\n" +
+          DescribeColumns(ReinfoColumns()) + "`repco`, one row per trader, plant or exporter:\n" +
+          DescribeColumns(RepcoColumns()) +
+          "\nExample: veta import reinfo reinfo.csv --key dgfm.pem --dry-run\n"
+          "The registrar's key comes from `veta keygen` and `veta registrar add` (or VETA_KEY,\n"
+          "config key).");
   AddConnectionFlags(flags, &c);
   flags.String("key", &key_path, "The registrar's private key.");
   flags.Bool("dry-run", &dry_run, "Check the file only.");
@@ -454,7 +485,10 @@ absl::Status ImportCmd(int argc, char** argv) {
   }
   std::printf("%zu rows checked: %zu records to register\n", plan.rows, plan.records.size());
   if (dry_run) return absl::OkStatus();
-  if (key_path.empty()) return absl::InvalidArgumentError("--key REGISTRAR.pem is required");
+  if (key_path.empty()) key_path = SettingOrExit("key");
+  if (key_path.empty()) {
+    return absl::InvalidArgumentError("--key REGISTRAR.pem is required (or VETA_KEY, config key)");
+  }
   ASSIGN_OR_RETURN(PrivateKey key, LoadPrivateKey(key_path));
   return SubmitRecords(plan.records, key, c);
 }

@@ -1,5 +1,6 @@
-// veta-server's HTTP listener, beside gRPC: the C2SP tlog-tiles files (core/log/tiles.h), and
-// the place where later HTTP routes go (a JSON API for browsers, the web app's static files).
+// veta-server's HTTP listener, beside gRPC: the C2SP tlog-tiles files (core/log/tiles.h), the
+// JSON API for browsers (routes added by server/connect_api.h) and the web app's static files
+// (HttpOptions::web_dir, server/web_files.h).
 // This header does not include httplib.h (heavy): routes see HttpRequest and HttpResponse.
 //
 // Built-in routes, when tiles_dir is set:

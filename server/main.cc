@@ -308,6 +308,9 @@ int main(int argc, char** argv) {
     http_options.bundles_dir = bundles_dir;
     http_options.web_dir = web_dir;
     http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
+    if (session_minutes == 0 || session_minutes > 24 * 60) {
+      return Fail(absl::InvalidArgumentError("--session-minutes wants 1 to 1440 minutes"));
+    }
     veta::server::ConnectOptions connect_options;
     connect_options.sessions.session_ttl = absl::Minutes(static_cast<int64_t>(session_minutes));
     connect_api = std::make_unique<veta::server::ConnectApi>(
@@ -321,9 +324,12 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "veta-server: HTTP on %s (port %d)%s\n", http_listen.c_str(), http->port(),
                  tiles_dir.empty() ? "" : ": /checkpoint, /tile/...");
-    std::fprintf(stderr, "veta-server: JSON API at %s://%s/veta.v1.Ledger/<Method>%s\n",
-                 server_options.tls_cert_pem.empty() ? "http" : "https", http_listen.c_str(),
-                 web_dir.empty() ? "" : "; web app at /");
+    const std::string http_url =
+        veta::StrCat(server_options.tls_cert_pem.empty() ? "http://" : "https://",
+                     http_listen.substr(0, http_listen.rfind(':')), ":", http->port(), "/");
+    std::fprintf(stderr, "veta-server: JSON API at %sveta.v1.Ledger/<Method>%s%s\n",
+                 http_url.c_str(), web_dir.empty() ? "" : "; web app at ",
+                 web_dir.empty() ? "" : http_url.c_str());
   }
   if (!port_file.empty()) {
     auto s = veta::WriteFileAtomic(port_file, std::to_string(running->port) + "\n");

@@ -8,14 +8,16 @@ set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libgrpc++-dev librocksdb-dev libssl-dev libsodium-dev libabsl-dev
   libcpp-httplib-dev prometheus-cpp-dev
-  graphviz)  # graphviz: `veta lineage --format svg`
+  graphviz  # graphviz: `veta lineage --format svg`
+  libqrencode-dev)  # `veta certificate --qr`
 for arg in "$@"; do
   case "$arg" in
     --tests)
       # python3-jsonschema and python3-rfc3987 (its "uri" format check) validate EPCIS documents.
       packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
         nginx-light curl
-        python3-jsonschema python3-rfc3987)
+        python3-jsonschema python3-rfc3987
+        zbar-tools)  # zbarimg decodes `veta certificate --qr`'s QR codes
       packages+=(chromium) ;;  # the web app's browser tests (tests/web), driven headless
     --clang) packages+=(clang) ;;
     *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;

@@ -13,10 +13,10 @@ cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TES
   -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
 # The web app (web/dist), when node and npm are here; the server runs without it.
-web=()
+web_built=0
 if command -v node >/dev/null && command -v npm >/dev/null &&
   VETA=$root/build-release/client/veta bash tools/build-web.sh >/dev/null; then
-  web=(--web-dir "$root/web/dist")
+  web_built=1
 else
   echo "run.sh: the web app was not built (needs node, npm and protoc); the server runs without it"
 fi
@@ -29,18 +29,17 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
 # The web app offers this ledger's authority key to Verificar oro (showing its fingerprint).
-[[ ${#web[@]} -gt 0 ]] && cp "$data/authority.pub.pem" "$root/web/dist/authority.pub.pem"
+if [[ $web_built -eq 1 ]]; then cp "$data/authority.pub.pem" "$root/web/dist/authority.pub.pem"; fi
 log=$data/server.log
-# The web app on the server's HTTP listener, once veta-server serves static files (--web-dir).
-web_url=
-if [[ ${#web[@]} -gt 0 ]] && "$bin/server/veta-server" --help 2>&1 | grep -q -- --web-dir; then
-  http_listen=${VETA_HTTP_LISTEN:-127.0.0.1:8080}
-  web+=(--http-listen "$http_listen")
-  web_url=http://$http_listen/
-else
-  web=()
+# The HTTP listener: the JSON API for browsers (docs/HTTP_API.md), the tiles, and the web app
+# when it is built (tools/build-web.sh writes web/dist). VETA_HTTP_LISTEN= (empty): no HTTP.
+http_listen=${VETA_HTTP_LISTEN-127.0.0.1:7488}
+http_args=()
+if [[ -n "$http_listen" ]]; then
+  http_args=(--http-listen "$http_listen")
+  [[ -f "$root/web/dist/index.html" ]] && http_args+=(--web-dir "$root/web/dist")
 fi
-"$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${web[@]}" 2>>"$log" &
+"$bin/server/veta-server" --data-dir "$data" --listen "$listen" "${http_args[@]}" 2>>"$log" &
 server=$!
 stop() { kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; }
 trap stop INT TERM
@@ -52,33 +51,60 @@ done
 
 geodata=${VETA_GEODATA:-$root/data}
 tour=$(mktemp -d)
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Bold commands on a terminal only, and never with NO_COLOR (no escape codes in logs).
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+else
+  say() { printf '\n$ %s\n' "$*"; "$@"; }
+fi
+# The story in Spanish unless English is asked for (VETA_LANG=en, or an English locale), as
+# veta-demo and the CLI decide; `t "español" "English"` prints one.
+lang=es
+case "${VETA_LANG:-${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}}" in en*) lang=en ;; esac
+t() { if [[ $lang == es ]]; then echo "$1"; else echo "$2"; fi; }
 echo
-echo "Veta is running: a signed, append-only ledger on $listen (data in $data)."
+t "Veta está en marcha: un registro firmado, solo de agregado, en $listen (datos en $data)." \
+  "Veta is running: a signed, append-only ledger on $listen (data in $data)."
+if [[ -n "$http_listen" && -f "$root/web/dist/index.html" ]]; then
+  web_url="http://$http_listen"
+  t "La aplicación web: $web_url/ (API JSON: $web_url/veta.v1.Ledger/<Método>)" \
+    "The web app: $web_url/ (JSON API: $web_url/veta.v1.Ledger/<Method>)"
+elif [[ -n "$http_listen" ]]; then
+  t "API JSON para navegadores: http://$http_listen/veta.v1.Ledger/<Método> (docs/HTTP_API.md)" \
+    "JSON API for browsers: http://$http_listen/veta.v1.Ledger/<Method> (docs/HTTP_API.md)"
+fi
 if [[ -d "$geodata" ]]; then
-  echo "The demo builds a registry from Peru's public geodata and plays a story:"
+  t "La demo arma un registro con los datos geográficos públicos del Perú y cuenta una historia:" \
+    "The demo builds a registry from Peru's public geodata and plays a story:"
   "$bin/tools/veta-demo" --server "$listen" --authority-key "$data/authority-key.pem" \
-    --geodata "$geodata" --lots-file "$tour/lots"
+    --geodata "$geodata" --lots-file "$tour/lots" --lang "$lang" --veta "$veta" \
+    --out-dir "$data/demo" --web-url "${web_url:-}"
   exported=$(sed -n 1p "$tour/lots") tainted=$(sed -n 2p "$tour/lots")
   echo
-  echo "A regulator follows the exported gold back to the mining units, entry by entry"
-  echo "(--format svg draws it):"
+  t "Un regulador sigue el oro exportado hasta las unidades mineras, entrada por entrada" \
+    "A regulator follows the exported gold back to the mining units, entry by entry"
+  t "(--format svg lo dibuja):" "(--format svg draws it):"
   say "$veta" lineage --server "$listen" "$exported" || true
   echo
-  echo "Its \"Oro formal\" certificate, checked offline with only the authority's public key;"
-  echo "the gold of the flagged cash sale gets none:"
+  t "Su certificado de «oro formal», verificado sin conexión con solo la llave pública de la" \
+    "Its \"Oro formal\" certificate, checked offline with only the authority's public key;"
+  t "autoridad; el oro de la venta en efectivo marcada no recibe ninguno:" \
+    "the gold of the flagged cash sale gets none:"
   say "$veta" certificate --server "$listen" --out "$tour/certificate.json" "$exported" || true
   say "$veta" verify-certificate --authority "$data/authority.pub.pem" "$tour/certificate.json" || true
   say "$veta" certificate --server "$listen" --out "$tour/refused.json" "$tainted" || true
   say "$veta" report indicators --server "$listen" || true
 else
-  echo "(no geodata at $geodata: set VETA_GEODATA to a folder of the GeoJSON files of data/ to see the demo)"
+  t "(no hay datos geográficos en $geodata: apunte VETA_GEODATA a una carpeta con los GeoJSON de data/ para ver la demo)" \
+    "(no geodata at $geodata: set VETA_GEODATA to a folder of the GeoJSON files of data/ to see the demo)"
 fi
 
 cd "$tour"
 echo
-echo "Anyone can check a record without trusting the operator: an inclusion proof against the"
-echo "signed checkpoint, checked offline with only the authority's public key:"
+t "Cualquiera puede comprobar un registro sin confiar en el operador: una prueba de inclusión" \
+  "Anyone can check a record without trusting the operator: an inclusion proof against the"
+t "contra el checkpoint firmado, verificada sin conexión con solo la llave pública de la autoridad:" \
+  "signed checkpoint, checked offline with only the authority's public key:"
 size=$("$veta" checkpoint --server "$listen" --json | sed -n 's/.*"treeSize":"\([0-9]*\)".*/\1/p')
 say "$veta" prove --server "$listen" --authority "$data/authority.pub.pem" --out proof.json \
   $((size - 1))
@@ -86,12 +112,10 @@ say "$veta" verify --authority "$data/authority.pub.pem" proof.json
 cat <<MSG
 
 Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);
-grpcurl -plaintext $listen list (reflection is on); the API: proto/veta/v1/service.proto.
+\`$veta explain CODE\` says what a refusal code or red flag means (--lang es|en);
+every command takes --server $listen; the API: proto/veta/v1/service.proto.
 Server log: $log.
 MSG
-if [[ -n "$web_url" ]]; then
-  echo "Web app (Verificar oro: open $tour/certificate.json with the key $data/authority.pub.pem): $web_url"
-fi
 cd "$root"
 if [[ "${1:-}" == "--detach" ]]; then
   echo "veta-server keeps running (pid $server); stop it with: kill $server"

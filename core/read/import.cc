@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <cctype>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -33,9 +34,14 @@ class Row {
   const CsvRow& row_;
 };
 
+// YYYY-MM-DD, or DD/MM/YYYY as Peru's published lists write dates.
 bool ParseDate(const std::string& date, google::protobuf::Timestamp* out) {
-  return date.size() == 10 &&
-         google::protobuf::util::TimeUtil::FromString(date + "T00:00:00Z", out);
+  if (date.size() != 10) return false;
+  std::string iso = date;
+  if (date[2] == '/' && date[5] == '/') {
+    iso = StrCat(date.substr(6, 4), "-", date.substr(3, 2), "-", date.substr(0, 2));
+  }
+  return google::protobuf::util::TimeUtil::FromString(iso + "T00:00:00Z", out);
 }
 
 // Parses the file; a malformed one is reported as the plan's only error.
@@ -49,31 +55,86 @@ bool ReadCsv(std::string_view csv, std::vector<CsvRow>* rows, ImportPlan* plan) 
   return true;
 }
 
-// Parses the header; reports missing required columns.
-bool Header(const std::vector<CsvRow>& rows, const std::vector<std::string>& required,
+// Parses the header, each name matched case- and accent-insensitively against the columns'
+// names and aliases (ImportColumns); reports missing required columns, and two headers that
+// mean the same column. Headers that match no column are ignored (published lists carry more).
+bool Header(const std::vector<CsvRow>& rows, const std::vector<ImportColumn>& known,
             std::map<std::string, size_t>* columns, ImportPlan* plan) {
   if (rows.empty()) {
     plan->errors.push_back({1, "the file is empty: a header row is required"});
     return false;
   }
-  for (size_t i = 0; i < rows[0].fields.size(); ++i) (*columns)[rows[0].fields[i]] = i;
+  std::map<std::string, std::string> by_alias;  // normalized header -> column
+  for (const ImportColumn& c : known) {
+    by_alias[NormalizeHeader(c.name)] = std::string(c.name);
+    for (std::string_view a : c.aliases) by_alias[NormalizeHeader(a)] = std::string(c.name);
+  }
+  std::map<std::string, std::string> header_of;  // column -> the header that named it
+  for (size_t i = 0; i < rows[0].fields.size(); ++i) {
+    const std::string& header = rows[0].fields[i];
+    auto it = by_alias.find(NormalizeHeader(header));
+    if (it == by_alias.end()) continue;
+    if (auto [was, fresh] = header_of.emplace(it->second, header); !fresh) {
+      plan->errors.push_back({rows[0].line, StrCat("columns '", was->second, "' and '", header,
+                                                   "' both mean ", it->second)});
+      return false;
+    }
+    (*columns)[it->second] = i;
+  }
   std::string missing;
-  for (const auto& name : required) {
-    if (columns->count(name) == 0) missing += (missing.empty() ? "" : ", ") + name;
+  for (const ImportColumn& c : known) {
+    if (c.required && columns->count(std::string(c.name)) == 0) {
+      missing += StrCat(missing.empty() ? "" : ", ", c.name);
+    }
   }
   if (!missing.empty()) {
-    plan->errors.push_back({rows[0].line, "missing columns: " + missing});
+    plan->errors.push_back(
+        {rows[0].line, StrCat("missing columns: ", missing, " (`veta import --help` lists them)")});
     return false;
   }
   return true;
+}
+
+// Spanish values of published lists, and their abbreviations, as the enum names they mean.
+const std::map<std::string, std::string>& ValueAliases() {
+  static const auto* aliases = new std::map<std::string, std::string>{
+      {"PMA", "ARTISANAL"},
+      {"ARTESANAL", "ARTISANAL"},
+      {"PRODUCTOR_MINERO_ARTESANAL", "ARTISANAL"},
+      {"PPM", "SMALL"},
+      {"PEQUENO_PRODUCTOR", "SMALL"},
+      {"PEQUENO_PRODUCTOR_MINERO", "SMALL"},
+      {"EXPLOTACION", "EXTRACTION"},
+      {"EXTRACCION", "EXTRACTION"},
+      {"BENEFICIO", "PROCESSING"},
+      {"COMERCIALIZADOR", "TRADER"},
+      {"COMERCIALIZACION", "TRADER"},
+      {"ACOPIADOR", "TRADER"},
+      {"PROCESADOR", "PLANT"},
+      {"PLANTA", "PLANT"},
+      {"PLANTA_DE_BENEFICIO", "PLANT"},
+      {"EXPORTADOR", "EXPORTER"},
+      {"ACTIVO", "VIGENTE"},
+      {"SUSPENDIDA", "SUSPENDIDO"},
+      {"EXCLUIDA", "EXCLUIDO"},
+  };
+  return *aliases;
+}
+
+// An enum value as typed in any case, with accents or spaces, or as a Spanish alias.
+template <typename Enum>
+bool ParseEnum(bool (*parse)(const std::string&, Enum*), const std::string& text, Enum* out) {
+  std::string name = NormalizeHeader(text);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (auto it = ValueAliases().find(name); it != ValueAliases().end()) name = it->second;
+  return parse(name, out) && static_cast<int>(*out) != 0;
 }
 
 // Fills status, validity and key from the shared columns; returns the first problem.
 std::string Standing(const Row& r, veta::v1::StatusInfo* status, google::protobuf::Timestamp* from,
                      google::protobuf::Timestamp* until, veta::v1::PublicKey* key) {
   veta::v1::RegistryStatus st;
-  if (!veta::v1::RegistryStatus_Parse(r.Get("status"), &st) ||
-      st == veta::v1::REGISTRY_STATUS_UNSPECIFIED) {
+  if (!ParseEnum(veta::v1::RegistryStatus_Parse, r.Get("status"), &st)) {
     return StrCat("status '", r.Get("status"), "' is not VIGENTE, SUSPENDIDO or EXCLUIDO");
   }
   status->set_status(st);
@@ -96,11 +157,6 @@ std::string Standing(const Row& r, veta::v1::StatusInfo* status, google::protobu
   if (!parsed.ok()) return StrCat("public_key: ", parsed.status().message());
   *key = parsed->ToProto();
   return "";
-}
-
-template <typename Enum>
-bool ParseEnum(bool (*parse)(const std::string&, Enum*), const std::string& text, Enum* out) {
-  return parse(text, out) && static_cast<int>(*out) != 0;
 }
 
 // Validates a record as the server will; false (and the reason, once per row) if it fails.
@@ -142,16 +198,162 @@ ImportPlan Finish(ImportPlan plan) {
 
 }  // namespace
 
+std::string NormalizeHeader(std::string_view text) {
+  // UTF-8 Latin letters with accents (U+00C0-U+00FF, two bytes 0xC3 0x80-0xBF) as ASCII.
+  static constexpr char kLatin1[] =
+      "AAAAAAACEEEEIIII"   // C0-CF
+      "DNOOOOO_OUUUUYTs"   // D0-DF
+      "aaaaaaaceeeeiiii"   // E0-EF
+      "dnooooo_ouuuuyty";  // F0-FF
+  std::string out;
+  bool gap = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0xC3 && i + 1 < text.size()) {
+      const unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0xBF) {
+        c = static_cast<unsigned char>(kLatin1[next - 0x80]);
+        ++i;
+      }
+    } else if (c >= 0x80) {  // a byte order mark, a degree sign (N°): dropped
+      continue;
+    }
+    if (std::isalnum(c)) {
+      if (gap && !out.empty()) out += '_';
+      out += static_cast<char>(std::tolower(c));
+      gap = false;
+    } else {
+      gap = true;
+    }
+  }
+  return out;
+}
+
+const std::vector<ImportColumn>& ReinfoColumns() {
+  static const auto* columns = new std::vector<ImportColumn>{
+      {"ruc", true, "the miner's RUC (11 digits)", {"numero_ruc", "nro_ruc", "n_ruc"}},
+      {"name",
+       true,
+       "the miner's name",
+       {"nombre", "minero_informal", "nombre_o_razon_social", "razon_social", "nombre_razon_social",
+        "nombre_del_minero"}},
+      {"size_class",
+       true,
+       "ARTISANAL (PMA) or SMALL (PPM)",
+       {"tamano", "estrato", "condicion_de_productor", "tipo_de_productor"}},
+      {"category", true, "formalization category I, II, III or IV", {"categoria"}},
+      {"status", true, "VIGENTE, SUSPENDIDO or EXCLUIDO", {"estado", "estado_reinfo", "situacion"}},
+      {"status_since",
+       true,
+       "date of the status (YYYY-MM-DD or DD/MM/YYYY)",
+       {"fecha_estado", "fecha_de_estado", "estado_desde", "fecha_de_suspension"}},
+      {"status_reason",
+       true,
+       "why (may be empty)",
+       {"motivo", "motivo_estado", "motivo_de_suspension", "observacion"}},
+      {"valid_from",
+       true,
+       "registration valid from (date)",
+       {"fecha_inscripcion", "fecha_de_inscripcion", "vigencia_desde", "fecha_inicio"}},
+      {"valid_until",
+       true,
+       "registration valid until (date)",
+       {"fecha_vencimiento", "fecha_de_vencimiento", "vigencia_hasta", "fecha_fin"}},
+      {"public_key",
+       true,
+       "the miner's key: base64 SubjectPublicKeyInfo, as `veta keygen` prints",
+       {"clave_publica", "llave_publica"}},
+      {"concession_code",
+       true,
+       "the mining unit's code (the mining right's unique code in INGEMMET's cadaster)",
+       {"codigo_unico", "codigo_derecho_minero", "codigo_de_derecho_minero", "codigou",
+        "codigo_concesion", "codigo_unico_del_derecho_minero"}},
+      {"unit_name",
+       true,
+       "the mining unit's (mining right's) name",
+       {"derecho_minero", "nombre_derecho_minero", "nombre_del_derecho_minero", "concesion",
+        "nombre_de_la_concesion"}},
+      {"ubigeo", true, "the unit's district, 6 digits", {"cod_ubigeo", "codigo_ubigeo"}},
+      {"geometry",
+       true,
+       "the unit's polygon: GeoJSON Polygon or MultiPolygon, WGS84",
+       {"geometria", "poligono", "geojson"}},
+      {"activity",
+       true,
+       "EXTRACTION (explotacion) or PROCESSING (beneficio)",
+       {"actividad", "actividad_minera", "tipo_de_actividad"}},
+      {"capacity_tpd",
+       true,
+       "installed capacity, tonnes of ore a day",
+       {"capacidad_tmd", "capacidad_instalada", "capacidad_instalada_tmd", "tmd"}},
+      {"allowed_miners",
+       false,
+       "RUCs allowed to work the unit, separated by ';'",
+       {"mineros_autorizados"}},
+      {"shared",
+       false,
+       "rules v3: units whose ground this one shares, CODE:share_ppm separated by ';'",
+       {"compartida", "concesiones_compartidas"}},
+  };
+  return *columns;
+}
+
+const std::vector<ImportColumn>& RepcoColumns() {
+  static const auto* columns = new std::vector<ImportColumn>{
+      {"ruc", true, "the party's RUC (11 digits)", {"numero_ruc", "nro_ruc", "n_ruc"}},
+      {"name",
+       true,
+       "the party's name",
+       {"nombre", "razon_social", "nombre_o_razon_social", "nombre_razon_social"}},
+      {"kind",
+       true,
+       "TRADER (comercializador), PLANT (procesador) or EXPORTER (exportador)",
+       {"tipo", "actividad", "tipo_de_actividad", "tipo_de_operador", "condicion"}},
+      {"status", true, "VIGENTE, SUSPENDIDO or EXCLUIDO", {"estado", "situacion"}},
+      {"status_since",
+       true,
+       "date of the status (YYYY-MM-DD or DD/MM/YYYY)",
+       {"fecha_estado", "fecha_de_estado", "estado_desde"}},
+      {"status_reason", true, "why (may be empty)", {"motivo", "motivo_estado", "observacion"}},
+      {"valid_from",
+       true,
+       "registration valid from (date)",
+       {"fecha_inscripcion", "fecha_de_inscripcion", "vigencia_desde", "fecha_inicio"}},
+      {"valid_until",
+       true,
+       "registration valid until (date)",
+       {"fecha_vencimiento", "fecha_de_vencimiento", "vigencia_hasta", "fecha_fin"}},
+      {"public_key",
+       true,
+       "the party's key: base64 SubjectPublicKeyInfo, as `veta keygen` prints",
+       {"clave_publica", "llave_publica"}},
+      {"processing_capacity_tpd",
+       false,
+       "plants: tonnes of ore processed a day",
+       {"capacidad_de_procesamiento", "capacidad_de_procesamiento_tmd", "capacidad_tmd",
+        "capacidad_instalada_tmd"}},
+  };
+  return *columns;
+}
+
+std::string DescribeColumns(const std::vector<ImportColumn>& columns) {
+  std::string out;
+  for (const ImportColumn& c : columns) {
+    out += StrCat("  ", c.name, c.required ? "" : " (optional)", ": ", c.meaning, "\n");
+    if (!c.aliases.empty()) {
+      std::string names;
+      for (std::string_view a : c.aliases) names += StrCat(names.empty() ? "" : ", ", a);
+      out += StrCat("      also: ", names, "\n");
+    }
+  }
+  return out;
+}
+
 ImportPlan PlanReinfoImport(std::string_view csv) {
   ImportPlan plan;
   std::vector<CsvRow> rows;
   std::map<std::string, size_t> columns;
-  if (!ReadCsv(csv, &rows, &plan) ||
-      !Header(rows,
-              {"ruc", "name", "size_class", "category", "status", "status_since", "status_reason",
-               "valid_from", "valid_until", "public_key", "concession_code", "unit_name", "ubigeo",
-               "geometry", "activity", "capacity_tpd"},
-              &columns, &plan)) {
+  if (!ReadCsv(csv, &rows, &plan) || !Header(rows, ReinfoColumns(), &columns, &plan)) {
     return plan;
   }
   std::map<std::string, std::pair<std::string, size_t>> miners;  // ruc -> (bytes, line)
@@ -173,8 +375,8 @@ ImportPlan PlanReinfoImport(std::string_view csv) {
     }
     m->set_size_class(size);
     veta::v1::FormalizationCategory category;
-    if (!ParseEnum(veta::v1::FormalizationCategory_Parse, "CATEGORY_" + r.Get("category"),
-                   &category)) {
+    if (!ParseEnum(veta::v1::FormalizationCategory_Parse,
+                   "CATEGORY_" + NormalizeHeader(r.Get("category")), &category)) {
       plan.errors.push_back(
           {csv_row.line, StrCat("category '", r.Get("category"), "' is not I, II, III or IV")});
       continue;
@@ -255,11 +457,7 @@ ImportPlan PlanRepcoImport(std::string_view csv) {
   ImportPlan plan;
   std::vector<CsvRow> rows;
   std::map<std::string, size_t> columns;
-  if (!ReadCsv(csv, &rows, &plan) ||
-      !Header(rows,
-              {"ruc", "name", "kind", "status", "status_since", "status_reason", "valid_from",
-               "valid_until", "public_key"},
-              &columns, &plan)) {
+  if (!ReadCsv(csv, &rows, &plan) || !Header(rows, RepcoColumns(), &columns, &plan)) {
     return plan;
   }
   for (size_t i = 1; i < rows.size(); ++i) {

@@ -29,6 +29,25 @@ struct ImportPlan {
   size_t rows = 0;
 };
 
+// A CSV column: its name, whether a file must have it, what it holds, and the other header
+// names taken for it: the headers of MINEM's REINFO and SUNAT's REPCO published lists, in
+// Spanish. Headers match case-, accent- and punctuation-insensitively (NormalizeHeader), and
+// enum values too ("artesanal", "PMA" = ARTISANAL; "Explotación" = EXTRACTION; "Planta" =
+// PLANT); dates are YYYY-MM-DD or DD/MM/YYYY. Other columns are ignored.
+struct ImportColumn {
+  std::string_view name;
+  bool required;
+  std::string_view meaning;
+  std::vector<std::string_view> aliases;
+};
+const std::vector<ImportColumn>& ReinfoColumns();
+const std::vector<ImportColumn>& RepcoColumns();
+// The columns as `veta import --help` lists them, one or two lines each.
+std::string DescribeColumns(const std::vector<ImportColumn>& columns);
+// A header (or value) as compared: lowercase ASCII, accents dropped, runs of anything but
+// letters and digits as one '_', none at the ends: "Código Único" -> "codigo_unico".
+std::string NormalizeHeader(std::string_view text);
+
 // REINFO: one row per miner and mining unit. Columns (header names, any order):
 //   ruc, name, size_class (ARTISANAL|SMALL), category (I|II|III|IV), status
 //   (VIGENTE|SUSPENDIDO|EXCLUIDO), status_since (YYYY-MM-DD), status_reason, valid_from,

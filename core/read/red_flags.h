@@ -15,7 +15,7 @@ struct RedFlagMeaning {
   veta::v1::RedFlag flag;
   std::string_view code;    // "CASH_STRUCTURING"
   std::string_view rules;   // the rules version that raises it: "1", "3"
-  std::string_view plain;   // what happened, in a sentence
+  std::string_view plain;   // what happened: core/read/explain.h's English text
   std::string_view annex2;  // the OECD Annex II risk it is evidence of
 };
 

@@ -160,6 +160,68 @@ TEST(ImportTest, RepcoAndArtisanalCapacity) {
   EXPECT_EQ(plan.records.size(), 1u);
 }
 
+// The headers of MINEM's REINFO and SUNAT's REPCO lists (Spanish, capitals, accents, "N°"),
+// in another order, with columns Veta does not read, and Spanish values and DD/MM/YYYY dates:
+// the same records as Veta's own headers give.
+TEST(ImportTest, PublishedListHeadersAreTakenAsVetasOwn) {
+  const std::string key = Key(), ruc = Ruc("1045678901");
+  const std::string geometry = CsvQuote(testing::Square(-69.9, -12.6, 0.01));
+  ImportPlan own = PlanReinfoImport(StrCat(
+      kReinfoHeader, ruc, ",Juana Mamani,ARTISANAL,II,SUSPENDIDO,2025-03-01,IGAFOM,2025-01-01,",
+      "2030-01-01,", key, ",010012345,Concesion Huaypetue,170301,", geometry, ",EXTRACTION,20\n"));
+  ASSERT_TRUE(own.errors.empty()) << own.errors[0].reason;
+  const std::string published =
+      StrCat("N°,Número RUC,MINERO INFORMAL,Código Único,Derecho Minero,DEPARTAMENTO,PROVINCIA,",
+             "DISTRITO,Ubigeo,Estado,Fecha de Estado,Motivo,Tipo de Productor,Categoría,",
+             "Actividad Minera,Capacidad Instalada (TMD),Fecha de Inscripción,",
+             "Fecha de Vencimiento,Clave Pública,Geometría\n", "1,", ruc,
+             ",Juana Mamani,010012345,Concesion Huaypetue,MADRE DE DIOS,MANU,",
+             "HUEPETUHE,170301,suspendido,01/03/2025,IGAFOM,Productor Minero Artesanal,II,",
+             "Explotación,20,01/01/2025,01/01/2030,", key, ",", geometry, "\n");
+  ImportPlan plan = PlanReinfoImport(published);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors[0].line << ": " << plan.errors[0].reason;
+  ASSERT_EQ(plan.records.size(), own.records.size());
+  for (size_t i = 0; i < plan.records.size(); ++i) {
+    EXPECT_EQ(plan.records[i].SerializeAsString(), own.records[i].SerializeAsString()) << i;
+  }
+  EXPECT_EQ(plan.records[0].miner().status().status(), veta::v1::SUSPENDIDO);
+  EXPECT_EQ(plan.records[1].unit().activity(), veta::v1::EXTRACTION);
+
+  // REPCO: "Razón Social", "Tipo" = Planta de Beneficio, a capacity in TMD.
+  ImportPlan repco = PlanRepcoImport(StrCat(
+      "RUC,RAZÓN SOCIAL,TIPO,ESTADO,FECHA DE ESTADO,MOTIVO,FECHA DE INSCRIPCIÓN,",
+      "FECHA DE VENCIMIENTO,CLAVE PÚBLICA,CAPACIDAD DE PROCESAMIENTO (TMD)\n", Ruc("2061234567"),
+      ",Planta Huaypetue SAC,Planta de Beneficio,VIGENTE,,,02/01/2025,01/01/2030,", key, ",120\n",
+      Ruc("2061234568"), ",Exportadora SAC,exportador,Vigente,,,02/01/2025,01/01/2030,", Key(),
+      ",\n"));
+  ASSERT_TRUE(repco.errors.empty()) << repco.errors[0].reason;
+  ASSERT_EQ(repco.records.size(), 2u);
+  EXPECT_EQ(repco.records[0].party().kind(), veta::v1::PLANT);
+  EXPECT_EQ(repco.records[0].party().processing_capacity_ore_g_per_day(),
+            120 * units::kGramsPerTonne);
+  EXPECT_EQ(repco.records[1].party().kind(), veta::v1::EXPORTER);
+  EXPECT_EQ(repco.records[1].party().status().status(), veta::v1::VIGENTE);
+}
+
+TEST(ImportTest, HeadersNormalizeAndTwoHeadersForOneColumnAreAnError) {
+  EXPECT_EQ(NormalizeHeader("Código Único"), "codigo_unico");
+  EXPECT_EQ(NormalizeHeader("\xEF\xBB\xBF"
+                            "N° RUC"),
+            "n_ruc");  // a byte order mark, "N°"
+  EXPECT_EQ(NormalizeHeader("  CAPACIDAD INSTALADA (TMD) "), "capacidad_instalada_tmd");
+  EXPECT_EQ(NormalizeHeader("Razón_Social"), "razon_social");
+  ImportPlan plan = PlanRepcoImport("ruc,RUC,name\n");
+  ASSERT_EQ(plan.errors.size(), 1u);
+  EXPECT_EQ(plan.errors[0].reason, "columns 'ruc' and 'RUC' both mean ruc");
+  EXPECT_TRUE(plan.records.empty());
+  // A value no alias names is still an error naming it.
+  ImportPlan bad = PlanRepcoImport(
+      StrCat("ruc,nombre,tipo,estado,fecha_estado,motivo,valid_from,valid_until,clave_publica\n",
+             Ruc("2061234567"), ",X,Minero,VIGENTE,,,2025-01-01,2030-01-01,", Key(), "\n"));
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_NE(bad.errors[0].reason.find("kind 'Minero'"), std::string::npos) << bad.errors[0].reason;
+}
+
 TEST(ImportTest, ZonesFromTheRealIndigenousTerritories) {
   auto text =
       ReadFile(StrCat(VETA_SHARED_DATA, "/peru_indigenous_territories_mining.geojson"), 8 << 20);

@@ -111,6 +111,12 @@ refused "\[POINT_OUTSIDE_UNIT\]" "$veta" submit $s x2.env.json
 extraction LOT-3 -70.59 -13.04 30000 >x3.json
 "$veta" sign --type extraction --key miner.pem x3.json >x3.env.json
 refused "UNIT_CAPACITY_EXCEEDED" "$veta" submit $s x3.env.json
+# After the code, its plain explanation (core/read/explain), in the language asked for.
+grep -qE "^  (Supera la capacidad de la unidad|Unit capacity exceeded)\. " out.txt && pass ||
+  fail "veta submit does not explain its refusal"
+refused "^  Punto fuera de la unidad\. " "$veta" check $s --lang es x2.env.json
+refused "^  Point outside the unit\. " "$veta" check $s --lang en x2.env.json
+refused "unknown language 'xx'" "$veta" check $s --lang xx x2.env.json
 
 # The plant checks before paying (its signature alone), then both sign the sale.
 echo "{\"lotId\":\"LOT-1\",\"sellerId\":\"$miner_ruc\",\"buyerRuc\":\"$plant_ruc\",\"buyerLotId\":\"P-1\",\"quantityKg\":1000,\"pricePen\":21000,\"payment\":\"BANK_TRANSFER\",\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >sale.json

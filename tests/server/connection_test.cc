@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "client/config.h"
 #include "core/log/ledger.h"
 #include "core/verify/keys.h"
 #include "core/verify/x509.h"
@@ -116,6 +117,53 @@ TEST_F(ConnectionTest, FlagsGiveTheSameConnection) {
   ASSERT_TRUE(stub.ok()) << stub.status();
   grpc::Status s = ListEntries(stub->get());
   EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// No config file of the user running the tests (client/config.h reads it once per process).
+const bool kNoUserConfig = ::setenv("VETA_CONFIG", "/nonexistent/veta/config", 1) == 0;
+
+TEST(ConfigTest, LinesCommentsQuotesAndErrorsNamingTheLine) {
+  ASSERT_TRUE(kNoUserConfig);
+  auto lines = ParseConfig(
+      "# Veta\n\n  server = ledger.example.pe:7480  \r\nkey=\"my key.pem\"\nweb_url = \n", "cfg");
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  ASSERT_EQ(lines->size(), 3u);
+  EXPECT_EQ((*lines)[0].key, "server");
+  EXPECT_EQ((*lines)[0].value, "ledger.example.pe:7480");
+  EXPECT_EQ((*lines)[0].line, 3u);
+  EXPECT_EQ((*lines)[1].value, "my key.pem");
+  EXPECT_EQ((*lines)[2].value, "");
+  EXPECT_EQ(ParseConfig("server = a\nservr = b\n", "cfg").status().message(),
+            "cfg:2: unknown key 'servr' (known: server, tls_ca, tls_cert, tls_key, key, web_url)");
+  EXPECT_EQ(ParseConfig("key = a\nkey = b\n", "cfg").status().message(),
+            "cfg:2: 'key' is already set on line 1");
+  EXPECT_EQ(ParseConfig("server\n", "cfg").status().message(),
+            "cfg:1: expected `key = value`, got 'server'");
+}
+
+// Environment over default; a flag over both; without a config file.
+TEST(ConfigTest, FlagOverEnvironmentOverDefault) {
+  ASSERT_EQ(::setenv("VETA_SERVER", "127.0.0.1:9", 1), 0);
+  auto s = LookupSetting("server");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->value, "127.0.0.1:9");
+  EXPECT_EQ(s->source, "environment VETA_SERVER");
+  Flags flags("tool", "A tool.");
+  ConnectionOptions o;
+  AddConnectionFlags(flags, &o);
+  EXPECT_EQ(o.server, "127.0.0.1:9");
+  std::vector<std::string> args = {"tool", "--server", "127.0.0.1:10"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ASSERT_TRUE(flags.Parse(static_cast<int>(argv.size()), argv.data()).ok());
+  EXPECT_EQ(o.server, "127.0.0.1:10");
+  ::unsetenv("VETA_SERVER");
+  s = LookupSetting("server");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->value, kDefaultServer);
+  EXPECT_EQ(s->source, "default");
+  EXPECT_EQ(LookupSetting("web_url")->value, "http://127.0.0.1:7488");
+  EXPECT_FALSE(LookupSetting("password").ok());
 }
 
 TEST(ConnectionOptionsTest, FlagsDefaultToTheEnvironmentAndTheDefaultServer) {

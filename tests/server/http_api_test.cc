@@ -195,8 +195,9 @@ const std::map<std::string, int> kGrpcCodeByName = {{"", 0},
 
 // Every unary method of the service's descriptor (a new rpc is covered without a change here),
 // for every role, with an empty request and, where one is given below, a meaningful one: the
-// HTTP answer's Connect code is the gRPC call's code; a success's JSON reads as the method's
-// response type. Streaming methods answer `unimplemented` over HTTP.
+// HTTP answer's Connect code is the gRPC call's code, whether the role is a TLS client
+// certificate or a session token; a success's JSON reads as the method's response type.
+// Streaming methods answer `unimplemented` over HTTP.
 TEST_F(HttpApiTest, EveryUnaryMethodAnswersEveryRoleAsGrpcDoes) {
   const std::map<std::string, std::vector<std::string>> samples = {
       {"GetLot", {R"({"lotId":"L1"})"}},
@@ -211,7 +212,11 @@ TEST_F(HttpApiTest, EveryUnaryMethodAnswersEveryRoleAsGrpcDoes) {
   const uint64_t size = ledger_->size();
   int unary = 0, compared = 0;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const auto& role : kRoles) channels[role] = ChannelFor(role);
+  std::map<std::string, std::string> tokens;  // each role signed in from a browser
+  for (const auto& role : kRoles) {
+    channels[role] = ChannelFor(role);
+    if (role != "public") tokens[role] = SignIn(role);
+  }
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* m = service->method(i);
     const std::string path = StrCat("/veta.v1.Ledger/", m->name());
@@ -252,6 +257,12 @@ TEST_F(HttpApiTest, EveryUnaryMethodAnswersEveryRoleAsGrpcDoes) {
               << h->body;
         }
         ++compared;
+        if (role == "public") continue;
+        // The same role signed in with a session token, from a client without a certificate.
+        auto b = Post("public", path, body, tokens[role]);
+        ASSERT_TRUE(b) << httplib::to_string(b.error());
+        EXPECT_EQ(CodeOf(b), code) << m->name() << " " << body << " as " << role
+                                   << " with a token: HTTP " << b->status << " " << b->body;
       }
     }
   }
@@ -307,6 +318,11 @@ TEST_F(HttpApiTest, SignInWithARegisteredKeyActsAsItsHolder) {
   auto who = Post("public", "/veta.v1.Session/WhoAmI", "{}", token);
   EXPECT_NE(who->body.find(R"("role":"regulator")"), std::string::npos) << who->body;
   EXPECT_NE(who->body.find(R"("partyId":"SUNAT")"), std::string::npos) << who->body;
+
+  // An Ed25519 key (the registrar's) signs in as well as a P-256 one.
+  const std::string registrar = SignIn("registrar");
+  who = Post("public", "/veta.v1.Session/WhoAmI", "{}", registrar);
+  EXPECT_NE(who->body.find(R"("role":"registrar")"), std::string::npos) << who->body;
 
   // A trader's token: its role's cells of the matrix (no ListEntries), and a submission.
   const std::string trader = SignIn("trader");
