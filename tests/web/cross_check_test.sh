@@ -5,7 +5,7 @@
 # bytes, an entry left out, and shares, fine mg, departments and holder changed and re-signed
 # with the authority's key, which only the replay of the lots' arithmetic can refuse), both
 # give the same verdict, the expected one, for the same reason (the same English message).
-# A wrong authority key is refused by both.
+# A wrong authority key is refused by both. The CLI's QR URL names the web app's note digest.
 # Usage: cross_check_test.sh VETA VETA_SERVER VETA_DEMO DATA_DIR WEB_DIR
 set -euo pipefail
 veta=$1 server=$2 demo=$3 geodata=$4 web_dir=$5
@@ -48,4 +48,14 @@ a=$(cpp "$work/v/genuine.json" "$work/other.pub.pem")
 b=$(ts "$work/v/genuine.json" "$work/other.pub.pem")
 [[ "$a" == refused:* && "$a" == "$b" ]] || fail "another key: '$a' / '$b'"
 echo "another authority's key: $a"
+
+# The QR code's URL that `veta certificate --web-url` prints names the note digest the web app
+# computes (and looks certificates up by).
+url=$(grep -o 'http://web.test/#/verificar?[^ ]*' "$work/certificate.txt" || true)
+if [[ -n "$url" ]]; then
+  node "$web_dir/dist-node/verify.mjs" --authority "$pub" "$work/v/genuine.json" >"$work/out"
+  digest=$(sed -n 's/^  nota sha256 //p' "$work/out")
+  [[ "$url" == *"&nota=$digest" ]] || fail "the CLI's QR URL $url does not name the web app's digest $digest"
+  echo "QR URL: $url"
+fi
 echo "PASS: $n variants and a wrong key, same verdicts and reasons"

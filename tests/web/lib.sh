@@ -30,8 +30,13 @@ start_server_with_demo() {
     --miners 12 --lots-file "$work/lots" >"$work/demo.txt" 2>&1 ||
     { cat "$work/demo.txt"; fail "the demo failed"; }
   exported=$(sed -n 1p "$work/lots")
-  "$veta" certificate --server "$addr" --out "$work/certificate.json" "$exported" >/dev/null 2>&1 ||
-    fail "no certificate for the demo's exported gold $exported"
+  # With its QR code's URL (`veta certificate --web-url`), when the CLI has it.
+  local qr=()
+  if "$veta" certificate --help 2>&1 | grep -q -- --web-url; then
+    qr=(--qr-svg "$work/qr.svg" --web-url http://web.test)
+  fi
+  "$veta" certificate --server "$addr" --out "$work/certificate.json" "${qr[@]}" "$exported" \
+    >"$work/certificate.txt" 2>&1 || fail "no certificate for the demo's exported gold $exported"
 }
 
 stop_server() {
