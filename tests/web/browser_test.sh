@@ -35,7 +35,8 @@ echo "{\"subject\":\"web\",\"text\":\"firmado en chromium\",\"nonce\":\"$RANDOM$
 "$veta" sign --key "$work/data/authority-key.pem" "$work/memo.json" >"$work/memo.cpp.json"
 VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/firmar.mjs" "${where[@]}" \
   --key "$work/data/authority-key.pem" --memo "$work/memo.json" --expected "$work/memo.cpp.json" \
-  --out "$work/memo.web.json" "${shots[@]}"
+  --out "$work/memo.web.json" "${shots[@]}" \
+  $([[ -f "$web_dir/dist/explain.json" ]] && echo --explained 1)
 if [[ "$web_dir_served" -gt 0 ]]; then
   # The page submitted it: the same envelope again is a replay.
   if "$veta" submit --server "$addr" "$work/memo.web.json" >"$work/submit.txt" 2>&1; then

@@ -120,6 +120,11 @@ try {
     await refusal.waitFor();
     const code = await refusal.getAttribute("data-code");
     check(code !== null && code !== "", `the refusal has no code: ${await refusal.innerText()}`);
+    if (args.explained) {
+      // The shipped table (explain.json) explains the code in Spanish, not the code itself.
+      const title = await refusal.locator("strong").innerText();
+      check(!title.includes(code), `the refusal is not explained: '${title}'`);
+    }
     console.log(`checked a sale of no lot: refused ${code}: ${(await refusal.innerText()).replace(/\n/g, " ")}`);
     if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar-rechazo.png"), fullPage: true });
   }
