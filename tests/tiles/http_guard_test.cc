@@ -80,7 +80,7 @@ TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequest) {
 TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequestOverTls) {
   Start({}, /*tls=*/true);
   StallingClients stalling(server_->port());
-  for (int i = 0; i < 8; ++i) ASSERT_GE(stalling.Idle(), 0);  // no TLS handshake either
+  for (int i = 0; i < 24; ++i) ASSERT_GE(stalling.Idle(), 0);  // no TLS handshake either
   for (int i = 0; i < 3; ++i)
     stalling.Slow(std::string("\x16\x03\x01\x02\x00", 5));  // a ClientHello, slowly
   EXPECT_TRUE(Ping(/*tls=*/true));
