@@ -136,8 +136,9 @@ grpc::ServerUnaryReactor* LedgerService::GetCertificate(
   // Counted in the server-wide bound of held bytes, like every call (ledger_service.cc).
   Reply* reply = NewReply(request->ByteSizeLong());
   if (reply == nullptr) return Full(ctx);
-  auto status = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetCertificate));
+  Caller caller;
+  const absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(caller, Authorize(ctx, Rpc::kGetCertificate));
     if (request->lot_id().empty()) return absl::InvalidArgumentError("name the lot: lot_id");
     if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
       ASSIGN_OR_RETURN(veta::v1::Lot lot, veta::GetLot(ledger_->store(), request->lot_id()));
@@ -146,27 +147,39 @@ grpc::ServerUnaryReactor* LedgerService::GetCertificate(
             StrCat("lot ", request->lot_id(), " is not held by ", caller.party_id));
       }
     }
-    if (certificate_source_) {  // a follower: the primary signs, whoever receives checks
-      ASSIGN_OR_RETURN(*response, certificate_source_(request->lot_id()));
-      if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
-        // The primary answered the follower (a regulator), with the lot as the primary holds
-        // it: a party gets it only if it is the holder there too (this follower may lag).
-        absl::StatusOr<PublicKey> authority = KeyOfVerifier(ledger_->verifier_key());
-        absl::StatusOr<CertificateClaims> claims =
-            authority.ok() ? VerifyCertificate(*response, *authority)
-                           : absl::StatusOr<CertificateClaims>(authority.status());
-        if (!claims.ok() || claims->holder != caller.party_id) {
-          response->Clear();
-          return absl::PermissionDeniedError(StrCat("lot ", request->lot_id(), " is not held by ",
-                                                    caller.party_id, " at the primary"));
-        }
-      }
-      return absl::OkStatus();
-    }
+    if (certificate_source_) return absl::OkStatus();  // relayed below
     ASSIGN_OR_RETURN(*response, IssueCertificate(*ledger_, request->lot_id()));
     return absl::OkStatus();
   }();
-  return SendReply(reply, response, status);
+  if (!status.ok() || !certificate_source_) return SendReply(reply, response, status);
+  // A follower: the primary signs (it alone holds the authority key), whoever receives checks.
+  // The call to the primary is asynchronous: the reply is finished when the primary answers
+  // (or its deadline passes), from the thread that brings the answer; no thread of this server
+  // waits meanwhile. `response` and `reply` live until the reply is finished.
+  certificate_source_(
+      request->lot_id(), [this, reply, response, caller,
+                          lot_id = request->lot_id()](absl::StatusOr<veta::v1::Certificate> got) {
+        const absl::Status relayed = [&]() -> absl::Status {
+          if (!got.ok()) return got.status();
+          *response = std::move(*got);
+          if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+            // The primary answered the follower (a regulator), with the lot as the primary holds
+            // it: a party gets it only if it is the holder there too (this follower may lag).
+            absl::StatusOr<PublicKey> authority = KeyOfVerifier(ledger_->verifier_key());
+            absl::StatusOr<CertificateClaims> claims =
+                authority.ok() ? VerifyCertificate(*response, *authority)
+                               : absl::StatusOr<CertificateClaims>(authority.status());
+            if (!claims.ok() || claims->holder != caller.party_id) {
+              response->Clear();
+              return absl::PermissionDeniedError(
+                  StrCat("lot ", lot_id, " is not held by ", caller.party_id, " at the primary"));
+            }
+          }
+          return absl::OkStatus();
+        }();
+        SendReply(reply, response, relayed);
+      });
+  return Pending(reply);
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetIndicators(

@@ -85,18 +85,35 @@ absl::StatusOr<std::vector<Hash>> GrpcPrimarySource::InclusionProof(uint64_t ind
   return Hashes(proof.hashes());
 }
 
-absl::StatusOr<veta::v1::Certificate> GrpcPrimarySource::Certificate(const std::string& lot_id) {
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  veta::v1::GetCertificateRequest request;
-  request.set_lot_id(lot_id);
-  veta::v1::Certificate certificate;
-  if (grpc::Status s = stub_->GetCertificate(&ctx, request, &certificate); !s.ok()) {
-    // The primary's refusal as it is (CERTIFICATE_REFUSED naming the entry, NOT_FOUND...).
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        StrCat("the primary (", name_, "): ", s.error_message()));
+void GrpcPrimarySource::Certificate(
+    const std::string& lot_id, std::function<void(absl::StatusOr<veta::v1::Certificate>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    veta::v1::GetCertificateRequest request;
+    veta::v1::Certificate certificate;
+    std::function<void(absl::StatusOr<veta::v1::Certificate>)> done;
+  };
+  auto* async = stub_->async();
+  if (async == nullptr) {
+    done(absl::UnimplementedError("this stub has no asynchronous calls"));
+    return;
   }
-  return certificate;
+  auto call = std::make_unique<Call>();
+  SetDeadline(&call->ctx);
+  call->request.set_lot_id(lot_id);
+  call->done = std::move(done);
+  Call* raw = call.release();  // owned by the callback, which runs exactly once
+  async->GetCertificate(
+      &raw->ctx, &raw->request, &raw->certificate, [raw, name = name_](grpc::Status s) {
+        std::unique_ptr<Call> owned(raw);
+        if (!s.ok()) {
+          // The primary's refusal as it is (CERTIFICATE_REFUSED naming the entry, NOT_FOUND...).
+          owned->done(absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                                   StrCat("the primary (", name, "): ", s.error_message())));
+          return;
+        }
+        owned->done(std::move(owned->certificate));
+      });
 }
 
 }  // namespace veta::server

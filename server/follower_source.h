@@ -4,6 +4,7 @@
 // certificate, or runs beside the primary on loopback.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,8 +26,12 @@ class GrpcPrimarySource final : public PrimarySource {
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first, uint64_t second) override;
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) override;
   // A certificate the primary issues (a follower relays GetCertificate: only the primary holds
-  // the authority key that signs one; whoever receives it checks it offline).
-  absl::StatusOr<veta::v1::Certificate> Certificate(const std::string& lot_id);
+  // the authority key that signs one; whoever receives it checks it offline). Asynchronous
+  // (gRPC's callback API): returns at once; `done` runs once, on a gRPC thread, with the
+  // certificate or the primary's refusal naming it, at the latest when the deadline passes.
+  // The source must outlive the calls it started.
+  void Certificate(const std::string& lot_id,
+                   std::function<void(absl::StatusOr<veta::v1::Certificate>)> done);
 
  private:
   absl::Status FromGrpc(const grpc::Status& s, std::string_view what) const;

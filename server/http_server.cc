@@ -126,26 +126,24 @@ absl::Status HttpServer::Start() {
 
   impl_ = std::make_unique<Impl>();
   impl_->tls = tls;
+  // Idle or slow clients cannot hold the worker threads (server/http_guard.h).
+  HttpLimits limits = options_.limits;
+  limits.threads = std::max(1, options_.threads);
+  std::function<bool(SSL_CTX&)> tls_setup;
   if (tls) {
-    const std::string cert = options_.tls_cert_pem, key = options_.tls_key_pem;
-    auto ssl = std::make_unique<httplib::SSLServer>(
-        [cert, key](SSL_CTX& ctx) { return SetUpTls(ctx, cert, key); });
-    if (!ssl->is_valid()) {
-      impl_.reset();
-      return absl::InvalidArgumentError(
-          "the TLS certificate or key for HTTP cannot be loaded (PEM certificate and its key)");
-    }
-    impl_->server = std::move(ssl);
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
+    tls_setup = [cert = options_.tls_cert_pem, key = options_.tls_key_pem](SSL_CTX& ctx) {
+      return SetUpTls(ctx, cert, key);
+    };
   }
+  auto bounded = NewBoundedHttpServer(limits, std::move(tls_setup));
+  if (!bounded.ok()) {
+    impl_.reset();
+    return absl::InvalidArgumentError(
+        "the TLS certificate or key for HTTP cannot be loaded (PEM certificate and its key)");
+  }
+  impl_->server = std::move(*bounded);
   httplib::Server& server = *impl_->server;
-  const size_t threads = static_cast<size_t>(std::max(1, options_.threads));
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options_.request_bytes_max);
-  server.set_read_timeout(std::chrono::seconds(10));
-  server.set_write_timeout(std::chrono::seconds(10));
-  server.set_keep_alive_timeout(5);
 
   std::vector<PendingRoute> routes;
   if (!options_.tiles_dir.empty()) {

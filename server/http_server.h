@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "core/log/ledger.h"
 #include "core/read/access.h"
+#include "server/http_guard.h"
 
 namespace veta::server {
 
@@ -41,8 +42,10 @@ struct HttpOptions {
   std::string tls_cert_pem, tls_key_pem;
   // The tile writer's folders (TileWriterOptions::dir, ::bundles_dir); empty: not served.
   std::string tiles_dir, bundles_dir;
-  // Worker threads (each serves one connection at a time).
+  // Worker threads (each serves one request at a time; idle connections hold none).
   int threads = 8;
+  // Bounds on connections and slow clients (server/http_guard.h); its `threads` is the above.
+  HttpLimits limits;
   // Most bytes of a request body.
   size_t request_bytes_max = 1 << 20;
   // The web app's built files (server/web_files.h), served at / for GET paths no other route

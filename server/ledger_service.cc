@@ -606,6 +606,8 @@ grpc::ServerUnaryReactor* LedgerService::SendReply(Reply* reply,
   return reply;
 }
 
+grpc::ServerUnaryReactor* LedgerService::Pending(Reply* reply) { return reply; }
+
 grpc::ServerUnaryReactor* LedgerService::Full(grpc::CallbackServerContext* ctx) const {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpc(FullStatus(held_, kCallBytes)));

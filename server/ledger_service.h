@@ -19,8 +19,11 @@
 namespace veta::server {
 
 // Issues a certificate elsewhere (a follower's primary): LedgerService::GetCertificate relays.
-using CertificateSource =
-    std::function<absl::StatusOr<veta::v1::Certificate>(const std::string& lot_id)>;
+// Asynchronous: the source starts the request and returns at once; `done` runs exactly once,
+// on any thread, with the certificate or the refusal (GrpcPrimarySource::Certificate: within
+// its deadline). No server thread waits for the primary meanwhile.
+using CertificateDone = std::function<void(absl::StatusOr<veta::v1::Certificate>)>;
+using CertificateSource = std::function<void(const std::string& lot_id, CertificateDone done)>;
 
 // Every queue a call or the whole server holds has a bound here, in envelopes and in bytes.
 // "Held bytes" are what the service keeps alive for callers: requests, envelopes handed to the
@@ -211,6 +214,8 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   // Finishes a counted call with its response (Reply::Send); returns it as the call's reactor.
   static grpc::ServerUnaryReactor* SendReply(Reply* reply, google::protobuf::MessageLite* response,
                                              const absl::Status& status);
+  // The call's reactor, not finished yet (a reply sent later: SendReply from another thread).
+  static grpc::ServerUnaryReactor* Pending(Reply* reply);
   // The most entries the ledger puts in one ListEntries page (found once, then cached).
   uint32_t EntriesPageMax() const;
 

@@ -1,6 +1,7 @@
 // veta-server: the registry's gRPC server on an embedded RocksDB ledger.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "core/log/tiles.h"
 #include "core/storage/backup.h"
 #include "core/storage/rocks_store.h"
+#include "core/verify/keys.h"
 #include "server/connect_api.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -384,12 +386,28 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
+  uint64_t backup_attempts = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGUSR1) {
+    // Each attempt's result, for `veta-backup live` (deploy/veta-backup.service) to wait on.
+    const auto report_backup = [&](const absl::StatusOr<veta::BackupInfo>& result) {
+      const std::string tag = veta::StrCat("attempt=", ++backup_attempts, " pid=", getpid());
+      const std::string line =
+          result.ok() ? veta::StrCat("ok ", result->id, " ", tag, "\n")
+                      : veta::StrCat("failed ", tag, ": ", result.status().message(), "\n");
+      if (absl::Status s = veta::WriteFileAtomic(veta::LiveBackupStatusPath(data_dir), line, 0600);
+          !s.ok()) {
+        std::fprintf(stderr, "veta-server: cannot write the backup's result: %s\n",
+                     std::string(s.message()).c_str());
+      }
+    };
     if (rocks == nullptr) {
       std::fprintf(stderr, "veta-server: SIGUSR1 received, but no --backup-dir: no backup\n");
+      report_backup(absl::FailedPreconditionError(
+          "veta-server runs without --backup-dir: it makes no backups"));
       continue;
     }
     auto made = veta::CreateBackup(*rocks, backup_dir);
+    report_backup(made);
     if (metrics != nullptr) metrics->ObserveBackup(made.ok());
     if (made.ok()) {
       std::fprintf(stderr, "veta-server: backup %u made in %s (%llu entries or more)\n", made->id,

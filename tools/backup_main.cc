@@ -1,9 +1,17 @@
 // veta-backup: backups of a ledger's database (RocksDB BackupEngine), and restores checked
 // against a witnessed checkpoint (core/read/restore.h).
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <string>
+#include <thread>
 
 #include "core/base/flags.h"
 #include "core/base/strings.h"
@@ -18,6 +26,7 @@ namespace {
 
 constexpr char kUsage[] =
     "veta-backup create --data-dir D --backup-dir B\n"
+    "       veta-backup live --data-dir D --backup-dir B --pid PID [--timeout-seconds S]\n"
     "       veta-backup list --backup-dir B\n"
     "       veta-backup verify --backup-dir B [--id N]\n"
     "       veta-backup restore --backup-dir B --data-dir D2 [--id N]\n"
@@ -67,10 +76,75 @@ int Create(const std::string& data_dir, const std::string& backup_dir) {
   }
   auto made = veta::CreateBackup(**store, backup_dir);
   if (!made.ok()) return Fail(made.status());
+  // A backup is only as good as its files: read them back before saying it worked.
+  if (absl::Status s = veta::VerifyBackup(backup_dir, made->id); !s.ok()) {
+    return Fail(absl::DataLossError(
+        veta::StrCat("backup ", made->id, " was written but does not verify: ", s.message())));
+  }
   std::printf("backup %u: %llu entries, %llu bytes in %u files, %s\n", made->id,
               static_cast<unsigned long long>(made->entries_at_least),
               static_cast<unsigned long long>(made->bytes), made->files,
               TimeText(made->timestamp_seconds).c_str());
+  return 0;
+}
+
+// Asks the running veta-server (`pid`, started with --backup-dir B) for a live backup
+// (SIGUSR1), waits for the result it writes (veta::LiveBackupStatusPath), and verifies the
+// backup made. Non-zero, with the reason, when the server cannot be signalled, exits, reports
+// a failure, does not answer in time, or the backup does not verify.
+int Live(const std::string& data_dir, const std::string& backup_dir, uint64_t pid,
+         uint64_t timeout_seconds) {
+  using veta::StrCat;
+  if (pid == 0 || pid > static_cast<uint64_t>(std::numeric_limits<pid_t>::max())) {
+    return Fail(absl::InvalidArgumentError(
+        StrCat("give --pid, the process id of the running veta-server (got ", pid,
+               "; `systemctl show -p MainPID --value veta-server` is 0 when it is not running)")));
+  }
+  const std::string status_path = veta::LiveBackupStatusPath(data_dir);
+  const std::string before = veta::ReadFile(status_path).value_or("");
+  if (kill(static_cast<pid_t>(pid), SIGUSR1) != 0) {
+    return Fail(absl::UnavailableError(
+        StrCat("cannot signal veta-server (pid ", pid, "): ", std::strerror(errno))));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  std::string line;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto now = veta::ReadFile(status_path);
+    if (now.ok() && *now != before && !now->empty() && now->back() == '\n') {
+      line = now->substr(0, now->size() - 1);
+      break;
+    }
+    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      return Fail(absl::UnavailableError(
+          StrCat("veta-server (pid ", pid, ") exited before reporting the backup: see its log")));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Fail(absl::DeadlineExceededError(
+          StrCat("veta-server (pid ", pid, ") reported no backup in ", status_path, " within ",
+                 timeout_seconds, " s: is it the server of ", data_dir,
+                 ", started with --backup-dir? See its log")));
+    }
+  }
+  if (line.rfind("ok ", 0) != 0) {
+    const size_t colon = line.find(": ");
+    return Fail(
+        absl::UnavailableError(StrCat("veta-server's live backup failed: ",
+                                      colon == std::string::npos ? line : line.substr(colon + 2))));
+  }
+  uint64_t id = 0;
+  const size_t space = line.find(' ', 3);
+  if (!veta::ParseU64(std::string_view(line).substr(3, space - 3), &id) || id == 0) {
+    return Fail(absl::InternalError(StrCat("unreadable result in ", status_path, ": ", line)));
+  }
+  if (absl::Status s = veta::VerifyBackup(backup_dir, static_cast<uint32_t>(id)); !s.ok()) {
+    return Fail(absl::DataLossError(
+        StrCat("backup ", id, " was made but does not verify in ", backup_dir, ": ", s.message())));
+  }
+  std::printf(
+      "backup %llu made by veta-server (pid %lld) and verified: every file holds its "
+      "checksum\n",
+      static_cast<unsigned long long>(id), static_cast<long long>(pid));
   return 0;
 }
 
@@ -88,9 +162,10 @@ int List(const std::string& backup_dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   std::string data_dir, backup_dir, checkpoint_path, log_key, witness_policy_path;
-  uint64_t id = 0;
+  uint64_t id = 0, timeout_seconds = 3600;
+  uint64_t pid = 0;
   bool allow_older = false, skip_audit = false;
   veta::Flags flags(
       kUsage,
@@ -102,9 +177,14 @@ int main(int argc, char** argv) {
       "signed note, with --log-key, the log's verifier key or a file holding it): the backup\n"
       "must be of that log, its tree at the checkpoint's size must have the checkpoint's root,\n"
       "and it must hold every entry the checkpoint covers (unless --allow-older). Then the\n"
-      "full audit runs on the restored folder. Nothing is left behind when it refuses.");
+      "full audit runs on the restored folder. Nothing is left behind when it refuses.\n"
+      "`live` asks the running server (--pid) for a live backup and waits for its result:\n"
+      "it exits non-zero when the backup fails or does not verify (veta-backup.service).");
   flags.String("data-dir", &data_dir, "The ledger folder (create: read; restore: written).");
   flags.String("backup-dir", &backup_dir, "The backup folder.");
+  flags.Uint("pid", &pid, "live: the process id of the running veta-server to back up.");
+  flags.Uint("timeout-seconds", &timeout_seconds,
+             "live: how long to wait for the server's backup before failing.");
   flags.Uint("id", &id, "The backup to verify or restore (0: the newest).");
   flags.String("checkpoint", &checkpoint_path,
                "A checkpoint note the restored ledger must hold (saved from a witness or client).");
@@ -133,6 +213,10 @@ int main(int argc, char** argv) {
   if (command == "create") {
     if (data_dir.empty()) return Fail(absl::InvalidArgumentError("give --data-dir"));
     return Create(data_dir, backup_dir);
+  }
+  if (command == "live") {
+    if (data_dir.empty()) return Fail(absl::InvalidArgumentError("give --data-dir"));
+    return Live(data_dir, backup_dir, pid, timeout_seconds);
   }
   if (command == "list") return List(backup_dir);
   if (command == "verify") {
@@ -199,4 +283,15 @@ int main(int argc, char** argv) {
   std::printf("start it with: veta-server --data-dir %s --authority-key AUTHORITY-KEY.pem\n",
               data_dir.c_str());
   return 0;
+}
+
+// A report that cannot be written (a full disk behind stdout) is a failure too.
+int main(int argc, char** argv) {
+  const int status = Run(argc, argv);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "veta-backup: cannot write the report to standard output: %s\n",
+                 std::strerror(errno));
+    return status == 0 ? 1 : status;
+  }
+  return status;
 }

@@ -173,8 +173,9 @@ int main(int argc, char** argv) {
 
   veta::server::ServerOptions server_options;
   server_options.listen = listen;
-  server_options.certificate_source = [&source](const std::string& lot_id) {
-    return source.Certificate(lot_id);
+  server_options.certificate_source = [&source](const std::string& lot_id,
+                                                veta::server::CertificateDone done) {
+    source.Certificate(lot_id, std::move(done));
   };
   std::shared_ptr<veta::server::Metrics> metrics;
   if (!metrics_listen.empty()) {

@@ -127,4 +127,8 @@ absl::StatusOr<uint32_t> RestoreBackup(const std::string& backup_dir, uint32_t i
   return picked;
 }
 
+std::string LiveBackupStatusPath(const std::string& data_dir) {
+  return StrCat(data_dir, "/backup-status");
+}
+
 }  // namespace veta

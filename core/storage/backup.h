@@ -45,4 +45,10 @@ struct BackupInfo {
 [[nodiscard]] absl::StatusOr<uint32_t> RestoreBackup(const std::string& backup_dir, uint32_t id,
                                                      const std::string& db_path);
 
+// The file in a ledger's folder where a running veta-server (--backup-dir) writes the result of
+// each live backup it makes on SIGUSR1, for `veta-backup live` (deploy/veta-backup.service) to
+// wait on. One line: "ok ID attempt=N pid=P" or "failed attempt=N pid=P: MESSAGE"; every
+// attempt writes a different line (N counts the attempts of that process).
+std::string LiveBackupStatusPath(const std::string& data_dir);
+
 }  // namespace veta

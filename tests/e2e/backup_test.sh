@@ -55,14 +55,47 @@ kill -USR1 "$pid"
 for _ in $(seq 200); do "$backup" list --backup-dir live 2>/dev/null | grep -q '^1 ' && break; sleep 0.05; done
 "$backup" list --backup-dir live | grep -q '^1 .*>=7 ' && pass || fail "live backup not listed"
 grep -q "backup 1 made in live" server.log && pass || fail "server did not log the backup"
+# `veta-backup live` (deploy/veta-backup.service): signals the server, waits for its result,
+# verifies the backup made; exit 0 only then.
+"$backup" live --data-dir data --backup-dir live --pid "$pid" --timeout-seconds 60 >live.txt ||
+  { cat live.txt; fail "veta-backup live"; }
+grep -q "backup 2 made by veta-server .* and verified" live.txt && pass || fail "live report"
+expect_fail "give --pid" "$backup" live --data-dir data --backup-dir live --pid 0
 memos 6 8  # writes go on: 10 entries
 cp data/latest-checkpoint newest.note
 stop
+# The server gone: live fails at once, saying so.
+expect_fail "cannot signal veta-server" "$backup" live --data-dir data --backup-dir live \
+  --pid 999999999
+# A server whose backup folder cannot be written: its backup fails, and so does live (the
+# unit's exit status), with the server's reason; the server goes on.
+touch blocker
+start data --backup-dir blocker/live
+expect_fail "live backup failed: cannot open the backup folder blocker/live" \
+  "$backup" live --data-dir data --backup-dir blocker/live --pid "$pid" --timeout-seconds 60
+# A server without --backup-dir: refused, not waited for.
+stop
+start data
+expect_fail "runs without --backup-dir" \
+  "$backup" live --data-dir data --backup-dir live --pid "$pid" --timeout-seconds 60
+stop
+# An offline backup into a folder that cannot be written fails, and leaves nothing.
+expect_fail "cannot open the backup folder blocker/offline" \
+  "$backup" create --data-dir data --backup-dir blocker/offline
+# A report that cannot be written (a full disk) is a failure.
+if "$backup" list --backup-dir live >/dev/full 2>err.txt; then fail "list >/dev/full succeeded"; fi
+grep -q "cannot write the report" err.txt && pass || fail "no message for a full stdout"
 
 "$backup" create --data-dir data --backup-dir offline | grep -q "backup 1: 10 entries" && pass ||
   fail "offline backup"
 "$backup" verify --backup-dir offline | grep -q "every file holds its checksum" && pass ||
   fail "verify"
+# A damaged backup does not verify (non-zero), naming the damage.
+cp -r offline damaged
+victim=$(find damaged -name '*.sst' -size +1k | head -n 1)
+[[ -n "$victim" ]] || fail "no table file in the backup"
+printf 'XXXXXXXXXXXXXXXX' | dd of="$victim" bs=1 seek=100 conv=notrunc status=none
+expect_fail "is damaged" "$backup" verify --backup-dir damaged
 expect_fail "give --backup-dir" "$backup" list
 expect_fail "unknown command" "$backup" frobnicate --backup-dir live
 

@@ -5,6 +5,9 @@
 
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "core/verify/x509.h"
+
 #include "core/log/follower.h"
 #include "core/verify/certificate_verify.h"
 #include "gtest/gtest.h"
@@ -66,8 +69,8 @@ class FollowerServiceTest : public CustodyFixture {
   void ServeFollower() {
     server::ServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.certificate_source = [this](const std::string& lot_id) {
-      return source_->Certificate(lot_id);
+    options.certificate_source = [this](const std::string& lot_id, server::CertificateDone done) {
+      source_->Certificate(lot_id, std::move(done));
     };  // as veta-follower does
     auto running = server::StartServer(replica_.get(), options);
     ASSERT_TRUE(running.ok()) << running.status();
@@ -211,6 +214,206 @@ TEST_F(FollowerServiceTest, RefusesWritesAndAttemptsNamingThePrimary) {
   grpc::ClientContext sctx;
   veta::v1::SubmitResponse accepted;
   EXPECT_TRUE(primary_stub_->Submit(&sctx, submit, &accepted).ok());
+}
+
+// Over TLS with roles: the follower relays GetCertificate to a TLS primary as a regulator
+// (veta-follower's set-up beyond loopback). A party gets the certificate of a lot it holds, and
+// is refused one it does not hold exactly as the primary refuses it; a certificate the primary
+// returns for another holder (a follower that lags) is not handed to the party.
+class FollowerTlsTest : public FollowerServiceTest {
+ protected:
+  void SetUp() override {
+    FollowerServiceTest::SetUp();
+    if (HasFatalFailure()) return;
+    // A regulator's key, registered by the authority: the follower's identity at the primary.
+    veta::v1::KeyRegistration regulator;
+    *regulator.mutable_key() = regulator_key_.public_key().ToProto();
+    regulator.set_holder("regulator:SUNAT");
+    ExpectAccepted(Sign(kKeyRegistrationType, regulator, {authority_}));
+    ASSERT_TRUE(follower_->SyncOnce().ok()) << follower_->StatusLine();
+    ASSERT_EQ(replica_->size(), ledger_->size());
+    // The primary again, now over TLS with roles.
+    primary_.server->Shutdown();
+    const PrivateKey server_key = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+    server_cert_ = *SelfSignedCertificate(server_key, "veta-test", {"localhost", "127.0.0.1"});
+    server::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tls_cert_pem = server_cert_;
+    options.tls_key_pem = server_key.ToPem();
+    auto running = server::StartServer(ledger_.get(), options);
+    ASSERT_TRUE(running.ok()) << running.status();
+    primary_ = std::move(*running);
+    relay_ = std::make_unique<server::GrpcPrimarySource>(
+        TlsStub(primary_.port, &regulator_key_), "127.0.0.1:" + std::to_string(primary_.port));
+  }
+
+  // The follower over TLS with roles, relaying to the primary through `source`.
+  void ServeFollowerTls(server::CertificateSource source) {
+    server::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    follower_cert_ =
+        *SelfSignedCertificate(follower_server_key_, "veta-test", {"localhost", "127.0.0.1"});
+    options.tls_cert_pem = follower_cert_;
+    options.tls_key_pem = follower_server_key_.ToPem();
+    options.certificate_source = std::move(source);
+    auto running = server::StartServer(replica_.get(), options);
+    ASSERT_TRUE(running.ok()) << running.status();
+    follower_server_ = std::move(*running);
+  }
+
+  server::CertificateSource Relay() {
+    return [this](const std::string& lot_id, server::CertificateDone done) {
+      relay_->Certificate(lot_id, std::move(done));
+    };
+  }
+
+  std::unique_ptr<veta::v1::Ledger::Stub> TlsStub(int port, const PrivateKey* client_key) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = port == primary_.port ? server_cert_ : follower_cert_;
+    if (client_key != nullptr) {
+      ssl.pem_cert_chain = *SelfSignedCertificate(*client_key, "client", {});
+      ssl.pem_private_key = client_key->ToPem();
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return veta::v1::Ledger::NewStub(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                                               grpc::SslCredentials(ssl), args));
+  }
+
+  static grpc::Status GetCertificate(veta::v1::Ledger::Stub* stub, const std::string& lot,
+                                     veta::v1::Certificate* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    veta::v1::GetCertificateRequest request;
+    request.set_lot_id(lot);
+    return stub->GetCertificate(&ctx, request, out);
+  }
+
+  const PrivateKey regulator_key_ = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+  const PrivateKey follower_server_key_ = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+  std::string server_cert_, follower_cert_;
+  std::unique_ptr<server::GrpcPrimarySource> relay_;
+};
+
+TEST_F(FollowerTlsTest, RelaysCertificatesOnlyToTheHolderAsThePrimaryDoes) {
+  ServeFollowerTls(Relay());
+  // E1 is the exporter's (gold bought from the plant's G1); G1 the plant's.
+  for (const auto& [lot, holder, other] :
+       {std::tuple{"E1", exporter_, plant_}, std::tuple{"G1", plant_, exporter_}}) {
+    auto holder_at_follower = TlsStub(follower_server_.port, &KeyOf(holder));
+    veta::v1::Certificate relayed;
+    const grpc::Status got = GetCertificate(holder_at_follower.get(), lot, &relayed);
+    ASSERT_TRUE(got.ok()) << lot << ": " << got.error_message();
+    auto claims = VerifyCertificate(relayed, authority_.public_key());
+    ASSERT_TRUE(claims.ok()) << claims.status();
+    EXPECT_EQ(claims->lot_id, lot);
+    EXPECT_EQ(claims->holder, holder);
+    // Another party: refused at the follower exactly as at the primary, nothing returned.
+    veta::v1::Certificate at_primary, at_follower;
+    const grpc::Status p =
+        GetCertificate(TlsStub(primary_.port, &KeyOf(other)).get(), lot, &at_primary);
+    const grpc::Status f =
+        GetCertificate(TlsStub(follower_server_.port, &KeyOf(other)).get(), lot, &at_follower);
+    EXPECT_EQ(p.error_code(), grpc::StatusCode::PERMISSION_DENIED) << p.error_message();
+    EXPECT_EQ(f.error_code(), p.error_code()) << f.error_message();
+    EXPECT_EQ(f.error_message(), p.error_message());
+    EXPECT_EQ(at_follower.ByteSizeLong(), 0u);
+    // The public (no client certificate) may not ask, at either.
+    const grpc::Status anonymous =
+        GetCertificate(TlsStub(follower_server_.port, nullptr).get(), lot, &at_follower);
+    EXPECT_EQ(anonymous.error_code(),
+              GetCertificate(TlsStub(primary_.port, nullptr).get(), lot, &at_primary).error_code());
+    EXPECT_FALSE(anonymous.ok());
+  }
+  // A regulator gets any lot's, through the relay.
+  veta::v1::Certificate relayed;
+  EXPECT_TRUE(
+      GetCertificate(TlsStub(follower_server_.port, &regulator_key_).get(), "E1", &relayed).ok());
+}
+
+TEST_F(FollowerTlsTest, AParticipantNeverGetsACertificateOfAnotherHolderFromThePrimary) {
+  // The primary's answer names another holder than the follower's (lagging) view: here the
+  // relay asks for G1 (the plant's) whatever lot is asked. The exporter holds E1 at the
+  // follower, so it passes the follower's own check, and is refused on the primary's answer.
+  ServeFollowerTls([this](const std::string&, server::CertificateDone done) {
+    relay_->Certificate("G1", std::move(done));
+  });
+  veta::v1::Certificate relayed;
+  const grpc::Status s =
+      GetCertificate(TlsStub(follower_server_.port, &KeyOf(exporter_)).get(), "E1", &relayed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_NE(s.error_message().find("at the primary"), std::string::npos) << s.error_message();
+  EXPECT_EQ(relayed.ByteSizeLong(), 0u);
+}
+
+TEST_F(FollowerTlsTest, ARelayWaitingForThePrimaryHoldsNoServerThread) {
+  // The primary answers only when the test lets it: many certificate calls wait at the
+  // follower meanwhile (more than gRPC's callback threads), and other calls are still served.
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, server::CertificateDone>> waiting;
+  ServeFollowerTls([&](const std::string& lot_id, server::CertificateDone done) {
+    absl::MutexLock lock(&mu);
+    waiting.emplace_back(lot_id, std::move(done));
+  });
+  constexpr int kCalls = 64;
+  auto stub = TlsStub(follower_server_.port, &KeyOf(exporter_));
+  struct Pending {
+    grpc::ClientContext ctx;
+    veta::v1::GetCertificateRequest request;
+    veta::v1::Certificate certificate;
+    grpc::Status status;
+    bool done = false;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  absl::Mutex calls_mu;
+  for (int i = 0; i < kCalls; ++i) {
+    auto& p = *calls.emplace_back(std::make_unique<Pending>());
+    p.request.set_lot_id("E1");
+    p.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    stub->async()->GetCertificate(&p.ctx, &p.request, &p.certificate,
+                                  [&p, &calls_mu](grpc::Status s) {
+                                    absl::MutexLock lock(&calls_mu);
+                                    p.status = std::move(s);
+                                    p.done = true;
+                                  });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::vector<std::pair<std::string, server::CertificateDone>>* w) {
+          return w->size() == static_cast<size_t>(kCalls);
+        },
+        &waiting));
+  }
+  // Every relay is waiting for the primary: the follower still answers.
+  grpc::ClientContext ctx;
+  veta::v1::GetLotRequest get;
+  get.set_lot_id("E1");
+  veta::v1::Lot lot;
+  const grpc::Status s = stub->GetLot(&ctx, get, &lot);
+  EXPECT_TRUE(s.ok()) << s.error_message();  // not ASSERT: the waiting calls must end below
+  EXPECT_EQ(lot.holder_id(), exporter_);
+  // The primary answers: every call gets its certificate.
+  std::vector<std::pair<std::string, server::CertificateDone>> answers;
+  {
+    absl::MutexLock lock(&mu);
+    answers.swap(waiting);
+  }
+  for (auto& [lot_id, done] : answers) relay_->Certificate(lot_id, std::move(done));
+  absl::MutexLock lock(&calls_mu);
+  calls_mu.Await(absl::Condition(
+      +[](std::vector<std::unique_ptr<Pending>>* c) {
+        for (const auto& p : *c) {
+          if (!p->done) return false;
+        }
+        return true;
+      },
+      &calls));
+  for (const auto& p : calls) {
+    ASSERT_TRUE(p->status.ok()) << p->status.error_message();
+    EXPECT_TRUE(VerifyCertificate(p->certificate, authority_.public_key()).ok());
+  }
 }
 
 TEST_F(FollowerServiceTest, ResumesFromItsFolderAndFollowsLive) {

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/core/test_util.h"
+#include "tests/support/stalling_clients.h"
 
 namespace veta::witness {
 namespace {
@@ -147,6 +148,27 @@ TEST_F(WitnessTest, CosignsTheFirstCheckpointAndConsistentExtensions) {
   ExpectCosigned(Body(37, {}, Note(tree_, 37)), Note(tree_, 37));
   ExpectCosigned(Body(37, tree_.Proof(37, 64), Note(tree_, 64)), Note(tree_, 64));
   EXPECT_EQ(witness_->HeldSize(kOrigin), 64u);
+}
+
+TEST_F(WitnessTest, IdleAndSlowClientsDoNotStallAddCheckpoint) {
+  // A witness with two worker threads and a short request time (server/http_guard.h): more
+  // connections that send nothing, and more unfinished requests, than it has threads, and a
+  // log's add-checkpoint is still answered with its cosignature.
+  client_.reset();
+  server_.reset();
+  server::HttpLimits limits;
+  limits.threads = 2;
+  limits.request_timeout = std::chrono::milliseconds(500);
+  auto s = Server::Start(witness_.get(), "127.0.0.1", 0, "/w", limits);
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = std::move(*s);
+  testing::StallingClients stalling(server_->port());
+  for (int i = 0; i < 8; ++i) ASSERT_GE(stalling.Idle(), 0);
+  for (int i = 0; i < 3; ++i) stalling.Slow("POST /w/add-checkpoint HTTP/1.1\r\n");
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  client_->set_read_timeout(60);
+  ExpectCosigned(Body(0, {}, Note(tree_, 10)), Note(tree_, 10));
+  ExpectCosigned(Body(10, tree_.Proof(10, 37), Note(tree_, 37)), Note(tree_, 37));
 }
 
 TEST_F(WitnessTest, ConflictAnswersTheSizeItHolds) {

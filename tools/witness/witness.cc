@@ -292,20 +292,21 @@ Response Witness::Latest(std::string_view origin_hash_hex) const {
 }
 
 struct Server::Impl {
-  httplib::Server http;
+  std::unique_ptr<httplib::Server> server;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Witness* witness, const std::string& host,
-                                                      int port, const std::string& prefix) {
+                                                      int port, const std::string& prefix,
+                                                      const server::HttpLimits& limits) {
   std::unique_ptr<Server> s(new Server());
   s->impl_ = std::make_unique<Impl>();
-  httplib::Server& http = s->impl_->http;
+  // Idle connections hold no thread, a request must arrive whole in time, and connections
+  // beyond the bounds are refused (server/http_guard.h): a few clients that connect and send
+  // nothing cannot keep a log's add-checkpoint from being answered.
+  ASSIGN_OR_RETURN(s->impl_->server, server::NewBoundedHttpServer(limits));
+  httplib::Server& http = *s->impl_->server;
   http.set_payload_max_length(kRequestBytesMax);
-  // An idle keep-alive connection holds a server thread, and Stop waits for it: keep idle
-  // connections short (a busy log posts every checkpoint interval, well within it).
-  http.set_keep_alive_timeout(1);
   http.set_tcp_nodelay(true);  // small answers: no Nagle delay waiting for a delayed ACK
-  http.set_read_timeout(10);
   const auto reply = [](httplib::Response& res, const Response& r) {
     res.status = r.status;
     res.set_content(r.body, r.content_type.c_str());
@@ -322,16 +323,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Witness* witness, const st
   if (s->port_ <= 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", host, ":", port));
   }
-  s->thread_ = std::thread([s = s.get()] { s->impl_->http.listen_after_bind(); });
+  s->thread_ = std::thread([s = s.get()] { s->impl_->server->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs: wait for it (bounded), so Stop never hangs.
-  for (int i = 0; i < 5000 && !s->impl_->http.is_running(); ++i) {
+  for (int i = 0; i < 5000 && !s->impl_->server->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return s;
 }
 
 void Server::Stop() {
-  if (impl_) impl_->http.stop();
+  if (impl_) impl_->server->stop();
   if (thread_.joinable()) thread_.join();
 }
 

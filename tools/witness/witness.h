@@ -42,6 +42,7 @@
 #include "core/verify/keys.h"
 #include "core/verify/note.h"
 #include "core/verify/sha256.h"
+#include "server/http_guard.h"
 
 namespace veta::witness {
 
@@ -119,8 +120,10 @@ class Server {
  public:
   // Binds host:port (port 0 picks one) under the URL prefix (e.g. "" or "/witness") and
   // starts serving. The witness must outlive the server.
+  // Idle or slow clients cannot hold its threads (server/http_guard.h: `limits`).
   static absl::StatusOr<std::unique_ptr<Server>> Start(Witness* witness, const std::string& host,
-                                                       int port, const std::string& prefix = "");
+                                                       int port, const std::string& prefix = "",
+                                                       const server::HttpLimits& limits = {});
   ~Server();
   int port() const { return port_; }
   void Stop();

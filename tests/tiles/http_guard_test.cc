@@ -1,0 +1,132 @@
+// The bounds of the HTTP listeners (server/http_guard.h) on real servers on loopback ports:
+// connections that send nothing, and requests that never finish, do not keep a real request
+// from its answer (more of them than worker threads; over plain HTTP and TLS); connections
+// beyond the bounds are refused with 503 at once, in total and per address.
+#include "server/http_guard.h"
+
+#include <httplib.h>
+
+#include "core/verify/x509.h"
+#include "gtest/gtest.h"
+#include "server/http_server.h"
+#include "tests/core/registry_fixture.h"
+#include "tests/support/stalling_clients.h"
+
+namespace veta::server {
+namespace {
+
+using testing::StallingClients;
+using testing::TempDir;
+
+class HttpGuardTest : public testing::RegistryFixture {
+ protected:
+  // An HTTP listener with two worker threads, a short request time and `limits`.
+  void Start(HttpLimits limits, bool tls = false) {
+    HttpOptions http;
+    http.listen = "127.0.0.1:0";
+    http.threads = 2;
+    limits.request_timeout = std::chrono::milliseconds(500);
+    http.limits = limits;
+    if (tls) {
+      const PrivateKey key = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
+      http.tls_cert_pem = *SelfSignedCertificate(key, "veta-test", {"localhost", "127.0.0.1"});
+      http.tls_key_pem = key.ToPem();
+      ASSERT_TRUE(WriteFileAtomic(files_.Sub("server.crt"), http.tls_cert_pem).ok());
+    }
+    server_ = std::make_unique<HttpServer>(ledger_.get(), http);
+    server_->Route("GET", "/ping", [](const HttpRequest&) {
+      HttpResponse out;
+      out.body = "pong";
+      return out;
+    });
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  void TearDown() override {
+    server_.reset();
+    ledger_->Close();
+  }
+
+  // A real request, with generous time: true when it is answered 200.
+  bool Ping(bool tls = false) {
+    const auto answered = [](const httplib::Result& res) {
+      return res && res->status == 200 && res->body == "pong";
+    };
+    if (tls) {
+      httplib::SSLClient client("127.0.0.1", server_->port());
+      client.set_ca_cert_path(files_.Sub("server.crt").c_str());
+      client.enable_server_certificate_verification(true);
+      client.set_read_timeout(60);
+      return answered(client.Get("/ping"));
+    }
+    httplib::Client client("127.0.0.1", server_->port());
+    client.set_read_timeout(60);
+    return answered(client.Get("/ping"));
+  }
+
+  TempDir files_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequest) {
+  Start({});
+  StallingClients stalling(server_->port());
+  for (int i = 0; i < 8; ++i) ASSERT_GE(stalling.Idle(), 0);            // 4x the worker threads
+  for (int i = 0; i < 3; ++i) stalling.Slow("GET /ping HTTP/1.1\r\n");  // more than the workers
+  EXPECT_TRUE(Ping());
+  EXPECT_TRUE(Ping());  // and again, while they go on
+}
+
+TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequestOverTls) {
+  Start({}, /*tls=*/true);
+  StallingClients stalling(server_->port());
+  for (int i = 0; i < 24; ++i) ASSERT_GE(stalling.Idle(), 0);  // no TLS handshake either
+  for (int i = 0; i < 3; ++i)
+    stalling.Slow(std::string("\x16\x03\x01\x02\x00", 5));  // a ClientHello, slowly
+  EXPECT_TRUE(Ping(/*tls=*/true));
+  EXPECT_TRUE(Ping(/*tls=*/true));
+}
+
+TEST_F(HttpGuardTest, ConnectionsBeyondTheBoundAreRefusedAtOnce) {
+  HttpLimits limits;
+  limits.connections_max = 3;
+  Start(limits);
+  StallingClients stalling(server_->port());
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(stalling.Idle());
+  const int refused = stalling.Idle();
+  ASSERT_GE(refused, 0);
+  const std::string answer = StallingClients::ReadAll(refused);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503 ", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+  // One gone, a request gets through again (once the server has seen it go).
+  stalling.Close(idle[0]);
+  while (!Ping()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST_F(HttpGuardTest, ConnectionsPerAddressAreBounded) {
+  HttpLimits limits;
+  limits.connections_per_address = 2;
+  limits.loopback_exempt = false;  // the test's clients are all on loopback
+  Start(limits);
+  StallingClients stalling(server_->port());
+  const int first = stalling.Idle();
+  stalling.Idle();
+  const int refused = stalling.Idle();
+  const std::string answer = StallingClients::ReadAll(refused);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503 ", 0), 0u) << answer;
+  stalling.Close(first);
+  while (!Ping()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST_F(HttpGuardTest, LoopbackIsExemptFromThePerAddressBoundByDefault) {
+  HttpLimits limits;
+  limits.connections_per_address = 2;
+  Start(limits);
+  StallingClients stalling(server_->port());
+  for (int i = 0; i < 4; ++i) ASSERT_GE(stalling.Idle(), 0);
+  EXPECT_TRUE(Ping());
+}
+
+}  // namespace
+}  // namespace veta::server
