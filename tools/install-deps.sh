@@ -17,11 +17,17 @@ for arg in "$@"; do
       packages+=(libgtest-dev libgmock-dev libbenchmark-dev golang-go golang-golang-x-mod-dev
         nginx-light curl
         python3-jsonschema python3-rfc3987
-        zbar-tools) ;;  # zbarimg decodes `veta certificate --qr`'s QR codes
+        zbar-tools)  # zbarimg decodes `veta certificate --qr`'s QR codes
+      packages+=(chromium) ;;  # the web app's browser tests (tests/web), driven headless
     --clang) packages+=(clang) ;;
     *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
+
+# The web app (tools/build-web.sh): Debian's Node.js and npm, only when no node/npm is on PATH
+# (a newer Node installed otherwise is kept).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,14 @@ bash tools/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TESTS=OFF \
   -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
+# The web app (web/dist), when node and npm are here; the server runs without it.
+web_built=0
+if command -v node >/dev/null && command -v npm >/dev/null &&
+  VETA=$root/build-release/client/veta bash tools/build-web.sh >/dev/null; then
+  web_built=1
+else
+  echo "run.sh: the web app was not built (needs node, npm and protoc); the server runs without it"
+fi
 
 bin=$root/build-release
 veta=$bin/client/veta
@@ -20,6 +28,8 @@ listen=${VETA_LISTEN:-$("$veta" --help | sed -n 's/.*The server defaults to \([^
 [[ -n "$listen" ]] || { echo "run.sh: no default address in veta --help; set VETA_LISTEN"; exit 1; }
 
 "$veta" init --if-missing --data-dir "$data" --origin veta.example/ledger
+# The web app offers this ledger's authority key to Verificar oro (showing its fingerprint).
+if [[ $web_built -eq 1 ]]; then cp "$data/authority.pub.pem" "$root/web/dist/authority.pub.pem"; fi
 log=$data/server.log
 # The HTTP listener: the JSON API for browsers (docs/HTTP_API.md), the tiles, and the web app
 # when it is built (tools/build-web.sh writes web/dist). VETA_HTTP_LISTEN= (empty): no HTTP.

@@ -31,5 +31,12 @@ fi
 flags+=("-DVETA_WERROR=${VETA_WERROR:-OFF}")
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)"
+# The web app, for its tests (tests/web); without node the C++ suite still runs and the web
+# tests say why they are skipped.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  VETA=$(pwd)/$dir/client/veta bash tools/build-web.sh
+else
+  echo "test.sh: node/npm not found: the web app is not built, its tests are skipped" >&2
+fi
 cd "$dir"
 ctest --output-on-failure -j "$(nproc)" --timeout 600

@@ -1,0 +1,78 @@
+// "Mesa del comprador" in Debian's chromium against veta-server (--web-dir, the Connect API):
+// a seller looked up by RUC shows its name and status, an unknown one says not to buy, and a
+// purchase typed in grams and soles reaches "Firmar" as a sale with exact integers (1.5 g ->
+// 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused.
+//   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const fail = (msg) => {
+  console.error(`FAIL: ${msg}`);
+  process.exit(1);
+};
+const check = (cond, msg) => cond || fail(msg);
+
+const browser = await chromium.launch({
+  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" })).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${args.url}#/mesa`);
+
+  await page.getByLabel(/RUC \(11 dígitos\)/).fill(args.ruc);
+  await page.getByRole("button", { name: "Consultar" }).click();
+  await page.locator("#ficha").waitFor();
+  const card = await page.locator("#ficha").innerText();
+  check((await page.locator("#ficha").getAttribute("data-kind")) !== null && card.includes("VIGENTE"), `the card of ${args.ruc}: ${card}`);
+  console.log(`looked up ${args.ruc}: ${card.replace(/\n/g, " | ")}`);
+
+  // A miner: its mining units.
+  if (args.miner) {
+    await page.getByLabel(/RUC \(11 dígitos\)/).fill(args.miner);
+    await page.getByRole("button", { name: "Consultar" }).click();
+    await page.locator("#unidades-vendedor tbody tr").first().waitFor();
+    const units = await page.locator("#unidades-vendedor tbody tr").count();
+    check((await page.locator("#ficha").getAttribute("data-kind")) === "miner", `${args.miner} is not shown as a miner`);
+    console.log(`looked up miner ${args.miner}: ${units} unit(s)`);
+    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-minero.png"), fullPage: true });
+  }
+
+  await page.getByLabel("Lote del vendedor").fill("LOTE-DEL-VENDEDOR");
+  await page.getByLabel("RUC o DNI del vendedor").fill(args.ruc);
+  await page.getByLabel("Su RUC (comprador)").fill("20100000002");
+  await page.getByLabel("Su lote nuevo").fill("LOTE-NUEVO");
+  await page.getByLabel(/^Cantidad/).fill("1.2345");
+  await page.getByLabel(/^Precio total/).fill("1500.50");
+  await page.getByLabel("N.º de operación o de cheque").fill("OP-778899");
+  await page.getByRole("button", { name: "Preparar y firmar" }).click();
+  check((await page.locator("#error-compra").innerText()).includes("hasta 3 decimales"), "1.2345 g was taken");
+  check(page.url().includes("#/mesa"), "a bad quantity left the desk");
+  await page.getByLabel(/^Cantidad/).fill("1.5");
+  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-del-comprador.png"), fullPage: true });
+  await page.getByRole("button", { name: "Preparar y firmar" }).click();
+  await page.waitForURL(/#\/firmar/);
+  await page.locator("#carga").waitFor();
+  check((await page.locator("#tipo").inputValue()) === "sale", "the draft is not a sale");
+  const sale = JSON.parse(await page.locator("#carga").inputValue());
+  check(sale.quantityMg === "1500" && sale.priceCents === "150050" && sale.payment === "BANK_TRANSFER" &&
+    sale.sellerId === args.ruc && sale.paymentReference === "OP-778899", `the sale: ${JSON.stringify(sale)}`);
+
+  // An unknown RUC: do not buy.
+  await page.goto(`${args.url}#/mesa`);
+  await page.getByLabel(/RUC \(11 dígitos\)/).fill("20999999999");
+  await page.getByRole("button", { name: "Consultar" }).click();
+  await page.locator("#ficha.error").waitFor();
+  check((await page.locator("#ficha").innerText()).includes("no compre"), "an unknown RUC");
+  check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
+  console.log("PASS: look-up, exact purchase draft, bad quantity refused, unknown RUC");
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,58 @@
+// "Consola del regulador" in Debian's chromium against veta-server (--web-dir): the map draws
+// the 25 departments, every unit the registry lists (filtered by department), the prohibited
+// zones and the 270 mining scars; the refused attempts are listed with their codes; the
+// lineage of the demo's exported lot reaches its units of origin.
+//   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--screenshots DIR]
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const fail = (msg) => {
+  console.error(`FAIL: ${msg}`);
+  process.exit(1);
+};
+const check = (cond, msg) => cond || fail(msg);
+
+const browser = await chromium.launch({
+  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" })).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${args.url}#/regulador?lote=${encodeURIComponent(args.lot)}`);
+  await page.locator("#mapa-regulador[data-departamento=todos]").waitFor();
+  const count = (sel) => page.locator(`#mapa-regulador svg ${sel}`).count();
+  const [departments, units, zones, scars] = [await count("path.departamento"), await count("g.unidad"), await count("path.zona"), await count("path.cicatriz")];
+  check(departments === 25, `${departments} departments`);
+  check(units === Number(args.units), `${units} units on the map; the registry lists ${args.units}`);
+  check(zones >= 1, "no prohibited zone on the map");
+  check(scars === 270, `${scars} mining scars, not 270`);
+  console.log(`map: ${departments} departments, ${units} units, ${zones} zones, ${scars} scars`);
+  await page.locator("#intentos tbody tr").first().waitFor();
+  const attempts = await page.locator("#intentos tbody tr").count();
+  const code = await page.locator("#intentos tbody tr").first().getAttribute("data-code");
+  check(attempts >= 1 && code !== "" && code !== "0", `attempts: ${attempts}, first code ${code}`);
+  await page.locator("#linaje tbody tr").first().waitFor();
+  const lots = await page.locator("#linaje tbody tr").count();
+  const origin = await page.locator("#linaje-origen li").count();
+  check(lots >= 2 && origin >= 1, `lineage of ${args.lot}: ${lots} lots, ${origin} units`);
+  console.log(`attempts listed: ${attempts} (first ${code}); lineage: ${lots} lots, ${origin} units of origin`);
+  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "consola-regulador.png"), fullPage: true });
+
+  // One department: fewer units (all of them in it).
+  await page.locator("#departamento").selectOption("25");
+  await page.locator("#mapa-regulador[data-departamento='25']").waitFor();
+  const ucayali = await count("g.unidad");
+  check(ucayali >= 1 && ucayali < units, `${ucayali} units in department 25 of ${units}`);
+  check((await page.locator("#mapa-regulador path.departamento.origen").getAttribute("data-code")) === "25", "department 25 not highlighted");
+  check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
+  console.log(`PASS: department 25 has ${ucayali} units`);
+} finally {
+  await browser.close();
+}
