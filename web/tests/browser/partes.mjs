@@ -1,0 +1,127 @@
+// The parties' desks in Debian's chromium, over TLS (veta-server --tls-cert), each party signed
+// in with the demo's key for it (veta-demo --out-dir: llaves/<RUC>.pem):
+//   - the trader sees its own lots and refused attempts on "Mis lotes y planta", and is refused,
+//     in Spanish, what only a regulator may read (all attempts, the indicators);
+//   - the plant sees the ore lot it received, declares a processing whose live mass balance
+//     says "no cuadra" for too much gold and "cuadra" for a possible amount, checks it (Check),
+//     signs it here and records it (Submit); its new gold lot is listed, and asking for that
+//     flagged gold's certificate says why there is none;
+//   - the exporter saves its exported gold's certificate (a JSON download) whose QR link names
+//     the SHA-256 of the downloaded certificate's note.
+//   node tests/browser/partes.mjs --url URL --trader-key PEM --plant-key PEM --exporter-key PEM
+//     --ore-lot LOT --out-lot NEW_LOT --exported LOT [--screenshots DIR]
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const fail = (msg) => {
+  console.error(`FAIL: ${msg}`);
+  process.exit(1);
+};
+const check = (cond, msg) => cond || fail(msg);
+
+const browser = await chromium.launch({
+  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const shot = async (page, name) => {
+  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, name), fullPage: true });
+};
+try {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 800 }, locale: "es-PE", acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+
+  // Imports a key in "Firmar" and signs in with it.
+  const signIn = async (name, pem, role) => {
+    await page.goto(`${args.url}#/firmar`);
+    await page.getByLabel(/Nombre de la clave/).fill(name);
+    await page.getByLabel(/pegue el PEM/).fill(readFileSync(pem, "utf8"));
+    await page.getByRole("button", { name: "Importar clave" }).click();
+    await page.locator(`button.entrar[data-key=${name}]`).click();
+    await page.locator(`#sesion[data-role=${role}]`).waitFor();
+    await page.goto(`${args.url}#/planta`);
+    await page.locator(`#parte[data-role=${role}]`).waitFor();
+    await page.locator("#mis-lotes").waitFor();
+    await page.locator("#mis-intentos").waitFor();
+  };
+
+  // The trader: its lots and attempts; the regulator's views refused in Spanish.
+  await signIn("comercializador", args["trader-key"], "trader");
+  const traderLots = await page.locator("#mis-lotes tbody tr").count();
+  const traderAttempts = await page.locator("#mis-intentos tbody tr").count();
+  check(traderLots >= 1, `the trader sees ${traderLots} lots`);
+  check(traderAttempts >= 1, `the trader sees ${traderAttempts} refused attempts`);
+  const codes = await page.locator("#mis-intentos tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.code));
+  console.log(`trader: ${traderLots} lots, ${traderAttempts} refused attempts (${codes.join(", ")})`);
+  await shot(page, "mis-lotes-comercializador.png");
+  await page.goto(`${args.url}#/regulador`);
+  await page.locator("#caja-intentos .error").waitFor();
+  const denied = await page.locator("#caja-intentos .error").innerText();
+  check(denied.includes("Solo un regulador") && /permission_denied/i.test(denied), `the trader's view of all attempts: ${denied}`);
+  if (await page.locator("#caja-indicadores").count()) {
+    await page.locator("#caja-indicadores .error").waitFor();
+    check((await page.locator("#caja-indicadores .error").innerText()).includes("Solo un regulador"), "the trader read the indicators");
+  }
+  console.log(`trader refused: ${denied.split("\n")[0]}`);
+
+  // The plant: the ore it received, a processing with its mass balance, checked and recorded.
+  await signIn("planta", args["plant-key"], "plant");
+  const ore = page.locator(`#mis-lotes tbody tr[data-lote="${args["ore-lot"]}"]`);
+  check((await ore.getAttribute("data-tipo")) === "mineral", `the plant does not list ore lot ${args["ore-lot"]}`);
+  await page.locator("#entrada-lote-1").selectOption(args["ore-lot"]);
+  await page.getByLabel("Cantidad 1 (kg de mineral, o g de oro)").fill("250");
+  await page.getByLabel("Lote nuevo 1").fill(args["out-lot"]);
+  await page.getByLabel(/^Doré 1/).fill("3");
+  await page.locator("#balance[data-estado=excede]").waitFor();
+  const tooMuch = await page.locator("#veredicto-balance").innerText();
+  check(tooMuch.startsWith("No cuadra"), `3 g of doré from 250 kg of ore: ${tooMuch}`);
+  await page.getByLabel(/^Doré 1/).fill("2");
+  await page.locator("#balance[data-estado=cuadra]").waitFor();
+  console.log(`mass balance: ${tooMuch.split(".")[0]}; then ${(await page.locator("#veredicto-balance").innerText()).split(".")[0]}`);
+  // Too much for the lot: said before anything is signed.
+  await page.getByLabel("Cantidad 1 (kg de mineral, o g de oro)").fill("250000");
+  await page.locator("#balance[data-estado=incompleto]").waitFor();
+  check((await page.locator("#balance").innerText()).includes("solo tiene"), "250 t of a 250 kg lot");
+  await page.getByLabel("Cantidad 1 (kg de mineral, o g de oro)").fill("250");
+  await page.getByRole("button", { name: "Comprobar en el registro" }).click();
+  await page.locator("#veredicto-procesamiento").waitFor();
+  await shot(page, "planta.png");
+  await page.getByRole("button", { name: "Firmar y registrar" }).click();
+  await page.locator("#procesamiento-registrado").waitFor();
+  console.log(`plant: ${await page.locator("#procesamiento-registrado").innerText()}`);
+  const gold = page.locator(`#mis-lotes tbody tr[data-lote="${args["out-lot"]}"]`);
+  await gold.waitFor();
+  check((await gold.getAttribute("data-tipo")) === "oro", "the processing's gold lot is not listed");
+  check((await ore.count()) === 0 || (await ore.innerText()).includes("agotado"), `the ore lot after the processing: ${await ore.innerText()}`);
+  // Its gold comes from the structured cash sale (flagged): no certificate, and why.
+  await gold.getByRole("button", { name: "Certificado" }).click();
+  await page.locator(`#caja-certificado .error[data-lote="${args["out-lot"]}"]`).waitFor();
+  const none = await page.locator("#caja-certificado .error").innerText();
+  check(none.includes("Sin certificado"), `the flagged gold's certificate: ${none}`);
+  console.log(`flagged gold: ${none.split("\n")[0]}`);
+
+  // The exporter: its exported gold's certificate, saved, with its QR link.
+  await signIn("exportador", args["exporter-key"], "exporter");
+  await page.locator(`#mis-lotes tbody tr[data-lote="${args.exported}"] button.pedir-certificado`).click();
+  const figure = page.locator(`#caja-certificado figure.qr[data-lote="${args.exported}"]`);
+  await figure.waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), figure.locator("a.descarga-certificado").click()]);
+  const cert = JSON.parse(readFileSync(await download.path(), "utf8"));
+  const nota = createHash("sha256").update(cert.note, "utf8").digest("hex");
+  const link = await figure.locator("a.enlace-verificar").getAttribute("href");
+  check(link.endsWith(`#/verificar?lote=${encodeURIComponent(args.exported)}&nota=${nota}`), `the QR link ${link} (note digest ${nota})`);
+  check((await figure.locator("svg.qr-codigo").getAttribute("data-text")) === link, "the QR code does not hold the link");
+  await shot(page, "certificado-exportador.png");
+  check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
+  console.log(`PASS: trader's lots and attempts, refused the regulator's; plant's processing recorded; certificate saved (${download.suggestedFilename()}) with QR ${link}`);
+} finally {
+  await browser.close();
+}
