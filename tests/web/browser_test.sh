@@ -64,8 +64,10 @@ fi
 # lineage (the local operator, on loopback without TLS, reads everything).
 if [[ "$web_dir_served" -gt 0 ]]; then
   units=$("$veta" records unit --server "$addr" --limit 1000 | wc -l)
+  excluded=$("$veta" records miner --server "$addr" --status EXCLUIDO --limit 1 |
+    sed -n 's/.*"ruc":"\([0-9]*\)".*/\1/p')
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/regulador.mjs" --url "http://127.0.0.1:$http_port/" \
-    --lot "$exported" --units "$units" "${shots[@]}"
+    --lot "$exported" --units "$units" ${excluded:+--excluded "$excluded"} "${shots[@]}"
 fi
 
 # The parties' desks (below, over TLS) need an ore lot the plant holds: the demo's trader sells
