@@ -101,7 +101,7 @@ function lotsTable(lots: Lot[], certBox: HTMLElement): HTMLElement {
       el("td", { class: "num" }, amount(l, remaining(l))),
       el("td", { class: "num" }, grade),
       el("td", { class: "num" }, grams(l.remainingFineMg)),
-      el("td", {}, `${l.unitCode} (${departmentName(l.department)})`),
+      el("td", {}, l.department ? `${l.unitCode} (${departmentName(l.department)})` : l.unitCode),
       el("td", {}, state),
       el("td", { class: "num" }, String(l.createdAt)),
       actions));

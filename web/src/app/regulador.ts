@@ -24,7 +24,10 @@ function readError(what: [string, string], e: unknown): HTMLElement {
   const code = (e as { code?: number }).code;
   const denied = code === Code.Unauthenticated || code === Code.PermissionDenied;
   return el("div", { class: "error", role: "alert" },
-    el("p", {}, denied
+    el("p", {}, code === Code.PermissionDenied
+      ? t(`Solo un regulador, o la parte a la que se refieren, puede leer ${what[0]}: su sesión no tiene ese permiso.`,
+        `Only a regulator, or the party they concern, may read ${what[1]}: your session does not have that permission.`)
+      : denied
       ? t(`Solo un regulador, o la parte a la que se refieren, puede leer ${what[0]}: inicie sesión con su clave en Firmar.`,
         `Only a regulator, or the party they concern, may read ${what[1]}: sign in with your key on Sign.`)
       : t(`No se pudo leer ${what[0]}.`, `Could not read ${what[1]}.`)),

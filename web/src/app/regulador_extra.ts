@@ -108,7 +108,7 @@ const quantity = (n: LineageNode) => (n.kind === LotKind.GOLD ? grams(n.goldMg) 
 
 // The lineage as a graph: columns by depth, edges from a lot to the lots it was made from.
 export function lineageGraph(l: Lineage, onAsOf: (lot: string, n: bigint) => void): HTMLElement {
-  const colW = 210, rowH = 58, nodeW = 180, nodeH = 40;
+  const colW = 290, rowH = 58, nodeW = 236, nodeH = 40;
   const byDepth = new Map<number, LineageNode[]>();
   for (const n of l.nodes) byDepth.set(n.depth, [...(byDepth.get(n.depth) ?? []), n]);
   const rows = Math.max(1, ...[...byDepth.values()].map((v) => v.length));
@@ -125,7 +125,7 @@ export function lineageGraph(l: Lineage, onAsOf: (lot: string, n: bigint) => voi
       if (!b) continue;
       const line = svg("line", { x1: a.x + nodeW, y1: a.y + nodeH / 2, x2: b.x, y2: b.y + nodeH / 2, class: "arista", "data-entrada": e.sequence.toString() });
       line.append(svg("title", {}, t(`entrada ${e.sequence}`, `entry ${e.sequence}`)));
-      graph.append(line, svg("text", { x: (a.x + nodeW + b.x) / 2, y: (a.y + b.y) / 2 + nodeH / 2 - 3, class: "etiqueta-arista", "text-anchor": "middle" }, `#${e.sequence}`));
+      graph.append(line, svg("text", { x: (a.x + nodeW + b.x) / 2, y: b.y + nodeH / 2 - 4, class: "etiqueta-arista", "text-anchor": "middle" }, `#${e.sequence}`));
     }
   }
   const show = (n: LineageNode, g: SVGElement) => {
@@ -156,7 +156,7 @@ export function lineageGraph(l: Lineage, onAsOf: (lot: string, n: bigint) => voi
     const g = svg("g", { class: `nodo ${n.kind === LotKind.GOLD ? "nodo-oro" : "nodo-mineral"}`, tabindex: 0, role: "button", "data-lote": n.lotId,
       "aria-label": t(`Lote ${n.lotId}, ${quantity(n)}, de ${n.holderId}`, `Lot ${n.lotId}, ${quantity(n)}, of ${n.holderId}`) });
     g.append(svg("rect", { x: p.x, y: p.y, width: nodeW, height: nodeH, rx: 5 }),
-      svg("text", { x: p.x + 6, y: p.y + 16, class: "nodo-id" }, n.lotId.length > 26 ? `${n.lotId.slice(0, 25)}…` : n.lotId),
+      svg("text", { x: p.x + 6, y: p.y + 16, class: "nodo-id" }, n.lotId.length > 34 ? `…${n.lotId.slice(-33)}` : n.lotId),
       svg("text", { x: p.x + 6, y: p.y + 32, class: "nodo-dato" }, `${quantity(n)} · ${percent(n.rootFineMg, l.fineMg)}`));
     g.addEventListener("click", () => show(n, g));
     g.addEventListener("keydown", (ev) => {

@@ -65,7 +65,7 @@ try {
   await page.goto(`${args.url}#/regulador`);
   await page.locator("#caja-intentos .error").waitFor();
   const denied = await page.locator("#caja-intentos .error").innerText();
-  check(denied.includes("Solo un regulador") && /permission_denied/i.test(denied), `the trader's view of all attempts: ${denied}`);
+  check(denied.includes("Solo un regulador") && denied.includes("su sesión no tiene ese permiso") && /permission_denied/i.test(denied), `the trader's view of all attempts: ${denied}`);
   if (await page.locator("#caja-indicadores").count()) {
     await page.locator("#caja-indicadores .error").waitFor();
     check((await page.locator("#caja-indicadores .error").innerText()).includes("Solo un regulador"), "the trader read the indicators");
