@@ -42,6 +42,11 @@ try {
     const units = await page.locator("#unidades-vendedor tbody tr").count();
     check((await page.locator("#ficha").getAttribute("data-kind")) === "miner", `${args.miner} is not shown as a miner`);
     console.log(`looked up miner ${args.miner}: ${units} unit(s)`);
+    // Its capacity left today (GetDailyCapacity), a row per unit, never above the day's capacity.
+    await page.locator("#capacidad-hoy tbody tr").first().waitFor();
+    const left = await page.locator("#capacidad-hoy tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.clave, r.dataset.queda]));
+    check(left.length === units && left.every(([, q]) => /^[0-9]+$/.test(q)), `capacity left today: ${JSON.stringify(left)}`);
+    console.log(`capacity left today: ${(await page.locator("#capacidad-hoy tbody tr").first().innerText()).replace(/\s+/g, " ")}`);
     if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-minero.png"), fullPage: true });
   }
 
