@@ -35,12 +35,14 @@ function svg(tag: string, attrs: Record<string, string | number> = {}, ...childr
 export const asOf = (n: bigint | null): AsOf | undefined =>
   (n === null ? undefined : ({ point: { case: "sequence", value: n } } as AsOf));
 
-// Horizontal bars: one row per label, one bar per series, scaled to the largest value of
-// each series (the values are shown as text: the bars only compare).
+// Horizontal bars: one row per label, one bar per series (of one unit), scaled to the largest
+// value (the values are shown as text beside them).
 interface Series { name: string; cls: string; values: bigint[]; text: (v: bigint) => string }
 function bars(id: string, title: string, labels: string[], keys: string[], series: Series[]): SVGSVGElement {
   const row = 16 * series.length + 10;
-  const labelW = 150, barW = 300, textW = 130, width = labelW + barW + textW;
+  // Room for the longest label (about 6.5 px a character at 11 px), at most 300 px.
+  const labelW = Math.min(300, Math.max(90, ...labels.map((l) => l.length * 6.5 + 12)));
+  const barW = 300, textW = 130, width = labelW + barW + textW;
   const height = row * labels.length + 24;
   const chart = svg("svg", { id, class: "grafico", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title }) as SVGSVGElement;
   chart.append(svg("title", {}, title));
@@ -49,11 +51,14 @@ function bars(id: string, title: string, labels: string[], keys: string[], serie
     chart.append(svg("rect", { x: labelW + i * 150, y: 2, width: 10, height: 10, class: s.cls }),
       svg("text", { x: labelW + i * 150 + 14, y: 11, class: "leyenda" }, s.name));
   });
-  const max = series.map((s) => s.values.reduce((a, b) => (b > a ? b : a), 0n));
+  // One scale for all the series (they are in the same unit), so that bars compare across them.
+  const top = series.flatMap((s) => s.values).reduce((a, b) => (b > a ? b : a), 0n);
+  const max = series.map(() => top);
   labels.forEach((label, r) => {
     const y0 = 24 + r * row;
     const g = svg("g", { class: "fila-grafico", "data-clave": keys[r] });
-    g.append(svg("text", { x: labelW - 6, y: y0 + 8 * series.length + 4, "text-anchor": "end", class: "etiqueta" }, label));
+    const shown = label.length > 44 ? `${label.slice(0, 43)}…` : label;
+    g.append(svg("text", { x: labelW - 6, y: y0 + 8 * series.length + 4, "text-anchor": "end", class: "etiqueta" }, shown, svg("title", {}, label)));
     series.forEach((s, i) => {
       const v = s.values[r];
       const w = max[i] > 0n ? Number((v * 1000n) / max[i]) / 1000 * barW : 0;
@@ -73,8 +78,8 @@ export async function indicators(box: HTMLElement, n: bigint | null, denied: (wh
     await loadExplanations();
     const deps = [...ind.departments].sort((a, b) => (b.extractedFineMg > a.extractedFineMg ? 1 : b.extractedFineMg < a.extractedFineMg ? -1 : 0));
     const summary = el("p", { id: "resumen-indicadores" }, t(
-      `Hasta la entrada ${integer(ind.asOf)}: ${integer(ind.lots)} lotes, ${integer(ind.exports)} exportaciones con ${grams(ind.exportedFineMg)} de oro fino, de los que ${percent(ind.exportedFineMgTraced, ind.exportedFineMg)} tienen trazabilidad completa; ${integer(ind.corrections)} correcciones.`,
-      `Up to entry ${integer(ind.asOf)}: ${integer(ind.lots)} lots, ${integer(ind.exports)} exports holding ${grams(ind.exportedFineMg)} of fine gold, ${percent(ind.exportedFineMgTraced, ind.exportedFineMg)} of it fully traced; ${integer(ind.corrections)} corrections.`));
+      `Hasta la entrada ${integer(ind.asOf)}: ${integer(ind.lots)} lotes, ${integer(ind.exports)} ${ind.exports === 1n ? "exportación" : "exportaciones"} con ${grams(ind.exportedFineMg)} de oro fino, de los que ${percent(ind.exportedFineMgTraced, ind.exportedFineMg)} tienen trazabilidad completa; ${integer(ind.corrections)} correcciones.`,
+      `Up to entry ${integer(ind.asOf)}: ${integer(ind.lots)} lots, ${integer(ind.exports)} ${ind.exports === 1n ? "export" : "exports"} holding ${grams(ind.exportedFineMg)} of fine gold, ${percent(ind.exportedFineMgTraced, ind.exportedFineMg)} of it fully traced; ${integer(ind.corrections)} corrections.`));
     const byDept = bars("grafico-departamentos", t("Oro por departamento", "Gold by department"),
       deps.map((d) => departmentName(d.department)), deps.map((d) => d.department), [
         { name: t("oro fino extraído", "fine gold extracted"), cls: "serie-extraido", values: deps.map((d) => d.extractedFineMg), text: grams },

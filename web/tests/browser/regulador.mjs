@@ -51,6 +51,7 @@ try {
   const refusalRows = await page.locator("#grafico-rechazos g.fila-grafico").count();
   check(deptRows >= 1 && positive >= 1 && refusalRows >= 1, `indicators: ${deptRows} departments (${positive} with gold), ${refusalRows} refusal codes`);
   console.log(`indicators: ${deptRows} departments, ${refusalRows} refusal codes; ${await page.locator("#resumen-indicadores").innerText()}`);
+  if (args.screenshots) await page.locator("#caja-indicadores").screenshot({ path: join(args.screenshots, "indicadores.png") });
 
   // The lineage as a graph: a node per lot, an arrow per entry; a lot chosen with the keyboard
   // shows its entries; "as of" its entry reads that lot's lineage as it was then.
