@@ -5,7 +5,9 @@
 # verifies again, tampered ones are refused with their step and reason, the map draws the
 # 25 departments and one mark per unit; "Firmar" (firmar.mjs: sign-in, Check, Submit),
 # "Mesa del comprador" (mesa.mjs), "Consola del regulador" (regulador.mjs), and the role
-# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads). The app is
+# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads), and the
+# parties' desks over TLS with the demo's keys (partes.mjs: the trader's lots and attempts and
+# its refusals, the plant's processing with its mass balance, the exporter's certificate). The app is
 # served by veta-server --web-dir when the server has it (the pages after Verificar oro need
 # its Connect API), else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).

@@ -1,7 +1,8 @@
 // "Mesa del comprador" in Debian's chromium against veta-server (--web-dir, the Connect API):
 // a seller looked up by RUC shows its name and status, an unknown one says not to buy, and a
 // purchase typed in grams and soles reaches "Firmar" as a sale with exact integers (1.5 g ->
-// 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused.
+// 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused; a
+// miner's capacity left today (GetDailyCapacity) is listed unit by unit.
 //   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { chromium } from "playwright-core";

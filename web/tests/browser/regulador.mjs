@@ -1,8 +1,10 @@
 // "Consola del regulador" in Debian's chromium against veta-server (--web-dir): the map draws
 // the 25 departments, every unit the registry lists (filtered by department), the prohibited
 // zones and the 270 mining scars; the refused attempts are listed with their codes; the
-// lineage of the demo's exported lot reaches its units of origin.
-//   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--screenshots DIR]
+// lineage of the demo's exported lot reaches its units of origin; the indicators are drawn as
+// bars; the lineage graph has a node per lot, a lot chosen with the keyboard shows its entries
+// and its lineage as of the entry that made it; an excluded miner's history shows EXCLUIDO.
+//   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--excluded RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
