@@ -254,6 +254,7 @@ function processingForm(plant: string, keyid: string, lots: Lot[], params: Await
         `Most that may come out: ${grams(b.oreFine)} from the ore × ${pct(params.recoveryMaxPpm)} % recovery × (1 + ${pct(params.tolerancePpm)} %) + ${grams(b.goldFine)} of gold = ${grams(limit)} of fine gold.`)));
       const ok = b.fineOut <= limit;
       preview.dataset.estado = ok ? "cuadra" : "excede";
+      preview.dataset.maximoMg = limit.toString();
       lines.push(el("p", { class: ok ? "ok-msg" : "error", id: "veredicto-balance" }, ok
         ? t(`Cuadra: salen ${grams(b.fineOut)} de oro fino, dentro del máximo.`, `Balances: ${grams(b.fineOut)} of fine gold out, within the maximum.`)
         : t(`No cuadra: salen ${grams(b.fineOut)} de oro fino, más que el máximo de ${grams(limit)}. El registro lo rechazará (MASS_BALANCE_EXCEEDED).`,

@@ -91,6 +91,28 @@ try {
   await page.locator("#balance[data-estado=incompleto]").waitFor();
   check((await page.locator("#balance").innerText()).includes("solo tiene"), "250 t of a 250 kg lot");
   await page.getByLabel("Cantidad 1 (kg de mineral, o g de oro)").fill("250");
+  // The preview's arithmetic is the rules': at fineness 1000 the maximum itself balances and
+  // the registry's Check accepts it; one milligram more does not, and Check refuses it so.
+  await page.locator("#balance[data-estado=cuadra]").waitFor();
+  const maxMg = BigInt(await page.locator("#balance").getAttribute("data-maximo-mg"));
+  const asGrams = (mg) => `${mg / 1000n}.${String(mg % 1000n).padStart(3, "0")}`;
+  await page.getByLabel(/^Ley 1/).fill("1000");
+  const verdict = async (grams) => {
+    await page.getByLabel(/^Doré 1/).fill(grams);
+    await page.locator("#estado-procesamiento").evaluate((e) => e.replaceChildren());
+    await page.getByRole("button", { name: "Comprobar en el registro" }).click();
+    await page.locator("#estado-procesamiento > *").first().waitFor();
+    return [await page.locator("#balance").getAttribute("data-estado"),
+      (await page.locator("#veredicto-procesamiento").count()) ? "accepted" : await page.locator("#estado-procesamiento .error").getAttribute("data-code")];
+  };
+  const atMax = await verdict(asGrams(maxMg));
+  const overMax = await verdict(asGrams(maxMg + 1n));
+  check(atMax[0] === "cuadra" && atMax[1] === "accepted", `${asGrams(maxMg)} g of fine gold (the maximum): preview ${atMax[0]}, registry ${atMax[1]}`);
+  check(overMax[0] === "excede" && overMax[1] === "MASS_BALANCE_EXCEEDED", `one mg over the maximum: preview ${overMax[0]}, registry ${overMax[1]}`);
+  console.log(`mass balance at the boundary: ${asGrams(maxMg)} g fine ${atMax.join("/")}, +1 mg ${overMax.join("/")}`);
+  await page.getByLabel(/^Ley 1/).fill("900");
+  await page.getByLabel(/^Doré 1/).fill("2");
+  await page.locator("#estado-procesamiento").evaluate((e) => e.replaceChildren());
   await page.getByRole("button", { name: "Comprobar en el registro" }).click();
   await page.locator("#veredicto-procesamiento").waitFor();
   await shot(page, "planta.png");
