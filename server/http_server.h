@@ -40,6 +40,9 @@ struct HttpOptions {
   std::string tls_cert_pem, tls_key_pem;
   // The tile writer's folders (TileWriterOptions::dir, ::bundles_dir); empty: not served.
   std::string tiles_dir, bundles_dir;
+  // When set and not OK (the tile writer refused the folder: TileWriter::refused), the tile
+  // routes answer 503 with its message instead of serving a folder the ledger does not back.
+  std::function<absl::Status()> tiles_refused;
   // Worker threads (each serves one connection at a time).
   int threads = 8;
   // Most bytes of a request body.

@@ -296,6 +296,9 @@ int main(int argc, char** argv) {
     http_options.tls_key_pem = server_options.tls_key_pem;
     http_options.tiles_dir = tiles_dir;
     http_options.bundles_dir = bundles_dir;
+    if (!tiles_dir.empty()) {
+      http_options.tiles_refused = [&tile_writer] { return tile_writer.refused(); };
+    }
     http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
     if (absl::Status s = http->Start(); !s.ok()) return Fail(s);
     if (!http_port_file.empty()) {

@@ -53,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/verify/merkle.h"
+#include "core/verify/note.h"
 
 namespace veta::tiles {
 
@@ -161,6 +162,11 @@ class TileWriter {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Bundles not written because an entry was over kEntryBytesMax, by index.
   std::vector<uint64_t> skipped_bundles() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The folders this writer moved aside because they did not match the ledger (see Start).
+  std::vector<std::string> moved_aside() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The error that stopped publishing (a folder this writer will not touch: another log's, or
+  // ahead of the ledger); OK while publishing. The HTTP listener serves no tiles meanwhile.
+  absl::Status refused() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Doomed {  // partial tiles to delete once their grace has passed
@@ -172,7 +178,16 @@ class TileWriter {
   bool Present(const TileRef& tile) const;
   std::string FileOf(const TileRef& tile) const;
   [[nodiscard]] absl::Status WriteTile(const TileSource& source, const TileRef& tile);
-  [[nodiscard]] absl::Status Resume(std::string_view note_text, uint64_t size);
+  // Once, before the first round: checks the folder against the ledger (see CheckFolder).
+  [[nodiscard]] absl::Status Resume(const TileSource& source, std::string_view note_text,
+                                    uint64_t size);
+  // OK when the folder's checkpoint `cp` is this ledger's tree at its size and the tiles and
+  // bundles of its right edge that are there hold this ledger's hashes and entries; DataLoss
+  // saying what differs otherwise; other errors when the ledger or a file cannot be read.
+  [[nodiscard]] absl::Status CheckFolder(const TileSource& source,
+                                         const note::Checkpoint& cp) const;
+  // Renames the folders to <folder>.mismatch-<UTC time> (logged, and kept for inspection).
+  [[nodiscard]] absl::Status MoveAside(std::string_view why) ABSL_LOCKS_EXCLUDED(mu_);
   // Renames the tiles of this round (<file>.tmp) into place.
   [[nodiscard]] absl::Status RenameWritten();
   void ScheduleObsoletePartials(const TileRef& full_tile);
@@ -194,6 +209,8 @@ class TileWriter {
   uint64_t published_size_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_status_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> skipped_bundles_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> moved_aside_ ABSL_GUARDED_BY(mu_);
+  absl::Status refused_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
