@@ -1,6 +1,7 @@
 #include "core/log/tiles.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -256,6 +257,7 @@ void TileWriter::Start(TileSource source) {
   VETA_CHECK(source.nodes != nullptr && source.checkpoint_note, "a tile source needs its parts");
   VETA_CHECK(!thread_.joinable(), "a tile writer starts once");
   thread_ = std::thread([this, source = std::move(source)] {
+    ::pthread_setname_np(::pthread_self(), "veta-tiles");  // in top -H, perf, /proc/<pid>/task
     source_ = &source;
     Loop();
   });
@@ -326,6 +328,7 @@ void TileWriter::Loop() {
       break;
     }
     if (!s.ok()) {
+      made_dirs_.clear();  // a folder removed meanwhile is made again
       std::fprintf(stderr, "veta: tiles: %s (trying again)\n", std::string(s.message()).c_str());
       cv_.WaitWithTimeout(&mu_, absl::FromChrono(options_.retry_interval));
       notified_ = true;
@@ -379,41 +382,87 @@ bool TileWriter::Present(const TileRef& tile) const {
 }
 
 absl::Status TileWriter::WriteTile(const TileSource& source, const TileRef& tile) {
-  std::string bytes;
-  if (tile.entries) {
-    ASSIGN_OR_RETURN(std::vector<std::string> entries,
-                     source.entries(tile.index * kTileWidth, tile.width));
-    if (entries.size() != tile.width) {
-      return absl::DataLossError(StrCat("bundle ", tile.index, " needs ", tile.width,
-                                        " entries, the ledger gave ", entries.size()));
-    }
-    // Each entry must hash to its leaf: a bundle that does not is never published.
-    for (uint32_t i = 0; i < tile.width; ++i) {
-      const uint64_t seq = tile.index * kTileWidth + i;
-      ASSIGN_OR_RETURN(Hash leaf, source.nodes->GetNode(0, seq));
-      if (merkle::HashLeaf(entries[i]) != leaf) {
-        return absl::DataLossError(StrCat("entry ", seq, " does not hash to its leaf"));
-      }
-    }
-    auto bundle = EntryBundle(entries);
-    if (!bundle.ok()) {
-      absl::MutexLock lock(&mu_);
-      if (std::find(skipped_bundles_.begin(), skipped_bundles_.end(), tile.index) ==
-          skipped_bundles_.end()) {
-        skipped_bundles_.push_back(tile.index);
-        std::fprintf(stderr, "veta: tiles: bundle %s not written: %s\n", TilePath(tile).c_str(),
-                     std::string(bundle.status().message()).c_str());
-      }
-      return absl::OkStatus();
-    }
-    bytes = std::move(*bundle);
-  } else {
-    ASSIGN_OR_RETURN(bytes, HashTile(*source.nodes, tile));
+  VETA_CHECK(!tile.entries, "bundles are written with their level-0 tile");
+  ASSIGN_OR_RETURN(std::string bytes, HashTile(*source.nodes, tile));
+  return StageTile(tile, bytes);
+}
+
+absl::Status TileWriter::WriteLevel0(const TileSource& source, uint64_t index, uint32_t width,
+                                     bool check_present) {
+  const TileRef hashes{false, 0, index, width};
+  const TileRef bundle{true, 0, index, width};
+  const bool want_hashes = !check_present || !Present(hashes);
+  const bool want_bundle = !options_.bundles_dir.empty() && (!check_present || !Present(bundle));
+  if (!want_hashes && !want_bundle) return absl::OkStatus();
+  if (!source.entries) {  // no entries to read: the hash tile from the tree's nodes
+    return want_hashes ? WriteTile(source, hashes) : absl::OkStatus();
   }
+  // One read of the entries gives both files: the bundle, and the hash tile (the entries' leaf
+  // hashes), checked against the tree. A full tile's 256 leaves must hash up to the tree's
+  // node above them (one read of the tree instead of 256); a partial tile's, each to its leaf.
+  const uint64_t first = index * kTileWidth;
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, source.entries(first, width));
+  if (entries.size() != width) {
+    return absl::DataLossError(StrCat("tile ", TilePath(bundle), " needs ", width,
+                                      " entries, the ledger gave ", entries.size()));
+  }
+  std::vector<Hash> leaves(width);
+  for (uint32_t i = 0; i < width; ++i) leaves[i] = merkle::HashLeaf(entries[i]);
+  bool match = true;
+  if (width == kTileWidth) {
+    std::vector<Hash> level = leaves;
+    while (level.size() > 1) {
+      for (size_t i = 0; i < level.size() / 2; ++i) {
+        level[i] = merkle::HashChildren(level[2 * i], level[2 * i + 1]);
+      }
+      level.resize(level.size() / 2);
+    }
+    ASSIGN_OR_RETURN(const Hash node, source.nodes->GetNode(kTileHeight, index));
+    match = level[0] == node;
+  }
+  if (!match || width < kTileWidth) {  // a partial tile, or finding the entry that differs
+    for (uint32_t i = 0; i < width; ++i) {
+      ASSIGN_OR_RETURN(const Hash leaf, source.nodes->GetNode(0, first + i));
+      if (leaves[i] != leaf) {
+        return absl::DataLossError(StrCat("entry ", first + i, " does not hash to its leaf"));
+      }
+    }
+    // Every leaf equal, their root not: the tree's stored node is wrong.
+    if (!match) {
+      return absl::DataLossError(
+          StrCat("the tree's node above tile ", TilePath(hashes), " is not its leaves' root"));
+    }
+  }
+  if (want_hashes) {
+    std::string bytes;
+    bytes.reserve(width * kHashBytes);
+    for (const Hash& h : leaves) bytes.append(AsBytes(h));
+    RETURN_IF_ERROR(StageTile(hashes, bytes));
+  }
+  if (!want_bundle) return absl::OkStatus();
+  auto bytes = EntryBundle(entries);
+  if (!bytes.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (std::find(skipped_bundles_.begin(), skipped_bundles_.end(), index) ==
+        skipped_bundles_.end()) {
+      skipped_bundles_.push_back(index);
+      std::fprintf(stderr, "veta: tiles: bundle %s not written: %s\n", TilePath(bundle).c_str(),
+                   std::string(bytes.status().message()).c_str());
+    }
+    return absl::OkStatus();
+  }
+  return StageTile(bundle, *bytes);
+}
+
+absl::Status TileWriter::StageTile(const TileRef& tile, std::string_view bytes) {
   const std::string file = FileOf(tile);
   const std::string dir = fs::path(file).parent_path().string();
   // New folders survive a crash once their parents are synced (their files are synced later).
-  RETURN_IF_ERROR(CreateDirectoriesSynced(dir));
+  // The folders of full tiles stay (a partial tile's ".p" folder goes after its grace).
+  if (!made_dirs_.contains(dir)) {
+    RETURN_IF_ERROR(CreateDirectoriesSynced(dir));
+    if (!dir.ends_with(".p")) made_dirs_.insert(dir);
+  }
   // Renamed into place once the round has synced every temporary file.
   RETURN_IF_ERROR(WriteUnsynced(file + ".tmp", bytes));
   to_rename_.push_back(file);
@@ -593,14 +642,26 @@ absl::Status TileWriter::PublishOnce(const TileSource& source) {
   if (size < tiles_size_) return absl::OkStatus();  // never publish an older checkpoint
   to_rename_.clear();
   const bool bundles = !options_.bundles_dir.empty();
+  // Level 0: each hash tile with its bundle (written together from one read of the entries).
+  // A full tile the folder may already hold is looked for in the first round only: after it,
+  // the new full tiles are the writer's own to write.
+  const bool check_present = !first_round_done_;
   for (const TileRef& tile : NewFullTiles(tiles_size_, size)) {
     if (tile.entries && !bundles) continue;
-    if (!Present(tile)) RETURN_IF_ERROR(WriteTile(source, tile));
+    if (tile.level == 0 && !tile.entries) {
+      RETURN_IF_ERROR(WriteLevel0(source, tile.index, tile.width, check_present));
+    } else if (!tile.entries && (!check_present || !Present(tile))) {
+      RETURN_IF_ERROR(WriteTile(source, tile));
+    }
     ScheduleObsoletePartials(tile);
   }
   for (const TileRef& tile : PartialTiles(size)) {
-    if (tile.entries && !bundles) continue;
-    if (!Present(tile)) RETURN_IF_ERROR(WriteTile(source, tile));
+    if (tile.entries) continue;
+    if (tile.level == 0) {
+      RETURN_IF_ERROR(WriteLevel0(source, tile.index, tile.width, /*check_present=*/true));
+    } else if (!Present(tile)) {
+      RETURN_IF_ERROR(WriteTile(source, tile));
+    }
   }
   // Contents durable, then names: a tile is never seen (even after a crash) before its bytes
   // are on disk, and every tile is in place before the checkpoint that needs it.
@@ -626,6 +687,7 @@ absl::Status TileWriter::PublishOnce(const TileSource& source) {
     for (const std::string& dir : dirs) RETURN_IF_ERROR(SyncPath(dir));
   }
   tiles_size_ = size;
+  first_round_done_ = true;
   if (note_text != published_note_) {
     RETURN_IF_ERROR(CreateDirectoriesSynced(options_.dir));
     RETURN_IF_ERROR(WriteFileAtomic(options_.dir + "/checkpoint", note_text));

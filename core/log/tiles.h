@@ -43,6 +43,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -177,7 +178,15 @@ class TileWriter {
   // Whether the folder's file for `tile` exists with the size it must have.
   bool Present(const TileRef& tile) const;
   std::string FileOf(const TileRef& tile) const;
+  // A hash tile from the tree's nodes.
   [[nodiscard]] absl::Status WriteTile(const TileSource& source, const TileRef& tile);
+  // The level-0 hash tile and the bundle of `index` (`width` entries) where missing, from one
+  // read of the entries, checked against the tree. With check_present, a file already there
+  // (of the right size) is kept.
+  [[nodiscard]] absl::Status WriteLevel0(const TileSource& source, uint64_t index, uint32_t width,
+                                         bool check_present);
+  // Writes <file>.tmp, making its folders (synced in their parents).
+  [[nodiscard]] absl::Status StageTile(const TileRef& tile, std::string_view bytes);
   // Once, before the first round: checks the folder against the ledger (see CheckFolder).
   [[nodiscard]] absl::Status Resume(const TileSource& source, std::string_view note_text,
                                     uint64_t size);
@@ -198,6 +207,8 @@ class TileWriter {
   const TileSource* source_ = nullptr;  // the thread's copy of Start's source
   bool resumed_ = false;
   uint64_t tiles_size_ = 0;             // every tile of this size is written
+  bool first_round_done_ = false;       // the folder's own full tiles were looked for
+  std::set<std::string> made_dirs_;     // folders of full tiles known to exist
   std::string published_note_;          // the checkpoint file's content
   std::vector<std::string> to_rename_;  // tiles written as <file>.tmp this round
   std::deque<Doomed> doomed_;

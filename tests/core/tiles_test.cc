@@ -510,6 +510,38 @@ TEST_F(WriterTest, AnEntryTooLongForABundleSkipsOnlyItsBundle) {
   EXPECT_EQ(writer.published_size(), 600u);
 }
 
+// The level-0 hash tile and the bundle come from one read of the entries, checked against the
+// tree (a full tile's leaves against the node above them, a partial tile's one by one): an
+// entry that does not hash to its leaf publishes neither, nor the checkpoint.
+TEST_F(WriterTest, AnEntryThatDoesNotHashToItsLeafIsNeverPublished) {
+  for (const uint64_t bad : {300u, 550u}) {  // in full tile 1; in partial tile 2 (width 88)
+    SCOPED_TRACE(bad);
+    TempDir dir;
+    TileWriterOptions options = Options();
+    options.dir = dir.Sub("tiles");
+    options.bundles_dir = dir.Sub("bundles");
+    SyntheticTree tree(600);
+    TileSource source = Source(tree);
+    source.entries = [&tree, bad](uint64_t start, uint32_t count) {
+      std::vector<std::string> out;
+      for (uint64_t i = start; i < start + count; ++i) {
+        out.push_back(i == bad ? "another entry" : tree.Entry(i));
+      }
+      return absl::StatusOr<std::vector<std::string>>(out);
+    };
+    TileWriter writer(options);
+    absl::Status s = writer.PublishOnce(source);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find(StrCat("entry ", bad, " does not hash")), std::string_view::npos)
+        << s;
+    EXPECT_FALSE(fs::exists(options.dir + "/checkpoint"));
+    const TileRef tile = bad == 300 ? TileRef{false, 0, 1, 256} : TileRef{false, 0, 2, 88};
+    EXPECT_FALSE(fs::exists(StrCat(options.dir, "/", TilePath(tile))));
+    EXPECT_FALSE(fs::exists(StrCat(options.bundles_dir, "/", TilePath({true, 0, 1, 256}))));
+    EXPECT_EQ(writer.published_size(), 0u);
+  }
+}
+
 TEST_F(WriterTest, NoBundlesWhenTheirFolderIsNotGiven) {
   SyntheticTree tree(300);
   TileWriterOptions options = Options();
