@@ -131,6 +131,10 @@ struct TileWriterOptions {
 // that come while it works collapse into one round), writes the tiles that became full, the
 // partial tiles of the new size, then the checkpoint. It resumes from what the folder holds: a
 // full tile already there is kept, a missing one (deleted, never written) is written again.
+// Before that, once, the folder is checked against the ledger (CheckFolder): a folder whose
+// checkpoint or right-edge tiles differ from the ledger's tree is moved aside to
+// <folder>.mismatch-<UTC time> (with the bundles' folder) and rebuilt; one of another log, or
+// ahead of the ledger, is refused (refused()) and left untouched.
 class TileWriter {
  public:
   explicit TileWriter(TileWriterOptions options);
