@@ -30,6 +30,9 @@ namespace fs = std::filesystem;
 // of each file and folder.
 constexpr size_t kFsyncFilesMax = 32;
 
+// The writer thread's nice value (0 is the server's own; 19 the least share).
+constexpr int kWriterNice = 10;
+
 // The spec's 3-digit path elements: enough for any uint64 (20 digits).
 constexpr size_t kIndexElementsMax = 7;
 
@@ -258,6 +261,10 @@ void TileWriter::Start(TileSource source) {
   VETA_CHECK(!thread_.joinable(), "a tile writer starts once");
   thread_ = std::thread([this, source = std::move(source)] {
     ::pthread_setname_np(::pthread_self(), "veta-tiles");  // in top -H, perf, /proc/<pid>/task
+    // Tiles are derived data: when the cores are busy, the sequencer and the verifiers go
+    // first, and the writer takes the moments they leave (Linux: a thread's own nice value).
+    // Failing to lower it is harmless.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWriterNice);
     source_ = &source;
     Loop();
   });
