@@ -1,6 +1,8 @@
 // veta capacity: the trader's desk (issue 12). What a seller (a miner's or plant's RUC, a
 // selector's DNI) or a unit may still extract or process on a day, as the rules count it
 // (Ledger.GetDailyCapacity, core/read/capacity.h), in plain words or as JSON.
+#include <google/protobuf/util/json_util.h>
+
 #include <cstdio>
 
 #include "client/cli.h"
@@ -109,7 +111,8 @@ absl::Status CapacityCmd(int argc, char** argv) {
               "in kg). A registered party, registrar or regulator may ask (not the public).");
   AddConnectionFlags(flags, &c);
   flags.String("day", &day, "The declared day, YYYYMMDD in Peru. Default: today.");
-  flags.Bool("json", &json, "Print the answer as JSON (veta.v1.DailyCapacity).");
+  flags.Bool("json", &json,
+             "Print the answer as JSON (veta.v1.DailyCapacity, every field, zeros included).");
   AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
@@ -126,7 +129,13 @@ absl::Status CapacityCmd(int argc, char** argv) {
   ASSIGN_OR_RETURN(auto stub, Connect(c));
   RETURN_IF_ERROR(FromGrpc(stub->GetDailyCapacity(ctx.get(), request, &answer), c.server));
   if (json) {
-    ASSIGN_OR_RETURN(std::string text, MessageToJson(answer));
+    // Every field, zeros included (a `leftOreG` of 0 is the answer), as the HTTP API prints it.
+    std::string text;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    if (auto s = google::protobuf::util::MessageToJsonString(answer, &text, options); !s.ok()) {
+      return absl::InternalError(StrCat("cannot print JSON: ", s.ToString()));
+    }
     std::printf("%s\n", text.c_str());
     return absl::OkStatus();
   }
