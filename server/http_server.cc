@@ -233,6 +233,11 @@ void HttpServer::Stop() {
 }
 
 HttpResponse HttpServer::ServeTile(const HttpRequest& request) const {
+  if (options_.tiles_refused) {
+    if (absl::Status refused = options_.tiles_refused(); !refused.ok()) {
+      return Text(503, StrCat("the tiles are not published: ", refused.message()));
+    }
+  }
   std::string file;
   HttpResponse r;
   if (request.path == "/checkpoint") {

@@ -42,6 +42,9 @@ struct HttpOptions {
   std::string tls_cert_pem, tls_key_pem;
   // The tile writer's folders (TileWriterOptions::dir, ::bundles_dir); empty: not served.
   std::string tiles_dir, bundles_dir;
+  // When set and not OK (the tile writer refused the folder: TileWriter::refused), the tile
+  // routes answer 503 with its message instead of serving a folder the ledger does not back.
+  std::function<absl::Status()> tiles_refused;
   // Worker threads (each serves one request at a time; idle connections hold none).
   int threads = 8;
   // Bounds on connections and slow clients (server/http_guard.h); its `threads` is the above.

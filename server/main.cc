@@ -309,6 +309,9 @@ int main(int argc, char** argv) {
     http_options.tiles_dir = tiles_dir;
     http_options.bundles_dir = bundles_dir;
     http_options.web_dir = web_dir;
+    if (!tiles_dir.empty()) {
+      http_options.tiles_refused = [&tile_writer] { return tile_writer.refused(); };
+    }
     http = std::make_unique<veta::server::HttpServer>(ledger->get(), http_options);
     if (session_minutes == 0 || session_minutes > 24 * 60) {
       return Fail(absl::InvalidArgumentError("--session-minutes wants 1 to 1440 minutes"));

@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "core/base/check.h"
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
@@ -88,11 +89,7 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
   if (authority.algorithm() != KeyAlgorithm::kEd25519) {
     return absl::InvalidArgumentError("the authority key signs checkpoints: it must be Ed25519");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    return absl::UnavailableError(StrCat("cannot create ", data_dir, ": ", ec.message()));
-  }
+  RETURN_IF_ERROR(CreateDirectoriesSynced(data_dir));
   if (std::filesystem::exists(DatabasePath(data_dir))) {
     return absl::AlreadyExistsError(StrCat("a ledger already exists in ", data_dir));
   }
@@ -101,6 +98,8 @@ absl::Status Ledger::Create(const std::string& data_dir, const std::string& orig
   }
   ASSIGN_OR_RETURN(std::shared_ptr<Store> store,
                    RocksStore::Open(DatabasePath(data_dir), RocksStore::Mode::kCreate));
+  // The database's folder (RocksDB syncs what is inside it, not its name in data_dir).
+  RETURN_IF_ERROR(SyncDirectory(data_dir));
   return CreateIn(std::move(store), data_dir, origin, authority, description);
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "core/base/check.h"
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
@@ -50,14 +51,13 @@ google::protobuf::Timestamp TimestampFromMicros(int64_t micros) {
 }  // namespace
 
 absl::Status Ledger::CreateReplica(const std::string& data_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return absl::UnavailableError(StrCat("cannot create ", data_dir, ": ", ec.message()));
+  RETURN_IF_ERROR(CreateDirectoriesSynced(data_dir));
   if (std::filesystem::exists(DatabasePath(data_dir))) {
     return absl::AlreadyExistsError(StrCat("a ledger already exists in ", data_dir));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<Store> store,
                    RocksStore::Open(DatabasePath(data_dir), RocksStore::Mode::kCreate));
+  RETURN_IF_ERROR(SyncDirectory(data_dir));  // the database's folder, named in data_dir
   std::unique_ptr<Batch> wb = store->NewBatch();
   wb->Put(Family::kMeta, kAppliedKey, EncodeU64(0));
   RETURN_IF_ERROR(store->Write(*wb, /*sync=*/true));

@@ -1,6 +1,8 @@
 #include "core/log/tiles.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,8 +12,10 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/base/check.h"
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/keys.h"
@@ -25,6 +29,9 @@ namespace fs = std::filesystem;
 // A round that wrote more tiles than this syncs the whole file system (syncfs) twice instead
 // of each file and folder.
 constexpr size_t kFsyncFilesMax = 32;
+
+// The writer thread's nice value (0 is the server's own; 19 the least share).
+constexpr int kWriterNice = 10;
 
 // The spec's 3-digit path elements: enough for any uint64 (20 digits).
 constexpr size_t kIndexElementsMax = 7;
@@ -85,16 +92,9 @@ absl::StatusOr<note::Checkpoint> CheckpointOfNote(std::string_view note_text) {
   if (fd < 0) {
     return absl::UnavailableError(StrCat("cannot create ", path, ": ", std::strerror(errno)));
   }
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return absl::UnavailableError(StrCat("cannot write ", path, ": ", std::strerror(err)));
-    }
-    done += static_cast<size_t>(n);
+  if (absl::Status s = WriteAll(fd, data, path); !s.ok()) {
+    ::close(fd);
+    return s;
   }
   if (::close(fd) != 0) return absl::UnavailableError(StrCat("cannot write ", path));
   return absl::OkStatus();
@@ -260,6 +260,11 @@ void TileWriter::Start(TileSource source) {
   VETA_CHECK(source.nodes != nullptr && source.checkpoint_note, "a tile source needs its parts");
   VETA_CHECK(!thread_.joinable(), "a tile writer starts once");
   thread_ = std::thread([this, source = std::move(source)] {
+    ::pthread_setname_np(::pthread_self(), "veta-tiles");  // in top -H, perf, /proc/<pid>/task
+    // Tiles are derived data: when the cores are busy, the sequencer and the verifiers go
+    // first, and the writer takes the moments they leave (Linux: a thread's own nice value).
+    // Failing to lower it is harmless.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWriterNice);
     source_ = &source;
     Loop();
   });
@@ -284,6 +289,23 @@ void TileWriter::Stop() {
 
 void TileWriter::Loop() {
   auto next_round = std::chrono::steady_clock::now();
+  uint64_t rounds = 0;
+  // The thread's CPU time, logged when it ends: what publishing costs the sequencer's machine.
+  struct LogCpu {
+    const uint64_t* rounds;
+    ~LogCpu() {
+      struct rusage u {};
+      if (::getrusage(RUSAGE_THREAD, &u) != 0) return;
+      std::fprintf(stderr,
+                   "veta: tiles: the writer thread used %.3f s of CPU (%.3f user, %.3f system) "
+                   "in %llu rounds\n",
+                   Seconds(u.ru_utime) + Seconds(u.ru_stime), Seconds(u.ru_utime),
+                   Seconds(u.ru_stime), static_cast<unsigned long long>(*rounds));
+    }
+    static double Seconds(const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    }
+  } log_cpu{&rounds};
   while (true) {
     bool stop = false;
     {
@@ -301,16 +323,19 @@ void TileWriter::Loop() {
     }
     next_round = std::chrono::steady_clock::now() + options_.round_interval;
     absl::Status s = PublishOnce(*source_);
+    ++rounds;
     absl::MutexLock lock(&mu_);
     last_status_ = s;
     cv_.SignalAll();
     if (stop) break;
     if (absl::IsFailedPrecondition(s)) {  // another log's folder: an operator must decide
+      refused_ = s;
       std::fprintf(stderr, "veta: tiles: %s; no tiles are published until a restart\n",
                    std::string(s.message()).c_str());
       break;
     }
     if (!s.ok()) {
+      made_dirs_.clear();  // a folder removed meanwhile is made again
       std::fprintf(stderr, "veta: tiles: %s (trying again)\n", std::string(s.message()).c_str());
       cv_.WaitWithTimeout(&mu_, absl::FromChrono(options_.retry_interval));
       notified_ = true;
@@ -321,6 +346,16 @@ void TileWriter::Loop() {
 uint64_t TileWriter::published_size() const {
   absl::MutexLock lock(&mu_);
   return published_size_;
+}
+
+std::vector<std::string> TileWriter::moved_aside() const {
+  absl::MutexLock lock(&mu_);
+  return moved_aside_;
+}
+
+absl::Status TileWriter::refused() const {
+  absl::MutexLock lock(&mu_);
+  return refused_;
 }
 
 std::vector<uint64_t> TileWriter::skipped_bundles() const {
@@ -354,42 +389,87 @@ bool TileWriter::Present(const TileRef& tile) const {
 }
 
 absl::Status TileWriter::WriteTile(const TileSource& source, const TileRef& tile) {
-  std::string bytes;
-  if (tile.entries) {
-    ASSIGN_OR_RETURN(std::vector<std::string> entries,
-                     source.entries(tile.index * kTileWidth, tile.width));
-    if (entries.size() != tile.width) {
-      return absl::DataLossError(StrCat("bundle ", tile.index, " needs ", tile.width,
-                                        " entries, the ledger gave ", entries.size()));
-    }
-    // Each entry must hash to its leaf: a bundle that does not is never published.
-    for (uint32_t i = 0; i < tile.width; ++i) {
-      const uint64_t seq = tile.index * kTileWidth + i;
-      ASSIGN_OR_RETURN(Hash leaf, source.nodes->GetNode(0, seq));
-      if (merkle::HashLeaf(entries[i]) != leaf) {
-        return absl::DataLossError(StrCat("entry ", seq, " does not hash to its leaf"));
-      }
-    }
-    auto bundle = EntryBundle(entries);
-    if (!bundle.ok()) {
-      absl::MutexLock lock(&mu_);
-      if (std::find(skipped_bundles_.begin(), skipped_bundles_.end(), tile.index) ==
-          skipped_bundles_.end()) {
-        skipped_bundles_.push_back(tile.index);
-        std::fprintf(stderr, "veta: tiles: bundle %s not written: %s\n", TilePath(tile).c_str(),
-                     std::string(bundle.status().message()).c_str());
-      }
-      return absl::OkStatus();
-    }
-    bytes = std::move(*bundle);
-  } else {
-    ASSIGN_OR_RETURN(bytes, HashTile(*source.nodes, tile));
+  VETA_CHECK(!tile.entries, "bundles are written with their level-0 tile");
+  ASSIGN_OR_RETURN(std::string bytes, HashTile(*source.nodes, tile));
+  return StageTile(tile, bytes);
+}
+
+absl::Status TileWriter::WriteLevel0(const TileSource& source, uint64_t index, uint32_t width,
+                                     bool check_present) {
+  const TileRef hashes{false, 0, index, width};
+  const TileRef bundle{true, 0, index, width};
+  const bool want_hashes = !check_present || !Present(hashes);
+  const bool want_bundle = !options_.bundles_dir.empty() && (!check_present || !Present(bundle));
+  if (!want_hashes && !want_bundle) return absl::OkStatus();
+  if (!source.entries) {  // no entries to read: the hash tile from the tree's nodes
+    return want_hashes ? WriteTile(source, hashes) : absl::OkStatus();
   }
+  // One read of the entries gives both files: the bundle, and the hash tile (the entries' leaf
+  // hashes), checked against the tree. A full tile's 256 leaves must hash up to the tree's
+  // node above them (one read of the tree instead of 256); a partial tile's, each to its leaf.
+  const uint64_t first = index * kTileWidth;
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, source.entries(first, width));
+  if (entries.size() != width) {
+    return absl::DataLossError(StrCat("tile ", TilePath(bundle), " needs ", width,
+                                      " entries, the ledger gave ", entries.size()));
+  }
+  std::vector<Hash> leaves(width);
+  for (uint32_t i = 0; i < width; ++i) leaves[i] = merkle::HashLeaf(entries[i]);
+  bool match = true;
+  if (width == kTileWidth) {
+    std::vector<Hash> level = leaves;
+    while (level.size() > 1) {
+      for (size_t i = 0; i < level.size() / 2; ++i) {
+        level[i] = merkle::HashChildren(level[2 * i], level[2 * i + 1]);
+      }
+      level.resize(level.size() / 2);
+    }
+    ASSIGN_OR_RETURN(const Hash node, source.nodes->GetNode(kTileHeight, index));
+    match = level[0] == node;
+  }
+  if (!match || width < kTileWidth) {  // a partial tile, or finding the entry that differs
+    for (uint32_t i = 0; i < width; ++i) {
+      ASSIGN_OR_RETURN(const Hash leaf, source.nodes->GetNode(0, first + i));
+      if (leaves[i] != leaf) {
+        return absl::DataLossError(StrCat("entry ", first + i, " does not hash to its leaf"));
+      }
+    }
+    // Every leaf equal, their root not: the tree's stored node is wrong.
+    if (!match) {
+      return absl::DataLossError(
+          StrCat("the tree's node above tile ", TilePath(hashes), " is not its leaves' root"));
+    }
+  }
+  if (want_hashes) {
+    std::string bytes;
+    bytes.reserve(width * kHashBytes);
+    for (const Hash& h : leaves) bytes.append(AsBytes(h));
+    RETURN_IF_ERROR(StageTile(hashes, bytes));
+  }
+  if (!want_bundle) return absl::OkStatus();
+  auto bytes = EntryBundle(entries);
+  if (!bytes.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (std::find(skipped_bundles_.begin(), skipped_bundles_.end(), index) ==
+        skipped_bundles_.end()) {
+      skipped_bundles_.push_back(index);
+      std::fprintf(stderr, "veta: tiles: bundle %s not written: %s\n", TilePath(bundle).c_str(),
+                   std::string(bytes.status().message()).c_str());
+    }
+    return absl::OkStatus();
+  }
+  return StageTile(bundle, *bytes);
+}
+
+absl::Status TileWriter::StageTile(const TileRef& tile, std::string_view bytes) {
   const std::string file = FileOf(tile);
   const std::string dir = fs::path(file).parent_path().string();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return absl::UnavailableError(StrCat("cannot create ", dir, ": ", ec.message()));
+  // New folders survive a crash once their parents are synced (their files are synced later).
+  // The folders of full tiles stay (a partial tile's ".p" folder goes after its grace).
+  if (!made_dirs_.contains(dir)) {
+    RETURN_IF_ERROR(CreateDirectoriesSynced(dir));
+    if (!dir.ends_with(".p")) made_dirs_.insert(dir);
+  }
   // Renamed into place once the round has synced every temporary file.
   RETURN_IF_ERROR(WriteUnsynced(file + ".tmp", bytes));
   to_rename_.push_back(file);
@@ -426,7 +506,88 @@ void TileWriter::DeleteDoomed(bool all) {
   }
 }
 
-absl::Status TileWriter::Resume(std::string_view note_text, uint64_t size) {
+absl::Status TileWriter::CheckFolder(const TileSource& source, const note::Checkpoint& cp) const {
+  const auto differs = [](std::string what) { return absl::DataLossError(std::move(what)); };
+  // The root the folder's checkpoint signs against this ledger's tree at that size.
+  ASSIGN_OR_RETURN(const Hash root, cp.size == 0 ? absl::StatusOr<Hash>(merkle::EmptyRoot())
+                                                 : merkle::SubtreeRoot(*source.nodes, 0, cp.size));
+  if (root != cp.root) {
+    return differs(StrCat("its checkpoint of ", cp.size, " entries has root ", ToHex(cp.root),
+                          ", this ledger's tree of ", cp.size, " entries has root ", ToHex(root),
+                          ": another ledger's tiles (a fork, or an older copy restored over it)"));
+  }
+  // The right edge of that tree: at each level the last full tile and the partial one, which
+  // a reader recomputing the root at the checkpoint's size fetches, against the ledger's nodes.
+  std::vector<TileRef> edge;
+  for (uint32_t level = 0; level <= kLevelMax && ShiftLevels(cp.size, level) > 0; ++level) {
+    const uint64_t full = ShiftLevels(cp.size, level + 1);
+    const uint32_t width = static_cast<uint32_t>(ShiftLevels(cp.size, level) % kTileWidth);
+    for (bool entries : {false, true}) {
+      if (entries && (level > 0 || options_.bundles_dir.empty())) continue;
+      if (full > 0) edge.push_back(TileRef{entries, level, full - 1, kTileWidth});
+      if (width > 0) edge.push_back(TileRef{entries, level, full, width});
+    }
+  }
+  for (const TileRef& tile : edge) {
+    const std::string file = FileOf(tile);
+    auto bytes = ReadFile(file, 64u << 20);
+    if (absl::IsNotFound(bytes.status())) continue;  // written again by the round
+    RETURN_IF_ERROR(bytes.status());
+    if (!tile.entries) {
+      // A short or long file is damage (a crash, a copy cut off): the round rewrites it. A
+      // whole tile with other hashes is another tree.
+      if (bytes->size() != tile.width * kHashBytes) continue;
+      ASSIGN_OR_RETURN(const std::string want, HashTile(*source.nodes, tile));
+      if (*bytes != want) {
+        return differs(StrCat("tile ", TilePath(tile), " holds other hashes than this ledger's"));
+      }
+      continue;
+    }
+    auto entries = ParseEntryBundle(*bytes);
+    if (!entries.ok() || entries->size() != tile.width) {
+      return differs(
+          StrCat("bundle ", TilePath(tile), " is not a bundle of ", tile.width, " entries"));
+    }
+    for (uint32_t i = 0; i < tile.width; ++i) {
+      const uint64_t seq = tile.index * kTileWidth + i;
+      ASSIGN_OR_RETURN(const Hash leaf, source.nodes->GetNode(0, seq));
+      if (merkle::HashLeaf((*entries)[i]) != leaf) {
+        return differs(
+            StrCat("bundle ", TilePath(tile), " holds an entry ", seq, " this ledger does not"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TileWriter::MoveAside(std::string_view why) {
+  const std::string stamp = absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  std::vector<std::string> moved;
+  for (const std::string& root : {options_.dir, options_.bundles_dir}) {
+    std::error_code ec;
+    if (root.empty() || !fs::exists(root, ec)) continue;
+    std::string aside = StrCat(root, ".mismatch-", stamp);
+    for (int n = 2; fs::exists(aside, ec); ++n) aside = StrCat(root, ".mismatch-", stamp, "-", n);
+    if (::rename(root.c_str(), aside.c_str()) != 0) {
+      return absl::FailedPreconditionError(
+          StrCat(root, " does not match this ledger (", why, ") and cannot be moved aside to ",
+                 aside, " (", std::strerror(errno), "): move it away and restart"));
+    }
+    const std::string parent = fs::path(aside).parent_path().string();
+    RETURN_IF_ERROR(SyncDirectory(parent.empty() ? "." : parent));
+    moved.push_back(aside);
+  }
+  std::fprintf(stderr,
+               "veta: tiles: %s does not match this ledger: %s. Moved aside to %s (kept for "
+               "inspection); the tiles are rebuilt from the ledger\n",
+               options_.dir.c_str(), std::string(why).c_str(), StrJoin(moved, " and ").c_str());
+  absl::MutexLock lock(&mu_);
+  moved_aside_.insert(moved_aside_.end(), moved.begin(), moved.end());
+  return absl::OkStatus();
+}
+
+absl::Status TileWriter::Resume(const TileSource& source, std::string_view note_text,
+                                uint64_t size) {
   ASSIGN_OR_RETURN(note::Checkpoint next, CheckpointOfNote(note_text));
   const std::string path = options_.dir + "/checkpoint";
   auto existing = ReadFile(path);
@@ -447,7 +608,13 @@ absl::Status TileWriter::Resume(std::string_view note_text, uint64_t size) {
           StrCat(path, " covers ", cp->size, " entries but the ledger's checkpoint only ", size,
                  ": was the ledger restored from an older copy? The tiles are left as they are"));
     }
-    published_note_ = *existing;
+    absl::Status matches = CheckFolder(source, *cp);
+    if (absl::IsDataLoss(matches)) {
+      RETURN_IF_ERROR(MoveAside(std::string(matches.message())));
+    } else {
+      RETURN_IF_ERROR(matches);
+      published_note_ = *existing;
+    }
   } else if (!absl::IsNotFound(existing.status())) {
     return existing.status();
   }
@@ -478,18 +645,30 @@ absl::Status TileWriter::PublishOnce(const TileSource& source) {
   ASSIGN_OR_RETURN(std::string note_text, source.checkpoint_note());
   ASSIGN_OR_RETURN(note::Checkpoint cp, CheckpointOfNote(note_text));
   const uint64_t size = cp.size;
-  if (!resumed_) RETURN_IF_ERROR(Resume(note_text, size));
+  if (!resumed_) RETURN_IF_ERROR(Resume(source, note_text, size));
   if (size < tiles_size_) return absl::OkStatus();  // never publish an older checkpoint
   to_rename_.clear();
   const bool bundles = !options_.bundles_dir.empty();
+  // Level 0: each hash tile with its bundle (written together from one read of the entries).
+  // A full tile the folder may already hold is looked for in the first round only: after it,
+  // the new full tiles are the writer's own to write.
+  const bool check_present = !first_round_done_;
   for (const TileRef& tile : NewFullTiles(tiles_size_, size)) {
     if (tile.entries && !bundles) continue;
-    if (!Present(tile)) RETURN_IF_ERROR(WriteTile(source, tile));
+    if (tile.level == 0 && !tile.entries) {
+      RETURN_IF_ERROR(WriteLevel0(source, tile.index, tile.width, check_present));
+    } else if (!tile.entries && (!check_present || !Present(tile))) {
+      RETURN_IF_ERROR(WriteTile(source, tile));
+    }
     ScheduleObsoletePartials(tile);
   }
   for (const TileRef& tile : PartialTiles(size)) {
-    if (tile.entries && !bundles) continue;
-    if (!Present(tile)) RETURN_IF_ERROR(WriteTile(source, tile));
+    if (tile.entries) continue;
+    if (tile.level == 0) {
+      RETURN_IF_ERROR(WriteLevel0(source, tile.index, tile.width, /*check_present=*/true));
+    } else if (!Present(tile)) {
+      RETURN_IF_ERROR(WriteTile(source, tile));
+    }
   }
   // Contents durable, then names: a tile is never seen (even after a crash) before its bytes
   // are on disk, and every tile is in place before the checkpoint that needs it.
@@ -515,10 +694,9 @@ absl::Status TileWriter::PublishOnce(const TileSource& source) {
     for (const std::string& dir : dirs) RETURN_IF_ERROR(SyncPath(dir));
   }
   tiles_size_ = size;
+  first_round_done_ = true;
   if (note_text != published_note_) {
-    std::error_code ec;
-    fs::create_directories(options_.dir, ec);
-    if (ec) return absl::UnavailableError(StrCat("cannot create ", options_.dir));
+    RETURN_IF_ERROR(CreateDirectoriesSynced(options_.dir));
     RETURN_IF_ERROR(WriteFileAtomic(options_.dir + "/checkpoint", note_text));
     published_note_ = std::move(note_text);
   }

@@ -43,6 +43,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -53,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/verify/merkle.h"
+#include "core/verify/note.h"
 
 namespace veta::tiles {
 
@@ -129,6 +131,10 @@ struct TileWriterOptions {
 // that come while it works collapse into one round), writes the tiles that became full, the
 // partial tiles of the new size, then the checkpoint. It resumes from what the folder holds: a
 // full tile already there is kept, a missing one (deleted, never written) is written again.
+// Before that, once, the folder is checked against the ledger (CheckFolder): a folder whose
+// checkpoint or right-edge tiles differ from the ledger's tree is moved aside to
+// <folder>.mismatch-<UTC time> (with the bundles' folder) and rebuilt; one of another log, or
+// ahead of the ledger, is refused (refused()) and left untouched.
 class TileWriter {
  public:
   explicit TileWriter(TileWriterOptions options);
@@ -161,6 +167,11 @@ class TileWriter {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Bundles not written because an entry was over kEntryBytesMax, by index.
   std::vector<uint64_t> skipped_bundles() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The folders this writer moved aside because they did not match the ledger (see Start).
+  std::vector<std::string> moved_aside() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The error that stopped publishing (a folder this writer will not touch: another log's, or
+  // ahead of the ledger); OK while publishing. The HTTP listener serves no tiles meanwhile.
+  absl::Status refused() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Doomed {  // partial tiles to delete once their grace has passed
@@ -171,8 +182,25 @@ class TileWriter {
   // Whether the folder's file for `tile` exists with the size it must have.
   bool Present(const TileRef& tile) const;
   std::string FileOf(const TileRef& tile) const;
+  // A hash tile from the tree's nodes.
   [[nodiscard]] absl::Status WriteTile(const TileSource& source, const TileRef& tile);
-  [[nodiscard]] absl::Status Resume(std::string_view note_text, uint64_t size);
+  // The level-0 hash tile and the bundle of `index` (`width` entries) where missing, from one
+  // read of the entries, checked against the tree. With check_present, a file already there
+  // (of the right size) is kept.
+  [[nodiscard]] absl::Status WriteLevel0(const TileSource& source, uint64_t index, uint32_t width,
+                                         bool check_present);
+  // Writes <file>.tmp, making its folders (synced in their parents).
+  [[nodiscard]] absl::Status StageTile(const TileRef& tile, std::string_view bytes);
+  // Once, before the first round: checks the folder against the ledger (see CheckFolder).
+  [[nodiscard]] absl::Status Resume(const TileSource& source, std::string_view note_text,
+                                    uint64_t size);
+  // OK when the folder's checkpoint `cp` is this ledger's tree at its size and the tiles and
+  // bundles of its right edge that are there hold this ledger's hashes and entries; DataLoss
+  // saying what differs otherwise; other errors when the ledger or a file cannot be read.
+  [[nodiscard]] absl::Status CheckFolder(const TileSource& source,
+                                         const note::Checkpoint& cp) const;
+  // Renames the folders to <folder>.mismatch-<UTC time> (logged, and kept for inspection).
+  [[nodiscard]] absl::Status MoveAside(std::string_view why) ABSL_LOCKS_EXCLUDED(mu_);
   // Renames the tiles of this round (<file>.tmp) into place.
   [[nodiscard]] absl::Status RenameWritten();
   void ScheduleObsoletePartials(const TileRef& full_tile);
@@ -183,6 +211,8 @@ class TileWriter {
   const TileSource* source_ = nullptr;  // the thread's copy of Start's source
   bool resumed_ = false;
   uint64_t tiles_size_ = 0;             // every tile of this size is written
+  bool first_round_done_ = false;       // the folder's own full tiles were looked for
+  std::set<std::string> made_dirs_;     // folders of full tiles known to exist
   std::string published_note_;          // the checkpoint file's content
   std::vector<std::string> to_rename_;  // tiles written as <file>.tmp this round
   std::deque<Doomed> doomed_;
@@ -194,6 +224,8 @@ class TileWriter {
   uint64_t published_size_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_status_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> skipped_bundles_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> moved_aside_ ABSL_GUARDED_BY(mu_);
+  absl::Status refused_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/log/ledger.h"
@@ -166,7 +167,7 @@ absl::StatusOr<RestoreReport> RestoreLedger(const RestoreOptions& options) {
     return absl::AlreadyExistsError(
         StrCat(options.data_dir, " is not empty: restore into a new folder"));
   }
-  fs::create_directories(target.parent_path(), ec);
+  RETURN_IF_ERROR(CreateDirectoriesSynced(target.parent_path().string()));
   std::string scratch = StrCat(target.string(), ".restoring-XXXXXX");
   if (::mkdtemp(scratch.data()) == nullptr) {
     return absl::UnavailableError(
@@ -179,6 +180,8 @@ absl::StatusOr<RestoreReport> RestoreLedger(const RestoreOptions& options) {
     if (ec) {
       report = absl::UnavailableError(
           StrCat("cannot move the restored ledger to ", options.data_dir, ": ", ec.message()));
+    } else if (absl::Status s = SyncDirectory(target.parent_path().string()); !s.ok()) {
+      report = s;  // the restored folder's name is not yet durable
     }
   }
   if (!report.ok()) fs::remove_all(scratch, ec);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "rocksdb/db.h"
@@ -72,6 +73,9 @@ absl::StatusOr<uint32_t> Pick(const rocksdb::BackupEngineReadOnly& engine,
 
 absl::StatusOr<BackupInfo> CreateBackup(const RocksStore& store, const std::string& backup_dir) {
   ASSIGN_OR_RETURN(const uint64_t entries, store.EntryCount());
+  // The engine syncs the files and folders it writes inside backup_dir, not backup_dir's own
+  // name in its parent: made here, synced.
+  RETURN_IF_ERROR(CreateDirectoriesSynced(backup_dir));
   rocksdb::BackupEngine* raw = nullptr;
   RETURN_IF_ERROR(FromIo(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir),
                                                      rocksdb::Env::Default(), &raw),
@@ -84,6 +88,7 @@ absl::StatusOr<BackupInfo> CreateBackup(const RocksStore& store, const std::stri
   RETURN_IF_ERROR(FromIo(engine->CreateNewBackupWithMetadata(options, store.db(),
                                                              StrCat(kEntriesPrefix, entries), &id),
                          StrCat("cannot back up into ", backup_dir)));
+  RETURN_IF_ERROR(SyncDirectory(backup_dir));  // the engine's folders, named in backup_dir
   std::vector<rocksdb::BackupInfo> infos;
   engine->GetBackupInfo(&infos);
   for (const auto& b : infos) {

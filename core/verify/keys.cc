@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/sha256.h"
@@ -345,17 +347,10 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view data, int
   if (fd < 0) {
     return absl::UnavailableError(StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
   }
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return absl::UnavailableError(StrCat("cannot write ", tmp, ": ", std::strerror(err)));
-    }
-    done += static_cast<size_t>(n);
+  if (absl::Status s = WriteAll(fd, data, tmp); !s.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
@@ -366,7 +361,9 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view data, int
     return absl::UnavailableError(
         StrCat("cannot rename ", tmp, " to ", path, ": ", std::strerror(errno)));
   }
-  return absl::OkStatus();
+  // The new name is durable once its folder is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return SyncDirectory(dir.empty() ? "." : dir);
 }
 
 }  // namespace veta

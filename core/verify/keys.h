@@ -83,7 +83,7 @@ class PrivateKey {
 
 // Reads a whole (small) file; NotFound / PermissionDenied with the path in the message.
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes = 1 << 20);
-// Writes a file atomically (temporary + rename + fsync), with the given mode.
+// Writes a file atomically (temporary, fsync, rename, fsync of its folder), with the given mode.
 [[nodiscard]] absl::Status WriteFileAtomic(const std::string& path, std::string_view data,
                                            int mode = 0644);
 

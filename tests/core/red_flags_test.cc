@@ -1,4 +1,4 @@
-// Every red flag has a meaning for people, and the README's table lists every one.
+// Every red flag has a meaning for people, and the guide's table (docs/GUIDE.md) lists every one.
 #include "core/read/red_flags.h"
 
 #include <fstream>
@@ -26,14 +26,14 @@ TEST(RedFlagsTest, EveryCodeHasAPlainMeaningAndAnAnnexIIRisk) {
   EXPECT_EQ(MeaningOf(static_cast<veta::v1::RedFlag>(9999)), nullptr);
 }
 
-TEST(RedFlagsTest, TheReadmeListsEveryRedFlag) {
-  std::ifstream in(std::string(VETA_SHARED_DATA) + "/../README.md");
-  ASSERT_TRUE(in) << "README.md not found";
+TEST(RedFlagsTest, TheGuideListsEveryRedFlag) {
+  std::ifstream in(std::string(VETA_SHARED_DATA) + "/../docs/GUIDE.md");
+  ASSERT_TRUE(in) << "docs/GUIDE.md not found";
   std::stringstream text;
   text << in.rdbuf();
   for (const auto& m : RedFlagMeanings()) {
     EXPECT_NE(text.str().find("`" + std::string(m.code) + "`"), std::string::npos)
-        << m.code << " is missing from the README's red flags";
+        << m.code << " is missing from docs/GUIDE.md's red flags";
   }
 }
 

@@ -364,6 +364,124 @@ TEST_F(WriterTest, RefusesAnotherLogsFolderAndALargerTree) {
   EXPECT_NE(s.message().find("covers 500"), std::string_view::npos) << s;
 }
 
+// Every file under `root`, by path relative to it, with its bytes.
+std::map<std::string, std::string> Files(const std::string& root) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(root)) return out;
+  for (auto& f : fs::recursive_directory_iterator(root)) {
+    if (f.is_regular_file()) out[fs::relative(f.path(), root).string()] = Read(f.path().string());
+  }
+  return out;
+}
+
+// The tiles and bundles of `tree` at its size, as a writer that checked them would leave them.
+void ExpectTilesOf(const SyntheticTree& tree, const std::string& tiles,
+                   const std::string& bundles) {
+  for (const TileRef& t : NewFullTiles(0, tree.size())) {
+    if (t.entries) {
+      auto entries = ParseEntryBundle(Read(StrCat(bundles, "/", TilePath(t))));
+      ASSERT_TRUE(entries.ok()) << TilePath(t);
+      for (uint32_t i = 0; i < t.width; ++i) {
+        EXPECT_EQ((*entries)[i], tree.Entry(t.index * kTileWidth + i)) << TilePath(t);
+      }
+    } else {
+      EXPECT_EQ(Read(StrCat(tiles, "/", TilePath(t))), *HashTile(tree, t)) << TilePath(t);
+    }
+  }
+  for (const TileRef& t : PartialTiles(tree.size())) {
+    if (!t.entries) {
+      EXPECT_EQ(Read(StrCat(tiles, "/", TilePath(t))), *HashTile(tree, t)) << TilePath(t);
+    }
+  }
+}
+
+// A folder whose tiles do not match the ledger (a hash tile altered on disk, a bundle
+// altered, another ledger's tiles under the same origin and key) is moved aside, kept for
+// inspection, and the tiles are rebuilt from the ledger: nothing of the other tree is left
+// where it is served.
+TEST_F(WriterTest, AnAlteredTileOnTheRightEdgeMovesTheFolderAside) {
+  for (const std::string altered : {"tiles/tile/0/002", "tiles/tile/0/003.p/232",
+                                    "tiles/tile/1/000.p/3", "bundles/tile/entries/003.p/232"}) {
+    SCOPED_TRACE(altered);
+    TempDir dir;
+    TileWriterOptions options = Options();
+    options.dir = dir.Sub("tiles");
+    options.bundles_dir = dir.Sub("bundles");
+    SyntheticTree tree(1000);
+    {
+      TileWriter writer(options);
+      ASSERT_TRUE(writer.PublishOnce(Source(tree)).ok());
+    }
+    // One byte changed, the length kept (a length that is wrong is repaired in place).
+    std::string bytes = Read(dir.Sub(altered));
+    bytes[bytes.size() - 1] ^= 1;
+    ASSERT_TRUE(WriteFileAtomic(dir.Sub(altered), bytes).ok());
+    const auto before_tiles = Files(options.dir);
+    const auto before_bundles = Files(options.bundles_dir);
+
+    TileWriter writer(options);
+    ASSERT_TRUE(writer.PublishOnce(Source(tree)).ok());
+    const std::vector<std::string> aside = writer.moved_aside();
+    ASSERT_EQ(aside.size(), 2u);
+    EXPECT_TRUE(aside[0].starts_with(options.dir + ".mismatch-")) << aside[0];
+    EXPECT_TRUE(aside[1].starts_with(options.bundles_dir + ".mismatch-")) << aside[1];
+    // Kept as they were; rebuilt where they are served.
+    EXPECT_EQ(Files(aside[0]), before_tiles);
+    EXPECT_EQ(Files(aside[1]), before_bundles);
+    ExpectTilesOf(tree, options.dir, options.bundles_dir);
+    EXPECT_EQ(Read(options.dir + "/checkpoint"), *Source(tree).checkpoint_note());
+  }
+}
+
+TEST_F(WriterTest, AnotherLedgersFolderWithTheSameOriginAndKeyIsMovedAside) {
+  // The same origin, the same key, the same size: entry 7 differs (a fork of the log, or
+  // another copy of it restored over this one).
+  SyntheticTree other(700, {{7, 20}});
+  {
+    TileWriter writer(Options());
+    ASSERT_TRUE(writer.PublishOnce(Source(other)).ok());
+  }
+  const std::string theirs = Read(Public("checkpoint"));
+  SyntheticTree tree(700);
+  ASSERT_NE(other.Root(), tree.Root());
+  TileWriter writer(Options());
+  ASSERT_TRUE(writer.PublishOnce(Source(tree)).ok());
+  ASSERT_EQ(writer.moved_aside().size(), 2u);
+  EXPECT_EQ(Read(writer.moved_aside()[0] + "/checkpoint"), theirs);
+  ExpectTilesOf(tree, Options().dir, Options().bundles_dir);
+  EXPECT_EQ(Read(Public("checkpoint")), *Source(tree).checkpoint_note());
+
+  // A folder whose tree is a prefix of the ledger's (this ledger's own, older) is kept.
+  tree.Grow(900);
+  TileWriter next(Options());
+  ASSERT_TRUE(next.PublishOnce(Source(tree)).ok());
+  EXPECT_TRUE(next.moved_aside().empty());
+  ExpectTilesOf(tree, Options().dir, Options().bundles_dir);
+}
+
+TEST_F(WriterTest, AFolderAheadOfTheLedgerIsRefusedUntouched) {
+  SyntheticTree ahead(800);
+  {
+    TileWriter writer(Options());
+    ASSERT_TRUE(writer.PublishOnce(Source(ahead)).ok());
+  }
+  const auto before_tiles = Files(Options().dir);
+  const auto before_bundles = Files(Options().bundles_dir);
+  SyntheticTree tree(600);
+  TileWriter writer(Options());
+  writer.Start(Source(tree));
+  absl::Status s = writer.WaitForSize(600, std::chrono::minutes(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  writer.Stop();
+  // Refused, and said so to whoever serves the folder (veta-server's HTTP listener: 503).
+  EXPECT_EQ(writer.refused().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(writer.refused().message().find("covers 800"), std::string_view::npos)
+      << writer.refused();
+  EXPECT_TRUE(writer.moved_aside().empty());
+  EXPECT_EQ(Files(Options().dir), before_tiles);
+  EXPECT_EQ(Files(Options().bundles_dir), before_bundles);
+}
+
 TEST_F(WriterTest, ItsThreadStopsOnAnotherLogsFolder) {
   SyntheticTree tree(300);
   {
@@ -377,6 +495,7 @@ TEST_F(WriterTest, ItsThreadStopsOnAnotherLogsFolder) {
   writer.Notify();
   writer.Stop();  // returns: the thread has ended, not retrying forever
   EXPECT_EQ(writer.published_size(), 0u);
+  EXPECT_EQ(writer.refused().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(WriterTest, AnEntryTooLongForABundleSkipsOnlyItsBundle) {
@@ -389,6 +508,38 @@ TEST_F(WriterTest, AnEntryTooLongForABundleSkipsOnlyItsBundle) {
   EXPECT_TRUE(fs::exists(Bundle("tile/entries/002.p/88")));
   EXPECT_EQ(Read(Public("tile/0/001")), *HashTile(tree, {false, 0, 1, 256}));
   EXPECT_EQ(writer.published_size(), 600u);
+}
+
+// The level-0 hash tile and the bundle come from one read of the entries, checked against the
+// tree (a full tile's leaves against the node above them, a partial tile's one by one): an
+// entry that does not hash to its leaf publishes neither, nor the checkpoint.
+TEST_F(WriterTest, AnEntryThatDoesNotHashToItsLeafIsNeverPublished) {
+  for (const uint64_t bad : {300u, 550u}) {  // in full tile 1; in partial tile 2 (width 88)
+    SCOPED_TRACE(bad);
+    TempDir dir;
+    TileWriterOptions options = Options();
+    options.dir = dir.Sub("tiles");
+    options.bundles_dir = dir.Sub("bundles");
+    SyntheticTree tree(600);
+    TileSource source = Source(tree);
+    source.entries = [&tree, bad](uint64_t start, uint32_t count) {
+      std::vector<std::string> out;
+      for (uint64_t i = start; i < start + count; ++i) {
+        out.push_back(i == bad ? "another entry" : tree.Entry(i));
+      }
+      return absl::StatusOr<std::vector<std::string>>(out);
+    };
+    TileWriter writer(options);
+    absl::Status s = writer.PublishOnce(source);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find(StrCat("entry ", bad, " does not hash")), std::string_view::npos)
+        << s;
+    EXPECT_FALSE(fs::exists(options.dir + "/checkpoint"));
+    const TileRef tile = bad == 300 ? TileRef{false, 0, 1, 256} : TileRef{false, 0, 2, 88};
+    EXPECT_FALSE(fs::exists(StrCat(options.dir, "/", TilePath(tile))));
+    EXPECT_FALSE(fs::exists(StrCat(options.bundles_dir, "/", TilePath({true, 0, 1, 256}))));
+    EXPECT_EQ(writer.published_size(), 0u);
+  }
 }
 
 TEST_F(WriterTest, NoBundlesWhenTheirFolderIsNotGiven) {

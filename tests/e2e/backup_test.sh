@@ -71,7 +71,7 @@ expect_fail "cannot signal veta-server" "$backup" live --data-dir data --backup-
 # unit's exit status), with the server's reason; the server goes on.
 touch blocker
 start data --backup-dir blocker/live
-expect_fail "live backup failed: cannot open the backup folder blocker/live" \
+expect_fail "live backup failed: blocker is in the way of the folder blocker/live" \
   "$backup" live --data-dir data --backup-dir blocker/live --pid "$pid" --timeout-seconds 60
 # A server without --backup-dir: refused, not waited for.
 stop
@@ -80,7 +80,7 @@ expect_fail "runs without --backup-dir" \
   "$backup" live --data-dir data --backup-dir live --pid "$pid" --timeout-seconds 60
 stop
 # An offline backup into a folder that cannot be written fails, and leaves nothing.
-expect_fail "cannot open the backup folder blocker/offline" \
+expect_fail "blocker is in the way of the folder blocker/offline" \
   "$backup" create --data-dir data --backup-dir blocker/offline
 # A report that cannot be written (a full disk) is a failure.
 if "$backup" list --backup-dir live >/dev/full 2>err.txt; then fail "list >/dev/full succeeded"; fi

@@ -141,6 +141,28 @@ TEST_F(HttpServerTest, ThePublicGetsCheckpointAndHashTiles) {
   }
 }
 
+// A folder the tile writer refused (ahead of the ledger, another log's) is not served as this
+// log's: every tile route answers 503 with the writer's reason.
+TEST_F(HttpServerTest, NoTilesServedFromAFolderTheWriterRefused) {
+  HttpOptions plain;
+  plain.listen = "127.0.0.1:0";
+  plain.tiles_dir = dir_.Sub("tiles");
+  plain.bundles_dir = dir_.Sub("bundles");
+  plain.tiles_refused = [] {
+    return absl::FailedPreconditionError("the folder covers 800 entries, the ledger 600");
+  };
+  HttpServer refusing(ledger_.get(), plain);
+  ASSERT_TRUE(refusing.Start().ok());
+  httplib::Client client("127.0.0.1", refusing.port());
+  for (const char* path : {"/checkpoint", "/tile/0/000", "/tile/entries/000"}) {
+    auto r = client.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 503) << path;
+    EXPECT_NE(r->body.find("covers 800"), std::string::npos) << r->body;
+  }
+  refusing.Stop();
+}
+
 TEST_F(HttpServerTest, EntryBundlesOnlyToARoleThatReadsEveryEntry) {
   const std::string partial = StrCat("/tile/entries/001.p/", ledger_->size() - 256);
   for (const PrivateKey* key : std::vector<const PrivateKey*>{nullptr, &miner_}) {

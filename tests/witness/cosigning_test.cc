@@ -266,6 +266,14 @@ TEST_F(CosigningTest, SplitViewIsCaughtByTheWitnessesAndByAClientWithThePolicy) 
   auto honest = StartRegistry();
   const uint64_t size_a = AddMemos(*honest, "sale to buyer", 6) + 1;
   ASSERT_TRUE(WaitPublished(*honest, size_a));
+  // The quorum (2) publishes; the third witness may answer later (a loaded machine): every
+  // witness must hold the honest tree before the fork is shown to them.
+  const auto until = std::chrono::steady_clock::now() + kPatience;
+  for (int i = 0; i < kWitnesses; ++i) {
+    while (witnesses_[i]->HeldSize(kOrigin) < size_a && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   honest->witnessing->Stop();
 
   auto fork = StartRegistry();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/base/files.h"
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/verify/cosignature.h"
@@ -124,12 +125,7 @@ absl::StatusOr<std::unique_ptr<Witness>> Witness::Open(
   std::unique_ptr<Witness> w(new Witness(options, std::move(key)));
   ASSIGN_OR_RETURN(w->verifier_key_, cosig::VerifierKey(options.name, w->key_.public_key()));
   ASSIGN_OR_RETURN(cosig::Cosigner self, cosig::ParseVerifierKey(w->verifier_key_));
-  std::error_code ec;
-  std::filesystem::create_directories(options.state_dir, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        StrCat("cannot create the state folder ", options.state_dir, ": ", ec.message()));
-  }
+  RETURN_IF_ERROR(CreateDirectoriesSynced(options.state_dir));
   for (auto& [origin, keys] : logs) {
     auto log = std::make_unique<Log>();
     log->origin = origin;
@@ -268,11 +264,10 @@ void Witness::KeepEvidence(const note::Checkpoint& cp, std::string_view note) {
   // A checkpoint the log signed that does not extend what it showed before: proof of a fork.
   if (evidence_kept_.fetch_add(1) >= kEvidenceFilesMax) return;
   const std::string dir = StrCat(options_.state_dir, "/evidence");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  absl::Status made = CreateDirectoriesSynced(dir);
   const std::string path = StrCat(dir, "/", OriginHash(cp.origin).substr(0, 16), "-", cp.size, "-",
                                   ToHex(cp.root).substr(0, 16), ".note");
-  absl::Status s = WriteFileAtomic(path, note, 0644);
+  absl::Status s = made.ok() ? WriteFileAtomic(path, note, 0644) : made;
   std::fprintf(stderr,
                "veta-witness: REFUSED checkpoint %llu of %s (root %s), inconsistent with "
                "the one cosigned: kept as evidence in %s%s\n",
