@@ -86,6 +86,8 @@ using Command = std::function<absl::Status(int argc, char** argv)>;
 
 // Plain-language explanations (explain_cli.cc, the table in core/read/explain.h).
 [[nodiscard]] absl::Status ExplainCmd(int argc, char** argv);
+// The trader's desk: what a seller or unit may still extract or process (capacity_cli.cc).
+[[nodiscard]] absl::Status CapacityCmd(int argc, char** argv);
 // --lang es|en; without it VETA_LANG, then the locale (English for en*), else Spanish.
 void AddLangFlag(Flags& flags, std::string* lang);
 absl::StatusOr<Lang> ChosenLang(const std::string& flag);

@@ -564,6 +564,7 @@ const std::map<std::string, std::pair<Command, std::string>>& Commands() {
       {"export", {ExportCmd, "custody events as an EPCIS 2.0 document"}},
       {"report", {ReportCmd, "traceability indicators for regulators"}},
       {"explain", {ExplainCmd, "what a refusal code or red flag means, and what to do"}},
+      {"capacity", {CapacityCmd, "what a seller or unit may still extract or process today"}},
       {"config", {ConfigCmd, "show the settings (server, TLS files, key) and their source"}},
       {"registrar", {RegistrarCmd, "the authority adds, re-keys, suspends a registrar"}},
       {"rotate-key", {RotateKeyCmd, "give a registrar, miner, party or selector a new key"}},

@@ -17,6 +17,7 @@
 #include "core/base/status_macros.h"
 #include "core/base/strings.h"
 #include "core/base/timestamp.h"
+#include "core/read/capacity.h"
 #include "core/read/queries.h"
 #include "core/read/watch.h"
 #include "core/verify/sha256.h"
@@ -832,6 +833,25 @@ grpc::ServerUnaryReactor* LedgerService::GetLot(grpc::CallbackServerContext* ctx
           StrCat("lot ", request->lot_id(), " is not held by ", caller.party_id));
     }
     *response = std::move(lot);
+    return absl::OkStatus();
+  }();
+  reply->Send(response, status);
+  return reply;
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetDailyCapacity(
+    grpc::CallbackServerContext* ctx, const veta::v1::GetDailyCapacityRequest* request,
+    veta::v1::DailyCapacity* response) {
+  Reply* reply = NewReply(request->ByteSizeLong());
+  if (reply == nullptr) return Full(ctx);
+  auto status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(ctx, Rpc::kGetDailyCapacity).status());
+    // "Today" is the day the next entry would be sequenced on: the ledger's time never goes
+    // back, so not before its last entry's.
+    const int64_t now =
+        std::max(TimestampMicros(NowTimestamp()), ledger_->last_entry_time_micros());
+    ASSIGN_OR_RETURN(*response, veta::GetDailyCapacity(ledger_->store(), request->id(),
+                                                       request->day(), now, ledger_->size()));
     return absl::OkStatus();
   }();
   reply->Send(response, status);

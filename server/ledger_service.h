@@ -159,6 +159,9 @@ class LedgerService final : public veta::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* GetLot(grpc::CallbackServerContext* ctx,
                                    const veta::v1::GetLotRequest* request,
                                    veta::v1::Lot* response) override;
+  grpc::ServerUnaryReactor* GetDailyCapacity(grpc::CallbackServerContext* ctx,
+                                             const veta::v1::GetDailyCapacityRequest* request,
+                                             veta::v1::DailyCapacity* response) override;
   grpc::ServerUnaryReactor* ListAttempts(grpc::CallbackServerContext* ctx,
                                          const veta::v1::ListAttemptsRequest* request,
                                          veta::v1::ListAttemptsResponse* response) override;

@@ -64,6 +64,8 @@ std::string_view RpcName(Rpc rpc) {
       return "ExportEpcis";
     case Rpc::kWatch:
       return "Watch";
+    case Rpc::kGetDailyCapacity:
+      return "GetDailyCapacity";
   }
   return "?";
 }
@@ -104,6 +106,8 @@ bool MayCall(Role role, Rpc rpc) {
     case Rpc::kGetIndicators:
     case Rpc::kExportEpcis:
       return role == Role::kRegulator;
+    case Rpc::kGetDailyCapacity:
+      return role == Role::kRegistrar || IsParty(role) || role == Role::kRegulator;
   }
   return false;
 }

@@ -18,6 +18,7 @@
 //   GetCertificate            -       -       x*     x*      x*     x*     x*       x
 //   GetIndicators, ExportEpcis -      -       -      -       -      -      -        x
 //   Watch                     x*      x*      x*     x*      x*     x*     x*       x
+//   GetDailyCapacity          -       x       x      x       x      x      x        x
 //
 //   x* = only records the caller may read: the public reads registry entries (records are
 //   public: REINFO is); a party also reads transactions naming it, lots it holds, and
@@ -27,6 +28,10 @@
 //   A certificate, once issued, is checked offline by anyone. Watch follows new entries and
 //   attempts within these bounds, and a party also sees what names a unit it holds
 //   (core/read/watch.h).
+//   GetDailyCapacity (what a seller or unit may still extract or process today, from the rules'
+//   daily counters) answers any seller or unit to any registered party, registrar or
+//   regulator: a trader checks the seller before paying. Not the public: the counters are a
+//   unit's production as it happens (the capacity itself is public, in the unit's record).
 #pragma once
 
 #include <string>
@@ -78,6 +83,7 @@ enum class Rpc {
   kGetIndicators,
   kExportEpcis,
   kWatch,
+  kGetDailyCapacity,
 };
 
 std::string_view RpcName(Rpc rpc);

@@ -223,6 +223,16 @@ TEST_F(AccessTest, EveryCellOfTheMatrix) {
          return s->ExportEpcis(&ctx, r, &e).error_code();
        },
        {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      // Any registered party checks any seller (a trader before paying); not the public.
+      {"GetDailyCapacity(the miner)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetDailyCapacityRequest r;
+         r.set_id(miner_ruc_);
+         veta::v1::DailyCapacity c;
+         return s->GetDailyCapacity(&ctx, r, &c).error_code();
+       },
+       {UNAUTH, OK, OK, OK, OK, OK, OK, OK}},
   };
   for (size_t r = 0; r < kRoles.size(); ++r) {
     auto stub = StubFor(kRoles[r]);
@@ -232,6 +242,33 @@ TEST_F(AccessTest, EveryCellOfTheMatrix) {
     }
   }
   EXPECT_EQ(ledger_->size(), size) << "a denied call changed the ledger";
+}
+
+// The trader's desk over TLS: the trader asks what the miner may still sell today (its unit U1,
+// 10 t a day, 100 kg declared today), and about a RUC no one registered.
+TEST_F(AccessTest, ATraderChecksWhatASellerMayStillSellToday) {
+  auto stub = StubFor("trader");
+  grpc::ClientContext ctx;
+  veta::v1::GetDailyCapacityRequest r;
+  r.set_id(miner_ruc_);
+  veta::v1::DailyCapacity c;
+  const grpc::Status s = stub->GetDailyCapacity(&ctx, r, &c);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(c.kind(), "miner");
+  EXPECT_TRUE(c.active());
+  ASSERT_EQ(c.units_size(), 1);
+  EXPECT_EQ(c.units(0).concession_code(), "U1");
+  EXPECT_EQ(c.units(0).use().capacity_ore_g(), 10_tpd);
+  EXPECT_EQ(c.units(0).use().used_declared_ore_g(), 100_kg);
+  EXPECT_EQ(c.units(0).use().left_ore_g(), 10_tpd - 100_kg);
+
+  grpc::ClientContext ctx2;
+  r.set_id(Ruc("2099999999"));
+  const grpc::Status missing = stub->GetDailyCapacity(&ctx2, r, &c);
+  EXPECT_EQ(missing.error_code(), Code::NOT_FOUND);
+  EXPECT_NE(missing.error_message().find("is no registered miner, party, selector or unit"),
+            std::string::npos)
+      << missing.error_message();
 }
 
 TEST_F(AccessTest, AKeyTheRegistryDoesNotKnowIsThePublic) {

@@ -205,6 +205,7 @@ TEST_F(HttpApiTest, EveryUnaryMethodAnswersEveryRoleAsGrpcDoes) {
       {"GetCertificate", {R"({"lotId":"L1"})"}},
       {"GetEntry", {StrCat(R"({"sequence":")", extraction_entry_, R"("})")}},
       {"ListEntries", {R"({"start":"0","limit":3})"}},
+      {"GetDailyCapacity", {StrCat(R"({"id":")", miner_ruc_, R"("})")}},
   };
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("veta.v1.Ledger");
