@@ -61,13 +61,14 @@ std::string FormatDecimal(int64_t value, int scale) {
   // The magnitude as unsigned: INT64_MIN has no positive int64.
   uint64_t m = negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
   std::string digits = std::to_string(m);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<size_t>(scale)) {
-      digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
-    }
-    digits.insert(digits.size() - static_cast<size_t>(scale), ".");
-  }
-  return negative ? "-" + digits : digits;
+  // Built by appending (not std::string::insert, on which GCC 12 at -O3 warns -Wrestrict
+  // wrongly): sign, integer part (at least "0"), point, `scale` fraction digits.
+  const size_t frac = scale > 0 ? static_cast<size_t>(scale) : 0;
+  if (digits.size() <= frac) digits = std::string(frac + 1 - digits.size(), '0') + digits;
+  std::string out = negative ? "-" : "";
+  out.append(digits, 0, digits.size() - frac);
+  if (frac > 0) out.append(".").append(digits, digits.size() - frac, frac);
+  return out;
 }
 
 std::string OreKg(int64_t ore_g) { return FormatDecimal(ore_g, kKgDigits) + " kg"; }
