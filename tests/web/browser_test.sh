@@ -83,7 +83,7 @@ if [[ "$web_dir_served" -gt 0 ]]; then
   lot_c=$(sed -n 2p "$work/lots") lot_c=${lot_c%-AU}
   cat >"$work/sale-to-plant.json" <<EOF
 {"lotId": "$lot_c-T1", "sellerId": "$trader_ruc", "buyerRuc": "$plant_ruc", "buyerLotId": "$lot_c-P2",
- "quantityKg": 250, "pricePen": "5000.00", "payment": "BANK_TRANSFER", "paymentReference": "OP-WEB-$RANDOM",
+ "quantityKg": 250, "pricePen": "1000.00", "payment": "BANK_TRANSFER", "paymentReference": "OP-WEB-$RANDOM",
  "time": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "nonce": "$RANDOM$RANDOM"}
 EOF
   "$veta" sign --type sale --key "$trader_key" --key "$plant_key" "$work/sale-to-plant.json" \
@@ -113,5 +113,5 @@ if [[ "$web_dir_served" -gt 0 ]]; then
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/partes.mjs" \
     --url "https://127.0.0.1:$(cat "$work/http-port")/" --trader-key "$trader_key" \
     --plant-key "$plant_key" --exporter-key "$exporter_key" --ore-lot "$lot_c-P2" \
-    --out-lot "$lot_c-WEB" --exported "$exported" "${shots[@]}"
+    --out-lot "$lot_c-WEB" --flagged "$lot_c-AU" --exported "$exported" "${shots[@]}"
 fi

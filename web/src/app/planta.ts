@@ -71,8 +71,9 @@ async function certificate(lot: string, box: HTMLElement): Promise<void> {
   } catch (e) {
     const f = failure(e);
     await loadExplanations();
-    const flag = /\b([A-Z][A-Z_]{3,})\b/.exec(f.message)?.[1];
-    const why = flag ? explain(flag) : { title: "", text: "" };
+    // The first code in the message that the explanations know (a red flag, a refusal).
+    const known = [...f.message.matchAll(/\b([A-Z][A-Z_]{3,})\b/g)].map((m) => explain(m[1])).find((x) => x.text !== "");
+    const why = known ?? { title: "", text: "" };
     box.replaceChildren(el("div", { class: "error", role: "alert", "data-lote": lot },
       el("strong", {}, t(`Sin certificado para el lote ${lot}`, `No certificate for lot ${lot}`)),
       ...(why.text ? [el("p", {}, `${why.title}: ${why.text}`)] : []),

@@ -4,12 +4,12 @@
 //     in Spanish, what only a regulator may read (all attempts, the indicators);
 //   - the plant sees the ore lot it received, declares a processing whose live mass balance
 //     says "no cuadra" for too much gold and "cuadra" for a possible amount, checks it (Check),
-//     signs it here and records it (Submit); its new gold lot is listed, and asking for that
-//     flagged gold's certificate says why there is none;
+//     signs it here and records it (Submit); its new gold lot is listed; asking for the
+//     certificate of the demo's flagged gold says why there is none;
 //   - the exporter saves its exported gold's certificate (a JSON download) whose QR link names
 //     the SHA-256 of the downloaded certificate's note.
 //   node tests/browser/partes.mjs --url URL --trader-key PEM --plant-key PEM --exporter-key PEM
-//     --ore-lot LOT --out-lot NEW_LOT --exported LOT [--screenshots DIR]
+//     --ore-lot LOT --out-lot NEW_LOT --flagged GOLD_LOT --exported LOT [--screenshots DIR]
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -123,12 +123,12 @@ try {
   await gold.waitFor();
   check((await gold.getAttribute("data-tipo")) === "oro", "the processing's gold lot is not listed");
   check((await ore.count()) === 0 || (await ore.innerText()).includes("agotado"), `the ore lot after the processing: ${await ore.innerText()}`);
-  // Its gold comes from the structured cash sale (flagged): no certificate, and why.
-  await gold.getByRole("button", { name: "Certificado" }).click();
-  await page.locator(`#caja-certificado .error[data-lote="${args["out-lot"]}"]`).waitFor();
+  // The demo's gold from the structured cash sale (flagged): no certificate, and why.
+  await page.locator(`#mis-lotes tbody tr[data-lote="${args.flagged}"] button.pedir-certificado`).click();
+  await page.locator(`#caja-certificado .error[data-lote="${args.flagged}"]`).waitFor();
   const none = await page.locator("#caja-certificado .error").innerText();
   check(none.includes("Sin certificado"), `the flagged gold's certificate: ${none}`);
-  console.log(`flagged gold: ${none.split("\n")[0]}`);
+  console.log(`flagged gold: ${none.replace(/\n+/g, " | ")}`);
 
   // The exporter: its exported gold's certificate, saved, with its QR link.
   await signIn("exportador", args["exporter-key"], "exporter");
