@@ -7,6 +7,7 @@
 // core/verify/lots.h's TakeFrom), then checks it (Check), signs it here with the session's key
 // and submits it.
 import { fromJson, type JsonValue, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { sha256 } from "@noble/hashes/sha2";
 
 import { ledger } from "../api/client.js";
@@ -36,6 +37,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 const kParties = ["miner", "selector", "trader", "plant", "exporter"];
 const kLotsMax = 1000; // the lots listed (one page of the lineage)
+const kCertificateTries = 20; // a second apart, while the lot is newer than the checkpoint
 const kPpmWhole = 1000000n;
 const kTolerancePpmDefault = 20000n; // core/rules/rules_internal.h: 2%
 
@@ -57,7 +59,19 @@ async function lotsOf(party: string): Promise<Lot[]> {
 async function certificate(lot: string, box: HTMLElement): Promise<void> {
   box.replaceChildren(el("p", {}, t("Pidiendo el certificado…", "Asking for the certificate…")));
   try {
-    const cert = await ledger().getCertificate({ lotId: lot });
+    // A lot newer than the latest signed checkpoint waits for the next one (UNAVAILABLE).
+    const ask = async () => {
+      for (let i = 0; ; i++) {
+        try {
+          return await ledger().getCertificate({ lotId: lot });
+        } catch (e) {
+          if ((e as { code?: number }).code !== Code.Unavailable || i >= kCertificateTries) throw e;
+          box.replaceChildren(el("p", {}, t("Esperando el próximo checkpoint firmado…", "Waiting for the next signed checkpoint…")));
+          await new Promise((ok) => setTimeout(ok, 1000));
+        }
+      }
+    };
+    const cert = await ask();
     const json = toJsonString(CertificateSchema, cert);
     rememberCertificate(json);
     const url = certificateUrl(lot, toHex(sha256(utf8(cert.note))));

@@ -4,7 +4,8 @@
 //     in Spanish, what only a regulator may read (all attempts, the indicators);
 //   - the plant sees the ore lot it received, declares a processing whose live mass balance
 //     says "no cuadra" for too much gold and "cuadra" for a possible amount, checks it (Check),
-//     signs it here and records it (Submit); its new gold lot is listed; asking for the
+//     signs it here and records it (Submit); its new gold lot is listed with its certificate
+//     (QR link); asking for the
 //     certificate of the demo's flagged gold says why there is none;
 //   - the exporter saves its exported gold's certificate (a JSON download) whose QR link names
 //     the SHA-256 of the downloaded certificate's note.
@@ -123,6 +124,12 @@ try {
   await gold.waitFor();
   check((await gold.getAttribute("data-tipo")) === "oro", "the processing's gold lot is not listed");
   check((await ore.count()) === 0 || (await ore.innerText()).includes("agotado"), `the ore lot after the processing: ${await ore.innerText()}`);
+  // Its new gold's certificate (once a checkpoint covers it), with its QR link.
+  await gold.getByRole("button", { name: "Certificado" }).click();
+  const own = page.locator(`#caja-certificado figure.qr[data-lote="${args["out-lot"]}"]`);
+  await own.waitFor();
+  check((await own.locator("a.enlace-verificar").getAttribute("href")).includes(`lote=${encodeURIComponent(args["out-lot"])}&nota=`), "the plant's certificate link");
+  console.log(`plant: certificate of ${args["out-lot"]}`);
   // The demo's gold from the structured cash sale (flagged): no certificate, and why.
   await page.locator(`#mis-lotes tbody tr[data-lote="${args.flagged}"] button.pedir-certificado`).click();
   await page.locator(`#caja-certificado .error[data-lote="${args.flagged}"]`).waitFor();
