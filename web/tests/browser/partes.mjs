@@ -1,7 +1,8 @@
 // The parties' desks in Debian's chromium, over TLS (veta-server --tls-cert), each party signed
 // in with the demo's key for it (veta-demo --out-dir: llaves/<RUC>.pem):
 //   - the trader sees its own lots and refused attempts on "Mis lotes y planta", and is refused,
-//     in Spanish, what only a regulator may read (all attempts, the indicators);
+//     in Spanish, what only a regulator may read (all attempts, the indicators, another party's
+//     lot's lineage);
 //   - the plant sees the ore lot it received, declares a processing whose live mass balance
 //     says "no cuadra" for too much gold and "cuadra" for a possible amount, checks it (Check),
 //     signs it here and records it (Submit); its new gold lot is listed with its certificate
@@ -63,8 +64,11 @@ try {
   const codes = await page.locator("#mis-intentos tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.code));
   console.log(`trader: ${traderLots} lots, ${traderAttempts} refused attempts (${codes.join(", ")})`);
   await shot(page, "mis-lotes-comercializador.png");
-  await page.goto(`${args.url}#/regulador`);
+  await page.goto(`${args.url}#/regulador?lote=${encodeURIComponent(args.exported)}`);
   await page.locator("#caja-intentos .error").waitFor();
+  // Another party's lot (the exporter's): its lineage is not the trader's to read.
+  await page.locator("#caja-linaje .error").waitFor();
+  check((await page.locator("#caja-linaje .error").innerText()).includes("su sesión no tiene ese permiso"), "the trader read the exporter's lineage");
   const denied = await page.locator("#caja-intentos .error").innerText();
   check(denied.includes("Solo un regulador") && denied.includes("su sesión no tiene ese permiso") && /permission_denied/i.test(denied), `the trader's view of all attempts: ${denied}`);
   if (await page.locator("#caja-indicadores").count()) {
