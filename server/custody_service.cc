@@ -95,6 +95,26 @@ absl::StatusOr<std::string> Owner(const Reader& store, const LineageQuery& q) {
   return std::string();
 }
 
+// What a party sees of its forward lineage: its lots (depth 0), without the lots made from
+// them (the edges name its buyers' lots) nor their holders.
+void OwnLotsOnly(veta::v1::Lineage* l, const std::string& party) {
+  google::protobuf::RepeatedPtrField<veta::v1::LineageNode> mine;
+  for (auto& n : *l->mutable_nodes()) {
+    if (n.depth() != 0) continue;
+    n.clear_edges();
+    n.set_truncated(false);
+    *mine.Add() = std::move(n);
+  }
+  l->mutable_nodes()->Swap(&mine);
+  if (l->next_page_token().empty()) l->set_total_nodes(static_cast<uint32_t>(l->nodes_size()));
+  l->clear_holders();
+  l->add_holders(party);
+  if (l->truncated() && l->truncated_reason().find("depth limit") != std::string::npos) {
+    l->set_truncated(false);
+    l->clear_truncated_reason();
+  }
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext* ctx,
@@ -107,7 +127,13 @@ grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext*
     ASSIGN_OR_RETURN(Caller caller, Authorize(ctx, Rpc::kGetLineage));
     ASSIGN_OR_RETURN(uint64_t visible, VisibleEntries(*ledger_, request->as_of()));
     ASSIGN_OR_RETURN(LineageQuery q, ToQuery(*request, visible));
-    if (caller.role != Role::kRegulator && caller.role != Role::kOperator) {
+    // A party's own lots (forward from its own RUC or DNI): the lots it holds and nothing
+    // downstream of them (the desks of the web app list them so).
+    const bool own_lots = caller.role != Role::kRegulator && caller.role != Role::kOperator &&
+                          q.forward && q.root == LineageQuery::Root::kMiner &&
+                          MayReadParty(caller, q.id);
+    if (own_lots) q.depth_max = 1;
+    if (caller.role != Role::kRegulator && caller.role != Role::kOperator && !own_lots) {
       // Where gold went after it left a party is its buyers' business: regulators only.
       if (q.forward) {
         return absl::PermissionDeniedError(
@@ -122,6 +148,7 @@ grpc::ServerUnaryReactor* LedgerService::GetLineage(grpc::CallbackServerContext*
       }
     }
     ASSIGN_OR_RETURN(*response, QueryLineage(ledger_->store(), q));
+    if (own_lots) OwnLotsOnly(response, q.id);
     if (!response->next_page_token().empty()) {
       response->set_next_page_token(StrCat(response->next_page_token(), "@", q.as_of));
     }

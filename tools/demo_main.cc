@@ -1061,6 +1061,29 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The story's parties' keys (demo data only, derived from public seeds: never real keys),
+  // so that the web app's desks can be tried as the plant, the trader or the exporter.
+  if (!out_dir.empty()) {
+    const std::filesystem::path dir = std::filesystem::path(out_dir) / "llaves";
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    int written = 0;
+    for (const auto& [ruc, key] :
+         {std::pair<std::string, const veta::PrivateKey*>{plant_ruc, &plant},
+          {trader_ruc, &trader},
+          {exporter_ruc, &exporter}}) {
+      written +=
+          veta::WriteFileAtomic((dir / StrCat(ruc, ".pem")).string(), key->ToPem(), 0600).ok();
+    }
+    std::printf("%s %s (%d)\n",
+                std::string(T("Llaves de demostración de la planta, el comercializador y el "
+                              "exportador (solo datos de demostración):",
+                              "Demo keys of the plant, the trader and the exporter (demo data "
+                              "only):"))
+                    .c_str(),
+                std::filesystem::absolute(dir, error).string().c_str(), written);
+  }
+
   // Hints that work as printed: the CLI's full path and the server's address.
   const std::string veta_cli = VetaCli(veta_flag);
   const std::string cli = veta_cli.empty() ? "veta" : veta_cli;

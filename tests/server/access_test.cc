@@ -196,6 +196,17 @@ TEST_F(AccessTest, EveryCellOfTheMatrix) {
          return s->GetLineage(&ctx, r, &l).error_code();
        },
        {UNAUTH, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK}},
+      // A party's own lots: forward from its own id (only the lots it holds, see below).
+      {"GetLineage(forward from the miner's own id)",
+       [this](veta::v1::Ledger::Stub* s) {
+         grpc::ClientContext ctx;
+         veta::v1::GetLineageRequest r;
+         r.set_miner_id(miner_ruc_);
+         r.set_forward(true);
+         veta::v1::Lineage l;
+         return s->GetLineage(&ctx, r, &l).error_code();
+       },
+       {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED, OK}},
       // L1 is ore: a caller who may ask is told why there is no certificate.
       {"GetCertificate(the miner's ore lot)",
        [](veta::v1::Ledger::Stub* s) {
@@ -308,6 +319,41 @@ TEST_F(AccessTest, AKeyDroppedInARotationIsThePublics) {
   EXPECT_EQ(get_lot(StubFor("miner").get()), UNAUTH);
   keys_.insert_or_assign("miner", rotated);
   EXPECT_EQ(get_lot(StubFor("miner").get()), OK);
+}
+
+// A party lists the lots it holds (forward lineage from its own id) and sees nothing of where
+// they went: after the miner sells part of L1 to the trader, the miner's listing is L1 alone,
+// without the edge to the trader's lot nor the trader as a holder; the trader's is its lot; a
+// regulator's forward lineage from the miner still reaches the trader.
+TEST_F(AccessTest, APartyListsItsOwnLotsAndNotWhereTheyWent) {
+  const std::string trader_ruc = Ruc("2070000003");
+  ExpectAccepted(Sign(kSaleType, payloads::SaleOf("L1", miner_ruc_, trader_ruc, "T1", 30_kg),
+                      {keys_.at("miner"), keys_.at("trader")}));
+  auto own = [](veta::v1::Ledger::Stub* s, const std::string& id, veta::v1::Lineage* l) {
+    grpc::ClientContext ctx;
+    veta::v1::GetLineageRequest r;
+    r.set_miner_id(id);
+    r.set_forward(true);
+    return s->GetLineage(&ctx, r, l).error_code();
+  };
+  veta::v1::Lineage mine;
+  ASSERT_EQ(own(StubFor("miner").get(), miner_ruc_, &mine), OK);
+  ASSERT_EQ(mine.nodes_size(), 1);
+  EXPECT_EQ(mine.nodes(0).lot_id(), "L1");
+  EXPECT_EQ(mine.nodes(0).edges_size(), 0);
+  EXPECT_EQ(mine.total_nodes(), 1u);
+  ASSERT_EQ(mine.holders_size(), 1);
+  EXPECT_EQ(mine.holders(0), miner_ruc_);
+  veta::v1::Lineage traders;
+  ASSERT_EQ(own(StubFor("trader").get(), trader_ruc, &traders), OK);
+  ASSERT_EQ(traders.nodes_size(), 1);
+  EXPECT_EQ(traders.nodes(0).lot_id(), "T1");
+  // Another party's lots stay closed to the trader.
+  EXPECT_EQ(own(StubFor("trader").get(), miner_ruc_, &traders), DENIED);
+  veta::v1::Lineage all;
+  ASSERT_EQ(own(StubFor("regulator").get(), miner_ruc_, &all), OK);
+  ASSERT_EQ(all.nodes_size(), 2);
+  EXPECT_EQ(all.nodes(0).edges_size(), 1);
 }
 
 }  // namespace

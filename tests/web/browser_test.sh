@@ -5,7 +5,9 @@
 # verifies again, tampered ones are refused with their step and reason, the map draws the
 # 25 departments and one mark per unit; "Firmar" (firmar.mjs: sign-in, Check, Submit),
 # "Mesa del comprador" (mesa.mjs), "Consola del regulador" (regulador.mjs), and the role
-# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads). The app is
+# matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads), and the
+# parties' desks over TLS with the demo's keys (partes.mjs: the trader's lots and attempts and
+# its refusals, the plant's processing with its mass balance, the exporter's certificate). The app is
 # served by veta-server --web-dir when the server has it (the pages after Verificar oro need
 # its Connect API), else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
@@ -64,8 +66,30 @@ fi
 # lineage (the local operator, on loopback without TLS, reads everything).
 if [[ "$web_dir_served" -gt 0 ]]; then
   units=$("$veta" records unit --server "$addr" --limit 1000 | wc -l)
+  excluded=$("$veta" records miner --server "$addr" --status EXCLUIDO --limit 1 |
+    sed -n 's/.*"ruc":"\([0-9]*\)".*/\1/p')
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/regulador.mjs" --url "http://127.0.0.1:$http_port/" \
-    --lot "$exported" --units "$units" "${shots[@]}"
+    --lot "$exported" --units "$units" ${excluded:+--excluded "$excluded"} "${shots[@]}"
+fi
+
+# The parties' desks (below, over TLS) need an ore lot the plant holds: the demo's trader sells
+# it 250 kg of the ore it bought in cash (lot ...-C-T1), signed with the demo's keys.
+if [[ "$web_dir_served" -gt 0 ]]; then
+  key_of() { ls "$work/demo/llaves/$1"?.pem 2>/dev/null | head -1; }
+  plant_key=$(key_of 2060000017) trader_key=$(key_of 2060000025) exporter_key=$(key_of 2060000033)
+  [[ -n "$plant_key" && -n "$trader_key" && -n "$exporter_key" ]] ||
+    fail "veta-demo --out-dir left no keys in $work/demo/llaves"
+  plant_ruc=$(basename "$plant_key" .pem) trader_ruc=$(basename "$trader_key" .pem)
+  lot_c=$(sed -n 2p "$work/lots") lot_c=${lot_c%-AU}
+  cat >"$work/sale-to-plant.json" <<EOF
+{"lotId": "$lot_c-T1", "sellerId": "$trader_ruc", "buyerRuc": "$plant_ruc", "buyerLotId": "$lot_c-P2",
+ "quantityKg": 250, "pricePen": "1000.00", "payment": "BANK_TRANSFER", "paymentReference": "OP-WEB-$RANDOM",
+ "time": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "nonce": "$RANDOM$RANDOM"}
+EOF
+  "$veta" sign --type sale --key "$trader_key" --key "$plant_key" "$work/sale-to-plant.json" \
+    >"$work/sale-to-plant.env.json" || fail "veta sign refused the trader's sale to the plant"
+  "$veta" submit --server "$addr" "$work/sale-to-plant.env.json" >"$work/sale.txt" 2>&1 ||
+    { cat "$work/sale.txt"; fail "the trader's sale to the plant was refused"; }
 fi
 
 # The role matrix over TLS: the same ledger served again with a certificate; the public may
@@ -85,4 +109,9 @@ if [[ "$web_dir_served" -gt 0 ]]; then
   VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/roles.mjs" \
     --url "https://127.0.0.1:$(cat "$work/http-port")/" --key "$work/data/authority-key.pem" \
     --lot "$exported" "${shots[@]}"
+  # The trader, the plant and the exporter signed in with their keys (web/tests/browser/partes.mjs).
+  VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/partes.mjs" \
+    --url "https://127.0.0.1:$(cat "$work/http-port")/" --trader-key "$trader_key" \
+    --plant-key "$plant_key" --exporter-key "$exporter_key" --ore-lot "$lot_c-P2" \
+    --out-lot "$lot_c-WEB" --flagged "$lot_c-AU" --exported "$exported" "${shots[@]}"
 fi

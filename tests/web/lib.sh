@@ -27,7 +27,7 @@ start_server_with_demo() {
   http_port=$(cat "$work/http-port")
   web_dir_served=${#extra[@]}
   "$demo" --server "$addr" --authority-key "$work/data/authority-key.pem" --geodata "$geodata" \
-    --miners 12 --lots-file "$work/lots" >"$work/demo.txt" 2>&1 ||
+    --miners 12 --lots-file "$work/lots" --out-dir "$work/demo" >"$work/demo.txt" 2>&1 ||
     { cat "$work/demo.txt"; fail "the demo failed"; }
   exported=$(sed -n 1p "$work/lots")
   # With its QR code's URL (`veta certificate --web-url`), when the CLI has it.

@@ -29,15 +29,15 @@ const kRoles: Record<string, [string, string]> = {
   exporter: ["exportador", "exporter"], regulator: ["regulador", "regulator"],
   operator: ["operador local (sin TLS)", "local operator (no TLS)"],
 };
-const roleName = (r: string) => (kRoles[r] ? t(kRoles[r][0], kRoles[r][1]) : r);
+export const roleName = (r: string) => (kRoles[r] ? t(kRoles[r][0], kRoles[r][1]) : r);
 
 // The server's message of a failed call, and its refusal code ("[CODE] text"), if any.
-function failure(e: unknown): { code?: string; message: string } {
+export function failure(e: unknown): { code?: string; message: string } {
   const message = String((e as { rawMessage?: string }).rawMessage ?? e);
   return { code: /\[([A-Z_]+)\]/.exec(message)?.[1], message };
 }
 
-async function refusalBox(code: string | undefined, message: string): Promise<HTMLElement> {
+export async function refusalBox(code: string | undefined, message: string): Promise<HTMLElement> {
   await loadExplanations();
   const why = code ? explain(code) : { title: "", text: "" };
   return el("div", { class: "error", role: "alert", "data-code": code ?? "" },

@@ -20,6 +20,7 @@ const kStatic: Record<string, [string, string]> = {
   "nav.sign": ["Firmar", "Sign"],
   "nav.desk": ["Mesa del comprador", "Buyer's desk"],
   "nav.regulator": ["Regulador", "Regulator"],
+  "nav.plant": ["Mis lotes y planta", "My lots and plant"],
   "footer.offline": [
     "La verificación se hace en este navegador, sin conexión: solo necesita la clave pública de la autoridad.",
     "Verification runs in this browser, offline: it needs only the authority's public key.",

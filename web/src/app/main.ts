@@ -4,6 +4,7 @@ import "./style.css";
 import { getLang, setLang, translateStatic } from "./i18n.js";
 import { renderFirmar } from "./firmar.js";
 import { renderMesa } from "./mesa.js";
+import { renderPlanta } from "./planta.js";
 import { renderRegulador } from "./regulador.js";
 import { renderVerificar } from "./verificar.js";
 
@@ -15,6 +16,10 @@ function route(): void {
   switch (path) {
     case "/regulador":
       renderRegulador(main, params);
+      break;
+    case "/planta":
+    case "/lotes":
+      void renderPlanta(main);
       break;
     case "/mesa":
       renderMesa(main);

@@ -66,6 +66,40 @@ async function unitsOf(ruc: string): Promise<HTMLElement> {
     el("tbody", {}, ...rows));
 }
 
+// What the seller may still extract or process today (GetDailyCapacity: the rules' own daily
+// counters), for a signed-in party, registrar or regulator.
+async function capacityToday(id: string): Promise<HTMLElement> {
+  const kg = (g: bigint) => `${integer(g / 1000n)} kg`;
+  try {
+    const c = await ledger().getDailyCapacity({ id });
+    const rows: HTMLElement[] = [];
+    const row = (key: string, what: string, u: { capacityOreG: bigint; usedDeclaredOreG: bigint; usedSubmittedOreG: bigint; leftOreG: bigint } | undefined, note = "") => {
+      if (!u) return;
+      const used = u.usedDeclaredOreG > u.usedSubmittedOreG ? u.usedDeclaredOreG : u.usedSubmittedOreG;
+      rows.push(el("tr", { "data-clave": key, "data-queda": u.leftOreG.toString() }, el("th", { scope: "row" }, what),
+        el("td", { class: "num" }, kg(u.capacityOreG)), el("td", { class: "num" }, kg(used)),
+        el("td", { class: "num" }, el("strong", {}, kg(u.leftOreG))), el("td", {}, note)));
+    };
+    for (const u of c.units) {
+      row(u.concessionCode, `${u.concessionCode} ${u.name}`, u.use, u.accepting ? "" : t("no acepta extracciones", "accepts no extractions"));
+    }
+    row("planta", t("procesamiento de la planta", "the plant's processing"), c.processing);
+    row("seleccionadora", t("límite de la seleccionadora", "the selector's limit"), c.selector);
+    if (rows.length === 0) return el("p", { id: "capacidad-hoy" }, t("Sin capacidad diaria registrada.", "No daily capacity registered."));
+    const day = `${c.today.slice(6, 8)}/${c.today.slice(4, 6)}/${c.today.slice(0, 4)}`;
+    return el("table", { id: "capacidad-hoy", "data-activo": String(c.active) },
+      el("caption", {}, t(`Capacidad que le queda hoy (${day}), según los contadores del registro`, `Capacity left today (${day}), by the registry's counters`)),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("Unidad o actividad", "Unit or activity")), el("th", { scope: "col" }, t("Al día", "A day")),
+        el("th", { scope: "col" }, t("Ya declarado", "Declared already")), el("th", { scope: "col" }, t("Queda hoy", "Left today")), el("th", { scope: "col" }, t("Nota", "Note")))),
+      el("tbody", {}, ...rows));
+  } catch (e) {
+    const code = (e as { code?: number }).code;
+    return el("p", { class: "aviso", id: "capacidad-hoy" }, code === 16 || code === 7
+      ? t("Inicie sesión en Firmar (como comprador registrado) para ver la capacidad que le queda hoy al vendedor.", "Sign in on Sign (as a registered buyer) to see the seller's capacity left today.")
+      : t(`No se pudo leer la capacidad de hoy: ${String(e)}`, `Could not read today's capacity: ${String(e)}`));
+  }
+}
+
 async function lookUp(id: string): Promise<HTMLElement> {
   const api = ledger();
   for (const kind of id.length === 8 ? ["selector"] : ["miner", "party"]) {
@@ -93,7 +127,8 @@ async function lookUp(id: string): Promise<HTMLElement> {
         row(t("Unidades", "Units"), r.value.allowedUnits.join(", "));
       }
       row(t("Versión del registro", "Record version"), `${t("entrada", "entry")} ${v.sequence}`);
-      if (r?.case === "miner") return el("div", {}, dl, await unitsOf(id));
+      if (r?.case === "miner") return el("div", {}, dl, await unitsOf(id), await capacityToday(id));
+      if (r?.case === "selector" || (r?.case === "party" && r.value.kind === PartyKind.PLANT)) return el("div", {}, dl, await capacityToday(id));
       return dl;
     } catch {
       // not this kind: try the next

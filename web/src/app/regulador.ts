@@ -10,6 +10,7 @@ import { Refusal, ZoneKind } from "../gen/veta/v1/registry_pb.js";
 import { explain, loadExplanations } from "./explain.js";
 import { grams, integer, percent, t } from "./i18n.js";
 import { departmentName, departments, drawMap, type MapShape, type MapUnit } from "./map.js";
+import { asOf, indicators, lineageGraph, recordHistory } from "./regulador_extra.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
   const e = document.createElement(tag);
@@ -23,7 +24,10 @@ function readError(what: [string, string], e: unknown): HTMLElement {
   const code = (e as { code?: number }).code;
   const denied = code === Code.Unauthenticated || code === Code.PermissionDenied;
   return el("div", { class: "error", role: "alert" },
-    el("p", {}, denied
+    el("p", {}, code === Code.PermissionDenied
+      ? t(`Solo un regulador, o la parte a la que se refieren, puede leer ${what[0]}: su sesión no tiene ese permiso.`,
+        `Only a regulator, or the party they concern, may read ${what[1]}: your session does not have that permission.`)
+      : denied
       ? t(`Solo un regulador, o la parte a la que se refieren, puede leer ${what[0]}: inicie sesión con su clave en Firmar.`,
         `Only a regulator, or the party they concern, may read ${what[1]}: sign in with your key on Sign.`)
       : t(`No se pudo leer ${what[0]}.`, `Could not read ${what[1]}.`)),
@@ -105,9 +109,10 @@ async function attemptsTable(box: HTMLElement): Promise<void> {
   }
 }
 
-async function lineage(box: HTMLElement, lot: string): Promise<void> {
+async function lineage(box: HTMLElement, lot: string, at: bigint | null = null, onAsOf: (lot: string, n: bigint) => void = () => {}): Promise<void> {
   try {
-    const l = await ledger().getLineage({ root: { case: "lotId", value: lot } });
+    const l = await ledger().getLineage({ root: { case: "lotId", value: lot }, asOf: asOf(at) });
+    box.dataset.asOf = l.asOf.toString();
     const nodes = el("table", { id: "linaje" }, el("caption", {}, t(`Linaje del lote ${lot} (hacia atrás, hasta las unidades mineras)`, `Lineage of lot ${lot} (backward, to the mining units)`)),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("Nivel", "Depth")), el("th", { scope: "col" }, t("Lote", "Lot")),
         el("th", { scope: "col" }, t("Titular", "Holder")), el("th", { scope: "col" }, t("Entrada", "Entry")),
@@ -121,7 +126,7 @@ async function lineage(box: HTMLElement, lot: string): Promise<void> {
     nodes.append(body);
     const shares = el("ul", { id: "linaje-origen" });
     for (const u of l.units) shares.append(el("li", {}, `${u.unitCode} (${departmentName(u.department)}): ${grams(u.fineMg)}, ${percent(u.fineMg, l.fineMg)}`));
-    box.replaceChildren(nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares);
+    box.replaceChildren(lineageGraph(l, onAsOf), nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares);
   } catch (e) {
     box.replaceChildren(readError(["el linaje de este lote", "this lot's lineage"], e));
   }
@@ -140,22 +145,55 @@ export function renderRegulador(main: HTMLElement, params: URLSearchParams): voi
   const lineageBox = el("section", { id: "caja-linaje", "aria-live": "polite" });
   const lineageForm = el("form", { class: "panel", id: "form-linaje" },
     el("label", { for: "lote-linaje" }, t("Lote", "Lot")), lotInput, el("button", { type: "submit" }, t("Ver linaje", "Show lineage")));
+  // "As of" an entry: the indicators, lineage and record history read the registry as it was.
+  const at = el("input", { id: "a-la-entrada", type: "text", inputmode: "numeric", autocomplete: "off", placeholder: t("ahora", "now") });
+  const atValue = (): bigint | null => (/^[0-9]+$/.test(at.value.trim()) ? BigInt(at.value.trim()) : null);
+  const indicatorsBox = el("section", { id: "caja-indicadores", "aria-live": "polite" });
+  const kindSelect = el("select", { id: "tipo-registro" }, ...[["miner", "minero (REINFO)", "miner (REINFO)"], ["unit", "unidad minera", "mining unit"],
+    ["party", "empresa (REPCO)", "company (REPCO)"], ["selector", "seleccionadora", "selector"], ["registrar", "registrador", "registrar"],
+    ["zone", "zona", "zone"]].map(([v, es, en]) => el("option", { value: v }, t(es, en))));
+  const recordId = el("input", { id: "id-registro", type: "text", autocomplete: "off" });
+  const historyBox = el("section", { id: "caja-historial", "aria-live": "polite" });
+  const historyForm = el("form", { class: "panel", id: "form-historial" },
+    el("label", { for: "tipo-registro" }, t("Tipo de registro", "Record kind")), kindSelect,
+    el("label", { for: "id-registro" }, t("RUC, DNI o código", "RUC, DNI or code")), recordId,
+    el("button", { type: "submit" }, t("Ver historial", "Show history")));
   main.append(
-    el("div", { class: "panel" }, el("label", { for: "departamento" }, t("Departamento", "Department")), select),
+    el("div", { class: "panel" }, el("label", { for: "departamento" }, t("Departamento", "Department")), select,
+      el("label", { for: "a-la-entrada" }, t("Ver indicadores, linaje e historial tal como eran tras la entrada N.º (vacío: ahora)",
+        "Show indicators, lineage and history as they were after entry No. (empty: now)")), at),
     figure,
+    el("h2", {}, t("Indicadores por departamento", "Indicators by department")), indicatorsBox,
     el("h2", {}, t("Intentos rechazados", "Refused attempts")), attempts,
     el("h2", {}, t("Linaje de un lote", "Lineage of a lot")), lineageForm, lineageBox,
+    el("h2", {}, t("Historial de un registro", "History of a record")), historyForm, historyBox,
   );
+  const showLineage = () => void lineage(lineageBox, lotInput.value.trim(), atValue(), (l, n) => {
+    lotInput.value = l;
+    at.value = n.toString();
+    refresh();
+  });
+  const refresh = () => {
+    void indicators(indicatorsBox, atValue(), readError);
+    if (lotInput.value.trim() !== "") showLineage();
+    if (recordId.value.trim() !== "") void recordHistory(historyBox, kindSelect.value, recordId.value.trim(), atValue());
+  };
   select.addEventListener("change", () => void drawConsoleMap(figure, select.value));
+  at.addEventListener("change", refresh);
   lineageForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    void lineage(lineageBox, lotInput.value.trim());
+    showLineage();
+  });
+  historyForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void recordHistory(historyBox, kindSelect.value, recordId.value.trim(), atValue());
   });
   void drawConsoleMap(figure, select.value);
   void attemptsTable(attempts);
+  void indicators(indicatorsBox, atValue(), readError);
   const lot = params.get("lote");
   if (lot) {
     lotInput.value = lot;
-    void lineage(lineageBox, lot);
+    showLineage();
   }
 }

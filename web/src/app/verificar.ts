@@ -26,7 +26,7 @@ function storedCertificates(): Record<string, string> {
   }
 }
 
-function remember(text: string): void {
+export function rememberCertificate(text: string): void {
   let note = "";
   try {
     note = (JSON.parse(text) as { note?: string }).note ?? "";
@@ -169,7 +169,7 @@ function run(text: string, keyText: string, result: HTMLElement): void {
   }
   localStorage.setItem(kKeyStore, keyText.trim());
   const verdict = verifyCertificateJson(text, raw);
-  if (verdict.ok) remember(text);
+  if (verdict.ok) rememberCertificate(text);
   show(verdict, result);
 }
 

@@ -1,7 +1,8 @@
 // "Mesa del comprador" in Debian's chromium against veta-server (--web-dir, the Connect API):
 // a seller looked up by RUC shows its name and status, an unknown one says not to buy, and a
 // purchase typed in grams and soles reaches "Firmar" as a sale with exact integers (1.5 g ->
-// 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused.
+// 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused; a
+// miner's capacity left today (GetDailyCapacity) is listed unit by unit.
 //   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -42,6 +43,11 @@ try {
     const units = await page.locator("#unidades-vendedor tbody tr").count();
     check((await page.locator("#ficha").getAttribute("data-kind")) === "miner", `${args.miner} is not shown as a miner`);
     console.log(`looked up miner ${args.miner}: ${units} unit(s)`);
+    // Its capacity left today (GetDailyCapacity), a row per unit, never above the day's capacity.
+    await page.locator("#capacidad-hoy tbody tr").first().waitFor();
+    const left = await page.locator("#capacidad-hoy tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.clave, r.dataset.queda]));
+    check(left.length === units && left.every(([, q]) => /^[0-9]+$/.test(q)), `capacity left today: ${JSON.stringify(left)}`);
+    console.log(`capacity left today: ${(await page.locator("#capacidad-hoy tbody tr").first().innerText()).replace(/\s+/g, " ")}`);
     if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-minero.png"), fullPage: true });
   }
 

@@ -1,8 +1,10 @@
 // "Consola del regulador" in Debian's chromium against veta-server (--web-dir): the map draws
 // the 25 departments, every unit the registry lists (filtered by department), the prohibited
 // zones and the 270 mining scars; the refused attempts are listed with their codes; the
-// lineage of the demo's exported lot reaches its units of origin.
-//   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--screenshots DIR]
+// lineage of the demo's exported lot reaches its units of origin; the indicators are drawn as
+// bars; the lineage graph has a node per lot, a lot chosen with the keyboard shows its entries
+// and its lineage as of the entry that made it; an excluded miner's history shows EXCLUIDO.
+//   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--excluded RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -43,6 +45,47 @@ try {
   const origin = await page.locator("#linaje-origen li").count();
   check(lots >= 2 && origin >= 1, `lineage of ${args.lot}: ${lots} lots, ${origin} units`);
   console.log(`attempts listed: ${attempts} (first ${code}); lineage: ${lots} lots, ${origin} units of origin`);
+
+  // The indicators as bars: a row per department with gold extracted, one per refusal code.
+  await page.locator("#grafico-departamentos g.fila-grafico").first().waitFor();
+  const deptRows = await page.locator("#grafico-departamentos g.fila-grafico").count();
+  const positive = await page.locator("#grafico-departamentos rect.barra.serie-extraido:not([data-valor='0'])").count();
+  const refusalRows = await page.locator("#grafico-rechazos g.fila-grafico").count();
+  check(deptRows >= 1 && positive >= 1 && refusalRows >= 1, `indicators: ${deptRows} departments (${positive} with gold), ${refusalRows} refusal codes`);
+  console.log(`indicators: ${deptRows} departments, ${refusalRows} refusal codes; ${await page.locator("#resumen-indicadores").innerText()}`);
+  if (args.screenshots) await page.locator("#caja-indicadores").screenshot({ path: join(args.screenshots, "indicadores.png") });
+
+  // The lineage as a graph: a node per lot, an arrow per entry; a lot chosen with the keyboard
+  // shows its entries; "as of" its entry reads that lot's lineage as it was then.
+  const nodes = await page.locator("#grafo-linaje g.nodo").count();
+  const arrows = await page.locator("#grafo-linaje line.arista").count();
+  check(nodes === lots && arrows >= lots - 1, `graph: ${nodes} nodes, ${arrows} arrows for ${lots} lots`);
+  const deep = page.locator("#grafo-linaje g.nodo").nth(1);
+  const deepLot = await deep.getAttribute("data-lote");
+  await deep.focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#detalle-lote h3").waitFor();
+  check((await page.locator("#detalle-lote h3").innerText()).includes(deepLot), `the chosen lot's detail: ${await page.locator("#detalle-lote").innerText()}`);
+  const made = (await page.locator("#ver-a-la-entrada").innerText()).match(/entrada (\d+)/)[1];
+  if (args.screenshots) await page.locator("#caja-linaje").screenshot({ path: join(args.screenshots, "linaje-grafo.png") });
+  await page.locator("#ver-a-la-entrada").click();
+  await page.locator(`#caja-linaje[data-as-of="${Number(made) + 1}"] #grafo-linaje`).waitFor();
+  await page.locator(`#caja-indicadores[data-as-of="${Number(made) + 1}"]`).waitFor();
+  check((await page.locator("#lote-linaje").inputValue()) === deepLot, "the lineage shown is not the chosen lot's");
+  console.log(`graph: ${nodes} lots, ${arrows} arrows; ${deepLot} as of entry ${made}: ${await page.locator("#grafo-linaje g.nodo").count()} lots`);
+
+  // A record's history: the excluded miner's versions, newest first.
+  if (args.excluded) {
+    await page.locator("#a-la-entrada").fill("");
+    await page.getByLabel("Tipo de registro").selectOption("miner");
+    await page.getByLabel("RUC, DNI o código").fill(args.excluded);
+    await page.getByRole("button", { name: "Ver historial" }).click();
+    await page.locator("#historial tbody tr").first().waitFor();
+    const versions = await page.locator("#historial tbody tr").count();
+    const newest = await page.locator("#historial tbody tr").first().innerText();
+    check(newest.includes("EXCLUIDO"), `the excluded miner's newest version: ${newest}`);
+    console.log(`history of miner ${args.excluded}: ${versions} version(s); newest: ${newest.replace(/\s+/g, " ").slice(0, 120)}`);
+  }
   if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "consola-regulador.png"), fullPage: true });
 
   // One department: fewer units (all of them in it).
