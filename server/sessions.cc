@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/base/strings.h"
@@ -97,6 +98,20 @@ absl::StatusOr<Sessions::Session> Sessions::SignIn(const veta::v1::Envelope& env
   }
   Session session{Base64Url(RandomBytes()), sig.keyid(), now + options_.session_ttl};
   absl::MutexLock lock(&mu_);
+  // The key's own bound first: its oldest sessions end to make room for this one.
+  for (;;) {
+    auto oldest = sessions_.end();
+    size_t held = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second.keyid != session.keyid) continue;
+      ++held;
+      if (oldest == sessions_.end() || it->second.expires_at < oldest->second.expires_at) {
+        oldest = it;
+      }
+    }
+    if (held < std::max<size_t>(1, options_.sessions_per_key_max)) break;
+    sessions_.erase(oldest);
+  }
   if (sessions_.size() >= options_.sessions_max) DropExpiredLocked(now);
   if (sessions_.size() >= options_.sessions_max) {
     return absl::ResourceExhaustedError(

@@ -33,6 +33,9 @@ struct SessionOptions {
   // still full, a new one is refused with ResourceExhausted.
   size_t challenges_max = 10'000;
   size_t sessions_max = 10'000;
+  // Most sessions one key holds at once; signing in past it ends that key's oldest session
+  // (so one holder signing in over and over cannot fill sessions_max for everyone).
+  size_t sessions_per_key_max = 8;
   // The clock (tests move it instead of waiting).
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };

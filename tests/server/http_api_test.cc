@@ -384,6 +384,38 @@ TEST_F(HttpApiTest, SignInIsRefusedWithoutAFreshChallengeSignedByARegisteredKey)
   EXPECT_EQ(api_->sessions().sessions(), 1u);  // only the one good sign-in
 }
 
+// One registered key signing in over and over (a script, a hostile party) holds at most
+// sessions_per_key_max sessions, its oldest ended first: it cannot fill the server's table and
+// lock every other holder out of signing in.
+TEST_F(HttpApiTest, OneKeySigningInOverAndOverCannotFillTheSessions) {
+  SessionOptions options;
+  options.sessions_max = 4;
+  options.sessions_per_key_max = 2;
+  Sessions sessions(ledger_.get(), options);
+  const auto sign_in = [&](const std::string& role) {
+    auto c = sessions.NewChallenge();
+    EXPECT_TRUE(c.ok()) << c.status();
+    auto envelope = SignEnvelope(kSessionChallengeType, c->bytes, {keys_.at(role)});
+    EXPECT_TRUE(envelope.ok()) << envelope.status();
+    return sessions.SignIn(*envelope);
+  };
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) {
+    auto s = sign_in("trader");
+    ASSERT_TRUE(s.ok()) << "sign-in " << i << ": " << s.status();
+    tokens.push_back(s->token);
+  }
+  EXPECT_EQ(sessions.sessions(), 2u);
+  EXPECT_FALSE(sessions.Find(tokens[0]).ok());  // the oldest ended
+  EXPECT_TRUE(sessions.Find(tokens[8]).ok());
+  EXPECT_TRUE(sessions.Find(tokens[9]).ok());
+  // Everyone else still signs in.
+  auto regulator = sign_in("regulator");
+  ASSERT_TRUE(regulator.ok()) << regulator.status();
+  EXPECT_TRUE(sign_in("registrar").ok());
+  EXPECT_EQ(sessions.sessions(), 4u);
+}
+
 // The identity metadata the HTTP listener forwards in-process, sent by a network client: even
 // with the process's real secret and a regulator's key id, the caller stays who its TLS
 // certificate says (the public, or a miner).
