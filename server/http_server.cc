@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
@@ -31,6 +32,20 @@ constexpr size_t kFileBytesMax = tiles::kTileWidth * (tiles::kEntryBytesMax + 2)
 
 constexpr char kCheckpointType[] = "text/plain; charset=utf-8";
 constexpr char kTileType[] = "application/octet-stream";
+
+// Without TLS the listener is bound to loopback and every caller is the local operator. A
+// request must then name a loopback host too: otherwise a web page of any site the operator's
+// browser opens, its name re-pointed at 127.0.0.1 (DNS rebinding), would be "same origin" and
+// read the whole ledger through the JSON API as the operator. No Host (HTTP/1.0): no browser.
+bool IsLoopbackHost(std::string_view host) {
+  if (host.empty()) return true;
+  if (host.front() == '[') return host.substr(0, 5) == "[::1]";
+  std::string name(host.substr(0, host.find(':')));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "localhost") return true;
+  if (name.rfind("127.", 0) != 0) return false;
+  return name.find_first_not_of("0123456789.") == std::string::npos;
+}
 
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
@@ -163,7 +178,16 @@ absl::Status HttpServer::Start() {
   // takes too): kept up to request_bytes_max inflated bytes (beyond: 413), read on and dropped
   // up to kDrainFactor times that, so that the answer reaches the client, and past that the
   // connection is closed. Any other method with a compressed body is refused before reading.
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server.set_pre_routing_handler([tls](const httplib::Request& req, httplib::Response& res) {
+    if (!tls && !IsLoopbackHost(req.get_header_value("Host"))) {
+      res.status = 421;  // Misdirected Request
+      res.set_header("Connection", "close");
+      res.set_content(
+          "this listener has no TLS: it answers only requests for 127.0.0.1 or "
+          "localhost\n",
+          kCheckpointType);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const std::string encoding = req.get_header_value("Content-Encoding");
     const std::string& m = req.method;
     if (encoding.empty() || encoding == "identity" || m == "GET" || m == "HEAD" || m == "POST" ||

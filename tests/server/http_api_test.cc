@@ -602,5 +602,44 @@ TEST_F(WebFilesTest, TheListenerServesWebDirAfterItsOtherRoutes) {
   server.Stop();
 }
 
+// Without TLS every caller is the local operator, so the listener answers only requests that
+// name a loopback host: a page of another site whose name was re-pointed at 127.0.0.1 (DNS
+// rebinding) sends its own name as Host, and gets nothing (421) from any route.
+TEST_F(WebFilesTest, WithoutTlsOnlyLoopbackHostsAreAnswered) {
+  HttpOptions options;
+  options.listen = "127.0.0.1:0";
+  options.web_dir = web();
+  HttpServer server(/*ledger=*/nullptr, options);
+  server.Route("POST", "/veta\\.v1\\.Ledger/ListEntries", [](const HttpRequest& r) {
+    HttpResponse out;
+    out.body = std::string(RoleName(r.caller.role));
+    return out;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  const std::string port = std::to_string(server.port());
+  for (const std::string& host : {"evil.example:" + port, std::string("evil.example"),
+                                  "127.0.0.1.nip.io:" + port, "[::2]:" + port}) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers = {{"Host", host}};
+    auto r = client.Post("/veta.v1.Ledger/ListEntries", headers, "{}", "application/json");
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+    EXPECT_EQ(r->body.find("operator"), std::string::npos) << host;
+    r = client.Get("/", headers);
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+  }
+  for (const std::string& host :
+       {"127.0.0.1:" + port, "localhost:" + port, std::string("LOCALHOST"), "[::1]:" + port}) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers = {{"Host", host}};
+    auto r = client.Post("/veta.v1.Ledger/ListEntries", headers, "{}", "application/json");
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 200) << host;
+    EXPECT_EQ(r->body, "operator") << host;
+  }
+  server.Stop();
+}
+
 }  // namespace
 }  // namespace veta::server
