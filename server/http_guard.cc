@@ -92,6 +92,15 @@ bool IsLoopbackAddress(const std::string& ip) {
   return ip.rfind("127.", 0) == 0 || ip == "::1" || ip.rfind("::ffff:127.", 0) == 0;
 }
 
+// Most bytes of an unfinished request head the poller gathers before handing the connection
+// to a worker anyway (httplib then refuses what is too long).
+constexpr size_t kHeadBytesMax = 64 * 1024;
+
+// Whether the unread part of `c`'s buffer holds a whole request head (line and headers).
+bool HasRequestHead(const Connection& c) {
+  return c.buffer.find("\r\n\r\n", c.consumed) != std::string::npos;
+}
+
 // One request's reads and writes on a connection: reads end at the request's deadline, each
 // write at its own.
 class ConnectionStream final : public httplib::Stream {
@@ -318,7 +327,10 @@ class BoundedServer final : public httplib::Server {
 
   // The connection waits, without a thread, for its next request.
   void ToIdle(Connection* c) ABSL_LOCKS_EXCLUDED(mu_) {
-    c->idle_deadline = Clock::now() + limits_.idle_timeout;
+    // Waiting for a request; the rest of one begun (plain HTTP) within the request's time.
+    c->idle_deadline = Clock::now() + (c->ssl == nullptr && c->consumed < c->buffer.size()
+                                           ? limits_.request_timeout
+                                           : limits_.idle_timeout);
     {
       absl::MutexLock lock(&mu_);
       if (!stopping_) {
@@ -345,6 +357,33 @@ class BoundedServer final : public httplib::Server {
       }
     }
     delete c;
+  }
+
+  // Reads what has arrived on plain connection `c` (not blocking) into its buffer. True when
+  // it goes to a worker: a whole request head is there, too much of one, or the connection
+  // ended or failed (the worker serves what is whole and closes it). The first byte of a
+  // request starts its request_timeout.
+  bool GatherHead(Connection* c, Clock::time_point now) {
+    if (c->consumed > 0) {
+      c->buffer.erase(0, c->consumed);
+      c->consumed = 0;
+    }
+    const bool started = !c->buffer.empty();
+    char chunk[4096];
+    for (;;) {
+      const ssize_t r = recv(c->fd, chunk, sizeof chunk, 0);
+      if (r > 0) {
+        c->buffer.append(chunk, static_cast<size_t>(r));
+        if (c->buffer.size() >= kHeadBytesMax) return true;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return true;  // the end, or an error: the worker finds out
+    }
+    if (HasRequestHead(*c)) return true;
+    if (!started && !c->buffer.empty()) c->idle_deadline = now + limits_.request_timeout;
+    return false;
   }
 
   // Watches the idle connections: a readable one goes to the workers, an expired one is closed.
@@ -377,10 +416,17 @@ class BoundedServer final : public httplib::Server {
       ready.clear();
       expired.clear();
       for (size_t i = 0; i < watched.size(); ++i) {
+        Connection* c = watched[i];
         if (n > 0 && fds[i + 1].revents != 0) {
-          ready.push_back(watched[i]);
-        } else if (watched[i]->idle_deadline <= now) {
-          expired.push_back(watched[i]);
+          // Plain HTTP: the request head is gathered here, without a thread, so that a client
+          // sending it a byte at a time holds no worker (TLS: the worker reads it).
+          if (c->ssl != nullptr || GatherHead(c, now)) {
+            ready.push_back(c);
+          } else if (c->idle_deadline <= now) {
+            expired.push_back(c);
+          }
+        } else if (c->idle_deadline <= now) {
+          expired.push_back(c);
         }
       }
       if (!ready.empty() || !expired.empty()) {
@@ -450,7 +496,8 @@ class BoundedServer final : public httplib::Server {
                                       [c](httplib::Request& req) { req.ssl = c->ssl; });
       ++c->requests;
       if (!ok || connection_closed || close_connection) return Close(c);
-      if (c->consumed < c->buffer.size() || (c->ssl != nullptr && SSL_pending(c->ssl) > 0)) {
+      if ((c->ssl == nullptr ? HasRequestHead(*c) : c->consumed < c->buffer.size()) ||
+          (c->ssl != nullptr && SSL_pending(c->ssl) > 0)) {
         continue;  // the next request has arrived already
       }
       return ToIdle(c);
