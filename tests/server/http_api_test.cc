@@ -590,6 +590,9 @@ TEST_F(WebFilesTest, TheListenerServesWebDirAfterItsOtherRoutes) {
   EXPECT_EQ(route->status, 200);
   EXPECT_EQ(route->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(route->get_header_value("Cache-Control"), "no-cache");
+  // Not to be framed by another site (clickjacking of the signing pages).
+  EXPECT_EQ(route->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(route->get_header_value("Content-Security-Policy"), "frame-ancestors 'none'");
   auto js = client.Get("/assets/index-abc123.js");
   EXPECT_EQ(js->body, "console.log('hola')");
   for (const char* path : {"/%2e%2e/secret.txt", "/assets/%2E%2E/%2e%2e/secret.txt", "/escape.txt",
