@@ -92,11 +92,26 @@ TEST_F(HttpGuardTest, TricklingRequestHeadsHoldNoWorker) {
   // the workers before the real request comes.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(Ping());
+  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
   // A request whose head arrives whole is served, also when pipelined after another.
   httplib::Client client("127.0.0.1", server_->port());
   auto r = client.Get("/ping");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "pong");
+}
+
+// TLS: handshakes that arrive a few bytes at a time hold no worker thread either (the poller
+// drives them), even with a long request time.
+TEST_F(HttpGuardTest, TricklingTlsHandshakesHoldNoWorker) {
+  Start(HttpLimits{}, /*tls=*/true, std::chrono::minutes(10));
+  if (HasFatalFailure()) return;
+  StallingClients stalling(server_->port());
+  // A handshake record of 16 KiB, its bytes trickled in for minutes.
+  for (int i = 0; i < 6; ++i) stalling.Slow(std::string("\x16\x03\x01\x40\x00", 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see TricklingRequestHeads...
+  EXPECT_TRUE(Ping(/*tls=*/true));
+  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
+  EXPECT_TRUE(Ping(/*tls=*/true));
 }
 
 TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequestOverTls) {
