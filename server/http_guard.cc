@@ -44,6 +44,7 @@ struct Connection {
   int fd = -1;
   SSL* ssl = nullptr;
   bool handshaken = false;
+  bool started = false;  // TLS: the handshake's first bytes have come (its time runs)
   std::string address;   // the client's IP address
   bool counted = false;  // in the per-address count
   int requests = 0;
@@ -90,6 +91,15 @@ void AddressOf(int fd, bool local, std::string* ip, int* port) {
 
 bool IsLoopbackAddress(const std::string& ip) {
   return ip.rfind("127.", 0) == 0 || ip == "::1" || ip.rfind("::ffff:127.", 0) == 0;
+}
+
+// Most bytes of an unfinished request head the poller gathers before handing the connection
+// to a worker anyway (httplib then refuses what is too long).
+constexpr size_t kHeadBytesMax = 64 * 1024;
+
+// Whether the unread part of `c`'s buffer holds a whole request head (line and headers).
+bool HasRequestHead(const Connection& c) {
+  return c.buffer.find("\r\n\r\n", c.consumed) != std::string::npos;
 }
 
 // One request's reads and writes on a connection: reads end at the request's deadline, each
@@ -318,7 +328,9 @@ class BoundedServer final : public httplib::Server {
 
   // The connection waits, without a thread, for its next request.
   void ToIdle(Connection* c) ABSL_LOCKS_EXCLUDED(mu_) {
-    c->idle_deadline = Clock::now() + limits_.idle_timeout;
+    // Waiting for a request; the rest of one begun within the request's time.
+    c->idle_deadline = Clock::now() + (c->consumed < c->buffer.size() ? limits_.request_timeout
+                                                                      : limits_.idle_timeout);
     {
       absl::MutexLock lock(&mu_);
       if (!stopping_) {
@@ -345,6 +357,53 @@ class BoundedServer final : public httplib::Server {
       }
     }
     delete c;
+  }
+
+  // Reads what has arrived on connection `c` (not blocking) into its buffer: over TLS, the
+  // handshake's next step first, then the decrypted bytes. True when it goes to a worker: a
+  // whole request head is there, too much of one, or the connection ended or failed (the
+  // worker serves what is whole and closes it). The first byte of a request (or of the
+  // handshake) starts its request_timeout.
+  bool GatherHead(Connection* c, Clock::time_point now) {
+    if (c->consumed > 0) {
+      c->buffer.erase(0, c->consumed);
+      c->consumed = 0;
+    }
+    const bool handshaking = c->ssl != nullptr && !c->handshaken;
+    const bool started = !c->buffer.empty() || (handshaking && c->started);
+    if (handshaking) c->started = true;
+    if (!started) c->idle_deadline = now + limits_.request_timeout;
+    if (c->ssl != nullptr && !c->handshaken) {
+      ERR_clear_error();
+      const int r = SSL_accept(c->ssl);
+      if (r != 1) {
+        // Waiting for the client's next handshake bytes: no thread meanwhile. Anything else
+        // (an error, or a write that would block) goes to a worker, which finishes or fails.
+        return SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ;
+      }
+      c->handshaken = true;
+    }
+    char chunk[4096];
+    for (;;) {
+      ssize_t r = 0;
+      if (c->ssl != nullptr) {
+        ERR_clear_error();
+        const int n = SSL_read(c->ssl, chunk, static_cast<int>(sizeof chunk));
+        if (n <= 0) {
+          if (SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_READ) break;
+          return true;  // the end, or an error: the worker finds out
+        }
+        r = n;
+      } else {
+        r = recv(c->fd, chunk, sizeof chunk, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (r <= 0) return true;  // the end, or an error: the worker finds out
+      }
+      c->buffer.append(chunk, static_cast<size_t>(r));
+      if (c->buffer.size() >= kHeadBytesMax) return true;
+    }
+    return HasRequestHead(*c);
   }
 
   // Watches the idle connections: a readable one goes to the workers, an expired one is closed.
@@ -377,10 +436,17 @@ class BoundedServer final : public httplib::Server {
       ready.clear();
       expired.clear();
       for (size_t i = 0; i < watched.size(); ++i) {
+        Connection* c = watched[i];
         if (n > 0 && fds[i + 1].revents != 0) {
-          ready.push_back(watched[i]);
-        } else if (watched[i]->idle_deadline <= now) {
-          expired.push_back(watched[i]);
+          // The request head (and the TLS handshake) is gathered here, without a thread, so
+          // that a client sending it a byte at a time holds no worker.
+          if (GatherHead(c, now)) {
+            ready.push_back(c);
+          } else if (c->idle_deadline <= now) {
+            expired.push_back(c);
+          }
+        } else if (c->idle_deadline <= now) {
+          expired.push_back(c);
         }
       }
       if (!ready.empty() || !expired.empty()) {
@@ -450,8 +516,13 @@ class BoundedServer final : public httplib::Server {
                                       [c](httplib::Request& req) { req.ssl = c->ssl; });
       ++c->requests;
       if (!ok || connection_closed || close_connection) return Close(c);
-      if (c->consumed < c->buffer.size() || (c->ssl != nullptr && SSL_pending(c->ssl) > 0)) {
-        continue;  // the next request has arrived already
+      if (HasRequestHead(*c)) continue;  // the next request has arrived already
+      if (c->ssl != nullptr && SSL_pending(c->ssl) > 0) {
+        // Decrypted bytes the poller would not be woken for: gather them now (not blocking).
+        if (GatherHead(c, Clock::now())) {
+          if (HasRequestHead(*c)) continue;
+          return Close(c);  // ended, failed or too long before a whole head
+        }
       }
       return ToIdle(c);
     }

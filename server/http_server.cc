@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
@@ -31,6 +32,20 @@ constexpr size_t kFileBytesMax = tiles::kTileWidth * (tiles::kEntryBytesMax + 2)
 
 constexpr char kCheckpointType[] = "text/plain; charset=utf-8";
 constexpr char kTileType[] = "application/octet-stream";
+
+// Without TLS the listener is bound to loopback and every caller is the local operator. A
+// request must then name a loopback host too: otherwise a web page of any site the operator's
+// browser opens, its name re-pointed at 127.0.0.1 (DNS rebinding), would be "same origin" and
+// read the whole ledger through the JSON API as the operator. No Host (HTTP/1.0): no browser.
+bool IsLoopbackHost(std::string_view host) {
+  if (host.empty()) return true;
+  if (host.front() == '[') return host.substr(0, 5) == "[::1]";
+  std::string name(host.substr(0, host.find(':')));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "localhost") return true;
+  if (name.rfind("127.", 0) != 0) return false;
+  return name.find_first_not_of("0123456789.") == std::string::npos;
+}
 
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
@@ -157,15 +172,76 @@ absl::Status HttpServer::Start() {
                         return ServeWebFile(dir, r.path);
                       }});
   }
+  // httplib inflates a gzip or br body as it reads it, and bounds only the bytes on the wire
+  // (set_payload_max_length): 600 KB of gzip inflated to 2.5 GB in memory. So every method
+  // that takes a body (POST, PUT, PATCH, DELETE) reads it here, on every path (one no route
+  // takes too): kept up to request_bytes_max inflated bytes (beyond: 413), read on and dropped
+  // up to kDrainFactor times that, so that the answer reaches the client, and past that the
+  // connection is closed. Any other method with a compressed body is refused before reading.
+  server.set_pre_routing_handler([tls](const httplib::Request& req, httplib::Response& res) {
+    if (!tls && !IsLoopbackHost(req.get_header_value("Host"))) {
+      res.status = 421;  // Misdirected Request
+      res.set_header("Connection", "close");
+      res.set_content(
+          "this listener has no TLS: it answers only requests for 127.0.0.1 or "
+          "localhost\n",
+          kCheckpointType);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    const std::string& m = req.method;
+    if (encoding.empty() || encoding == "identity" || m == "GET" || m == "HEAD" || m == "POST" ||
+        m == "PUT" || m == "PATCH" || m == "DELETE") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 415;
+    res.set_header("Connection", "close");
+    res.set_content("a compressed body (Content-Encoding) is not taken by " + m + "\n",
+                    kCheckpointType);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  const size_t body_max = options_.request_bytes_max;
+  // The body into `body` (nullptr: dropped); false with the answer set when it is refused.
+  const auto read_body = [body_max](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader, std::string* body) {
+    constexpr size_t kDrainFactor = 64;
+    if (req.is_multipart_form_data()) {
+      res.status = 415;
+      res.set_header("Connection", "close");
+      res.set_content("multipart bodies are not taken here\n", kCheckpointType);
+      return false;
+    }
+    size_t inflated = 0;
+    bool too_big = false;
+    const bool ok = reader([&](const char* data, size_t n) {
+      inflated += n;
+      if (inflated > body_max) {
+        too_big = true;
+        if (body != nullptr) body->clear();
+        return inflated <= body_max * kDrainFactor;
+      }
+      if (body != nullptr) body->append(data, n);
+      return true;
+    });
+    if (ok && !too_big) return true;
+    res.status = too_big || res.status == 413 ? 413 : 400;
+    if (!ok) res.set_header("Connection", "close");
+    res.set_content(res.status == 413 ? StrCat("the request body is larger than ", body_max,
+                                               " bytes (once decompressed)\n")
+                                      : std::string("the request body cannot be read\n"),
+                    kCheckpointType);
+    return false;
+  };
+  using ContentHandler = httplib::Server::HandlerWithContentReader;
   for (PendingRoute& route : routes) {
-    httplib::Server::Handler h = [this, handler = std::move(route.handler)](
-                                     const httplib::Request& req, httplib::Response& res) {
+    auto serve = [this, handler = std::move(route.handler)](
+                     const httplib::Request& req, httplib::Response& res, std::string body) {
       HttpRequest r;
       r.method = req.method;
       r.path = req.path;
       for (const auto& m : req.matches) r.matches.push_back(m.str());
       for (const auto& [name, value] : req.headers) r.headers.emplace(name, value);
-      r.body = req.body;
+      r.body = std::move(body);
       if (impl_->tls) {
         const std::string pem = PeerCertificatePem(req.ssl);
         auto key = pem.empty() ? absl::StatusOr<PublicKey>(absl::NotFoundError("none"))
@@ -183,16 +259,26 @@ absl::Status HttpServer::Start() {
       for (const auto& [name, value] : out.headers) res.set_header(name, value);
       res.set_content(std::move(out.body), out.content_type);
     };
+    httplib::Server::Handler h = [serve](const httplib::Request& req, httplib::Response& res) {
+      serve(req, res, req.body);
+    };
+    ContentHandler with_body = [serve, read_body](const httplib::Request& req,
+                                                  httplib::Response& res,
+                                                  const httplib::ContentReader& reader) {
+      std::string body;
+      if (read_body(req, res, reader, &body)) serve(req, res, std::move(body));
+    };
     if (route.method == "GET") {
       server.Get(route.pattern, h);
     } else if (route.method == "POST") {
-      server.Post(route.pattern, h);
+      server.Post(route.pattern, with_body);
     } else if (route.method == "PUT") {
-      server.Put(route.pattern, h);
+      server.Put(route.pattern, with_body);
     } else if (route.method == "PATCH") {
-      server.Patch(route.pattern, h);
+      server.Patch(route.pattern, with_body);
     } else if (route.method == "DELETE") {
-      server.Delete(route.pattern, h);
+      server.Delete(route.pattern, with_body);
+      server.Delete(route.pattern, h);  // without Content-Length, httplib reads no body
     } else if (route.method == "OPTIONS") {
       server.Options(route.pattern, h);
     } else {
@@ -200,6 +286,17 @@ absl::Status HttpServer::Start() {
       return absl::InvalidArgumentError(StrCat("no HTTP method ", route.method));
     }
   }
+  // Last: a body no route takes is read (bounded as above) and dropped, then refused.
+  ContentHandler no_route = [read_body](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+    if (!read_body(req, res, reader, nullptr)) return;
+    res.status = 404;
+    res.set_content("not found\n", kCheckpointType);
+  };
+  server.Post(".*", no_route);
+  server.Put(".*", no_route);
+  server.Patch(".*", no_route);
+  server.Delete(".*", no_route);
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty() && res.status == 404) res.set_content("not found\n", kCheckpointType);
   });

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/base/strings.h"
@@ -41,13 +42,19 @@ absl::StatusOr<Sessions::Challenge> Sessions::NewChallenge() {
   const absl::Time now = options_.clock();
   absl::MutexLock lock(&mu_);
   if (challenges_.size() >= options_.challenges_max) DropExpiredLocked(now);
-  if (challenges_.size() >= options_.challenges_max) {
-    return absl::ResourceExhaustedError(
-        StrCat("the server holds ", challenges_.size(),
-               " sign-in challenges not yet used, its limit: retry in a couple of minutes"));
+  // Still full: the oldest challenges go. Anyone may ask for challenges, so refusing new ones
+  // would let one client that asks ~100 times a second keep everyone from signing in; this
+  // way a flood must outpace a person's own challenge-and-sign round trip.
+  while (!challenges_.empty() &&
+         challenges_.size() >= std::max<size_t>(1, options_.challenges_max)) {
+    auto oldest = challenges_.begin();
+    for (auto it = challenges_.begin(); it != challenges_.end(); ++it) {
+      if (it->second.serial < oldest->second.serial) oldest = it;
+    }
+    challenges_.erase(oldest);
   }
   Challenge c{RandomBytes(), now + options_.challenge_ttl};
-  challenges_.emplace(c.bytes, c.expires_at);
+  challenges_.emplace(c.bytes, Issued{c.expires_at, challenges_issued_++});
   return c;
 }
 
@@ -70,7 +77,7 @@ absl::StatusOr<Sessions::Session> Sessions::SignIn(const veta::v1::Envelope& env
           "the signed challenge is not one this server issued, or was already used: ask for a "
           "new one (Session/Challenge)");
     }
-    const absl::Time expires = it->second;
+    const absl::Time expires = it->second.expires_at;
     challenges_.erase(it);  // single use, whatever comes next
     if (now >= expires) {
       return absl::UnauthenticatedError(
@@ -97,6 +104,20 @@ absl::StatusOr<Sessions::Session> Sessions::SignIn(const veta::v1::Envelope& env
   }
   Session session{Base64Url(RandomBytes()), sig.keyid(), now + options_.session_ttl};
   absl::MutexLock lock(&mu_);
+  // The key's own bound first: its oldest sessions end to make room for this one.
+  for (;;) {
+    auto oldest = sessions_.end();
+    size_t held = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second.keyid != session.keyid) continue;
+      ++held;
+      if (oldest == sessions_.end() || it->second.expires_at < oldest->second.expires_at) {
+        oldest = it;
+      }
+    }
+    if (held < std::max<size_t>(1, options_.sessions_per_key_max)) break;
+    sessions_.erase(oldest);
+  }
   if (sessions_.size() >= options_.sessions_max) DropExpiredLocked(now);
   if (sessions_.size() >= options_.sessions_max) {
     return absl::ResourceExhaustedError(
@@ -136,7 +157,7 @@ size_t Sessions::sessions() const {
 }
 
 void Sessions::DropExpiredLocked(absl::Time now) {
-  std::erase_if(challenges_, [now](const auto& c) { return now >= c.second; });
+  std::erase_if(challenges_, [now](const auto& c) { return now >= c.second.expires_at; });
   std::erase_if(sessions_, [now](const auto& s) { return now >= s.second.expires_at; });
 }
 

@@ -30,9 +30,12 @@ struct SessionOptions {
   absl::Duration challenge_ttl = absl::Minutes(2);
   absl::Duration session_ttl = absl::Minutes(15);
   // Most challenges and sessions held at once; past either, expired ones are dropped and, if
-  // still full, a new one is refused with ResourceExhausted.
+  // still full, the oldest challenge is dropped (a new session is refused, ResourceExhausted).
   size_t challenges_max = 10'000;
   size_t sessions_max = 10'000;
+  // Most sessions one key holds at once; signing in past it ends that key's oldest session
+  // (so one holder signing in over and over cannot fill sessions_max for everyone).
+  size_t sessions_per_key_max = 8;
   // The clock (tests move it instead of waiting).
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
@@ -47,7 +50,7 @@ class Sessions {
     std::string bytes;  // 32 random bytes
     absl::Time expires_at;
   };
-  // ResourceExhausted when challenges_max challenges are outstanding.
+  // With challenges_max challenges outstanding, the oldest is dropped for the new one.
   [[nodiscard]] absl::StatusOr<Challenge> NewChallenge() ABSL_LOCKS_EXCLUDED(mu_);
 
   struct Session {
@@ -77,8 +80,13 @@ class Sessions {
   const veta::Ledger* const ledger_;
   const SessionOptions options_;
   mutable absl::Mutex mu_;
-  std::map<std::string, absl::Time> challenges_ ABSL_GUARDED_BY(mu_);  // bytes -> expiry
-  std::map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);       // SHA-256(token) -> it
+  struct Issued {
+    absl::Time expires_at;
+    uint64_t serial;  // issue order: the lowest is the oldest
+  };
+  std::map<std::string, Issued> challenges_ ABSL_GUARDED_BY(mu_);  // bytes -> it
+  uint64_t challenges_issued_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);  // SHA-256(token) -> it
 };
 
 }  // namespace veta::server

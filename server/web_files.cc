@@ -98,6 +98,10 @@ HttpResponse ServeWebFile(const std::string& web_dir, std::string_view path) {
                                          ? "public, max-age=31536000, immutable"
                                          : "no-cache");
   r.headers.emplace("X-Content-Type-Options", "nosniff");
+  // Never inside another site's frame: the app signs with the keys kept in this origin, and a
+  // page that framed it could lead a person's clicks (clickjacking).
+  r.headers.emplace("X-Frame-Options", "DENY");
+  r.headers.emplace("Content-Security-Policy", "frame-ancestors 'none'");
   return r;
 }
 

@@ -378,11 +378,49 @@ TEST_F(HttpApiTest, SignInIsRefusedWithoutAFreshChallengeSignedByARegisteredKey)
         *SignEnvelope(kSessionChallengeType, std::string(32, 'x'), {keys_.at("trader")});
     refused(JsonOf(in), 401, "not one this server issued");
   }
-  // Challenges are bounded (4 here): past the bound, resource_exhausted.
-  for (int i = 0; i < 4; ++i) Post("public", "/veta.v1.Session/Challenge", "{}");
-  auto full = Post("public", "/veta.v1.Session/Challenge", "{}");
-  EXPECT_EQ(full->status, 429) << full->body;
-  EXPECT_EQ(api_->sessions().sessions(), 1u);  // only the one good sign-in
+  // Challenges are bounded (4 here): past the bound the oldest go, so a client that floods
+  // Session/Challenge cannot keep others from signing in (it used to get everyone 429).
+  const std::string early = SignedChallenge(keys_.at("trader"));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Post("public", "/veta.v1.Session/Challenge", "{}")->status, 200);
+  }
+  EXPECT_EQ(api_->sessions().challenges(), 4u);
+  refused(early, 401, "already used");  // flooded out: ask again
+  EXPECT_EQ(Post("public", "/veta.v1.Session/SignIn", SignedChallenge(keys_.at("trader")))->status,
+            200);
+  EXPECT_EQ(api_->sessions().sessions(), 2u);  // the two good sign-ins
+}
+
+// One registered key signing in over and over (a script, a hostile party) holds at most
+// sessions_per_key_max sessions, its oldest ended first: it cannot fill the server's table and
+// lock every other holder out of signing in.
+TEST_F(HttpApiTest, OneKeySigningInOverAndOverCannotFillTheSessions) {
+  SessionOptions options;
+  options.sessions_max = 4;
+  options.sessions_per_key_max = 2;
+  Sessions sessions(ledger_.get(), options);
+  const auto sign_in = [&](const std::string& role) {
+    auto c = sessions.NewChallenge();
+    EXPECT_TRUE(c.ok()) << c.status();
+    auto envelope = SignEnvelope(kSessionChallengeType, c->bytes, {keys_.at(role)});
+    EXPECT_TRUE(envelope.ok()) << envelope.status();
+    return sessions.SignIn(*envelope);
+  };
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) {
+    auto s = sign_in("trader");
+    ASSERT_TRUE(s.ok()) << "sign-in " << i << ": " << s.status();
+    tokens.push_back(s->token);
+  }
+  EXPECT_EQ(sessions.sessions(), 2u);
+  EXPECT_FALSE(sessions.Find(tokens[0]).ok());  // the oldest ended
+  EXPECT_TRUE(sessions.Find(tokens[8]).ok());
+  EXPECT_TRUE(sessions.Find(tokens[9]).ok());
+  // Everyone else still signs in.
+  auto regulator = sign_in("regulator");
+  ASSERT_TRUE(regulator.ok()) << regulator.status();
+  EXPECT_TRUE(sign_in("registrar").ok());
+  EXPECT_EQ(sessions.sessions(), 4u);
 }
 
 // The identity metadata the HTTP listener forwards in-process, sent by a network client: even
@@ -439,6 +477,48 @@ TEST_F(HttpApiTest, BadRequestsGetClearErrorsAndChangeNothing) {
   veta::v1::Checkpoint cp;
   EXPECT_TRUE(cp.ParseFromString(r->body));
   EXPECT_FALSE(cp.note().empty());
+  EXPECT_EQ(ledger_->size(), size);
+}
+
+// A gzip body is bounded once inflated, not only on the wire: 1 MiB of zeros gzips to about
+// 1 KB, far under request_bytes_max (64 KiB here), and was inflated whole into memory (600 KB
+// of gzip made a veta-server hold 2.5 GB). Refused with 413 on API routes, on a path no route
+// takes and on another method that takes a body; a small compressed body is still served.
+// Nothing changes.
+TEST_F(HttpApiTest, ACompressedBodyIsBoundedOnceInflated) {
+  const uint64_t size = ledger_->size();
+  const std::string big = StrCat(R"({"lotId":")", std::string(1 << 20, '0'), R"("})");
+  const auto send = [&](const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& role = "miner") {
+    auto client = Client(role);
+    client->set_compress(true);  // gzip, Content-Encoding: gzip
+    return method == "PUT" ? client->Put(path, body, kJson) : client->Post(path, body, kJson);
+  };
+  auto r = send("POST", "/veta.v1.Ledger/GetLot", big);
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  EXPECT_NE(r->body.find("decompressed"), std::string::npos) << r->body.substr(0, 200);
+  r = send("POST", "/veta.v1.Ledger/Submit",
+           StrCat(R"({"envelope":")", std::string(1 << 20, 'A'), R"("})"));
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  r = send("POST", "/veta.v1.Session/Challenge", big, "public");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  r = send("POST", "/no/such/route", big);
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  r = send("PUT", "/veta.v1.Ledger/GetLot", big);
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413) << r->body.substr(0, 200);
+  // Within the bound, a compressed request is served as before.
+  r = send("POST", "/veta.v1.Ledger/GetCheckpoint", "{}", "public");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200) << r->body.substr(0, 200);
+  r = send("POST", "/no/such/route", "{}");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 404) << r->body.substr(0, 200);
+  EXPECT_EQ(api_->sessions().challenges(), 0u);
   EXPECT_EQ(ledger_->size(), size);
 }
 
@@ -517,6 +597,9 @@ TEST_F(WebFilesTest, TheListenerServesWebDirAfterItsOtherRoutes) {
   EXPECT_EQ(route->status, 200);
   EXPECT_EQ(route->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(route->get_header_value("Cache-Control"), "no-cache");
+  // Not to be framed by another site (clickjacking of the signing pages).
+  EXPECT_EQ(route->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(route->get_header_value("Content-Security-Policy"), "frame-ancestors 'none'");
   auto js = client.Get("/assets/index-abc123.js");
   EXPECT_EQ(js->body, "console.log('hola')");
   for (const char* path : {"/%2e%2e/secret.txt", "/assets/%2E%2E/%2e%2e/secret.txt", "/escape.txt",
@@ -525,6 +608,45 @@ TEST_F(WebFilesTest, TheListenerServesWebDirAfterItsOtherRoutes) {
     ASSERT_TRUE(r) << path;
     EXPECT_NE(r->status, 200) << path;
     EXPECT_EQ(r->body.find("not for the web"), std::string::npos) << path;
+  }
+  server.Stop();
+}
+
+// Without TLS every caller is the local operator, so the listener answers only requests that
+// name a loopback host: a page of another site whose name was re-pointed at 127.0.0.1 (DNS
+// rebinding) sends its own name as Host, and gets nothing (421) from any route.
+TEST_F(WebFilesTest, WithoutTlsOnlyLoopbackHostsAreAnswered) {
+  HttpOptions options;
+  options.listen = "127.0.0.1:0";
+  options.web_dir = web();
+  HttpServer server(/*ledger=*/nullptr, options);
+  server.Route("POST", "/veta\\.v1\\.Ledger/ListEntries", [](const HttpRequest& r) {
+    HttpResponse out;
+    out.body = std::string(RoleName(r.caller.role));
+    return out;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  const std::string port = std::to_string(server.port());
+  for (const std::string& host : {"evil.example:" + port, std::string("evil.example"),
+                                  "127.0.0.1.nip.io:" + port, "[::2]:" + port}) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers = {{"Host", host}};
+    auto r = client.Post("/veta.v1.Ledger/ListEntries", headers, "{}", "application/json");
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+    EXPECT_EQ(r->body.find("operator"), std::string::npos) << host;
+    r = client.Get("/", headers);
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+  }
+  for (const std::string& host :
+       {"127.0.0.1:" + port, "localhost:" + port, std::string("LOCALHOST"), "[::1]:" + port}) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers = {{"Host", host}};
+    auto r = client.Post("/veta.v1.Ledger/ListEntries", headers, "{}", "application/json");
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 200) << host;
+    EXPECT_EQ(r->body, "operator") << host;
   }
   server.Stop();
 }

@@ -45,15 +45,22 @@ class StallingClients {
   void Slow(const std::string& first_line = "GET / HTTP/1.1\r\n") {
     const int fd = Idle();
     if (fd < 0) return;
+    ++trickling_;
     tricklers_.emplace_back([this, fd, first_line] {
       std::string line = first_line;
       while (!stop_) {
-        if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) return;  // cut: done
+        if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) {  // cut: done
+          --trickling_;
+          return;
+        }
         line = "X-Slow: a\r\n";
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
   }
+
+  // The slow connections still sending (not cut by the server).
+  int Trickling() const { return trickling_; }
 
   // Closes one of the connections made (an idle one: a trickling one closes itself).
   void Close(int fd) {
@@ -81,6 +88,7 @@ class StallingClients {
  private:
   const int port_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> trickling_{0};
   std::vector<int> fds_;
   std::vector<std::thread> tricklers_;
 };

@@ -6,6 +6,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "core/verify/x509.h"
 #include "gtest/gtest.h"
 #include "server/http_server.h"
@@ -21,11 +23,12 @@ using testing::TempDir;
 class HttpGuardTest : public testing::RegistryFixture {
  protected:
   // An HTTP listener with two worker threads, a short request time and `limits`.
-  void Start(HttpLimits limits, bool tls = false) {
+  void Start(HttpLimits limits, bool tls = false,
+             std::chrono::milliseconds request_timeout = std::chrono::milliseconds(500)) {
     HttpOptions http;
     http.listen = "127.0.0.1:0";
     http.threads = 2;
-    limits.request_timeout = std::chrono::milliseconds(500);
+    limits.request_timeout = request_timeout;
     http.limits = limits;
     if (tls) {
       const PrivateKey key = *PrivateKey::Generate(KeyAlgorithm::kEcdsaP256);
@@ -75,6 +78,40 @@ TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequest) {
   for (int i = 0; i < 3; ++i) stalling.Slow("GET /ping HTTP/1.1\r\n");  // more than the workers
   EXPECT_TRUE(Ping());
   EXPECT_TRUE(Ping());  // and again, while they go on
+}
+
+// Plain HTTP: request heads that arrive a line at a time and never end hold no worker thread
+// while they trickle (the poller gathers them), even with a long request time: a real request
+// is answered while all of them, three times the workers, are still being sent.
+TEST_F(HttpGuardTest, TricklingRequestHeadsHoldNoWorker) {
+  Start(HttpLimits{}, /*tls=*/false, std::chrono::minutes(10));
+  if (HasFatalFailure()) return;
+  StallingClients stalling(server_->port());
+  for (int i = 0; i < 6; ++i) stalling.Slow("GET /ping HTTP/1.1\r\n");
+  // Let every trickler be readable first, so that without the poller's gathering they take
+  // the workers before the real request comes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(Ping());
+  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
+  // A request whose head arrives whole is served, also when pipelined after another.
+  httplib::Client client("127.0.0.1", server_->port());
+  auto r = client.Get("/ping");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "pong");
+}
+
+// TLS: handshakes that arrive a few bytes at a time hold no worker thread either (the poller
+// drives them), even with a long request time.
+TEST_F(HttpGuardTest, TricklingTlsHandshakesHoldNoWorker) {
+  Start(HttpLimits{}, /*tls=*/true, std::chrono::minutes(10));
+  if (HasFatalFailure()) return;
+  StallingClients stalling(server_->port());
+  // A handshake record of 16 KiB, its bytes trickled in for minutes.
+  for (int i = 0; i < 6; ++i) stalling.Slow(std::string("\x16\x03\x01\x40\x00", 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see TricklingRequestHeads...
+  EXPECT_TRUE(Ping(/*tls=*/true));
+  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
+  EXPECT_TRUE(Ping(/*tls=*/true));
 }
 
 TEST_F(HttpGuardTest, IdleAndSlowConnectionsDoNotStallARealRequestOverTls) {

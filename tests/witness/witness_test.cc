@@ -243,6 +243,18 @@ TEST_F(WitnessTest, ForeignKeysUnknownLogsAndMalformedBodies) {
   EXPECT_NE(res->status, 200);
 }
 
+// A compressed body is refused before it is read (httplib would inflate it whole, bounded
+// only on the wire), even one that would be a valid request; nothing changes.
+TEST_F(WitnessTest, CompressedBodiesAreRefusedUnread) {
+  client_->set_compress(true);  // gzip, Content-Encoding: gzip
+  auto res = Post(Body(0, {}, Note(tree_, 10)));
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 415) << res->body;
+  EXPECT_EQ(witness_->HeldSize(kOrigin), 0u);
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  ExpectCosigned(Body(0, {}, Note(tree_, 10)), Note(tree_, 10));  // plain: served as before
+}
+
 TEST_F(WitnessTest, StateSurvivesARestartAndIsServedToMonitors) {
   ExpectCosigned(Body(0, {}, Note(tree_, 10)), Note(tree_, 10));
   ExpectCosigned(Body(10, tree_.Proof(10, 42), Note(tree_, 42)), Note(tree_, 42));

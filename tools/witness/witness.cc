@@ -302,6 +302,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Witness* witness, const st
   httplib::Server& http = *s->impl_->server;
   http.set_payload_max_length(kRequestBytesMax);
   http.set_tcp_nodelay(true);  // small answers: no Nagle delay waiting for a delayed ACK
+  // httplib inflates a gzip or br body while reading it, bounding only the bytes on the wire:
+  // a few hundred KB of gzip would become gigabytes in memory. tlog-witness bodies are small
+  // and plain: a compressed one is refused before it is read.
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    if (encoding.empty() || encoding == "identity") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 415;
+    res.set_header("Connection", "close");
+    res.set_content("compressed bodies (Content-Encoding) are not taken\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   const auto reply = [](httplib::Response& res, const Response& r) {
     res.status = r.status;
     res.set_content(r.body, r.content_type.c_str());
