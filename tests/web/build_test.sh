@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest's fixture for the web tests: builds the web app (tools/build-web.sh) so that they test
-# the sources as they are; then its unit tests (web/tests/unit: every locked package accepts
-# Node 18). Skipped (77) without node or npm.
+# the sources as they are; then the TypeScript type check (the build itself only strips types)
+# and its unit tests (web/tests/unit: every locked package accepts Node 18). Skipped (77) without node or npm.
 # Usage: build_test.sh REPO_DIR VETA
 set -euo pipefail
 repo=$1
@@ -12,4 +12,5 @@ for tool in node npm; do
 done
 bash "$repo/tools/build-web.sh"
 cd "$repo/web"
+npm run --silent typecheck
 node --test tests/unit/engines.test.mjs

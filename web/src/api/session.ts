@@ -11,6 +11,9 @@ import { pae } from "../sign/envelope.js";
 import { type SigningKey, signBytes } from "../sign/keys.js";
 import { kTokenKey } from "./client.js";
 
+// docs/HTTP_API.md: what SignIn accepts, and all this page will sign when signing in.
+export const kChallengePayloadType = "application/vnd.veta.session-challenge";
+
 function session() {
   const baseUrl = new URL(".", location.href).href.replace(/\/$/, "");
   return createClient(Session, createConnectTransport({
@@ -27,6 +30,14 @@ function session() {
 export async function signIn(key: SigningKey): Promise<SignInResponse> {
   const s = session();
   const challenge = await s.challenge({});
+  // Sign nothing but a session challenge: a server naming another payload type (a sale's) or
+  // sending more than a challenge's 32 bytes would otherwise get that signed with this key.
+  if (challenge.payloadType !== kChallengePayloadType || challenge.challenge.length !== 32) {
+    throw new Error(
+      `the server's challenge is not a session challenge (${challenge.payloadType}, ` +
+        `${challenge.challenge.length} bytes): not signed`,
+    );
+  }
   const sig = await signBytes(key, pae(challenge.payloadType, challenge.challenge));
   const envelope = create(EnvelopeSchema, {
     payloadType: challenge.payloadType,
