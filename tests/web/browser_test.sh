@@ -7,7 +7,8 @@
 # "Mesa del comprador" (mesa.mjs), "Consola del regulador" (regulador.mjs), and the role
 # matrix over TLS (roles.mjs: the public refused, the signed-in regulator reads), and the
 # parties' desks over TLS with the demo's keys (partes.mjs: the trader's lots and attempts and
-# its refusals, the plant's processing with its mass balance, the exporter's certificate). The app is
+# its refusals, the plant's processing with its mass balance, the exporter's certificate), and a
+# purchase signed by both parties in the browser and recorded (compra.mjs). The app is
 # served by veta-server --web-dir when the server has it (the pages after Verificar oro need
 # its Connect API), else by the test itself on a loopback port.
 # VETA_SCREENSHOTS=DIR keeps the pages' screenshots there (docs/screenshots/ holds them).
@@ -90,6 +91,17 @@ EOF
     >"$work/sale-to-plant.env.json" || fail "veta sign refused the trader's sale to the plant"
   "$veta" submit --server "$addr" "$work/sale-to-plant.env.json" >"$work/sale.txt" 2>&1 ||
     { cat "$work/sale.txt"; fail "the trader's sale to the plant was refused"; }
+fi
+
+# A purchase registered from the browser, as the README's "En el navegador" tour does it: the
+# plant buys 100 kg of the trader's other cash-bought lot (...-C-T2, 250 kg; S/ 393.30 is 90% of
+# the demo's reference price for the 0.95 g of gold they hold), both keys imported from the
+# demo's PEM files, the seller's signature added to the buyer's envelope; then a replay and a
+# purchase of more than is left, refused (web/tests/browser/compra.mjs).
+if [[ "$web_dir_served" -gt 0 ]]; then
+  VETA_CHROMIUM=$chromium node "$web_dir/tests/browser/compra.mjs" --url "http://127.0.0.1:$http_port/" \
+    --seller "$trader_ruc" --seller-key "$trader_key" --buyer "$plant_ruc" --buyer-key "$plant_key" \
+    --lot "$lot_c-T2" --new-lot "$lot_c-WEB-COMPRA" --kg 100 --price 393.30 "${shots[@]}"
 fi
 
 # The role matrix over TLS: the same ledger served again with a certificate; the public may

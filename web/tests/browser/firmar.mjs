@@ -5,46 +5,16 @@
 //   node tests/browser/firmar.mjs --url URL | --dist DIR  --key PRIVATE.pem --memo MEMO.json
 //        --expected ENVELOPE.json --out ENVELOPE.json [--screenshots DIR]
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
-import { chromium } from "playwright-core";
+import { args, fail, check, launch, serve, shot } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const kTypes = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 let local = null;
 let base = args.url;
 if (!base) {
-  local = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    let file = join(args.dist, path.endsWith("/") ? "index.html" : path);
-    let body;
-    try {
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    res.writeHead(200, { "Content-Type": kTypes[extname(file)] ?? "application/octet-stream" });
-    res.end(body);
-  });
-  await new Promise((ok) => local.listen(0, "127.0.0.1", ok));
-  base = `http://127.0.0.1:${local.address().port}/`;
+  local = await serve(args.dist);
+  base = local.url;
 }
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" });
   const page = await context.newPage();
@@ -92,7 +62,7 @@ try {
   check(envelope === expected, `the page's envelope\n${envelope}\nis not veta sign's\n${expected}`);
   writeFileSync(args.out, envelope + "\n");
   check(await page.locator("#descargar").isVisible(), "no download link");
-  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar.png"), fullPage: true });
+  await shot(page, "firmar.png");
 
   // On veta-server (--web-dir): sign in with the key (the challenge signed in the page), Check
   // and Submit the memo over the Connect API, and Check a sale of a lot that does not exist.
@@ -107,7 +77,7 @@ try {
     await page.getByRole("button", { name: "Enviar al registro" }).click();
     await page.locator("#registrada").waitFor();
     console.log(`submitted from the page: ${await page.locator("#registrada").innerText()}`);
-    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar-enviado.png"), fullPage: true });
+    await shot(page, "firmar-enviado.png");
     await page.locator("#tipo").selectOption("sale");
     await page.locator("#carga").fill(JSON.stringify({
       lotId: "NO-EXISTE-1", sellerId: "20100000001", buyerRuc: "20100000002", buyerLotId: "NO-EXISTE-2",
@@ -126,7 +96,7 @@ try {
       check(!title.includes(code), `the refusal is not explained: '${title}'`);
     }
     console.log(`checked a sale of no lot: refused ${code}: ${(await refusal.innerText()).replace(/\n/g, " ")}`);
-    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "firmar-rechazo.png"), fullPage: true });
+    await shot(page, "firmar-rechazo.png");
   }
 
   // Bad input: JSON that is not a memo is refused in the page, and nothing is signed.
@@ -138,5 +108,5 @@ try {
   console.log("PASS: key non-extractable in IndexedDB; envelope equal to veta sign's");
 } finally {
   await browser.close();
-  local?.close();
+  local?.server.close();
 }

@@ -4,24 +4,10 @@
 // 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused; a
 // miner's capacity left today (GetDailyCapacity) is listed unit by unit.
 //   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { args, fail, check, launch, shot } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" })).newPage();
   const errors = [];
@@ -48,7 +34,7 @@ try {
     const left = await page.locator("#capacidad-hoy tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.clave, r.dataset.queda]));
     check(left.length === units && left.every(([, q]) => /^[0-9]+$/.test(q)), `capacity left today: ${JSON.stringify(left)}`);
     console.log(`capacity left today: ${(await page.locator("#capacidad-hoy tbody tr").first().innerText()).replace(/\s+/g, " ")}`);
-    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-minero.png"), fullPage: true });
+    await shot(page, "mesa-minero.png");
   }
 
   await page.getByLabel("Lote del vendedor").fill("LOTE-DEL-VENDEDOR");
@@ -62,7 +48,7 @@ try {
   check((await page.locator("#error-compra").innerText()).includes("hasta 3 decimales"), "1.2345 g was taken");
   check(page.url().includes("#/mesa"), "a bad quantity left the desk");
   await page.getByLabel(/^Cantidad/).fill("1.5");
-  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "mesa-del-comprador.png"), fullPage: true });
+  await shot(page, "mesa-del-comprador.png");
   await page.getByRole("button", { name: "Preparar y firmar" }).click();
   await page.waitForURL(/#\/firmar/);
   await page.locator("#carga").waitFor();

@@ -14,27 +14,10 @@
 //     --ore-lot LOT --out-lot NEW_LOT --flagged GOLD_LOT --exported LOT [--screenshots DIR]
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { args, fail, check, launch, shot } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const shot = async (page, name) => {
-  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, name), fullPage: true });
-};
+const browser = await launch();
 try {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 800 }, locale: "es-PE", acceptDownloads: true });
   const page = await context.newPage();

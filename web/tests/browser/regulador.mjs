@@ -6,23 +6,10 @@
 // and its lineage as of the entry that made it; an excluded miner's history shows EXCLUIDO.
 //   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--excluded RUC] [--screenshots DIR]
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { args, fail, check, launch, shot } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" })).newPage();
   const errors = [];
@@ -86,7 +73,7 @@ try {
     check(newest.includes("EXCLUIDO"), `the excluded miner's newest version: ${newest}`);
     console.log(`history of miner ${args.excluded}: ${versions} version(s); newest: ${newest.replace(/\s+/g, " ").slice(0, 120)}`);
   }
-  if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "consola-regulador.png"), fullPage: true });
+  await shot(page, "consola-regulador.png");
 
   // One department: fewer units (all of them in it).
   await page.locator("#departamento").selectOption("25");

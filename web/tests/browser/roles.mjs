@@ -5,23 +5,10 @@
 //   node tests/browser/roles.mjs --url https://127.0.0.1:PORT/ --key AUTHORITY.pem --lot LOT
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { args, fail, check, launch } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   // The test's own certificate authority is not the system's: trust it for this context only.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 900 }, locale: "es-PE" });

@@ -8,37 +8,10 @@
 // browser remembered; tampered ones show NO VERIFICADO with the failing step and reason; the
 // English toggle; and the page asks nothing of any host but its own (no CDN).
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { args, fail, check, launch, serve, shot } from "./lib.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-const fail = (msg) => {
-  console.error(`FAIL: ${msg}`);
-  process.exit(1);
-};
-const check = (cond, msg) => cond || fail(msg);
 
-const kTypes = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json" };
-async function serve(dir) {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    let file = join(dir, path.endsWith("/") ? "index.html" : path);
-    let body;
-    try {
-      body = readFileSync(file);
-    } catch {
-      file = join(dir, "index.html");
-      body = readFileSync(file);
-    }
-    res.writeHead(200, { "Content-Type": kTypes[extname(file)] ?? "application/octet-stream" });
-    res.end(body);
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return { server, url: `http://127.0.0.1:${server.address().port}/` };
-}
 
 const cert = readFileSync(args.cert, "utf8");
 const key = readFileSync(args.key, "utf8");
@@ -52,13 +25,7 @@ if (!base) {
   local = await serve(args.dist);
   base = local.url;
 }
-// A fresh, empty profile (playwright makes one per launch) and no network of its own.
-const browser = await chromium.launch({
-  executablePath: process.env.VETA_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" });
   const page = await context.newPage();
@@ -69,9 +36,6 @@ try {
   });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  const shot = async (name) => {
-    if (args.screenshots) await page.screenshot({ path: join(args.screenshots, name), fullPage: true });
-  };
 
   // 1. The genuine certificate, opened as a file.
   await page.goto(`${base}#/verificar`);
@@ -100,7 +64,7 @@ try {
   const fine = await page.locator("#fino").innerText();
   check(/\d+[.,]\d{3} g/.test(fine), `fine gold shown as '${fine}'`);
   console.log(`verified: ${departments} departments, ${units} units on the map, fine gold ${fine}`);
-  await shot("verificar-oro-verificado.png");
+  await shot(page, "verificar-oro-verificado.png");
 
   // 2. Its QR link, opened in a new page: verified again from what this browser remembered.
   const link = await page.locator("#enlace").getAttribute("href");
@@ -138,7 +102,7 @@ try {
     check((await reason.innerText()).includes(words), `${name}: reason '${await reason.innerText()}'`);
     check((await page.locator("svg.mapa").count()) === 0, `${name}: a refused certificate draws a map`);
     console.log(`refused ${name}: ${await reason.innerText()}`);
-    if (name === "share-moved") await shot("verificar-oro-no-verificado.png");
+    if (name === "share-moved") await shot(page, "verificar-oro-no-verificado.png");
   }
 
   // 4. English.
