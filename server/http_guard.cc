@@ -12,16 +12,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 
 namespace veta::server {
@@ -93,13 +97,73 @@ bool IsLoopbackAddress(const std::string& ip) {
   return ip.rfind("127.", 0) == 0 || ip == "::1" || ip.rfind("::ffff:127.", 0) == 0;
 }
 
-// Most bytes of an unfinished request head the poller gathers before handing the connection
-// to a worker anyway (httplib then refuses what is too long).
-constexpr size_t kHeadBytesMax = 64 * 1024;
+// Most bytes of a request the poller gathers before handing the connection to a worker: its
+// head, and its body when the whole request fits (Veta's JSON calls and a witness's
+// add-checkpoint do, by far). A longer head goes to a worker anyway (httplib refuses it); a
+// longer body is read by the worker. Bounds the poller's memory: this much per connection.
+constexpr size_t kGatherBytesMax = 64 * 1024;
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The value of the first header `name` (any case) in a request head, trimmed; none if absent.
+std::optional<std::string_view> HeaderValue(std::string_view head, std::string_view name) {
+  size_t line = head.find("\r\n");  // past the request line
+  while (line != std::string_view::npos && line + 2 < head.size()) {
+    const size_t start = line + 2;
+    line = head.find("\r\n", start);
+    const std::string_view text =
+        head.substr(start, (line == std::string_view::npos ? head.size() : line) - start);
+    const size_t colon = text.find(':');
+    if (colon == std::string_view::npos || !EqualsIgnoringCase(text.substr(0, colon), name)) {
+      continue;
+    }
+    std::string_view value = text.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    return value;
+  }
+  return std::nullopt;
+}
 
 // Whether the unread part of `c`'s buffer holds a whole request head (line and headers).
 bool HasRequestHead(const Connection& c) {
   return c.buffer.find("\r\n\r\n", c.consumed) != std::string::npos;
+}
+
+// Whether a worker may take connection `c` now without waiting on its client: the unread part
+// of its buffer holds a whole request head and, when the head announces a body that fits in
+// kGatherBytesMax, the whole body too (by Content-Length, or chunked up to its last chunk). A
+// head that asks for "100 Continue" goes at once (its client waits for the answer before
+// sending its body), and so does one with a body too long to gather or a length that does not
+// parse (httplib refuses it).
+bool HasWholeRequest(const Connection& c) {
+  const size_t end = c.buffer.find("\r\n\r\n", c.consumed);
+  if (end == std::string::npos) return false;
+  const size_t body = end + 4;
+  const std::string_view head(c.buffer.data() + c.consumed, body - c.consumed);
+  if (HeaderValue(head, "Expect").has_value()) return true;
+  if (const auto coding = HeaderValue(head, "Transfer-Encoding")) {
+    if (!EqualsIgnoringCase(*coding, "chunked")) return true;
+    // The last chunk ("0", maybe with extensions), then the trailers' empty line.
+    for (size_t at = body - 2; (at = c.buffer.find("\r\n0", at)) != std::string::npos; at += 2) {
+      const char next = at + 3 < c.buffer.size() ? c.buffer[at + 3] : '\0';
+      if (next != '\r' && next != ';') continue;
+      return c.buffer.find("\r\n\r\n", at + 3) != std::string::npos;
+    }
+    return c.buffer.size() - c.consumed >= kGatherBytesMax;
+  }
+  const auto length = HeaderValue(head, "Content-Length");
+  uint64_t bytes = 0;
+  if (!length.has_value()) return true;  // no body
+  if (!absl::SimpleAtoi(absl::string_view(length->data(), length->size()), &bytes)) return true;
+  return c.buffer.size() - body >= bytes || head.size() >= kGatherBytesMax ||
+         bytes > kGatherBytesMax - head.size();
 }
 
 // One request's reads and writes on a connection: reads end at the request's deadline, each
@@ -361,10 +425,10 @@ class BoundedServer final : public httplib::Server {
 
   // Reads what has arrived on connection `c` (not blocking) into its buffer: over TLS, the
   // handshake's next step first, then the decrypted bytes. True when it goes to a worker: a
-  // whole request head is there, too much of one, or the connection ended or failed (the
-  // worker serves what is whole and closes it). The first byte of a request (or of the
-  // handshake) starts its request_timeout.
-  bool GatherHead(Connection* c, Clock::time_point now) {
+  // whole request is there (HasWholeRequest), kGatherBytesMax of one, or the connection ended
+  // or failed (the worker serves what is whole and closes it). The first byte of a request (or of
+  // the handshake) starts its request_timeout.
+  bool GatherRequest(Connection* c, Clock::time_point now) {
     if (c->consumed > 0) {
       c->buffer.erase(0, c->consumed);
       c->consumed = 0;
@@ -401,9 +465,9 @@ class BoundedServer final : public httplib::Server {
         if (r <= 0) return true;  // the end, or an error: the worker finds out
       }
       c->buffer.append(chunk, static_cast<size_t>(r));
-      if (c->buffer.size() >= kHeadBytesMax) return true;
+      if (c->buffer.size() >= kGatherBytesMax) return true;
     }
-    return HasRequestHead(*c);
+    return HasWholeRequest(*c);
   }
 
   // Watches the idle connections: a readable one goes to the workers, an expired one is closed.
@@ -438,9 +502,9 @@ class BoundedServer final : public httplib::Server {
       for (size_t i = 0; i < watched.size(); ++i) {
         Connection* c = watched[i];
         if (n > 0 && fds[i + 1].revents != 0) {
-          // The request head (and the TLS handshake) is gathered here, without a thread, so
-          // that a client sending it a byte at a time holds no worker.
-          if (GatherHead(c, now)) {
+          // The request (and the TLS handshake) is gathered here, without a thread, so that a
+          // client sending its head or its body a byte at a time holds no worker.
+          if (GatherRequest(c, now)) {
             ready.push_back(c);
           } else if (c->idle_deadline <= now) {
             expired.push_back(c);
@@ -516,10 +580,10 @@ class BoundedServer final : public httplib::Server {
                                       [c](httplib::Request& req) { req.ssl = c->ssl; });
       ++c->requests;
       if (!ok || connection_closed || close_connection) return Close(c);
-      if (HasRequestHead(*c)) continue;  // the next request has arrived already
+      if (HasWholeRequest(*c)) continue;  // the next request has arrived already
       if (c->ssl != nullptr && SSL_pending(c->ssl) > 0) {
         // Decrypted bytes the poller would not be woken for: gather them now (not blocking).
-        if (GatherHead(c, Clock::now())) {
+        if (GatherRequest(c, Clock::now())) {
           if (HasRequestHead(*c)) continue;
           return Close(c);  // ended, failed or too long before a whole head
         }

@@ -6,9 +6,10 @@
 // poller thread watches every idle connection, closed after `idle_timeout`); a worker serves
 // one request at a time, which must arrive whole within `request_timeout` of its first byte,
 // then gives the connection back to the poller (keep-alive, at most `keep_alive_requests`).
-// The poller also does the TLS handshake and gathers each request's head (line and headers,
-// within `request_timeout` of its first byte) before a worker takes it, so a client trickling
-// its handshake or its headers holds no thread (a body is read by the worker).
+// The poller also does the TLS handshake and gathers each request (its line and headers, and
+// its body when the whole request fits in 64 KiB, as every JSON call does; within
+// `request_timeout` of its first byte) before a worker takes it, so a client trickling its
+// handshake, its headers or its body holds no thread (a longer body is read by the worker).
 // Beyond `connections_max` open connections, or `connections_per_address` from one address,
 // a new connection is refused at once (plain HTTP: 503 with Retry-After; TLS: closed).
 //

@@ -1,6 +1,6 @@
 // Clients that try to stall an HTTP server (server/http_guard.h's tests): connections that
-// send nothing, and connections that send a request's headers a few bytes at a time and never
-// finish them. Loopback only; everything is closed when the object goes.
+// send nothing, and connections that send a request's headers (or its body) a few bytes at a
+// time and never finish them. Loopback only; everything is closed when the object goes.
 #pragma once
 
 #include <arpa/inet.h>
@@ -41,19 +41,21 @@ class StallingClients {
   }
 
   // A connection that starts a request and then sends one more header line every 100 ms,
-  // never ending the headers, until the server closes it or the object goes.
-  void Slow(const std::string& first_line = "GET / HTTP/1.1\r\n") {
+  // never ending the headers, until the server closes it or the object goes. With `then`, it
+  // sends that every 100 ms instead (a byte of a body whose head `first` announced).
+  void Slow(const std::string& first = "GET / HTTP/1.1\r\n",
+            const std::string& then = "X-Slow: a\r\n") {
     const int fd = Idle();
     if (fd < 0) return;
     ++trickling_;
-    tricklers_.emplace_back([this, fd, first_line] {
-      std::string line = first_line;
+    tricklers_.emplace_back([this, fd, first, then] {
+      std::string bytes = first;
       while (!stop_) {
-        if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) {  // cut: done
+        if (send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) <= 0) {  // cut: done
           --trickling_;
           return;
         }
-        line = "X-Slow: a\r\n";
+        bytes = then;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });

@@ -42,6 +42,11 @@ class HttpGuardTest : public testing::RegistryFixture {
       out.body = "pong";
       return out;
     });
+    server_->Route("POST", "/echo", [](const HttpRequest& request) {
+      HttpResponse out;
+      out.body = request.body;
+      return out;
+    });
     ASSERT_TRUE(server_->Start().ok());
   }
 
@@ -98,6 +103,33 @@ TEST_F(HttpGuardTest, TricklingRequestHeadsHoldNoWorker) {
   auto r = client.Get("/ping");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "pong");
+}
+
+// Request bodies that trickle hold no worker thread either (the poller gathers a request
+// whose whole fits in 64 KiB), in a chunked body as in one of a stated length; a body of
+// the same kind that arrives whole is served.
+TEST_F(HttpGuardTest, TricklingRequestBodiesHoldNoWorker) {
+  Start(HttpLimits{}, /*tls=*/false, std::chrono::minutes(10));
+  if (HasFatalFailure()) return;
+  StallingClients stalling(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    stalling.Slow("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 30000\r\n\r\n", "a");
+    stalling.Slow(
+        "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n",
+        "1\r\na\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see TricklingRequestHeads...
+  EXPECT_TRUE(Ping());
+  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
+  httplib::Client client("127.0.0.1", server_->port());
+  auto r = client.Post("/echo", std::string(20000, 'b'), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::string(20000, 'b'));
+  // Over the gathered size, a body is read by a worker as before.
+  r = client.Post("/echo", std::string(100000, 'c'), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, std::string(100000, 'c'));
 }
 
 // TLS: handshakes that arrive a few bytes at a time hold no worker thread either (the poller
