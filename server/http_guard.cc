@@ -136,34 +136,51 @@ bool HasRequestHead(const Connection& c) {
   return c.buffer.find("\r\n\r\n", c.consumed) != std::string::npos;
 }
 
+// Whether `buffer` holds the end of a chunked body that starts at `body`: its last chunk (a
+// size of one or more "0", maybe with extensions) and the empty line after its trailers.
+bool HasLastChunk(const std::string& buffer, size_t body) {
+  for (size_t at = body - 2; (at = buffer.find("\r\n0", at)) != std::string::npos; at += 2) {
+    size_t i = at + 2;
+    while (i < buffer.size() && buffer[i] == '0') ++i;
+    while (i < buffer.size() && (buffer[i] == ' ' || buffer[i] == '\t')) ++i;
+    if (i >= buffer.size() || (buffer[i] != '\r' && buffer[i] != ';')) continue;
+    return buffer.find("\r\n\r\n", i) != std::string::npos;
+  }
+  return false;
+}
+
 // Whether a worker may take connection `c` now without waiting on its client: the unread part
 // of its buffer holds a whole request head and, when the head announces a body that fits in
-// kGatherBytesMax, the whole body too (by Content-Length, or chunked up to its last chunk). A
-// head that asks for "100 Continue" goes at once (its client waits for the answer before
-// sending its body), and so does one with a body too long to gather or a length that does not
-// parse (httplib refuses it).
+// kGatherBytesMax, the whole body too. As httplib reads them: a body only for POST, PUT,
+// PATCH, PRI and DELETE; chunked, or of its Content-Length, or else (not DELETE) up to the end
+// of the connection. A head that asks for "100-continue" goes at once (its client waits for the
+// answer before sending its body), and so does one with a body too long to gather, or a length
+// or coding httplib refuses.
 bool HasWholeRequest(const Connection& c) {
   const size_t end = c.buffer.find("\r\n\r\n", c.consumed);
   if (end == std::string::npos) return false;
   const size_t body = end + 4;
   const std::string_view head(c.buffer.data() + c.consumed, body - c.consumed);
-  if (HeaderValue(head, "Expect").has_value()) return true;
+  const std::string_view method = head.substr(0, head.find(' '));
+  const bool may_have_body = method == "POST" || method == "PUT" || method == "PATCH" ||
+                             method == "PRI" || method == "DELETE";
+  if (!may_have_body) return true;
+  if (const auto expect = HeaderValue(head, "Expect");
+      expect.has_value() && EqualsIgnoringCase(*expect, "100-continue")) {
+    return true;
+  }
+  if (head.size() >= kGatherBytesMax) return true;
   if (const auto coding = HeaderValue(head, "Transfer-Encoding")) {
     if (!EqualsIgnoringCase(*coding, "chunked")) return true;
-    // The last chunk ("0", maybe with extensions), then the trailers' empty line.
-    for (size_t at = body - 2; (at = c.buffer.find("\r\n0", at)) != std::string::npos; at += 2) {
-      const char next = at + 3 < c.buffer.size() ? c.buffer[at + 3] : '\0';
-      if (next != '\r' && next != ';') continue;
-      return c.buffer.find("\r\n\r\n", at + 3) != std::string::npos;
-    }
-    return c.buffer.size() - c.consumed >= kGatherBytesMax;
+    return HasLastChunk(c.buffer, body) || c.buffer.size() - c.consumed >= kGatherBytesMax;
   }
   const auto length = HeaderValue(head, "Content-Length");
+  // No length: httplib reads a body up to the end of the connection (GatherRequest hands the
+  // connection over when it ends), except for DELETE.
+  if (!length.has_value()) return method == "DELETE";
   uint64_t bytes = 0;
-  if (!length.has_value()) return true;  // no body
   if (!absl::SimpleAtoi(absl::string_view(length->data(), length->size()), &bytes)) return true;
-  return c.buffer.size() - body >= bytes || head.size() >= kGatherBytesMax ||
-         bytes > kGatherBytesMax - head.size();
+  return c.buffer.size() - body >= bytes || bytes > kGatherBytesMax - head.size();
 }
 
 // One request's reads and writes on a connection: reads end at the request's deadline, each
@@ -392,6 +409,10 @@ class BoundedServer final : public httplib::Server {
 
   // The connection waits, without a thread, for its next request.
   void ToIdle(Connection* c) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (c->consumed >= c->buffer.size()) {  // an idle connection keeps no buffer
+      std::string().swap(c->buffer);
+      c->consumed = 0;
+    }
     // Waiting for a request; the rest of one begun within the request's time.
     c->idle_deadline = Clock::now() + (c->consumed < c->buffer.size() ? limits_.request_timeout
                                                                       : limits_.idle_timeout);
@@ -562,8 +583,10 @@ class BoundedServer final : public httplib::Server {
 
   // Serves the requests that have arrived on `c`, then gives it back to the poller.
   void Serve(Connection* c) ABSL_LOCKS_EXCLUDED(mu_) {
-    for (;;) {
-      const Clock::time_point deadline = Clock::now() + limits_.request_timeout;
+    for (bool first = true;; first = false) {
+      Clock::time_point deadline = Clock::now() + limits_.request_timeout;
+      // A request begun in the poller has what is left of its time from its first byte.
+      if (first && c->consumed < c->buffer.size()) deadline = std::min(deadline, c->idle_deadline);
       if (c->ssl != nullptr && !c->handshaken) {
         if (!Handshake(c, deadline)) return Close(c);
         c->handshaken = true;

@@ -6,6 +6,9 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <thread>
 
 #include "core/verify/x509.h"
@@ -106,8 +109,8 @@ TEST_F(HttpGuardTest, TricklingRequestHeadsHoldNoWorker) {
 }
 
 // Request bodies that trickle hold no worker thread either (the poller gathers a request
-// whose whole fits in 64 KiB), in a chunked body as in one of a stated length; a body of
-// the same kind that arrives whole is served.
+// whose whole fits in 64 KiB): of a stated length, chunked, or up to the connection's end; a
+// body of the same kind that arrives whole is served.
 TEST_F(HttpGuardTest, TricklingRequestBodiesHoldNoWorker) {
   Start(HttpLimits{}, /*tls=*/false, std::chrono::minutes(10));
   if (HasFatalFailure()) return;
@@ -117,10 +120,11 @@ TEST_F(HttpGuardTest, TricklingRequestBodiesHoldNoWorker) {
     stalling.Slow(
         "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n",
         "1\r\na\r\n");
+    stalling.Slow("PUT /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "a");
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see TricklingRequestHeads...
   EXPECT_TRUE(Ping());
-  EXPECT_EQ(stalling.Trickling(), 6) << "answered only once the slow ones were cut";
+  EXPECT_EQ(stalling.Trickling(), 9) << "answered only once the slow ones were cut";
   httplib::Client client("127.0.0.1", server_->port());
   auto r = client.Post("/echo", std::string(20000, 'b'), "text/plain");
   ASSERT_TRUE(r);
@@ -130,6 +134,76 @@ TEST_F(HttpGuardTest, TricklingRequestBodiesHoldNoWorker) {
   r = client.Post("/echo", std::string(100000, 'c'), "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, std::string(100000, 'c'));
+}
+
+// Sends `request` on a new loopback connection and returns what comes back until the server
+// closes it (or 30 s pass). `then` is sent after the server's first answer (a 100 Continue)
+// when `after_answer`, else 200 ms later; `end_writes` shuts the sending side at the end.
+std::string Exchange(int port, const std::string& request, const std::string& then = "",
+                     bool after_answer = false, bool end_writes = false) {
+  StallingClients clients(port);
+  const int fd = clients.Idle();
+  if (fd < 0) return "(no connection)";
+  timeval wait{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  std::string out;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "(not sent)";
+  if (!then.empty()) {
+    if (after_answer) {
+      char buf[256];
+      while (out.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return out;
+        out.append(buf, static_cast<size_t>(n));
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (send(fd, then.data(), then.size(), MSG_NOSIGNAL) < 0) return out + "(not sent)";
+  }
+  if (end_writes) shutdown(fd, SHUT_WR);
+  return out + StallingClients::ReadAll(fd);
+}
+
+// What the poller gathers, a worker serves as httplib reads it: no request whose bytes have all
+// come waits for the (10-minute) request time. Chunked bodies ending in "00" or with an
+// extension, a GET whose Content-Length httplib ignores, "Expect: 100-continue", a body up to
+// the connection's end, a DELETE without one, and a second request pipelined behind a first
+// whose body is still coming.
+TEST_F(HttpGuardTest, GatheredRequestsAreServedAsHttplibReadsThem) {
+  Start(HttpLimits{}, /*tls=*/false, std::chrono::minutes(10));
+  if (HasFatalFailure()) return;
+  const int port = server_->port();
+  const std::string post = "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  const auto body_of = [](const std::string& response) {
+    const size_t at = response.rfind("\r\n\r\n");
+    return at == std::string::npos ? "(no response: " + response + ")" : response.substr(at + 4);
+  };
+  const std::string chunked = post + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n";
+  EXPECT_EQ(body_of(Exchange(port, chunked + "00\r\n\r\n")), "abc");
+  EXPECT_EQ(body_of(Exchange(port, chunked + "0 ;x=1\r\n\r\n")), "abc");
+  EXPECT_EQ(body_of(Exchange(port, chunked, "0\r\n\r\n")), "abc");
+  EXPECT_EQ(body_of(Exchange(port,
+                             "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                             "Content-Length: 10\r\n\r\n")),
+            "pong");
+  const std::string continued =
+      Exchange(port, post + "Expect: 100-continue\r\nContent-Length: 3\r\n\r\n", "xyz",
+               /*after_answer=*/true);
+  EXPECT_EQ(continued.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << continued;
+  EXPECT_EQ(body_of(continued), "xyz");
+  EXPECT_EQ(body_of(Exchange(port, post + "\r\nto the end", "", false, /*end_writes=*/true)),
+            "to the end");
+  EXPECT_EQ(Exchange(port, "DELETE /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 404", 0),
+            0u);
+  const std::string pipelined =
+      Exchange(port,
+               "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc" + post +
+                   "Content-Length: 3\r\n\r\nde",
+               "f");
+  EXPECT_NE(pipelined.find("\r\n\r\nabcHTTP/1.1 200"), std::string::npos) << pipelined;
+  EXPECT_EQ(body_of(pipelined), "def");
 }
 
 // TLS: handshakes that arrive a few bytes at a time hold no worker thread either (the poller
