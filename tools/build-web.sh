@@ -4,7 +4,9 @@
 # (tools/install-deps.sh installs them); installs the locked npm packages (web/package-lock.json)
 # only when web/node_modules is missing or older than the lockfile. Nothing is fetched at run
 # time: the app is static files for `veta-server --web-dir web/dist` (or any web server).
-# Usage: [VETA=path/to/veta] tools/build-web.sh
+# Usage: [VETA=path/to/veta] tools/build-web.sh [--packages-only]
+#   --packages-only: only install the locked npm packages when needed (run.sh does it while the
+#   C++ builds), then stop.
 #   VETA: a built `veta`; when it has `veta explain --json` (the plain-language table of refusal
 #   codes and red flags, core/read/explain), the table is shipped as web/dist/explain.json.
 set -euo pipefail
@@ -19,6 +21,7 @@ stamp=node_modules/.package-lock.json
 if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+[[ "${1:-}" == "--packages-only" ]] && exit 0
 node scripts/build.mjs
 if [[ -n "${VETA:-}" && -x "${VETA}" ]] && "$VETA" explain --json >dist/explain.json.tmp 2>/dev/null; then
   mv dist/explain.json.tmp dist/explain.json

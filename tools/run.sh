@@ -9,9 +9,17 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash tools/install-deps.sh
+# The web app's npm packages install while the C++ builds (mostly network; a failure here is
+# retried, and reported, by the web app's build below).
+packages=
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  bash tools/build-web.sh --packages-only >/dev/null 2>&1 &
+  packages=$!
+fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DVETA_BUILD_TESTS=OFF \
   -DVETA_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-release -j "$(nproc)" --target veta veta-server veta-audit veta-load veta-demo
+[[ -z "$packages" ]] || wait "$packages" || true
 # The web app (web/dist), when node and npm are here; the server runs without it.
 web_built=0
 if command -v node >/dev/null && command -v npm >/dev/null &&
