@@ -5,15 +5,9 @@
 //   node tests/browser/firmar.mjs --url URL | --dist DIR  --key PRIVATE.pem --memo MEMO.json
 //        --expected ENVELOPE.json --out ENVELOPE.json [--screenshots DIR]
 import { readFileSync, writeFileSync } from "node:fs";
-import { args, fail, check, launch, serve, shot } from "./lib.mjs";
+import { args, fail, check, launch, app, shot } from "./lib.mjs";
 
-
-let local = null;
-let base = args.url;
-if (!base) {
-  local = await serve(args.dist);
-  base = local.url;
-}
+const { base, close } = await app();
 const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" });
@@ -108,5 +102,5 @@ try {
   console.log("PASS: key non-extractable in IndexedDB; envelope equal to veta sign's");
 } finally {
   await browser.close();
-  local?.server.close();
+  close();
 }

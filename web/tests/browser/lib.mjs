@@ -33,6 +33,13 @@ export const shot = async (page, name) => {
 
 const kTypes = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".json": "application/json" };
 
+// The app's address: --url, or --dist served here on a loopback port; close() stops that.
+export async function app() {
+  if (args.url) return { base: args.url, close: () => {} };
+  const local = await serve(args.dist);
+  return { base: local.url, close: () => local.server.close() };
+}
+
 // Serves DIR (web/dist) on a loopback port, any unknown path answered with index.html.
 export async function serve(dir) {
   const server = createServer((req, res) => {

@@ -9,9 +9,7 @@
 // English toggle; and the page asks nothing of any host but its own (no CDN).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { args, fail, check, launch, serve, shot } from "./lib.mjs";
-
-
+import { args, fail, check, launch, app, shot } from "./lib.mjs";
 
 const cert = readFileSync(args.cert, "utf8");
 const key = readFileSync(args.key, "utf8");
@@ -19,12 +17,7 @@ const note = JSON.parse(cert).note;
 const unitLines = note.split("\n").filter((l) => l.startsWith("unit "));
 const deptLines = note.split("\n").filter((l) => l.startsWith("department "));
 
-let local = null;
-let base = args.url;
-if (!base) {
-  local = await serve(args.dist);
-  base = local.url;
-}
+const { base, close } = await app();
 const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "es-PE" });
@@ -115,5 +108,5 @@ try {
   console.log("PASS");
 } finally {
   await browser.close();
-  local?.server.close();
+  close();
 }
