@@ -126,10 +126,31 @@ async function lineage(box: HTMLElement, lot: string, at: bigint | null = null, 
     nodes.append(body);
     const shares = el("ul", { id: "linaje-origen" });
     for (const u of l.units) shares.append(el("li", {}, `${u.unitCode} (${departmentName(u.department)}): ${grams(u.fineMg)}, ${percent(u.fineMg, l.fineMg)}`));
-    box.replaceChildren(lineageGraph(l, onAsOf), nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares);
+    box.replaceChildren(lineageGraph(l, onAsOf), nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares,
+      await originMap(lot, l.units, l.fineMg, at));
   } catch (e) {
     box.replaceChildren(readError(["el linaje de este lote", "this lot's lineage"], e));
   }
+}
+
+// The lot's gold on the map: each unit of origin's polygon (its registry record as of the same
+// entry) with a mark sized by its share of the fine gold, their departments shaded.
+async function originMap(lot: string, units: { unitCode: string; department: string; fineMg: bigint }[], fineMg: bigint, at: bigint | null): Promise<HTMLElement> {
+  const mapUnits: MapUnit[] = await Promise.all(units.map(async (u) => {
+    const share = fineMg > 0n ? Number((u.fineMg * 1_000_000n) / fineMg) / 1_000_000 : 0;
+    const label = `${u.unitCode} (${departmentName(u.department)}): ${grams(u.fineMg)}, ${percent(u.fineMg, fineMg)}`;
+    try {
+      const r = (await ledger().getRecord({ kind: "unit", id: u.unitCode, asOf: asOf(at) })).record?.record;
+      return { code: u.unitCode, label, share, geometry: r?.case === "unit" ? parse(r.value.geometryGeojson) : null };
+    } catch {
+      return { code: u.unitCode, label, share, geometry: null };  // drawn as its department only
+    }
+  }));
+  const title = t(`Origen del oro del lote ${lot} en el mapa`, `Where lot ${lot}'s gold comes from, on the map`);
+  return el("figure", { class: "figura-mapa", id: "mapa-linaje" },
+    drawMap(mapUnits, new Set(units.map((u) => u.department)), title),
+    el("figcaption", {}, t(`${title}: ${units.length === 1 ? "la unidad minera" : `las ${units.length} unidades mineras`} de origen (el tamaño de la marca es su parte del oro fino) y sus departamentos.`,
+      `${title}: the ${units.length === 1 ? "mining unit" : `${units.length} mining units`} of origin (a mark's size is its share of the fine gold) and their departments.`)));
 }
 
 export function renderRegulador(main: HTMLElement, params: URLSearchParams): void {

@@ -1,9 +1,10 @@
 // "Consola del regulador" in Debian's chromium against veta-server (--web-dir): the map draws
 // the 25 departments, every unit the registry lists (filtered by department), the prohibited
 // zones and the 270 mining scars; the refused attempts are listed with their codes; the
-// lineage of the demo's exported lot reaches its units of origin; the indicators are drawn as
-// bars; the lineage graph has a node per lot, a lot chosen with the keyboard shows its entries
-// and its lineage as of the entry that made it; an excluded miner's history shows EXCLUIDO.
+// lineage of the demo's exported lot reaches its units of origin, drawn on a map too; the
+// indicators are drawn as bars; the lineage graph has a node per lot, a lot chosen with the
+// keyboard shows its entries and its lineage as of the entry that made it; an excluded
+// miner's history shows EXCLUIDO.
 //   node tests/browser/regulador.mjs --url URL --lot LOT --units N [--excluded RUC] [--screenshots DIR]
 import { join } from "node:path";
 import { args, fail, check, launch, shot } from "./lib.mjs";
@@ -32,6 +33,16 @@ try {
   const origin = await page.locator("#linaje-origen li").count();
   check(lots >= 2 && origin >= 1, `lineage of ${args.lot}: ${lots} lots, ${origin} units`);
   console.log(`attempts listed: ${attempts} (first ${code}); lineage: ${lots} lots, ${origin} units of origin`);
+  // ...and on the map: each unit of origin's polygon and mark, its department shaded.
+  const originMap = page.locator("#mapa-linaje svg.mapa");
+  await originMap.waitFor();
+  const originMarks = await originMap.locator("g.unidad circle.unidad-marca").count();
+  const originDepartments = await originMap.locator("path.departamento.origen").count();
+  const originUnits = await originMap.locator("g.unidad").evaluateAll((gs) => gs.map((g) => g.dataset.unit).sort().join(","));
+  const listed = (await page.locator("#linaje-origen li").allInnerTexts()).map((x) => x.split(" ")[0]).sort().join(",");
+  check(originMarks === origin && originUnits === listed && originDepartments >= 1,
+    `the lineage's map: ${originMarks} marks (${originUnits}) for ${origin} units (${listed}), ${originDepartments} departments shaded`);
+  console.log(`lineage on the map: ${originMarks} units (${originUnits}), ${originDepartments} departments shaded`);
 
   // The indicators as bars: a row per department with gold extracted, one per refusal code.
   await page.locator("#grafico-departamentos g.fila-grafico").first().waitFor();
