@@ -86,6 +86,19 @@ try {
   }
   await shot(page, "consola-regulador.png");
 
+  // In English: the same console in the other language, the lineage and its map included.
+  await page.locator("#lang").click();
+  await page.locator("#linaje caption", { hasText: "Lineage of lot" }).waitFor();
+  await page.locator("#mapa-linaje figcaption").waitFor();
+  await page.locator("#intentos thead").waitFor();
+  const english = [await page.locator("h1").innerText(), await page.locator("#mapa-linaje figcaption").innerText(),
+    await page.locator("#intentos thead").innerText(), await page.locator("#leyenda").innerText()];
+  check(english[0] === "Regulator console" && english[1].startsWith("Where lot") && english[2].includes("Reason") &&
+    english[3].includes("mining units (red)"), `in English: ${english.join(" | ")}`);
+  console.log(`in English: ${english[0]}; ${english[1]}`);
+  await page.locator("#lang").click();
+  await page.locator("h1", { hasText: "Consola del regulador" }).waitFor();
+
   // One department: fewer units (all of them in it).
   await page.locator("#departamento").selectOption("25");
   await page.locator("#mapa-regulador[data-departamento='25']").waitFor();
