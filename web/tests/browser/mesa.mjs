@@ -63,6 +63,14 @@ try {
   await page.getByRole("button", { name: "Consultar" }).click();
   await page.locator("#ficha.error").waitFor();
   check((await page.locator("#ficha").innerText()).includes("no compre"), "an unknown RUC");
+  // In English: the desk and the same warning in the other language.
+  await page.locator("#lang").click();
+  await page.locator("h1", { hasText: "Buyer's desk" }).waitFor();
+  await page.getByLabel(/RUC \(11 digits\)/).fill("20999999999");
+  await page.getByRole("button", { name: "Look up" }).click();
+  await page.locator("#ficha.error").waitFor();
+  check((await page.locator("#ficha").innerText()).includes("do not buy"), "an unknown RUC, in English");
+  await page.locator("#lang").click();
   check(errors.length === 0, `errors in the page: ${errors.join("; ")}`);
   console.log("PASS: look-up, exact purchase draft, bad quantity refused, unknown RUC");
 } finally {
