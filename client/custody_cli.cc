@@ -36,27 +36,56 @@ std::string Quantity(const veta::v1::LineageEdge& e) {
   return e.gold_mg() != 0 ? units::GoldGrams(e.gold_mg()) : units::OreKg(e.ore_g());
 }
 
+// A word in the chosen language: Spanish first.
+std::string_view Say(Lang lang, std::string_view es, std::string_view en) {
+  return lang == Lang::kEs ? es : en;
+}
+
+void PrintLine(const std::string& text) { std::printf("%s\n", text.c_str()); }
+
+std::string_view SourceName(veta::v1::LotSource source, Lang lang) {
+  if (lang == Lang::kEn) return LotSourceName(source);
+  switch (source) {
+    case veta::v1::EXTRACTED:
+      return "extracción";
+    case veta::v1::BOUGHT:
+      return "venta";
+    case veta::v1::PROCESSED:
+      return "procesamiento";
+    default:
+      return "entrada";
+  }
+}
+
 // One line about a lot: what it is, who holds it, the entry that made it, what became of it.
-std::string Describe(const veta::v1::LineageNode& n, const veta::v1::Lineage& l) {
+std::string Describe(const veta::v1::LineageNode& n, const veta::v1::Lineage& l, Lang lang) {
   const bool forward = l.forward();
-  std::string s = StrCat("lot ", n.lot_id(), "  ", n.kind() == veta::v1::GOLD ? "gold " : "ore ",
-                         Quantity(n), " (", units::GoldGrams(n.fine_mg()), " fine)", "  held by ",
-                         n.holder_id(), "  [entry ", n.sequence(), ", ", LotSourceName(n.source()));
+  const bool gold = n.kind() == veta::v1::GOLD;
+  std::string s =
+      StrCat(Say(lang, "lote ", "lot "), n.lot_id(), "  ",
+             gold ? Say(lang, "oro ", "gold ") : Say(lang, "mineral ", "ore "), Quantity(n), " (",
+             units::GoldGrams(n.fine_mg()), Say(lang, " de oro fino)", " fine)"),
+             Say(lang, "  de ", "  held by "), n.holder_id(), Say(lang, "  [entrada ", "  [entry "),
+             n.sequence(), ", ", SourceName(n.source(), lang));
   if (n.source() == veta::v1::EXTRACTED) {
-    s += StrCat(" at unit ", n.unit_code(), n.department().empty() ? "" : " dept ", n.department());
+    s += StrCat(Say(lang, " en la unidad ", " at unit "), n.unit_code(),
+                n.department().empty() ? "" : Say(lang, " dpto. ", " dept "), n.department());
     if (!DepartmentName(n.department()).empty()) s += StrCat(" ", DepartmentName(n.department()));
   }
   s += "]";
   if (!forward) s += StrCat("  ", units::SharePercent(n.root_fine_mg(), l.fine_mg()));
-  if (n.voided_at() != 0) s += StrCat("  VOIDED by entry ", n.voided_at());
+  if (n.voided_at() != 0)
+    s += StrCat(Say(lang, "  ANULADO por la entrada ", "  VOIDED by entry "), n.voided_at());
   if (n.exported_at() != 0) {
-    s += StrCat("  EXPORTED to ", n.export_destination(), " (entry ", n.exported_at(), ")");
+    s += StrCat(Say(lang, "  EXPORTADO a ", "  EXPORTED to "), n.export_destination(),
+                Say(lang, " (entrada ", " (entry "), n.exported_at(), ")");
   }
-  if (n.truncated()) s += "  (not followed further: limit)";
+  if (n.truncated())
+    s += Say(lang, "  (no se sigue más: límite)", "  (not followed further: limit)");
   return s;
 }
 
-void PrintTree(const veta::v1::Lineage& l) {
+void PrintTree(const veta::v1::Lineage& l, Lang lang) {
   std::map<std::string, const veta::v1::LineageNode*> by_id;
   for (const auto& n : l.nodes()) by_id[n.lot_id()] = &n;
   std::set<std::string> printed;
@@ -69,44 +98,63 @@ void PrintTree(const veta::v1::Lineage& l) {
           auto it = by_id.find(e.lot_id());
           std::string line = StrCat(indent, last ? "└─ " : "├─ ");
           const std::string moved = Quantity(e);
-          line += StrCat(moved, l.forward() ? " into " : " from ");
+          line += StrCat(moved,
+                         l.forward() ? Say(lang, " al ", " into ") : Say(lang, " del ", " from "));
           if (it == by_id.end()) {
-            std::printf("%slot %s (not followed: limit)\n", line.c_str(), e.lot_id().c_str());
+            std::printf("%s%s\n", line.c_str(),
+                        StrCat(Say(lang, "lote ", "lot "), e.lot_id(),
+                               Say(lang, " (no se sigue: límite)", " (not followed: limit)"))
+                            .c_str());
           } else if (printed.count(e.lot_id()) > 0) {
-            std::printf("%slot %s (shown above)\n", line.c_str(), e.lot_id().c_str());
+            std::printf("%s%s\n", line.c_str(),
+                        StrCat(Say(lang, "lote ", "lot "), e.lot_id(),
+                               Say(lang, " (ya mostrado arriba)", " (shown above)"))
+                            .c_str());
           } else {
-            std::printf("%s%s\n", line.c_str(), Describe(*it->second, l).c_str());
+            std::printf("%s%s\n", line.c_str(), Describe(*it->second, l, lang).c_str());
             walk(*it->second, indent + (last ? "   " : "│  "));
           }
         }
       };
   for (const auto& n : l.nodes()) {
     if (n.depth() != 0) continue;
-    std::printf("%s\n", Describe(n, l).c_str());
+    std::printf("%s\n", Describe(n, l, lang).c_str());
     walk(n, "");
   }
   if (!l.forward() && l.units_size() > 0) {
-    std::printf("\norigin of the fine gold (%s):\n", units::GoldGrams(l.fine_mg()).c_str());
+    std::printf("\n%s (%s):\n",
+                std::string(Say(lang, "origen del oro fino", "origin of the fine gold")).c_str(),
+                units::GoldGrams(l.fine_mg()).c_str());
+    const std::string unit_word(Say(lang, "unidad", "unit"));
+    const std::string dept_word(Say(lang, "dpto.", "dept"));
+    const std::string department_word(Say(lang, "departamento", "department"));
     for (const auto& u : l.units()) {
-      std::printf("  unit %-20s dept %-3s %-15s %9s  %s\n", u.unit_code().c_str(),
-                  u.department().c_str(), std::string(DepartmentName(u.department())).c_str(),
+      std::printf("  %s %-20s %s %-3s %-15s %9s  %s\n", unit_word.c_str(), u.unit_code().c_str(),
+                  dept_word.c_str(), u.department().c_str(),
+                  std::string(DepartmentName(u.department())).c_str(),
                   units::SharePercent(u.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(u.fine_mg()).c_str());
     }
     for (const auto& d : l.departments()) {
-      std::printf("  department %-3s %-15s %9s  %s\n", d.department().c_str(),
+      std::printf("  %s %-3s %-15s %9s  %s\n", department_word.c_str(), d.department().c_str(),
                   std::string(DepartmentName(d.department())).c_str(),
                   units::SharePercent(d.fine_mg(), l.fine_mg()).c_str(),
                   units::GoldGrams(d.fine_mg()).c_str());
     }
   }
   if (l.forward()) {
-    std::printf("\nholders reached: %s\n",
+    std::printf("\n%s: %s\n",
+                std::string(Say(lang, "titulares alcanzados", "holders reached")).c_str(),
                 StrJoin({l.holders().begin(), l.holders().end()}, ", ").c_str());
   }
-  std::printf("(as of entry %llu: %u lots)\n",
-              static_cast<unsigned long long>(l.as_of() == 0 ? 0 : l.as_of() - 1), l.total_nodes());
-  if (l.truncated()) std::printf("TRUNCATED: %s\n", l.truncated_reason().c_str());
+  std::printf("%s\n", StrCat(Say(lang, "(a la entrada ", "(as of entry "),
+                             l.as_of() == 0 ? 0 : l.as_of() - 1, ": ", l.total_nodes(),
+                             Say(lang, " lotes)", " lots)"))
+                          .c_str());
+  if (l.truncated()) {
+    std::printf("%s: %s\n", std::string(Say(lang, "TRUNCADO", "TRUNCATED")).c_str(),
+                l.truncated_reason().c_str());
+  }
 }
 
 std::string DotQuote(std::string_view s) {
@@ -216,9 +264,12 @@ absl::Status LineageCmd(int argc, char** argv) {
   flags.Uint("depth", &depth, "Steps to follow (0: the server's default, 64; at most 256).");
   flags.Uint("fanout", &fanout, "Lots followed from one lot (0: 1,000).");
   flags.Uint("lots", &lots, "Lots in all (0: 20,000; at most 100,000).");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   veta::v1::GetLineageRequest request;
   const size_t roots = flags.positional().size() + !unit.empty() + !miner.empty();
   if (roots != 1) return absl::InvalidArgumentError("give one root: LOT, --unit or --miner");
@@ -261,7 +312,7 @@ absl::Status LineageCmd(int argc, char** argv) {
   all.clear_next_page_token();
   if (format == "tree") {
     if (out.empty() || out == "-") {
-      PrintTree(all);
+      PrintTree(all, lang);
       return absl::OkStatus();
     }
     return absl::InvalidArgumentError("--out takes json, dot or svg; the tree prints");
@@ -302,9 +353,12 @@ absl::Status CertificateCmd(int argc, char** argv) {
   flags.String("web-url", &web_url,
                "The web app's base URL, for the QR code. Environment: VETA_WEB_URL; config: "
                "web_url.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("give LOT");
   if (out.empty()) return absl::InvalidArgumentError("--out FILE is required");
   if ((qr || !qr_svg.empty()) && out == "-") {
@@ -327,10 +381,13 @@ absl::Status CertificateCmd(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::string json, MessageToJson(cert));
   RETURN_IF_ERROR(WriteOutput(out, json + "\n"));
   if (out != "-") {
-    std::fprintf(stderr,
-                 "certificate of lot %s saved to %s (%d entries, checkpoint of size %llu)\n",
-                 request.lot_id().c_str(), out.c_str(), cert.entries_size(),
-                 static_cast<unsigned long long>(cert.checkpoint().tree_size()));
+    std::fprintf(
+        stderr, "%s\n",
+        StrCat(Say(lang, "certificado del lote ", "certificate of lot "), request.lot_id(),
+               Say(lang, " guardado en ", " saved to "), out, " (", cert.entries_size(),
+               Say(lang, " entradas, checkpoint de tamaño ", " entries, checkpoint of size "),
+               cert.checkpoint().tree_size(), ")")
+            .c_str());
   }
   if (qr || !qr_svg.empty()) {
     const std::string url = CertificateUrl(web_url, request.lot_id(), cert.note());
@@ -357,9 +414,12 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
   flags.String("witness-policy", &witness_policy,
                "A tlog-policy file: also require the certificate's checkpoint to be cosigned by "
                "the witnesses' quorum.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("give FILE");
   ASSIGN_OR_RETURN(PublicKey key, LoadAuthority(authority));
   ASSIGN_OR_RETURN(std::string text, ReadInput(flags.positional()[0]));
@@ -392,26 +452,30 @@ absl::Status VerifyCertificateCmd(int argc, char** argv) {
         static_cast<unsigned long long>(claims->checkpoint.size), claims->entries.size());
     return absl::OkStatus();
   }
-  std::printf("verified: Oro formal certificate of lot %s (held by %s)\n  %s of fine gold\n",
-              claims->lot_id.c_str(), claims->holder.c_str(),
-              units::GoldGrams(claims->fine_mg).c_str());
+  PrintLine(StrCat(Say(lang, "verificado: certificado de «oro formal» del lote ",
+                       "verified: Oro formal certificate of lot "),
+                   claims->lot_id, Say(lang, " (de ", " (held by "), claims->holder, ")"));
+  PrintLine(
+      StrCat("  ", units::GoldGrams(claims->fine_mg), Say(lang, " de oro fino", " of fine gold")));
   for (const auto& u : claims->units) {
-    std::printf("  %9s (%s) from unit %s (department %s), %s\n",
-                units::SharePercent(u.fine_mg(), claims->fine_mg).c_str(),
-                units::GoldGrams(u.fine_mg()).c_str(), u.unit_code().c_str(),
-                u.department().c_str(), std::string(DepartmentName(u.department())).c_str());
+    PrintLine(StrCat("  ", units::SharePercent(u.fine_mg(), claims->fine_mg), " (",
+                     units::GoldGrams(u.fine_mg()), Say(lang, ") de la unidad ", ") from unit "),
+                     u.unit_code(), Say(lang, " (departamento ", " (department "), u.department(),
+                     "), ", DepartmentName(u.department())));
   }
   if (!claims->exported_to.empty()) {
-    std::printf("  exported to %s by entry %llu (%s)\n", claims->exported_to.c_str(),
-                static_cast<unsigned long long>(claims->exported_at),
-                units::GoldGrams(claims->remaining_mg).c_str());
+    PrintLine(StrCat(Say(lang, "  exportado a ", "  exported to "), claims->exported_to,
+                     Say(lang, " por la entrada ", " by entry "), claims->exported_at, " (",
+                     units::GoldGrams(claims->remaining_mg), ")"));
   } else {
-    std::printf("  %s of the lot remained with its holder when it was issued\n",
-                units::GoldGrams(claims->remaining_mg).c_str());
+    PrintLine(StrCat("  ", units::GoldGrams(claims->remaining_mg),
+                     Say(lang, " del lote seguían con su titular cuando se emitió",
+                         " of the lot remained with its holder when it was issued")));
   }
-  std::printf("  proven against checkpoint %llu of %s, resting on %zu entries\n",
-              static_cast<unsigned long long>(claims->checkpoint.size),
-              claims->checkpoint.origin.c_str(), claims->entries.size());
+  PrintLine(StrCat(Say(lang, "  probado contra el checkpoint ", "  proven against checkpoint "),
+                   claims->checkpoint.size, Say(lang, " de ", " of "), claims->checkpoint.origin,
+                   Say(lang, ", sobre ", ", resting on "), claims->entries.size(),
+                   Say(lang, " entradas", " entries")));
   return absl::OkStatus();
 }
 
@@ -575,9 +639,12 @@ absl::Status ReportCmd(int argc, char** argv) {
   flags.Bool("json", &c.json, "Print JSON.");
   flags.Uint("as-of", &as_of, "As of this entry.");
   flags.String("as-of-time", &as_of_time, "As of this time (RFC 3339).");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1 || flags.positional()[0] != "indicators") {
     return absl::InvalidArgumentError("the report is indicators: veta report indicators");
   }
@@ -592,17 +659,24 @@ absl::Status ReportCmd(int argc, char** argv) {
     std::printf("%s\n", json.c_str());
     return absl::OkStatus();
   }
-  std::printf("Traceability indicators as of entry %llu\n\n",
-              static_cast<unsigned long long>(r.as_of() == 0 ? 0 : r.as_of() - 1));
-  std::printf("  exports: %llu, %s of fine gold\n", static_cast<unsigned long long>(r.exports()),
-              units::GoldGrams(r.exported_fine_mg()).c_str());
-  std::printf("  traced in full to registered units: %s = %s (policy target 2030: 35%%)\n",
-              units::GoldGrams(r.exported_fine_mg_traced()).c_str(),
-              units::SharePercent(r.exported_fine_mg_traced(), r.exported_fine_mg()).c_str());
-  std::printf("  lots: %llu, corrections: %llu\n\n", static_cast<unsigned long long>(r.lots()),
-              static_cast<unsigned long long>(r.corrections()));
-  std::printf("  %-18s %20s %20s %20s\n", "department", "ore extracted", "gold in ore",
-              "exported fine gold");
+  PrintLine(StrCat(Say(lang, "Indicadores de trazabilidad a la entrada ",
+                       "Traceability indicators as of entry "),
+                   r.as_of() == 0 ? 0 : r.as_of() - 1, "\n"));
+  PrintLine(StrCat(Say(lang, "  exportaciones: ", "  exports: "), r.exports(), ", ",
+                   units::GoldGrams(r.exported_fine_mg()),
+                   Say(lang, " de oro fino", " of fine gold")));
+  PrintLine(StrCat(Say(lang, "  trazado por completo hasta unidades registradas: ",
+                       "  traced in full to registered units: "),
+                   units::GoldGrams(r.exported_fine_mg_traced()), " = ",
+                   units::SharePercent(r.exported_fine_mg_traced(), r.exported_fine_mg()),
+                   Say(lang, " (meta de la política al 2030: 35%)", " (policy target 2030: 35%)")));
+  PrintLine(StrCat(Say(lang, "  lotes: ", "  lots: "), r.lots(),
+                   Say(lang, ", correcciones: ", ", corrections: "), r.corrections(), "\n"));
+  std::printf("  %-18s %20s %20s %20s\n",
+              std::string(Say(lang, "departamento", "department")).c_str(),
+              std::string(Say(lang, "mineral extraído", "ore extracted")).c_str(),
+              std::string(Say(lang, "oro en el mineral", "gold in ore")).c_str(),
+              std::string(Say(lang, "oro fino exportado", "exported fine gold")).c_str());
   for (const auto& d : r.departments()) {
     std::printf("  %-2s %-15s %20s %20s %20s\n", d.department().c_str(),
                 std::string(DepartmentName(d.department())).c_str(),
@@ -610,11 +684,12 @@ absl::Status ReportCmd(int argc, char** argv) {
                 units::GoldGrams(d.extracted_fine_mg()).c_str(),
                 units::GoldGrams(d.exported_fine_mg()).c_str());
   }
-  std::printf("\n  refused attempts by code:\n");
+  PrintLine(
+      StrCat("\n", Say(lang, "  intentos rechazados por código:", "  refused attempts by code:")));
   for (const auto& x : r.refusals()) {
     std::printf("    %-32s %llu\n", x.code().c_str(), static_cast<unsigned long long>(x.count()));
   }
-  std::printf("  red flags by kind:\n");
+  PrintLine(std::string(Say(lang, "  alertas por tipo:", "  red flags by kind:")));
   for (const auto& x : r.flags()) {
     std::printf("    %-32s %llu\n", x.code().c_str(), static_cast<unsigned long long>(x.count()));
   }

@@ -411,9 +411,12 @@ absl::Status Prove(int argc, char** argv) {
   flags.String("format", &format,
                "Format of --out: json (a ProofBundle) or tlog-proof (C2SP tlog-proof@v1, the "
                "entry's bytes as its extra data).");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   uint64_t seq = 0;
   if (flags.positional().size() != 1 || !ParseU64(flags.positional()[0], &seq)) {
     return absl::InvalidArgumentError("give one SEQUENCE number");
@@ -479,11 +482,17 @@ absl::Status Prove(int argc, char** argv) {
                 static_cast<unsigned long long>(verified->size), ToHex(verified->root).c_str());
     return absl::OkStatus();
   }
-  std::printf(
-      "entry %llu is in the log: inclusion proof of %d hashes verified against the "
-      "checkpoint of size %llu signed by the authority\n",
-      static_cast<unsigned long long>(seq), bundle.inclusion().hashes_size(),
-      static_cast<unsigned long long>(verified->size));
+  std::printf("%s\n",
+              (lang == Lang::kEs
+                   ? StrCat("la entrada ", seq, " está en el registro: prueba de inclusión de ",
+                            bundle.inclusion().hashes_size(),
+                            " hashes verificada contra el checkpoint de tamaño ", verified->size,
+                            " firmado por la autoridad")
+                   : StrCat("entry ", seq, " is in the log: inclusion proof of ",
+                            bundle.inclusion().hashes_size(),
+                            " hashes verified against the checkpoint of size ", verified->size,
+                            " signed by the authority"))
+                  .c_str());
   return absl::OkStatus();
 }
 
@@ -499,9 +508,12 @@ absl::Status Verify(int argc, char** argv) {
   flags.String("witness-policy", &witness_policy,
                "A tlog-policy file (log, witness, group and quorum lines): also require the "
                "checkpoint to be cosigned by the witnesses' quorum.");
+  std::string lang_flag;
+  AddLangFlag(flags, &lang_flag);
   bool help;
   RETURN_IF_ERROR(ParseOrHelp(flags, argc, argv, &help));
   if (help) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const Lang lang, ChosenLang(lang_flag));
   if (flags.positional().size() != 1) return absl::InvalidArgumentError("name one BUNDLE.json");
   ASSIGN_OR_RETURN(PublicKey authority, LoadAuthority(authority_path));
   ASSIGN_OR_RETURN(std::string json, ReadInput(flags.positional()[0]));
@@ -529,9 +541,14 @@ absl::Status Verify(int argc, char** argv) {
         EntryToJson(bundle.entry()).c_str());
     return absl::OkStatus();
   }
-  std::printf("verified: entry %llu is in the log %s of size %llu (root %s)\n%s\n",
-              static_cast<unsigned long long>(bundle.inclusion().leaf_index()), cp->origin.c_str(),
-              static_cast<unsigned long long>(cp->size), ToHex(cp->root).c_str(),
+  std::printf("%s\n%s\n",
+              (lang == Lang::kEs
+                   ? StrCat("verificado: la entrada ", bundle.inclusion().leaf_index(),
+                            " está en el registro ", cp->origin, " de tamaño ", cp->size, " (raíz ",
+                            ToHex(cp->root), ")")
+                   : StrCat("verified: entry ", bundle.inclusion().leaf_index(), " is in the log ",
+                            cp->origin, " of size ", cp->size, " (root ", ToHex(cp->root), ")"))
+                  .c_str(),
               EntryToJson(bundle.entry()).c_str());
   return absl::OkStatus();
 }

@@ -117,18 +117,21 @@ size=$("$veta" checkpoint --server "$listen" --json | sed -n 's/.*"treeSize":"\(
 say "$veta" prove --server "$listen" --authority "$data/authority.pub.pem" --out proof.json \
   $((size - 1))
 say "$veta" verify --authority "$data/authority.pub.pem" proof.json
-cat <<MSG
-
-Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);
-\`$veta explain CODE\` says what a refusal code or red flag means (--lang es|en);
-every command takes --server $listen; the API: proto/veta/v1/service.proto.
-Server log: $log.
-MSG
+echo
+t "Siga: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);" \
+  "Next: \`$veta --help\` (records, attempts, flags, check, import, sign, submit...);"
+t "\`$veta explain CÓDIGO\` dice qué significa un código de rechazo o una alerta (--lang es|en);" \
+  "\`$veta explain CODE\` says what a refusal code or red flag means (--lang es|en);"
+t "todo comando acepta --server $listen; la API: proto/veta/v1/service.proto." \
+  "every command takes --server $listen; the API: proto/veta/v1/service.proto."
+t "Registro del servidor: $log." "Server log: $log."
 cd "$root"
 if [[ "${1:-}" == "--detach" ]]; then
-  echo "veta-server keeps running (pid $server); stop it with: kill $server"
+  t "veta-server sigue en marcha (pid $server); para detenerlo: kill $server" \
+    "veta-server keeps running (pid $server); stop it with: kill $server"
   trap - INT TERM
   exit 0
 fi
-echo "veta-server is running (pid $server). Press Ctrl-C to stop it."
+t "veta-server está en marcha (pid $server). Ctrl-C lo detiene." \
+  "veta-server is running (pid $server). Press Ctrl-C to stop it."
 wait "$server"

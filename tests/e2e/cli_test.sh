@@ -2,6 +2,7 @@
 # End to end: the real veta-server on a loopback port, driven only through the veta CLI.
 # Usage: cli_test.sh VETA VETA_SERVER VETA_AUDIT VETA_LOAD [GO_VERIFIER]
 set -euo pipefail
+export VETA_LANG=en  # the CLI's English output is checked below (Spanish: a C locale's default)
 veta=$1 server=$2 audit=$3 load=$4 goverify=${5:-}
 work=$(mktemp -d)
 pid=
@@ -89,6 +90,7 @@ sed -n 1p stream.txt | grep -q "se1.json: recorded as entry 3" && sed -n 3p stre
 "$veta" get --server "$addr" 2 | grep -q '"text":"recibido 800 kg de mineral"' && pass || fail "check at line $LINENO"
 "$veta" prove --server "$addr" --authority data/authority.pub.pem --out proof.json 2 | grep -q "verified" && pass || fail "check at line $LINENO"
 "$veta" verify --authority data/authority.pub.pem proof.json | grep -q "^verified: entry 2" && pass || fail "check at line $LINENO"
+"$veta" verify --lang es --authority data/authority.pub.pem proof.json | grep -q "^verificado: la entrada 2 está en el registro" && pass || fail "check at line $LINENO"
 "$veta" verify --json --authority data/authority.pub.pem proof.json | grep -q '^{"verified":true' && pass || fail "check at line $LINENO"
 "$veta" prove --json --server "$addr" --authority data/authority.pub.pem 2 | grep -q '"sequence":2' && pass || fail "check at line $LINENO"
 sed 's/"leafIndex":"2"/"leafIndex":"1"/' proof.json >proof_bad.json

@@ -5,6 +5,7 @@
 # `veta sign --help` and `veta import --help` promise.
 # Usage: onboarding_test.sh VETA VETA_SERVER README.md [VETA_LOAD]
 set -euo pipefail
+export VETA_LANG=en  # the CLI's English output is checked below (Spanish: a C locale's default)
 v=$1 s=$2 readme=$3 load=${4:-}
 work=$(mktemp -d)
 pid=

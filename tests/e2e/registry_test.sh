@@ -5,6 +5,7 @@
 # one refused with its code, the pre-purchase check, a sale, queries "as of", the attempts log.
 # Usage: registry_test.sh VETA VETA_SERVER VETA_AUDIT GEODATA_DIR
 set -euo pipefail
+export VETA_LANG=en  # the CLI's English output is checked below (Spanish: a C locale's default)
 veta=$1 server=$2 audit=$3 geodata=$4
 work=$(mktemp -d)
 pid=
@@ -205,6 +206,13 @@ refused "was already cleared" "$veta" "${clear[@]}" --key dgfm.pem
 ok '"EPCISDocument"' "$veta" export epcis $s
 ok "TransformationEvent" "$veta" export epcis $s --lot AU-1
 ok "traced in full to registered units: 7.200 g = 100.0000%" "$veta" report indicators $s
+# The same, in Spanish (the default in a C locale): lineage, certificate and indicators.
+ok "EXPORTADO a CH" env -u VETA_LANG -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 "$veta" lineage $s X-1
+grep -q "unidad CM-0042.*100.0000%  7.200 g" out.txt || fail "the lineage's origin, in Spanish"
+ok "verificado: certificado de «oro formal» del lote X-1" "$veta" verify-certificate --lang es \
+  --authority data/authority.pub.pem cert.json
+grep -q "100.0000% (7.200 g) de la unidad CM-0042 (departamento 17)" out.txt || fail "certificate origin, in Spanish"
+ok "trazado por completo hasta unidades registradas: 7.200 g = 100.0000%" "$veta" report indicators $s --lang es
 ok "MASS_BALANCE_EXCEEDED" "$veta" report indicators $s
 
 kill -TERM "$pid"; wait "$pid"; pid=

@@ -7,6 +7,7 @@
 # --witness-policy).
 # Usage: witness_test.sh VETA VETA_SERVER VETA_WITNESS VETA_BACKUP
 set -euo pipefail
+export VETA_LANG=en  # the CLI's English output is checked below (Spanish: a C locale's default)
 veta=$1 server=$2 witness=$3 backup=$4
 work=$(mktemp -d)
 pids=()
