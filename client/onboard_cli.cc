@@ -137,6 +137,23 @@ absl::Status Positional(const Flags& flags, size_t n, std::string_view what) {
   return absl::OkStatus();
 }
 
+// Parses the flags of a verb on one record (rotate-key, suspend, reinstate): KIND and ID when
+// `any_kind` (`veta rotate-key KIND ID`), else ID (`veta registrar rotate-key ID`); the help
+// printed when asked (then `*help`).
+absl::Status ParseKindAndId(Flags& flags, int argc, char** argv, bool any_kind, std::string* kind,
+                            std::string* id, bool* help) {
+  RETURN_IF_ERROR(flags.Parse(argc, argv, any_kind ? 2 : 3));
+  *help = flags.help_requested();
+  if (*help) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(Positional(flags, any_kind ? 2 : 1, any_kind ? "KIND and ID" : "the ID"));
+  if (any_kind) *kind = flags.positional()[0];
+  *id = flags.positional().back();
+  return absl::OkStatus();
+}
+
 // Rotate-key, suspend and reinstate, for `kind` (or KIND from the command line when empty);
 // argv[first] is the first argument after the verb.
 absl::Status RotateKey(int argc, char** argv, std::string kind) {
@@ -166,14 +183,10 @@ absl::Status RotateKey(int argc, char** argv, std::string kind) {
   flags.Bool("keep-old", &keep_old, "Keep the record's other keys.");
   flags.String("drop-key", &drop_key_path, "Drop only this key (PEM), keeping the others.");
   flags.Bool("json", &c.json, "Print the answer as JSON.");
-  RETURN_IF_ERROR(flags.Parse(argc, argv, any_kind ? 2 : 3));
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(Positional(flags, any_kind ? 2 : 1, any_kind ? "KIND and ID" : "the ID"));
-  if (any_kind) kind = flags.positional()[0];
-  const std::string& id = flags.positional().back();
+  bool help = false;
+  std::string id;
+  RETURN_IF_ERROR(ParseKindAndId(flags, argc, argv, any_kind, &kind, &id, &help));
+  if (help) return absl::OkStatus();
   if (new_key_path.empty()) return absl::InvalidArgumentError("--new-key NEW.pub.pem is required");
   ASSIGN_OR_RETURN(PublicKey new_key, LoadAuthority(new_key_path));
   ASSIGN_OR_RETURN(PrivateKey signer, SigningKey(key_path));
@@ -247,14 +260,10 @@ absl::Status SetStatusCmd(int argc, char** argv, std::string kind,
   flags.String("key", &key_path, kKeyHelp);
   flags.String("reason", &reason, "Why (recorded in the record's status).");
   flags.Bool("json", &c.json, "Print the answer as JSON.");
-  RETURN_IF_ERROR(flags.Parse(argc, argv, any_kind ? 2 : 3));
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return absl::OkStatus();
-  }
-  RETURN_IF_ERROR(Positional(flags, any_kind ? 2 : 1, any_kind ? "KIND and ID" : "the ID"));
-  if (any_kind) kind = flags.positional()[0];
-  const std::string& id = flags.positional().back();
+  bool help = false;
+  std::string id;
+  RETURN_IF_ERROR(ParseKindAndId(flags, argc, argv, any_kind, &kind, &id, &help));
+  if (help) return absl::OkStatus();
   if (suspend && reason.empty() && kind != "registrar") {
     return absl::InvalidArgumentError("--reason is required: say why");
   }
