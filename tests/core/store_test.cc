@@ -8,7 +8,10 @@
 #include "core/storage/memory_store.h"
 #include "core/storage/rocks_store.h"
 #include "core/storage/schema.h"
+#include "core/verify/sha256.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/file_checksum.h"
 #include "tests/core/test_util.h"
 
 namespace veta {
@@ -138,6 +141,77 @@ TEST(SchemaTest, IndexPrefixesDoNotCaptureLongerNames) {
     EXPECT_FALSE(key.starts_with(AttemptsByPartyPrefix("2012"))) << key;
   }
   EXPECT_TRUE(AttemptIndexKeys(a)[0].starts_with(AttemptsByPartyPrefix("20123")));
+}
+
+// The hash indexes (leaves, statements) are compacted by runs of like size (universal
+// compaction): an entry's random keys are rewritten a few times, not once per level
+// (tools/scale-bench.sh measures what it buys). Every ledger written before was compacted by
+// levels: it opens with today's options, its rows read back, and new rows join them.
+TEST(RocksStoreTest, HashIndexesWrittenByLevelsOpenAndGrowByRuns) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("db");
+  constexpr Family kIndexes[] = {Family::kLeaves, Family::kStatements};
+  auto key = [](int i) { return std::string(AsBytes(Sha256Of(StrCat("statement ", i)))); };
+  {  // A folder as earlier versions wrote it: RocksDB's defaults, level compaction.
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.file_checksum_gen_factory = rocksdb::GetFileChecksumGenCrc32cFactory();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (size_t f = 0; f < kFamilyCount; ++f) {
+      families.emplace_back(std::string(FamilyName(static_cast<Family>(f))),
+                            rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto h = [&](Family f) { return handles[static_cast<size_t>(f)]; };
+    ASSERT_TRUE(
+        db->Put({}, h(Family::kMeta), std::string(kFormatKey), std::string(kFormatValue)).ok());
+    for (int i = 0; i < 300; ++i) {
+      for (Family f : kIndexes) {
+        ASSERT_TRUE(db->Put({}, h(f), key(i), EncodeU64(i)).ok());
+      }
+      if (i % 100 == 99) {
+        ASSERT_TRUE(db->Flush({}, handles).ok());
+      }
+    }
+    for (Family f : kIndexes) {
+      ASSERT_TRUE(db->CompactRange({}, h(f), nullptr, nullptr).ok());
+      std::string level0;
+      ASSERT_TRUE(db->GetProperty(h(f), "rocksdb.num-files-at-level0", &level0));
+      EXPECT_EQ(level0, "0") << "the rows are in a deeper level, as level compaction leaves them";
+    }
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  for (int round = 0; round < 2; ++round) {
+    auto opened = RocksStore::Open(path, RocksStore::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    RocksStore& store = **opened;
+    for (Family f : kIndexes) {
+      EXPECT_EQ(store.db()->GetOptions(store.handle(f)).compaction_style,
+                rocksdb::kCompactionStyleUniversal)
+          << FamilyName(f);
+      for (int i = 0; i < 300 + 100 * round; ++i) {
+        auto row = store.Get(f, key(i));
+        ASSERT_TRUE(row.ok()) << FamilyName(f) << " row " << i << ": " << row.status();
+        EXPECT_EQ(*row, EncodeU64(i));
+      }
+    }
+    auto batch = store.NewBatch();
+    for (int i = 300 + 100 * round; i < 400 + 100 * round; ++i) {
+      for (Family f : kIndexes) batch->Put(f, key(i), EncodeU64(i));
+    }
+    ASSERT_TRUE(store.Write(*batch, true).ok());
+    ASSERT_TRUE(store.FlushAll().ok());
+  }
+  auto reopened = RocksStore::Open(path, RocksStore::Mode::kReadOnly);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  StorageReport report;
+  EXPECT_TRUE((*reopened)->VerifyStorage(&report).ok());
+  for (Family f : kIndexes) EXPECT_EQ(*(*reopened)->Get(f, key(499)), EncodeU64(499));
 }
 
 }  // namespace
