@@ -598,7 +598,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     const Hash leaf = merkle::HashLeaf(bytes);
     const std::string seq_key = EncodeU64(seq);
     wb->Put(Family::kEntries, seq_key, bytes);
-    wb->Put(Family::kLeaves, std::string(AsBytes(leaf)), seq_key);
+    wb->Put(Family::kLeaves, LeafKey(seq, AsBytes(leaf)), seq_key);
     wb->Put(Family::kStatements, statement, seq_key);
     tree_.Append(leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
       wb->Put(Family::kTree, NodeKey(level, index), std::string(AsBytes(h)));
@@ -836,15 +836,7 @@ absl::StatusOr<std::vector<std::string>> Ledger::ListEntries(uint64_t start, uin
 }
 
 absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
-  auto value = store_->Get(Family::kLeaves, AsBytes(leaf_hash));
-  uint64_t seq = 0;
-  if (absl::IsNotFound(value.status()) ||
-      (value.ok() && DecodeU64(*value, &seq) && seq >= size())) {
-    return absl::NotFoundError(StrCat("no entry has leaf hash ", ToHex(leaf_hash)));
-  }
-  RETURN_IF_ERROR(value.status());
-  if (!DecodeU64(*value, &seq)) return absl::DataLossError("malformed leaf index record");
-  return seq;
+  return store_->FindLeaf(AsBytes(leaf_hash), size());
 }
 
 std::string CosignedCheckpointPath(const std::string& data_dir) {

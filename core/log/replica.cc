@@ -315,7 +315,7 @@ ReplicaAppend Ledger::ApplyReplicated(std::vector<ReplicaEntry>& page, size_t* n
     }
     const std::string seq_key = EncodeU64(seq);
     wb->Put(Family::kEntries, seq_key, *e.bytes);
-    wb->Put(Family::kLeaves, std::string(AsBytes(e.leaf)), seq_key);
+    wb->Put(Family::kLeaves, LeafKey(seq, AsBytes(e.leaf)), seq_key);
     wb->Put(Family::kStatements, statement, seq_key);
     tree_.Append(e.leaf, [&](uint32_t level, uint64_t index, const Hash& h) {
       wb->Put(Family::kTree, NodeKey(level, index), std::string(AsBytes(h)));

@@ -225,7 +225,11 @@ class Auditor {
         {"leaves", "leaf index rows", veta::Family::kLeaves,
          [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
            seq_of(value, seq);
-           return StrCat("the row of leaf ", ToHex(key));
+           uint64_t bucket = 0;
+           std::string_view leaf;
+           if (!DecodeLeafKey(key, &bucket, &leaf))
+             return StrCat("the malformed leaf key ", ToHex(key));
+           return StrCat("the row of leaf ", ToHex(leaf), " (bucket ", bucket, ")");
          }},
         {"statements", "statement index rows", veta::Family::kStatements,
          [seq_of](std::string_view key, std::string_view value, int64_t* seq) {
@@ -395,7 +399,7 @@ class Auditor {
     const Hash leaf = p.leaf;
     // Corrections read the entry they void: the scratch store keeps the entries too.
     wb.Put(veta::Family::kEntries, seq_key, bytes);
-    wb.Put(veta::Family::kLeaves, AsBytes(leaf), seq_key);
+    wb.Put(veta::Family::kLeaves, LeafKey(seq, AsBytes(leaf)), seq_key);
     // The statements family is keyed by what DecodeEnvelope names the statement, whatever its
     // definition: never derived here.
     wb.Put(veta::Family::kStatements, AsBytes(decoded->statement_hash), seq_key);

@@ -327,20 +327,23 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
   if (name == "leaves" || name == "statements") {
     // Random 32-byte keys: a small memtable keeps skiplist inserts shallow and in cache.
     cf.write_buffer_size = 8 << 20;
-    // Every entry adds one random key to each of these: with level compaction (RocksDB's
-    // default) each flush's few MiB were merged into a whole level again and again, written
-    // 11-30 times over (tools/scale-bench.sh with VETA_ROCKSDB_LOG=info: 1.7 GB of compaction
-    // per family for 3M entries), and ingest fell from 22k to 14k entries/s by 10M entries.
-    // Universal compaction merges runs of like size, several at a time: each key is written a
-    // few times (about 3 at 3M entries). Point reads (the statement asked for per submission,
-    // a leaf asked for by hash) ask each run's Bloom filter, held in memory: a miss stays
-    // cheap with more runs, so writes are not slowed for them until there are many.
-    const int runs = name == "leaves" ? 8 : 6;  // leaves are read only by GetInclusionProof
+  }
+  if (name == "statements") {
+    // Every entry adds a random key here: with level compaction (RocksDB's default) each
+    // flush's few MiB were merged into a whole level again and again, written 11-30 times over
+    // (tools/scale-bench.sh with VETA_ROCKSDB_LOG=info: 1.7 GB of compaction for 3M entries),
+    // and ingest fell from 22k to 14k entries/s by 10M entries. Universal compaction merges
+    // runs of like size, six at a time: each key is written a few times (about 3 at 3M
+    // entries). The statement asked for with each submission asks each run's Bloom filter,
+    // held in memory: a miss stays cheap with more runs. (The leaves family has the same
+    // random hashes, but after their bucket: see LeafKey. Level compaction moves its older
+    // buckets down untouched.)
+    constexpr int kRuns = 6;
     cf.compaction_style = rocksdb::kCompactionStyleUniversal;
-    cf.level0_file_num_compaction_trigger = runs;
-    cf.compaction_options_universal.min_merge_width = runs;
-    cf.level0_slowdown_writes_trigger = 4 * runs + 8;
-    cf.level0_stop_writes_trigger = 6 * runs + 16;
+    cf.level0_file_num_compaction_trigger = kRuns;
+    cf.compaction_options_universal.min_merge_width = kRuns;
+    cf.level0_slowdown_writes_trigger = 4 * kRuns + 8;
+    cf.level0_stop_writes_trigger = 6 * kRuns + 16;
   }
   if (name == "statements") {
     // Every submission asks whether its statement is already recorded, and the answer is

@@ -1,5 +1,6 @@
 #include "core/storage/schema.h"
 
+#include "core/base/check.h"
 #include "core/base/strings.h"
 
 namespace veta {
@@ -61,6 +62,21 @@ absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales, int64_t* 
   *sales = static_cast<int64_t>(*DecodeI64(bytes.substr(0, 8)));
   *quantity = static_cast<int64_t>(*DecodeI64(bytes.substr(8)));
   return absl::OkStatus();
+}
+
+std::string LeafKey(uint64_t sequence, std::string_view leaf_hash) {
+  const uint64_t bucket = sequence >> kLeafBucketBits;
+  VETA_CHECK(bucket <= 0xffffffffu, "a leaf bucket fits in 4 bytes");
+  std::string key = EncodeU64(bucket).substr(4);
+  key.append(leaf_hash);
+  return key;
+}
+
+bool DecodeLeafKey(std::string_view key, uint64_t* bucket, std::string_view* leaf) {
+  if (key.size() != 4 + 32) return false;
+  if (!DecodeU64(StrCat(std::string(4, '\0'), key.substr(0, 4)), bucket)) return false;
+  *leaf = key.substr(4);
+  return true;
 }
 
 std::string NodeKey(uint32_t level, uint64_t index) {

@@ -18,6 +18,21 @@ absl::Status Annotate(const absl::Status& status, std::string_view what) {
   return absl::Status(status.code(), StrCat(what, ": ", status.message()));
 }
 
+absl::StatusOr<uint64_t> Reader::FindLeaf(std::string_view leaf_hash, uint64_t size) const {
+  for (uint64_t bucket = LeafBuckets(size); bucket-- > 0;) {
+    auto row = Get(Family::kLeaves, LeafKey(bucket << kLeafBucketBits, leaf_hash));
+    if (absl::IsNotFound(row.status())) continue;
+    RETURN_IF_ERROR(row.status());
+    ASSIGN_OR_RETURN(const uint64_t seq, DecodeSequence(*row, "a leaf index row"));
+    if (seq >> kLeafBucketBits != bucket) {
+      return absl::DataLossError(StrCat("the leaf index row of bucket ", bucket, " names entry ",
+                                        seq, ", of another bucket"));
+    }
+    if (seq < size) return seq;
+  }
+  return absl::NotFoundError(StrCat("no entry has leaf hash ", ToHex(leaf_hash)));
+}
+
 absl::StatusOr<uint64_t> Reader::EntryCount() const {
   auto it = NewCursor(Family::kEntries);
   it->SeekToLast();

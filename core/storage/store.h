@@ -82,6 +82,9 @@ class Reader {
   [[nodiscard]] absl::StatusOr<uint64_t> EntryCount() const;
   // The newest checkpoint note; NotFound when there is none.
   [[nodiscard]] absl::StatusOr<std::string> LatestCheckpointNote() const;
+  // The sequence of the entry, among the first `size`, whose leaf hash is `leaf_hash`: its row
+  // is looked for in each bucket of the leaves family, newest first. NotFound when none.
+  [[nodiscard]] absl::StatusOr<uint64_t> FindLeaf(std::string_view leaf_hash, uint64_t size) const;
 };
 
 // Puts to apply together: all of them or none.

@@ -238,7 +238,7 @@ TEST_F(LedgerTest, RestartKeepsHeadTreeAndKeys) {
 // A ledger of a previous format (v1, v2) is refused with what to do, not opened and misread.
 TEST_F(LedgerTest, OpenRefusesAnOlderFormatAndSaysWhatToDo) {
   ledger_.reset();
-  for (const std::string old : {"veta-ledger-v1", "veta-ledger-v2"}) {
+  for (const std::string old : {"veta-ledger-v1", "veta-ledger-v2", "veta-ledger-v3"}) {
     TempDir dir;  // a ledger of its own for each old format (an old one no longer opens)
     ASSERT_TRUE(Ledger::Create(dir.path(), "veta.test/ledger", authority_, "test").ok());
     {
@@ -251,7 +251,7 @@ TEST_F(LedgerTest, OpenRefusesAnOlderFormatAndSaysWhatToDo) {
     auto opened = Ledger::Open(options, authority_);
     EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_NE(opened.status().message().find(
-                  StrCat("was written in format ", old, "; this Veta reads veta-ledger-v3")),
+                  StrCat("was written in format ", old, "; this Veta reads ", kFormatValue)),
               std::string::npos)
         << opened.status();
     EXPECT_NE(opened.status().message().find("An older ledger"), std::string::npos)
