@@ -15,6 +15,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/file_checksum.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/sst_partitioner.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -327,6 +328,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
   if (name == "leaves" || name == "statements") {
     // Random 32-byte keys: a small memtable keeps skiplist inserts shallow and in cache.
     cf.write_buffer_size = 8 << 20;
+  }
+  if (name == "leaves") {
+    // Keys begin with their bucket (LeafKey): a table file is cut at each new bucket, so a
+    // compaction merges new rows only with their own bucket's file, and the files of older
+    // buckets, which nothing overlaps again, are moved down the levels without a rewrite.
+    // Without the cut, files of 64 MiB spanning many buckets were rewritten again and again
+    // (write amplification 8.2 at 10M entries, as much as the unbucketed keys had).
+    cf.sst_partitioner_factory = rocksdb::NewSstPartitionerFixedPrefixFactory(kLeafBucketBytes);
   }
   if (name == "statements") {
     // Every entry adds a random key here: with level compaction (RocksDB's default) each

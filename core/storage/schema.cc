@@ -66,16 +66,19 @@ absl::Status DecodeSellerStats(std::string_view bytes, int64_t* sales, int64_t* 
 
 std::string LeafKey(uint64_t sequence, std::string_view leaf_hash) {
   const uint64_t bucket = sequence >> kLeafBucketBits;
-  VETA_CHECK(bucket <= 0xffffffffu, "a leaf bucket fits in 4 bytes");
-  std::string key = EncodeU64(bucket).substr(4);
+  VETA_CHECK(bucket >> (8 * kLeafBucketBytes) == 0, "a leaf bucket fits in kLeafBucketBytes");
+  std::string key = EncodeU64(bucket).substr(8 - kLeafBucketBytes);
   key.append(leaf_hash);
   return key;
 }
 
 bool DecodeLeafKey(std::string_view key, uint64_t* bucket, std::string_view* leaf) {
-  if (key.size() != 4 + 32) return false;
-  if (!DecodeU64(StrCat(std::string(4, '\0'), key.substr(0, 4)), bucket)) return false;
-  *leaf = key.substr(4);
+  if (key.size() != kLeafBucketBytes + 32) return false;
+  if (!DecodeU64(StrCat(std::string(8 - kLeafBucketBytes, '\0'), key.substr(0, kLeafBucketBytes)),
+                 bucket)) {
+    return false;
+  }
+  *leaf = key.substr(kLeafBucketBytes);
   return true;
 }
 

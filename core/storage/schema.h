@@ -99,6 +99,7 @@ std::string EncodeSellerStats(int64_t sales, int64_t quantity);
 // untouched (one random key per entry merged level after level cost the ingest 10-20% at 10M
 // entries). A lookup by hash alone asks each bucket in turn (LeafBuckets), newest first.
 inline constexpr int kLeafBucketBits = 16;
+inline constexpr size_t kLeafBucketBytes = 4;  // the bucket's bytes in a key: up to 2^48 entries
 std::string LeafKey(uint64_t sequence, std::string_view leaf_hash);
 // The bucket of a leaf row's key and its hash (a view into `key`); false unless 4 + 32 bytes.
 [[nodiscard]] bool DecodeLeafKey(std::string_view key, uint64_t* bucket, std::string_view* leaf);

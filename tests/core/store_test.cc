@@ -1,6 +1,7 @@
 // The storage layer's contract, held by both stores: what the rules and the read side rely on
 // (order, prefixes, atomic batches, snapshots), on RocksDB and in memory alike.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -249,6 +250,39 @@ TEST(RocksStoreTest, IndexesWrittenByLevelsOpenAndGrowByRuns) {
   StorageReport report;
   EXPECT_TRUE((*reopened)->VerifyStorage(&report).ok());
   for (Family f : kIndexes) EXPECT_EQ(*(*reopened)->Get(f, key(499)), EncodeU64(499));
+}
+
+// The leaves family's table files are cut at each bucket: a compaction never writes a file
+// that spans two buckets, so the files of older buckets are never merged again.
+TEST(RocksStoreTest, LeafTableFilesHoldOneBucketEach) {
+  testing::TempDir dir;
+  auto opened = RocksStore::Open(dir.Sub("db"), RocksStore::Mode::kCreate);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  RocksStore& store = **opened;
+  constexpr uint64_t kBucket = uint64_t{1} << kLeafBucketBits;
+  for (uint64_t bucket = 0; bucket < 4; ++bucket) {
+    auto batch = store.NewBatch();
+    for (uint64_t i = 0; i < 50; ++i) {
+      const uint64_t seq = bucket * kBucket + i * 1000;
+      batch->Put(Family::kLeaves, LeafKey(seq, AsBytes(Sha256Of(StrCat(seq)))), EncodeU64(seq));
+    }
+    ASSERT_TRUE(store.Write(*batch, false).ok());
+  }
+  ASSERT_TRUE(store.FlushAll().ok());
+  ASSERT_TRUE(store.db()->CompactRange({}, store.handle(Family::kLeaves), nullptr, nullptr).ok());
+  std::vector<rocksdb::LiveFileMetaData> files;
+  store.db()->GetLiveFilesMetaData(&files);
+  std::set<uint64_t> buckets;
+  for (const auto& file : files) {
+    if (file.column_family_name != "leaves") continue;
+    uint64_t first = 0, last = 0;
+    std::string_view hash;
+    ASSERT_TRUE(DecodeLeafKey(file.smallestkey, &first, &hash));
+    ASSERT_TRUE(DecodeLeafKey(file.largestkey, &last, &hash));
+    EXPECT_EQ(first, last) << file.name << " spans buckets " << first << " to " << last;
+    buckets.insert(first);
+  }
+  EXPECT_EQ(buckets, (std::set<uint64_t>{0, 1, 2, 3}));
 }
 
 }  // namespace
