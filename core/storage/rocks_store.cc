@@ -436,9 +436,11 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& 
       return absl::FailedPreconditionError(StrCat(
           path, " was written in format ", *format, "; this Veta reads ", kFormatValue,
           " (v2: a statement's identity and registry record versions changed; v3: quantities "
-          "are integers: grams of ore, milligrams of gold). There is no "
-          "deployed ledger of the old format to convert: move its data folder away and create "
-          "a new ledger (README: 'An older ledger')"));
+          "are integers: grams of ore, milligrams of gold; v4: the leaf index is kept by "
+          "buckets of entries). There is no deployed ledger of an old format to convert: move "
+          "its data folder away and create a new ledger; for the demo's, `mv "
+          "~/.local/share/veta ~/.local/share/veta.old && bash tools/run.sh` (docs/GUIDE.md: "
+          "'An older ledger')"));
     }
     if (!format.ok() || *format != kFormatValue) {
       return absl::FailedPreconditionError(
