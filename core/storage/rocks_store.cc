@@ -353,8 +353,6 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name,
     cf.compaction_options_universal.min_merge_width = kRuns;
     cf.level0_slowdown_writes_trigger = 4 * kRuns + 8;
     cf.level0_stop_writes_trigger = 6 * kRuns + 16;
-  }
-  if (name == "statements") {
     // Every submission asks whether its statement is already recorded, and the answer is
     // nearly always no: a memtable Bloom filter answers that without a skiplist search.
     cf.memtable_whole_key_filtering = true;
