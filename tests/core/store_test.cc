@@ -56,6 +56,30 @@ TEST_P(StoreContractTest, ABatchIsAppliedWholeAndFamiliesAreApart) {
   EXPECT_EQ(Keys(*store_, Family::kState), (std::vector<std::string>{"a", "b"}));
 }
 
+// A batch's rows of one key are applied in the order they were staged, whatever the store does
+// with the order of the others (RocksStore hands them to RocksDB sorted by family and key).
+TEST_P(StoreContractTest, ABatchAppliesRowsOfOneKeyInTheOrderStaged) {
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "gone", "before").ok());
+  auto batch = store_->NewBatch();
+  batch->Put(Family::kState, "z", "first");
+  batch->Put(Family::kEvidence, "z", "other family");
+  batch->Put(Family::kState, "a", "1");
+  batch->Put(Family::kState, "z", "second");
+  batch->Delete(Family::kState, "gone");
+  batch->Put(Family::kState, "back", "deleted");
+  batch->Delete(Family::kState, "back");
+  batch->Put(Family::kState, "back", "put again");
+  batch->Put(Family::kState, "z", "last");
+  batch->Delete(Family::kState, "never");
+  EXPECT_EQ(batch->Count(), 10u);
+  ASSERT_TRUE(store_->Write(*batch, true).ok());
+  EXPECT_EQ(*store_->Get(Family::kState, "z"), "last");
+  EXPECT_EQ(*store_->Get(Family::kEvidence, "z"), "other family");
+  EXPECT_EQ(*store_->Get(Family::kState, "back"), "put again");
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(Family::kState, "gone").status()));
+  EXPECT_EQ(Keys(*store_, Family::kState), (std::vector<std::string>{"a", "back", "z"}));
+}
+
 TEST_P(StoreContractTest, CursorsSeekInByteOrderBothWays) {
   auto batch = store_->NewBatch();
   for (uint64_t v : {5u, 1u, 300u, 42u}) batch->Put(Family::kEntries, EncodeU64(v), "x");
