@@ -613,18 +613,24 @@ class RocksBatch final : public Batch {
   // The rows in RocksDB's form; the first error a Put or Delete meets (a key or batch past
   // RocksDB's size limits) refuses the whole batch rather than writing part of it.
   absl::Status Build(rocksdb::WriteBatch* batch) const {
-    std::vector<const Row*> order;
-    order.reserve(rows_.size());
-    for (const Row& row : rows_) order.push_back(&row);
-    std::stable_sort(order.begin(), order.end(), [this](const Row* a, const Row* b) {
-      return a->family != b->family ? a->family < b->family : Key(*a) < Key(*b);
-    });
-    for (const Row* row : order) {
-      rocksdb::ColumnFamilyHandle* cf = store_->handle(row->family);
-      const rocksdb::Status s = row->erase
-                                    ? batch->Delete(cf, ToSlice(Key(*row)))
-                                    : batch->Put(cf, ToSlice(Key(*row)), ToSlice(Value(*row)));
-      if (!s.ok()) return FromRocks(s, "stage a row");
+    // By family, then by key where the rows did not come in order already (entries and tree
+    // nodes do); stable, so that a key's later row stays later.
+    std::array<std::vector<const Row*>, kFamilyCount> families;
+    for (const Row& row : rows_) families[static_cast<size_t>(row.family)].push_back(&row);
+    const auto by_key = [this](const Row* a, const Row* b) { return Key(*a) < Key(*b); };
+    for (auto& rows : families) {
+      if (!std::is_sorted(rows.begin(), rows.end(), by_key)) {
+        std::stable_sort(rows.begin(), rows.end(), by_key);
+      }
+    }
+    for (const auto& rows : families) {
+      for (const Row* row : rows) {
+        rocksdb::ColumnFamilyHandle* cf = store_->handle(row->family);
+        const rocksdb::Status s = row->erase
+                                      ? batch->Delete(cf, ToSlice(Key(*row)))
+                                      : batch->Put(cf, ToSlice(Key(*row)), ToSlice(Value(*row)));
+        if (!s.ok()) return FromRocks(s, "stage a row");
+      }
     }
     return absl::OkStatus();
   }

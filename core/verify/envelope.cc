@@ -15,59 +15,60 @@ namespace {
 constexpr size_t kKeyIdHexChars = 64;
 constexpr size_t kSignatureBytesMax = 512;
 
-// Anything the schema does not define, at any depth: bytes no reader would show, which a
-// signer could be induced to sign without seeing.
-bool HasUnknownFields(const google::protobuf::Message& m) {
-  const auto* reflection = m.GetReflection();
-  if (!reflection->GetUnknownFields(m).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(m, &fields);
-  for (const auto* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-        if (HasUnknownFields(reflection->GetRepeatedMessage(m, f, i))) return true;
-      }
-    } else if (HasUnknownFields(reflection->GetMessage(m, f))) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // google.protobuf.Timestamp's own range (0001-01-01 to 9999-12-31, nanos in [0, 1e9)): a
 // value outside it is not a time, and no reader could print the entry.
 constexpr int64_t kTimestampSecondsMin = -62135596800;
 constexpr int64_t kTimestampSecondsMax = 253402300799;
 
-// Every Timestamp in the message, at any depth, is in range; the first that is not is named.
-absl::Status CheckTimestamps(const google::protobuf::Message& m, std::string_view path) {
+// Where a message lies in the payload: a field, and its index when repeated (else -1).
+struct Step {
+  const google::protobuf::FieldDescriptor* field;
+  int index;
+};
+
+// One walk of the payload, every message at any depth: true if one has fields the schema does
+// not define (bytes no reader would show, which a signer could be induced to sign without
+// seeing); the first Timestamp out of its range is described in *bad_time. The path is spelled
+// only for that one (this runs for every submission).
+bool HasUnknownFields(const google::protobuf::Message& m, std::string_view root,
+                      std::vector<Step>* path, std::string* bad_time) {
   const auto* reflection = m.GetReflection();
-  if (m.GetDescriptor()->full_name() == "google.protobuf.Timestamp") {
+  if (!reflection->GetUnknownFields(m).empty()) return true;
+  if (m.GetDescriptor() == google::protobuf::Timestamp::descriptor()) {
     const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
-    if (t.seconds() < kTimestampSecondsMin || t.seconds() > kTimestampSecondsMax || t.nanos() < 0 ||
-        t.nanos() > 999999999) {
-      return absl::InvalidArgumentError(
-          StrCat(path, " is not a time: seconds ", t.seconds(), ", nanos ", t.nanos(),
-                 " (seconds within years 1-9999, nanos 0 to 999999999)"));
+    if (bad_time->empty() &&
+        (t.seconds() < kTimestampSecondsMin || t.seconds() > kTimestampSecondsMax ||
+         t.nanos() < 0 || t.nanos() > 999999999)) {
+      std::string where(root);
+      for (const Step& step : *path) {
+        where = step.index < 0 ? StrCat(where, ".", step.field->name())
+                               : StrCat(where, ".", step.field->name(), "[", step.index, "]");
+      }
+      *bad_time = StrCat(where, " is not a time: seconds ", t.seconds(), ", nanos ", t.nanos(),
+                         " (seconds within years 1-9999, nanos 0 to 999999999)");
     }
-    return absl::OkStatus();
+    return false;
   }
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(m, &fields);
   for (const auto* f : fields) {
     if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    const std::string name = StrCat(path, ".", f->name());
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-        RETURN_IF_ERROR(
-            CheckTimestamps(reflection->GetRepeatedMessage(m, f, i), StrCat(name, "[", i, "]")));
-      }
-    } else {
-      RETURN_IF_ERROR(CheckTimestamps(reflection->GetMessage(m, f), name));
+    const int n = f->is_repeated() ? reflection->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      path->push_back({f, f->is_repeated() ? i : -1});
+      const auto& child =
+          f->is_repeated() ? reflection->GetRepeatedMessage(m, f, i) : reflection->GetMessage(m, f);
+      if (HasUnknownFields(child, root, path, bad_time)) return true;
+      path->pop_back();
     }
   }
-  return absl::OkStatus();
+  return false;
+}
+
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  std::vector<Step> path;
+  std::string bad_time;  // the envelope itself holds no Timestamp
+  return HasUnknownFields(m, "", &path, &bad_time);
 }
 
 absl::Status ParsePayload(DecodedEnvelope* d) {
@@ -108,11 +109,14 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
     return absl::InvalidArgumentError(StrCat(
         "payload does not parse as ", d->envelope.payload_type(), " (binary protobuf expected)"));
   }
-  if (HasUnknownFields(*message)) {
+  std::vector<Step> path;
+  std::string bad_time;
+  if (HasUnknownFields(*message, message->GetDescriptor()->name(), &path, &bad_time)) {
     return absl::InvalidArgumentError(StrCat(
         "payload has fields that ", message->GetDescriptor()->full_name(), " does not define"));
   }
-  return CheckTimestamps(*message, message->GetDescriptor()->name());
+  if (!bad_time.empty()) return absl::InvalidArgumentError(bad_time);
+  return absl::OkStatus();
 }
 
 }  // namespace
