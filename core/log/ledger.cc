@@ -515,8 +515,20 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
   const auto wall_now = std::chrono::system_clock::now();
   const int64_t now = std::max(options_.clock ? options_.clock() : NowMicros(), last_time_micros_);
 
+  // Is each statement recorded already? Asked of the store for the whole batch at once (one
+  // visit of each table file); the batch's own statements are looked for below.
+  std::vector<std::string_view> statement_keys;
+  for (const auto& p : batch) {
+    if (p->decoded.ok()) statement_keys.push_back(AsBytes(p->decoded->statement_hash));
+  }
+  std::vector<absl::StatusOr<std::string>> recorded_rows =
+      store_->MultiGet(Family::kStatements, statement_keys);
+  size_t next_recorded = 0;
+
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& p = *batch[i];
+    const absl::StatusOr<std::string>* recorded_row =
+        p.decoded.ok() ? &recorded_rows[next_recorded++] : nullptr;
     if (p.deadline < wall_now) {
       results[i].status = absl::DeadlineExceededError(
           "the deadline passed before the entry could be sequenced; nothing was written");
@@ -526,6 +538,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
       results[i].status = p.decoded.status();
       continue;
     }
+    const absl::StatusOr<std::string>& existing = *recorded_row;
     const DecodedEnvelope& d = *p.decoded;
     const std::string statement(AsBytes(d.statement_hash));
     // The same statement again, whoever signed it: never a second entry. A copy whose bytes
@@ -536,7 +549,7 @@ void Ledger::ProcessBatch(std::vector<std::shared_ptr<Pending>> batch, bool forc
     if (auto it = batch_statements.find(statement); it != batch_statements.end()) {
       recorded = it->second.first;
       same_bytes = *it->second.second == d.bytes;
-    } else if (auto existing = store_->Get(Family::kStatements, statement); existing.ok()) {
+    } else if (existing.ok()) {
       auto original = DecodeSequence(*existing, "a statement row");
       if (!original.ok()) {
         results[i].status = original.status();

@@ -698,6 +698,30 @@ absl::StatusOr<std::string> RocksStore::Get(Family family, std::string_view key)
   return GetFrom(db_.get(), handle(family), nullptr, key);
 }
 
+std::vector<absl::StatusOr<std::string>> RocksStore::MultiGet(
+    Family family, const std::vector<std::string_view>& keys) const {
+  if (keys.empty()) return {};
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (std::string_view key : keys) slices.push_back(ToSlice(key));
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handle(family), keys.size(), slices.data(), found.data(),
+                statuses.data());
+  std::vector<absl::StatusOr<std::string>> values;
+  values.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      values.push_back(absl::NotFoundError("not found"));
+    } else if (absl::Status s = FromRocks(statuses[i], "read"); !s.ok()) {
+      values.push_back(std::move(s));
+    } else {
+      values.push_back(found[i].ToString());
+    }
+  }
+  return values;
+}
+
 std::unique_ptr<Cursor> RocksStore::NewCursor(Family family) const {
   return std::make_unique<RocksCursor>(db_.get(), handle(family), nullptr, nullptr);
 }

@@ -36,6 +36,8 @@ class RocksStore final : public Store {
   ~RocksStore() override;
 
   absl::StatusOr<std::string> Get(Family family, std::string_view key) const override;
+  std::vector<absl::StatusOr<std::string>> MultiGet(
+      Family family, const std::vector<std::string_view>& keys) const override;
   std::unique_ptr<Cursor> NewCursor(Family family) const override;
   std::unique_ptr<Batch> NewBatch() const override;
   [[nodiscard]] absl::Status Write(Batch& batch, bool sync) override;

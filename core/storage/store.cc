@@ -18,6 +18,14 @@ absl::Status Annotate(const absl::Status& status, std::string_view what) {
   return absl::Status(status.code(), StrCat(what, ": ", status.message()));
 }
 
+std::vector<absl::StatusOr<std::string>> Reader::MultiGet(
+    Family family, const std::vector<std::string_view>& keys) const {
+  std::vector<absl::StatusOr<std::string>> values;
+  values.reserve(keys.size());
+  for (std::string_view key : keys) values.push_back(Get(family, key));
+  return values;
+}
+
 absl::StatusOr<uint64_t> Reader::FindLeaf(std::string_view leaf_hash, uint64_t size) const {
   for (uint64_t bucket = LeafBuckets(size); bucket-- > 0;) {
     auto row = Get(Family::kLeaves, LeafKey(bucket << kLeafBucketBits, leaf_hash));

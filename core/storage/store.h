@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -77,6 +78,10 @@ class Reader {
   [[nodiscard]] virtual absl::StatusOr<std::string> Get(Family family,
                                                         std::string_view key) const = 0;
   [[nodiscard]] virtual std::unique_ptr<Cursor> NewCursor(Family family) const = 0;
+  // Get of each key, answered in the keys' order: one call for many point reads (RocksStore
+  // asks each table file once for all of them). This default asks Get for each.
+  [[nodiscard]] virtual std::vector<absl::StatusOr<std::string>> MultiGet(
+      Family family, const std::vector<std::string_view>& keys) const;
 
   // Number of entries: one past the last sequence in `entries`.
   [[nodiscard]] absl::StatusOr<uint64_t> EntryCount() const;

@@ -80,6 +80,35 @@ TEST_P(StoreContractTest, ABatchAppliesRowsOfOneKeyInTheOrderStaged) {
   EXPECT_EQ(Keys(*store_, Family::kState), (std::vector<std::string>{"a", "back", "z"}));
 }
 
+// MultiGet answers each key as Get does, in the keys' order: rows in table files and in the
+// memtable, absent keys, a key asked twice, and no keys at all.
+TEST_P(StoreContractTest, MultiGetAnswersEachKeyAsGetDoes) {
+  ASSERT_TRUE(PutRow(*store_, Family::kStatements, "flushed", "1").ok());
+  ASSERT_TRUE(PutRow(*store_, Family::kStatements, "deleted", "gone").ok());
+  ASSERT_TRUE(store_->FlushAll().ok());  // RocksDB: these two are in a table file now
+  ASSERT_TRUE(PutRow(*store_, Family::kStatements, "recent", "2").ok());
+  ASSERT_TRUE(DeleteRow(*store_, Family::kStatements, "deleted").ok());
+  ASSERT_TRUE(PutRow(*store_, Family::kState, "other family", "3").ok());
+  const std::vector<std::string_view> keys = {"recent", "absent", "flushed", "deleted",
+                                              "other family", "recent"};
+  auto values = store_->MultiGet(Family::kStatements, keys);
+  ASSERT_EQ(values.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto one = store_->Get(Family::kStatements, keys[i]);
+    EXPECT_EQ(values[i].status().code(), one.status().code()) << keys[i];
+    if (one.ok() && values[i].ok()) {
+      EXPECT_EQ(*values[i], *one) << keys[i];
+    }
+  }
+  EXPECT_EQ(*values[0], "2");
+  EXPECT_TRUE(absl::IsNotFound(values[1].status()));
+  EXPECT_EQ(*values[2], "1");
+  EXPECT_TRUE(absl::IsNotFound(values[3].status()));
+  EXPECT_TRUE(absl::IsNotFound(values[4].status()));
+  EXPECT_EQ(*values[5], "2");
+  EXPECT_TRUE(store_->MultiGet(Family::kStatements, {}).empty());
+}
+
 TEST_P(StoreContractTest, CursorsSeekInByteOrderBothWays) {
   auto batch = store_->NewBatch();
   for (uint64_t v : {5u, 1u, 300u, 42u}) batch->Put(Family::kEntries, EncodeU64(v), "x");
