@@ -57,7 +57,12 @@ const parse = (s: string): unknown => {
   }
 };
 
+// The newest drawing asked for: a slower answer to an earlier choice must not replace the map
+// of a later one (choosing a department while the first map still loads drew all of them).
+let consoleMapDraw = 0;
+
 async function drawConsoleMap(figure: HTMLElement, department: string): Promise<void> {
+  const draw = ++consoleMapDraw;
   delete figure.dataset.departamento;
   figure.replaceChildren(el("p", {}, t("Cargando…", "Loading…")));
   const [units, zones, scars] = await Promise.all([
@@ -65,6 +70,7 @@ async function drawConsoleMap(figure: HTMLElement, department: string): Promise<
     listAll("zone", ""),
     import("../gen/scars.json").then((m) => (m.default as { features: { properties: { minedHa: number }; geometry: unknown }[] }).features),
   ]);
+  if (draw !== consoleMapDraw) return;
   const mapUnits: MapUnit[] = [];
   for (const v of units) {
     const r = v.record?.record;
