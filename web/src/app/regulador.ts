@@ -10,7 +10,7 @@ import { Refusal, ZoneKind } from "../gen/veta/v1/registry_pb.js";
 import { explain, loadExplanations } from "./explain.js";
 import { grams, integer, percent, t } from "./i18n.js";
 import { departmentName, departments, drawMap, type MapShape, type MapUnit } from "./map.js";
-import { asOf, indicators, lineageGraph, recordHistory } from "./regulador_extra.js";
+import { asOf, claim, indicators, lineageGraph, recordHistory } from "./regulador_extra.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
   const e = document.createElement(tag);
@@ -57,12 +57,10 @@ const parse = (s: string): unknown => {
   }
 };
 
-// The newest drawing asked for: a slower answer to an earlier choice must not replace the map
-// of a later one (choosing a department while the first map still loads drew all of them).
-let consoleMapDraw = 0;
-
 async function drawConsoleMap(figure: HTMLElement, department: string): Promise<void> {
-  const draw = ++consoleMapDraw;
+  // Choosing a department while the first map still loaded drew every department: the first
+  // answer came last.
+  const current = claim(figure);
   delete figure.dataset.departamento;
   figure.replaceChildren(el("p", {}, t("Cargando…", "Loading…")));
   const [units, zones, scars] = await Promise.all([
@@ -70,7 +68,7 @@ async function drawConsoleMap(figure: HTMLElement, department: string): Promise<
     listAll("zone", ""),
     import("../gen/scars.json").then((m) => (m.default as { features: { properties: { minedHa: number }; geometry: unknown }[] }).features),
   ]);
-  if (draw !== consoleMapDraw) return;
+  if (!current()) return;
   const mapUnits: MapUnit[] = [];
   for (const v of units) {
     const r = v.record?.record;
@@ -116,8 +114,10 @@ async function attemptsTable(box: HTMLElement): Promise<void> {
 }
 
 async function lineage(box: HTMLElement, lot: string, at: bigint | null = null, onAsOf: (lot: string, n: bigint) => void = () => {}): Promise<void> {
+  const current = claim(box);
   try {
     const l = await ledger().getLineage({ root: { case: "lotId", value: lot }, asOf: asOf(at) });
+    if (!current()) return;
     box.dataset.asOf = l.asOf.toString();
     const nodes = el("table", { id: "linaje" }, el("caption", {}, t(`Linaje del lote ${lot} (hacia atrás, hasta las unidades mineras)`, `Lineage of lot ${lot} (backward, to the mining units)`)),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("Nivel", "Depth")), el("th", { scope: "col" }, t("Lote", "Lot")),
@@ -132,10 +132,11 @@ async function lineage(box: HTMLElement, lot: string, at: bigint | null = null, 
     nodes.append(body);
     const shares = el("ul", { id: "linaje-origen" });
     for (const u of l.units) shares.append(el("li", {}, `${u.unitCode} (${departmentName(u.department)}): ${grams(u.fineMg)}, ${percent(u.fineMg, l.fineMg)}`));
-    box.replaceChildren(lineageGraph(l, onAsOf), nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares,
-      await originMap(lot, l.units, l.fineMg, at));
+    const map = await originMap(lot, l.units, l.fineMg, at);
+    if (!current()) return;
+    box.replaceChildren(lineageGraph(l, onAsOf), nodes, el("h3", {}, t("Origen por unidad", "Origin by unit")), shares, map);
   } catch (e) {
-    box.replaceChildren(readError(["el linaje de este lote", "this lot's lineage"], e));
+    if (current()) box.replaceChildren(readError(["el linaje de este lote", "this lot's lineage"], e));
   }
 }
 

@@ -16,6 +16,16 @@ import { explain, loadExplanations } from "./explain.js";
 import { grams, integer, percent, t } from "./i18n.js";
 import { departmentName } from "./map.js";
 
+// The newest request for a box: an answer that arrives after a later request for the same box
+// is dropped, so that a slow answer to an earlier choice (a department, an "as of" entry, a
+// lot) never replaces the answer to a later one.
+const requests = new WeakMap<HTMLElement, number>();
+export function claim(box: HTMLElement): () => boolean {
+  const n = (requests.get(box) ?? 0) + 1;
+  requests.set(box, n);
+  return () => requests.get(box) === n;
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
@@ -72,10 +82,12 @@ function bars(id: string, title: string, labels: string[], keys: string[], serie
 }
 
 export async function indicators(box: HTMLElement, n: bigint | null, denied: (what: [string, string], e: unknown) => HTMLElement): Promise<void> {
+  const current = claim(box);
   box.replaceChildren(el("p", {}, t("Cargando…", "Loading…")));
   try {
     const ind = await ledger().getIndicators({ asOf: asOf(n) });
     await loadExplanations();
+    if (!current()) return;
     const deps = [...ind.departments].sort((a, b) => (b.extractedFineMg > a.extractedFineMg ? 1 : b.extractedFineMg < a.extractedFineMg ? -1 : 0));
     const summary = el("p", { id: "resumen-indicadores" }, t(
       `Hasta la entrada ${integer(ind.asOf)}: ${integer(ind.lots)} lotes, ${integer(ind.exports)} ${ind.exports === 1n ? "exportación" : "exportaciones"} con ${grams(ind.exportedFineMg)} de oro fino, de los que ${percent(ind.exportedFineMgTraced, ind.exportedFineMg)} tienen trazabilidad completa; ${integer(ind.corrections)} correcciones.`,
@@ -101,7 +113,7 @@ export async function indicators(box: HTMLElement, n: bigint | null, denied: (wh
       el("h3", {}, t("Alertas por tipo", "Red flags by kind")), codes(ind.flags, "grafico-alertas", t("alertas", "red flags"), "serie-alertas"));
     box.dataset.asOf = ind.asOf.toString();
   } catch (e) {
-    box.replaceChildren(denied(["los indicadores", "the indicators"], e));
+    if (current()) box.replaceChildren(denied(["los indicadores", "the indicators"], e));
   }
 }
 
@@ -181,6 +193,7 @@ export function lineageGraph(l: Lineage, onAsOf: (lot: string, n: bigint) => voi
 // A record's versions, newest first: each version's entry, then the one before it.
 const kVersionsMax = 50;
 export async function recordHistory(box: HTMLElement, kind: string, id: string, n: bigint | null): Promise<void> {
+  const current = claim(box);
   box.replaceChildren(el("p", {}, t("Cargando…", "Loading…")));
   const versions: RecordVersion[] = [];
   let at = n;
@@ -192,6 +205,7 @@ export async function recordHistory(box: HTMLElement, kind: string, id: string, 
       at = v.sequence - 1n;
     }
   } catch (e) {
+    if (!current()) return;
     if (versions.length === 0) {
       box.replaceChildren(el("p", { class: "error", role: "alert", id: "historial" }, t(
         `No hay registro ${kind} ${id}${n === null ? "" : ` a la entrada ${n}`}: ${String((e as { rawMessage?: string }).rawMessage ?? e)}`,
@@ -200,6 +214,7 @@ export async function recordHistory(box: HTMLElement, kind: string, id: string, 
     }
     // No version before the oldest: the history is complete.
   }
+  if (!current()) return;
   const fields = (v: RecordVersion): JsonObject => {
     const j = toJson(RecordVersionSchema, v) as JsonObject;
     const r = (j.record ?? {}) as JsonObject;
