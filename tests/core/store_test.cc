@@ -89,8 +89,8 @@ TEST_P(StoreContractTest, MultiGetAnswersEachKeyAsGetDoes) {
   ASSERT_TRUE(PutRow(*store_, Family::kStatements, "recent", "2").ok());
   ASSERT_TRUE(DeleteRow(*store_, Family::kStatements, "deleted").ok());
   ASSERT_TRUE(PutRow(*store_, Family::kState, "other family", "3").ok());
-  const std::vector<std::string_view> keys = {"recent", "absent", "flushed", "deleted",
-                                              "other family", "recent"};
+  const std::vector<std::string_view> keys = {"recent",  "absent",       "flushed",
+                                              "deleted", "other family", "recent"};
   auto values = store_->MultiGet(Family::kStatements, keys);
   ASSERT_EQ(values.size(), keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
