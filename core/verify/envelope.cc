@@ -26,12 +26,12 @@ struct Step {
   int index;
 };
 
-// One walk of the payload, every message at any depth: true if one has fields the schema does
+// One walk of a message, every message in it at any depth: true if one has fields the schema does
 // not define (bytes no reader would show, which a signer could be induced to sign without
 // seeing); the first Timestamp out of its range is described in *bad_time. The path is spelled
 // only for that one (this runs for every submission).
-bool HasUnknownFields(const google::protobuf::Message& m, std::string_view root,
-                      std::vector<Step>* path, std::string* bad_time) {
+bool WalkHasUnknownFields(const google::protobuf::Message& m, std::string_view root,
+                          std::vector<Step>* path, std::string* bad_time) {
   const auto* reflection = m.GetReflection();
   if (!reflection->GetUnknownFields(m).empty()) return true;
   if (m.GetDescriptor() == google::protobuf::Timestamp::descriptor()) {
@@ -58,17 +58,18 @@ bool HasUnknownFields(const google::protobuf::Message& m, std::string_view root,
       path->push_back({f, f->is_repeated() ? i : -1});
       const auto& child =
           f->is_repeated() ? reflection->GetRepeatedMessage(m, f, i) : reflection->GetMessage(m, f);
-      if (HasUnknownFields(child, root, path, bad_time)) return true;
+      if (WalkHasUnknownFields(child, root, path, bad_time)) return true;
       path->pop_back();
     }
   }
   return false;
 }
 
+// The envelope's check: unknown fields only (it holds no Timestamp).
 bool HasUnknownFields(const google::protobuf::Message& m) {
   std::vector<Step> path;
-  std::string bad_time;  // the envelope itself holds no Timestamp
-  return HasUnknownFields(m, "", &path, &bad_time);
+  std::string bad_time;
+  return WalkHasUnknownFields(m, "", &path, &bad_time);
 }
 
 absl::Status ParsePayload(DecodedEnvelope* d) {
@@ -111,7 +112,7 @@ absl::Status ParsePayload(DecodedEnvelope* d) {
   }
   std::vector<Step> path;
   std::string bad_time;
-  if (HasUnknownFields(*message, message->GetDescriptor()->name(), &path, &bad_time)) {
+  if (WalkHasUnknownFields(*message, message->GetDescriptor()->name(), &path, &bad_time)) {
     return absl::InvalidArgumentError(StrCat(
         "payload has fields that ", message->GetDescriptor()->full_name(), " does not define"));
   }
