@@ -440,16 +440,14 @@ void Ledger::VerifyLoop() {
       }
     }
     for (auto& p : work) {
-      auto decoded = DecodeEnvelope(std::move(p->bytes), options_.limits);
-      if (decoded.ok()) {
-        absl::Status s = VerifySignatures(*decoded, keys_);
-        if (!s.ok()) {
-          decoded = s;
-        } else {
-          PrevalidateRecord(&*decoded);  // the stateless rules, here rather than in sequence
-        }
+      DecodedEnvelope& d = p->decoded.emplace();  // decoded where it stays
+      absl::Status s = DecodeEnvelopeInto(std::move(p->bytes), options_.limits, &d);
+      if (s.ok()) s = VerifySignatures(d, keys_);
+      if (s.ok()) {
+        PrevalidateRecord(&d);  // the stateless rules, here rather than in sequence
+      } else {
+        p->decoded = std::move(s);
       }
-      p->decoded = std::move(decoded);
     }
     {
       absl::MutexLock lock(&mu_);

@@ -146,12 +146,19 @@ absl::StatusOr<PayloadKind> PayloadKindOf(std::string_view payload_type) {
 }
 
 absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const EnvelopeLimits& limits) {
+  DecodedEnvelope d;
+  RETURN_IF_ERROR(DecodeEnvelopeInto(std::move(bytes), limits, &d));
+  return d;
+}
+
+absl::Status DecodeEnvelopeInto(std::string bytes, const EnvelopeLimits& limits,
+                                DecodedEnvelope* out) {
   if (bytes.empty()) return absl::InvalidArgumentError("envelope is empty");
   if (bytes.size() > limits.envelope_bytes_max) {
     return absl::InvalidArgumentError(
         StrCat("envelope is ", bytes.size(), " bytes; the limit is ", limits.envelope_bytes_max));
   }
-  DecodedEnvelope d;
+  DecodedEnvelope& d = *out;
   d.bytes = std::move(bytes);
   if (!d.envelope.ParseFromString(d.bytes)) {
     return absl::InvalidArgumentError("envelope is not a serialized veta.v1.Envelope");
@@ -184,8 +191,15 @@ absl::StatusOr<DecodedEnvelope> DecodeEnvelope(std::string bytes, const Envelope
     }
   }
   RETURN_IF_ERROR(ParsePayload(&d));
-  d.statement_hash = Sha256Of(Pae(env.payload_type(), env.payload()));
-  return d;
+  // SHA-256 of the PAE, fed in its pieces (no copy of the payload).
+  d.statement_hash = Sha256()
+                         .Update("DSSEv1 ")
+                         .Update(StrCat(env.payload_type().size(), " "))
+                         .Update(env.payload_type())
+                         .Update(StrCat(" ", env.payload().size(), " "))
+                         .Update(env.payload())
+                         .Finish();
+  return absl::OkStatus();
 }
 
 absl::Status AddSignature(veta::v1::Envelope* envelope, const PrivateKey& key) {
