@@ -5,6 +5,7 @@
 import { ledger } from "../api/client.js";
 import { PartyKind, RegistryStatus } from "../gen/veta/v1/registry_pb.js";
 import { integer, t } from "./i18n.js";
+import { claim } from "./latest.js";
 import { departmentName } from "./map.js";
 
 export const kDraftKey = "veta.draft";
@@ -106,7 +107,7 @@ async function lookUp(id: string): Promise<HTMLElement> {
     try {
       const v = await api.getRecord({ kind, id });
       const r = v.record?.record;
-      const dl = el("dl", { class: "datos", id: "ficha", "data-kind": kind });
+      const dl = el("dl", { class: "datos", id: "ficha", "data-kind": kind, "data-id": id });
       const row = (k: string, value: string) => dl.append(el("dt", {}, k), el("dd", {}, value));
       if (r?.case === "miner") {
         row(t("Nombre", "Name"), r.value.name);
@@ -134,7 +135,7 @@ async function lookUp(id: string): Promise<HTMLElement> {
       // not this kind: try the next
     }
   }
-  return el("p", { class: "error", role: "alert", id: "ficha" }, t(
+  return el("p", { class: "error", role: "alert", id: "ficha", "data-id": id }, t(
     `No hay registro de ${id} en REINFO ni en REPCO: no compre.`, `${id} is in neither REINFO nor REPCO: do not buy.`));
 }
 
@@ -154,7 +155,10 @@ export function renderMesa(main: HTMLElement): void {
     el("button", { type: "submit", id: "buscar" }, t("Consultar", "Look up")), card);
   lookup.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    card.replaceChildren(await lookUp(ruc.value.trim()));
+    // A slow answer for a RUC looked up before must not replace the card of the one asked now.
+    const current = claim(card);
+    const answer = await lookUp(ruc.value.trim());
+    if (current()) card.replaceChildren(answer);
   });
 
   // Purchase.

@@ -23,6 +23,7 @@ import { fineOfGold, mulDiv } from "../verify/lots.js";
 import { explain, loadExplanations } from "./explain.js";
 import { failure, refusalBox, roleName } from "./firmar.js";
 import { grams, t } from "./i18n.js";
+import { claim } from "./latest.js";
 import { departmentName } from "./map.js";
 import { parseDecimal } from "./mesa.js";
 import { qrSvg } from "./qr.js";
@@ -57,6 +58,9 @@ async function lotsOf(party: string): Promise<Lot[]> {
 
 // The certificate of a gold lot: saved as a file, with its QR code and verification link.
 async function certificate(lot: string, box: HTMLElement): Promise<void> {
+  // Another lot's button clicked meanwhile: that lot's certificate is the one to show (and no
+  // more waiting for this one).
+  const current = claim(box);
   box.replaceChildren(el("p", {}, t("Pidiendo el certificado…", "Asking for the certificate…")));
   try {
     // A lot newer than the latest signed checkpoint waits for the next one (UNAVAILABLE).
@@ -65,13 +69,14 @@ async function certificate(lot: string, box: HTMLElement): Promise<void> {
         try {
           return await ledger().getCertificate({ lotId: lot });
         } catch (e) {
-          if ((e as { code?: number }).code !== Code.Unavailable || i >= kCertificateTries) throw e;
+          if ((e as { code?: number }).code !== Code.Unavailable || i >= kCertificateTries || !current()) throw e;
           box.replaceChildren(el("p", {}, t("Esperando el próximo checkpoint firmado…", "Waiting for the next signed checkpoint…")));
           await new Promise((ok) => setTimeout(ok, 1000));
         }
       }
     };
     const cert = await ask();
+    if (!current()) return;
     const json = toJsonString(CertificateSchema, cert);
     rememberCertificate(json);
     const url = certificateUrl(lot, toHex(sha256(utf8(cert.note))));
@@ -85,6 +90,7 @@ async function certificate(lot: string, box: HTMLElement): Promise<void> {
   } catch (e) {
     const f = failure(e);
     await loadExplanations();
+    if (!current()) return;
     // The first code in the message that the explanations know (a red flag, a refusal).
     const known = [...f.message.matchAll(/\b([A-Z][A-Z_]{3,})\b/g)].map((m) => explain(m[1])).find((x) => x.text !== "");
     const why = known ?? { title: "", text: "" };
@@ -304,22 +310,27 @@ function processingForm(plant: string, keyid: string, lots: Lot[], params: Await
     }
   };
   check.addEventListener("click", async () => {
+    // A check answered after a later check or submission of the form is no longer news.
+    const current = claim(status);
     const bytes = await envelope();
     if (bytes === null) return;
     try {
       const r = await ledger().check({ envelope: bytes });
+      if (!current()) return;
       if (r.code !== 0 || r.refusal !== "") {
         status.append(await refusalBox(r.refusal || failure(r.message).code, r.message));
         return;
       }
       status.append(el("p", { class: "ok-msg", id: "veredicto-procesamiento" }, t("Sería aceptado.", "It would be accepted.")));
     } catch (e) {
+      if (!current()) return;
       const f = failure(e);
       status.append(await refusalBox(f.code, f.message));
     }
   });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    claim(status);  // a submission's answer is always shown; a pending check's is dropped
     const bytes = await envelope();
     if (bytes === null) return;
     try {
@@ -363,11 +374,16 @@ export async function renderPlanta(main: HTMLElement): Promise<void> {
   main.append(el("h2", {}, t("Mis lotes", "My lots")), lotsBox, certBox,
     el("h2", {}, t("Mis intentos rechazados", "My refused attempts")), attemptsBox, plantBox);
   const load = async () => {
+    const current = claim(lotsBox);  // reloaded after a processing: the newest read wins
     try {
       const lots = await lotsOf(partyId);
+      const plant = who.role === "plant";
+      const parameters = plant ? await massBalanceParameters() : null;
+      if (!current()) return;
       lotsBox.replaceChildren(lotsTable(lots, certBox));
-      if (who.role === "plant") plantBox.replaceChildren(processingForm(partyId, who.keyid, lots, await massBalanceParameters(), () => void load()));
+      if (plant) plantBox.replaceChildren(processingForm(partyId, who.keyid, lots, parameters, () => void load()));
     } catch (e) {
+      if (!current()) return;
       lotsBox.replaceChildren(el("p", { class: "error", role: "alert" }, t(`No se pudieron leer sus lotes: ${failure(e).message}`, `Could not read your lots: ${failure(e).message}`)));
     }
   };

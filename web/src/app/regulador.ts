@@ -10,7 +10,8 @@ import { Refusal, ZoneKind } from "../gen/veta/v1/registry_pb.js";
 import { explain, loadExplanations } from "./explain.js";
 import { grams, integer, percent, t } from "./i18n.js";
 import { departmentName, departments, drawMap, type MapShape, type MapUnit } from "./map.js";
-import { asOf, claim, indicators, lineageGraph, recordHistory } from "./regulador_extra.js";
+import { claim } from "./latest.js";
+import { asOf, indicators, lineageGraph, recordHistory } from "./regulador_extra.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
   const e = document.createElement(tag);

@@ -14,17 +14,9 @@ import { LotKind, LotSource } from "../gen/veta/v1/registry_pb.js";
 import { type AsOf, type RecordVersion, RecordVersionSchema } from "../gen/veta/v1/service_pb.js";
 import { explain, loadExplanations } from "./explain.js";
 import { grams, integer, percent, t } from "./i18n.js";
+import { claim } from "./latest.js";
 import { departmentName } from "./map.js";
 
-// The newest request for a box: an answer that arrives after a later request for the same box
-// is dropped, so that a slow answer to an earlier choice (a department, an "as of" entry, a
-// lot) never replaces the answer to a later one.
-const requests = new WeakMap<HTMLElement, number>();
-export function claim(box: HTMLElement): () => boolean {
-  const n = (requests.get(box) ?? 0) + 1;
-  requests.set(box, n);
-  return () => requests.get(box) === n;
-}
 
 const SVG = "http://www.w3.org/2000/svg";
 
