@@ -14,6 +14,7 @@ import { importSigningKey, type SigningKey } from "../sign/keys.js";
 import { keyNames, loadKey, saveKey } from "../sign/store.js";
 import { explain, loadExplanations } from "./explain.js";
 import { t } from "./i18n.js";
+import { claim } from "./latest.js";
 import { kDraftKey } from "./mesa.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
@@ -177,6 +178,7 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
   let envelopeBytes: Uint8Array | null = null;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    claim(status);  // a check of the envelope signed before answers for nothing now
     status.replaceChildren();
     submit.setAttribute("disabled", "");
     checkButton.setAttribute("disabled", "");
@@ -202,11 +204,14 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
   });
   checkButton.addEventListener("click", async () => {
     if (envelopeBytes === null) return;
+    // Answered after a later check, a submission or a new signature: no longer news.
+    const current = claim(status);
     status.replaceChildren();
     try {
       // The verdict is the answer: a refusal is an OK call whose response carries its code.
       const r = await ledger().check({ envelope: envelopeBytes });
       await loadExplanations();
+      if (!current()) return;
       if (r.code !== 0 || r.refusal !== "") {
         status.append(await refusalBox(r.refusal || failure(r.message).code, r.message));
         return;
@@ -215,12 +220,14 @@ export async function renderFirmar(main: HTMLElement): Promise<void> {
       status.append(el("p", { class: "ok-msg", id: "veredicto-check" }, t(
         `Sería aceptada${flags ? `, con alertas: ${flags}` : ""}.`, `It would be accepted${flags ? `, with red flags: ${flags}` : ""}.`)));
     } catch (e) {
+      if (!current()) return;
       const f = failure(e);
       status.append(await refusalBox(f.code, f.message));
     }
   });
   submit.addEventListener("click", async () => {
     if (envelopeBytes === null) return;
+    claim(status);  // a submission's answer is always shown; a pending check's is dropped
     status.replaceChildren();
     try {
       const r = await ledger().submit({ envelope: envelopeBytes });

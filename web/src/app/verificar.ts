@@ -11,6 +11,7 @@ import { toHex } from "../verify/bytes.js";
 import { type Verdict, noteDigest, verifyCertificateJson } from "../verify/certificate.js";
 import { VerifyError } from "../verify/status.js";
 import { grams, integer, percent, t } from "./i18n.js";
+import { claim } from "./latest.js";
 import { departmentName, drawMap } from "./map.js";
 import { qrSvg } from "./qr.js";
 
@@ -116,6 +117,7 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
   });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    claim(result);  // a certificate still being fetched from the server is not shown over this
     run(paste.value, key.value, result);
   });
 
@@ -142,8 +144,10 @@ export function renderVerificar(main: HTMLElement, params: URLSearchParams): voi
 // in). The server's answer is only accepted if it is the very certificate the QR code names
 // (the SHA-256 of its note), and it is then verified here like any other.
 async function fetchCertificate(lot: string, digest: string, paste: HTMLTextAreaElement, key: HTMLTextAreaElement, result: HTMLElement) {
+  const current = claim(result);
   try {
     const cert = await ledger().getCertificate({ lotId: lot });
+    if (!current()) return;  // the person verified another text meanwhile
     if (noteDigest(cert.note) !== digest) {
       result.replaceChildren(el("p", { class: "error", role: "alert" }, t(
         "El servidor dio otro certificado de ese lote (su huella no es la del código QR).",
@@ -153,6 +157,7 @@ async function fetchCertificate(lot: string, digest: string, paste: HTMLTextArea
     paste.value = toJsonString(CertificateSchema, cert, { prettySpaces: 1 });
     run(paste.value, key.value, result);
   } catch (e) {
+    if (!current()) return;
     result.replaceChildren(el("p", { class: "error", role: "alert" }, t(
       `No se pudo obtener el certificado del servidor: ${String(e)}`, `Could not get the certificate from the server: ${String(e)}`)));
   }
