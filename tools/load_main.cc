@@ -4,7 +4,9 @@
 // envelopes with them. Then submits them by stream and/or unary calls from C concurrent
 // clients and reports durably committed entries/s and latency percentiles, next to this
 // machine's verify rate for the same algorithm on 2 threads (what the server must do for
-// every entry), with the ratio of the two.
+// every entry), with the ratio of the two. With --server-pid (a server on this machine): the
+// server's CPU time per entry too, and that as a number of verifications (the CPU time of one,
+// by the verifying threads' own clocks), which a shared machine's drifting speed moves less.
 //
 // --mode attack: C SubmitStream calls write batches without end and never read an answer
 // (issue 9), while the server's resident memory (/proc/PID/status, --server-pid) and the
@@ -19,7 +21,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -66,6 +70,7 @@ struct RunResult {
   std::string mode;
   uint64_t ok = 0, refused = 0;
   double seconds = 0;
+  double server_cpu_seconds = -1;  // with --server-pid: the server's CPU time over the run
   std::vector<double> latencies_ms;
   std::string first_error;
 };
@@ -177,25 +182,66 @@ void Presign(const Config& c, Presigned* p) {
   for (auto& th : pool) th.join();
 }
 
+// This thread's CPU time, in seconds.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// A process's CPU time, in seconds, to the nanosecond: the sum over its threads of their time
+// on a CPU (/proc/PID/task/*/schedstat; /proc/PID/stat counts in ticks of 10 ms); -1 if the
+// process is not there.
+double ProcessCpuSeconds(uint64_t pid) {
+  std::error_code ec;
+  double ns = 0;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    double on_cpu = 0;
+    if (in >> on_cpu) {
+      ns += on_cpu;
+      any = true;
+    }
+  }
+  return any ? ns / 1e9 : -1;
+}
+
+struct VerifyCost {
+  double rate = 0;    // verifications per second on 2 threads
+  double cpu_us = 0;  // CPU time of one verification
+};
+
 // Verifies pre-signed signatures on 2 threads for about a second: the server's floor cost.
-double VerifyRate(const Presigned& p) {
+// Also the CPU time of one verification (the threads' own CPU clocks): unlike the rate, it does
+// not count time the machine gave to others.
+VerifyCost VerifyRate(const Presigned& p) {
   std::atomic<uint64_t> done{0};
+  std::mutex mu;
+  double cpu = 0;
   const auto stop = Clock::now() + std::chrono::milliseconds(1500);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       uint64_t n = 0;
+      const double cpu0 = ThreadCpuSeconds();
       for (size_t i = static_cast<size_t>(t); Clock::now() < stop; i = (i + 2) % p.paes.size()) {
         const auto& key = p.keys[i % p.keys.size()].public_key();
         if (!key.Verify(p.paes[i], p.sigs[i]).ok()) std::abort();
         ++n;
       }
       done += n;
+      std::lock_guard lock(mu);
+      cpu += ThreadCpuSeconds() - cpu0;
     });
   }
   for (auto& th : threads) th.join();
-  return static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count();
+  VerifyCost cost;
+  cost.rate =
+      static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count();
+  cost.cpu_us = done > 0 ? cpu * 1e6 / static_cast<double>(done) : 0;
+  return cost;
 }
 
 RunResult RunStream(const Config& c, const std::shared_ptr<grpc::Channel>& channel,
@@ -468,7 +514,8 @@ int main(int argc, char** argv) {
   flags.Uint("rate", &c.rate,
              "Pace stream submissions at this many entries/s (0: as fast as possible).");
   flags.Bool("json", &c.json, "Print the results as one JSON object.");
-  flags.Uint("server-pid", &c.server_pid, "Attack: the server's process id, to read its RSS.");
+  flags.Uint("server-pid", &c.server_pid,
+             "The server's process id (on this machine): its RSS (attack), its CPU per entry.");
   flags.Uint("seconds", &c.seconds, "Attack: how long the attackers write.");
   flags.Uint("after-seconds", &c.after_seconds, "Attack: how long to watch after they cancel.");
   flags.Uint("sample-ms", &c.sample_ms, "Attack: time between samples.");
@@ -511,20 +558,42 @@ int main(int argc, char** argv) {
   }
   Presign(c, &presigned);
   if (c.mode == "attack") return RunAttack(c, *credentials, channel, presigned, presigned.keys[0]);
-  const double verify_rate = VerifyRate(presigned);
+  const VerifyCost verify = VerifyRate(presigned);
+  const double verify_rate = verify.rate;
   std::fprintf(stderr, "veta-load: %llu envelopes pre-signed with %llu %s keys\n",
                (unsigned long long)c.entries, (unsigned long long)c.keys, c.algorithm.c_str());
 
+  // With --server-pid, each run is also measured in the server's CPU time: from its start
+  // until the server is idle again after it (the flushes and compactions the run caused).
+  const auto measured = [&](const std::function<RunResult()>& run) {
+    const double cpu0 = c.server_pid ? ProcessCpuSeconds(c.server_pid) : -1;
+    RunResult r = run();
+    if (cpu0 >= 0) {
+      double cpu = ProcessCpuSeconds(c.server_pid);
+      for (int i = 0; i < 100; ++i) {  // at most 10 s
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const double now = ProcessCpuSeconds(c.server_pid);
+        const bool idle = now - cpu < 0.005;  // under 5% of a core
+        cpu = now;
+        if (idle) break;
+      }
+      if (cpu >= 0) r.server_cpu_seconds = cpu - cpu0;
+    }
+    return r;
+  };
   std::vector<RunResult> results;
-  if (c.mode != "unary") results.push_back(RunStream(c, channel, presigned.envelopes));
+  if (c.mode != "unary") {
+    results.push_back(measured([&] { return RunStream(c, channel, presigned.envelopes); }));
+  }
   if (c.mode != "stream") {
     // The stream run recorded these envelopes: unary needs fresh ones.
     if (c.mode == "both") Presign(c, &presigned);
-    results.push_back(RunUnary(c, channel, presigned.envelopes));
+    results.push_back(measured([&] { return RunUnary(c, channel, presigned.envelopes); }));
   }
   int rc = 0;
   std::string json = StrCat("{\"verify_rate_2threads\":", static_cast<uint64_t>(verify_rate),
-                            ",\"algorithm\":\"", c.algorithm, "\",\"runs\":[");
+                            ",\"verify_cpu_us\":", verify.cpu_us, ",\"algorithm\":\"", c.algorithm,
+                            "\",\"runs\":[");
   for (size_t i = 0; i < results.size(); ++i) {
     auto& r = results[i];
     const double rate = static_cast<double>(r.ok) / r.seconds;
@@ -533,7 +602,17 @@ int main(int argc, char** argv) {
     json += StrCat(i ? "," : "", "{\"mode\":\"", r.mode, "\",\"committed\":", r.ok,
                    ",\"refused\":", r.refused, ",\"seconds\":", r.seconds,
                    ",\"entries_per_s\":", static_cast<uint64_t>(rate), ",\"p50_ms\":", p50,
-                   ",\"p99_ms\":", p99, ",\"ratio_to_verify\":", rate / verify_rate, "}");
+                   ",\"p99_ms\":", p99, ",\"ratio_to_verify\":", rate / verify_rate);
+    // The server's CPU per committed entry, and as a number of verifications: what the rate
+    // ratio means on a machine of its own, and steadier where the machine is shared.
+    const double cpu_us = r.server_cpu_seconds >= 0 && r.ok > 0
+                              ? r.server_cpu_seconds * 1e6 / static_cast<double>(r.ok)
+                              : -1;
+    if (cpu_us >= 0) {
+      json += StrCat(",\"server_cpu_us_per_entry\":", cpu_us,
+                     ",\"verifications_per_entry\":", cpu_us / verify.cpu_us);
+    }
+    json += "}";
     if (!c.json) {
       std::printf(
           "%-6s %8llu committed in %6.2f s = %8.0f entries/s  p50 %7.2f ms  p99 %7.2f ms"
@@ -541,13 +620,18 @@ int main(int argc, char** argv) {
           r.mode.c_str(), (unsigned long long)r.ok, r.seconds, rate, p50, p99, rate / verify_rate,
           r.refused ? "  REFUSED: " : "",
           r.refused ? StrCat(r.refused, " (", r.first_error, ")").c_str() : "");
+      if (cpu_us >= 0) {
+        std::printf("%-6s server CPU %6.1f us per entry = %.2f verifications\n", r.mode.c_str(),
+                    cpu_us, cpu_us / verify.cpu_us);
+      }
     }
   }
   json += "]}";
   if (c.json) {
     std::printf("%s\n", json.c_str());
   } else {
-    std::printf("verify   %s on 2 threads: %8.0f /s\n", c.algorithm.c_str(), verify_rate);
+    std::printf("verify   %s on 2 threads: %8.0f /s, %.1f us of CPU each\n", c.algorithm.c_str(),
+                verify_rate, verify.cpu_us);
   }
   return rc;
 }

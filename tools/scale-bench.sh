@@ -28,7 +28,8 @@ for _ in $(seq 200); do [[ -s $work/port ]] && break; sleep 0.05; done
 addr=127.0.0.1:$(cat "$work/port")
 echo "== ${WORKLOAD:-memo}, $n entries, server ${SERVER_ARGS:-(defaults)}"
 "$build/tools/veta-load" --server "$addr" --authority-key "$work/data/authority-key.pem" \
-  --workload "${WORKLOAD:-memo}" --mode stream --entries "$n" --clients 4 >"$work/load.out" 2>&1 &
+  --workload "${WORKLOAD:-memo}" --mode stream --entries "$n" --clients 4 --server-pid "$pid" \
+  >"$work/load.out" 2>&1 &
 load=$!
 size() { VETA_LANG=en "$build/client/veta" checkpoint --server "$addr" --json 2>/dev/null |
   sed -n 's/.*"treeSize": *"\{0,1\}\([0-9]*\).*/\1/p'; }
@@ -48,7 +49,7 @@ while kill -0 "$load" 2>/dev/null; do
 done
 wait "$load" || true
 load=
-grep -E "^stream|^verify" "$work/load.out" || cat "$work/load.out"
+grep -E "^stream|^verify" "$work/load.out" || cat "$work/load.out"  # with CPU in verifications
 cpu=$(echo "scale=1; $(ticks) / $hz" | bc)
 echo "peak RSS: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status") MiB;" \
   "server CPU: $cpu s, $(echo "scale=1; $cpu * 1000000 / $n" | bc) us per entry;" \

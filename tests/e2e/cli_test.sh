@@ -153,10 +153,15 @@ VETA_TLS_CA=server.crt VETA_TLS_CERT=sunat.crt VETA_TLS_KEY=sunat.pem "$veta" li
 expect_fail "go together" "$veta" list $tls --tls-ca server.crt --tls-cert sunat.crt
 # The tools connect as the CLI does: veta-load over mutual TLS as the registrar (who may
 # submit: its key registrations and memos are recorded), refused without a client certificate.
-"$load" $tls --tls-ca server.crt --tls-cert dgfm.crt --tls-key dgfm.pem \
+# With --server-pid: the server's CPU per entry, also in verifications, for each run.
+"$load" $tls --tls-ca server.crt --tls-cert dgfm.crt --tls-key dgfm.pem --server-pid "$pid" \
   --authority-key data/authority-key.pem --entries 20 --keys 2 --clients 1 --mode both >load.txt 2>&1 &&
   grep -q "^stream *20 committed" load.txt && grep -q "^unary *20 committed" load.txt &&
   pass || { cat load.txt; fail "veta-load over mutual TLS"; }
+for run in stream unary; do
+  awk -v run="$run" '$1 == run && $2 == "server" && $3 == "CPU" && $4 > 0 && $9 > 0 && $10 == "verifications" {ok = 1}
+    END {exit !ok}' load.txt && pass || { cat load.txt; fail "veta-load: the server's CPU per entry ($run)"; }
+done
 expect_fail "Submit needs a client certificate" "$load" $tls --tls-ca server.crt \
   --authority-key data/authority-key.pem --entries 2 --keys 1 --clients 1
 expect_fail "a client certificate needs TLS" "$load" $tls --tls-cert dgfm.crt --tls-key dgfm.pem \
