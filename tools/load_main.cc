@@ -6,7 +6,8 @@
 // machine's verify rate for the same algorithm on 2 threads (what the server must do for
 // every entry), with the ratio of the two. With --server-pid (a server on this machine): the
 // server's CPU time per entry too, and that as a number of verifications (the CPU time of one,
-// by the verifying threads' own clocks), which a shared machine's drifting speed moves less.
+// by the verifying threads' own clocks): unlike the rate, it does not count the time other
+// processes had the cores (a virtual machine's host still moves it: its preemptions count).
 //
 // --mode attack: C SubmitStream calls write batches without end and never read an answer
 // (issue 9), while the server's resident memory (/proc/PID/status, --server-pid) and the
@@ -603,8 +604,8 @@ int main(int argc, char** argv) {
                    ",\"refused\":", r.refused, ",\"seconds\":", r.seconds,
                    ",\"entries_per_s\":", static_cast<uint64_t>(rate), ",\"p50_ms\":", p50,
                    ",\"p99_ms\":", p99, ",\"ratio_to_verify\":", rate / verify_rate);
-    // The server's CPU per committed entry, and as a number of verifications: what the rate
-    // ratio means on a machine of its own, and steadier where the machine is shared.
+    // The server's CPU per committed entry, and as a number of verifications: the cost the
+    // rate ratio reflects, without the time other processes had the cores.
     const double cpu_us = r.server_cpu_seconds >= 0 && r.ok > 0
                               ? r.server_cpu_seconds * 1e6 / static_cast<double>(r.ok)
                               : -1;
