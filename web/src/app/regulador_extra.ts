@@ -17,7 +17,6 @@ import { grams, integer, percent, t } from "./i18n.js";
 import { claim } from "./latest.js";
 import { departmentName } from "./map.js";
 
-
 const SVG = "http://www.w3.org/2000/svg";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {

@@ -26,6 +26,26 @@ export const launch = () =>
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 
+// Forces a late answer: the first request to URL (a glob) whose body `matches` is held back
+// 1.5 s, then let through. Returns `passed()`: true once it went through, false if no request
+// matched within 15 s (the test then did not force its race, and must say so).
+export async function holdBack(page, url, matches) {
+  let released;
+  const held = new Promise((ok) => (released = ok));
+  let done = false;
+  await page.route(url, async (route) => {
+    if (done || !matches(route.request().postData() ?? "")) return route.continue();
+    done = true;
+    await new Promise((ok) => setTimeout(ok, 1500));
+    await route.continue();
+    released();
+  });
+  return () => Promise.race([held.then(() => true), new Promise((ok) => setTimeout(() => ok(false), 15000))]);
+}
+
+// True if LOCATOR becomes visible within 6 s: a late answer showing where it must not.
+export const appears = (locator) => locator.waitFor({ timeout: 6000 }).then(() => true, () => false);
+
 // Saves a full-page screenshot as NAME in --screenshots DIR, when given.
 export const shot = async (page, name) => {
   if (args.screenshots) await page.screenshot({ path: join(args.screenshots, name), fullPage: true });

@@ -4,7 +4,7 @@
 // 1500 mg, S/ 1500.50 -> 150050 céntimos); a quantity with too many decimals is refused; a
 // miner's capacity left today (GetDailyCapacity) is listed unit by unit.
 //   node tests/browser/mesa.mjs --url URL --ruc KNOWN_RUC [--miner MINER_RUC] [--screenshots DIR]
-import { args, fail, check, launch, shot } from "./lib.mjs";
+import { args, fail, check, launch, shot, holdBack, appears } from "./lib.mjs";
 
 
 const browser = await launch();
@@ -40,24 +40,15 @@ try {
     // another RUC meanwhile. The miner's late answer must not replace the card of the RUC asked
     // last (it did: a trader would read the wrong seller's status). Watched for 6 s after the
     // second card: with the fault, the miner's card came back within 2 s.
-    let released;
-    const held = new Promise((ok) => (released = ok));
-    await page.route("**/veta.v1.Ledger/GetRecord", async (route) => {
-      if (!(route.request().postData() ?? "").includes(args.miner)) return route.continue();
-      await new Promise((ok) => setTimeout(ok, 1500));
-      await route.continue();
-      released();
-    });
+    const passed = await holdBack(page, "**/veta.v1.Ledger/GetRecord", (body) => body.includes(args.miner));
     await page.getByLabel(/RUC \(11 dígitos\)/).fill(args.miner);
     await page.getByRole("button", { name: "Consultar" }).click();
     await page.getByLabel(/RUC \(11 dígitos\)/).fill(args.ruc);
     await page.getByRole("button", { name: "Consultar" }).click();
     // (The card shows the miner from the look-up above until the second answer replaces it.)
     await page.locator(`#ficha[data-id="${args.ruc}"]`).waitFor();
-    const stale = page.waitForFunction((m) => document.querySelector("#ficha")?.getAttribute("data-id") === m,
-      args.miner, { timeout: 6000, polling: 50 }).then(() => true, () => false);
-    const wasHeld = await Promise.race([held.then(() => true), new Promise((ok) => setTimeout(() => ok(false), 15000))]);
-    check(wasHeld, `the look-up of ${args.miner} was not held back: the test did not force the race`);
+    const stale = appears(page.locator(`#ficha[data-id="${args.miner}"]`));
+    check(await passed(), `the look-up of ${args.miner} was not held back: the test did not force the race`);
     check(!(await stale), `asked for ${args.miner}, then ${args.ruc}: the card shows ${args.miner}`);
     check((await page.locator("#ficha").getAttribute("data-id")) === args.ruc, `the card is not ${args.ruc}'s`);
     await page.unroute("**/veta.v1.Ledger/GetRecord");

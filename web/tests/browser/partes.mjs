@@ -14,7 +14,7 @@
 //     --ore-lot LOT --out-lot NEW_LOT --flagged GOLD_LOT --exported LOT [--screenshots DIR]
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { args, fail, check, launch, shot } from "./lib.mjs";
+import { args, fail, check, launch, shot, holdBack, appears } from "./lib.mjs";
 
 
 const browser = await launch();
@@ -126,20 +126,12 @@ try {
   // The newest click wins: the new gold's certificate is held back 1.5 s while the plant asks
   // for the flagged gold's. The late certificate must not replace the answer about the lot
   // clicked last (another lot's QR code would stand under it). Watched for 6 s after it.
-  let released;
-  const held = new Promise((ok) => (released = ok));
-  await page.route("**/veta.v1.Ledger/GetCertificate", async (route) => {
-    if (!(route.request().postData() ?? "").includes(args["out-lot"])) return route.continue();
-    await new Promise((ok) => setTimeout(ok, 1500));
-    await route.continue();
-    released();
-  });
+  const passed = await holdBack(page, "**/veta.v1.Ledger/GetCertificate", (body) => body.includes(args["out-lot"]));
   await gold.getByRole("button", { name: "Certificado" }).click();
   await page.locator(`#mis-lotes tbody tr[data-lote="${args.flagged}"] button.pedir-certificado`).click();
   await page.locator(`#caja-certificado .error[data-lote="${args.flagged}"]`).waitFor();
-  const stale = own.waitFor({ timeout: 6000 }).then(() => true, () => false);
-  const wasHeld = await Promise.race([held.then(() => true), new Promise((ok) => setTimeout(() => ok(false), 15000))]);
-  check(wasHeld, `the certificate of ${args["out-lot"]} was not held back: the test did not force the race`);
+  const stale = appears(own);
+  check(await passed(), `the certificate of ${args["out-lot"]} was not held back: the test did not force the race`);
   check(!(await stale), `asked for ${args["out-lot"]}'s certificate, then ${args.flagged}'s: the box shows ${args["out-lot"]}'s`);
   await page.unroute("**/veta.v1.Ledger/GetCertificate");
   console.log(`the late certificate of ${args["out-lot"]} did not replace the answer for ${args.flagged}`);
